@@ -1,0 +1,434 @@
+// Environment → one validated, typed configuration object. Every problem is collected and reported
+// at once, one line per variable, so an admin fixes the whole .env in one go (no stack traces).
+import path from 'node:path'
+
+export type KeyScope = 'read' | 'control'
+export interface GatewayKey { key: string, scope: KeyScope }
+
+export type WebhookFormat = 'json' | 'form' | 'get'
+export type WebhookEventNames = 'legacy' | 'pickup'
+export type WebhookEventType = 'ringing' | 'started' | 'ended' | 'recording'
+
+export interface WebhookTargetConfig {
+  /** Stable name used in logs, metrics and the delivery log (never the URL's credentials). */
+  name: string
+  url: string
+  format: WebhookFormat
+  eventNames: WebhookEventNames
+  /** Standard Webhooks secrets (`whsec_…`); several during a rotation, the first signs first. */
+  secrets: string[]
+  /** Event types this target receives; empty = all. */
+  events: WebhookEventType[]
+  /** Only calls involving these extensions / queues (the event's `user`); empty = all. */
+  extensions: string[]
+  /** Only calls that came in on these DID rule names; empty = all. */
+  didRules: string[]
+}
+
+export interface Config {
+  /** Demo mode: no PBX_URL, the built-in simulator runs in-process. */
+  demo: boolean
+  pbx: {
+    /** Base URL without trailing slash; in demo mode filled in once the simulator listens. */
+    url: string
+    clientId: string
+    clientSecret: string
+    timeoutMs: number
+    timezone: string
+  }
+  keys: GatewayKey[]
+  host: string
+  port: number
+  publicUrl: string
+  trustProxy: boolean
+  corsOrigins: string[]
+  tls: { cert: string, key: string } | null
+  rateLimitPerMinute: number
+  webhooks: {
+    targets: WebhookTargetConfig[]
+    timeoutMs: number
+    /** Delay before each retry, in ms; after the last entry it repeats the last delay. */
+    retrySchedule: number[]
+    maxAgeMs: number
+    concurrency: number
+    internalCalls: boolean
+    recordingFullInfo: boolean
+    callEndGraceMs: number
+  }
+  recordings: {
+    source: 'xapi' | 'dir' | 'off'
+    dir: string
+    mp3Dir: string
+    retentionDays: number
+    retentionCron: string
+    bitrateKbps: number
+    ffmpegPath: string
+    concurrency: number
+  }
+  reports: { maxRangeDays: number, pageSize: number }
+  dataDir: string
+  demoTrafficPerMinute: number
+  logLevel: string
+  configIni: string
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+  constructor (readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+/** The default retry schedule of webhooks.md §4: immediately, 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, then hourly. */
+export const DEFAULT_RETRY_SCHEDULE_MS = [0, 5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000]
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/**
+ * Reads and validates the configuration. Throws ConfigError listing every problem.
+ * Pure: it only reads `env` (the caller loads `.env` first if it wants to).
+ */
+export function loadConfig (env: Env = process.env): Config {
+  const problems: string[] = []
+  const r = new Reader(env, problems)
+
+  const pbxUrl = r.url('PBX_URL', { optional: true })
+  const demo = pbxUrl === ''
+  const clientId = r.str('PBX_CLIENT_ID', demo ? '599' : undefined)
+  const clientSecret = r.str('PBX_CLIENT_SECRET', demo ? 'sim-secret' : undefined)
+  if (!demo && clientId !== '' && !/^\d{1,10}$/.test(clientId)) {
+    problems.push('PBX_CLIENT_ID: expected the numeric client id of the 3CX API client (Admin > Integrations > API), e.g. 599')
+  }
+
+  const keys = parseKeys(env.GATEWAY_KEYS, demo, problems)
+  const host = r.str('HOST', demo ? '127.0.0.1' : '0.0.0.0')
+  const port = r.int('PORT', 8080, 0, 65535)
+  const publicUrl = r.url('PUBLIC_URL', { optional: true }).replace(/\/+$/, '')
+
+  const tlsCert = r.str('TLS_CERT', '')
+  const tlsKey = r.str('TLS_KEY', '')
+  if ((tlsCert === '') !== (tlsKey === '')) problems.push('TLS_CERT / TLS_KEY: set both (paths to a PEM certificate and its key) or neither')
+
+  const format = r.oneOf('WEBHOOK_FORMAT', ['json', 'form', 'get'] as const, 'json')
+  const eventNames = r.oneOf('WEBHOOK_EVENT_NAMES', ['legacy', 'pickup'] as const, 'legacy')
+  const secrets = parseSecrets('WEBHOOK_SECRET', env.WEBHOOK_SECRET, problems)
+  const targets: WebhookTargetConfig[] = []
+  r.urlList('WEBHOOK_URLS').forEach((url, i) => targets.push({
+    name: `webhook${i + 1}`, url, format, eventNames, secrets, events: [], extensions: [], didRules: []
+  }))
+  r.urlList('WEBHOOK_RECORDING_URLS').forEach((url, i) => targets.push({
+    name: `recording${i + 1}`, url, format, eventNames, secrets, events: ['recording'], extensions: [], didRules: []
+  }))
+  if (env.WEBHOOK_TARGETS !== undefined && env.WEBHOOK_TARGETS.trim() !== '') {
+    targets.push(...parseTargets(env.WEBHOOK_TARGETS, { format, eventNames, secrets }, problems))
+  }
+  const names = new Set<string>()
+  for (const t of targets) {
+    if (names.has(t.name)) problems.push(`WEBHOOK_TARGETS: target name "${t.name}" is used twice; names must be unique`)
+    names.add(t.name)
+  }
+
+  const retrySchedule = r.durationList('WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE_MS)
+  const dataDir = path.resolve(r.str('DATA_DIR', './data'))
+  const source = r.oneOf('RECORDINGS_SOURCE', ['xapi', 'dir', 'off'] as const, 'xapi')
+  const recordingsDir = r.str('RECORDINGS_DIR', source === 'dir' ? '/var/lib/3cxpbx/Instance1/Data/Recordings' : '')
+
+  const timezone = r.str('PBX_TIMEZONE', 'UTC')
+  if (!validTimeZone(timezone)) problems.push(`PBX_TIMEZONE: "${timezone}" is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)`)
+
+  const logLevel = r.str('LOG_LEVEL', 'info').toLowerCase()
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+
+  const config: Config = {
+    demo,
+    pbx: {
+      url: pbxUrl.replace(/\/+$/, ''),
+      clientId,
+      clientSecret,
+      timeoutMs: r.int('PBX_TIMEOUT_MS', 10_000, 100, 600_000),
+      timezone
+    },
+    keys,
+    host,
+    port,
+    publicUrl,
+    trustProxy: r.bool('TRUST_PROXY', false),
+    corsOrigins: r.list('CORS_ORIGINS'),
+    tls: tlsCert !== '' && tlsKey !== '' ? { cert: tlsCert, key: tlsKey } : null,
+    rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
+    webhooks: {
+      targets,
+      timeoutMs: r.int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),
+      retrySchedule,
+      maxAgeMs: r.int('WEBHOOK_MAX_AGE_HOURS', 72, 1, 24 * 365) * 3_600_000,
+      concurrency: r.int('WEBHOOK_CONCURRENCY', 16, 1, 1000),
+      internalCalls: r.bool('WEBHOOK_INTERNAL_CALLS', true),
+      recordingFullInfo: r.bool('RECORDING_FULL_INFO', false),
+      callEndGraceMs: r.int('CALL_END_GRACE_MS', 2000, 0, 60_000)
+    },
+    recordings: {
+      source,
+      dir: recordingsDir,
+      mp3Dir: path.resolve(r.str('MP3_DIR', path.join(dataDir, 'mp3'))),
+      retentionDays: r.int('MP3_RETENTION_DAYS', 30, 1, 36_500),
+      retentionCron: r.str('RETENTION_CRON', '30 3 * * *'),
+      bitrateKbps: r.int('MP3_BITRATE_KBPS', 32, 8, 320),
+      ffmpegPath: r.str('FFMPEG_PATH', ''),
+      concurrency: r.int('FFMPEG_CONCURRENCY', 2, 1, 64)
+    },
+    reports: {
+      maxRangeDays: r.int('REPORT_MAX_RANGE_DAYS', 7, 1, 366),
+      pageSize: r.int('REPORT_PAGE_SIZE', 1000, 10, 100_000)
+    },
+    dataDir,
+    demoTrafficPerMinute: r.int('DEMO_TRAFFIC', 4, 0, 60_000),
+    logLevel,
+    configIni: r.str('CONFIG_INI', '')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return config
+}
+
+function validTimeZone (tz: string): boolean {
+  try {
+    // eslint-disable-next-line no-new
+    new Intl.DateTimeFormat('en-US', { timeZone: tz })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** `key[:scope],…`. Outside demo mode at least one key of ≥ 16 characters is required. */
+function parseKeys (raw: string | undefined, demo: boolean, problems: string[]): GatewayKey[] {
+  if (raw === undefined || raw.trim() === '') {
+    if (demo) return [{ key: 'demo', scope: 'control' }]
+    problems.push('GATEWAY_KEYS: required; comma-separated API keys, each optionally followed by :read or :control (e.g. GATEWAY_KEYS=$(openssl rand -hex 16):control)')
+    return []
+  }
+  const keys: GatewayKey[] = []
+  raw.split(',').map((s) => s.trim()).filter(Boolean).forEach((item, i) => {
+    const idx = item.lastIndexOf(':')
+    const key = idx > 0 ? item.slice(0, idx) : item
+    const scope = idx > 0 ? item.slice(idx + 1).toLowerCase() : 'control'
+    if (scope !== 'read' && scope !== 'control') {
+      problems.push(`GATEWAY_KEYS: key #${i + 1} has scope "${scope}"; expected read or control`)
+      return
+    }
+    if (!demo && key.length < 16) {
+      problems.push(`GATEWAY_KEYS: key #${i + 1} is ${key.length} characters long; use at least 16 (e.g. openssl rand -hex 16)`)
+      return
+    }
+    if (!/^[\x21-\x7e]+$/.test(key) || key.includes('/') || key.includes(',')) {
+      problems.push(`GATEWAY_KEYS: key #${i + 1} may only contain printable ASCII without spaces, "/" or ","`)
+      return
+    }
+    keys.push({ key, scope })
+  })
+  return keys
+}
+
+function parseSecrets (variable: string, raw: string | undefined, problems: string[]): string[] {
+  if (raw === undefined || raw.trim() === '') return []
+  const secrets = raw.split(/[\s,]+/).filter(Boolean)
+  secrets.forEach((s, i) => {
+    const b64 = s.startsWith('whsec_') ? s.slice(6) : s
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || Buffer.from(b64, 'base64').length < 24) {
+      problems.push(`${variable}: secret #${i + 1} must be "whsec_" followed by base64 of at least 24 random bytes (e.g. whsec_$(openssl rand -base64 32))`)
+    }
+  })
+  return secrets
+}
+
+function parseTargets (raw: string, defaults: { format: WebhookFormat, eventNames: WebhookEventNames, secrets: string[] }, problems: string[]): WebhookTargetConfig[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch {
+    problems.push('WEBHOOK_TARGETS: expected a JSON array of {"name","url","format","secret","events","extensions","didRules"} objects')
+    return []
+  }
+  if (!Array.isArray(parsed)) {
+    problems.push('WEBHOOK_TARGETS: expected a JSON array')
+    return []
+  }
+  const out: WebhookTargetConfig[] = []
+  parsed.forEach((item: unknown, i) => {
+    const where = `WEBHOOK_TARGETS[${i}]`
+    if (typeof item !== 'object' || item === null) { problems.push(`${where}: expected an object`); return }
+    const o = item as Record<string, unknown>
+    const url = typeof o.url === 'string' ? o.url : ''
+    if (!isHttpUrl(url)) { problems.push(`${where}.url: expected an http(s) URL`); return }
+    const format = o.format ?? defaults.format
+    if (format !== 'json' && format !== 'form' && format !== 'get') { problems.push(`${where}.format: expected json, form or get`); return }
+    const eventNames = o.eventNames ?? defaults.eventNames
+    if (eventNames !== 'legacy' && eventNames !== 'pickup') { problems.push(`${where}.eventNames: expected legacy or pickup`); return }
+    const strings = (k: string): string[] | null => {
+      const v = o[k]
+      if (v === undefined) return []
+      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[]
+      problems.push(`${where}.${k}: expected an array of strings`)
+      return null
+    }
+    const events = strings('events')
+    const extensions = strings('extensions')
+    const didRules = strings('didRules')
+    if (events === null || extensions === null || didRules === null) return
+    const badEvent = events.find((e) => !['ringing', 'started', 'ended', 'recording'].includes(e))
+    if (badEvent !== undefined) { problems.push(`${where}.events: "${badEvent}" is not one of ringing, started, ended, recording`); return }
+    const secrets = o.secret === undefined ? defaults.secrets : parseSecrets(`${where}.secret`, String(o.secret), problems)
+    out.push({
+      name: typeof o.name === 'string' && /^[A-Za-z0-9_.-]{1,40}$/.test(o.name) ? o.name : `target${i + 1}`,
+      url,
+      format,
+      eventNames,
+      secrets,
+      events: events as WebhookEventType[],
+      extensions,
+      didRules
+    })
+  })
+  return out
+}
+
+function isHttpUrl (s: string): boolean {
+  try {
+    const u = new URL(s)
+    return u.protocol === 'http:' || u.protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+
+/** Small typed readers that record a problem instead of throwing. */
+class Reader {
+  constructor (private readonly env: Env, private readonly problems: string[]) {}
+
+  private raw (name: string): string | undefined {
+    const v = this.env[name]
+    return v === undefined || v.trim() === '' ? undefined : v.trim()
+  }
+
+  str (name: string, def?: string): string {
+    const v = this.raw(name)
+    if (v !== undefined) return v
+    if (def === undefined) {
+      this.problems.push(`${name}: required`)
+      return ''
+    }
+    return def
+  }
+
+  int (name: string, def: number, min: number, max: number): number {
+    const v = this.raw(name)
+    if (v === undefined) return def
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.problems.push(`${name}: expected a whole number from ${min} to ${max}, got "${v}"`)
+      return def
+    }
+    return n
+  }
+
+  bool (name: string, def: boolean): boolean {
+    const v = this.raw(name)
+    if (v === undefined) return def
+    if (/^(1|true|on|yes)$/i.test(v)) return true
+    if (/^(0|false|off|no)$/i.test(v)) return false
+    this.problems.push(`${name}: expected on/off (also 1/0, true/false, yes/no), got "${v}"`)
+    return def
+  }
+
+  oneOf<T extends string> (name: string, allowed: readonly T[], def: T): T {
+    const v = this.raw(name)
+    if (v === undefined) return def
+    const found = allowed.find((a) => a === v.toLowerCase())
+    if (found === undefined) {
+      this.problems.push(`${name}: expected one of ${allowed.join(', ')}, got "${v}"`)
+      return def
+    }
+    return found
+  }
+
+  list (name: string): string[] {
+    const v = this.raw(name)
+    return v === undefined ? [] : v.split(',').map((s) => s.trim()).filter(Boolean)
+  }
+
+  url (name: string, opts: { optional: boolean }): string {
+    const v = this.raw(name)
+    if (v === undefined) {
+      if (!opts.optional) this.problems.push(`${name}: required`)
+      return ''
+    }
+    if (!isHttpUrl(v)) {
+      this.problems.push(`${name}: expected an http(s) URL such as https://pbx.example.com:5001, got "${safeUrlText(v)}"`)
+      return ''
+    }
+    return v
+  }
+
+  urlList (name: string): string[] {
+    return this.list(name).filter((u) => {
+      if (isHttpUrl(u)) return true
+      this.problems.push(`${name}: "${safeUrlText(u)}" is not an http(s) URL`)
+      return false
+    })
+  }
+
+  /** Comma-separated durations: `0,5s,30s,2m,10m,1h` or plain milliseconds. */
+  durationList (name: string, def: number[]): number[] {
+    const v = this.raw(name)
+    if (v === undefined) return def
+    const out: number[] = []
+    for (const item of v.split(',').map((s) => s.trim())) {
+      const ms = parseDuration(item)
+      if (ms === null) {
+        this.problems.push(`${name}: "${item}" is not a duration; use e.g. 0,5s,30s,2m,10m,1h`)
+        return def
+      }
+      out.push(ms)
+    }
+    return out.length > 0 ? out : def
+  }
+}
+
+/** `250ms`, `5s`, `2m`, `1h`, or a bare number of milliseconds. */
+export function parseDuration (s: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s)
+  if (m === null) return null
+  const n = Number(m[1])
+  const unit = m[2] ?? 'ms'
+  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000
+  return Math.round(n * factor)
+}
+
+/** Never echo credentials embedded in a URL back into an error line. */
+function safeUrlText (s: string): string {
+  return s.replace(/\/\/[^@/]*@/, '//***@').slice(0, 200)
+}
+
+/** The effective configuration with every secret masked, for `config check` and the start log. */
+export function describeConfig (c: Config): Record<string, unknown> {
+  const mask = (s: string): string => (s === '' ? '' : '***')
+  return {
+    mode: c.demo ? 'demo' : 'pbx',
+    pbx: { url: c.pbx.url, clientId: c.pbx.clientId, clientSecret: mask(c.pbx.clientSecret), timeoutMs: c.pbx.timeoutMs, timezone: c.pbx.timezone },
+    keys: c.keys.map((k) => ({ key: '***', scope: k.scope })),
+    listen: `${c.tls !== null ? 'https' : 'http'}://${c.host}:${c.port}`,
+    publicUrl: c.publicUrl,
+    trustProxy: c.trustProxy,
+    corsOrigins: c.corsOrigins,
+    webhooks: {
+      ...c.webhooks,
+      targets: c.webhooks.targets.map((t) => ({ ...t, url: safeUrlText(t.url), secrets: t.secrets.map(() => '***') }))
+    },
+    recordings: c.recordings,
+    reports: c.reports,
+    dataDir: c.dataDir,
+    demoTrafficPerMinute: c.demoTrafficPerMinute,
+    logLevel: c.logLevel
+  }
+}
