@@ -1,0 +1,148 @@
+// The 3CX V20 simulator: one Fastify server with 3CX's token endpoint, XAPI, Call Control (REST and
+// WebSocket) and the simulator's own /_sim control API. Used by every test, by demo mode and
+// standalone (`3cx-gateway sim`). See docs/simulator.md.
+import { mkdtemp } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import type { Socket } from 'node:net'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { SimAuth, type SimAuthOptions } from './sim-auth.js'
+import { SimFaults } from './faults.js'
+import { seedDirectory } from './seed.js'
+import { REQUEST_LOG_LIMIT, type SimContext } from './sim-context.js'
+import { tokenRoute } from './token-route.js'
+import { CallEngine } from './engine/call-engine.js'
+import { xapiPlugin } from './xapi/xapi-plugin.js'
+import { callControlPlugin } from './callcontrol/callcontrol-plugin.js'
+import { controlPlugin } from './control/control-plugin.js'
+
+export interface SimulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number
+  host?: string
+  /** Where WAV recordings are written; default a new temp folder. */
+  recordingsDir?: string
+  seed?: number
+  auth?: Partial<SimAuthOptions>
+  /** A pino logger or `false` (default: silent). */
+  logger?: FastifyBaseLogger | false
+}
+
+export interface Simulator {
+  /** Base URL, e.g. http://127.0.0.1:5001 — what the gateway's PBX_URL would be. */
+  url: string
+  port: number
+  app: FastifyInstance
+  ctx: SimContext
+  /** Back to seed data, no calls, no faults. */
+  reset(): void
+  close(): Promise<void>
+}
+
+const PBX_PATH = /^\/(xapi\/|callcontrol)/
+
+export async function createSimulator (opts: SimulatorOptions = {}): Promise<Simulator> {
+  const recordingsDir = opts.recordingsDir ?? await mkdtemp(path.join(os.tmpdir(), '3cx-sim-rec-'))
+  const seed = opts.seed ?? 1
+  const directory = seedDirectory()
+  const faults = new SimFaults()
+  const ctx: SimContext = {
+    directory,
+    recordingsDir,
+    seed,
+    faults,
+    requestLog: [],
+    auth: undefined as unknown as SimAuth,
+    engine: undefined as unknown as CallEngine
+  }
+  ctx.auth = new SimAuth(() => ctx.directory.apiClients, { lifetimeS: 3600, expiresInUnit: 'seconds', ...opts.auth })
+  ctx.engine = new CallEngine({ ctx })
+  faults.on('revokeTokens', () => { ctx.auth.revokeAll() })
+
+  const common = {
+    forceCloseConnections: true,
+    bodyLimit: 1_048_576,
+    // Real 3CX paths contain parentheses, quotes and commas; keep them as they are.
+    routerOptions: { maxParamLength: 2000, ignoreTrailingSlash: true }
+  }
+  const app: FastifyInstance = opts.logger === undefined || opts.logger === false
+    ? Fastify({ ...common, logger: false })
+    : Fastify({ ...common, loggerInstance: opts.logger })
+
+  // Track sockets so "down" can cut every connection at once.
+  const sockets = new Set<Socket>()
+  app.server.on('connection', (s: Socket) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  faults.on('down', (down: boolean) => {
+    if (down) for (const s of sockets) s.destroy()
+  })
+
+  app.addHook('onRequest', async (req, reply) => {
+    const url = req.url
+    if (url.startsWith('/_sim')) return
+    if (faults.settings.down) {
+      req.raw.socket.destroy()
+      return await reply.hijack()
+    }
+    if (!PBX_PATH.test(url)) return
+    if (faults.settings.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.settings.latencyMs))
+    const check = ctx.auth.check(req.headers.authorization)
+    if (!check.ok) {
+      return await reply.code(401).send({ error: { code: 'Unauthorized', message: `Bearer token ${check.reason}` } })
+    }
+    const isXapi = url.startsWith('/xapi/')
+    if (isXapi && !check.client.xapi) {
+      return await reply.code(403).send({ error: { code: 'Forbidden', message: 'XAPI access is not enabled for this client' } })
+    }
+    if (!isXapi && !check.client.callControl) {
+      return await reply.code(403).send({ error: { code: 'Forbidden', message: 'Call Control API access is not enabled for this client' } })
+    }
+    req.simClient = check.client
+    if (isXapi && faults.settings.xapiErrorRate > 0 && Math.random() < faults.settings.xapiErrorRate) {
+      const code = [500, 503, 504][Math.floor(Math.random() * 3)]
+      return await reply.code(code).send({ error: { code: String(code), message: 'Injected fault' } })
+    }
+  })
+  app.addHook('onResponse', async (req, reply) => {
+    if (!PBX_PATH.test(req.url)) return
+    ctx.requestLog.push({ at: Date.now(), method: req.method, url: req.url, status: reply.statusCode })
+    if (ctx.requestLog.length > REQUEST_LOG_LIMIT) ctx.requestLog.splice(0, ctx.requestLog.length - REQUEST_LOG_LIMIT)
+  })
+
+  await app.register(tokenRoute, { ctx })
+  await app.register(xapiPlugin, { ctx, prefix: '/xapi/v1' })
+  await app.register(callControlPlugin, { ctx })
+  await app.register(controlPlugin, { ctx, prefix: '/_sim' })
+
+  await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : 0
+  const host = opts.host === undefined || opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    app,
+    ctx,
+    reset () {
+      ctx.engine.reset()
+      ctx.directory = seedDirectory()
+      ctx.faults.apply({})
+      ctx.requestLog.length = 0
+    },
+    async close () {
+      ctx.engine.stop()
+      faults.close()
+      await app.close()
+    }
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The API client whose bearer token authenticated this PBX request. */
+    simClient?: import('./sim-types.js').SimApiClient
+  }
+}
