@@ -94,8 +94,9 @@ export function loadConfig (env: Env = process.env): Config {
   const problems: string[] = []
   const r = new Reader(env, problems)
 
+  // Demo mode only when PBX_URL is really unset: a malformed URL is an error, not a demo.
+  const demo = (env.PBX_URL ?? '').trim() === ''
   const pbxUrl = r.url('PBX_URL', { optional: true })
-  const demo = pbxUrl === ''
   const clientId = r.str('PBX_CLIENT_ID', demo ? '599' : undefined)
   const clientSecret = r.str('PBX_CLIENT_SECRET', demo ? 'sim-secret' : undefined)
   if (!demo && clientId !== '' && !/^\d{1,10}$/.test(clientId)) {

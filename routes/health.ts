@@ -1,0 +1,85 @@
+// Liveness, readiness and metrics. No key needed: they carry no secret and no call data.
+import type { FastifyInstance } from 'fastify'
+import type {} from '@fastify/swagger'
+import { evaluateReadiness, type ReadinessCheck } from '../src/health.js'
+import type { GatewayMetrics } from '../src/metrics.js'
+import { VERSION } from '../src/version.js'
+
+export interface HealthRoutesOptions {
+  checks: readonly ReadinessCheck[]
+  metrics?: GatewayMetrics
+  startedAt: number
+}
+
+const checkSchema = {
+  type: 'object',
+  additionalProperties: { type: 'object', properties: { ok: { type: 'boolean' }, detail: { type: 'string' } }, required: ['ok'] }
+}
+
+export default async function healthRoutes (app: FastifyInstance, opts: HealthRoutesOptions): Promise<void> {
+  const demo = app.gateway.config.demo
+  const simulator = app.gateway.simulatorUrl
+
+  app.get('/healthz', {
+    schema: {
+      summary: 'Liveness: the process is up',
+      tags: ['health'],
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            status: { type: 'string' },
+            product: { type: 'string' },
+            version: { type: 'string' },
+            mode: { type: 'string', enum: ['demo', 'pbx'] },
+            simulator: { type: 'string' },
+            uptimeS: { type: 'integer' },
+            examples: { type: 'array', items: { type: 'string' } }
+          }
+        }
+      }
+    }
+  }, async (req) => {
+    const base = `${req.protocol}://${req.host}`
+    return {
+      status: 'ok',
+      product: '3cx-gateway',
+      version: VERSION,
+      mode: demo ? 'demo' : 'pbx',
+      ...(simulator !== undefined ? { simulator } : {}),
+      uptimeS: Math.floor((Date.now() - opts.startedAt) / 1000),
+      ...(demo ? { examples: demoExamples(base) } : {})
+    }
+  })
+
+  app.get('/readyz', {
+    schema: {
+      summary: 'Readiness: PBX reachable, token valid, WebSocket connected, outbox writable',
+      tags: ['health'],
+      response: {
+        200: { type: 'object', properties: { ready: { type: 'boolean' }, mode: { type: 'string' }, checks: checkSchema } },
+        503: { type: 'object', properties: { ready: { type: 'boolean' }, mode: { type: 'string' }, checks: checkSchema } }
+      }
+    }
+  }, async (_req, reply) => {
+    const report = await evaluateReadiness(opts.checks)
+    return await reply.code(report.ready ? 200 : 503).send({ ready: report.ready, mode: demo ? 'demo' : 'pbx', checks: report.checks })
+  })
+
+  const metrics = opts.metrics
+  if (metrics !== undefined) {
+    app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'], hide: false } }, async (_req, reply) => {
+      const text = await metrics.registry.metrics()
+      return await reply.type(metrics.registry.contentType).send(text)
+    })
+  }
+}
+
+/** Three copy-paste examples for a newcomer in demo mode (key `demo`). */
+export function demoExamples (base: string, key = 'demo'): string[] {
+  return [
+    `curl ${base}/webapi/${key}/pbx.calls.get`,
+    `curl ${base}/webapi/${key}/pbx.ac.get`,
+    `curl -H 'X-API-Key: ${key}' '${base}/ext.state.get?num=101'`
+  ]
+}

@@ -1,0 +1,62 @@
+// Prometheus metrics of one gateway instance (its own registry, so tests can run several apps).
+// Labels are low-cardinality by construction: legacy method names, route templates, target names,
+// status codes — never keys, numbers or URLs.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+/** Values read at scrape time from the live services (set by the composition root). */
+export interface MetricSources {
+  callsInProgress?: () => number
+  wsReconnects?: () => number
+  wsConnected?: () => boolean
+  outboxDepth?: () => number
+  conversionQueue?: () => number
+  mp3DiskBytes?: () => number
+}
+
+export class GatewayMetrics {
+  readonly registry = new Registry()
+  readonly requests: Counter<'method' | 'status'>
+  readonly cache: Counter<'entity' | 'result'>
+  readonly pbxDuration: Histogram<'api' | 'route' | 'status'>
+  readonly pbxErrors: Counter<'api' | 'route' | 'code'>
+  readonly deliveryAttempts: Counter<'target' | 'outcome'>
+  readonly conversions: Counter<'outcome'>
+  sources: MetricSources = {}
+
+  constructor (opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry]
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'gateway_process_' })
+    this.requests = new Counter({ name: 'gateway_requests_total', help: 'API requests by legacy method (or route) and status', labelNames: ['method', 'status'], registers })
+    this.cache = new Counter({ name: 'gateway_cache_lookups_total', help: 'Directory cache lookups by entity and result (hit, miss, stale)', labelNames: ['entity', 'result'], registers })
+    this.pbxDuration = new Histogram({
+      name: 'gateway_pbx_request_duration_seconds',
+      help: 'PBX request latency by API (xapi, callcontrol, token), route template and status',
+      labelNames: ['api', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers
+    })
+    this.pbxErrors = new Counter({ name: 'gateway_pbx_errors_total', help: 'PBX request failures by API, route template and error code', labelNames: ['api', 'route', 'code'], registers })
+    this.deliveryAttempts = new Counter({ name: 'gateway_webhook_attempts_total', help: 'Webhook delivery attempts by target name and outcome (ok, retry, failed, disabled)', labelNames: ['target', 'outcome'], registers })
+    this.conversions = new Counter({ name: 'gateway_recording_conversions_total', help: 'WAV to MP3 conversions by outcome (ok, failed)', labelNames: ['outcome'], registers })
+
+    const gauge = (name: string, help: string, read: () => number | undefined): void => {
+      // eslint-disable-next-line no-new
+      new Gauge({ name, help, registers, collect () { const v = read(); if (v !== undefined) this.set(v) } })
+    }
+    gauge('gateway_calls_in_progress', 'Calls in progress in the live call model', () => this.sources.callsInProgress?.())
+    gauge('gateway_ws_reconnects', 'Call Control WebSocket reconnects since start', () => this.sources.wsReconnects?.())
+    gauge('gateway_ws_connected', '1 when the Call Control WebSocket is connected', () => {
+      const c = this.sources.wsConnected?.()
+      return c === undefined ? undefined : c ? 1 : 0
+    })
+    gauge('gateway_outbox_depth', 'Webhook deliveries waiting in the durable outbox', () => this.sources.outboxDepth?.())
+    gauge('gateway_recording_conversion_queue', 'Recordings waiting for or in conversion', () => this.sources.conversionQueue?.())
+    gauge('gateway_mp3_disk_bytes', 'Bytes used by MP3 files in MP3_DIR', () => this.sources.mp3DiskBytes?.())
+  }
+
+  /** Hook for the PBX clients' `observe` option. */
+  observePbx = (o: { api: string, route: string, status: number | null, durationMs: number, error?: string }): void => {
+    this.pbxDuration.observe({ api: o.api, route: o.route, status: o.status === null ? 'none' : String(o.status) }, o.durationMs / 1000)
+    if (o.error !== undefined) this.pbxErrors.inc({ api: o.api, route: o.route, code: o.error })
+  }
+}

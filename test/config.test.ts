@@ -1,0 +1,110 @@
+import t from 'tap'
+import { ConfigError, DEFAULT_RETRY_SCHEDULE_MS, describeConfig, loadConfig, parseDuration } from '../src/config.js'
+
+const KEY = '0123456789abcdef0123456789abcdef'
+const PBX = { PBX_URL: 'https://pbx.example.com:5001/', PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 's3cret-value', GATEWAY_KEYS: KEY }
+
+function problems (env: Record<string, string>): string[] {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems
+    throw err
+  }
+  return []
+}
+
+t.test('no PBX_URL means demo mode with loopback, key demo and the simulator client', async (t) => {
+  const c = loadConfig({})
+  t.equal(c.demo, true)
+  t.equal(c.host, '127.0.0.1')
+  t.equal(c.port, 8080)
+  t.same(c.keys, [{ key: 'demo', scope: 'control' }])
+  t.equal(c.pbx.clientId, '599')
+  t.equal(c.demoTrafficPerMinute, 4)
+  t.same(c.webhooks.retrySchedule, DEFAULT_RETRY_SCHEDULE_MS)
+})
+
+t.test('a PBX configuration is read into typed values', async (t) => {
+  const c = loadConfig({
+    ...PBX,
+    GATEWAY_KEYS: `${KEY}:read, ${KEY}X:control`,
+    PORT: '9090',
+    WEBHOOK_URLS: 'https://a.example/h,https://b.example/h',
+    WEBHOOK_RECORDING_URLS: 'https://rec.example/h',
+    WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+    WEBHOOK_FORMAT: 'FORM',
+    WEBHOOK_RETRY_SCHEDULE: '0,50ms,1s,2m,1h',
+    WEBHOOK_INTERNAL_CALLS: 'off',
+    PBX_TIMEZONE: 'Europe/Berlin',
+    RECORDINGS_SOURCE: 'dir'
+  })
+  t.equal(c.demo, false)
+  t.equal(c.pbx.url, 'https://pbx.example.com:5001')
+  t.equal(c.host, '0.0.0.0')
+  t.equal(c.port, 9090)
+  t.same(c.keys.map((k) => k.scope), ['read', 'control'])
+  t.equal(c.webhooks.targets.length, 3)
+  t.same(c.webhooks.targets.map((x) => x.name), ['webhook1', 'webhook2', 'recording1'])
+  t.same(c.webhooks.targets[2].events, ['recording'])
+  t.equal(c.webhooks.targets[0].format, 'form')
+  t.same(c.webhooks.retrySchedule, [0, 50, 1000, 120_000, 3_600_000])
+  t.equal(c.webhooks.internalCalls, false)
+  t.equal(c.recordings.dir, '/var/lib/3cxpbx/Instance1/Data/Recordings')
+})
+
+t.test('every problem is reported at once, one line per variable, without echoing secrets', async (t) => {
+  const p = problems({
+    PBX_URL: 'not a url',
+    PBX_CLIENT_SECRET: 'x',
+    GATEWAY_KEYS: 'short',
+    PORT: '70000',
+    WEBHOOK_FORMAT: 'xml',
+    WEBHOOK_SECRET: 'whsec_tooshort',
+    PBX_TIMEZONE: 'Mars/Olympus',
+    LOG_LEVEL: 'loud',
+    WEBHOOK_RETRY_SCHEDULE: '5s,soon',
+    TLS_CERT: '/x.pem'
+  })
+  const text = p.join('\n')
+  for (const v of ['PBX_URL', 'PBX_CLIENT_ID', 'GATEWAY_KEYS', 'PORT', 'WEBHOOK_FORMAT', 'WEBHOOK_SECRET', 'PBX_TIMEZONE', 'LOG_LEVEL', 'WEBHOOK_RETRY_SCHEDULE', 'TLS_CERT']) {
+    t.match(text, v, `${v} is reported`)
+  }
+  t.notMatch(text, 'tooshort', 'a secret value is not echoed')
+  t.notMatch(text, /short"/, 'a key value is not echoed')
+})
+
+t.test('outside demo mode keys are required and must be long enough', async (t) => {
+  t.match(problems({ ...PBX, GATEWAY_KEYS: '' }).join('\n'), /GATEWAY_KEYS: required/)
+  t.match(problems({ ...PBX, GATEWAY_KEYS: 'abc' }).join('\n'), /at least 16/)
+  t.match(problems({ ...PBX, GATEWAY_KEYS: `${KEY}:admin` }).join('\n'), /scope "admin"/)
+  t.match(problems({ ...PBX, PBX_CLIENT_ID: 'abc' }).join('\n'), /numeric client id/)
+})
+
+t.test('WEBHOOK_TARGETS adds targets with their own filters', async (t) => {
+  const c = loadConfig({ ...PBX, WEBHOOK_TARGETS: JSON.stringify([{ name: 'crm', url: 'https://crm.example/h', format: 'get', events: ['ended'], extensions: ['101'] }]) })
+  t.same(c.webhooks.targets[0], { name: 'crm', url: 'https://crm.example/h', format: 'get', eventNames: 'legacy', secrets: [], events: ['ended'], extensions: ['101'], didRules: [] })
+  t.match(problems({ ...PBX, WEBHOOK_TARGETS: '{' }).join('\n'), /JSON array/)
+  t.match(problems({ ...PBX, WEBHOOK_TARGETS: '[{"url":"ftp://x"}]' }).join('\n'), /\.url/)
+  t.match(problems({ ...PBX, WEBHOOK_TARGETS: '[{"url":"https://x","events":["nope"]}]' }).join('\n'), /"nope"/)
+  t.match(problems({ ...PBX, WEBHOOK_URLS: 'https://a', WEBHOOK_TARGETS: '[{"name":"webhook1","url":"https://x"}]' }).join('\n'), /used twice/)
+})
+
+t.test('describeConfig masks every secret', async (t) => {
+  const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`
+  const c = loadConfig({ ...PBX, WEBHOOK_URLS: 'https://user:pw@crm.example/h', WEBHOOK_SECRET: secret })
+  const text = JSON.stringify(describeConfig(c))
+  t.notMatch(text, KEY)
+  t.notMatch(text, 's3cret-value')
+  t.notMatch(text, secret)
+  t.notMatch(text, ':pw@')
+  t.match(text, '"clientSecret":"***"')
+})
+
+t.test('parseDuration', async (t) => {
+  t.equal(parseDuration('250'), 250)
+  t.equal(parseDuration('1.5s'), 1500)
+  t.equal(parseDuration('2m'), 120_000)
+  t.equal(parseDuration('1h'), 3_600_000)
+  t.equal(parseDuration('soon'), null)
+})
