@@ -1,5 +1,99 @@
-// STUB — to be replaced. Keep the export name and options.
-import type { FastifyInstance } from 'fastify'
+// The simulator's XAPI (/xapi/v1/…): one catch-all route per method, because OData paths carry keys
+// and function parameters in parentheses (`Users(Number='101')`, `Pbx.GetCallLogData(…)`) that a
+// router cannot express; the path is parsed by xapi-path.ts and dispatched by xapi-read/xapi-actions.
+// Auth, faults, latency and the request log are the simulator's hooks (simulator.ts).
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { SimContext } from '../sim-context.js'
+import { ODataError, notFound, odataErrorBody } from './odata-error.js'
+import { parseQueryString } from './odata-query.js'
+import { parseResourcePath, type PathSegment } from './xapi-path.js'
+import { readXapi, type XapiResult } from './xapi-read.js'
+import { patchXapi, postXapi } from './xapi-actions.js'
 
-export async function xapiPlugin (_app: FastifyInstance, _opts: { ctx: SimContext }): Promise<void> {}
+const ODATA_JSON = 'application/json; odata.metadata=minimal; odata.streaming=true; charset=utf-8'
+
+const routeSchema = {
+  params: { type: 'object', properties: { '*': { type: 'string' } } },
+  querystring: { type: 'object', additionalProperties: { type: 'string' } }
+} as const
+
+/** Splits the raw URL (still percent-encoded) into parsed segments and the raw query string. */
+function requestTarget (req: FastifyRequest, prefix: string): { segments: PathSegment[], rawQuery: string } {
+  const url = req.raw.url ?? ''
+  const q = url.indexOf('?')
+  const rawPath = (q < 0 ? url : url.slice(0, q)).slice(prefix.length)
+  let decoded: string
+  try {
+    decoded = decodeURIComponent(rawPath)
+  } catch {
+    throw notFound('The path contains an invalid percent-encoding.')
+  }
+  const segments = parseResourcePath(decoded)
+  if (segments === null) throw notFound(`No resource matches the path '${decoded}'.`)
+  return { segments, rawQuery: q < 0 ? '' : url.slice(q + 1) }
+}
+
+export async function xapiPlugin (app: FastifyInstance, opts: { ctx: SimContext }): Promise<void> {
+  const { ctx } = opts
+  const prefix = app.prefix
+
+  // XAPI clients send `Content-Type: application/json` on body-less actions (DropCall): accept it.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+    const body = text as string
+    if (body.trim() === '') { done(null, undefined); return }
+    try {
+      done(null, JSON.parse(body))
+    } catch {
+      done(new ODataError(400, 'BadRequest', 'The request body is not valid JSON.'), undefined)
+    }
+  })
+
+  app.setErrorHandler(async (err, req, reply) => {
+    if (err instanceof ODataError) return await reply.code(err.statusCode).type(ODATA_JSON).send(odataErrorBody(err.code, err.message))
+    const status = (err as { statusCode?: number }).statusCode ?? 500
+    if (status < 500) return await reply.code(status).type(ODATA_JSON).send(odataErrorBody('BadRequest', (err as Error).message))
+    req.log.error({ err }, 'xapi simulator error')
+    return await reply.code(500).type(ODATA_JSON).send(odataErrorBody('InternalServerError', 'An error has occurred.'))
+  })
+  app.setNotFoundHandler(async (req, reply) => {
+    return await reply.code(404).type(ODATA_JSON).send(odataErrorBody('NotFound', `No resource matches ${req.method} ${req.url.split('?')[0]}.`))
+  })
+
+  async function send (reply: FastifyReply, result: XapiResult): Promise<FastifyReply> {
+    reply.header('OData-Version', '4.0')
+    if (result.kind === 'json') {
+      if (result.status === 204) return await reply.code(204).send()
+      return await reply.code(result.status).type(ODATA_JSON).send(result.body)
+    }
+    const size = await stat(result.filePath).then((s) => s.size, () => -1)
+    if (size < 0) throw notFound('The recording file is not available on the PBX.')
+    return await reply
+      .type('audio/x-wav')
+      .header('Content-Length', size)
+      .header('Content-Disposition', `attachment; filename="${result.fileName.replace(/["\\]/g, '_')}"`)
+      .send(createReadStream(result.filePath))
+  }
+
+  app.get('/*', { schema: routeSchema }, async (req, reply) => {
+    const { segments, rawQuery } = requestTarget(req, prefix)
+    return await send(reply, readXapi(ctx, segments, parseQueryString(rawQuery), req.simClient))
+  })
+  app.patch('/*', { schema: { ...routeSchema, body: {} } }, async (req, reply) => {
+    const { segments } = requestTarget(req, prefix)
+    return await send(reply, patchXapi(ctx, segments, req.body))
+  })
+  app.post('/*', { schema: { ...routeSchema, body: {} } }, async (req, reply) => {
+    const { segments } = requestTarget(req, prefix)
+    return await send(reply, postXapi(ctx, segments, req.body))
+  })
+  for (const method of ['PUT', 'DELETE'] as const) {
+    app.route({
+      method,
+      url: '/*',
+      schema: routeSchema,
+      handler: async () => { throw new ODataError(405, 'MethodNotAllowed', `${method} is not supported by the simulator's XAPI.`) }
+    })
+  }
+}

@@ -1,0 +1,80 @@
+// XAPI writes: PATCH of Users/Queues/RingGroups, and the bound actions Users/Pbx.MakeCall and
+// ActiveCalls({Id})/Pbx.DropCall, which drive the call engine.
+import type { CallParticipant } from '../../pbx/callcontrol-types.js'
+import type { SimContext } from '../sim-context.js'
+import { SimScriptError } from '../engine/call-engine.js'
+import type { SimDirectory, SimQueue, SimRingGroup, SimUser } from '../sim-types.js'
+import { ODataError, badQuery, notFound } from './odata-error.js'
+import type { Row } from './odata-filter.js'
+import { parseEntityKey, type PathSegment } from './xapi-path.js'
+import { findEntity, type XapiResult } from './xapi-read.js'
+import { patchQueue, patchRingGroup, patchUser } from './entity-patch.js'
+
+// Rows of these sets are the directory objects themselves, so the casts are exact.
+const PATCHERS: Readonly<Record<string, (directory: SimDirectory, entity: Row, body: unknown) => void>> = {
+  Users: (_d, user, body) => { patchUser(user as unknown as SimUser, body) },
+  Queues: (d, queue, body) => { patchQueue(d, queue as unknown as SimQueue, body) },
+  RingGroups: (d, group, body) => { patchRingGroup(d, group as unknown as SimRingGroup, body) }
+}
+
+const noContent: XapiResult = { kind: 'json', status: 204, body: undefined }
+
+export function patchXapi (ctx: SimContext, segments: PathSegment[], body: unknown): XapiResult {
+  const [segment] = segments
+  const patcher = PATCHERS[segment.name]
+  if (segments.length !== 1 || patcher === undefined || segment.args === undefined || parseEntityKey(segment.args)?.kind !== 'id') {
+    throw new ODataError(405, 'MethodNotAllowed', 'PATCH is supported on Users({Id}), Queues({Id}) and RingGroups({Id}).')
+  }
+  patcher(ctx.directory, findEntity(ctx, segment), body)
+  return noContent
+}
+
+export function postXapi (ctx: SimContext, segments: PathSegment[], body: unknown): XapiResult {
+  const [first, second] = segments
+  if (segments.length === 2 && first.name === 'Users' && first.args === undefined && second.name === 'Pbx.MakeCall' && second.args === undefined) {
+    return makeCall(ctx, body)
+  }
+  if (segments.length === 2 && first.name === 'ActiveCalls' && first.args !== undefined && second.name === 'Pbx.DropCall' && second.args === undefined) {
+    const key = parseEntityKey(first.args)
+    if (key?.kind !== 'id') throw notFound(`'${first.args}' is not a valid ActiveCall key.`)
+    const live = ctx.engine.records().some((r) => r.callid === key.id && r.status !== 'ended')
+    if (!live || !ctx.engine.dropCall(key.id)) throw notFound(`No active call with Id ${key.id}.`)
+    return { kind: 'json', status: 200, body: {} }
+  }
+  throw notFound(`No action matches POST ${segments.map((s) => s.args === undefined ? s.name : `${s.name}(${s.args})`).join('/')}.`)
+}
+
+const MAKE_CALL_FIELDS = new Set(['dn', 'destination', 'contact', 'testCall'])
+
+/** POST Users/Pbx.MakeCall with the lowercase body `{dn, destination, contact?, testCall?}`. */
+function makeCall (ctx: SimContext, body: unknown): XapiResult {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badQuery('The MakeCall body must be a JSON object {"dn","destination"}.')
+  const b = body as Record<string, unknown>
+  const unknown = Object.keys(b).find((k) => !MAKE_CALL_FIELDS.has(k))
+  if (unknown !== undefined) throw badQuery(`The property '${unknown}' does not exist on the MakeCall parameters (dn, destination, contact, testCall).`)
+  if (typeof b.dn !== 'string' || b.dn === '') throw badQuery("MakeCall needs 'dn', the extension that places the call.")
+  if (typeof b.destination !== 'string' || b.destination === '') throw badQuery("MakeCall needs 'destination', the number to call.")
+  if (b.contact !== undefined && b.contact !== null && typeof b.contact !== 'string') throw badQuery("'contact' must be a string or null.")
+  if (b.testCall !== undefined && b.testCall !== null && typeof b.testCall !== 'boolean') throw badQuery("'testCall' must be a boolean.")
+  let p: CallParticipant
+  try {
+    p = ctx.engine.makeCall(b.dn, b.destination)
+  } catch (err) {
+    if (err instanceof SimScriptError) throw badQuery(err.message)
+    throw err
+  }
+  return {
+    kind: 'json',
+    status: 200,
+    body: {
+      FinalStatus: 'Success',
+      Reason: 'None',
+      ReasonText: '',
+      VttId: null,
+      Result: {
+        Id: p.id, CallId: p.callid, LegId: p.legid, DN: p.dn, DeviceId: p.device_id, DirectControl: p.direct_control,
+        PartyDn: p.party_dn, PartyDnType: p.party_dn_type, PartyCallerId: p.party_caller_id, PartyCallerName: p.party_caller_name, Status: p.status
+      }
+    }
+  }
+}
