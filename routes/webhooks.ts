@@ -1,0 +1,123 @@
+// Webhook admin (webhooks.md §4 "Visibility"): the delivery log and re-sending one delivery.
+// Control key: the auth plugin's control-scope check by default, or the `preHandler` option.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { errorBody } from '../src/legacy/legacy-error.js'
+import { requireScope } from '../src/plugins/auth.js'
+import type { DeliveryStatus, Outbox } from '../src/webhooks/outbox.js'
+import type { WebhookDelivery } from '../src/webhooks/delivery.js'
+
+export interface WebhookRoutesOptions {
+  /** Default: `app.gateway.outbox`. */
+  outbox?: Outbox
+  /** Default: `app.gateway.webhookDelivery`; only used to report target stats. */
+  delivery?: WebhookDelivery
+  /** Key check; default the auth plugin's control-scope check when it is registered. */
+  preHandler?: (req: FastifyRequest, reply: FastifyReply) => Promise<void>
+}
+
+const errorSchema = {
+  type: 'object',
+  properties: {
+    result: { type: 'boolean' },
+    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } }
+  }
+}
+
+const nullableString = { type: ['string', 'null'] }
+const nullableInteger = { type: ['integer', 'null'] }
+
+const deliverySchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    eventId: { type: 'integer' },
+    messageId: { type: 'string', description: 'The `webhook-id` header: the receiver\'s idempotency key' },
+    event: { type: 'string' },
+    legacyId: { type: 'string' },
+    target: { type: 'string' },
+    chain: { type: 'string' },
+    status: { type: 'string', enum: ['pending', 'done', 'failed'] },
+    attempts: { type: 'integer' },
+    nextAt: nullableString,
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+    lastStatus: nullableInteger,
+    lastError: nullableString,
+    lastAttempt: {
+      type: ['object', 'null'],
+      properties: { at: { type: 'string' }, statusCode: nullableInteger, durationMs: { type: 'integer' }, error: nullableString, excerpt: nullableString }
+    }
+  }
+}
+
+export default async function webhookRoutes (app: FastifyInstance, opts: WebhookRoutesOptions): Promise<void> {
+  const outbox = opts.outbox ?? (app.gateway.outbox as Outbox | undefined)
+  if (outbox === undefined) throw new Error('webhook routes: no outbox (pass `outbox` or decorate app.gateway.outbox)')
+  const delivery = opts.delivery ?? (app.gateway.webhookDelivery as WebhookDelivery | undefined)
+  const preHandler = opts.preHandler ?? (app.hasDecorator('apiKeys') ? requireScope('control') : undefined)
+  if (preHandler === undefined) throw new Error('webhook routes: no key check (pass `preHandler` or register the auth plugin)')
+
+  app.get('/webhooks/deliveries', {
+    preHandler,
+    schema: {
+      summary: 'The webhook delivery log, newest first',
+      tags: ['webhooks'],
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          status: { type: 'string', enum: ['failed', 'pending', 'done'] },
+          target: { type: 'string', maxLength: 100 },
+          limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }
+        }
+      },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            count: { type: 'integer' },
+            deliveries: { type: 'array', items: deliverySchema },
+            targets: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  name: { type: 'string' }, disabled: { type: 'boolean' }, disabledReason: nullableString, queued: { type: 'integer' },
+                  inFlight: { type: 'integer' }, attempts: { type: 'integer' }, failures: { type: 'integer' }, delivered: { type: 'integer' }
+                }
+              }
+            }
+          }
+        },
+        400: errorSchema,
+        401: errorSchema,
+        403: errorSchema
+      }
+    }
+  }, async (req) => {
+    const q = req.query as { status?: DeliveryStatus, target?: string, limit?: number }
+    const deliveries = outbox.list(q)
+    return { count: deliveries.length, deliveries, targets: delivery?.stats() ?? [] }
+  })
+
+  app.post('/webhooks/deliveries/:id/redeliver', {
+    preHandler,
+    schema: {
+      summary: 'Send one delivery again (any status), at once',
+      tags: ['webhooks'],
+      params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
+      response: {
+        200: { type: 'object', properties: { result: { type: 'boolean' }, id: { type: 'integer' }, status: { type: 'string' } } },
+        400: errorSchema,
+        401: errorSchema,
+        403: errorSchema,
+        404: errorSchema
+      }
+    }
+  }, async (req, reply) => {
+    const { id } = req.params as { id: number }
+    const job = outbox.redeliver(id)
+    if (job === null) return await reply.code(404).send(errorBody('NOT_FOUND', `No webhook delivery with id ${id}; list them with GET /webhooks/deliveries`))
+    return { result: true, id: job.id, status: 'pending' }
+  })
+}

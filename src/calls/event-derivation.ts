@@ -1,0 +1,452 @@
+// Turns the participant stream of ONE call (callid) into webhook events (3cx-v20.md §7, webhooks.md §3).
+// No timers and no I/O: every method takes the observation time and returns the events it derives,
+// and `deadline()` says when the owner must call `expire()` (the grace period in which 3CX briefly
+// has no participant during a transfer or a queue re-ring, so a call does not end early).
+import type { CallControlDnType, CallParticipant, ParticipantStatus } from '../pbx/callcontrol-types.js'
+import type { CallDirection, CallState, LiveCall, LiveLeg } from './live-call.js'
+import {
+  callTitle, eventOf, usertypeOf,
+  type CallEvent, type EndedPayload, type TitleFacts, type TransferType
+} from './call-events.js'
+import { legacyCallId } from './legacy-call-id.js'
+import type { DidQuery } from './did-map.js'
+
+export type Direction = 'inbound' | 'outbound' | 'internal'
+
+type LegRole = 'trunk' | 'origin' | 'consult' | 'routing' | 'callee' | 'routepoint'
+
+interface Leg {
+  key: string
+  p: CallParticipant
+  dnType: CallControlDnType
+  role: LegRole
+  firstSeenAt: number
+  connectedAt: number | null
+  /** Link the leg rang in (a blind or consultation target gets the next link). */
+  link: number
+  /** Reached through a blind transfer (`referred_by_dn` seen while ringing). */
+  referredBy: string
+  /** Rang as the target of a consultation call (attended transfer). */
+  consultTarget: boolean
+  /** A call-started event was sent for this leg. */
+  answered: boolean
+}
+
+interface Conversation {
+  user: string
+  legKey: string
+  link: number
+  answeredAt: number
+  trtype: TransferType
+  callerid: string
+  callername: string
+  /** When its leg went away; the ended event waits for the grace period (or a transfer). */
+  endedAt: number | null
+}
+
+export interface CallTrackerOptions {
+  callid: number
+  chid: string
+  graceMs: number
+  /** DID rule lookup for inbound calls. */
+  didLookup?: (q: DidQuery) => string
+}
+
+const STATUS_RANK: Record<ParticipantStatus, number> = { Dialing: 0, Ringing: 0, Connected: 1 }
+
+export function legKey (dn: string, id: number): string {
+  return `${dn}#${id}`
+}
+
+function legacyDnType (t: CallControlDnType): string {
+  return t.startsWith('W') ? t.slice(1).toLowerCase() : t.toLowerCase()
+}
+
+export class CallTracker {
+  readonly callid: number
+  readonly chid: string
+  direction: Direction | null = null
+  startedAt = 0
+  answeredAt: number | null = null
+  /** The call is over; the owner forgets it. */
+  finished = false
+
+  private readonly legs = new Map<string, Leg>()
+  private readonly removed = new Set<string>()
+  private link = 0
+  private maxLink = 0
+  private linkAnswered = false
+  private linkStartedAt = 0
+  private readonly ringingSent = new Set<string>()
+  private conversation: Conversation | null = null
+  /** A blind transfer whose target has not answered yet: the transferor may get the call back. */
+  private transferFrom: { conv: Conversation, targetKey: string } | null = null
+  private customerDn = ''
+  private customerNumber = ''
+  private customerName = ''
+  private firstDestination = ''
+  private partyDid = ''
+  private did: string | null = null
+  private missedAt: { dn: string, dnType: CallControlDnType } | null = null
+  private emptySince: number | null = null
+  private cachedView: LiveCall | null = null
+
+  constructor (private readonly opts: CallTrackerOptions) {
+    this.callid = opts.callid
+    this.chid = opts.chid
+  }
+
+  get legacyId (): string {
+    return legacyCallId(this.chid, this.link)
+  }
+
+  get legCount (): number {
+    return this.legs.size
+  }
+
+  legStatus (key: string): ParticipantStatus | undefined {
+    return this.legs.get(key)?.p.status
+  }
+
+  /** The participant was fetched after an upsert (or seen in a snapshot). */
+  upsert (p: CallParticipant, dnType: CallControlDnType, at: number): CallEvent[] {
+    const key = legKey(p.dn, p.id)
+    if (this.removed.has(key)) return [] // a stale fetch that finished after the remove
+    const out: CallEvent[] = []
+    this.emptySince = null
+    let leg = this.legs.get(key)
+    if (leg === undefined) {
+      if (this.legs.size === 0 && this.startedAt === 0) {
+        this.startedAt = at
+        this.linkStartedAt = at
+      }
+      leg = this.addLeg(p, dnType, at, out)
+    } else {
+      if (STATUS_RANK[p.status] < STATUS_RANK[leg.p.status]) return [] // out of order: never go back from Connected
+      if (p.status === leg.p.status && sameParty(leg.p, p)) return [] // duplicate upsert
+      leg.p = p
+      if (p.status === 'Ringing' && p.referred_by_dn !== '' && leg.referredBy === '') leg.referredBy = p.referred_by_dn
+    }
+    this.cachedView = null
+    if (p.status === 'Connected') {
+      if (leg.connectedAt === null) leg.connectedAt = at
+      this.onConnected(leg, at, out)
+    }
+    return out
+  }
+
+  /** The leg is gone (remove event, a 404 fetch, or missing from a snapshot). */
+  remove (dn: string, id: number, at: number): CallEvent[] {
+    const key = legKey(dn, id)
+    const leg = this.legs.get(key)
+    if (leg === undefined) return [] // remove without a prior upsert: nothing we knew about
+    this.legs.delete(key)
+    this.removed.add(key)
+    this.cachedView = null
+    const conv = this.conversation
+    if (conv !== null && conv.legKey === key && conv.endedAt === null) conv.endedAt = at
+    if (this.legs.size === 0) this.emptySince = at
+    return []
+  }
+
+  /** When the owner must call expire(), or null when nothing is pending. */
+  deadline (): number | null {
+    if (this.finished) return null
+    const times: number[] = []
+    if (this.conversation?.endedAt != null) times.push(this.conversation.endedAt + this.opts.graceMs)
+    if (this.emptySince !== null) times.push(this.emptySince + this.opts.graceMs)
+    return times.length === 0 ? null : Math.min(...times)
+  }
+
+  /** Ends what the grace period has run out for. */
+  expire (now: number): CallEvent[] {
+    const out: CallEvent[] = []
+    const conv = this.conversation
+    if (conv?.endedAt != null && now >= conv.endedAt + this.opts.graceMs) {
+      out.push(this.endConversation(conv, false))
+    }
+    if (this.emptySince !== null && now >= this.emptySince + this.opts.graceMs) {
+      if (this.conversation !== null) out.push(this.endConversation(this.conversation, false))
+      if (!this.linkAnswered) out.push(this.missedEvent(this.emptySince))
+      this.finished = true
+      this.cachedView = null
+    }
+    return out
+  }
+
+  /** Participant keys currently known (for snapshot reconciliation). */
+  legKeys (): IterableIterator<string> {
+    return this.legs.keys()
+  }
+
+  view (): LiveCall {
+    if (this.cachedView !== null) return this.cachedView
+    const legs: LiveLeg[] = []
+    for (const l of this.legs.values()) {
+      legs.push({
+        dn: l.p.dn,
+        dnType: legacyDnType(l.dnType),
+        participantId: l.p.id,
+        status: l.p.status,
+        externalParty: l.p.party_caller_id !== '' ? l.p.party_caller_id : l.p.party_dn,
+        callerName: l.p.party_caller_name,
+        firstSeenAt: l.firstSeenAt,
+        connectedAt: l.connectedAt
+      })
+    }
+    this.cachedView = {
+      callid: this.callid,
+      chid: this.chid,
+      legacyId: this.legacyId,
+      direction: this.liveDirection(),
+      did: this.direction === 'inbound' ? this.didName() : '',
+      state: this.state(),
+      startedAt: this.startedAt,
+      answeredAt: this.answeredAt,
+      legs
+    }
+    return this.cachedView
+  }
+
+  private liveDirection (): CallDirection {
+    const distributed = [...this.legs.values()].some((l) => l.role === 'callee' || (l.role === 'origin' && this.direction === 'outbound'))
+    if (this.direction === 'outbound') return 'Outbound'
+    if (this.direction === 'internal') return distributed ? 'Internal' : 'FromInternal'
+    return distributed ? 'Inbound' : 'FromExternal'
+  }
+
+  private state (): CallState {
+    const conv = this.conversation
+    const legs = [...this.legs.values()]
+    const transferring = this.transferFrom !== null || legs.some((l) => l.consultTarget || l.role === 'consult')
+    if (conv !== null && conv.endedAt === null) return transferring ? 'Transferring' : 'Talking'
+    if (transferring) return 'Transferring'
+    if (this.answeredAt !== null) return 'Rerouting'
+    if (legs.some((l) => l.p.status === 'Ringing' || l.role === 'routing')) return 'Routing'
+    return legs.length > 0 ? 'Initiating' : 'Unknown'
+  }
+
+  private addLeg (p: CallParticipant, dnType: CallControlDnType, at: number, out: CallEvent[]): Leg {
+    const role = this.classify(p, dnType)
+    const leg: Leg = {
+      key: legKey(p.dn, p.id),
+      p,
+      dnType,
+      role,
+      firstSeenAt: at,
+      connectedAt: null,
+      link: this.link,
+      referredBy: p.status === 'Ringing' ? p.referred_by_dn : '',
+      consultTarget: false,
+      answered: false
+    }
+    this.legs.set(leg.key, leg)
+    if (this.customerName === '' && role !== 'trunk' && p.party_dn === this.customerDn) this.customerName = p.party_caller_name
+    if (role === 'routing') {
+      this.noteDestination(p.dn)
+      if (p.on_behalf_of_dn === '') this.missedAt = { dn: p.dn, dnType }
+      this.ringing(leg, at, out)
+    } else if (role === 'callee' && p.status !== 'Connected') {
+      this.noteDestination(p.dn)
+      if (this.isConsultParty(p)) {
+        leg.consultTarget = true
+        leg.link = ++this.maxLink
+      } else if (leg.referredBy !== '') {
+        this.startBlindTransfer(leg, at, out)
+      } else if (p.on_behalf_of_dn === '') {
+        this.missedAt = { dn: p.dn, dnType }
+      }
+      if (p.status === 'Ringing') this.ringing(leg, at, out)
+    } else if (role === 'origin' && this.direction === 'outbound') {
+      this.missedAt = { dn: p.dn, dnType }
+    }
+    return leg
+  }
+
+  /** Decides the leg's role, and the call's direction from its first legs. */
+  private classify (p: CallParticipant, dnType: CallControlDnType): LegRole {
+    const partyExternal = p.party_dn_type === 'Wexternalline'
+    if (dnType === 'Wroutepoint') return 'routepoint'
+    if (dnType === 'Wexternalline') {
+      if (this.direction === null) {
+        this.direction = p.status === 'Dialing' ? 'outbound' : 'inbound'
+        this.customerDn = p.dn
+        this.customerNumber = p.party_caller_id !== '' ? p.party_caller_id : p.party_caller_name
+        if (p.party_dn_type !== 'Wexternalline') this.noteDestination(p.party_dn)
+      }
+      if (this.partyDid === '' && p.party_did !== '') this.partyDid = p.party_did
+      return 'trunk'
+    }
+    // The caller's own leg: Dialing, or (first seen in a snapshot) Connected without a router or
+    // queue behind it. Later Dialing extension legs are consultation calls.
+    const ownCall = p.status === 'Dialing' || (this.direction === null && p.status === 'Connected' && p.originated_by_dn === '' && p.on_behalf_of_dn === '' && p.referred_by_dn === '')
+    if (dnType === 'Wextension' && ownCall) {
+      if (this.direction !== null) return 'consult'
+      this.direction = partyExternal ? 'outbound' : 'internal'
+      this.customerDn = partyExternal ? p.party_dn : p.dn
+      this.customerNumber = partyExternal ? p.party_caller_id : p.dn
+      return 'origin'
+    }
+    if (this.direction === null) {
+      this.direction = partyExternal ? 'inbound' : 'internal'
+      this.customerDn = p.party_dn
+      this.customerNumber = p.party_caller_id !== '' ? p.party_caller_id : p.party_caller_name
+      this.customerName = p.party_caller_name
+    }
+    if (this.partyDid === '' && p.party_did !== '') this.partyDid = p.party_did
+    return dnType === 'Wextension' ? 'callee' : 'routing'
+  }
+
+  private noteDestination (dn: string): void {
+    if (this.firstDestination === '' && dn !== '') this.firstDestination = dn
+  }
+
+  /** The leg's other party is an extension dialling a consultation call inside this call. */
+  private isConsultParty (p: CallParticipant): boolean {
+    for (const l of this.legs.values()) if (l.role === 'consult' && l.p.dn === p.party_dn) return true
+    return false
+  }
+
+  /** Talking to the party the call is about: the external side, or the calling extension. */
+  private talksToCustomer (leg: Leg): boolean {
+    if (leg.role !== 'callee' && !(leg.role === 'origin' && this.direction === 'outbound')) return false
+    if (this.direction === 'internal') return leg.p.party_dn === this.customerDn
+    return leg.p.party_dn_type === 'Wexternalline' || (this.customerDn !== '' && leg.p.party_dn === this.customerDn)
+  }
+
+  private ringing (leg: Leg, at: number, out: CallEvent[]): void {
+    const mark = `${leg.link}:${leg.p.dn}`
+    if (this.ringingSent.has(mark)) return
+    this.ringingSent.add(mark)
+    const p = leg.p
+    out.push(eventOf({
+      event: 'ringing',
+      callerid: p.party_caller_id !== '' ? p.party_caller_id : p.party_caller_name,
+      did: this.eventDid(),
+      user: p.dn,
+      usertype: usertypeOf(leg.dnType),
+      ...this.common(leg.link, at, p.party_caller_name)
+    }))
+  }
+
+  private startBlindTransfer (leg: Leg, at: number, out: CallEvent[]): void {
+    const conv = this.conversation
+    if (conv !== null && (conv.user === leg.referredBy || conv.endedAt !== null)) {
+      conv.endedAt ??= at
+      out.push(this.endConversation(conv, true))
+      this.transferFrom = { conv, targetKey: leg.key }
+    }
+    this.link = ++this.maxLink
+    leg.link = this.link
+    this.linkAnswered = false
+    this.linkStartedAt = at
+    this.missedAt = { dn: leg.p.dn, dnType: leg.dnType }
+  }
+
+  private onConnected (leg: Leg, at: number, out: CallEvent[]): void {
+    if (leg.answered || !this.talksToCustomer(leg)) return // queue/IVR "answers", consultations
+    const back = this.transferFrom
+    if (back !== null && back.conv.user === leg.p.dn && this.legs.get(back.targetKey)?.answered !== true) {
+      // The blind-transfer target did not answer: the call returned to the transferor, same link.
+      const conv: Conversation = { ...back.conv, legKey: leg.key, endedAt: null }
+      this.conversation = conv
+      this.link = conv.link
+      this.linkAnswered = true
+      this.transferFrom = null
+      leg.answered = true
+      return
+    }
+    const trtype: TransferType = leg.referredBy !== '' ? 'Blind' : leg.consultTarget ? 'Accomp' : 'NotDef'
+    const previous = this.conversation
+    if (previous !== null && previous.legKey !== leg.key) {
+      previous.endedAt ??= at
+      out.push(this.endConversation(previous, true))
+    }
+    // A transfer target rang in the next link already; a first answer opens link 1.
+    this.link = leg.link > 0 && (leg.link > this.link || !this.linkAnswered) ? leg.link : ++this.maxLink
+    this.maxLink = Math.max(this.maxLink, this.link)
+    this.linkAnswered = true
+    this.transferFrom = null
+    leg.answered = true
+    this.answeredAt ??= at
+    const p = leg.p
+    const conv: Conversation = {
+      user: p.dn,
+      legKey: leg.key,
+      link: this.link,
+      answeredAt: at,
+      trtype,
+      callerid: p.party_caller_id !== '' ? p.party_caller_id : p.party_caller_name,
+      callername: p.party_caller_name,
+      endedAt: null
+    }
+    this.conversation = conv
+    out.push(eventOf({
+      event: this.direction === 'outbound' ? 'hangupoutgoing' : 'hangupincoming',
+      callerid: conv.callerid,
+      user: conv.user,
+      did: this.eventDid(),
+      trtype,
+      ...this.common(conv.link, at, conv.callername)
+    }))
+  }
+
+  private endConversation (conv: Conversation, transfer: boolean): CallEvent {
+    if (this.conversation === conv) this.conversation = null
+    const endedAt = conv.endedAt ?? conv.answeredAt
+    const duration = Math.max(0, Math.round((endedAt - conv.answeredAt) / 1000))
+    return this.endedEvent({ callerid: conv.callerid, user: conv.user, finishtype: 'Ok', transfer, seconds: duration }, duration, conv.link, endedAt, conv.callername)
+  }
+
+  private missedEvent (at: number): CallEvent {
+    const where = this.missedAt ?? { dn: this.firstDestination, dnType: 'None' }
+    const missedAt = { dn: where.dn, usertype: usertypeOf(where.dnType), dnType: where.dnType }
+    const facts = { callerid: this.customerNumber, user: where.dn, finishtype: 'Missed' as const, transfer: false, seconds: (at - this.linkStartedAt) / 1000, missedAt }
+    return this.endedEvent(facts, 0, this.link, at, this.customerName)
+  }
+
+  private endedEvent (f: Omit<TitleFacts, 'direction' | 'did'> & { user: string }, duration: number, link: number, at: number, callername: string): CallEvent {
+    const did = this.eventDid()
+    const payload: EndedPayload = {
+      event: this.direction === 'outbound' ? 'outgoing' : 'incoming',
+      callerid: f.callerid,
+      user: f.user,
+      did,
+      finishtype: f.finishtype,
+      transfer: f.transfer ? 'true' : 'false',
+      title: callTitle({ ...f, direction: this.direction ?? 'inbound', did }),
+      duration,
+      ...this.common(link, at, callername)
+    }
+    return eventOf(payload)
+  }
+
+  private common (link: number, at: number, callername: string): { id: string, chid: string, timestamp: string, callername?: string } {
+    const c: { id: string, chid: string, timestamp: string, callername?: string } = {
+      id: legacyCallId(this.chid, link),
+      chid: this.chid,
+      timestamp: new Date(at).toISOString()
+    }
+    if (callername !== '') c.callername = callername
+    return c
+  }
+
+  private eventDid (): string {
+    return this.direction === 'inbound' ? this.didName() : ''
+  }
+
+  /** Resolved once the first destination is known, then fixed for the call. */
+  private didName (): string {
+    if (this.did !== null) return this.did
+    const lookup = this.opts.didLookup
+    const name = lookup === undefined
+      ? this.partyDid
+      : lookup({ trunkDn: this.customerDn, did: this.partyDid, firstDestination: this.firstDestination, fallback: this.partyDid })
+    if (this.firstDestination !== '' || this.partyDid !== '') this.did = name
+    return name
+  }
+}
+
+function sameParty (a: CallParticipant, b: CallParticipant): boolean {
+  return a.party_dn === b.party_dn && a.party_caller_id === b.party_caller_id && a.party_dn_type === b.party_dn_type
+}

@@ -1,0 +1,347 @@
+// Sends the outbox's deliveries. One scheduler per target, so a slow or dead receiver only delays
+// itself: per chain (call) the events go out one after another in order, different chains run in
+// parallel up to `concurrency`. Workers are woken by the outbox on enqueue (no polling); retries wait
+// on one timer per target. Every attempt is recorded in the outbox.
+import { Agent, request, type Dispatcher } from 'undici'
+import type { Config, WebhookTargetConfig } from '../config.js'
+import type { DeliveryJob, DeliveryStatus, Outbox } from './outbox.js'
+import { buildRequest } from './payload.js'
+
+export interface DeliveryLog {
+  error: (obj: unknown, msg?: string) => void
+  warn: (obj: unknown, msg?: string) => void
+  info: (obj: unknown, msg?: string) => void
+}
+
+export interface WebhookDeliveryOptions {
+  outbox: Outbox
+  config: Pick<Config['webhooks'], 'timeoutMs' | 'retrySchedule' | 'maxAgeMs' | 'concurrency'>
+  log?: DeliveryLog
+  now?: () => number
+  /** 0..1, for the retry jitter; tests pin it. */
+  random?: () => number
+}
+
+export interface TargetStats {
+  name: string
+  disabled: boolean
+  disabledReason: string | null
+  queued: number
+  inFlight: number
+  attempts: number
+  failures: number
+  delivered: number
+}
+
+/** What one attempt came to. */
+export interface AttemptOutcome {
+  kind: 'done' | 'retry' | 'failed' | 'gone'
+  statusCode: number | null
+  retryAfterMs: number | null
+  error: string | null
+}
+
+const EXCERPT_BYTES = 200
+const MAX_RETRY_AFTER_MS = 24 * 3_600_000
+
+/** 2xx done; 408/429/5xx and network errors retry; 410 disables; other statuses fail. */
+export function classifyStatus (status: number): AttemptOutcome['kind'] {
+  if (status >= 200 && status < 300) return 'done'
+  if (status === 410) return 'gone'
+  if (status === 408 || status === 429 || status >= 500) return 'retry'
+  return 'failed'
+}
+
+/** `Retry-After` as seconds or an HTTP date → ms from now, or null. */
+export function parseRetryAfter (value: string | string[] | undefined, now: number): number | null {
+  const v = Array.isArray(value) ? value[0] : value
+  if (v === undefined || v.trim() === '') return null
+  const s = v.trim()
+  if (/^\d+(\.\d+)?$/.test(s)) return Math.min(Number(s) * 1000, MAX_RETRY_AFTER_MS)
+  const date = Date.parse(s)
+  return Number.isNaN(date) ? null : Math.min(Math.max(0, date - now), MAX_RETRY_AFTER_MS)
+}
+
+/** Delay before retry number `attempts` (1 = the first retry): the schedule with ±20% jitter. */
+export function retryDelay (schedule: readonly number[], attempts: number, random: number): number {
+  if (schedule.length === 0) return 0
+  const base = schedule[Math.min(Math.max(attempts - 1, 0), schedule.length - 1)]
+  return Math.round(base * (0.8 + 0.4 * random))
+}
+
+/** Never let credentials of a URL reach the attempt log. */
+function safeError (err: unknown): string {
+  const e = err as { code?: string, message?: string, cause?: { code?: string, message?: string } }
+  const code = e.cause?.code ?? e.code
+  const message = e.cause?.message ?? e.message ?? String(err)
+  return `${code !== undefined ? code + ': ' : ''}${message}`.replace(/\/\/[^@/\s]*@/g, '//***@').slice(0, 300)
+}
+
+class TargetScheduler {
+  /** Pending jobs per chain, oldest first. */
+  private readonly chains = new Map<string, DeliveryJob[]>()
+  private readonly known = new Set<number>()
+  private readonly busyChains = new Set<string>()
+  private readonly ready: string[] = []
+  private readonly readySet = new Set<string>()
+  private readonly waiting = new Map<string, number>()
+  private timer: NodeJS.Timeout | null = null
+  private timerAt = Infinity
+  readonly inFlight = new Map<number, { promise: Promise<void>, abort: AbortController }>()
+  queued = 0
+  attempts = 0
+  failures = 0
+  delivered = 0
+  stopped = false
+
+  constructor (readonly target: WebhookTargetConfig, private readonly owner: WebhookDelivery) {}
+
+  add (job: DeliveryJob): void {
+    if (this.known.has(job.id)) return
+    this.known.add(job.id)
+    this.queued++
+    let q = this.chains.get(job.chain)
+    if (q === undefined) {
+      q = []
+      this.chains.set(job.chain, q)
+    }
+    // Keep id order (a redelivered old job goes back to its place).
+    if (q.length === 0 || q[q.length - 1].id < job.id) q.push(job)
+    else q.splice(q.findIndex((j) => j.id > job.id), 0, job)
+    this.consider(job.chain)
+  }
+
+  /** Puts the chain in the ready queue or on the timer, depending on its head. */
+  consider (chain: string): void {
+    if (this.stopped || this.busyChains.has(chain) || this.readySet.has(chain)) return
+    const head = this.chains.get(chain)?.[0]
+    if (head === undefined) { this.chains.delete(chain); return }
+    const now = this.owner.now()
+    if (head.nextAt <= now) {
+      this.waiting.delete(chain)
+      this.ready.push(chain)
+      this.readySet.add(chain)
+    } else {
+      this.waiting.set(chain, head.nextAt)
+      this.arm(head.nextAt)
+    }
+  }
+
+  pump (): void {
+    while (!this.stopped && this.inFlight.size < this.owner.concurrency && this.ready.length > 0) {
+      const chain = this.ready.shift() as string
+      this.readySet.delete(chain)
+      const job = this.chains.get(chain)?.[0]
+      if (job === undefined) continue
+      this.busyChains.add(chain)
+      const abort = new AbortController()
+      const promise = this.owner.send(this.target, job, abort.signal)
+        .then((status) => { this.finish(job, status) })
+      this.inFlight.set(job.id, { promise, abort })
+    }
+  }
+
+  private finish (job: DeliveryJob, status: DeliveryStatus | 'gone'): void {
+    this.inFlight.delete(job.id)
+    this.busyChains.delete(job.chain)
+    if (status !== 'pending') {
+      const q = this.chains.get(job.chain)
+      if (q !== undefined && q[0]?.id === job.id) q.shift()
+      this.known.delete(job.id)
+      this.queued--
+    }
+    if (status === 'gone') {
+      this.stop()
+      return
+    }
+    this.consider(job.chain)
+    this.pump()
+  }
+
+  private arm (at: number): void {
+    if (at >= this.timerAt) return
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timerAt = at
+    this.timer = setTimeout(() => {
+      this.timer = null
+      this.timerAt = Infinity
+      const now = this.owner.now()
+      let next = Infinity
+      for (const [chain, due] of [...this.waiting]) {
+        if (due <= now) {
+          this.waiting.delete(chain)
+          this.consider(chain)
+        } else next = Math.min(next, due)
+      }
+      if (next !== Infinity) this.arm(next)
+      this.pump()
+    }, Math.max(0, at - this.owner.now()))
+    this.timer.unref()
+  }
+
+  stop (): void {
+    this.stopped = true
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+    this.timerAt = Infinity
+  }
+}
+
+export class WebhookDelivery {
+  readonly now: () => number
+  readonly concurrency: number
+  private readonly schedulers = new Map<string, TargetScheduler>()
+  private readonly dispatcher: Dispatcher
+  private unsubscribe: (() => void) | null = null
+  private started = false
+
+  constructor (private readonly opts: WebhookDeliveryOptions) {
+    this.now = opts.now ?? Date.now
+    this.concurrency = opts.config.concurrency
+    this.dispatcher = new Agent({
+      connections: Math.max(1, opts.config.concurrency),
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.config.timeoutMs,
+      bodyTimeout: opts.config.timeoutMs
+    })
+  }
+
+  /** Loads what is pending from the outbox and starts sending; new events wake the workers. */
+  start (): void {
+    if (this.started) return
+    this.started = true
+    const disabled = this.opts.outbox.disabledTargets()
+    for (const t of this.opts.outbox.targets) {
+      const s = new TargetScheduler(t, this)
+      this.schedulers.set(t.name, s)
+      if (disabled.has(t.name)) {
+        s.stop()
+        this.opts.log?.error({ target: t.name, reason: disabled.get(t.name)?.reason }, 'webhook target is disabled (it answered 410 Gone); no events are sent to it')
+        continue
+      }
+      for (const job of this.opts.outbox.pendingJobs(t.name)) s.add(job)
+    }
+    this.unsubscribe = this.opts.outbox.onEnqueue((jobs) => {
+      const touched = new Set<TargetScheduler>()
+      for (const job of jobs) {
+        const s = this.schedulers.get(job.target)
+        if (s === undefined || s.stopped) continue
+        s.add(job)
+        touched.add(s)
+      }
+      for (const s of touched) s.pump()
+    })
+    for (const s of this.schedulers.values()) s.pump()
+  }
+
+  /**
+   * Graceful shutdown: takes no new work, waits up to `timeoutMs` for requests in flight, then
+   * aborts the rest. Whatever was not delivered stays pending in the outbox.
+   */
+  async stop (timeoutMs = 5_000): Promise<void> {
+    this.unsubscribe?.()
+    this.unsubscribe = null
+    const inFlight: Array<{ promise: Promise<void>, abort: AbortController }> = []
+    for (const s of this.schedulers.values()) {
+      s.stop()
+      inFlight.push(...s.inFlight.values())
+    }
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })
+    await Promise.race([Promise.all(inFlight.map((f) => f.promise)), timeout])
+    clearTimeout(timer)
+    for (const f of inFlight) f.abort.abort()
+    await Promise.allSettled(inFlight.map((f) => f.promise))
+    await this.dispatcher.close().catch(() => {})
+  }
+
+  stats (): TargetStats[] {
+    const disabled = this.opts.outbox.disabledTargets()
+    return this.opts.outbox.targets.map((t) => {
+      const s = this.schedulers.get(t.name)
+      return {
+        name: t.name,
+        disabled: disabled.has(t.name),
+        disabledReason: disabled.get(t.name)?.reason ?? null,
+        queued: s?.queued ?? 0,
+        inFlight: s?.inFlight.size ?? 0,
+        attempts: s?.attempts ?? 0,
+        failures: s?.failures ?? 0,
+        delivered: s?.delivered ?? 0
+      }
+    })
+  }
+
+  /** One attempt of one delivery; records it and returns the delivery's new status. Never throws. */
+  async send (target: WebhookTargetConfig, job: DeliveryJob, signal: AbortSignal): Promise<DeliveryStatus | 'gone'> {
+    const s = this.schedulers.get(target.name)
+    const started = this.now()
+    let outcome: AttemptOutcome
+    let excerpt: string | null = null
+    const event = this.opts.outbox.loadEvent(job.eventId)
+    if (event === null) {
+      outcome = { kind: 'failed', statusCode: null, retryAfterMs: null, error: 'event no longer in the outbox' }
+    } else {
+      try {
+        const req = buildRequest(target, event.payload, event.messageId, new Date(started))
+        const res = await request(req.url, {
+          method: req.method,
+          headers: req.headers,
+          body: req.body,
+          dispatcher: this.dispatcher,
+          signal: AbortSignal.any([signal, AbortSignal.timeout(this.opts.config.timeoutMs)])
+        })
+        excerpt = await readExcerpt(res.body)
+        outcome = {
+          kind: classifyStatus(res.statusCode),
+          statusCode: res.statusCode,
+          retryAfterMs: parseRetryAfter(res.headers['retry-after'], this.now()),
+          error: res.statusCode >= 200 && res.statusCode < 300 ? null : `HTTP ${res.statusCode}`
+        }
+      } catch (err) {
+        outcome = { kind: 'retry', statusCode: null, retryAfterMs: null, error: signal.aborted ? 'aborted at shutdown' : safeError(err) }
+      }
+    }
+    const finished = this.now()
+    job.attempts++
+    let status: DeliveryStatus = 'done'
+    let nextAt = finished
+    if (outcome.kind === 'retry') {
+      const delay = outcome.retryAfterMs ?? retryDelay(this.opts.config.retrySchedule, job.attempts, (this.opts.random ?? Math.random)())
+      nextAt = finished + delay
+      status = nextAt - job.createdAt > this.opts.config.maxAgeMs ? 'failed' : 'pending'
+      if (status === 'failed') outcome.error = `${outcome.error ?? 'error'}; gave up after ${job.attempts} attempts`
+    } else if (outcome.kind !== 'done') {
+      status = 'failed'
+    }
+    if (signal.aborted && status === 'pending') nextAt = finished // shutdown: due at once after restart
+    this.opts.outbox.settle(job, { at: started, statusCode: outcome.statusCode, durationMs: finished - started, error: outcome.error, excerpt }, status, nextAt)
+    job.nextAt = nextAt
+    if (s !== undefined) {
+      s.attempts++
+      if (outcome.kind === 'done') s.delivered++
+      else s.failures++
+    }
+    if (outcome.kind === 'gone') {
+      this.opts.outbox.disableTarget(target.name, `410 Gone at ${new Date(finished).toISOString()}`)
+      this.opts.log?.error({ target: target.name, delivery: job.id }, 'webhook target answered 410 Gone: it is now DISABLED and receives no more events (see health)')
+      return 'gone'
+    }
+    if (status === 'failed') this.opts.log?.warn({ target: target.name, delivery: job.id, status: outcome.statusCode, error: outcome.error }, 'webhook delivery failed')
+    return status
+  }
+}
+
+/** The first bytes of a response body as text; the rest is discarded. */
+async function readExcerpt (body: AsyncIterable<Buffer> & { destroy?: () => void }): Promise<string | null> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    if (size < EXCERPT_BYTES) {
+      chunks.push(chunk)
+      size += chunk.length
+    }
+  }
+  if (size === 0) return null
+  return Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8')
+}

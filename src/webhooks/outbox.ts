@@ -1,0 +1,303 @@
+// The durable outbox: every event is written (one event row plus one delivery row per matching
+// target, in one transaction) before anything else happens to it; delivery state, every attempt and
+// disabled targets (410) live here too, so a restarted gateway carries on where it stopped.
+import { randomUUID } from 'node:crypto'
+import type { WebhookTargetConfig } from '../config.js'
+import type { CallEvent, WebhookPayload } from '../calls/call-events.js'
+import { migrate, type Migration, type SqliteDatabase } from './database.js'
+
+export const OUTBOX_MIGRATIONS: readonly Migration[] = [
+  (db) => db.exec(`
+    CREATE TABLE webhook_events (
+      id INTEGER PRIMARY KEY,
+      message_id TEXT NOT NULL UNIQUE,
+      type TEXT NOT NULL,
+      chain TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      created_at INTEGER NOT NULL
+    );
+    CREATE TABLE webhook_deliveries (
+      id INTEGER PRIMARY KEY,
+      event_id INTEGER NOT NULL REFERENCES webhook_events(id) ON DELETE CASCADE,
+      target TEXT NOT NULL,
+      chain TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_at INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      last_status INTEGER,
+      last_error TEXT
+    );
+    CREATE INDEX webhook_deliveries_by_status ON webhook_deliveries (status, target, id);
+    CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (event_id);
+    CREATE TABLE webhook_attempts (
+      id INTEGER PRIMARY KEY,
+      delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+      at INTEGER NOT NULL,
+      status_code INTEGER,
+      duration_ms INTEGER NOT NULL,
+      error TEXT,
+      excerpt TEXT
+    );
+    CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id);
+    CREATE TABLE webhook_targets (
+      name TEXT PRIMARY KEY,
+      disabled_at INTEGER,
+      reason TEXT
+    );
+  `)
+]
+
+export type DeliveryStatus = 'pending' | 'done' | 'failed'
+
+/** What the delivery scheduler needs of a pending delivery (the payload is loaded when sent). */
+export interface DeliveryJob {
+  id: number
+  eventId: number
+  target: string
+  chain: string
+  attempts: number
+  nextAt: number
+  createdAt: number
+}
+
+export interface StoredEvent {
+  id: number
+  messageId: string
+  type: string
+  chain: string
+  payload: WebhookPayload
+  createdAt: number
+}
+
+export interface AttemptRecord {
+  at: number
+  statusCode: number | null
+  durationMs: number
+  error: string | null
+  excerpt: string | null
+}
+
+export interface DeliveryView {
+  id: number
+  eventId: number
+  messageId: string
+  event: string
+  legacyId: string
+  target: string
+  chain: string
+  status: DeliveryStatus
+  attempts: number
+  nextAt: string | null
+  createdAt: string
+  updatedAt: string
+  lastStatus: number | null
+  lastError: string | null
+  lastAttempt: { at: string, statusCode: number | null, durationMs: number, error: string | null, excerpt: string | null } | null
+}
+
+export interface ListQuery { status?: DeliveryStatus, target?: string, limit?: number }
+
+/** Does the target want this event (types, extensions, DID rules; empty filter = all)? */
+export function targetWants (t: WebhookTargetConfig, e: Pick<CallEvent, 'type' | 'user' | 'did'>): boolean {
+  if (t.events.length > 0 && !t.events.includes(e.type)) return false
+  if (t.extensions.length > 0 && !t.extensions.includes(e.user)) return false
+  if (t.didRules.length > 0 && !t.didRules.includes(e.did)) return false
+  return true
+}
+
+interface DeliveryRow {
+  id: number
+  event_id: number
+  target: string
+  chain: string
+  status: DeliveryStatus
+  attempts: number
+  next_at: number
+  created_at: number
+  updated_at: number
+  last_status: number | null
+  last_error: string | null
+}
+
+function jobOf (r: DeliveryRow): DeliveryJob {
+  return { id: r.id, eventId: r.event_id, target: r.target, chain: r.chain, attempts: r.attempts, nextAt: r.next_at, createdAt: r.created_at }
+}
+
+export type EnqueueListener = (jobs: DeliveryJob[]) => void
+
+export interface OutboxOptions {
+  targets: readonly WebhookTargetConfig[]
+  now?: () => number
+}
+
+export class Outbox {
+  private readonly listeners = new Set<EnqueueListener>()
+  private readonly now: () => number
+  private readonly disabled = new Map<string, { at: number, reason: string }>()
+  private readonly stmt
+
+  constructor (readonly db: SqliteDatabase, private readonly opts: OutboxOptions) {
+    migrate(db, 'webhooks', OUTBOX_MIGRATIONS)
+    this.now = opts.now ?? Date.now
+    this.stmt = {
+      insertEvent: db.prepare('INSERT INTO webhook_events (message_id, type, chain, payload, created_at) VALUES (?, ?, ?, ?, ?)'),
+      insertDelivery: db.prepare("INSERT INTO webhook_deliveries (event_id, target, chain, status, next_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)"),
+      event: db.prepare('SELECT id, message_id, type, chain, payload, created_at FROM webhook_events WHERE id = ?'),
+      pending: db.prepare("SELECT * FROM webhook_deliveries WHERE status = 'pending' AND target = ? ORDER BY id"),
+      delivery: db.prepare('SELECT * FROM webhook_deliveries WHERE id = ?'),
+      insertAttempt: db.prepare('INSERT INTO webhook_attempts (delivery_id, at, status_code, duration_ms, error, excerpt) VALUES (?, ?, ?, ?, ?, ?)'),
+      settle: db.prepare('UPDATE webhook_deliveries SET status = ?, attempts = ?, next_at = ?, updated_at = ?, last_status = ?, last_error = ? WHERE id = ?'),
+      requeue: db.prepare("UPDATE webhook_deliveries SET status = 'pending', next_at = ?, updated_at = ? WHERE id = ?"),
+      depth: db.prepare("SELECT target, status, COUNT(*) AS n FROM webhook_deliveries WHERE status != 'done' GROUP BY target, status"),
+      disable: db.prepare('INSERT INTO webhook_targets (name, disabled_at, reason) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason'),
+      enable: db.prepare('UPDATE webhook_targets SET disabled_at = NULL, reason = NULL WHERE name = ?')
+    }
+    for (const r of db.prepare('SELECT name, disabled_at, reason FROM webhook_targets WHERE disabled_at IS NOT NULL').all() as Array<{ name: string, disabled_at: number, reason: string | null }>) {
+      this.disabled.set(r.name, { at: r.disabled_at, reason: r.reason ?? '' })
+    }
+  }
+
+  get targets (): readonly WebhookTargetConfig[] {
+    return this.opts.targets
+  }
+
+  /** Stores the event and its deliveries in one transaction, then tells the listeners. */
+  enqueue (event: CallEvent): number {
+    return this.enqueueMany([event])[0]
+  }
+
+  enqueueMany (events: readonly CallEvent[]): number[] {
+    const at = this.now()
+    const jobs: DeliveryJob[] = []
+    const ids = this.db.transaction(() => events.map((e) => {
+      const eventId = Number(this.stmt.insertEvent.run(`msg_${randomUUID()}`, e.type, e.chain, JSON.stringify(e.payload), at).lastInsertRowid)
+      for (const t of this.opts.targets) {
+        if (this.disabled.has(t.name) || !targetWants(t, e)) continue
+        const id = Number(this.stmt.insertDelivery.run(eventId, t.name, e.chain, at, at, at).lastInsertRowid)
+        jobs.push({ id, eventId, target: t.name, chain: e.chain, attempts: 0, nextAt: at, createdAt: at })
+      }
+      return eventId
+    }))()
+    if (jobs.length > 0) this.notify(jobs)
+    return ids
+  }
+
+  onEnqueue (listener: EnqueueListener): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  /** Pending deliveries of a target, oldest first (for a scheduler starting up). */
+  pendingJobs (target: string): DeliveryJob[] {
+    return (this.stmt.pending.all(target) as DeliveryRow[]).map(jobOf)
+  }
+
+  loadEvent (eventId: number): StoredEvent | null {
+    const r = this.stmt.event.get(eventId) as { id: number, message_id: string, type: string, chain: string, payload: string, created_at: number } | undefined
+    if (r === undefined) return null
+    return { id: r.id, messageId: r.message_id, type: r.type, chain: r.chain, payload: JSON.parse(r.payload) as WebhookPayload, createdAt: r.created_at }
+  }
+
+  /** Records one attempt and the delivery's new state in one transaction. */
+  settle (job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number): void {
+    this.db.transaction(() => {
+      this.stmt.insertAttempt.run(job.id, attempt.at, attempt.statusCode, attempt.durationMs, attempt.error, attempt.excerpt)
+      this.stmt.settle.run(status, job.attempts, nextAt, this.now(), attempt.statusCode, attempt.error, job.id)
+    })()
+  }
+
+  /** Puts a delivery back to pending (any status), to be sent at once. Null when unknown. */
+  redeliver (id: number): DeliveryJob | null {
+    const at = this.now()
+    const row = this.stmt.delivery.get(id) as DeliveryRow | undefined
+    if (row === undefined) return null
+    this.stmt.requeue.run(at, at, id)
+    const job = { ...jobOf(row), nextAt: at }
+    this.notify([job])
+    return job
+  }
+
+  list (q: ListQuery = {}): DeliveryView[] {
+    const where: string[] = []
+    const args: unknown[] = []
+    if (q.status !== undefined) { where.push('d.status = ?'); args.push(q.status) }
+    if (q.target !== undefined) { where.push('d.target = ?'); args.push(q.target) }
+    const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000)
+    const rows = this.db.prepare(`
+      SELECT d.*, e.message_id, e.type, json_extract(e.payload, '$.event') AS event_name, json_extract(e.payload, '$.id') AS legacy_id,
+             a.at AS a_at, a.status_code AS a_status, a.duration_ms AS a_duration, a.error AS a_error, a.excerpt AS a_excerpt
+      FROM webhook_deliveries d
+      JOIN webhook_events e ON e.id = d.event_id
+      LEFT JOIN webhook_attempts a ON a.id = (SELECT MAX(id) FROM webhook_attempts WHERE delivery_id = d.id)
+      ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY d.id DESC LIMIT ${limit}`).all(...args) as Array<DeliveryRow & Record<string, unknown>>
+    const iso = (ms: number): string => new Date(ms).toISOString()
+    return rows.map((r) => ({
+      id: r.id,
+      eventId: r.event_id,
+      messageId: String(r.message_id),
+      event: String(r.event_name ?? r.type),
+      legacyId: String(r.legacy_id ?? ''),
+      target: r.target,
+      chain: r.chain,
+      status: r.status,
+      attempts: r.attempts,
+      nextAt: r.status === 'pending' ? iso(r.next_at) : null,
+      createdAt: iso(r.created_at),
+      updatedAt: iso(r.updated_at),
+      lastStatus: r.last_status,
+      lastError: r.last_error,
+      lastAttempt: r.a_at == null
+        ? null
+        : { at: iso(Number(r.a_at)), statusCode: r.a_status as number | null, durationMs: Number(r.a_duration), error: r.a_error as string | null, excerpt: r.a_excerpt as string | null }
+    }))
+  }
+
+  /** Every attempt of one delivery, oldest first. */
+  attempts (deliveryId: number): AttemptRecord[] {
+    return (this.db.prepare('SELECT at, status_code, duration_ms, error, excerpt FROM webhook_attempts WHERE delivery_id = ? ORDER BY id').all(deliveryId) as Array<{ at: number, status_code: number | null, duration_ms: number, error: string | null, excerpt: string | null }>)
+      .map((r) => ({ at: r.at, statusCode: r.status_code, durationMs: r.duration_ms, error: r.error, excerpt: r.excerpt }))
+  }
+
+  /** Pending and failed deliveries per target. */
+  depth (): Record<string, { pending: number, failed: number }> {
+    const out: Record<string, { pending: number, failed: number }> = {}
+    for (const t of this.opts.targets) out[t.name] = { pending: 0, failed: 0 }
+    for (const r of this.stmt.depth.all() as Array<{ target: string, status: DeliveryStatus, n: number }>) {
+      out[r.target] ??= { pending: 0, failed: 0 }
+      if (r.status === 'pending' || r.status === 'failed') out[r.target][r.status] = r.n
+    }
+    return out
+  }
+
+  disableTarget (name: string, reason: string): void {
+    const at = this.now()
+    this.stmt.disable.run(name, at, reason)
+    this.disabled.set(name, { at, reason })
+  }
+
+  enableTarget (name: string): void {
+    this.stmt.enable.run(name)
+    this.disabled.delete(name)
+  }
+
+  /** Targets switched off by a 410, with when and why. */
+  disabledTargets (): ReadonlyMap<string, { at: number, reason: string }> {
+    return this.disabled
+  }
+
+  /** Deletes finished deliveries (and events nobody needs any more) older than `before` (ms). */
+  prune (before: number): number {
+    return this.db.transaction(() => {
+      const n = this.db.prepare("DELETE FROM webhook_deliveries WHERE status = 'done' AND updated_at < ?").run(before).changes
+      this.db.prepare('DELETE FROM webhook_events WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = webhook_events.id)').run(before)
+      return n
+    })()
+  }
+
+  private notify (jobs: DeliveryJob[]): void {
+    for (const l of this.listeners) l(jobs)
+  }
+}

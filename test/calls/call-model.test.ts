@@ -1,0 +1,151 @@
+// The CallModel around the trackers: busy/talking, the cached list, reserve(), internal-call
+// suppression, grace timers, and resync (including one in the middle of a blind transfer).
+import t from 'tap'
+import { CallModel } from '../../src/calls/call-model.js'
+import type { CallEvent } from '../../src/calls/call-events.js'
+import type { DNInfo, ParticipantChange } from '../../src/pbx/callcontrol-types.js'
+import { CALLER, T0, changesOf, dnTypeOf } from './participant-script.js'
+
+function model (over: Partial<ConstructorParameters<typeof CallModel>[0]> = {}): { m: CallModel, events: CallEvent[] } {
+  const events: CallEvent[] = []
+  const m = new CallModel({ timeZone: 'UTC', graceMs: 20, internalCalls: true, onEvent: (e) => events.push(e), ...over })
+  return { m, events }
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+/** The participants a snapshot would hold after the given changes. */
+function snapshotAfter (changes: ParticipantChange[], at: number): ParticipantChange {
+  const legs = new Map<string, ParticipantChange & { kind: 'upsert' }>()
+  for (const c of changes) {
+    if (c.kind === 'upsert') legs.set(`${c.participant.dn}#${c.participant.id}`, c)
+    else if (c.kind === 'remove') legs.delete(`${c.dn}#${c.id}`)
+  }
+  const byDn = new Map<string, DNInfo>()
+  for (const c of legs.values()) {
+    const dn = c.participant.dn
+    if (!byDn.has(dn)) byDn.set(dn, { dn, type: dnTypeOf(dn), devices: [], participants: [] })
+    byDn.get(dn)?.participants.push(c.participant)
+  }
+  return { kind: 'resync', dns: [...byDn.values()], at }
+}
+
+const DIRECT = [
+  `+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`,
+  `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`,
+  '+102#p2 Connected ; +10000#p1 Connected'
+]
+
+t.test('busy, talking, list cache and states', async (t) => {
+  const { m, events } = model()
+  t.teardown(() => { m.stop() })
+  const changes = changesOf(DIRECT, 7)
+  m.apply(changes[0])
+  m.apply(changes[1])
+  t.ok(m.isBusy('102'))
+  t.notOk(m.isTalking('102'))
+  const ringingList = m.list()
+  t.equal(m.list(), ringingList, 'the list is cached until the next change')
+  t.match(ringingList[0], { callid: 7, direction: 'Inbound', state: 'Routing', legacyId: '261121083716_7-0', answeredAt: null })
+  for (const c of changes.slice(2)) m.apply(c)
+  t.not(m.list(), ringingList)
+  t.ok(m.isTalking('102'))
+  t.match(m.list()[0], { state: 'Talking', legacyId: '261121083716_7-1' })
+  t.match(m.list()[0].legs.map((l) => `${l.dn} ${l.dnType} ${l.status} ${l.externalParty}`).sort(), [
+    `10000 externalline Connected ${CALLER}`, `102 extension Connected ${CALLER}`
+  ])
+  t.equal(m.size(), 1)
+  m.apply({ kind: 'remove', dn: '102', id: 2, at: T0 + 5000 })
+  m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 5000 })
+  t.notOk(m.isBusy('102'))
+  t.equal(m.size(), 0, 'a call without legs is not listed')
+  t.equal(events.length, 2, 'the end waits for the grace period')
+  await sleep(60)
+  t.same(events.map((e) => e.payload.event), ['ringing', 'hangupincoming', 'incoming'])
+  t.equal(m.endedLeg('261121083716_7-1')?.duration, 5)
+})
+
+t.test('reserve(): makecall ids before and after the first participant', async (t) => {
+  const { m, events } = model({ timeZone: 'Europe/Berlin' })
+  t.teardown(() => { m.stop() })
+  const r = m.reserve(42, T0)
+  t.same(r, { chid: '261121093716_42', legacyId: '261121093716_42-0' }, 'time prefix in the PBX time zone')
+  t.same(m.reserve(42, T0 + 3000), r, 'same ids when asked again')
+  for (const c of changesOf(['+101#p1 Dialing party_dn=10000 party_dn_type=Wexternalline party_caller_id=+15559870000'], 42, T0 + 5000)) m.apply(c)
+  t.equal(m.list()[0].chid, r.chid, 'the call carries the reserved chid')
+  t.same(m.reserve(42, T0 + 9000), r)
+  const other = model()
+  t.teardown(() => { other.m.stop() })
+  for (const c of changesOf(['+101#p1 Dialing party_dn=10000 party_dn_type=Wexternalline party_caller_id=+1'], 43)) other.m.apply(c)
+  t.same(other.m.reserve(43, T0 + 60_000), { chid: '261121083716_43', legacyId: '261121083716_43-0' }, 'a known call answers its own ids')
+  t.equal(events.length, 0)
+})
+
+t.test('WEBHOOK_INTERNAL_CALLS=off suppresses internal calls only', async (t) => {
+  const { m, events } = model({ internalCalls: false })
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf([
+    '+101#p1 Dialing party_dn=102 party_dn_type=Wextension party_caller_id=102',
+    '+102#p2 Ringing party_dn=101 party_dn_type=Wextension party_caller_id=101',
+    '+102#p2 Connected ; +101#p1 Connected ; -102#p2 ; -101#p1'
+  ], 50)) m.apply(c)
+  for (const c of changesOf(DIRECT, 51)) m.apply(c)
+  await sleep(60)
+  t.ok(events.length > 0)
+  t.ok(events.every((e) => e.chain.endsWith('_51')), 'only the external call')
+  t.equal(m.eventCounts.started, 2, 'internal events are still counted')
+})
+
+t.test('resync: vanished calls end after the grace period, new calls start', async (t) => {
+  const { m, events } = model()
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf(DIRECT, 60)) m.apply(c)
+  const fresh = changesOf([
+    '+101#p1 Dialing party_dn=10000 party_dn_type=Wexternalline party_caller_id=+15559870000',
+    '+10000#p2 Connected party_dn=101 party_dn_type=Wextension party_caller_id=+15559870000 ; +101#p1 Connected'
+  ], 61)
+  m.apply(snapshotAfter(fresh, T0 + 10_000))
+  await sleep(60)
+  t.same(events.map((e) => `${e.payload.event} ${e.payload.id}`), [
+    'ringing 261121083716_60-0', 'hangupincoming 261121083716_60-1',
+    'hangupoutgoing 261121083726_61-1', 'incoming 261121083716_60-1'
+  ])
+  t.equal(m.size(), 1)
+  t.ok(m.isTalking('101'))
+  t.notOk(m.isBusy('102'))
+})
+
+t.test('resync in the middle of a blind transfer', async (t) => {
+  const { m, events } = model()
+  t.teardown(() => { m.stop() })
+  const all = changesOf([
+    ...DIRECT,
+    `-102#p2 ; +103#p3 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} referred_by_dn=102 referred_by_type=Wextension ; +10000#p1 Connected party_dn=103`
+  ], 70)
+  for (const c of all.slice(0, 4)) m.apply(c) // then the socket drops: the transfer is only seen in the snapshot
+  m.apply(snapshotAfter(all, T0 + 4000))
+  t.equal(m.list()[0].state, 'Transferring')
+  const after = changesOf(['+103#p3 Connected', '-103#p3 ; -10000#p1'], 70, T0 + 5000)
+  // changesOf() starts a fresh entity map: give it the transfer leg's fields.
+  const answered = { ...(all[5] as ParticipantChange & { kind: 'upsert' }), at: T0 + 5000 }
+  m.apply({ ...answered, participant: { ...answered.participant, status: 'Connected' } })
+  for (const c of after.slice(1)) m.apply(c)
+  await sleep(60)
+  t.same(events.map((e) => `${e.payload.event} ${String(e.payload.user)} ${e.payload.id}${'trtype' in e.payload ? ' ' + e.payload.trtype : ''}${'transfer' in e.payload ? ' ' + String(e.payload.transfer) : ''}`), [
+    'ringing 102 261121083716_70-0',
+    'hangupincoming 102 261121083716_70-1 NotDef',
+    'incoming 102 261121083716_70-1 true',
+    'ringing 103 261121083716_70-2',
+    'hangupincoming 103 261121083716_70-2 Blind',
+    'incoming 103 261121083716_70-2 false'
+  ])
+})
+
+t.test('a sink that throws does not break the model', async (t) => {
+  const errors: unknown[] = []
+  const m = new CallModel({ timeZone: 'UTC', graceMs: 20, internalCalls: true, onEvent: () => { throw new Error('sink down') }, log: { error: (o) => errors.push(o) } })
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf(DIRECT, 80)) m.apply(c)
+  t.equal(errors.length, 2)
+  t.ok(m.isTalking('102'))
+})

@@ -1,0 +1,67 @@
+// Simulator script → Call Control client → call model → outbox → delivery → a local receiver:
+// the canonical sequences arrive over real sockets, in order per call.
+import t from 'tap'
+import { startSim, clientsFor, until } from '../pbx/pbx-fixture.js'
+import { CallModel } from '../../src/calls/call-model.js'
+import { DidMapLoader } from '../../src/calls/did-map.js'
+import { openDatabase } from '../../src/webhooks/database.js'
+import { Outbox } from '../../src/webhooks/outbox.js'
+import { WebhookDelivery } from '../../src/webhooks/delivery.js'
+import { startReceiver } from '../webhooks/receiver.js'
+import { FAST, target, tempDir } from '../webhooks/helpers.js'
+import type { Simulator } from '../../src/sim/simulator.js'
+
+async function startCall (sim: Simulator, script: object): Promise<number> {
+  const res = await fetch(`${sim.url}/_sim/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(script) })
+  if (res.status !== 201) throw new Error(`/_sim/calls answered ${res.status}: ${await res.text()}`)
+  return ((await res.json()) as { callid: number }).callid
+}
+
+t.test('canonical sequences end to end', async (t) => {
+  const sim = await startSim(t)
+  const { callControl, xapi } = clientsFor(t, sim.url)
+  const rx = await startReceiver()
+  t.teardown(rx.close)
+  const db = openDatabase(tempDir(t))
+  const outbox = new Outbox(db, { targets: [target('crm', rx.url)] })
+  const delivery = new WebhookDelivery({ outbox, config: FAST })
+  const dids = new DidMapLoader({ xapi })
+  await dids.refresh()
+  const model = new CallModel({ timeZone: 'UTC', graceMs: 300, internalCalls: true, didLookup: (q) => dids.lookup(q), onEvent: (e) => outbox.enqueue(e) })
+  t.teardown(async () => { model.stop(); await delivery.stop(500); db.close() })
+  delivery.start()
+  callControl.onChange((c) => { model.apply(c) })
+  callControl.start()
+  await callControl.ready()
+
+  const a = await startCall(sim, { from: '+15557654321', to: '+15550101', answer: '101', ringMs: 200, talkMs: 1200, hangup: 'caller' })
+  const c = await startCall(sim, { from: '+15557654322', to: '+15550102', answer: '102', ringMs: 100, talkMs: 1500, transfer: { kind: 'blind', to: '103', afterMs: 300, answer: true } })
+  const e = await startCall(sim, { from: '104', to: '+15559870000', answer: 'remote', ringMs: 100, talkMs: 1000 })
+  const h = await startCall(sim, { from: '105', to: '106', answer: '106', ringMs: 100, talkMs: 500 })
+  await until(() => model.isTalking('101') && model.isBusy('+15557654321') === false, 5000, '101 talking')
+  const live = model.list().find((call) => call.callid === a)
+  t.match(live, { direction: 'Inbound', did: 'Sales line', state: 'Talking' })
+
+  const eventsOf = (callid: number): string[] => rx.received
+    .map((r) => JSON.parse(r.body) as Record<string, string>)
+    .filter((p) => p.chid.endsWith(`_${callid}`))
+    .map((p) => `${p.event} ${p.user}${p.trtype !== undefined ? ' ' + p.trtype : ''}${p.transfer !== undefined ? ' transfer=' + p.transfer : ''} -${p.id.split('-')[1]}`)
+  const ended = (callid: number, n: number): boolean => eventsOf(callid).filter((x) => /^(incoming|outgoing) /.test(x)).length >= n
+  await until(() => ended(a, 1) && ended(c, 2) && ended(e, 1) && ended(h, 1), 15_000, 'all calls ended')
+
+  const ringA = eventsOf(a)
+  t.same(ringA.slice(0, 1), ['ringing 800 -0'])
+  t.same([...ringA.slice(1, 4)].sort(), ['ringing 101 -0', 'ringing 102 -0', 'ringing 103 -0'])
+  t.same(ringA.slice(4), ['hangupincoming 101 NotDef -1', 'incoming 101 transfer=false -1'])
+  t.same(eventsOf(c), [
+    'ringing 102 -0', 'hangupincoming 102 NotDef -1', 'incoming 102 transfer=true -1',
+    'ringing 103 -2', 'hangupincoming 103 Blind -2', 'incoming 103 transfer=false -2'
+  ])
+  t.same(eventsOf(e), ['hangupoutgoing 104 NotDef -1', 'outgoing 104 transfer=false -1'])
+  t.same(eventsOf(h), ['ringing 106 -0', 'hangupincoming 106 NotDef -1', 'incoming 106 transfer=false -1'])
+  const first = JSON.parse(rx.received.find((r) => r.body.includes(`_${a}-0`))?.body ?? '{}') as Record<string, string>
+  t.match(first, { did: 'Sales line', callerid: '+15557654321', usertype: 'queue' })
+  await until(() => model.size() === 0, 3000, 'model empty')
+  t.notOk(model.isBusy('101'))
+  t.ok(model.endedLeg(`${first.chid}-1`), 'ended payload kept for the recordings pipeline')
+})
