@@ -76,7 +76,22 @@ export function anyEq (field: string, values: readonly ODataValue[]): string {
 function join (op: string, clauses: Array<string | undefined | false>): string {
   const parts = clauses.filter((c): c is string => typeof c === 'string' && c.length > 0)
   if (parts.length === 1) return parts[0]
-  return parts.map((c) => (/\s/.test(c) && !/^\(.*\)$/.test(c) ? `(${c})` : c)).join(` ${op} `)
+  return parts.map((c) => (/\s/.test(c) && !wrapped(c) ? `(${c})` : c)).join(` ${op} `)
+}
+
+/** True when one pair of parentheses encloses the whole clause: `(a or b)`, not `(a) or (b)`. */
+function wrapped (c: string): boolean {
+  if (!c.startsWith('(')) return false
+  let depth = 0
+  let quoted = false
+  for (let i = 0; i < c.length; i++) {
+    const ch = c[i]
+    if (ch === "'") quoted = !quoted
+    else if (quoted) continue
+    else if (ch === '(') depth++
+    else if (ch === ')' && --depth === 0) return i === c.length - 1
+  }
+  return false
 }
 
 export interface ODataQuery {

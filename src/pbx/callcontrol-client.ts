@@ -1,0 +1,385 @@
+// The Call Control client (3cx-v20.md §5–6): REST for snapshots, makecall and participant actions,
+// and the WebSocket event stream turned into ParticipantChanges. Events carry no data, so every
+// upsert is fetched (one entity at a time, in order); a full snapshot follows every (re)connect
+// and events that arrive meanwhile are applied after it.
+import WebSocket, { type RawData } from 'ws'
+import { backoffDelay, type BackoffOptions } from './backoff.js'
+import { PbxError, type CallControlApi, type ChangeListener } from './pbx-api.js'
+import {
+  CallControlEventType,
+  type CallControlDnType,
+  type CallControlRequestBody,
+  type CallControlResult,
+  type CallParticipant,
+  type DNInfo,
+  type ParticipantAction,
+  type ParticipantChange
+} from './callcontrol-types.js'
+import { silentLogger, type PbxHttp, type PbxLogger, type PbxObserver } from './pbx-http.js'
+import { parseJson, type PbxRequester } from './pbx-requester.js'
+
+export interface CallControlClientOptions {
+  requester: PbxRequester
+  logger?: PbxLogger
+  observe?: PbxObserver
+  /** Reconnect delays (default 500 ms doubling up to 30 s, with jitter); tries never stop. */
+  reconnect?: BackoffOptions
+  /** WebSocket ping interval; a missing pong by the next ping terminates the socket (default 10 s). */
+  pingIntervalMs?: number
+  /** How long the WebSocket upgrade may take (default: the PBX timeout). */
+  handshakeTimeoutMs?: number
+  now?: () => number
+}
+
+export const PARTICIPANT_ACTIONS: readonly ParticipantAction[] = ['drop', 'answer', 'divert', 'routeto', 'transferto']
+
+export const DEFAULT_RECONNECT: BackoffOptions = { baseMs: 500, maxMs: 30_000 }
+
+/** Removed participants remembered so late upserts and repeated removes emit nothing (ids never come back). */
+const REMOVED_MEMORY = 10_000
+
+/** A participant event from the WebSocket, or null for anything the gateway ignores. */
+export interface ParticipantEvent { kind: 'upsert' | 'remove', dn: string, id: number }
+
+/** Parses one WebSocket message; unknown types, device entities and garbage give null. */
+export function parseEventMessage (raw: string): ParticipantEvent | null {
+  let msg: unknown
+  try { msg = JSON.parse(raw) } catch { return null }
+  const event = (msg as { event?: { event_type?: unknown, entity?: unknown } } | null)?.event
+  if (typeof event !== 'object' || event === null) return null
+  const type = Number(event.event_type)
+  if (type !== CallControlEventType.Upsert && type !== CallControlEventType.Remove) return null
+  if (typeof event.entity !== 'string') return null
+  const m = /\/callcontrol\/([^/]+)\/participants\/(\d+)\/?$/.exec(event.entity)
+  if (m === null) return null
+  let dn: string
+  try { dn = decodeURIComponent(m[1]) } catch { return null }
+  return { kind: type === CallControlEventType.Upsert ? 'upsert' : 'remove', dn, id: Number(m[2]) }
+}
+
+/** `CallRequestStatus` Success (1), as a number or a string. */
+export function isSuccessStatus (finalstatus: unknown): boolean {
+  return finalstatus === 1 || /^\s*(1|success)\s*$/i.test(String(finalstatus))
+}
+
+/** ws(s)://host/callcontrol/ws for a PBX base URL. */
+export function callControlWsUrl (http: Pick<PbxHttp, 'origin' | 'basePath'>): string {
+  return `${http.origin.replace(/^http/, 'ws')}${http.basePath}/callcontrol/ws`
+}
+
+export class CallControlClient implements CallControlApi {
+  private ws: WebSocket | null = null
+  private stopped = true
+  /** Bumped on every connect and on stop: callbacks of older sockets are ignored. */
+  private generation = 0
+  private opens = 0
+  private attempt = 0
+  private _reconnects = 0
+  private reconnectTimer: NodeJS.Timeout | null = null
+  private pingTimer: NodeJS.Timeout | null = null
+  private resyncTimer: NodeJS.Timeout | null = null
+  private readonly listeners = new Set<ChangeListener>()
+  private dnTypes = new Map<string, CallControlDnType>()
+  /** dn/id → JSON of the participant last emitted, to drop duplicate upserts. */
+  private lastEmitted = new Map<string, string>()
+  private readonly removed = new Set<string>()
+  private readonly entityQueues = new Map<string, Promise<void>>()
+  /** Events that arrive while a snapshot is being fetched; null when none is. */
+  private buffer: { events: ParticipantEvent[] } | null = null
+  /** Bumped when a snapshot is requested: fetches begun before it are covered by it. */
+  private epoch = 0
+  /** Aborts the snapshot and participant fetches of the running client on stop(). */
+  private fetches = new AbortController()
+  private readyState!: { promise: Promise<void>, resolve: () => void, reject: (e: Error) => void, settled: boolean }
+  private readonly logger: PbxLogger
+  private readonly now: () => number
+  private readonly reconnect: BackoffOptions
+  private readonly pingIntervalMs: number
+
+  constructor (private readonly opts: CallControlClientOptions) {
+    this.logger = opts.logger ?? silentLogger
+    this.now = opts.now ?? Date.now
+    this.reconnect = opts.reconnect ?? DEFAULT_RECONNECT
+    this.pingIntervalMs = opts.pingIntervalMs ?? 10_000
+    this.newReadyState()
+  }
+
+  get connected (): boolean {
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN
+  }
+
+  get reconnects (): number {
+    return this._reconnects
+  }
+
+  start (): void {
+    if (!this.stopped) return
+    this.stopped = false
+    if (this.readyState.settled) this.newReadyState()
+    this.fetches = new AbortController()
+    void this.connect()
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.generation++
+    this.buffer = null
+    this.fetches.abort(new Error('Call Control client stopped'))
+    for (const t of [this.reconnectTimer, this.pingTimer, this.resyncTimer]) if (t !== null) clearTimeout(t)
+    this.reconnectTimer = this.pingTimer = this.resyncTimer = null
+    const ws = this.ws
+    this.ws = null
+    if (ws !== null && ws.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        ws.once('close', () => { resolve() })
+        ws.terminate()
+      })
+    }
+    if (!this.readyState.settled) {
+      this.readyState.settled = true
+      this.readyState.reject(new Error('Call Control client stopped before its first snapshot'))
+    }
+    await Promise.allSettled([...this.entityQueues.values()])
+  }
+
+  onChange (listener: ChangeListener): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  async ready (): Promise<void> {
+    await this.readyState.promise
+  }
+
+  async snapshot (signal?: AbortSignal): Promise<DNInfo[]> {
+    const answer = await this.opts.requester.send({ api: 'callcontrol', method: 'GET', path: '/callcontrol', route: 'callcontrol', headers: { accept: 'application/json' }, idempotent: true, signal })
+    const dns = parseJson<unknown>(answer, 'GET callcontrol')
+    if (!Array.isArray(dns)) throw new PbxError('PBX_ERROR', 'GET callcontrol: the PBX did not answer a list of DNs', 502, answer.status)
+    return dns as DNInfo[]
+  }
+
+  async makeCall (dn: string, body: CallControlRequestBody, deviceId?: string): Promise<CallControlResult> {
+    const device = deviceId === undefined || deviceId === '' ? '' : `/devices/${encodeURIComponent(deviceId)}`
+    const route = device === '' ? 'callcontrol/{dn}/makecall' : 'callcontrol/{dn}/devices/{device}/makecall'
+    return await this.post(`/callcontrol/${encodeURIComponent(dn)}${device}/makecall`, route, body)
+  }
+
+  async action (dn: string, participantId: number, action: ParticipantAction, body: CallControlRequestBody = {}): Promise<CallControlResult> {
+    if (!PARTICIPANT_ACTIONS.includes(action)) {
+      throw new PbxError('PBX_REJECTED', `"${String(action)}" is not a Call Control action; use one of ${PARTICIPANT_ACTIONS.join(', ')}`, 400)
+    }
+    if (!Number.isInteger(participantId) || participantId < 0) {
+      throw new PbxError('PBX_REJECTED', 'a participant id is a non-negative whole number', 400)
+    }
+    return await this.post(`/callcontrol/${encodeURIComponent(dn)}/participants/${participantId}/${action}`, `callcontrol/{dn}/participants/{id}/${action}`, body)
+  }
+
+  /** POST actions are never retried: a retried makecall would dial twice. */
+  private async post (path: string, route: string, body: CallControlRequestBody): Promise<CallControlResult> {
+    const answer = await this.opts.requester.send({
+      api: 'callcontrol',
+      method: 'POST',
+      path,
+      route,
+      headers: { accept: 'application/json', 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify(body),
+      idempotent: false
+    })
+    const result = parseJson<CallControlResult | undefined>(answer, `POST ${route}`) ?? { finalstatus: 1, reason: '', reasontext: '', result: null }
+    const id = result.result?.id
+    if ((id === undefined || id === null) && !isSuccessStatus(result.finalstatus)) {
+      const why = [result.reasontext, result.reason, `finalstatus ${String(result.finalstatus)}`].find((s) => typeof s === 'string' && s !== '' && s !== 'None')
+      throw new PbxError('PBX_REJECTED', `POST ${route}: the PBX did not perform it (${why ?? 'no reason given'})`, 502, answer.status)
+    }
+    return result
+  }
+
+  // --- WebSocket -------------------------------------------------------------------------------
+
+  private newReadyState (): void {
+    let resolve!: () => void
+    let reject!: (e: Error) => void
+    const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
+    promise.catch(() => {})
+    this.readyState = { promise, resolve, reject, settled: false }
+  }
+
+  private async connect (): Promise<void> {
+    if (this.stopped) return
+    const gen = ++this.generation
+    const { requester } = this.opts
+    let token: string
+    try {
+      token = await requester.tokens.getToken()
+    } catch (err) {
+      this.logger.warn({ api: 'callcontrol', err: errText(err) }, 'Call Control WebSocket: no token; will retry')
+      this.scheduleReconnect(gen)
+      return
+    }
+    if (gen !== this.generation) return
+    const started = performance.now()
+    let observed = false
+    const observe = (status: number | null, error?: string): void => {
+      if (observed) return
+      observed = true
+      this.opts.observe?.({ api: 'callcontrol', method: 'GET', route: 'callcontrol/ws', status, durationMs: performance.now() - started, error })
+    }
+    const ws = new WebSocket(callControlWsUrl(requester.http), {
+      headers: { authorization: `Bearer ${token}` },
+      handshakeTimeout: this.opts.handshakeTimeoutMs ?? requester.http.timeoutMs,
+      perMessageDeflate: false
+    })
+    this.ws = ws
+    let alive = true
+    ws.on('unexpected-response', (_req, res) => {
+      observe(res.statusCode ?? null)
+      if (res.statusCode === 401) requester.tokens.invalidate(token)
+      const hint = res.statusCode === 403 ? ': tick "3CX Call Control API Access" for the API client (Admin > Integrations > API)' : ''
+      this.logger.warn({ api: 'callcontrol', status: res.statusCode }, `Call Control WebSocket upgrade refused (${String(res.statusCode)})${hint}`)
+      res.resume()
+      ws.terminate()
+    })
+    ws.on('upgrade', () => { observe(101) })
+    ws.on('error', (err) => {
+      observe(null, 'PBX_UNREACHABLE')
+      this.logger.debug({ api: 'callcontrol', err: errText(err) }, 'Call Control WebSocket error')
+    })
+    ws.on('pong', () => { alive = true })
+    ws.on('open', () => {
+      if (gen !== this.generation) { ws.terminate(); return }
+      if (this.opens++ > 0) this._reconnects++
+      this.logger.info({ api: 'callcontrol', reconnects: this._reconnects }, 'Call Control WebSocket connected')
+      this.pingTimer = setInterval(() => {
+        if (!alive) { ws.terminate(); return }
+        alive = false
+        ws.ping()
+      }, this.pingIntervalMs)
+      void this.resync(gen)
+    })
+    ws.on('message', (data: RawData) => {
+      if (gen !== this.generation) return
+      const event = parseEventMessage(data.toString())
+      if (event === null) return
+      if (this.buffer !== null) this.buffer.events.push(event)
+      else this.apply(event)
+    })
+    ws.on('close', () => {
+      if (this.ws !== ws) return
+      this.ws = null
+      this.buffer = null
+      if (this.pingTimer !== null) { clearInterval(this.pingTimer); this.pingTimer = null }
+      if (!this.stopped) {
+        this.logger.warn({ api: 'callcontrol' }, 'Call Control WebSocket closed; reconnecting')
+        this.scheduleReconnect(gen)
+      }
+    })
+  }
+
+  private scheduleReconnect (gen: number): void {
+    if (this.stopped || gen !== this.generation || this.reconnectTimer !== null) return
+    const delay = backoffDelay(this.attempt++, this.reconnect)
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null
+      void this.connect()
+    }, delay)
+  }
+
+  /** Full snapshot → `resync`, then the events that arrived meanwhile. */
+  private async resync (gen: number): Promise<void> {
+    const buffer = { events: [] as ParticipantEvent[] }
+    this.buffer = buffer
+    this.epoch++
+    let dns: DNInfo[]
+    try {
+      dns = await this.snapshot(this.fetches.signal)
+    } catch (err) {
+      if (this.buffer === buffer) this.buffer = null
+      if (gen !== this.generation || this.stopped) return
+      this.logger.warn({ api: 'callcontrol', err: errText(err) }, 'Call Control snapshot failed; reconnecting')
+      this.ws?.terminate()
+      return
+    }
+    if (this.buffer !== buffer || gen !== this.generation) return
+    this.dnTypes = new Map(dns.map((d) => [d.dn, d.type]))
+    this.lastEmitted = new Map()
+    for (const d of dns) for (const p of d.participants ?? []) this.lastEmitted.set(`${p.dn}/${p.id}`, JSON.stringify(p))
+    this.attempt = 0
+    this.emit({ kind: 'resync', dns, at: this.now() })
+    if (!this.readyState.settled) { this.readyState.settled = true; this.readyState.resolve() }
+    this.buffer = null
+    for (const e of buffer.events) this.apply(e)
+  }
+
+  /** A fetch failed for another reason than 404: the model may have missed a change, take a snapshot soon. */
+  private resyncSoon (): void {
+    if (this.resyncTimer !== null || !this.connected) return
+    const gen = this.generation
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = null
+      if (gen === this.generation && this.buffer === null) void this.resync(gen)
+    }, this.reconnect.baseMs)
+  }
+
+  /** Queues the event behind earlier ones for the same participant. */
+  private apply (event: ParticipantEvent): void {
+    const key = `${event.dn}/${event.id}`
+    const prev = this.entityQueues.get(key) ?? Promise.resolve()
+    const next = prev.then(async () => { await this.process(event, key, this.epoch) }).catch((err: unknown) => {
+      this.logger.error({ api: 'callcontrol', err: errText(err) }, 'Call Control event handling failed')
+    })
+    this.entityQueues.set(key, next)
+    void next.then(() => { if (this.entityQueues.get(key) === next) this.entityQueues.delete(key) })
+  }
+
+  private async process (event: ParticipantEvent, key: string, epoch: number): Promise<void> {
+    if (this.removed.has(key)) return
+    if (event.kind === 'remove') { this.emitRemove(event, key); return }
+    let participant: CallParticipant
+    try {
+      const answer = await this.opts.requester.send({
+        api: 'callcontrol',
+        method: 'GET',
+        path: `/callcontrol/${encodeURIComponent(event.dn)}/participants/${event.id}`,
+        route: 'callcontrol/{dn}/participants/{id}',
+        headers: { accept: 'application/json' },
+        idempotent: true,
+        signal: this.fetches.signal
+      })
+      participant = parseJson<CallParticipant>(answer, 'GET callcontrol participant')
+    } catch (err) {
+      if (this.stopped) return
+      if (err instanceof PbxError && err.code === 'PBX_NOT_FOUND') { this.emitRemove(event, key); return }
+      this.logger.warn({ api: 'callcontrol', err: errText(err) }, 'Call Control: fetching a participant failed; taking a new snapshot')
+      this.resyncSoon()
+      return
+    }
+    // A snapshot requested after this fetch began already holds this state or a newer one.
+    if (epoch !== this.epoch || this.stopped || typeof participant !== 'object' || participant === null) return
+    const json = JSON.stringify(participant)
+    if (this.lastEmitted.get(key) === json) return
+    this.lastEmitted.set(key, json)
+    const dnType = this.dnTypes.get(participant.dn ?? event.dn) ?? this.dnTypes.get(event.dn) ?? 'None'
+    this.emit({ kind: 'upsert', participant, dnType, at: this.now() })
+  }
+
+  private emitRemove (event: ParticipantEvent, key: string): void {
+    this.lastEmitted.delete(key)
+    this.removed.add(key)
+    if (this.removed.size > REMOVED_MEMORY) this.removed.delete(this.removed.values().next().value as string)
+    this.emit({ kind: 'remove', dn: event.dn, id: event.id, at: this.now() })
+  }
+
+  private emit (change: ParticipantChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change)
+      } catch (err) {
+        this.logger.error({ api: 'callcontrol', err: errText(err) }, 'a Call Control change listener threw')
+      }
+    }
+  }
+}
+
+function errText (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
