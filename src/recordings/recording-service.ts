@@ -1,0 +1,305 @@
+// The recordings pipeline: ended legs → their WAV files (folder or XAPI) → MP3 through the ffmpeg
+// pool → `recording` event with unguessable links → retention. Every step is recorded in the index
+// first, so a gateway killed anywhere resumes on the next start and announces each leg once.
+import { mkdir, rename, unlink } from 'node:fs/promises'
+import path from 'node:path'
+import type { FastifyBaseLogger } from 'fastify'
+import { Cron } from 'croner'
+import type { Config } from '../config.js'
+import type { XapiApi } from '../pbx/pbx-api.js'
+import type { SqliteDatabase } from '../webhooks/database.js'
+import { ConversionError, FfmpegPool, PoolClosedError, resolveFfmpegPath } from './ffmpeg-pool.js'
+import { legKeyOf, RecordingIndex, type EndedLeg, type LegRow, type RecordingRow } from './recording-index.js'
+import { recordingUrl } from './recording-links.js'
+import { decideLeg, type LegTiming, type LegWindow } from './recording-matcher.js'
+import { announcementKey, recordingEvent } from './recording-event.js'
+import { legFromCallEvent } from './call-hook.js'
+import type { CallEvent } from '../calls/call-events.js'
+import { TransientSourceError, type LegLook, type RecordingSource } from './recording-source.js'
+import { DirRecordingSource } from './dir-source.js'
+import { XapiRecordingSource } from './xapi-source.js'
+import { formatBytes, runRetention, type RetentionResult } from './retention.js'
+
+/**
+ * Hands a `recording` event to the durable outbox (`outbox.enqueue`). Called inside a transaction
+ * of the index's database: when the outbox uses the same database, storing the event and marking
+ * the leg announced are one commit, so a leg is announced exactly once whatever kills the gateway.
+ * Synchronous for that reason. `key` is stable per leg, for an outbox on another database.
+ */
+export type Announce = (event: CallEvent, key: string) => void
+
+export interface RecordingServiceOptions {
+  config: Config
+  index: RecordingIndex
+  source: RecordingSource
+  pool: FfmpegPool
+  announce: Announce
+  log: FastifyBaseLogger
+  /** How often pending work is looked at, ms (default 500). */
+  pollMs?: number
+  /** Least time between two looks for files (one XAPI listing or folder read each), ms (default 1000). */
+  lookEveryMs?: number
+  timing?: Partial<LegTiming>
+  /** Whether an undelivered event still links to a file (retention keeps it); see RetentionOptions. */
+  inUse?: (fileName: string) => boolean
+  /** The base of links when PUBLIC_URL is not set (default `http://HOST:PORT`). */
+  publicUrl?: () => string
+}
+
+export const DEFAULT_TIMING: LegTiming = { settleMs: 3_000, giveUpMs: 15_000 }
+const FETCH_RETRY_MS = [1_000, 5_000, 30_000, 120_000, 600_000]
+
+export class RecordingService {
+  readonly index: RecordingIndex
+  readonly mp3Dir: string
+  private readonly timing: LegTiming
+  private readonly wavDir: string
+  private readonly failedDir: string
+  private readonly foundBefore = new Map<string, number>()
+  private readonly inFlight = new Set<number>()
+  private readonly fetchFailures = new Map<number, { count: number, retryAt: number }>()
+  private readonly jobs = new Set<Promise<void>>()
+  private timer: NodeJS.Timeout | null = null
+  private lastLook = 0
+  private cron: Cron | null = null
+  private ticking: Promise<void> | null = null
+  private again = false
+  private stopped = false
+
+  constructor (private readonly opts: RecordingServiceOptions) {
+    this.index = opts.index
+    this.mp3Dir = opts.config.recordings.mp3Dir
+    this.timing = { ...DEFAULT_TIMING, ...opts.timing }
+    this.wavDir = path.join(opts.config.dataDir, 'recordings-wav')
+    this.failedDir = path.join(opts.config.dataDir, 'recordings-failed')
+  }
+
+  /** Resumes unfinished work, runs retention once, schedules it, and starts looking. */
+  async start (): Promise<void> {
+    await mkdir(this.mp3Dir, { recursive: true })
+    await this.retention().catch((err: unknown) => this.opts.log.error({ err }, 'recordings: retention clean-up failed'))
+    const expr = this.opts.config.recordings.retentionCron
+    try {
+      this.cron = new Cron(expr, { protect: true }, async () => { await this.retention().catch((err: unknown) => this.opts.log.error({ err }, 'recordings: retention clean-up failed')) })
+    } catch (err) {
+      this.opts.log.error({ cron: expr }, `recordings: RETENTION_CRON "${expr}" is not a cron expression (${err instanceof Error ? err.message : String(err)}); retention runs only at start-up`)
+    }
+    this.timer = setInterval(() => { this.kick() }, this.opts.pollMs ?? 500)
+    this.timer.unref()
+    const waiting = this.index.legsIn('waiting').length
+    const pending = this.index.recordingsIn('pending').length
+    if (waiting + pending > 0) this.opts.log.info({ waiting, pending }, 'recordings: resuming unfinished work')
+    this.kick()
+  }
+
+  /** The call model reports a finished extension leg: look for its recording. Idempotent. */
+  onLegEnded (leg: EndedLeg): void {
+    if (this.stopped) return
+    if (this.index.addLeg(leg)) this.opts.log.debug({ leg: legKeyOf(leg) }, 'recordings: looking for the files of an ended leg')
+    this.kick()
+  }
+
+  /** The call model's event sink: ended events of answered legs start the search. */
+  onCallEvent (e: CallEvent & { participantId?: number }): void {
+    const leg = legFromCallEvent(e)
+    if (leg !== null) this.onLegEnded(leg)
+  }
+
+  /** Runs one pass now (and another after it if asked meanwhile). Resolves when the pass is over. */
+  async kick (): Promise<void> {
+    if (this.stopped) return
+    if (this.ticking !== null) { this.again = true; return await this.ticking }
+    this.ticking = (async () => {
+      do {
+        this.again = false
+        await this.pass().catch((err: unknown) => this.opts.log.warn({ err }, 'recordings: pass failed; trying again shortly'))
+      } while (this.again && !this.stopped)
+    })().finally(() => { this.ticking = null })
+    return await this.ticking
+  }
+
+  /** Resolves when no leg waits and no conversion is pending or running (for tests and the CLI). */
+  async idle (timeoutMs = 30_000): Promise<boolean> {
+    const until = Date.now() + timeoutMs
+    while (Date.now() < until) {
+      if (this.index.legsIn('waiting').length === 0 && this.index.recordingsIn('pending').length === 0 && this.jobs.size === 0) return true
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    return false
+  }
+
+  /** Graceful shutdown: running conversions get `graceMs`; queued work stays pending for the next start. */
+  async stop (graceMs = 10_000): Promise<void> {
+    this.stopped = true
+    if (this.timer !== null) clearInterval(this.timer)
+    this.cron?.stop()
+    await this.ticking
+    await this.opts.pool.drain(graceMs)
+    await Promise.allSettled([...this.jobs])
+  }
+
+  async retention (): Promise<RetentionResult> {
+    const { config } = this.opts
+    const result = await runRetention(this.index, this.mp3Dir, {
+      retentionDays: config.recordings.retentionDays,
+      inUse: this.opts.inUse,
+      maxEventAgeMs: config.webhooks.maxAgeMs,
+      extraDirs: [this.failedDir]
+    })
+    this.opts.log.info({ ...result, retentionDays: config.recordings.retentionDays },
+      `recordings: retention removed ${result.deletedFiles} file(s), freed ${formatBytes(result.freedBytes)}`)
+    return result
+  }
+
+  /** The public link of a converted file. */
+  link (rec: Pick<RecordingRow, 'token' | 'fileName'>): string {
+    const { config } = this.opts
+    const base = config.publicUrl !== '' ? config.publicUrl : (this.opts.publicUrl?.() ?? `http://${config.host}:${config.port}`)
+    return recordingUrl(base, rec.token, rec.fileName)
+  }
+
+  private async pass (): Promise<void> {
+    await this.lookForFiles()
+    this.startConversions()
+    this.announceReady()
+  }
+
+  private async lookForFiles (): Promise<void> {
+    const legs = this.index.legsIn('waiting')
+    if (legs.length === 0 || Date.now() - this.lastLook < (this.opts.lookEveryMs ?? 1_000)) return
+    this.lastLook = Date.now()
+    const windows: LegWindow[] = legs.map((l) => ({ legKey: l.legKey, dn: l.dn, callid: l.callid, participantId: l.participantId, startedAt: l.startedAt, endedAt: l.endedAt }))
+    const looks = await this.opts.source.look(windows, (ref) => this.index.isClaimed(ref))
+    const now = Date.now()
+    for (const leg of legs) {
+      const look: LegLook = looks.get(leg.legKey) ?? { files: [], incomplete: 0 }
+      const before = this.foundBefore.get(leg.legKey) ?? -1
+      this.foundBefore.set(leg.legKey, look.files.length)
+      const decision = decideLeg(leg.endedAt, now, look.files.length, before, look.incomplete, this.timing)
+      if (decision === 'wait') continue
+      this.foundBefore.delete(leg.legKey)
+      const rows = this.index.settleLeg(leg.legKey, decision === 'settle' ? look.files : [])
+      if (rows.length > 0) this.opts.log.info({ id: leg.legacyId, files: rows.length }, 'recordings: found the recording of a leg')
+      else this.opts.log.debug({ id: leg.legacyId }, 'recordings: leg was not recorded')
+    }
+  }
+
+  private startConversions (): void {
+    if (this.stopped) return
+    const limit = this.opts.config.recordings.concurrency * 2
+    const now = Date.now()
+    for (const rec of this.index.recordingsIn('pending')) {
+      if (this.inFlight.size >= limit) break
+      if (this.inFlight.has(rec.id) || (this.fetchFailures.get(rec.id)?.retryAt ?? 0) > now) continue
+      this.inFlight.add(rec.id)
+      const job = this.convert(rec).finally(() => {
+        this.inFlight.delete(rec.id)
+        this.jobs.delete(job)
+        this.kick().catch(() => {})
+      })
+      this.jobs.add(job)
+    }
+  }
+
+  private async convert (rec: RecordingRow): Promise<void> {
+    const { log } = this.opts
+    let wav
+    try {
+      wav = await this.opts.source.fetchWav(rec, this.wavDir)
+      this.fetchFailures.delete(rec.id)
+      if (wav.temporary) this.index.setWavPath(rec.id, wav.path)
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err)
+      const failures = (this.fetchFailures.get(rec.id)?.count ?? 0) + 1
+      if (err instanceof TransientSourceError && failures <= FETCH_RETRY_MS.length) {
+        this.fetchFailures.set(rec.id, { count: failures, retryAt: Date.now() + FETCH_RETRY_MS[failures - 1] })
+        log.warn({ file: rec.fileName, attempt: failures }, `recordings: ${reason}; will retry`)
+        return
+      }
+      this.fetchFailures.delete(rec.id)
+      this.index.markFailed(rec.id, reason)
+      log.error({ file: rec.fileName }, `recordings: cannot fetch the WAV: ${reason}`)
+      return
+    }
+    try {
+      const result = await this.opts.pool.convert(wav.path, path.join(this.mp3Dir, rec.fileName))
+      this.index.markConverted(rec.id, result.bytes)
+      if (wav.temporary) await unlink(wav.path).catch(() => {})
+      log.info({ file: rec.fileName, bytes: result.bytes, ms: Math.round(result.elapsedMs) }, 'recordings: converted to MP3')
+    } catch (err) {
+      if (err instanceof PoolClosedError || this.stopped) return // stays pending for the next start
+      const reason = err instanceof ConversionError ? err.reason : String(err)
+      const kept = wav.temporary ? await this.keepFailed(wav.path) : wav.path
+      this.index.markFailed(rec.id, `${reason} (WAV kept at ${kept})`)
+      log.error({ file: rec.fileName, wav: kept }, `recordings: conversion failed: ${reason}`)
+    }
+  }
+
+  /** A downloaded WAV ffmpeg could not read is kept for inspection (until retention). */
+  private async keepFailed (wavPath: string): Promise<string> {
+    await mkdir(this.failedDir, { recursive: true })
+    const target = path.join(this.failedDir, path.basename(wavPath))
+    return await rename(wavPath, target).then(() => target, () => wavPath)
+  }
+
+  private announceReady (): void {
+    for (const leg of this.index.legsIn('converting')) {
+      const recs = this.index.recordingsOf(leg.legKey)
+      if (recs.some((r) => r.state === 'pending')) continue
+      this.announce(leg, recs.filter((r) => r.state === 'done'))
+    }
+  }
+
+  private announce (leg: LegRow, done: RecordingRow[]): void {
+    if (done.length === 0) {
+      this.index.setLegState(leg.legKey, 'failed')
+      this.opts.log.error({ id: leg.legacyId }, 'recordings: no file of this leg could be converted; no recording event sent')
+      return
+    }
+    const event = recordingEvent(leg, done.map((r) => this.link(r)), this.opts.config.webhooks.recordingFullInfo, Date.now())
+    this.index.db.transaction(() => {
+      this.opts.announce(event, announcementKey(leg))
+      this.index.setLegState(leg.legKey, 'announced')
+    })()
+    this.opts.log.info({ id: leg.legacyId, files: done.length }, 'recordings: recording event queued')
+  }
+}
+
+export interface CreateRecordingServiceOptions {
+  config: Config
+  /** The gateway's database (the outbox's); default `<DATA_DIR>/gateway.db` opened here. */
+  db?: SqliteDatabase
+  xapi: XapiApi
+  announce: Announce
+  log: FastifyBaseLogger
+  inUse?: (fileName: string) => boolean
+  publicUrl?: () => string
+  pollMs?: number
+  lookEveryMs?: number
+  timing?: Partial<LegTiming>
+  /** Folder source: ms without writes before a WAV counts as complete (default 2000). */
+  stableMs?: number
+}
+
+/**
+ * The service as configured: `RECORDINGS_SOURCE` picks the source; the index's tables live in the
+ * gateway's database. Null when recordings are off. Call `start()` after building it.
+ */
+export function createRecordingService (o: CreateRecordingServiceOptions): RecordingService | null {
+  const rc = o.config.recordings
+  if (rc.source === 'off') return null
+  const source: RecordingSource = rc.source === 'dir' ? new DirRecordingSource(rc.dir, o.stableMs) : new XapiRecordingSource(o.xapi)
+  return new RecordingService({
+    config: o.config,
+    index: o.db !== undefined ? new RecordingIndex(o.db) : RecordingIndex.open(o.config.dataDir),
+    source,
+    pool: new FfmpegPool({ ffmpegPath: resolveFfmpegPath(rc.ffmpegPath), concurrency: rc.concurrency, bitrateKbps: rc.bitrateKbps }),
+    announce: o.announce,
+    log: o.log,
+    inUse: o.inUse,
+    publicUrl: o.publicUrl,
+    pollMs: o.pollMs,
+    lookEveryMs: o.lookEveryMs,
+    timing: o.timing
+  })
+}

@@ -1,0 +1,40 @@
+// RECORDINGS_SOURCE=xapi end to end: `/Recordings` listed after the call, `Pbx.DownloadRecording`
+// over HTTP, MP3s, one `recording` event with working links, segments in order.
+import t from 'tap'
+import { startPipeline } from './pipeline-harness.js'
+import { downloadAndProbe } from './download.js'
+
+t.test('queue call recorded in two segments, via XAPI', async (t) => {
+  const p = await startPipeline(t, { source: 'xapi' })
+  const callid = await p.call({ from: '+15557654321', to: '+15550101', answer: '101', ringMs: 300, talkMs: 4000, record: true, recordingSegments: 2, hangup: 'callee' })
+  const ended = await p.ended(callid, '101')
+  const rec = await p.recording(ended.id)
+  t.equal(rec.FILES.length, 2)
+  t.match(rec.FILES[0], new RegExp(`/recordings/[A-Za-z0-9_-]{24}/${ended.id}-1\\.mp3$`))
+  t.match(rec.FILES[1], new RegExp(`/${ended.id}-2\\.mp3$`))
+  const probes = await Promise.all(rec.FILES.map(async (u) => await downloadAndProbe(u)))
+  t.equal(probes[0].contentType, 'audio/mpeg')
+  const total = probes[0].durationS + probes[1].durationS
+  t.ok(Math.abs(total - 4) < 0.6, `MP3s last ${total.toFixed(2)} s for a 4 s conversation (${ended.duration} s)`)
+  t.ok(p.sim.ctx.requestLog.some((r) => r.url.includes('Pbx.DownloadRecording(recId=') && r.status === 200), 'downloaded through XAPI')
+  t.ok(await p.service.idle(10_000))
+  t.same(p.service.index.recordingsIn('done').map((r) => r.wavPath === null || r.wavPath.includes('recordings-wav')), [true, true])
+  t.equal(p.announced.length, 1)
+})
+
+t.test('blind transfer: each answered leg gets its own recording event', async (t) => {
+  const p = await startPipeline(t, { source: 'xapi' })
+  const callid = await p.call({
+    from: '+15557654321', to: '+15550102', answer: '102', ringMs: 200, talkMs: 3000, record: true, recordingSegments: 1,
+    transfer: { kind: 'blind', to: '103', afterMs: 1000, answer: true }
+  })
+  const first = await p.ended(callid, '102')
+  const second = await p.ended(callid, '103')
+  t.not(first.id, second.id)
+  const [r1, r2] = await Promise.all([p.recording(first.id), p.recording(second.id)])
+  t.equal(r1.FILES.length, 1)
+  t.equal(r2.FILES.length, 1)
+  const [a, b] = await Promise.all([downloadAndProbe(r1.FILES[0]), downloadAndProbe(r2.FILES[0])])
+  t.ok(Math.abs(a.durationS - first.duration) <= 1, `102: ${a.durationS} s vs ${first.duration} s`)
+  t.ok(Math.abs(b.durationS - second.duration) <= 1, `103: ${b.durationS} s vs ${second.duration} s`)
+})
