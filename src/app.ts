@@ -1,24 +1,68 @@
 // Builds the gateway's Fastify instance from plugins. server.ts only starts it; tests call
 // buildApp() and use app.inject() or listen on port 0.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
+import helmet from '@fastify/helmet'
 import gateway, { type GatewayDeps } from './plugins/gateway.js'
+import errorHandler, { frameworkErrors } from './plugins/error-handler.js'
+import auth, { type AuthOptions } from './plugins/auth.js'
+import swagger from './plugins/swagger.js'
+import requestMetrics from './plugins/request-metrics.js'
+import cors from './plugins/cors.js'
+import type { ReadinessCheck } from './health.js'
+import legacyRoutes from '../routes/legacy/index.js'
+import reportRoutes from '../routes/reports.js'
+import healthRoutes from '../routes/health.js'
+import webhookRoutes from '../routes/webhooks.js'
 
 export interface BuildAppOptions {
   /** Fastify/pino logger options; tests pass `{ level, stream }` to capture log lines. */
   logger?: FastifyServerOptions['logger']
+  /** An existing pino logger (server.ts), instead of `logger`. */
+  loggerInstance?: FastifyBaseLogger
+  /** Failed-auth and per-key rate limits (tests make them small). */
+  auth?: AuthOptions
+  /** Readiness checks for /readyz (default: none, always ready). */
+  checks?: readonly ReadinessCheck[]
+  /** TLS certificate and key: serve HTTPS directly. */
+  https?: { cert: Buffer, key: Buffer }
 }
 
 export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: opts.logger ?? false,
+  const common = {
     routerOptions: { maxParamLength: 500 },
     bodyLimit: 65_536,
+    // Explicit server timeouts: slow clients cannot hold sockets forever.
     requestTimeout: 60_000,
     connectionTimeout: 60_000,
     keepAliveTimeout: 72_000,
     trustProxy: deps.config.trustProxy,
-    return503OnClosing: true
+    return503OnClosing: true,
+    frameworkErrors
+  }
+  const logging = opts.loggerInstance !== undefined ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }
+  const app = (opts.https !== undefined
+    ? Fastify({ ...common, ...logging, https: opts.https })
+    : Fastify({ ...common, ...logging })) as unknown as FastifyInstance
+
+  // External plugins
+  await app.register(helmet, {
+    // The API answers JSON and audio; /docs needs inline scripts and styles of swagger-ui.
+    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'", "'unsafe-inline'"], styleSrc: ["'self'", "'unsafe-inline'", 'https:'], imgSrc: ["'self'", 'data:', 'validator.swagger.io'] } },
+    crossOriginResourcePolicy: { policy: 'same-site' }
   })
+  await app.register(rateLimit, { global: false })
+  // App plugins
   await app.register(gateway, { deps })
+  await app.register(cors, { origins: deps.config.corsOrigins })
+  await app.register(requestMetrics)
+  await app.register(errorHandler)
+  await app.register(auth, opts.auth ?? {})
+  await app.register(swagger)
+  // Routes
+  await app.register(healthRoutes, { checks: opts.checks ?? [], startedAt: Date.now() })
+  await app.register(webhookRoutes)
+  await app.register(legacyRoutes)
+  await app.register(reportRoutes)
   return app
 }

@@ -11,15 +11,15 @@ export interface MetricSources {
   outboxDepth?: () => number
   conversionQueue?: () => number
   mp3DiskBytes?: () => number
+  cacheStats?: () => { hits: number, stale: number, misses: number }
+  deliveryStats?: () => ReadonlyArray<{ name: string, attempts: number, failures: number, delivered: number }>
 }
 
 export class GatewayMetrics {
   readonly registry = new Registry()
   readonly requests: Counter<'method' | 'status'>
-  readonly cache: Counter<'entity' | 'result'>
   readonly pbxDuration: Histogram<'api' | 'route' | 'status'>
   readonly pbxErrors: Counter<'api' | 'route' | 'code'>
-  readonly deliveryAttempts: Counter<'target' | 'outcome'>
   readonly conversions: Counter<'outcome'>
   sources: MetricSources = {}
 
@@ -27,7 +27,6 @@ export class GatewayMetrics {
     const registers = [this.registry]
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'gateway_process_' })
     this.requests = new Counter({ name: 'gateway_requests_total', help: 'API requests by legacy method (or route) and status', labelNames: ['method', 'status'], registers })
-    this.cache = new Counter({ name: 'gateway_cache_lookups_total', help: 'Directory cache lookups by entity and result (hit, miss, stale)', labelNames: ['entity', 'result'], registers })
     this.pbxDuration = new Histogram({
       name: 'gateway_pbx_request_duration_seconds',
       help: 'PBX request latency by API (xapi, callcontrol, token), route template and status',
@@ -36,13 +35,21 @@ export class GatewayMetrics {
       registers
     })
     this.pbxErrors = new Counter({ name: 'gateway_pbx_errors_total', help: 'PBX request failures by API, route template and error code', labelNames: ['api', 'route', 'code'], registers })
-    this.deliveryAttempts = new Counter({ name: 'gateway_webhook_attempts_total', help: 'Webhook delivery attempts by target name and outcome (ok, retry, failed, disabled)', labelNames: ['target', 'outcome'], registers })
     this.conversions = new Counter({ name: 'gateway_recording_conversions_total', help: 'WAV to MP3 conversions by outcome (ok, failed)', labelNames: ['outcome'], registers })
 
     const gauge = (name: string, help: string, read: () => number | undefined): void => {
       // eslint-disable-next-line no-new
       new Gauge({ name, help, registers, collect () { const v = read(); if (v !== undefined) this.set(v) } })
     }
+    collectedCounter(registers, 'gateway_cache_lookups_total', 'Directory cache lookups by result (hit, stale, miss)', ['result'], () => {
+      const c = this.sources.cacheStats?.()
+      return c === undefined ? [] : [[{ result: 'hit' }, c.hits], [{ result: 'stale' }, c.stale], [{ result: 'miss' }, c.misses]]
+    })
+    collectedCounter(registers, 'gateway_webhook_attempts_total', 'Webhook delivery attempts by target name and outcome (delivered, failed_attempt)', ['target', 'outcome'], () =>
+      (this.sources.deliveryStats?.() ?? []).flatMap((t) => [
+        [{ target: t.name, outcome: 'delivered' }, t.delivered] as const,
+        [{ target: t.name, outcome: 'failed_attempt' }, t.failures] as const
+      ]))
     gauge('gateway_calls_in_progress', 'Calls in progress in the live call model', () => this.sources.callsInProgress?.())
     gauge('gateway_ws_reconnects', 'Call Control WebSocket reconnects since start', () => this.sources.wsReconnects?.())
     gauge('gateway_ws_connected', '1 when the Call Control WebSocket is connected', () => {
@@ -59,4 +66,26 @@ export class GatewayMetrics {
     this.pbxDuration.observe({ api: o.api, route: o.route, status: o.status === null ? 'none' : String(o.status) }, o.durationMs / 1000)
     if (o.error !== undefined) this.pbxErrors.inc({ api: o.api, route: o.route, code: o.error })
   }
+}
+
+type Labels = Record<string, string>
+
+/** A counter whose value lives in another module: at scrape time it advances by what was added since. */
+function collectedCounter (registers: Registry[], name: string, help: string, labelNames: string[], read: () => ReadonlyArray<readonly [Labels, number]>): void {
+  const seen = new Map<string, number>()
+  // eslint-disable-next-line no-new
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers,
+    collect () {
+      for (const [labels, value] of read()) {
+        const key = JSON.stringify(labels)
+        const delta = value - (seen.get(key) ?? 0)
+        if (delta > 0) this.inc(labels, delta)
+        seen.set(key, value)
+      }
+    }
+  })
 }

@@ -1,0 +1,133 @@
+// Starts the gateway: (demo mode: the in-process simulator first), the services, the HTTP server;
+// and stops it gracefully: stop accepting, finish in-flight requests, let deliveries and conversions
+// finish or return to the outbox, close the database — within a bounded time.
+import { readFileSync } from 'node:fs'
+import pino from 'pino'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { Config } from './config.js'
+import { buildApp } from './app.js'
+import { createServices, type GatewayServices } from './services.js'
+import { loggerOptions } from './plugins/auth.js'
+import { VERSION } from './version.js'
+import type { Simulator } from './sim/simulator.js'
+import { demoExamples } from '../routes/health.js'
+
+export interface StartOptions {
+  /** A pino destination for the logs (tests capture them); default stdout. */
+  logStream?: NodeJS.WritableStream
+  /** Passed to the services (short reconnect backoff in tests). */
+  pbx?: Parameters<typeof createServices>[1]['pbx']
+  /** Shutdown budget in ms (default 25 s, inside Docker's and systemd's 30 s). */
+  shutdownTimeoutMs?: number
+}
+
+export interface RunningGateway {
+  app: FastifyInstance
+  services: GatewayServices
+  simulator: Simulator | null
+  /** http://host:port the gateway listens on. */
+  url: string
+  close: () => Promise<void>
+  installSignalHandlers: () => void
+}
+
+export async function startGateway (input: Config, opts: StartOptions = {}): Promise<RunningGateway> {
+  const config: Config = { ...input, pbx: { ...input.pbx } }
+  const logger = pino(loggerOptions(config.logLevel) as pino.LoggerOptions, opts.logStream as pino.DestinationStream | undefined) as unknown as FastifyBaseLogger
+
+  let simulator: Simulator | null = null
+  let stopDemoTraffic = (): void => {}
+  if (config.demo) {
+    const { createSimulator } = await import('./sim/simulator.js')
+    simulator = await createSimulator({ port: 0, host: '127.0.0.1', logger: logger.child({ component: 'simulator' }, { level: 'warn' }) })
+    config.pbx.url = simulator.url
+    stopDemoTraffic = await startDemoTraffic(simulator, config.demoTrafficPerMinute)
+  }
+
+  const services = createServices(config, { log: logger, simulatorUrl: simulator?.url, pbx: opts.pbx })
+  const app = await buildApp(services.deps, {
+    loggerInstance: logger,
+    checks: services.checks,
+    ...(config.tls !== null ? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } } : {})
+  })
+
+  await services.start()
+  await app.listen({ host: config.host, port: config.port })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : config.port
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
+  const url = `${config.tls !== null ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`
+
+  logStart(app.log, config, url, simulator)
+
+  let closing: Promise<void> | null = null
+  const close = async (): Promise<void> => {
+    closing ??= (async () => {
+      const budget = opts.shutdownTimeoutMs ?? 25_000
+      app.log.info({ budgetMs: budget }, 'shutting down: no new requests; finishing in-flight requests, deliveries and conversions')
+      stopDemoTraffic()
+      const started = Date.now()
+      // app.close() stops accepting and waits for in-flight requests (bounded by the server timeouts).
+      await withTimeout(app.close(), budget / 2)
+      await services.stop(Math.max(1000, budget - (Date.now() - started)))
+      if (simulator !== null) await simulator.close()
+      app.log.info({ ms: Date.now() - started }, 'shutdown complete')
+    })()
+    return await closing
+  }
+
+  const installSignalHandlers = (): void => {
+    const onSignal = (signal: string): void => {
+      app.log.info({ signal }, 'signal received')
+      close().then(() => { process.exit(0) }, (err: unknown) => {
+        app.log.error({ err }, 'shutdown failed')
+        process.exit(1)
+      })
+    }
+    process.once('SIGTERM', () => { onSignal('SIGTERM') })
+    process.once('SIGINT', () => { onSignal('SIGINT') })
+  }
+
+  return { app, services, simulator, url, close, installSignalHandlers }
+}
+
+async function withTimeout (p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([p, new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
+  clearTimeout(timer)
+}
+
+/** A few simulated calls a minute so a newcomer sees live data (DEMO_TRAFFIC; 0 = none). */
+async function startDemoTraffic (sim: Simulator, perMinute: number): Promise<() => void> {
+  if (perMinute <= 0) return () => {}
+  const { TrafficGenerator } = await import('./sim/traffic.js')
+  const traffic = new TrafficGenerator(sim.ctx.engine, () => sim.ctx.directory, Date.now() % 100_000)
+  const day = 86_400
+  const run = (): void => { traffic.start({ callsPerSecond: perMinute / 60, seconds: day, maxRingMs: 8000, maxTalkMs: 45_000, recordShare: 0.3 }) }
+  run()
+  const renew = setInterval(run, day * 1000)
+  renew.unref()
+  return () => {
+    clearInterval(renew)
+    traffic.stop()
+  }
+}
+
+function logStart (log: FastifyBaseLogger, config: Config, url: string, sim: Simulator | null): void {
+  const features = {
+    webhooks: config.webhooks.targets.map((t) => t.name),
+    recordings: config.recordings.source,
+    tls: config.tls !== null,
+    internalCalls: config.webhooks.internalCalls
+  }
+  if (sim !== null) {
+    log.info({ version: VERSION, mode: 'demo', url, simulator: sim.url, features },
+      `3cx-gateway ${VERSION} in DEMO MODE (no PBX_URL set): the built-in 3CX V20 simulator runs at ${sim.url} ` +
+      `and places ${config.demoTrafficPerMinute} simulated calls a minute; API key "demo"; listening on ${url} (loopback only)`)
+    for (const example of demoExamples(url)) log.info(`try: ${example}`)
+    log.info(`API documentation: ${url}/docs — connect a real PBX by setting PBX_URL, PBX_CLIENT_ID, PBX_CLIENT_SECRET and GATEWAY_KEYS (see .env.example)`)
+    return
+  }
+  log.info({ version: VERSION, mode: 'pbx', url, pbx: config.pbx.url, clientId: config.pbx.clientId, features },
+    `3cx-gateway ${VERSION} listening on ${url}, PBX ${config.pbx.url}`)
+}

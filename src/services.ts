@@ -1,0 +1,144 @@
+// The composition root: builds every long-lived service of the gateway from the configuration and
+// wires them together (PBX clients → call model → outbox → delivery; directory cache; metrics;
+// readiness checks). server.ts starts and stops them; tests build them against the simulator.
+import { mkdirSync } from 'node:fs'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Config } from './config.js'
+import { createPbxClients, type PbxClients } from './pbx/pbx-clients.js'
+import { CallModel } from './calls/call-model.js'
+import { DidMapLoader } from './calls/did-map.js'
+import { openDatabase, type SqliteDatabase } from './webhooks/database.js'
+import { Outbox } from './webhooks/outbox.js'
+import { WebhookDelivery } from './webhooks/delivery.js'
+import { DirectoryCache } from './directory/directory-cache.js'
+import { GatewayMetrics } from './metrics.js'
+import { cachedCheck, type ReadinessCheck } from './health.js'
+import type { GatewayDeps } from './plugins/gateway.js'
+
+export interface GatewayServices {
+  config: Config
+  pbx: PbxClients
+  calls: CallModel
+  dids: DidMapLoader
+  db: SqliteDatabase
+  outbox: Outbox
+  delivery: WebhookDelivery
+  directory: DirectoryCache
+  metrics: GatewayMetrics
+  checks: ReadinessCheck[]
+  /** What the Fastify app is decorated with. */
+  deps: GatewayDeps
+  /** Connects to the PBX and starts the background work. */
+  start: () => Promise<void>
+  /** Stops background work (bounded), then closes the PBX clients and the database. */
+  stop: (timeoutMs?: number) => Promise<void>
+}
+
+export interface ServicesOptions {
+  log: FastifyBaseLogger
+  /** Demo mode: the in-process simulator's URL, shown by the info and health endpoints. */
+  simulatorUrl?: string
+  /** Short reconnect backoff etc. for tests. */
+  pbx?: Parameters<typeof createPbxClients>[1]
+  defaultMetrics?: boolean
+}
+
+export function createServices (config: Config, opts: ServicesOptions): GatewayServices {
+  const log = opts.log
+  const metrics = new GatewayMetrics({ defaultMetrics: opts.defaultMetrics })
+  const pbx = createPbxClients(config, { logger: log.child({ component: 'pbx' }), observe: metrics.observePbx, ...opts.pbx })
+
+  mkdirSync(config.dataDir, { recursive: true })
+  const db = openDatabase(config.dataDir)
+  const outbox = new Outbox(db, { targets: config.webhooks.targets })
+  const delivery = new WebhookDelivery({ outbox, config: config.webhooks, log: log.child({ component: 'webhooks' }) })
+  const dids = new DidMapLoader({ xapi: pbx.xapi, log: log.child({ component: 'did-map' }) })
+  const calls = new CallModel({
+    timeZone: config.pbx.timezone,
+    graceMs: config.webhooks.callEndGraceMs,
+    internalCalls: config.webhooks.internalCalls,
+    didLookup: (q) => dids.lookup(q),
+    // The outbox write is synchronous: the event is durable before anything else happens to it.
+    onEvent: (e) => { outbox.enqueue(e) },
+    log: log.child({ component: 'calls' })
+  })
+  const unsubscribe = pbx.callControl.onChange((c) => { calls.apply(c) })
+  const directory = new DirectoryCache(pbx.xapi)
+
+  metrics.sources = {
+    callsInProgress: () => calls.size(),
+    wsReconnects: () => pbx.callControl.reconnects,
+    wsConnected: () => pbx.callControl.connected,
+    outboxDepth: () => Object.values(outbox.depth()).reduce((n, d) => n + d.pending, 0),
+    cacheStats: () => directory.stats(),
+    deliveryStats: () => delivery.stats()
+  }
+
+  const checks: ReadinessCheck[] = [
+    cachedCheck({
+      name: 'pbx',
+      run: async () => {
+        await pbx.xapi.get('SystemStatus', { timeoutMs: 2500, query: { select: ['Version'] } })
+        return null
+      }
+    }, 5000),
+    { name: 'token', run: async () => (pbx.tokens.valid ? null : 'no valid access token (see the pbx check, or run 3cx-gateway doctor)') },
+    { name: 'websocket', run: async () => (pbx.callControl.connected ? null : 'the Call Control WebSocket is not connected; the gateway keeps reconnecting') },
+    {
+      name: 'outbox',
+      run: async () => {
+        db.prepare('SELECT 1').get()
+        return db.readonly ? 'the outbox database is read-only' : null
+      }
+    },
+    {
+      name: 'webhooks',
+      run: async () => {
+        const disabled = delivery.stats().filter((s) => s.disabled).map((s) => `${s.name} (${s.disabledReason ?? 'answered 410 Gone'})`)
+        return disabled.length === 0 ? null : `disabled webhook targets: ${disabled.join(', ')}`
+      }
+    }
+  ]
+
+  const deps: GatewayDeps = {
+    config,
+    xapi: pbx.xapi,
+    callControl: pbx.callControl,
+    calls,
+    directory,
+    outbox,
+    webhookDelivery: delivery,
+    metrics,
+    ...(opts.simulatorUrl !== undefined ? { simulatorUrl: opts.simulatorUrl } : {})
+  }
+
+  let started = false
+  return {
+    config,
+    pbx,
+    calls,
+    dids,
+    db,
+    outbox,
+    delivery,
+    directory,
+    metrics,
+    checks,
+    deps,
+    async start () {
+      if (started) return
+      started = true
+      delivery.start()
+      await dids.start()
+      pbx.callControl.start()
+    },
+    async stop (timeoutMs = 10_000) {
+      unsubscribe()
+      calls.stop()
+      dids.stop()
+      await delivery.stop(timeoutMs)
+      await pbx.close()
+      db.close()
+    }
+  }
+}
