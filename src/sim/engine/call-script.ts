@@ -1,0 +1,272 @@
+// The script of one simulated call (simulator.md §3) and its validation into a plan the engine
+// plays. Validation is pure and complete: a script either yields a plan that can be played as
+// written, or a SimScriptError saying what is wrong, before anything starts.
+import type { SimDirectory } from '../sim-types.js'
+import {
+  findDn, findUser, groupMembers, inboundRule, isExternalNumber, trunkDn, unreachableReason, type DnEntry
+} from './dn-lookup.js'
+
+export interface TransferScript {
+  kind: 'blind' | 'attended'
+  /** Target extension. */
+  to: string
+  /** ms after the answer (default 1000). */
+  afterMs?: number
+  /** Whether the target answers (default true). */
+  answer?: boolean
+}
+
+export interface CallScript {
+  from: string
+  to: string
+  /** Extension that answers, "remote" (outbound answered by the far end), or null: nobody answers. */
+  answer?: string | null
+  ringMs?: number
+  talkMs?: number
+  transfer?: TransferScript
+  hangup?: 'caller' | 'callee'
+  record?: boolean
+  recordingSegments?: number
+  /** IVR digit the caller presses. */
+  menu?: string
+  /** Queue the call overflows to when nobody answers in the first queue within ringMs. */
+  overflow?: string
+}
+
+export class SimScriptError extends Error {
+  override name = 'SimScriptError'
+}
+
+export interface CallerParty {
+  dn: string
+  kind: 'externalline' | 'extension' | 'routepoint'
+  /** Caller number as shown to others: the external number or the DN. */
+  number: string
+  name: string
+}
+
+export interface TransferPlan {
+  kind: 'blind' | 'attended'
+  to: string
+  afterMs: number
+  answer: boolean
+  /** How long the target rings before answering or before the call returns. */
+  ringMs: number
+}
+
+/** A validated script: everything the engine needs, nothing left to check. */
+export interface CallPlan {
+  kind: 'inbound' | 'outbound' | 'internal'
+  caller: CallerParty
+  /** First destination: the rule's target, the dialled DN, or the external number (outbound). */
+  target: string
+  did: string
+  ruleName: string
+  /** Extension (or "remote") that answers, null when nobody does. */
+  answer: string | null
+  /** Until the answer (when someone answers). */
+  ringMs: number
+  /** Until the caller gives up (when nobody answers). */
+  giveUpMs: number
+  talkMs: number
+  transfer: TransferPlan | null
+  hangup: 'caller' | 'callee'
+  record: boolean
+  recordingSegments: number
+  menu: string | null
+  overflow: string | null
+}
+
+export const SCRIPT_LIMITS = { maxRingMs: 600_000, maxTalkMs: 3_600_000, maxSegments: 10 } as const
+
+const DEFAULT_RING_MS = 3000
+const DEFAULT_TALK_MS = 10_000
+
+function fail (message: string): never {
+  throw new SimScriptError(message)
+}
+
+function checkMs (name: string, v: number | undefined, max: number, dflt: number): number {
+  if (v === undefined) return dflt
+  if (!Number.isFinite(v) || v < 0 || v > max) fail(`${name} must be a number of ms between 0 and ${max}`)
+  return Math.round(v)
+}
+
+function callerOf (dir: SimDirectory, from: string): CallerParty {
+  if (typeof from !== 'string' || from === '') fail('from is required')
+  const entry = findDn(dir, from)
+  if (entry === undefined) {
+    if (!isExternalNumber(dir, from)) fail(`from "${from}" is neither an extension nor an external number`)
+    return { dn: trunkDn(dir), kind: 'externalline', number: from, name: '' }
+  }
+  if (entry.kind === 'routepoint') return { dn: entry.dn, kind: 'routepoint', number: entry.dn, name: entry.name }
+  if (entry.kind !== 'extension') fail(`from "${from}" is a ${entry.kind}, not an extension or an external number`)
+  const user = findUser(dir, from)
+  if (user !== undefined && !user.Enabled) fail(`extension ${from} is disabled`)
+  return { dn: entry.dn, kind: 'extension', number: entry.dn, name: entry.name }
+}
+
+/** Where the call ends up ringing: the last DN of the route (after IVR menu and overflow). */
+function finalStage (dir: SimDirectory, first: DnEntry, menu: string | null, overflow: string | null): DnEntry | null {
+  let stage = first
+  if (stage.kind === 'ivr') {
+    if (menu === null) return null
+    const ivr = dir.receptionists.find((r) => r.Number === stage.dn)
+    const fwd = ivr?.Forwards.find((f) => f.Input === menu)
+    if (fwd === undefined) fail(`IVR ${stage.dn} has no option ${menu}`)
+    const next = findDn(dir, fwd.ForwardDN)
+    if (next === undefined) fail(`IVR ${stage.dn} option ${menu} points to unknown DN ${fwd.ForwardDN}`)
+    stage = next
+  } else if (menu !== null) {
+    fail(`menu "${menu}" given but the call does not reach an IVR`)
+  }
+  if (overflow !== null) {
+    if (stage.kind !== 'queue') fail('overflow needs a call that reaches a queue')
+    const next = findDn(dir, overflow)
+    if (next === undefined || next.kind !== 'queue') fail(`overflow "${overflow}" is not a queue`)
+    if (next.dn === stage.dn) fail('overflow must be another queue')
+    stage = next
+  }
+  return stage
+}
+
+/** Checks that `answer` can actually answer at the call's final stage; returns why not. */
+function answerReason (dir: SimDirectory, stage: DnEntry | null, answer: string): string | null {
+  if (stage === null) return `the call never leaves the IVR (no menu digit), so ${answer} cannot answer`
+  if (stage.kind === 'extension') {
+    if (stage.dn !== answer) return `the call rings extension ${stage.dn}, not ${answer}`
+    return unreachableReason(dir, answer)
+  }
+  if (stage.kind === 'queue' || stage.kind === 'ringgroup') {
+    const m = groupMembers(dir, stage.dn).find((x) => x.dn === answer)
+    if (m === undefined) return `${answer} is not a member of ${stage.kind === 'queue' ? 'queue' : 'ring group'} ${stage.dn}`
+    return m.skip
+  }
+  return `the call reaches ${stage.kind} ${stage.dn}, which no extension answers`
+}
+
+function transferPlan (dir: SimDirectory, t: TransferScript | undefined, answer: string | null, ringMs: number): TransferPlan | null {
+  if (t === undefined) return null
+  if (t.kind !== 'blind' && t.kind !== 'attended') fail('transfer.kind must be "blind" or "attended"')
+  if (answer === null || answer === 'remote') fail('a transfer needs an extension that answers first')
+  if (findUser(dir, t.to) === undefined) fail(`transfer target "${t.to}" is not an extension`)
+  if (t.to === answer) fail('transfer target must differ from the extension that answers')
+  const targetAnswers = t.answer ?? true
+  if (targetAnswers) {
+    const why = unreachableReason(dir, t.to)
+    if (why !== null) fail(`transfer target cannot answer: ${why}`)
+  }
+  return { kind: t.kind, to: t.to, afterMs: checkMs('transfer.afterMs', t.afterMs, SCRIPT_LIMITS.maxTalkMs, 1000), answer: targetAnswers, ringMs }
+}
+
+/** Validates a script against the current directory. Throws SimScriptError with the reason. */
+export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
+  if (typeof script !== 'object' || script === null) fail('the script must be a JSON object')
+  const caller = callerOf(dir, script.from)
+  if (typeof script.to !== 'string' || script.to === '') fail('to is required')
+  const ringMs = checkMs('ringMs', script.ringMs, SCRIPT_LIMITS.maxRingMs, DEFAULT_RING_MS)
+  const talkMs = checkMs('talkMs', script.talkMs, SCRIPT_LIMITS.maxTalkMs, DEFAULT_TALK_MS)
+  const segments = script.recordingSegments ?? 1
+  if (!Number.isInteger(segments) || segments < 1 || segments > SCRIPT_LIMITS.maxSegments) {
+    fail(`recordingSegments must be an integer from 1 to ${SCRIPT_LIMITS.maxSegments}`)
+  }
+  const answer = script.answer ?? null
+  const menu = script.menu ?? null
+  const overflow = script.overflow ?? null
+  const hangup = script.hangup ?? 'caller'
+  if (hangup !== 'caller' && hangup !== 'callee') fail('hangup must be "caller" or "callee"')
+
+  let kind: CallPlan['kind']
+  let target = script.to
+  let did = ''
+  let ruleName = ''
+  if (caller.kind === 'externalline') {
+    const rule = inboundRule(dir, script.to)
+    if (rule === undefined) fail(`to "${script.to}" is not a DID with an inbound rule (calls from an external number must dial a DID)`)
+    kind = 'inbound'
+    did = rule.Data
+    ruleName = rule.RuleName
+    target = rule.OfficeHoursDestination.Number
+  } else if (findDn(dir, script.to) === undefined) {
+    if (!isExternalNumber(dir, script.to)) fail(`to "${script.to}" is neither a known DN nor an external number`)
+    if (findUser(dir, caller.dn)?.Internal === true) fail(`extension ${caller.dn} may only make internal calls`)
+    kind = 'outbound'
+  } else {
+    kind = 'internal'
+  }
+
+  if (kind === 'outbound') {
+    if (answer !== null && answer !== 'remote') fail('an outbound call is answered by "remote" or by nobody (null)')
+    if (menu !== null || overflow !== null) fail('menu and overflow apply to calls that reach an IVR or a queue')
+  } else {
+    const first = findDn(dir, target)
+    if (first === undefined) fail(`the route reaches unknown DN ${target}`)
+    if (first.kind === 'externalline' || first.kind === 'routepoint') fail(`${target} cannot be called`)
+    if (first.dn === caller.dn) fail('a DN cannot call itself')
+    const stage = finalStage(dir, first, menu, overflow)
+    if (answer === 'remote') fail('"remote" answers only outbound calls')
+    if (answer !== null) {
+      const why = answerReason(dir, stage, answer)
+      if (why !== null) fail(`${answer} cannot answer: ${why}`)
+    }
+  }
+  return {
+    kind,
+    caller,
+    target,
+    did,
+    ruleName,
+    answer,
+    ringMs,
+    giveUpMs: ringMs,
+    talkMs,
+    transfer: transferPlan(dir, script.transfer, answer, ringMs),
+    hangup,
+    record: script.record === true,
+    recordingSegments: segments,
+    menu,
+    overflow
+  }
+}
+
+/** Plan for a call placed through MakeCall: whoever can answer does, after about a second. */
+export function planMakeCall (dir: SimDirectory, dn: string, destination: string): CallPlan {
+  const caller = callerOf(dir, dn)
+  if (caller.kind === 'externalline') fail(`${dn} is not an extension or route point of this PBX`)
+  if (typeof destination !== 'string' || destination === '') fail('destination is required')
+  const dest = findDn(dir, destination)
+  let answer: string | null = null
+  if (dest === undefined) {
+    if (!isExternalNumber(dir, destination)) fail(`destination "${destination}" is neither a known DN nor an external number`)
+    answer = 'remote'
+  } else if (dest.kind === 'extension') {
+    answer = unreachableReason(dir, dest.dn) === null ? dest.dn : null
+  } else if (dest.kind === 'queue' || dest.kind === 'ringgroup') {
+    answer = groupMembers(dir, dest.dn).find((m) => m.skip === null)?.dn ?? null
+  } else if (dest.kind !== 'ivr') {
+    fail(`${destination} cannot be called`)
+  }
+  if (dest?.dn === caller.dn) fail('a DN cannot call itself')
+  return {
+    kind: dest === undefined ? 'outbound' : 'internal',
+    caller,
+    target: destination,
+    did: '',
+    ruleName: '',
+    answer,
+    ringMs: MAKECALL_ANSWER_MS,
+    giveUpMs: MAKECALL_GIVE_UP_MS,
+    talkMs: DEFAULT_TALK_MS,
+    transfer: null,
+    hangup: 'caller',
+    record: false,
+    recordingSegments: 1,
+    menu: null,
+    overflow: null
+  }
+}
+
+/** Interactive calls (MakeCall, divert, transferto): a reachable extension answers after ~1 s. */
+export const MAKECALL_ANSWER_MS = 1000
+/** …and an unanswered one rings for 20 s (3CX's default NoAnswerTimeout). */
+export const MAKECALL_GIVE_UP_MS = 20_000
