@@ -14,6 +14,7 @@ import legacyRoutes from '../routes/legacy/index.js'
 import reportRoutes from '../routes/reports.js'
 import healthRoutes from '../routes/health.js'
 import webhookRoutes from '../routes/webhooks.js'
+import recordingRoutes from '../routes/recordings.js'
 
 export interface BuildAppOptions {
   /** Fastify/pino logger options; tests pass `{ level, stream }` to capture log lines. */
@@ -62,6 +63,7 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
   // Routes
   await app.register(healthRoutes, { checks: opts.checks ?? [], startedAt: Date.now() })
   await app.register(webhookRoutes)
+  if (deps.recordings !== undefined) await app.register(recordingRoutes)
   await app.register(legacyRoutes)
   await app.register(reportRoutes)
   return app

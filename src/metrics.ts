@@ -10,6 +10,7 @@ export interface MetricSources {
   wsConnected?: () => boolean
   outboxDepth?: () => number
   conversionQueue?: () => number
+  conversions?: () => { done: number, failed: number }
   mp3DiskBytes?: () => number
   cacheStats?: () => { hits: number, stale: number, misses: number }
   deliveryStats?: () => ReadonlyArray<{ name: string, attempts: number, failures: number, delivered: number }>
@@ -20,7 +21,6 @@ export class GatewayMetrics {
   readonly requests: Counter<'method' | 'status'>
   readonly pbxDuration: Histogram<'api' | 'route' | 'status'>
   readonly pbxErrors: Counter<'api' | 'route' | 'code'>
-  readonly conversions: Counter<'outcome'>
   sources: MetricSources = {}
 
   constructor (opts: { defaultMetrics?: boolean } = {}) {
@@ -35,7 +35,10 @@ export class GatewayMetrics {
       registers
     })
     this.pbxErrors = new Counter({ name: 'gateway_pbx_errors_total', help: 'PBX request failures by API, route template and error code', labelNames: ['api', 'route', 'code'], registers })
-    this.conversions = new Counter({ name: 'gateway_recording_conversions_total', help: 'WAV to MP3 conversions by outcome (ok, failed)', labelNames: ['outcome'], registers })
+    collectedCounter(registers, 'gateway_recording_conversions_total', 'WAV to MP3 conversions by outcome (ok, failed)', ['outcome'], () => {
+      const c = this.sources.conversions?.()
+      return c === undefined ? [] : [[{ outcome: 'ok' }, c.done], [{ outcome: 'failed' }, c.failed]]
+    })
 
     const gauge = (name: string, help: string, read: () => number | undefined): void => {
       // eslint-disable-next-line no-new

@@ -11,6 +11,7 @@ import { openDatabase, type SqliteDatabase } from './webhooks/database.js'
 import { Outbox } from './webhooks/outbox.js'
 import { WebhookDelivery } from './webhooks/delivery.js'
 import { DirectoryCache } from './directory/directory-cache.js'
+import { createRecordingService, type RecordingService } from './recordings/recording-service.js'
 import { GatewayMetrics } from './metrics.js'
 import { cachedCheck, type ReadinessCheck } from './health.js'
 import type { GatewayDeps } from './plugins/gateway.js'
@@ -24,6 +25,8 @@ export interface GatewayServices {
   outbox: Outbox
   delivery: WebhookDelivery
   directory: DirectoryCache
+  /** Null when RECORDINGS_SOURCE=off. */
+  recordings: RecordingService | null
   metrics: GatewayMetrics
   checks: ReadinessCheck[]
   /** What the Fastify app is decorated with. */
@@ -52,6 +55,15 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const db = openDatabase(config.dataDir)
   const outbox = new Outbox(db, { targets: config.webhooks.targets })
   const delivery = new WebhookDelivery({ outbox, config: config.webhooks, log: log.child({ component: 'webhooks' }) })
+  const recordings = createRecordingService({
+    config,
+    db,
+    xapi: pbx.xapi,
+    log: log.child({ component: 'recordings' }),
+    // Runs inside the recordings index's transaction: the event and "announced" commit together.
+    announce: (event) => { outbox.enqueue(event) },
+    publicUrl: () => config.publicUrl !== '' ? config.publicUrl : `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`
+  })
   const dids = new DidMapLoader({ xapi: pbx.xapi, log: log.child({ component: 'did-map' }) })
   const calls = new CallModel({
     timeZone: config.pbx.timezone,
@@ -59,7 +71,10 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     internalCalls: config.webhooks.internalCalls,
     didLookup: (q) => dids.lookup(q),
     // The outbox write is synchronous: the event is durable before anything else happens to it.
-    onEvent: (e) => { outbox.enqueue(e) },
+    onEvent: (e) => {
+      outbox.enqueue(e)
+      recordings?.onCallEvent(e)
+    },
     log: log.child({ component: 'calls' })
   })
   const unsubscribe = pbx.callControl.onChange((c) => { calls.apply(c) })
@@ -71,7 +86,10 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     wsConnected: () => pbx.callControl.connected,
     outboxDepth: () => Object.values(outbox.depth()).reduce((n, d) => n + d.pending, 0),
     cacheStats: () => directory.stats(),
-    deliveryStats: () => delivery.stats()
+    deliveryStats: () => delivery.stats(),
+    conversionQueue: () => recordings?.stats().pending ?? 0,
+    conversions: () => recordings?.stats() ?? { done: 0, failed: 0 },
+    mp3DiskBytes: () => recordings?.stats().bytes ?? 0
   }
 
   const checks: ReadinessCheck[] = [
@@ -108,10 +126,21 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     directory,
     outbox,
     webhookDelivery: delivery,
+    ...(recordings !== null ? { recordings } : {}),
     metrics,
     ...(opts.simulatorUrl !== undefined ? { simulatorUrl: opts.simulatorUrl } : {})
   }
 
+  // Delivered events are kept a week for the delivery log, then pruned.
+  let pruneTimer: NodeJS.Timeout | null = null
+  const prune = (): void => {
+    try {
+      const n = outbox.prune(Date.now() - 7 * 86_400_000)
+      if (n > 0) log.info({ deliveries: n }, 'pruned delivered webhook events older than 7 days')
+    } catch (err) {
+      log.error({ err }, 'pruning the outbox failed')
+    }
+  }
   let started = false
   return {
     config,
@@ -122,6 +151,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     outbox,
     delivery,
     directory,
+    recordings,
     metrics,
     checks,
     deps,
@@ -129,14 +159,21 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       if (started) return
       started = true
       delivery.start()
+      prune()
+      pruneTimer = setInterval(prune, 3_600_000)
+      pruneTimer.unref()
+      await recordings?.start()
       await dids.start()
       pbx.callControl.start()
     },
     async stop (timeoutMs = 10_000) {
+      if (pruneTimer !== null) clearInterval(pruneTimer)
       unsubscribe()
       calls.stop()
       dids.stop()
-      await delivery.stop(timeoutMs)
+      const t0 = Date.now()
+      await recordings?.stop(timeoutMs / 2)
+      await delivery.stop(Math.max(1000, timeoutMs - (Date.now() - t0)))
       await pbx.close()
       db.close()
     }

@@ -195,6 +195,14 @@ export class RecordingIndex {
     return (this.db.prepare('SELECT * FROM recordings WHERE leg_key = ? ORDER BY seq').all(legKey) as RawRecording[]).map(toRecording)
   }
 
+  /** Counts by state and the bytes of converted MP3s (for metrics). */
+  stats (): { pending: number, done: number, failed: number, bytes: number } {
+    const r = this.db.prepare(`SELECT
+      SUM(state = 'pending') AS pending, SUM(state = 'done') AS done, SUM(state = 'failed') AS failed,
+      COALESCE(SUM(CASE WHEN state = 'done' THEN bytes END), 0) AS bytes FROM recordings`).get() as Record<string, number | null>
+    return { pending: r.pending ?? 0, done: r.done ?? 0, failed: r.failed ?? 0, bytes: r.bytes ?? 0 }
+  }
+
   recordingsIn (state: RecordingState): RecordingRow[] {
     return (this.db.prepare('SELECT * FROM recordings WHERE state = ? ORDER BY id').all(state) as RawRecording[]).map(toRecording)
   }

@@ -92,6 +92,11 @@ export class RecordingService {
     this.kick()
   }
 
+  /** Conversion counts and MP3 bytes on disk, read by the metrics at scrape time. */
+  stats (): { pending: number, done: number, failed: number, bytes: number } {
+    return this.index.stats()
+  }
+
   /** The call model reports a finished extension leg: look for its recording. Idempotent. */
   onLegEnded (leg: EndedLeg): void {
     if (this.stopped) return

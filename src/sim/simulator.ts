@@ -75,13 +75,18 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
   })
+  // Sockets serving a /_sim request right now survive "down", so POST /_sim/faults gets its answer.
+  const controlSockets = new Set<Socket>()
   faults.on('down', (down: boolean) => {
-    if (down) for (const s of sockets) s.destroy()
+    if (down) for (const s of sockets) if (!controlSockets.has(s)) s.destroy()
   })
 
   app.addHook('onRequest', async (req, reply) => {
     const url = req.url
-    if (url.startsWith('/_sim')) return
+    if (url.startsWith('/_sim')) {
+      controlSockets.add(req.raw.socket)
+      return
+    }
     if (faults.settings.down) {
       req.raw.socket.destroy()
       return await reply.hijack()
@@ -106,6 +111,7 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     }
   })
   app.addHook('onResponse', async (req, reply) => {
+    if (req.url.startsWith('/_sim')) controlSockets.delete(req.raw.socket)
     if (!PBX_PATH.test(req.url)) return
     ctx.requestLog.push({ at: Date.now(), method: req.method, url: req.url, status: reply.statusCode })
     if (ctx.requestLog.length > REQUEST_LOG_LIMIT) ctx.requestLog.splice(0, ctx.requestLog.length - REQUEST_LOG_LIMIT)

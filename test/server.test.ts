@@ -1,0 +1,71 @@
+// The whole gateway as a newcomer starts it: demo mode (in-process simulator), real HTTP, a scripted
+// call producing webhooks at a local receiver, health, metrics, and a graceful shutdown.
+import t from 'tap'
+import { Writable } from 'node:stream'
+import { loadConfig } from '../src/config.js'
+import { startGateway } from '../src/server.js'
+import { startReceiver } from './webhooks/receiver.js'
+
+function logSink (): { stream: Writable, text: () => string } {
+  const chunks: string[] = []
+  return { stream: new Writable({ write (c, _e, cb) { chunks.push(String(c)); cb() } }), text: () => chunks.join('') }
+}
+
+t.test('demo mode: simulator, legacy API, webhooks, health, metrics, shutdown', async (t) => {
+  const receiver = await startReceiver()
+  t.teardown(() => receiver.close())
+  const dataDir = t.testdir({})
+  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, DEMO_TRAFFIC: '0', WEBHOOK_URLS: receiver.url, CALL_END_GRACE_MS: '200', RECORDINGS_SOURCE: 'off' })
+  const logs = logSink()
+  const gw = await startGateway(config, { logStream: logs.stream, pbx: { reconnect: { initialMs: 50, maxMs: 200 } } })
+  let closed = false
+  t.teardown(async () => { if (!closed) await gw.close() })
+  await gw.services.pbx.callControl.ready()
+
+  t.ok(gw.simulator, 'the simulator runs in-process')
+  t.match(gw.url, /^http:\/\/127\.0\.0\.1:\d+$/, 'listens on loopback only')
+  t.match(logs.text(), /DEMO MODE/, 'the first log lines say demo mode')
+  t.match(logs.text(), gw.simulator?.url ?? 'missing', 'and give the simulator URL')
+  t.match(logs.text(), /try: curl .*\/webapi\/demo\/pbx\.calls\.get/, 'and curl examples')
+
+  const health = await (await fetch(`${gw.url}/healthz`)).json() as Record<string, unknown>
+  t.equal(health.mode, 'demo')
+  t.equal(health.simulator, gw.simulator?.url)
+  t.equal((health.examples as string[]).length, 3)
+  for (const example of health.examples as string[]) {
+    const m = /curl (?:-H '([^:]+): ([^']+)' )?'?([^' ]+)'?$/.exec(example)
+    t.ok(m, `example is a curl line: ${example}`)
+    if (m === null) continue
+    const res = await fetch(m[3], { headers: m[1] !== undefined ? { [m[1]]: m[2] } : {} })
+    t.equal(res.status, 200, `the printed example answers: ${example}`)
+  }
+
+  const ready = await fetch(`${gw.url}/readyz`)
+  t.equal(ready.status, 200)
+  t.match(await ready.json(), { ready: true, checks: { pbx: { ok: true }, token: { ok: true }, websocket: { ok: true }, outbox: { ok: true } } })
+
+  // One inbound call through the queue, answered by 101 (sequence A without recording).
+  const res = await fetch(`${gw.simulator?.url ?? ''}/_sim/calls`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from: '+15557654321', to: '+15550101', answer: '101', ringMs: 300, talkMs: 600, hangup: 'caller' })
+  })
+  t.equal(res.status, 201)
+  await receiver.waitFor(6, 10_000)
+  const events = receiver.received.map((r) => JSON.parse(r.body) as Record<string, unknown>)
+  t.same(events.map((e) => `${String(e.event)}:${String(e.user)}`).slice(0, 1), ['ringing:800'])
+  t.ok(events.some((e) => e.event === 'hangupincoming' && e.user === '101' && e.did === 'Sales line'), 'call started by 101 on Sales line')
+  t.ok(events.some((e) => e.event === 'incoming' && e.user === '101' && e.finishtype === 'Ok'), 'call ended')
+
+  const metrics = await (await fetch(`${gw.url}/metrics`)).text()
+  t.match(metrics, /gateway_requests_total\{method="pbx\.calls\.get",status="200"\} 1/)
+  t.match(metrics, /gateway_calls_in_progress 0/)
+  t.match(metrics, /gateway_webhook_attempts_total\{target="webhook1",outcome="delivered"\} [1-9]/)
+  t.match(metrics, /gateway_pbx_request_duration_seconds_bucket/)
+  t.notMatch(metrics, /demo/, 'no key in any metric')
+
+  closed = true
+  await gw.close()
+  t.match(logs.text(), /shutdown complete/)
+  t.notMatch(logs.text().replace(/"msg":"[^"]*"/g, ''), /\/webapi\/demo\//, 'no key in logged URLs')
+})
