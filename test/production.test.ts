@@ -1,0 +1,73 @@
+// What the Docker image and the Debian service run: a production install (no dev dependencies)
+// of the compiled output starts in demo mode and answers; and the Dockerfile copies files that exist.
+import t from 'tap'
+import { execFile, spawn } from 'node:child_process'
+import { copyFileSync, existsSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import path from 'node:path'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+const root = path.resolve(import.meta.dirname, '..')
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : 0) })
+    })
+  })
+}
+
+t.test('the Dockerfile copies only files that exist and runs the compiled CLI', async (t) => {
+  const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8')
+  const sources = [...dockerfile.matchAll(/^COPY (?!--from)(?:--\S+ )*(.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/))
+  t.ok(sources.length >= 5, 'COPY lines found')
+  for (const s of sources) t.ok(existsSync(path.join(root, s)), `${s} exists`)
+  t.match(dockerfile, /CMD \["node", "dist\/src\/cli\.js", "serve"\]/)
+  t.match(dockerfile, /^USER gateway$/m, 'runs as a non-root user')
+  t.match(dockerfile, /HEALTHCHECK .*\/readyz/s)
+  const unit = readFileSync(path.join(root, 'docker/3cx-gateway.service'), 'utf8')
+  for (const directive of ['User=', 'Restart=on-failure', 'EnvironmentFile=', 'NoNewPrivileges=true', 'ProtectSystem=strict']) t.match(unit, directive)
+  t.match(unit, /ExecStart=\/usr\/bin\/node \/opt\/3cx-gateway\/dist\/src\/cli\.js serve/)
+})
+
+t.test('a production install starts in demo mode and answers the legacy API', async (t) => {
+  const dir = t.testdir({})
+  // Compile exactly what the image compiles, into the temp copy.
+  await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist'), '--tsBuildInfoFile', path.join(dir, 'tsbuildinfo')], { cwd: root })
+  copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'))
+  copyFileSync(path.join(root, 'package-lock.json'), path.join(dir, 'package-lock.json'))
+  // Hard links: a fast copy of the installed tree; pruning removes links, never the originals.
+  await run('cp', ['-al', path.join(root, 'node_modules'), path.join(dir, 'node_modules')])
+  await run('npm', ['prune', '--omit=dev', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, env: { ...process.env, npm_config_loglevel: 'error' } })
+  t.notOk(existsSync(path.join(dir, 'node_modules/typescript')), 'dev dependencies are gone')
+  t.notOk(existsSync(path.join(dir, 'node_modules/tap')), 'tap is gone')
+
+  const port = await freePort()
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), DATA_DIR: path.join(dir, 'data'), DEMO_TRAFFIC: '0', LOG_LEVEL: 'info' }
+  const child = spawn(process.execPath, ['dist/src/cli.js', 'serve'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (c: Buffer) => { output += c.toString() })
+  child.stderr.on('data', (c: Buffer) => { output += c.toString() })
+  const exited = new Promise<number | null>((resolve) => { child.on('exit', (code) => { resolve(code) }) })
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+
+  let answer: { status: number, body: string } | null = null
+  for (let i = 0; i < 100 && answer === null; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/webapi/demo/pbx.calls.get`)
+      answer = { status: res.status, body: await res.text() }
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+  t.same(answer, { status: 200, body: '{"result":0}' }, `answers from the production install (log: ${output.slice(0, 300)})`)
+  t.match(output, /DEMO MODE/)
+
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, 'SIGTERM shuts down cleanly with exit code 0')
+  t.match(output, /shutdown complete/)
+})
