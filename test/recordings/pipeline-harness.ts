@@ -14,7 +14,6 @@ import type { CallScript } from '../../src/sim/engine/call-engine.js'
 import { CallModel } from '../../src/calls/call-model.js'
 import type { CallEvent, EndedPayload, RecordingPayload } from '../../src/calls/call-events.js'
 import { createRecordingService, type RecordingService } from '../../src/recordings/recording-service.js'
-import recordingRoutes from '../../routes/recordings.js'
 
 export const READ_KEY = 'read-key-5f1c9a7e2b4d8f03'
 
@@ -85,7 +84,6 @@ export async function startPipeline (t: Teardown, opts: { source: 'dir' | 'xapi'
   await clients.callControl.ready()
   await service.start()
   const app = await buildApp({ config, xapi: clients.xapi, callControl: clients.callControl, calls: model, recordings: service })
-  await app.register(recordingRoutes)
   await app.listen({ port: 0, host: '127.0.0.1' })
   config.publicUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
 
