@@ -17,7 +17,7 @@ t.test('demo mode: simulator, legacy API, webhooks, health, metrics, shutdown', 
   const dataDir = t.testdir({})
   const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, DEMO_TRAFFIC: '0', WEBHOOK_URLS: receiver.url, CALL_END_GRACE_MS: '200', RECORDINGS_SOURCE: 'off' })
   const logs = logSink()
-  const gw = await startGateway(config, { logStream: logs.stream, pbx: { reconnect: { initialMs: 50, maxMs: 200 } } })
+  const gw = await startGateway(config, { logStream: logs.stream, pbx: { reconnect: { baseMs: 50, maxMs: 200 } } })
   let closed = false
   t.teardown(async () => { if (!closed) await gw.close() })
   await gw.services.pbx.callControl.ready()
