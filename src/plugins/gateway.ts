@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import type { CallControlApi, XapiApi } from '../pbx/pbx-api.js'
 import type { CallModelView } from '../calls/live-call.js'
+import type { DirectoryCache } from '../directory/directory-cache.js'
 
 export interface GatewayDeps {
   config: Config
@@ -12,6 +13,8 @@ export interface GatewayDeps {
   calls: CallModelView
   /** Set in demo mode: the in-process simulator's base URL. */
   simulatorUrl?: string
+  /** Cached directory data (users, queues, groups); the legacy routes create it when absent. */
+  directory?: DirectoryCache
   /** Further services register themselves here as they are built (directory, outbox, …). */
   [service: string]: unknown
 }

@@ -1,0 +1,33 @@
+// §3.1 calls in progress: answered from the live call model, no PBX round trip.
+import { formatActiveConnections, formatCallsInfo } from '../../src/legacy/format-calls.js'
+import { defineMethod } from './legacy-method.js'
+import { activeConnectionsResponse, callsInfoResponse, countResponse, noParams } from './schemas.js'
+
+export const callMethods = [
+  defineMethod({
+    name: 'pbx.calls.get',
+    tag: 'calls',
+    summary: 'Number of calls in progress',
+    querystring: noParams,
+    response: countResponse,
+    handler: (_q, { calls }) => ({ result: calls.size() })
+  }),
+  defineMethod({
+    name: 'pbx.ac.get',
+    tag: 'calls',
+    summary: 'Active connections grouped by call',
+    description: '`direction`: FromExternal, FromInternal, Inbound, Outbound, External or Internal. `dnType`: the DN type in lower case without 3CX\'s W prefix. `status`: Dialing, Ringing or Connected.',
+    querystring: noParams,
+    response: activeConnectionsResponse,
+    handler: (_q, { calls }) => formatActiveConnections(calls.list())
+  }),
+  defineMethod({
+    name: 'pbx.callsinfo.get',
+    tag: 'calls',
+    summary: 'Calls with owner, talkTo and routingTo',
+    description: '`owner` is the first extension in a conversation, else the leg that started the call; `talkTo` the other connected legs; `routingTo` the legs still ringing or being dialled. `answeredAt` is null until someone answers. Times are ISO-8601 UTC, whole seconds.',
+    querystring: noParams,
+    response: callsInfoResponse,
+    handler: (_q, { calls }) => formatCallsInfo(calls.list())
+  })
+]

@@ -1,0 +1,76 @@
+// The legacy GET API (legacy-api.md §1–3.5): every method at `/{method}` (key in `?key=` or the
+// X-API-Key header) and at `/webapi/{key}/{method}`, plus the gateway information at
+// `/webapi/{key}/` and `/info`. Auth, errors and docs come from the auth, error-handler and
+// swagger plugins, which must be registered first.
+import type { FastifyInstance, FastifySchema } from 'fastify'
+import { DirectoryCache } from '../../src/directory/directory-cache.js'
+import { methodScope, requireScope } from '../../src/plugins/auth.js'
+import { probePbxVersion, type GatewayInfo } from '../../src/legacy/gateway-info.js'
+import { VERSION } from '../../src/version.js'
+import type { AnyLegacyMethod, LegacyServices } from './legacy-method.js'
+import { callMethods } from './call-methods.js'
+import { directoryMethods } from './directory-methods.js'
+import { controlMethods } from './control-methods.js'
+import { errorResponses, gatewayInfoResponse, KEY_PARAM, noParams } from './schemas.js'
+
+export const legacyMethods: readonly AnyLegacyMethod[] = [...callMethods, ...directoryMethods, ...controlMethods]
+
+/** How a key may be sent, for the docs (never an actual key). */
+export const API_KEY_SECURITY: Array<Record<string, string[]>> = [{ apiKeyHeader: [] }, { apiKeyQuery: [] }]
+
+/** A URL as it may be shown: user and password (never expected in PBX_URL, but possible) removed. */
+function withoutCredentials (url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//')
+}
+
+export interface LegacyRoutesOptions {
+  /** How long gateway info waits for the PBX version before saying unreachable. */
+  pbxProbeMs?: number
+}
+
+export default async function legacyRoutes (app: FastifyInstance, opts: LegacyRoutesOptions): Promise<void> {
+  const gw = app.gateway
+  if (gw.directory === undefined) gw.directory = new DirectoryCache(gw.xapi)
+  const services: LegacyServices = { calls: gw.calls, directory: gw.directory, xapi: gw.xapi, callControl: gw.callControl }
+  const startedAt = Date.now()
+
+  for (const m of legacyMethods) {
+    const schema: FastifySchema & Record<string, unknown> = {
+      summary: m.summary,
+      description: `${m.description ?? ''}\n\nAlso at \`/webapi/{key}/${m.name}\`. Needs a ${methodScope(m.name)} key.`.trim(),
+      tags: [m.tag],
+      querystring: m.querystring,
+      response: { 200: m.response, ...errorResponses },
+      security: API_KEY_SECURITY
+    }
+    const onRequest = requireScope(methodScope(m.name))
+    // Not async: a handler that answers from memory returns its value without a promise.
+    const handler = (req: { query: unknown }): unknown => m.handler(req.query as never, services)
+    app.get(`/${m.name}`, { schema, onRequest }, handler)
+    app.get(`/webapi/:key/${m.name}`, { schema: { ...schema, params: KEY_PARAM, hide: true }, onRequest }, handler)
+  }
+
+  const info = async (): Promise<GatewayInfo> => {
+    const version = await probePbxVersion(async () => await services.directory.pbxVersion(), opts.pbxProbeMs ?? 3000)
+    return {
+      product: '3cx-gateway',
+      version: VERSION,
+      mode: gw.config.demo ? 'demo' : 'pbx',
+      pbx: { url: withoutCredentials(gw.config.pbx.url), version: version ?? '', reachable: version !== null },
+      uptimeS: Math.round((Date.now() - startedAt) / 1000),
+      ...(gw.config.demo && gw.simulatorUrl !== undefined ? { simulator: gw.simulatorUrl } : {})
+    }
+  }
+  const infoSchema = {
+    summary: 'Gateway information',
+    description: 'Product, version, demo or PBX mode, the PBX URL, its version and whether it answers. Also at `/webapi/{key}/`.',
+    tags: ['gateway'],
+    querystring: noParams,
+    response: { 200: gatewayInfoResponse, 401: errorResponses[401], 429: errorResponses[429] },
+    security: API_KEY_SECURITY
+  }
+  const readKey = requireScope('read')
+  app.get('/info', { schema: infoSchema, onRequest: readKey }, info)
+  app.get('/webapi/:key/', { schema: { ...infoSchema, params: KEY_PARAM, hide: true }, onRequest: readKey }, info)
+  app.get('/webapi/:key', { schema: { ...infoSchema, params: KEY_PARAM, hide: true }, onRequest: readKey }, info)
+}

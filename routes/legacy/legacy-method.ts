@@ -1,0 +1,31 @@
+// What one legacy method is: its name (the last URL segment), docs, schemas and a handler that
+// gets the validated querystring and the gateway's services and returns the response body.
+import type { CallModelView } from '../../src/calls/live-call.js'
+import type { DirectoryCache } from '../../src/directory/directory-cache.js'
+import type { CallControlApi, XapiApi } from '../../src/pbx/pbx-api.js'
+
+export interface LegacyServices {
+  calls: CallModelView
+  directory: DirectoryCache
+  xapi: XapiApi
+  callControl: CallControlApi
+}
+
+export interface LegacyMethod<Q = Record<string, never>> {
+  name: string
+  summary: string
+  description?: string
+  /** Docs grouping: calls, directory, queues, control. */
+  tag: string
+  querystring: object
+  /** Schema of the 200 answer. */
+  response: object
+  handler: (query: Q, services: LegacyServices) => unknown
+}
+
+/** Any method, whatever its querystring type (the schema has validated it before the call). */
+export type AnyLegacyMethod = LegacyMethod<never>
+
+export function defineMethod<Q> (m: LegacyMethod<Q>): AnyLegacyMethod {
+  return m as unknown as AnyLegacyMethod
+}

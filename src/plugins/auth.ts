@@ -1,0 +1,171 @@
+// API-key authentication for the legacy API and every route that uses its keys (legacy-api.md §1):
+// the key in the path (/webapi/{key}/…), the query (?key=) or the X-API-Key header; constant-time
+// comparison; read/control scopes; failed attempts limited per client address (so keys cannot be
+// guessed); a general per-key request limit; and the key kept out of every log line.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import fp from 'fastify-plugin'
+import type { FastifyReply, FastifyRequest, FastifyServerOptions, onRequestAsyncHookHandler } from 'fastify'
+import '@fastify/rate-limit'
+import type { GatewayKey, KeyScope } from '../config.js'
+import { LegacyError } from '../legacy/legacy-error.js'
+
+export type { KeyScope }
+
+/** The key that authenticated a request, by a label safe to log (`key#1`), never the key itself. */
+export interface AuthenticatedKey {
+  id: string
+  scope: KeyScope
+}
+
+export interface AuthOptions {
+  /** Failed attempts per client address and window before it gets 429 (default 10). */
+  maxFailures?: number
+  failureWindowMs?: number
+  /** Requests per key per window (default config.rateLimitPerMinute per minute). */
+  perKeyMax?: number
+  perKeyWindowMs?: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    apiKeys: ApiKeyAuth
+  }
+  interface FastifyRequest {
+    apiKey: AuthenticatedKey | null
+  }
+}
+
+const REDACTED = '[redacted]'
+const PATH_KEY = /^\/webapi\/[^/?#]*/i
+const QUERY_KEY = /([?&]key=)[^&#]*/gi
+
+/** A URL fit for a log line: the key removed from the path and the query. */
+export function redactUrl (url: string): string {
+  return url.replace(PATH_KEY, `/webapi/${REDACTED}`).replace(QUERY_KEY, `$1${REDACTED}`)
+}
+
+/** `makecall` and every `*.set` need a control key; everything else a read key. */
+export function methodScope (method: string): KeyScope {
+  return method === 'makecall' || method.endsWith('.set') ? 'control' : 'read'
+}
+
+/**
+ * Pino/Fastify logger options that never print a key: URLs pass redactUrl, the X-API-Key header
+ * is censored wherever headers are logged. server.ts and tests use the same options.
+ */
+export function loggerOptions (level: string, stream?: NodeJS.WritableStream): NonNullable<FastifyServerOptions['logger']> & object {
+  return {
+    level,
+    ...(stream === undefined ? {} : { stream }),
+    redact: {
+      paths: ['req.headers["x-api-key"]', 'headers["x-api-key"]', 'req.headers.authorization', 'headers.authorization'],
+      censor: REDACTED
+    },
+    serializers: {
+      req (req: { method: string, url: string, ip?: string, socket?: { remoteAddress?: string, remotePort?: number } }) {
+        return {
+          method: req.method,
+          url: redactUrl(req.url),
+          remoteAddress: req.ip ?? req.socket?.remoteAddress,
+          remotePort: req.socket?.remotePort
+        }
+      }
+    }
+  }
+}
+
+function digest (s: string): Buffer {
+  return createHash('sha256').update(s).digest()
+}
+
+/** Where the caller put its key: path, then query, then header. */
+export function presentedKey (req: FastifyRequest): string | undefined {
+  const fromPath = (req.params as { key?: unknown } | undefined)?.key
+  if (typeof fromPath === 'string') return fromPath
+  const fromQuery = (req.query as { key?: unknown } | undefined)?.key
+  if (typeof fromQuery === 'string') return fromQuery
+  const fromHeader = req.headers['x-api-key']
+  return typeof fromHeader === 'string' ? fromHeader : undefined
+}
+
+type Limiter = ReturnType<FastifyRequest['server']['createRateLimit']>
+type LimitResult = Awaited<ReturnType<Limiter>>
+
+export class ApiKeyAuth {
+  private readonly keys: Array<{ digest: Buffer, id: string, scope: KeyScope }>
+  /** When the last failed attempt was seen: until a window has passed, addresses are checked. */
+  private lastFailureAt = -Infinity
+
+  constructor (
+    keys: readonly GatewayKey[],
+    private readonly failures: Limiter,
+    private readonly failureWindowMs: number,
+    private readonly perKey: Limiter
+  ) {
+    this.keys = keys.map((k, i) => ({ digest: digest(k.key), id: `key#${i + 1}`, scope: k.scope }))
+  }
+
+  /** The configured key equal to `presented`, compared in constant time against every key. */
+  match (presented: string | undefined): AuthenticatedKey | null {
+    const d = digest(presented ?? '')
+    let found: AuthenticatedKey | null = null
+    for (const k of this.keys) {
+      if (timingSafeEqual(d, k.digest) && presented !== undefined) found = { id: k.id, scope: k.scope }
+    }
+    return found
+  }
+
+  /** Authenticates and authorises a request, or throws the LegacyError to answer with. */
+  async authorize (req: FastifyRequest, reply: FastifyReply, scope: KeyScope): Promise<AuthenticatedKey> {
+    // Cheap path: no address can be blocked when nobody failed within the window.
+    if (Date.now() - this.lastFailureAt < this.failureWindowMs) {
+      const before = await this.failures(req, { increment: false })
+      if (!before.isAllowed && before.remaining === 0) {
+        throw rateLimited(reply, before, 'Too many failed authentication attempts from this address')
+      }
+    }
+    const key = this.match(presentedKey(req))
+    if (key === null) {
+      this.lastFailureAt = Date.now()
+      await this.failures(req)
+      throw new LegacyError(401, 'UNAUTHORIZED', 'Missing or invalid API key: send it as /webapi/{key}/{method}, ?key= or the X-API-Key header')
+    }
+    if (scope === 'control' && key.scope !== 'control') {
+      throw new LegacyError(403, 'FORBIDDEN_SCOPE', 'This API key may only read; this method needs a key with the control scope')
+    }
+    req.apiKey = key
+    const limit = await this.perKey(req)
+    if (!limit.isAllowed && limit.isExceeded) throw rateLimited(reply, limit, 'Too many requests with this API key')
+    return key
+  }
+}
+
+function rateLimited (reply: FastifyReply, r: LimitResult, what: string): LegacyError {
+  const seconds = r.isAllowed ? 60 : Math.max(1, r.ttlInSeconds)
+  void reply.header('retry-after', seconds)
+  return new LegacyError(429, 'RATE_LIMITED', `${what}; retry in ${seconds} s`)
+}
+
+/** onRequest (or preHandler) hook: the request needs a key of at least `scope`. */
+export function requireScope (scope: KeyScope): onRequestAsyncHookHandler {
+  return async function checkApiKey (req, reply) {
+    await req.server.apiKeys.authorize(req, reply, scope)
+  }
+}
+
+export default fp(async (app, opts: AuthOptions) => {
+  const { config } = app.gateway
+  const failureWindowMs = opts.failureWindowMs ?? 60_000
+  const failures = app.createRateLimit({
+    max: opts.maxFailures ?? 10,
+    timeWindow: failureWindowMs,
+    keyGenerator: (req) => `auth-fail:${req.ip}`
+  })
+  const perKey = app.createRateLimit({
+    max: opts.perKeyMax ?? config.rateLimitPerMinute,
+    timeWindow: opts.perKeyWindowMs ?? 60_000,
+    keyGenerator: (req) => `key:${req.apiKey?.id ?? ''}`
+  })
+  app.decorate('apiKeys', new ApiKeyAuth(config.keys, failures, failureWindowMs, perKey))
+  app.decorateRequest('apiKey', null)
+}, { name: 'auth', fastify: '5.x', dependencies: ['gateway', '@fastify/rate-limit'] })

@@ -1,0 +1,87 @@
+// One error handler for the whole app (legacy-api.md §2): every failure becomes
+// `{"result":false,"error":{"code","message"}}` with a status that says whose fault it was.
+// Caller mistakes are 4xx naming what to fix; PBX failures keep the PBX client's status; anything
+// unexpected is logged and answered 502 with a generic sentence, never a stack trace, never a 500.
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
+import { errorBody, LegacyError, toLegacyError } from '../legacy/legacy-error.js'
+import { PARAMETER_RULES } from '../legacy/params.js'
+import { redactUrl } from './auth.js'
+
+interface ValidationIssue {
+  instancePath?: string
+  keyword?: string
+  params?: { missingProperty?: string }
+  message?: string
+}
+
+/** The parameter a schema validation error is about, and a sentence saying what to send. */
+export function describeValidation (issues: readonly ValidationIssue[], context = 'querystring'): LegacyError {
+  const issue = issues[0] ?? {}
+  const missing = issue.params?.missingProperty
+  const param = missing ?? (issue.instancePath ?? '').replace(/^\//, '').split('/')[0]
+  if (param === '') return new LegacyError(400, 'BAD_PARAMETER', `The ${context} is ill-formed: ${issue.message ?? 'invalid'}`)
+  if (missing !== undefined) return new LegacyError(400, 'BAD_PARAMETER', `Parameter "${param}" is missing; it ${PARAMETER_RULES[param] ?? 'is required'}`)
+  const rule = PARAMETER_RULES[param] ?? (issue.message ?? 'is invalid')
+  return new LegacyError(400, 'BAD_PARAMETER', `Parameter "${param}" is ill-formed; it ${rule}`)
+}
+
+/** Any thrown value as the LegacyError to answer with; null for an unexpected one. */
+export function classifyError (err: unknown): LegacyError | null {
+  const known = toLegacyError(err)
+  if (known !== null) return known
+  const fe = err as Partial<FastifyError> | null
+  if (fe !== null && typeof fe === 'object' && Array.isArray(fe.validation)) {
+    return describeValidation(fe.validation, fe.validationContext)
+  }
+  const status = fe?.statusCode
+  if (status === 429) return new LegacyError(429, 'RATE_LIMITED', 'Too many requests; retry later')
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new LegacyError(status, 'BAD_REQUEST', 'The request is ill-formed (check its URL, headers and body)')
+  }
+  if (status === 503) return new LegacyError(503, 'NOT_READY', 'The gateway is not ready or is shutting down; retry shortly')
+  return null
+}
+
+export function sendError (reply: FastifyReply, err: LegacyError): FastifyReply {
+  return reply.code(err.status).type('application/json; charset=utf-8').send(errorBody(err.code, err.message))
+}
+
+async function handleError (this: unknown, err: unknown, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const known = classifyError(err)
+  if (known !== null) {
+    if (known.status >= 500) req.log.warn({ code: known.code, url: redactUrl(req.url) }, known.message)
+    return sendError(reply, known)
+  }
+  const e = err as Error
+  req.log.error({ url: redactUrl(req.url), errName: e?.name, errMessage: e?.message }, 'unexpected error')
+  return sendError(reply, new LegacyError(502, 'GATEWAY_ERROR', 'The gateway could not complete this request; the error was logged'))
+}
+
+/** A method name as it may be echoed back: short and harmless. */
+function methodNameOf (url: string): string {
+  const path = url.split('?')[0].replace(/^\/webapi\/[^/]*/i, '')
+  const last = path.split('/').filter(Boolean).pop() ?? ''
+  return /^[A-Za-z0-9._-]{1,60}$/.test(last) ? last : ''
+}
+
+/** Unknown paths: a JSON 404, `UNKNOWN_METHOD` for what looks like a legacy method. */
+export async function notFound (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const method = methodNameOf(req.url)
+  if (/^\/webapi\//i.test(req.url) || /\.(get|set)$/i.test(method) || method === 'makecall') {
+    const what = method === '' ? 'This method' : `Method "${method}"`
+    return sendError(reply, new LegacyError(404, 'UNKNOWN_METHOD', `${what} does not exist; the list of methods is at /docs`))
+  }
+  return sendError(reply, new LegacyError(404, 'NOT_FOUND', 'Nothing here; the API is documented at /docs'))
+}
+
+/** Fastify's `frameworkErrors` option (bad URL encoding, overlong path parameter) without echoing the URL. */
+export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (err, _req, reply) => {
+  const status = err.statusCode === 414 ? 414 : 400
+  void sendError(reply, new LegacyError(status, 'BAD_PARAMETER', 'The URL is ill-formed (bad percent-encoding or a part that is too long)'))
+}
+
+export default fp(async (app) => {
+  app.setErrorHandler(handleError)
+  app.setNotFoundHandler(notFound)
+}, { name: 'error-handler', fastify: '5.x' })

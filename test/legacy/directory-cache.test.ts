@@ -1,0 +1,111 @@
+import t from 'tap'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { DirectoryCache } from '../../src/directory/directory-cache.js'
+import { PbxError, type XapiApi } from '../../src/pbx/pbx-api.js'
+import { READ_KEY, startGateway, xapiRequests } from './legacy-harness.js'
+
+const userRequests = (urls: string[], num: string): string[] => urls.filter((u) => u.includes(`/Users?$filter=Number%20eq%20'${num}'`))
+
+t.test('1,000 concurrent cold requests for one extension cause exactly one XAPI request', async (t) => {
+  const gw = await startGateway(t, { auth: { perKeyMax: 10_000 } })
+  const from = gw.sim.ctx.requestLog.length
+  const answers = await Promise.all(Array.from({ length: 1000 }, async () =>
+    await gw.app.inject({ url: '/ext.info.get?num=103', headers: { 'x-api-key': READ_KEY } })))
+  t.ok(answers.every((a) => a.statusCode === 200 && a.json().num === '103'), 'all answered')
+  const reqs = xapiRequests(gw, from)
+  t.equal(userRequests(reqs, '103').length, 1, 'one Users request')
+  t.equal(reqs.length, 1, 'and nothing else')
+  const stats = gw.app.gateway.directory?.stats()
+  t.equal(stats?.fetches, 1)
+  t.equal((stats?.misses ?? 0) + (stats?.hits ?? 0), 1000)
+})
+
+t.test('TTL, stale-while-revalidate, invalidation, stale on PBX failure, bounded size', async (t) => {
+  const gw = await startGateway(t)
+  const dir = new DirectoryCache(gw.clients.xapi, { ttl: { userMs: 150, listMs: 150, missingMs: 150 }, max: 3 })
+  const log = (): string[] => xapiRequests(gw)
+
+  t.equal((await dir.user('101'))?.firstName, 'Tom')
+  t.equal((await dir.user('101'))?.firstName, 'Tom')
+  t.equal(userRequests(log(), '101').length, 1, 'second read is a hit')
+  t.match(dir.stats(), { hits: 1, misses: 1, fetches: 1 })
+
+  // Change the PBX behind the cache's back: a fresh entry still shows the old value.
+  gw.sim.ctx.directory.users.find((u) => u.Number === '101')!.FirstName = 'Thomas'
+  t.equal((await dir.user('101'))?.firstName, 'Tom', 'fresh entry served from memory')
+  await sleep(200)
+  t.equal((await dir.user('101'))?.firstName, 'Tom', 'stale entry served at once…')
+  t.equal(dir.stats().stale, 1)
+  await sleep(50)
+  t.equal((await dir.user('101'))?.firstName, 'Thomas', '…and refreshed in the background')
+  t.equal(userRequests(log(), '101').length, 2)
+
+  gw.sim.ctx.directory.users.find((u) => u.Number === '101')!.FirstName = 'Tommy'
+  dir.invalidateUser('101')
+  t.equal((await dir.user('101'))?.firstName, 'Tommy', 'invalidation forces a fetch')
+
+  t.equal(await dir.user('999'), null, 'unknown extension is null')
+  t.equal(await dir.user('999'), null)
+  t.equal(userRequests(log(), '999').length, 1, 'and the miss is cached too')
+
+  gw.sim.ctx.faults.apply({ xapiErrorRate: 1 })
+  await sleep(200)
+  t.equal((await dir.user('101'))?.firstName, 'Tommy', 'PBX failing: the stale value is kept')
+  await sleep(50)
+  t.equal((await dir.user('101'))?.firstName, 'Tommy')
+  await t.rejects(dir.user('102'), PbxError, 'nothing cached: the PBX error reaches the caller')
+  gw.sim.ctx.faults.apply({})
+
+  for (const n of ['103', '104', '105', '106']) await dir.user(n)
+  t.ok(dir.stats().size <= 3, 'bounded')
+})
+
+t.test('lists and their indexes', async (t) => {
+  const gw = await startGateway(t)
+  const dir = new DirectoryCache(gw.clients.xapi)
+  const queues = await dir.queues()
+  t.same(queues.list.map((q) => q.number), ['800', '801'])
+  t.same(queues.byNumber.get('800')?.members, ['101', '102', '103'])
+  t.same(queues.queuesOfAgent.get('104'), ['801'])
+  t.same((await dir.ringGroups()).byNumber.get('700')?.members, ['100', '101'])
+  t.same(await dir.receptionists(), ['900'])
+  t.same(await dir.lines(), ['10000'])
+  t.same(await dir.departments(), ['DEFAULT', 'Sales', 'Support'])
+  t.match(await dir.pbxVersion(), /^20\./)
+  const users = await dir.users()
+  t.equal(users.list.length, 20)
+  t.equal(users.byNumber.get('115')?.registered, false)
+  const before = xapiRequests(gw).length
+  await Promise.all([dir.queues(), dir.users(), dir.ringGroups()])
+  t.equal(xapiRequests(gw).length, before, 'all cached')
+  dir.invalidateQueues()
+  await dir.queues()
+  t.equal(xapiRequests(gw).length, before + 1)
+  dir.clear()
+  t.equal(dir.stats().size, 0)
+})
+
+t.test('an invalidation during a fetch makes the waiting read fetch the new value', async (t) => {
+  const gw = await startGateway(t)
+  const real = gw.clients.xapi
+  let delayNext = true
+  // The first answer is read from the PBX at once (old data) but arrives late.
+  const slow: XapiApi = {
+    get: async (p, o) => await real.get(p, o),
+    patch: async (p, b, o) => { await real.patch(p, b, o) },
+    post: async (p, b, o) => await real.post(p, b, o),
+    download: async (p, o) => await real.download(p, o),
+    list: async (p, o) => {
+      const res = await real.list(p, o)
+      if (delayNext) { delayNext = false; await sleep(200) }
+      return res as never
+    }
+  }
+  const dir = new DirectoryCache(slow)
+  const pending = dir.user('109')
+  await sleep(100)
+  gw.sim.ctx.directory.users.find((u) => u.Number === '109')!.LastName = 'Changed'
+  dir.invalidateUser('109')
+  t.equal((await pending)?.lastName, 'Changed', 'the read started before the set shows the value after it')
+  t.equal(dir.stats().fetches, 2)
+})

@@ -1,0 +1,108 @@
+import t from 'tap'
+import { Writable } from 'node:stream'
+import pino from 'pino'
+import type { FastifyBaseLogger } from 'fastify'
+import { loggerOptions, methodScope, redactUrl } from '../../src/plugins/auth.js'
+import { CONTROL_KEY, READ_KEY, keyForms, startGateway } from '../legacy/legacy-harness.js'
+
+t.test('redactUrl removes the key from the path and the query', async (t) => {
+  t.equal(redactUrl('/webapi/s3cret/pbx.calls.get'), '/webapi/[redacted]/pbx.calls.get')
+  t.equal(redactUrl('/webapi/s3cret/'), '/webapi/[redacted]/')
+  t.equal(redactUrl('/webapi/s3cret'), '/webapi/[redacted]')
+  t.equal(redactUrl('/WEBAPI/s3cret/x?key=s3cret'), '/webapi/[redacted]/x?key=[redacted]')
+  t.equal(redactUrl('/ext.info.get?num=101&key=s3cret&x=1'), '/ext.info.get?num=101&key=[redacted]&x=1')
+  t.equal(redactUrl('/ext.info.get?KEY=s3cret'), '/ext.info.get?KEY=[redacted]')
+  t.equal(redactUrl('/ext.info.get?monkey=1'), '/ext.info.get?monkey=1')
+  t.equal(redactUrl('/ext.info.get?key=a&key=b'), '/ext.info.get?key=[redacted]&key=[redacted]')
+})
+
+t.test('scopes: makecall and *.set need control', async (t) => {
+  t.equal(methodScope('makecall'), 'control')
+  t.equal(methodScope('ext.fwd.set'), 'control')
+  t.equal(methodScope('ext.state.get'), 'read')
+  t.equal(methodScope('calls.history.get'), 'read')
+})
+
+t.test('401 without a hint, 403 for a read key on a control method', async (t) => {
+  const gw = await startGateway(t)
+  const bodies = new Set<string>()
+  let n = 0
+  for (const key of [undefined, '', 'wrong', READ_KEY.slice(0, -1), READ_KEY + 'x']) {
+    const forms = key === undefined ? [{ url: '/pbx.calls.get', headers: {} }] : keyForms('pbx.calls.get', '', key)
+    for (const f of forms) {
+      const r = await gw.app.inject({ url: f.url, headers: f.headers, remoteAddress: `10.0.0.${++n}` })
+      t.equal(r.statusCode, 401, `${f.url}`)
+      t.equal(r.json().error.code, 'UNAUTHORIZED')
+      bodies.add(r.body)
+    }
+  }
+  t.equal(bodies.size, 1, 'every failure answers the same body')
+  for (const f of keyForms('ext.fwd.set', 'num=101&status=Away', READ_KEY)) {
+    const r = await gw.app.inject({ url: f.url, headers: f.headers })
+    t.equal(r.statusCode, 403, f.form)
+    t.same(r.json().error.code, 'FORBIDDEN_SCOPE')
+  }
+  for (const f of keyForms('pbx.calls.get', '', CONTROL_KEY)) {
+    const r = await gw.app.inject({ url: f.url, headers: f.headers })
+    t.equal(r.statusCode, 200, `control key reads too (${f.form})`)
+  }
+})
+
+t.test('failed authentication is limited per client address', async (t) => {
+  const gw = await startGateway(t, { auth: { maxFailures: 3 } })
+  const from = (remoteAddress: string, key: string): Promise<{ statusCode: number, headers: Record<string, unknown>, json: () => any }> =>
+    gw.app.inject({ url: '/pbx.calls.get', headers: { 'x-api-key': key }, remoteAddress }) as never
+  for (let i = 0; i < 3; i++) t.equal((await from('10.1.1.1', `guess${i}`)).statusCode, 401)
+  const blocked = await from('10.1.1.1', 'guess4')
+  t.equal(blocked.statusCode, 429)
+  t.equal(blocked.json().error.code, 'RATE_LIMITED')
+  t.ok(Number(blocked.headers['retry-after']) > 0, 'Retry-After')
+  t.equal((await from('10.1.1.1', READ_KEY)).statusCode, 429, 'even the right key: guessing must not pay off')
+  t.equal((await from('10.1.1.2', READ_KEY)).statusCode, 200, 'another address is not affected')
+  t.equal((await from('10.1.1.2', READ_KEY)).statusCode, 200, 'successes are not counted')
+})
+
+t.test('general per-key limit', async (t) => {
+  const gw = await startGateway(t, { auth: { perKeyMax: 4 } })
+  const codes: number[] = []
+  for (let i = 0; i < 5; i++) codes.push((await gw.app.inject({ url: `/webapi/${READ_KEY}/pbx.calls.get`, remoteAddress: `10.2.0.${i}` })).statusCode)
+  t.same(codes, [200, 200, 200, 200, 429], 'limited by key, whatever the address')
+  const r = await gw.app.inject({ url: '/pbx.calls.get', headers: { 'x-api-key': READ_KEY } })
+  t.equal(r.json().error.code, 'RATE_LIMITED')
+  t.ok(Number(r.headers['retry-after']) >= 1)
+  t.notMatch(r.body, READ_KEY)
+  t.equal((await gw.app.inject({ url: '/pbx.calls.get', headers: { 'x-api-key': CONTROL_KEY } })).statusCode, 200, 'other keys are not affected')
+})
+
+for (const how of ['logger options', 'pino instance (as server.ts)']) t.test(`the key appears in no log line, in any form, success or failure: ${how}`, async (t) => {
+  let logged = ''
+  const stream = new Writable({ write (chunk, _enc, cb) { logged += String(chunk); cb() } })
+  const gw = how === 'logger options'
+    ? await startGateway(t, { logger: loggerOptions('trace', stream), listen: true })
+    : await startGateway(t, { loggerInstance: pino(loggerOptions('trace') as pino.LoggerOptions, stream) as unknown as FastifyBaseLogger, listen: true })
+  const base = `http://127.0.0.1:${(gw.app.server.address() as { port: number }).port}`
+  const requests = [
+    ...keyForms('ext.info.get', 'num=101', READ_KEY),
+    ...keyForms('ext.info.get', 'num=999', READ_KEY),
+    ...keyForms('ext.info.get', "num=1'", READ_KEY),
+    ...keyForms('no.such.get', '', READ_KEY),
+    ...keyForms('ext.fwd.set', 'num=101&status=Away', READ_KEY),
+    ...keyForms('ext.fwd.set', 'num=101&status=Nope', CONTROL_KEY),
+    ...keyForms('pbx.calls.get', '', CONTROL_KEY + 'wrong'),
+    { form: 'info', url: `/webapi/${READ_KEY}/`, headers: {} },
+    { form: 'bad url', url: `/webapi/${READ_KEY}/%zz`, headers: {} }
+  ]
+  for (const r of requests) await (await fetch(base + r.url, { headers: r.headers })).arrayBuffer()
+  gw.sim.ctx.faults.apply({ xapiErrorRate: 1 })
+  for (const r of keyForms('ext.info.get', 'num=102', READ_KEY)) {
+    const res = await fetch(base + r.url, { headers: r.headers })
+    t.equal(res.status >= 500, true, 'PBX failure answered 5xx')
+    await res.arrayBuffer()
+  }
+  t.match(logged, /\[redacted\]/, 'requests were logged, redacted')
+  t.match(logged, /"statusCode":404/)
+  t.match(logged, /"url":"\/webapi\/\[redacted\]\/ext\.info\.get\?num=101"/, 'path form logged, redacted')
+  t.match(logged, /"url":"\/ext\.info\.get\?num=101&key=\[redacted\]"/, 'query form logged, redacted')
+  t.notOk(logged.includes(READ_KEY), 'read key nowhere in the log')
+  t.notOk(logged.includes(CONTROL_KEY), 'control key (and wrong keys built from it) nowhere in the log')
+})

@@ -1,0 +1,66 @@
+import t from 'tap'
+import Fastify from 'fastify'
+import { PbxError } from '../../src/pbx/pbx-api.js'
+import { fromPbxError, LegacyError } from '../../src/legacy/legacy-error.js'
+import errorHandler, { classifyError, describeValidation } from '../../src/plugins/error-handler.js'
+
+t.test('PbxError keeps its status and code, with a hint', async (t) => {
+  const e = fromPbxError(new PbxError('PBX_FORBIDDEN', 'XAPI answered 403', 502, 403))
+  t.equal(e.status, 502)
+  t.equal(e.code, 'PBX_FORBIDDEN')
+  t.match(e.message, /System Owner/)
+  t.equal(fromPbxError(new PbxError('PBX_UNREACHABLE', 'down', 503)).status, 503)
+  t.equal(fromPbxError(new PbxError('PBX_TIMEOUT', 'slow', 504)).status, 504)
+  t.equal(fromPbxError(new PbxError('PBX_NOT_FOUND', 'gone', 404, 404)).status, 404)
+  t.equal(fromPbxError(new PbxError('PBX_ERROR', 'odd', 500, 500)).status, 502, 'never a 500')
+})
+
+t.test('validation errors name the parameter', async (t) => {
+  const missing = describeValidation([{ instancePath: '', keyword: 'required', params: { missingProperty: 'num' } }])
+  t.equal(missing.status, 400)
+  t.equal(missing.code, 'BAD_PARAMETER')
+  t.match(missing.message, /^Parameter "num" is missing/)
+  const bad = describeValidation([{ instancePath: '/log', keyword: 'pattern', message: 'must match pattern' }])
+  t.match(bad.message, /^Parameter "log" is ill-formed; it must be on or off/)
+  const unknown = describeValidation([{ instancePath: '/from', keyword: 'format', message: 'must match format "date"' }])
+  t.match(unknown.message, /Parameter "from" is ill-formed; it must match format "date"/)
+  t.match(describeValidation([]).message, /querystring is ill-formed/)
+})
+
+t.test('classification of unexpected errors', async (t) => {
+  t.equal(classifyError(new Error('boom')), null)
+  t.equal(classifyError(Object.assign(new Error('x'), { statusCode: 429 }))?.code, 'RATE_LIMITED')
+  t.equal(classifyError(Object.assign(new Error('x'), { statusCode: 413 }))?.status, 413)
+  t.equal(classifyError(Object.assign(new Error('x'), { statusCode: 503 }))?.code, 'NOT_READY')
+  t.equal(classifyError(new LegacyError(404, 'EXT_NOT_FOUND', 'x'))?.status, 404)
+})
+
+t.test('as a plugin: JSON for every failure, no stack, no 500', async (t) => {
+  const app = Fastify()
+  await app.register(errorHandler)
+  app.get('/bug', async () => { throw new Error('secret internals at /srv/x.js:1') })
+  app.get('/pbx', async () => { throw new PbxError('PBX_TIMEOUT', 'The PBX did not answer within 10 ms', 504) })
+  app.get('/v', { schema: { querystring: { type: 'object', required: ['num'], properties: { num: { type: 'string', pattern: '^[0-9]+$' } } } } }, async () => ({}))
+  t.teardown(async () => { await app.close() })
+
+  const bug = await app.inject('/bug')
+  t.equal(bug.statusCode, 502)
+  t.same(bug.json(), { result: false, error: { code: 'GATEWAY_ERROR', message: 'The gateway could not complete this request; the error was logged' } })
+  t.notMatch(bug.body, /secret internals/)
+
+  const pbx = await app.inject('/pbx')
+  t.equal(pbx.statusCode, 504)
+  t.equal(pbx.json().error.code, 'PBX_TIMEOUT')
+  t.match(pbx.headers['content-type'], /application\/json; charset=utf-8/)
+
+  const v = await app.inject('/v?num=x')
+  t.equal(v.statusCode, 400)
+  t.match(v.json().error.message, /Parameter "num"/)
+
+  const nf = await app.inject('/webapi/abc/no.such.get')
+  t.equal(nf.statusCode, 404)
+  t.same(nf.json().error, { code: 'UNKNOWN_METHOD', message: 'Method "no.such.get" does not exist; the list of methods is at /docs' })
+  t.notMatch(nf.body, /abc/)
+  const other = await app.inject('/favicon.ico')
+  t.equal(other.json().error.code, 'NOT_FOUND')
+})

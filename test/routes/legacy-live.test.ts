@@ -1,0 +1,109 @@
+// Live-call methods during real scripted calls: simulator engine → Call Control WebSocket → the
+// real CallModel → the legacy routes (no PBX request per live call).
+import t from 'tap'
+import { CONTROL_KEY, READ_KEY, startGateway, waitFor, type LegacyGateway } from '../legacy/legacy-harness.js'
+
+const CALLER = '+15557654321'
+
+async function get (gw: LegacyGateway, url: string): Promise<any> {
+  const r = await gw.app.inject({ url, headers: { 'x-api-key': READ_KEY } })
+  if (r.statusCode !== 200) throw new Error(`${url}: ${r.statusCode} ${r.body}`)
+  return r.json()
+}
+
+async function startCall (gw: LegacyGateway, script: Record<string, unknown>): Promise<number> {
+  const res = await fetch(`${gw.sim.url}/_sim/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(script) })
+  const body = await res.json() as { callid: number }
+  if (res.status !== 201) throw new Error(`script refused: ${JSON.stringify(body)}`)
+  return body.callid
+}
+
+t.test('inbound queue call: ringing agents, then a talking agent', async (t) => {
+  const gw = await startGateway(t, { liveModel: true })
+  const callid = await startCall(gw, { from: CALLER, to: '+15550101', answer: '101', ringMs: 1500, talkMs: 1500, hangup: 'caller' })
+
+  const ringing = await waitFor('agents ringing', 5000, async () => {
+    const info = await get(gw, '/pbx.callsinfo.get')
+    return info.callsInfo[0]?.routingTo.length === 3 ? info : undefined
+  })
+  t.match(ringing.callsInfo[0], { callID: callid, answeredAt: null, did: 'Sales line', startedAt: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/ })
+  t.same(ringing.callsInfo[0].routingTo.map((c: any) => c.dnNum).sort(), ['101', '102', '103'])
+  t.same((await get(gw, '/ext.state.get?num=102')).status, 'Busy', 'a ringing agent is busy')
+  t.same(await get(gw, '/queue.free.get?num=800'), { nums: [] })
+  t.same(await get(gw, '/queue.talk.get?num=800'), { nums: [] })
+
+  const talking = await waitFor('the answer', 5000, async () => {
+    const info = await get(gw, '/pbx.callsinfo.get')
+    return info.callsInfo[0]?.state === 'Talking' ? info : undefined
+  })
+  t.same(talking, {
+    count: 1,
+    callsInfo: [{
+      callID: callid,
+      state: 'Talking',
+      startedAt: talking.callsInfo[0].startedAt,
+      answeredAt: talking.callsInfo[0].answeredAt,
+      did: 'Sales line',
+      owner: { dnNum: '101', dnType: 'extension', externalParty: CALLER, status: 'Connected' },
+      talkTo: [{ dnNum: '10000', dnType: 'externalline', externalParty: CALLER, status: 'Connected' }],
+      routingTo: []
+    }]
+  })
+  t.match(talking.callsInfo[0].answeredAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+  t.ok(talking.callsInfo[0].answeredAt >= talking.callsInfo[0].startedAt)
+
+  const ac = await get(gw, '/pbx.ac.get')
+  t.equal(ac.count, 1)
+  t.match(ac.AConnByCallID[0], { callID: callid, direction: 'Inbound', did: 'Sales line' })
+  t.same(ac.AConnByCallID[0].AConnList.map((c: any) => `${c.dnNum}/${c.dnType}/${c.status}/${c.externalParty}`).sort(),
+    [`10000/externalline/Connected/${CALLER}`, `101/extension/Connected/${CALLER}`])
+  t.same(await get(gw, '/pbx.calls.get'), { result: 1 })
+  t.match(await get(gw, '/ext.state.get?num=101'), { num: '101', status: 'Busy', qStatus: [{ num: '800', status: 'LoggedIn' }] })
+  t.equal((await get(gw, '/ext.state.get?num=102')).status, 'Free')
+  t.same(await get(gw, '/queue.talk.get?num=800'), { nums: ['101'] })
+  t.same(await get(gw, '/queue.free.get?num=800'), { nums: ['102', '103'] })
+  t.same(await get(gw, '/queue.isfree.get?num=800'), { result: true })
+  t.same(await get(gw, '/group.free.get?num=700'), { nums: ['100'] }, '101 is busy in the ring group too')
+
+  const from = gw.sim.ctx.requestLog.length
+  for (let i = 0; i < 20; i++) await get(gw, '/pbx.callsinfo.get')
+  t.equal(gw.sim.ctx.requestLog.slice(from).filter((r) => r.url.startsWith('/xapi')).length, 0, 'no PBX request per live call')
+
+  await waitFor('hang-up', 6000, async () => (await get(gw, '/pbx.calls.get')).result === 0 ? true : undefined)
+  t.equal((await get(gw, '/ext.state.get?num=101')).status, 'Free')
+  t.same(await get(gw, '/pbx.ac.get'), { count: 0, AConnByCallID: [] })
+})
+
+t.test('makecall: the answer reserves the call id the model then shows', async (t) => {
+  const gw = await startGateway(t, { liveModel: true })
+  const r = await gw.app.inject({ url: '/makecall?first=104&second=105', headers: { 'x-api-key': CONTROL_KEY } })
+  t.equal(r.statusCode, 200, r.body)
+  const { chid, id } = r.json()
+  t.match(id, /^\d{12}_\d+-0$/)
+  const callid = Number(/_(\d+)-/.exec(id)?.[1])
+  const call = await waitFor('the call in the model', 5000, async () =>
+    (gw.app.gateway.calls.list().find((c) => c.callid === callid)))
+  t.equal(call.chid, chid, 'same chain id as the makecall answer')
+  t.equal((await get(gw, '/ext.state.get?num=104')).status, 'Busy')
+  const posts = gw.sim.ctx.requestLog.filter((x) => x.method === 'POST' && /makecall|MakeCall/.test(x.url))
+  t.equal(posts.length, 1, 'exactly one makecall request')
+  t.match(posts[0].url, /^\/callcontrol\/104\/makecall/, 'via Call Control for a monitored DN')
+})
+
+t.test('makecall: device variant, and the XAPI fallback for a DN Call Control does not monitor', async (t) => {
+  const gw = await startGateway(t, { liveModel: true })
+  const device = encodeURIComponent('sip:106@127.0.0.1:5166')
+  const r = await gw.app.inject({ url: `/makecall?first=106&second=107&contact=${device}`, headers: { 'x-api-key': CONTROL_KEY } })
+  t.equal(r.statusCode, 200, r.body)
+  t.ok(gw.sim.ctx.requestLog.some((x) => x.method === 'POST' && x.url.startsWith('/callcontrol/106/devices/')), 'device makecall')
+
+  gw.sim.ctx.directory.apiClients[0].monitored = ['100']
+  const from = gw.sim.ctx.requestLog.length
+  const fb = await gw.app.inject({ url: '/makecall?first=108&second=%2B15559870000', headers: { 'x-api-key': CONTROL_KEY } })
+  t.equal(fb.statusCode, 200, fb.body)
+  t.match(fb.json(), { result: true, chid: /\S/, id: /^\d{12}_\d+-0$/ })
+  const posts = gw.sim.ctx.requestLog.slice(from).filter((x) => x.method === 'POST').map((x) => `${x.status} ${x.url}`)
+  t.equal(posts.length, 2, 'Call Control refused once, XAPI placed the call once')
+  t.match(posts[0], /^40[34] \/callcontrol\/108\/makecall/)
+  t.match(posts[1], /^200 \/xapi\/v1\/Users\/Pbx\.MakeCall/)
+})

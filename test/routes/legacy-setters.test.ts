@@ -1,0 +1,141 @@
+// Control methods against the simulator: a get right after a set shows the new value, the PBX
+// really changed, every error code, and the limits of 3CX V20 (per-queue login, profile-driven
+// queue status) answered honestly.
+import t from 'tap'
+import { CONTROL_KEY, READ_KEY, startGateway, xapiRequests, type LegacyGateway } from '../legacy/legacy-harness.js'
+
+const get = async (gw: LegacyGateway, url: string, key = READ_KEY): Promise<{ status: number, body: any }> => {
+  const r = await gw.app.inject({ url, headers: { 'x-api-key': key } })
+  return { status: r.statusCode, body: r.json() }
+}
+const set = async (gw: LegacyGateway, url: string): Promise<{ status: number, body: any }> => await get(gw, url, CONTROL_KEY)
+const simUser = (gw: LegacyGateway, num: string): any => gw.sim.ctx.directory.users.find((u) => u.Number === num)
+
+t.test('ext.fwd.set: every accepted name, get right after set', async (t) => {
+  const gw = await startGateway(t)
+  t.equal((await get(gw, '/ext.state.get?num=102')).body.fwdName, 'Available', 'cached before the set')
+  const cases: Array<[string, string, string]> = [
+    ['Away', 'Away', 'Away'], ['out%20of%20office', 'OutOfOffice', 'Out of office'], ['CUSTOM%201', 'Available2', 'Custom 1'],
+    ['OutOfOffice2', 'OutOfOffice2', 'Custom 2'], ['available2', 'Available2', 'Custom 1'], ['available', 'Available', 'Available']
+  ]
+  for (const [status, internal, display] of cases) {
+    t.same(await set(gw, `/ext.fwd.set?num=102&status=${status}`), { status: 200, body: { result: true } }, status)
+    t.equal(simUser(gw, '102').CurrentProfileName, internal, 'the PBX changed')
+    t.equal((await get(gw, '/ext.state.get?num=102')).body.fwdName, display, 'a get right after shows it')
+  }
+  const bad = await set(gw, '/ext.fwd.set?num=102&status=Lunch')
+  t.equal(bad.status, 400)
+  t.equal(bad.body.error.code, 'BAD_PARAMETER')
+  t.match(bad.body.error.message, /"status".*Available, Away, Out of office, Custom 1, Custom 2/)
+  t.equal((await set(gw, '/ext.fwd.set?num=999&status=Away')).body.error.code, 'EXT_NOT_FOUND')
+})
+
+t.test('ext.queueglobal.set and ext.queue.set', async (t) => {
+  const gw = await startGateway(t)
+  t.same(await set(gw, '/ext.queueglobal.set?num=104&log=OFF'), { status: 200, body: { result: true } })
+  t.equal(simUser(gw, '104').QueueStatus, 'LoggedOut')
+  t.match((await get(gw, '/ext.state.get?num=104')).body, { qGlobalStatus: 'LoggedOut', qStatus: [{ num: '801', status: 'LoggedOut' }] })
+  t.same((await get(gw, '/queue.free.get?num=801')).body, { nums: ['105'] }, 'free agents follow at once')
+
+  // 104 is an agent of 801 only: per-queue login maps exactly onto the global status.
+  t.same(await set(gw, '/ext.queue.set?num=104&queue=801&log=true'), { status: 200, body: { result: true } })
+  t.equal(simUser(gw, '104').QueueStatus, 'LoggedIn')
+  t.equal((await get(gw, '/ext.state.get?num=104')).body.qGlobalStatus, 'LoggedIn')
+
+  // Make 101 an agent of 800 and 801 (through XAPI), then a per-queue change is impossible on V20.
+  const support = gw.sim.ctx.directory.queues.find((q) => q.Number === '801')!
+  await gw.clients.xapi.patch(`Queues(${support.Id})`, { Agents: [...support.Agents.map((a) => ({ Number: a.Number })), { Number: '101' }] })
+  gw.app.gateway.directory?.invalidateQueues()
+  const multi = await set(gw, '/ext.queue.set?num=101&queue=801&log=off')
+  t.equal(multi.status, 501)
+  t.equal(multi.body.result, false)
+  t.equal(multi.body.error.code, 'NOT_SUPPORTED_BY_PBX')
+  t.match(multi.body.error.message, /800, 801/)
+  t.equal(simUser(gw, '101').QueueStatus, 'LoggedIn', 'nothing changed silently')
+  t.same(await set(gw, '/ext.queue.set?num=101&queue=801&log=on'), { status: 200, body: { result: true } }, 'already logged in: true, no change')
+
+  t.equal((await set(gw, '/ext.queue.set?num=101&queue=899&log=on')).body.error.code, 'QUEUE_NOT_FOUND')
+  const notAgent = await set(gw, '/ext.queue.set?num=110&queue=800&log=on')
+  t.equal(notAgent.status, 400)
+  t.match(notAgent.body.error.message, /"queue".*not an agent/)
+  t.equal((await set(gw, '/ext.queue.set?num=999&queue=800&log=on')).body.error.code, 'EXT_NOT_FOUND')
+})
+
+t.test('ext.queueglobal.set when a profile drives queue status: result false, saying why', async (t) => {
+  const gw = await startGateway(t)
+  simUser(gw, '103').ForwardingProfiles[2].OfficeHoursAutoQueueLogOut = true
+  const r = await set(gw, '/ext.queueglobal.set?num=103&log=off')
+  t.equal(r.status, 200)
+  t.equal(r.body.result, false)
+  t.equal(r.body.error.code, 'QUEUE_STATUS_PROFILE_DRIVEN')
+  t.match(r.body.error.message, /Out of office.*may override/)
+  t.equal(simUser(gw, '103').QueueStatus, 'LoggedOut', 'the change was still made')
+})
+
+t.test('ext.options.set: each option reaches the PBX and the next get', async (t) => {
+  const gw = await startGateway(t)
+  t.equal((await get(gw, '/ext.info.get?num=106')).body.enabled, true)
+  t.same(await set(gw, '/ext.options.set?num=106&enabled=off'), { status: 200, body: { result: true } })
+  t.equal(simUser(gw, '106').Enabled, false)
+  t.equal((await get(gw, '/ext.info.get?num=106')).body.enabled, false, 'get right after set')
+  await set(gw, '/ext.options.set?num=106&enabled=1&external=off&recording=External')
+  t.match(simUser(gw, '106'), { Enabled: true, Internal: true, RecordCalls: true, RecordExternalCallsOnly: true })
+  await set(gw, '/ext.options.set?num=106&external=TRUE&recording=all')
+  t.match(simUser(gw, '106'), { Internal: false, RecordCalls: true, RecordExternalCallsOnly: false })
+  await set(gw, '/ext.options.set?num=106&recording=off')
+  t.match(simUser(gw, '106'), { RecordCalls: false })
+  const none = await set(gw, '/ext.options.set?num=106')
+  t.equal(none.status, 400)
+  t.match(none.body.error.message, /at least one of enabled, external or recording/)
+  t.equal((await set(gw, '/ext.options.set?num=106&recording=some')).status, 400)
+})
+
+t.test('setters fail loudly when the PBX refuses; makecall is never retried', async (t) => {
+  const gw = await startGateway(t)
+  await get(gw, '/ext.info.get?num=107')
+  gw.sim.ctx.faults.apply({ xapiErrorRate: 1 })
+  const r = await set(gw, '/ext.fwd.set?num=107&status=Away')
+  t.ok([502, 503, 504].includes(r.status), `PBX error status ${r.status}`)
+  t.equal(r.body.result, false)
+  t.match(r.body.error.code, /^PBX_/)
+  gw.sim.ctx.faults.apply({})
+  t.equal(simUser(gw, '107').CurrentProfileName, 'Available')
+
+  await set(gw, '/ext.options.set?num=107&enabled=off')
+  const from = gw.sim.ctx.requestLog.length
+  const call = await set(gw, '/makecall?first=107&second=555')
+  t.equal(call.status, 502, 'a disabled extension cannot call')
+  t.equal(call.body.result, false)
+  const posts = gw.sim.ctx.requestLog.slice(from).filter((x) => x.method === 'POST')
+  t.ok(posts.length <= 2, 'at most Call Control then the XAPI fallback')
+  t.equal(posts.filter((x) => x.url.includes('MakeCall')).length <= 1, true, 'XAPI MakeCall at most once')
+})
+
+t.test('makecall: parameters and answer', async (t) => {
+  const gw = await startGateway(t)
+  const ok = await set(gw, '/makecall?first=102&second=(555)%20987-0000&timeout=5000')
+  t.equal(ok.status, 200)
+  t.match(ok.body, { result: true, chid: /\S/, id: /\S/ })
+  const sent = xapiRequests(gw).concat(gw.sim.ctx.requestLog.map((x) => x.url)).join('\n')
+  t.notMatch(sent, /\(555\)/, 'separators stripped before reaching the PBX')
+  t.equal((await set(gw, '/makecall?first=999&second=555')).body.error.code, 'EXT_NOT_FOUND')
+  t.equal((await set(gw, '/makecall?first=102')).body.error.message.startsWith('Parameter "second" is missing'), true)
+  t.equal((await set(gw, '/makecall?first=102&second=1%2B2')).status, 400)
+  t.equal((await set(gw, '/makecall?first=102&second=555&timeout=5')).status, 400)
+  t.equal((await get(gw, '/makecall?first=102&second=555')).status, 403, 'read key')
+})
+
+t.test('PBX unreachable → 503 PBX_UNREACHABLE, PBX too slow → 504 PBX_TIMEOUT', async (t) => {
+  const gw = await startGateway(t, { env: { PBX_TIMEOUT_MS: '150' } })
+  gw.sim.ctx.faults.apply({ latencyMs: 400 })
+  const slow = await get(gw, '/ext.info.get?num=108')
+  t.equal(slow.status, 504)
+  t.same([slow.body.result, slow.body.error.code], [false, 'PBX_TIMEOUT'])
+  gw.sim.ctx.faults.apply({ down: true })
+  const down = await get(gw, '/queue.list.get')
+  t.equal(down.status, 503)
+  t.same([down.body.result, down.body.error.code], [false, 'PBX_UNREACHABLE'])
+  t.match(down.body.error.message, /PBX_URL/)
+  gw.sim.ctx.faults.apply({})
+  t.equal((await get(gw, '/queue.list.get')).status, 200, 'recovers')
+})
