@@ -38,7 +38,8 @@ function profiles (userIndex: number): SimForwardingProfile[] {
     Name,
     CustomName,
     AcceptMultipleCalls: false,
-    NoAnswerTimeout: 20
+    NoAnswerTimeout: 20,
+    OfficeHoursAutoQueueLogOut: false
   }))
 }
 

@@ -13,6 +13,8 @@ export interface SimForwardingProfile {
   CustomName: string
   AcceptMultipleCalls: boolean
   NoAnswerTimeout: number
+  /** Office hours log the agent in/out of queues (profile-driven queue status). */
+  OfficeHoursAutoQueueLogOut: boolean
 }
 
 export interface SimUserGroup {
