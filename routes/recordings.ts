@@ -3,6 +3,8 @@
 // The file served is the one the index names for that token, never a path taken from the URL, so
 // nothing outside MP3_DIR is reachable; a tampered token or a traversal attempt is a plain 404.
 // @fastify/static (send) does Range (206), ETag, conditional requests and `audio/mpeg`.
+import { statSync } from 'node:fs'
+import os from 'node:os'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fastifyStatic from '@fastify/static'
 import { errorBody } from '../src/legacy/legacy-error.js'
@@ -35,10 +37,25 @@ async function serve (reply: FastifyReply, files: RecordingFiles, fileName: stri
   return await reply.sendFile(fileName, files.mp3Dir, { dotfiles: 'deny', index: false, acceptRanges: true, etag: true, lastModified: true })
 }
 
+/**
+ * @fastify/static refuses to register when its root exists but is not a directory (MP3_DIR below a
+ * file, a broken mount): the gateway would not start, and call events would stop with it. Every
+ * sendFile names MP3_DIR itself, so the plugin's default root is only checked, never served from.
+ */
+function staticRoot (app: FastifyInstance, mp3Dir: string): string {
+  try {
+    if (statSync(mp3Dir).isDirectory()) return mp3Dir
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return mp3Dir
+  }
+  app.log.error({ mp3Dir }, `MP3_DIR ${mp3Dir} is not a usable directory: recordings cannot be stored or served until it is fixed`)
+  return os.tmpdir()
+}
+
 export default async function recordingRoutes (app: FastifyInstance, opts: RecordingRoutesOptions): Promise<void> {
   const files = opts.files ?? (app.gateway.recordings as RecordingFiles | undefined)
   if (files === undefined) throw new Error('recording routes: no recordings service (pass `files` or decorate app.gateway.recordings)')
-  if (!app.hasReplyDecorator('sendFile')) await app.register(fastifyStatic, { root: files.mp3Dir, serve: false })
+  if (!app.hasReplyDecorator('sendFile')) await app.register(fastifyStatic, { root: staticRoot(app, files.mp3Dir), serve: false })
 
   app.get('/recordings/:token/:file', {
     schema: {

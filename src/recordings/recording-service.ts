@@ -76,7 +76,10 @@ export class RecordingService {
 
   /** Resumes unfinished work, runs retention once, schedules it, and starts looking. */
   async start (): Promise<void> {
-    await mkdir(this.mp3Dir, { recursive: true })
+    // An unusable MP3_DIR (a full disk, a file in its place) fails each conversion, not the gateway.
+    await mkdir(this.mp3Dir, { recursive: true }).catch((err: unknown) => {
+      this.opts.log.error({ err, mp3Dir: this.mp3Dir }, 'recordings: MP3_DIR cannot be created; conversions fail until it is fixed')
+    })
     await this.retention().catch((err: unknown) => this.opts.log.error({ err }, 'recordings: retention clean-up failed'))
     const expr = this.opts.config.recordings.retentionCron
     try {

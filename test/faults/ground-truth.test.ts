@@ -1,0 +1,112 @@
+// The fault suite's checker on hand-made ground truth: it finds lost, duplicated, out-of-order and
+// wrong events, and spares what a blind window hid.
+import t from 'tap'
+import type { SimCallRecord, SimParty, SimSegment } from '../../src/sim/sim-types.js'
+import { callidOfChain, checkDeliveries, expectedEvents, orderProblems, type ReceivedHook } from './lib/ground-truth.js'
+
+const T0 = Date.parse('2026-11-21T10:00:00Z')
+
+function party (dn: string, kind: SimParty['kind'] = 'extension'): SimParty {
+  return { dn, kind, displayName: dn, callerNumber: dn, participantId: 1 }
+}
+
+function seg (dst: string, answered: boolean, kind: SimParty['kind'] = 'extension', action = answered ? 'answered' : 'missed'): SimSegment {
+  return { segmentId: 1, callid: 0, startedAt: new Date(T0), endedAt: new Date(T0 + 5000), answered, talkMs: answered ? 4000 : 0, src: party('10000', 'externalline'), dst: party(dst, kind), action, recordingIds: [] }
+}
+
+function call (callid: number, over: Partial<SimCallRecord>): SimCallRecord {
+  return {
+    callid, chain: `261121100000_${callid}`, kind: 'inbound', from: '+15557654321', to: '+15550101', did: '+15550101', ruleName: 'Sales line',
+    startedAt: new Date(T0), answeredAt: new Date(T0 + 1000), endedAt: new Date(T0 + 5000), answeredBy: '101',
+    queue: null, transfers: [], segments: [], recordings: [], status: 'ended', ...over
+  }
+}
+
+let n = 0
+function hook (callid: number, body: Record<string, unknown>, at = T0 + 10_000 + n, id = `msg_${++n}`): ReceivedHook {
+  return { webhookId: id, at, body: { chid: `261121100000_${callid}`, timestamp: new Date(at).toISOString(), ...body } }
+}
+
+const queueAnswered = call(1, {
+  queue: { dn: '800', waitMs: 1000, abandoned: false, agentsRung: ['101', '102'], answeredBy: '101' },
+  segments: [seg('102', false), seg('800', false, 'queue', 'queue'), seg('101', true)]
+})
+const blindBack = call(2, {
+  to: '+15550102', answeredBy: '102',
+  transfers: [{ kind: 'blind', from: '102', to: '103', answered: false }],
+  segments: [seg('102', true, 'extension', 'transferred'), seg('103', false), seg('102', true)]
+})
+const outboundMissed = call(3, { kind: 'outbound', from: '104', to: '+15559870000', answeredAt: null, answeredBy: null, segments: [seg('10000', false, 'externalline')] })
+
+t.test('expected events follow webhooks.md §3', async (t) => {
+  t.same(expectedEvents(queueAnswered).map((e) => `${e.event} ${e.user ?? '*'} ${e.finishtype ?? ''}${e.transfer ?? ''}${e.trtype ?? ''}`),
+    ['incoming 101 Okfalse', 'hangupincoming 101 NotDef'])
+  t.same(expectedEvents(blindBack).filter((e) => e.kind === 'ended').map((e) => `${e.user} transfer=${e.transfer}`), ['102 transfer=true', '102 transfer=false'], 'sequence G')
+  t.same(expectedEvents(outboundMissed).map((e) => `${e.event} ${e.user} ${e.finishtype}`), ['outgoing 104 Missed'])
+  const missedInQueue = call(4, { answeredAt: null, answeredBy: null, queue: { dn: '800', waitMs: 3000, abandoned: true, agentsRung: [], answeredBy: null }, segments: [seg('101', false), seg('800', false, 'queue', 'abandoned')] })
+  t.same(expectedEvents(missedInQueue).map((e) => `${e.event} ${e.user} ${e.finishtype}`), ['incoming 800 Missed'], 'sequence B')
+  const attended = call(5, { answeredBy: '103', transfers: [{ kind: 'attended', from: '102', to: '103', answered: true }], segments: [seg('102', true, 'extension', 'transferred'), seg('103', true)] })
+  t.match(expectedEvents(attended).find((e) => e.kind === 'started' && e.user === '103'), { trtype: 'Accomp' })
+  t.equal(callidOfChain('261121100000_1042'), 1042)
+})
+
+t.test('a complete, ordered delivery passes; duplicates are counted, not failed', async (t) => {
+  const received = [
+    hook(1, { event: 'ringing', user: '800', id: '261121100000_1-0' }),
+    hook(1, { event: 'hangupincoming', user: '101', trtype: 'NotDef', id: '261121100000_1-1' }),
+    hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', id: '261121100000_1-1' }, T0 + 20_000, 'msg_end1'),
+    hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', id: '261121100000_1-1' }, T0 + 21_000, 'msg_end1'),
+    hook(3, { event: 'outgoing', user: '104', finishtype: 'Missed', transfer: 'false', id: '261121100000_3-0' })
+  ]
+  const r = checkDeliveries([queueAnswered, outboundMissed], received, { graceMs: 300 })
+  t.same([r.lost, r.outOfOrder, r.wrong], [[], [], []])
+  t.equal(r.duplicates, 1)
+  t.equal(r.unique, 4)
+  t.equal(r.fullyChecked, 2)
+})
+
+t.test('lost, wrong, out of order and phantom events are reported', async (t) => {
+  const received = [
+    hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', id: '261121100000_1-1' }),
+    hook(1, { event: 'hangupincoming', user: '101', trtype: 'NotDef', id: '261121100000_1-1' }),
+    hook(2, { event: 'incoming', user: '102', finishtype: 'Missed', transfer: 'false', id: '261121100000_2-1' }),
+    hook(99, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', id: '261121100000_99-1' })
+  ]
+  const r = checkDeliveries([queueAnswered, blindBack, outboundMissed], received, { graceMs: 300 })
+  t.ok(r.outOfOrder.some((f) => f.callid === 1 && /after the call's final/.test(f.what)), 'started after the final ended')
+  t.ok(r.lost.some((f) => f.callid === 3 && /no outgoing user=104/.test(f.what)), 'outbound call lost')
+  t.ok(r.lost.some((f) => f.callid === 2 && /no hangupincoming user=102/.test(f.what)))
+  t.ok(r.wrong.some((f) => f.callid === 2 && /finishtype=Missed \(expected Ok\)/.test(f.what)), 'wrong finishtype')
+  t.ok(r.wrong.some((f) => f.callid === 99 && /never played/.test(f.what)), 'phantom call')
+})
+
+t.test('blind windows: an end the gateway could not see is not owed; a re-derived event is counted', async (t) => {
+  const killedAt = T0 + 4900
+  const blind = [{ kind: 'amnesia' as const, from: killedAt, to: killedAt + 2000 }]
+  const r1 = checkDeliveries([queueAnswered], [], { graceMs: 300, blind, marginMs: 100 })
+  t.equal(r1.unobservable, 1)
+  t.same(r1.lost, [])
+  // A call running across the kill owes only its final ended event; the restarted gateway may re-derive its start.
+  const longCall = call(6, { endedAt: new Date(T0 + 60_000), segments: [seg('101', true)] })
+  const r2 = checkDeliveries([longCall], [
+    hook(6, { event: 'hangupincoming', user: '101', trtype: 'NotDef', id: '261121100000_6-1' }),
+    { ...hook(6, { event: 'hangupincoming', user: '101', trtype: 'NotDef', id: '261121100007_6-1' }), body: { chid: '261121100007_6', event: 'hangupincoming', user: '101', trtype: 'NotDef', id: '261121100007_6-1', timestamp: new Date(T0 + 8000).toISOString() } }
+  ], { graceMs: 300, blind, marginMs: 100 })
+  t.match(r2.lost, [{ what: /no incoming user=101/ }], 'the final ended event is still owed')
+  t.equal(r2.lost.length, 1)
+  t.equal(r2.wrong.length, 0)
+})
+
+t.test('order rules', async (t) => {
+  const ts = (s: number): string => new Date(T0 + s * 1000).toISOString()
+  t.same(orderProblems([
+    { event: 'ringing', user: '102', id: 'x-0', timestamp: ts(1) },
+    { event: 'hangupincoming', user: '102', id: 'x-1', timestamp: ts(2) },
+    { event: 'incoming', user: '102', id: 'x-1', transfer: 'false', finishtype: 'Ok', timestamp: ts(3) },
+    { event: 'recording', id: 'x-1', timestamp: ts(4) }
+  ]), [])
+  t.equal(orderProblems([
+    { event: 'incoming', user: '102', id: 'x-1', transfer: 'true', finishtype: 'Ok', timestamp: ts(3) },
+    { event: 'hangupincoming', user: '102', id: 'x-1', timestamp: ts(2) }
+  ]).length, 2, 'timestamp went back and started after ended')
+})

@@ -1,0 +1,312 @@
+// The fault suite's scenario rig: the simulator and a webhook receiver in the test process (they
+// survive every fault), the gateway in a child process (gateway-child.ts) on a DATA_DIR that
+// outlives it, and the moves a scenario makes: random traffic, PBX faults, killing and restarting the
+// gateway, taking the receiver down. At the end `finish()` waits until everything has settled and
+// checks the deliveries against the simulator's ground truth (ground-truth.ts).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createSimulator, type Simulator } from '../../../src/sim/simulator.js'
+import { startReceiver, type Receiver, type Received, type Reply } from '../../webhooks/receiver.js'
+import { checkDeliveries, type BlindWindow, type CheckReport, type ReceivedHook } from './ground-truth.js'
+
+const CHILD = fileURLToPath(new URL('./gateway-child.ts', import.meta.url))
+
+export const RIG_KEY = 'fault-suite-key-7c1e9a2b5d'
+export const RIG_SECRET = 'whsec_' + Buffer.alloc(32, 7).toString('base64')
+export const GRACE_MS = 300
+
+export interface TrafficPlan {
+  callsPerSecond: number
+  seconds: number
+  seed: number
+  maxRingMs?: number
+  maxTalkMs?: number
+  recordShare?: number
+}
+
+export interface ScenarioResult {
+  name: string
+  seconds: number
+  calls: number
+  report: CheckReport
+  /** Calls the gateway still listed in pbx.ac.get after everything ended. */
+  phantoms: number
+  restarts: number
+  /** Heap in use (MB, after GC) once started and at the end, in the last gateway process. */
+  heapMb: { baseline: number, end: number }
+  /** Lines the gateway logged at level error or fatal. */
+  errorLines: string[]
+  /** The gateway exited by itself (a crash). */
+  crashed: boolean
+  notes: string[]
+}
+
+interface GatewayProcess {
+  child: ChildProcess
+  url: string
+  output: () => string
+  exited: Promise<void>
+}
+
+/** Receiver behaviour the scenario switches at will. */
+export type ReceiverMode = { kind: 'ok' } | { kind: 'slow', delayMs: number } | { kind: 'status', status: number }
+
+export class FaultRig {
+  readonly dataDir: string
+  readonly blind: BlindWindow[] = []
+  readonly notes: string[] = []
+  sim!: Simulator
+  gateway: GatewayProcess | null = null
+  restarts = 0
+  crashed = false
+  receiverMode: ReceiverMode = { kind: 'ok' }
+  /** See CheckOptions.minObservableMs: set it when the scenario adds PBX latency. */
+  minObservableMs = 0
+  private receiver: Receiver | null = null
+  private receiverPort = 0
+  private readonly received: Received[] = []
+  private readonly errorLines: string[] = []
+  private readonly started = Date.now()
+  private baselineHeap = 0
+
+  constructor (readonly name: string, private readonly env: Record<string, string> = {}) {
+    this.dataDir = mkdtempSync(path.join(os.tmpdir(), `gw-faults-${name.replace(/\W+/g, '-')}-`))
+  }
+
+  async start (): Promise<void> {
+    this.sim = await createSimulator({ seed: 7 })
+    await this.receiverUp()
+    this.gateway = await this.spawnGateway()
+    this.baselineHeap = await this.heapMb()
+  }
+
+  get receiverUrl (): string { return `http://127.0.0.1:${this.receiverPort}/hook` }
+
+  /** Every 2xx-answered request, across receiver restarts. */
+  get deliveries (): readonly Received[] { return this.received }
+
+  async receiverUp (): Promise<void> {
+    const rx = await startReceiver(this.receiverPort, () => this.reply())
+    this.receiverPort = rx.port
+    this.receiver = rx
+  }
+
+  async receiverDown (): Promise<void> {
+    const rx = this.receiver
+    this.receiver = null
+    if (rx === null) return
+    this.received.push(...rx.received)
+    await rx.close()
+  }
+
+  private reply (): Reply | undefined {
+    const m = this.receiverMode
+    if (m.kind === 'slow') return { delayMs: m.delayMs }
+    if (m.kind === 'status') return { status: m.status }
+    return undefined
+  }
+
+  private allReceived (): Received[] {
+    return [...this.received, ...(this.receiver?.received ?? [])]
+  }
+
+  private async spawnGateway (): Promise<GatewayProcess> {
+    const env = {
+      ...process.env,
+      PBX_URL: this.sim.url,
+      PBX_CLIENT_ID: '599',
+      PBX_CLIENT_SECRET: 'sim-secret',
+      GATEWAY_KEYS: `${RIG_KEY}:control`,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: this.dataDir,
+      WEBHOOK_URLS: this.receiverUrl,
+      WEBHOOK_SECRET: RIG_SECRET,
+      WEBHOOK_RETRY_SCHEDULE: '0,50ms,200ms,500ms',
+      WEBHOOK_TIMEOUT_MS: '10000',
+      CALL_END_GRACE_MS: String(GRACE_MS),
+      RECORDINGS_SOURCE: 'xapi',
+      RATE_LIMIT_PER_MINUTE: '100000',
+      LOG_LEVEL: 'warn',
+      ...this.env
+    }
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+    let out = ''
+    const onData = (c: Buffer): void => {
+      const text = c.toString()
+      out += text
+      if (out.length > 200_000) out = out.slice(-100_000)
+      for (const line of text.split('\n')) if (/"level":(50|60)/.test(line)) this.errorLines.push(line.slice(0, 400))
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out.slice(-2000)}`)), 30_000)
+      const check = (): void => {
+        const m = /ready (http\S+)/.exec(out)
+        if (m !== null) { clearTimeout(timer); resolve(m[1]) }
+      }
+      child.stdout?.on('data', check)
+      void exited.then(() => { clearTimeout(timer); reject(new Error(`gateway exited while starting:\n${out.slice(-2000)}`)) })
+    })
+    const proc: GatewayProcess = { child, url, output: () => out, exited }
+    void exited.then(() => {
+      if (this.gateway === proc && child.signalCode === null) this.crashed = true
+    })
+    return proc
+  }
+
+  /** SIGKILL now; restarted after `downMs` on the same DATA_DIR. The whole time is an amnesia window. */
+  async killAndRestart (downMs: number): Promise<void> {
+    const gw = this.gateway
+    if (gw === null) throw new Error('no gateway')
+    const from = Date.now()
+    this.gateway = null
+    gw.child.kill('SIGKILL')
+    await gw.exited
+    await sleep(downMs)
+    this.gateway = await this.spawnGateway()
+    this.restarts++
+    await this.until('the restarted gateway to see the PBX', 20_000, async () => await this.websocketUp())
+    this.blind.push({ kind: 'amnesia', from, to: Date.now() })
+    this.notes.push(`SIGKILL at +${Math.round((from - this.started) / 100) / 10} s: blind for ${Date.now() - from} ms until the new process had its snapshot`)
+  }
+
+  /** A stretch in which the gateway's Call Control view may have gaps (WebSocket cut, PBX down). */
+  async gap (fault: () => Promise<void>): Promise<void> {
+    const from = Date.now()
+    await fault()
+    await this.until('the WebSocket to reconnect', 30_000, async () => await this.websocketUp())
+    this.blind.push({ kind: 'gap', from, to: Date.now() })
+    this.notes.push(`gap at +${Math.round((from - this.started) / 100) / 10} s for ${Date.now() - from} ms`)
+  }
+
+  async faults (body: Record<string, unknown>): Promise<void> {
+    const r = await fetch(`${this.sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    if (!r.ok) throw new Error(`/_sim/faults answered ${r.status}`)
+  }
+
+  async traffic (plan: TrafficPlan): Promise<void> {
+    const r = await fetch(`${this.sim.url}/_sim/traffic`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ maxRingMs: 1500, maxTalkMs: 2500, recordShare: 0.1, ...plan })
+    })
+    if (r.status !== 202) throw new Error(`/_sim/traffic answered ${r.status}: ${await r.text()}`)
+  }
+
+  async trafficRunning (): Promise<boolean> {
+    const r = await fetch(`${this.sim.url}/_sim/traffic`)
+    return ((await r.json()) as { running: boolean }).running
+  }
+
+  async api (pathAndQuery: string): Promise<{ status: number, body: unknown }> {
+    const gw = this.gateway
+    if (gw === null) throw new Error('no gateway')
+    const r = await fetch(`${gw.url}${pathAndQuery}`, { headers: { 'x-api-key': RIG_KEY } })
+    const text = await r.text()
+    let body: unknown = text
+    try { body = JSON.parse(text) } catch {}
+    return { status: r.status, body }
+  }
+
+  async readiness (): Promise<{ ready: boolean, checks: Record<string, { ok: boolean, detail?: string }> } | null> {
+    try {
+      return (await this.api('/readyz')).body as { ready: boolean, checks: Record<string, { ok: boolean, detail?: string }> }
+    } catch {
+      return null
+    }
+  }
+
+  async websocketUp (): Promise<boolean> {
+    return (await this.readiness())?.checks?.websocket?.ok === true
+  }
+
+  async outboxDepth (): Promise<number> {
+    const r = await this.api('/metrics')
+    const m = /^gateway_outbox_depth(?:\{[^}]*\})? (\d+(?:\.\d+)?)/m.exec(String(r.body))
+    return m === null ? NaN : Number(m[1])
+  }
+
+  async heapMb (): Promise<number> {
+    const child = this.gateway?.child
+    if (child === undefined) return NaN
+    return await new Promise<number>((resolve) => {
+      const timer = setTimeout(() => { child.off('message', on); resolve(NaN) }, 5000)
+      const on = (m: { type?: string, heapUsed?: number }): void => {
+        if (m.type !== 'mem') return
+        clearTimeout(timer)
+        child.off('message', on)
+        resolve(Math.round((m.heapUsed ?? 0) / 1e5) / 10)
+      }
+      child.on('message', on)
+      child.send({ type: 'mem' })
+    })
+  }
+
+  async until (what: string, ms: number, probe: () => Promise<boolean> | boolean, everyMs = 100): Promise<void> {
+    const end = Date.now() + ms
+    while (!(await probe())) {
+      if (Date.now() > end) throw new Error(`${this.name}: timed out waiting for ${what}`)
+      await sleep(everyMs)
+    }
+  }
+
+  /** Waits for the traffic to end, every call to end, the outbox to drain; then checks. */
+  async finish (opts: { drainMs?: number } = {}): Promise<ScenarioResult> {
+    const drainMs = opts.drainMs ?? 60_000
+    await this.until('the traffic to end', drainMs, async () => !(await this.trafficRunning()) && this.sim.ctx.engine.activeCalls() === 0, 200)
+    await sleep(GRACE_MS + 500)
+    await this.until('the outbox to drain', drainMs, async () => (await this.outboxDepth()) === 0, 200)
+    await sleep(300)
+    const ac = await this.api('/pbx.ac.get')
+    const phantoms = (ac.body as { count?: number }).count ?? NaN
+    const end = await this.heapMb()
+    const hooks: ReceivedHook[] = this.allReceived().map((r) => ({
+      webhookId: String(r.headers['webhook-id'] ?? ''),
+      at: r.at,
+      body: JSON.parse(r.body) as Record<string, unknown>
+    }))
+    const records = this.sim.ctx.engine.records()
+    const report = checkDeliveries(records, hooks, { blind: this.blind, graceMs: GRACE_MS, marginMs: 300, minObservableMs: this.minObservableMs })
+    return {
+      name: this.name,
+      seconds: Math.round((Date.now() - this.started) / 1000),
+      calls: records.length,
+      report,
+      phantoms,
+      restarts: this.restarts,
+      heapMb: { baseline: this.baselineHeap, end },
+      errorLines: [...this.errorLines],
+      crashed: this.crashed,
+      notes: [...this.notes]
+    }
+  }
+
+  async close (): Promise<void> {
+    const gw = this.gateway
+    this.gateway = null
+    if (gw !== null && gw.child.exitCode === null && gw.child.signalCode === null) {
+      gw.child.kill('SIGTERM')
+      const timer = setTimeout(() => gw.child.kill('SIGKILL'), 5000)
+      await gw.exited
+      clearTimeout(timer)
+    }
+    await this.receiverDown()
+    await this.sim?.close()
+    rmSync(this.dataDir, { recursive: true, force: true })
+  }
+
+  /** The gateway's log so far (for failure messages). */
+  log (): string {
+    return this.gateway?.output().slice(-3000) ?? ''
+  }
+}
+
+export async function sleep (ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,311 @@
+// The fault suite's checker (pure): from the simulator's ground truth (the calls it really played,
+// SimCallRecord) it derives the call-ended and call-started events the gateway owes per call, and
+// compares them with what a webhook receiver got.
+//
+// What it can derive, and therefore checks strictly:
+// - one call-ended event per extension that had a conversation (inbound and internal calls), with
+//   finishtype Ok and transfer=false for the extension talking at the end, transfer=true for the
+//   others; one Missed call-ended event for an unanswered call (user = the queue when it waited in
+//   one); one `outgoing` event for an outbound call (Ok or Missed);
+// - one call-started event per extension that answered (trtype Blind / Accomp for transfer targets);
+// - per call chain, in the order of first arrival: timestamps never go backwards, nothing but
+//   recordings after the final call-ended event, and per user ringing → started → ended.
+// What it cannot derive, and therefore only counts: ringing events (a ring of 100 ms can be gone
+// before the gateway fetches the participant: 3CX answers 404 then, and no event is right), and
+// what happened while the gateway could not see the PBX (`blind` windows): a gateway killed with
+// SIGKILL loses its in-memory call state (`amnesia`), so a call that ended between the kill and
+// the restart's snapshot owes nothing; a WebSocket gap (`gap`) is covered by the snapshot taken on
+// reconnect, so only calls that started and ended inside it are invisible. Calls touched by a
+// blind window are checked for their final call-ended event only.
+import type { SimCallRecord } from '../../../src/sim/sim-types.js'
+
+export interface ReceivedHook {
+  /** The `webhook-id` header: the same for every retry of one event. */
+  webhookId: string
+  /** When the receiver got it (ms). */
+  at: number
+  body: Record<string, unknown>
+}
+
+export interface BlindWindow {
+  kind: 'amnesia' | 'gap'
+  from: number
+  to: number
+}
+
+export interface CheckOptions {
+  blind?: readonly BlindWindow[]
+  /** CALL_END_GRACE_MS of the gateway: an ended event is emitted that long after the last leg went. */
+  graceMs: number
+  /** Slack for clock steps and fetch latency around blind windows (default 1000 ms). */
+  marginMs?: number
+  /**
+   * Call Control events carry no data: the gateway fetches each participant, and a leg that is gone
+   * before the fetch answers (404) was never visible. With added PBX latency, a call with a ring or
+   * conversation shorter than this owes only some final call-ended event (default 0: owes everything).
+   */
+  minObservableMs?: number
+}
+
+export interface Finding { chid: string, callid: number, what: string }
+
+export interface CheckReport {
+  /** Calls in the ground truth that had ended. */
+  calls: number
+  /** Calls checked strictly (no blind window touched them). */
+  fullyChecked: number
+  /** Calls whose end the gateway could not see (ended inside an amnesia window or entirely inside a gap). */
+  unobservable: number
+  /** Calls still in progress in the ground truth (not checked). */
+  running: number
+  /** Calls with a leg shorter than minObservableMs (checked for a final call-ended event only). */
+  tooShort: number
+  /** Requests received (2xx answered). */
+  received: number
+  /** Distinct webhook-ids. */
+  unique: number
+  /** Requests beyond the first of one webhook-id (at-least-once redeliveries). */
+  duplicates: number
+  /** The same event (type, user, link, finishtype) sent again under a new webhook-id (a restarted gateway re-deriving a call in progress). */
+  reDerived: number
+  ringing: { expected: number, received: number }
+  expectedEnded: number
+  expectedStarted: number
+  lost: Finding[]
+  outOfOrder: Finding[]
+  wrong: Finding[]
+}
+
+interface Expected {
+  kind: 'ended' | 'started'
+  event: string
+  /** Undefined: any user. */
+  user?: string
+  finishtype?: 'Ok' | 'Missed'
+  transfer?: 'true' | 'false'
+  trtype?: string
+  /** Only the final ended event is owed by calls a blind window touched. */
+  final: boolean
+}
+
+const ENDED = new Set(['incoming', 'outgoing'])
+const STARTED = new Set(['hangupincoming', 'hangupoutgoing', 'pickupincoming', 'pickupoutgoing'])
+
+/** Call id (3CX's callid) of a chain id `YYMMDDhhmmss_N`. */
+export function callidOfChain (chid: string): number {
+  const m = /_(\d+)$/.exec(chid)
+  return m === null ? NaN : Number(m[1])
+}
+
+/** The call-ended and call-started events one finished call owes (see the header for the rules). */
+export function expectedEvents (r: SimCallRecord): Expected[] {
+  const out: Expected[] = []
+  if (r.kind === 'outbound') {
+    const answered = r.answeredAt !== null
+    out.push({ kind: 'ended', event: 'outgoing', user: r.from, finishtype: answered ? 'Ok' : 'Missed', transfer: 'false', final: true })
+    if (answered) out.push({ kind: 'started', event: 'hangupoutgoing', user: r.from, trtype: 'NotDef', final: false })
+    return out
+  }
+  const talkers: string[] = []
+  for (const s of r.segments) if (s.answered && s.dst.kind === 'extension' && !talkers.includes(s.dst.dn)) talkers.push(s.dst.dn)
+  if (talkers.length === 0) {
+    out.push({ kind: 'ended', event: 'incoming', ...(r.queue !== null ? { user: r.queue.dn } : {}), finishtype: 'Missed', transfer: 'false', final: true })
+    return out
+  }
+  // A blind transfer nobody took: the transferor's leg ended as transferred, then the call came back to it.
+  for (const t of r.transfers) {
+    if (t.kind === 'blind' && !t.answered && talkers.includes(t.from)) out.push({ kind: 'ended', event: 'incoming', user: t.from, finishtype: 'Ok', transfer: 'true', final: false })
+  }
+  for (const ext of talkers) {
+    const last = ext === r.answeredBy
+    out.push({ kind: 'ended', event: 'incoming', user: ext, finishtype: 'Ok', transfer: last ? 'false' : 'true', final: last })
+    const via = r.transfers.find((t) => t.to === ext && t.answered)
+    out.push({ kind: 'started', event: 'hangupincoming', user: ext, trtype: via === undefined ? 'NotDef' : via.kind === 'blind' ? 'Blind' : 'Accomp', final: false })
+  }
+  return out
+}
+
+/** Ringing events a fully observed call should show (counted, not required: see the header). */
+export function expectedRinging (r: SimCallRecord): number {
+  if (r.kind === 'outbound') return 0
+  return r.segments.filter((s) => s.dst.kind === 'extension' || s.dst.kind === 'queue').length
+}
+
+function str (v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : ''
+}
+
+function linkOf (id: string): number {
+  const m = /-(\d+)$/.exec(id)
+  return m === null ? -1 : Number(m[1])
+}
+
+function semanticKey (b: Record<string, unknown>): string {
+  // The link, not the whole id: a restarted gateway dates a call it finds in progress anew.
+  return [str(b.event), str(b.user), linkOf(str(b.id)), str(b.finishtype), str(b.transfer)].join('|')
+}
+
+function matches (e: Expected, b: Record<string, unknown>): boolean {
+  return str(b.event) === e.event && (e.user === undefined || str(b.user) === e.user)
+}
+
+function exactly (e: Expected, b: Record<string, unknown>): boolean {
+  return (e.finishtype === undefined || str(b.finishtype) === e.finishtype) &&
+    (e.transfer === undefined || str(b.transfer) === e.transfer) &&
+    (e.trtype === undefined || str(b.trtype) === e.trtype)
+}
+
+/** The shortest ring or conversation of the call (ms). */
+function shortestLegMs (r: SimCallRecord): number {
+  let min = Infinity
+  for (const s of r.segments) min = Math.min(min, s.endedAt.getTime() - s.startedAt.getTime(), s.answered ? s.talkMs : Infinity)
+  const total = (r.endedAt ?? r.startedAt).getTime() - r.startedAt.getTime()
+  return Math.min(min, total)
+}
+
+function describeCall (r: SimCallRecord): string {
+  const ms = (r.endedAt ?? r.startedAt).getTime() - r.startedAt.getTime()
+  const path = r.segments.map((s) => `${s.dst.dn}:${s.action}${s.answered ? `(${s.talkMs}ms)` : ''}`).join(' ')
+  return `[${r.kind} ${r.from}→${r.to}, ${ms} ms: ${path}${r.transfers.length > 0 ? `; ${r.transfers.map((t) => `${t.kind} ${t.from}→${t.to}${t.answered ? '' : ' unanswered'}`).join(', ')}` : ''}]`
+}
+
+/** Checks one chain's events, in first-arrival order, against the ordering rules. */
+export function orderProblems (events: ReadonlyArray<Record<string, unknown>>): string[] {
+  const problems: string[] = []
+  let lastTs = -Infinity
+  let finalSeen = false
+  const stage = new Map<string, number>() // user|link → 0 ringing, 1 started, 2 ended
+  for (const b of events) {
+    const event = str(b.event)
+    const ts = Date.parse(str(b.timestamp))
+    if (!Number.isNaN(ts)) {
+      if (ts < lastTs) problems.push(`${event} ${str(b.user)} (${str(b.timestamp)}) arrived after a later event`)
+      lastTs = Math.max(lastTs, ts)
+    }
+    if (event === 'recording') continue
+    if (finalSeen) problems.push(`${event} ${str(b.user)} ${str(b.id)} arrived after the call's final call-ended event`)
+    const rank = event === 'ringing' ? 0 : STARTED.has(event) ? 1 : ENDED.has(event) ? 2 : -1
+    const key = `${str(b.user)}|${linkOf(str(b.id))}`
+    const before = stage.get(key)
+    if (rank >= 0 && before !== undefined && before > rank) problems.push(`${event} ${str(b.user)} ${str(b.id)} arrived after a later stage of the same leg`)
+    if (rank >= 0) stage.set(key, Math.max(before ?? rank, rank))
+    if (ENDED.has(event) && (str(b.transfer) === 'false' || str(b.finishtype) === 'Missed')) finalSeen = true
+  }
+  return problems
+}
+
+function touches (r: SimCallRecord, windows: readonly BlindWindow[], graceMs: number, marginMs: number): 'none' | 'partly' | 'end-unseen' {
+  const start = r.startedAt.getTime()
+  const end = (r.endedAt ?? r.startedAt).getTime()
+  let result: 'none' | 'partly' | 'end-unseen' = 'none'
+  for (const w of windows) {
+    const from = w.from - marginMs
+    const to = w.to + marginMs
+    if (w.kind === 'amnesia') {
+      // The ended event is emitted graceMs after the end: an end within graceMs before the kill was not yet committed.
+      if (end + graceMs >= from && end <= to) return 'end-unseen'
+      if (start <= to && end + graceMs >= from) result = 'partly'
+    } else {
+      if (start >= from && end <= to) return 'end-unseen'
+      if (start <= to && end >= from) result = 'partly'
+    }
+  }
+  return result
+}
+
+/** Compares what the receiver got with what the simulator played. */
+export function checkDeliveries (records: readonly SimCallRecord[], received: readonly ReceivedHook[], opts: CheckOptions): CheckReport {
+  const blind = opts.blind ?? []
+  const marginMs = opts.marginMs ?? 1000
+  const report: CheckReport = {
+    calls: 0, fullyChecked: 0, unobservable: 0, running: 0, tooShort: 0,
+    received: received.length, unique: 0, duplicates: 0, reDerived: 0,
+    ringing: { expected: 0, received: 0 }, expectedEnded: 0, expectedStarted: 0,
+    lost: [], outOfOrder: [], wrong: []
+  }
+
+  // At-least-once: keep the first arrival of each webhook-id.
+  const firstById = new Map<string, ReceivedHook>()
+  for (const h of [...received].sort((a, b) => a.at - b.at)) {
+    if (firstById.has(h.webhookId)) report.duplicates++
+    else firstById.set(h.webhookId, h)
+  }
+  report.unique = firstById.size
+
+  const byCall = new Map<number, Array<Record<string, unknown>>>()
+  for (const h of firstById.values()) {
+    const callid = callidOfChain(str(h.body.chid))
+    const list = byCall.get(callid) ?? []
+    list.push(h.body)
+    byCall.set(callid, list)
+  }
+
+  const known = new Map(records.map((r) => [r.callid, r]))
+  for (const [callid, events] of byCall) {
+    if (!known.has(callid)) report.wrong.push({ chid: str(events[0]?.chid), callid, what: `${events.length} event(s) for a call the simulator never played` })
+    // Order is promised per chain id. A gateway restarted during a call dates it anew (a new chid): its events start a new chain.
+    const byChid = new Map<string, Array<Record<string, unknown>>>()
+    for (const b of events) byChid.set(str(b.chid), [...(byChid.get(str(b.chid)) ?? []), b])
+    for (const [chid, list] of byChid) for (const p of orderProblems(list)) report.outOfOrder.push({ chid, callid, what: p })
+  }
+
+  for (const r of records) {
+    if (r.status !== 'ended') { report.running++; continue }
+    report.calls++
+    const events = byCall.get(r.callid) ?? []
+    const chid = str(events[0]?.chid) || r.chain
+    const seen = touches(r, blind, opts.graceMs, marginMs)
+    if (seen === 'end-unseen') {
+      report.unobservable++
+      continue
+    }
+    if (seen === 'none' && shortestLegMs(r) < (opts.minObservableMs ?? 0)) {
+      report.tooShort++
+      const final = events.some((b) => ENDED.has(str(b.event)) && (str(b.transfer) === 'false' || str(b.finishtype) === 'Missed'))
+      const seenAtAll = events.length > 0
+      // A call shorter than one fetch round trip may be invisible as a whole; if the gateway saw it, it must have ended it.
+      if (seenAtAll && !final) report.lost.push({ chid, callid: r.callid, what: `no final call-ended event ${describeCall(r)}` })
+      continue
+    }
+    if (seen === 'none') {
+      report.fullyChecked++
+      report.ringing.expected += expectedRinging(r)
+      report.ringing.received += events.filter((b) => str(b.event) === 'ringing').length
+    }
+    const expected = expectedEvents(r).filter((e) => seen === 'none' || e.final)
+    const used = new Set<Record<string, unknown>>()
+    for (const e of expected) {
+      if (e.kind === 'ended') report.expectedEnded++
+      else report.expectedStarted++
+      const free = events.filter((b) => !used.has(b) && matches(e, b))
+      const got = free.find((b) => exactly(e, b)) ?? free[0]
+      if (got === undefined) {
+        report.lost.push({ chid, callid: r.callid, what: `no ${e.event}${e.user !== undefined ? ` user=${e.user}` : ''}${e.finishtype !== undefined ? ` finishtype=${e.finishtype}` : ''} ${describeCall(r)}` })
+        continue
+      }
+      used.add(got)
+      const bad: string[] = []
+      if (e.finishtype !== undefined && str(got.finishtype) !== e.finishtype) bad.push(`finishtype=${str(got.finishtype)} (expected ${e.finishtype})`)
+      if (e.transfer !== undefined && str(got.transfer) !== e.transfer) bad.push(`transfer=${str(got.transfer)} (expected ${e.transfer})`)
+      if (e.trtype !== undefined && str(got.trtype) !== e.trtype) bad.push(`trtype=${str(got.trtype)} (expected ${e.trtype})`)
+      if (bad.length > 0) report.wrong.push({ chid, callid: r.callid, what: `${e.event} user=${str(got.user)}: ${bad.join(', ')} ${describeCall(r)}` })
+    }
+    // Anything else that is not ringing or recording: the same event re-derived, or a wrong one.
+    const usedKeys = new Set([...used].map(semanticKey))
+    for (const b of events) {
+      const event = str(b.event)
+      if (used.has(b) || event === 'ringing' || event === 'recording') continue
+      if (usedKeys.has(semanticKey(b))) { report.reDerived++; continue }
+      if (seen !== 'none' && (ENDED.has(event) || STARTED.has(event)) && expectedEvents(r).some((e) => matches(e, b))) continue
+      report.wrong.push({ chid, callid: r.callid, what: `unexpected ${event} user=${str(b.user)} id=${str(b.id)}${ENDED.has(event) ? ` finishtype=${str(b.finishtype)} transfer=${str(b.transfer)}` : ''} ${describeCall(r)}` })
+    }
+  }
+  return report
+}
+
+/** One line per finding, at most `limit`, for a test message. */
+export function describeFindings (findings: readonly Finding[], limit = 10): string {
+  const lines = findings.slice(0, limit).map((f) => `${f.chid}: ${f.what}`)
+  if (findings.length > limit) lines.push(`… and ${findings.length - limit} more`)
+  return lines.join('\n')
+}

@@ -1,0 +1,75 @@
+// `npm run test:faults`: every fault scenario in its long form, one after the other, and the report
+// bench/faults-report.md (a table per scenario, the command, the verdict). Exits 1 when any scenario
+// fails. `node --import tsx test/faults/lib/long-run.ts --scale ci --only 2` runs one scenario small.
+import { writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { parseArgs } from 'node:util'
+import { SCENARIOS, type Scale } from './scenarios.js'
+import { problemsOf, summaryLine, HEAP_SLACK_MB } from './verdict.js'
+import type { ScenarioResult } from './fault-rig.js'
+
+const { values } = parseArgs({ options: { scale: { type: 'string', default: 'long' }, only: { type: 'string' }, report: { type: 'string' } } })
+const scale: Scale = values.scale === 'ci' ? 'ci' : 'long'
+const chosen = values.only === undefined ? SCENARIOS : values.only.split(',').map((i) => SCENARIOS[Number(i)])
+const reportPath = values.report ?? (scale === 'long' && values.only === undefined ? 'bench/faults-report.md' : null)
+
+const results: Array<{ result: ScenarioResult, summary: string, problems: string[] }> = []
+for (const s of chosen) {
+  const started = Date.now()
+  process.stdout.write(`▶ ${s.name} (${scale}) …\n`)
+  try {
+    const result = await s.run(scale)
+    const problems = problemsOf(result)
+    results.push({ result, summary: s.summary(scale), problems })
+    process.stdout.write(`  ${summaryLine(result)}\n`)
+    for (const n of result.notes) process.stdout.write(`  note: ${n}\n`)
+    for (const p of problems) process.stdout.write(`  ✗ ${p}\n`)
+  } catch (err) {
+    process.stdout.write(`  ✗ ${s.name} failed to run after ${Math.round((Date.now() - started) / 1000)} s: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+    process.exitCode = 1
+  }
+}
+const failed = results.some((r) => r.problems.length > 0)
+if (failed) process.exitCode = 1
+
+if (reportPath !== null) {
+  const row = (r: ScenarioResult, problems: string[]): string => {
+    const x = r.report
+    return `| ${r.name} | ${r.seconds} | ${r.calls} | ${x.fullyChecked} | ${x.unobservable} | ${x.expectedEnded} / ${x.expectedStarted} | ${x.unique} | ${x.duplicates} | ${x.reDerived} | ${x.lost.length} | ${x.outOfOrder.length} | ${x.wrong.length} | ${r.phantoms} | ${x.ringing.received} / ${x.ringing.expected} | ${r.heapMb.baseline} → ${r.heapMb.end} | ${r.crashed ? 'yes' : 'no'} | ${problems.length === 0 ? 'pass' : 'FAIL'} |`
+  }
+  const md = [
+    '# Fault suite: long form',
+    '',
+    `Produced by \`npm run test:faults\` (\`node --expose-gc --import tsx test/faults/lib/long-run.ts\`) on ${new Date().toISOString()},`,
+    `${os.cpus().length} CPU(s), Node ${process.version}. Simulator and receiver in the test process, the gateway in a child`,
+    'process (test/faults/lib/gateway-child.ts) on one DATA_DIR; retry schedule `0,50ms,200ms,500ms`, CALL_END_GRACE_MS=300,',
+    'traffic from `POST /_sim/traffic` with ring ≤ 1.5 s and talk ≤ 2.5 s.',
+    '',
+    '| scenario | what it did |',
+    '|---|---|',
+    ...results.map(({ result, summary }) => `| ${result.name} | ${summary} |`),
+    '',
+    '| scenario | s | calls | fully checked | unobservable | ended / started expected | unique events | duplicates (same webhook-id) | re-derived | lost | out of order | wrong | phantoms | ringing got / seen | heap MB start → end | crash | verdict |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...results.map(({ result, problems }) => row(result, problems)),
+    '',
+    '- **lost**: a call-ended (or call-started) event the ground truth owes and the receiver never got. **duplicates**: the',
+    '  same `webhook-id` delivered again (at-least-once: a request in flight at a kill or a timeout). **re-derived**: the same',
+    '  event under a new webhook-id, from a restarted gateway that found the call in progress (it lost its memory with SIGKILL).',
+    '- **unobservable**: calls whose end the gateway could not see: ended between a SIGKILL and the restarted gateway\'s',
+    '  snapshot, or started and ended inside a WebSocket gap. The gateway keeps no live-call state on disk, so nothing can',
+    '  report them; they are counted, not owed. Calls touched by such a window owe only their final call-ended event.',
+    '- **phantoms**: calls still listed by `pbx.ac.get` after the simulator ended every call.',
+    `- heap: V8 heap in use after a forced GC in the (last) gateway process; pass when the end is within ${HEAP_SLACK_MB} MB of the start.`,
+    '',
+    ...results.flatMap(({ result, problems }) => [
+      ...result.notes.map((n) => `- ${result.name}: ${n}`),
+      ...problems.map((p) => `- ${result.name} ✗ ${p.replace(/\n/g, '\n  ')}`)
+    ]),
+    '',
+    `Verdict: ${failed ? 'FAIL' : 'every scenario passed (lost 0, phantoms 0)'}.`,
+    ''
+  ].join('\n')
+  writeFileSync(reportPath, md)
+  process.stdout.write(`report written to ${reportPath}\n`)
+}

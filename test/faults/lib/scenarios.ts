@@ -1,0 +1,135 @@
+// The fault scenarios, each under random traffic, in two sizes: `ci` (the whole set in about three
+// minutes on two cores, test/faults/*.test.ts) and `long` (npm run test:faults → bench/faults-report.md).
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { FaultRig, sleep, type ScenarioResult } from './fault-rig.js'
+import { seededRandom } from '../../../src/sim/engine/seeded-random.js'
+
+export type Scale = 'ci' | 'long'
+
+export interface Scenario {
+  name: string
+  /** What the scenario does, for the report. */
+  summary: (scale: Scale) => string
+  run: (scale: Scale) => Promise<ScenarioResult>
+}
+
+const RATE = 10
+
+
+async function withRig (name: string, env: Record<string, string>, body: (rig: FaultRig) => Promise<void>, drainMs?: number): Promise<ScenarioResult> {
+  const rig = new FaultRig(name, env)
+  try {
+    await rig.start()
+    await body(rig)
+    return await rig.finish({ drainMs })
+  } finally {
+    await rig.close()
+  }
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'gateway SIGKILL ×5',
+    summary: (s) => `${RATE} calls/s for ${s === 'ci' ? 25 : 90} s; the gateway killed with SIGKILL at 5 random moments, restarted on the same DATA_DIR after ${s === 'ci' ? '0.2–1' : '0.5–3'} s`,
+    run: async (scale) => await withRig('sigkill', {}, async (rig) => {
+      const seconds = scale === 'ci' ? 25 : 90
+      const random = seededRandom(11)
+      await rig.traffic({ callsPerSecond: RATE, seconds, seed: 11 })
+      const slot = (seconds * 1000) / 5
+      for (let i = 0; i < 5; i++) {
+        const t0 = Date.now()
+        await sleep(Math.round(slot * (0.2 + 0.6 * random())))
+        await rig.killAndRestart(scale === 'ci' ? 200 + Math.round(800 * random()) : 500 + Math.round(2500 * random()))
+        await sleep(Math.max(0, slot - (Date.now() - t0)))
+      }
+    })
+  },
+  {
+    name: 'WebSocket drops, PBX down, tokens revoked',
+    summary: (s) => `${RATE} calls/s for ${s === 'ci' ? 20 : 90} s; WebSocket dropped every ${s === 'ci' ? 3 : 5} s, the PBX down for ${s === 'ci' ? 3 : 30} s, tokens revoked twice`,
+    run: async (scale) => await withRig('pbx-faults', {}, async (rig) => {
+      const seconds = scale === 'ci' ? 20 : 90
+      const every = scale === 'ci' ? 3000 : 5000
+      await rig.traffic({ callsPerSecond: RATE, seconds, seed: 12 })
+      const end = Date.now() + seconds * 1000 - 2000
+      let round = 0
+      while (Date.now() < end) {
+        await sleep(every)
+        round++
+        if (round === 2) {
+          await rig.gap(async () => {
+            await rig.faults({ down: true })
+            await sleep(scale === 'ci' ? 3000 : 30_000)
+            await rig.faults({ down: false })
+          })
+        } else if (round % 3 === 0) {
+          await rig.gap(async () => { await rig.faults({ revokeTokens: true }) })
+        } else {
+          await rig.gap(async () => { await rig.faults({ dropWebSocket: true }) })
+        }
+      }
+    }, 120_000)
+  },
+  {
+    name: 'XAPI 20% errors + 200 ms latency',
+    summary: (s) => `${RATE} calls/s for ${s === 'ci' ? 15 : 90} s, 30% recorded; 20% of XAPI requests answered 500/503/504, 200 ms added to every PBX request`,
+    run: async (scale) => await withRig('xapi-errors', {}, async (rig) => {
+      const seconds = scale === 'ci' ? 15 : 90
+      // Every participant fetch takes 200 ms more: a leg shorter than a few round trips may never be seen.
+      rig.minObservableMs = 600
+      await rig.faults({ xapiErrorRate: 0.2, latencyMs: 200 })
+      await rig.traffic({ callsPerSecond: RATE, seconds, seed: 13, recordShare: 0.3 })
+      await sleep(seconds * 1000)
+      await rig.until('calls to end', 30_000, () => rig.sim.ctx.engine.activeCalls() === 0, 200)
+      await rig.faults({})
+    })
+  },
+  {
+    name: 'receiver down, slow, then 410',
+    summary: (s) => `${RATE} calls/s for ${s === 'ci' ? 12 : 150} s; the receiver down for ${s === 'ci' ? 5 : 120} s, then slow (${s === 'ci' ? '1' : '5'} s per request) for ${s === 'ci' ? 4 : 30} s; after the drain it answers 410 and /readyz must name the disabled target`,
+    run: async (scale) => {
+      let disabledDetail = ''
+      const result = await withRig('receiver-faults', { WEBHOOK_CONCURRENCY: '16' }, async (rig) => {
+        const ci = scale === 'ci'
+        await rig.traffic({ callsPerSecond: RATE, seconds: ci ? 12 : 150, seed: 14 })
+        await sleep(1000)
+        await rig.receiverDown()
+        await sleep(ci ? 5000 : 120_000)
+        rig.receiverMode = { kind: 'slow', delayMs: ci ? 1000 : 5000 }
+        await rig.receiverUp()
+        await sleep(ci ? 4000 : 30_000)
+        rig.receiverMode = { kind: 'ok' }
+      }, scale === 'ci' ? 60_000 : 600_000)
+      // 410 is checked on a fresh rig after the main check: once a target is gone, later events are (rightly) not delivered.
+      await withRig('receiver-410', {}, async (rig) => {
+        rig.receiverMode = { kind: 'status', status: 410 }
+        await rig.traffic({ callsPerSecond: RATE, seconds: 2, seed: 15 })
+        await rig.until('the target to be disabled', 20_000, async () => {
+          const r = await rig.readiness()
+          disabledDetail = r?.checks?.webhooks?.detail ?? ''
+          return r?.checks?.webhooks?.ok === false
+        }, 200)
+        rig.receiverMode = { kind: 'ok' }
+      }).catch((err: unknown) => { disabledDetail = `FAILED: ${err instanceof Error ? err.message : String(err)}` })
+      result.notes.push(`410: /readyz webhooks check says "${disabledDetail}"`)
+      return result
+    }
+  },
+  {
+    name: 'MP3_DIR unwritable (disk full)',
+    summary: (s) => `${RATE} calls/s for ${s === 'ci' ? 10 : 60} s, 50% recorded; MP3_DIR points below a regular file, so every MP3 write fails (ENOTDIR) as on a full disk`,
+    run: async (scale) => {
+      const holder = path.join((await import('node:os')).tmpdir(), `gw-faults-notadir-${process.pid}`)
+      mkdirSync(holder, { recursive: true })
+      const blocker = path.join(holder, 'blocker')
+      writeFileSync(blocker, 'a file where the MP3 directory should be\n')
+      chmodSync(blocker, 0o444)
+      return await withRig('disk-full', { MP3_DIR: path.join(blocker, 'mp3') }, async (rig) => {
+        await rig.traffic({ callsPerSecond: RATE, seconds: scale === 'ci' ? 10 : 60, seed: 16, recordShare: 0.5 })
+        await sleep((scale === 'ci' ? 10 : 60) * 1000)
+        rig.notes.push('recordings fail (each conversion logs an error), the gateway keeps running and every call event is delivered')
+      })
+    }
+  }
+]

@@ -1,0 +1,27 @@
+// Pass/fail of one scenario result, shared by the CI tests and the long run's report.
+import { describeFindings } from './ground-truth.js'
+import type { ScenarioResult } from './fault-rig.js'
+
+/** Heap may grow this much over the baseline (MB) and still count as "back near it". */
+export const HEAP_SLACK_MB = 40
+
+export function problemsOf (r: ScenarioResult): string[] {
+  const p: string[] = []
+  if (r.crashed) p.push('the gateway crashed')
+  if (r.report.lost.length > 0) p.push(`lost ${r.report.lost.length}:\n${describeFindings(r.report.lost)}`)
+  if (r.report.outOfOrder.length > 0) p.push(`out of order ${r.report.outOfOrder.length}:\n${describeFindings(r.report.outOfOrder)}`)
+  if (r.report.wrong.length > 0) p.push(`wrong ${r.report.wrong.length}:\n${describeFindings(r.report.wrong)}`)
+  if (r.phantoms !== 0) p.push(`${r.phantoms} phantom call(s) left in pbx.ac.get`)
+  if (!(r.heapMb.end <= r.heapMb.baseline + HEAP_SLACK_MB)) p.push(`heap ${r.heapMb.end} MB at the end vs ${r.heapMb.baseline} MB at start`)
+  // A test that can fail: enough calls were really checked.
+  if (r.report.fullyChecked < r.report.calls / 10 || r.report.expectedEnded < 50) p.push(`only ${r.report.fullyChecked} of ${r.report.calls} calls fully checked (${r.report.expectedEnded} call-ended events owed)`)
+  return p
+}
+
+export function summaryLine (r: ScenarioResult): string {
+  const x = r.report
+  return `${r.name}: ${r.calls} calls (${x.fullyChecked} fully checked, ${x.unobservable} unobservable, ${x.tooShort} too short to observe), ` +
+    `${x.expectedEnded} ended + ${x.expectedStarted} started expected; received ${x.received} (${x.unique} unique, ${x.duplicates} duplicates, ${x.reDerived} re-derived); ` +
+    `lost ${x.lost.length}, out of order ${x.outOfOrder.length}, wrong ${x.wrong.length}, phantoms ${r.phantoms}; ` +
+    `ringing ${x.ringing.received}/${x.ringing.expected}; heap ${r.heapMb.baseline}→${r.heapMb.end} MB; restarts ${r.restarts}; ${r.errorLines.length} error log lines`
+}

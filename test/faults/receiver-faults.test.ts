@@ -1,0 +1,6 @@
+// Fault suite, CI size (see test/faults/lib/scenarios.ts; the long form is npm run test:faults).
+import t from 'tap'
+import { runScenarioTest } from './scenario-test.js'
+
+t.setTimeout(150_000)
+t.test('the receiver down, then slow; a 410 disables the target', async (t) => { await runScenarioTest(t, 3) })
