@@ -36,3 +36,20 @@ t.test('every event is stored; deliveries only for targets that want it', async 
   t.notOk(targetWants(target('x', 'http://x', { events: ['recording'] }), ringing(1, 1)))
   t.equal(outbox.prune(Date.now() + 1000), 0, 'pending deliveries are never pruned')
 })
+
+t.test('an older database migrates forward on start and keeps its data', async (t) => {
+  const dir = tempDir(t)
+  const v1 = [(d: SqliteDatabaseT) => { d.exec('CREATE TABLE legs (id INTEGER PRIMARY KEY, name TEXT)') }]
+  const v2 = [...v1, (d: SqliteDatabaseT) => { d.exec('ALTER TABLE legs ADD COLUMN state TEXT NOT NULL DEFAULT \'new\'') }]
+  const old = openDatabase(dir)
+  migrate(old, 'demo', v1)
+  old.prepare('INSERT INTO legs (name) VALUES (?)').run('kept')
+  old.close()
+  const upgraded = openDatabase(dir)
+  t.teardown(() => upgraded.close())
+  migrate(upgraded, 'demo', v2)
+  t.same(upgraded.prepare('SELECT name, state FROM legs').all(), [{ name: 'kept', state: 'new' }])
+  t.same(upgraded.prepare("SELECT version FROM schema_versions WHERE module = 'demo'").get(), { version: 2 })
+})
+
+type SqliteDatabaseT = ReturnType<typeof openDatabase>
