@@ -7,6 +7,8 @@ import type { Config } from './config.js'
 import { createPbxClients, type PbxClients } from './pbx/pbx-clients.js'
 import { CallModel } from './calls/call-model.js'
 import { DidMapLoader } from './calls/did-map.js'
+import { SqliteCallStateStore } from './calls/call-state-store.js'
+import { createCallRecordLookup } from './calls/pbx-call-record.js'
 import { openDatabase, type SqliteDatabase } from './webhooks/database.js'
 import { Outbox } from './webhooks/outbox.js'
 import { WebhookDelivery } from './webhooks/delivery.js'
@@ -70,6 +72,10 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     graceMs: config.webhooks.callEndGraceMs,
     internalCalls: config.webhooks.internalCalls,
     didLookup: (q) => dids.lookup(q),
+    // Calls in progress survive a restart; their state commits with the outbox rows of their events.
+    stateStore: new SqliteCallStateStore(db),
+    // A call whose end fell into a gap is ended from the PBX's call log.
+    callRecords: createCallRecordLookup(pbx.xapi),
     // The outbox write is synchronous: the event is durable before anything else happens to it.
     onEvent: (e) => {
       outbox.enqueue(e)

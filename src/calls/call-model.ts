@@ -2,6 +2,10 @@
 // answered from memory for the legacy routes, and the source of the call webhooks. One CallTracker
 // per callid does the derivation; this class routes changes to trackers, runs their grace timers,
 // keeps per-DN busy/talking counts and caches the call list until the next change.
+// A call whose last legs vanished from a snapshot (a gap: WebSocket down, PBX unreachable, gateway
+// restarted) is ended from the PBX's own record of it (pbx-call-record.ts, call-reconciliation.ts),
+// looked up for a bounded time. With a state store, every call's tracker state is kept on disk
+// (written with the events it emits, in their outbox transaction) and resumed after a restart.
 import type { CallControlDnType, CallParticipant, ParticipantChange, ParticipantStatus } from '../pbx/callcontrol-types.js'
 import type { CallModelView, LiveCall } from './live-call.js'
 import type { CallEvent, EndedPayload } from './call-events.js'
@@ -9,6 +13,8 @@ import type { DidQuery } from './did-map.js'
 import { CallTracker, legKey } from './event-derivation.js'
 import { chainId, legacyCallId, legacyTimePrefix } from './legacy-call-id.js'
 import { EndedLegStore } from './ended-legs.js'
+import type { CallStateStore, StoredCall } from './call-state-store.js'
+import type { CallRecordLookup, PbxCallRecord } from './pbx-call-record.js'
 
 export interface CallModelOptions {
   /** PBX time zone for the legacy id's time prefix (`PBX_TIMEZONE`). */
@@ -21,8 +27,16 @@ export interface CallModelOptions {
   onEvent?: (e: CallEvent) => void
   didLookup?: (q: DidQuery) => string
   endedLegs?: EndedLegStore
+  /** Keeps the calls in progress on disk; they are loaded (resumed) when the model is built. */
+  stateStore?: CallStateStore
+  /** The PBX's record of a call whose end the model did not see (without it: the model's own guess). */
+  callRecords?: CallRecordLookup
+  /** How long to wait for the PBX's record of such a call (3CX writes it after the call); default 20 s. */
+  reconcileWaitMs?: number
+  /** Changes that emit no event are written to the state store in batches, this often; default 250 ms. */
+  stateFlushMs?: number
   now?: () => number
-  log?: { error: (obj: unknown, msg?: string) => void }
+  log?: { error: (obj: unknown, msg?: string) => void, warn?: (obj: unknown, msg?: string) => void }
 }
 
 /** How long a makecall reservation waits for its first participant. */
@@ -36,6 +50,12 @@ export class CallModel implements CallModelView {
   private readonly talking = new Map<string, number>()
   private readonly timers = new Map<number, { at: number, timer: NodeJS.Timeout }>()
   private readonly reservations = new Map<number, { chid: string, until: number }>()
+  /** Calls whose end is being looked up on the PBX. */
+  private readonly reconciling = new Set<number>()
+  /** Calls changed since the last state write (without events), and calls to delete from the store. */
+  private readonly dirty = new Set<number>()
+  private readonly gone = new Set<number>()
+  private flushTimer: NodeJS.Timeout | null = null
   private listCache: readonly LiveCall[] | null = null
   private readonly now: () => number
   private stopped = false
@@ -45,7 +65,11 @@ export class CallModel implements CallModelView {
   constructor (private readonly opts: CallModelOptions) {
     this.now = opts.now ?? Date.now
     this.endedLegs = opts.endedLegs ?? new EndedLegStore()
+    if (opts.stateStore !== undefined) this.restore(opts.stateStore)
   }
+
+  /** Calls resumed from the state store at construction. */
+  restored = 0
 
   /** The Call Control client's listener. */
   apply (change: ParticipantChange): void {
@@ -94,11 +118,17 @@ export class CallModel implements CallModelView {
     return this.endedLegs.get(legacyId)
   }
 
-  /** Stops the grace timers; later changes are ignored. Pending ends are not emitted. */
+  /**
+   * Stops the grace timers and writes pending state; later changes are ignored. Pending ends are
+   * not emitted (with a state store, the next start resumes them).
+   */
   stop (): void {
+    this.flush()
     this.stopped = true
     for (const { timer } of this.timers.values()) clearTimeout(timer)
     this.timers.clear()
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer)
+    this.flushTimer = null
   }
 
   private upsert (p: CallParticipant, dnType: CallControlDnType, at: number): void {
@@ -114,7 +144,7 @@ export class CallModel implements CallModelView {
     this.settle(tracker, events)
   }
 
-  private remove (dn: string, id: number, at: number): void {
+  private remove (dn: string, id: number, at: number, unobserved = false): void {
     const key = legKey(dn, id)
     const callid = this.legCall.get(key)
     if (callid === undefined) return // never seen: nothing to undo
@@ -122,7 +152,7 @@ export class CallModel implements CallModelView {
     const tracker = this.calls.get(callid)
     if (tracker === undefined) return
     const before = tracker.legStatus(key)
-    const events = tracker.remove(dn, id, at)
+    const events = tracker.remove(dn, id, at, unobserved)
     this.count(dn, before, undefined)
     this.settle(tracker, events)
   }
@@ -133,7 +163,7 @@ export class CallModel implements CallModelView {
     for (const key of [...this.legCall.keys()]) {
       if (present.has(key)) continue
       const hash = key.lastIndexOf('#')
-      this.remove(key.slice(0, hash), Number(key.slice(hash + 1)), at)
+      this.remove(key.slice(0, hash), Number(key.slice(hash + 1)), at, true)
     }
     // Oldest participants first, so a call's direction comes from its first legs.
     for (const { p, dnType } of [...entries].sort((a, b) => a.p.id - b.p.id)) this.upsert(p, dnType, at)
@@ -148,15 +178,35 @@ export class CallModel implements CallModelView {
     if (t === undefined) {
       const reserved = this.reservations.get(callid)
       this.reservations.delete(callid)
-      t = new CallTracker({
-        callid,
-        chid: reserved?.chid ?? chainId(legacyTimePrefix(at, this.opts.timeZone), callid),
-        graceMs: this.opts.graceMs,
-        didLookup: this.opts.didLookup
-      })
+      t = new CallTracker(this.trackerOptions(callid, reserved?.chid ?? chainId(legacyTimePrefix(at, this.opts.timeZone), callid)))
       this.calls.set(callid, t)
     }
     return t
+  }
+
+  private trackerOptions (callid: number, chid: string): ConstructorParameters<typeof CallTracker>[0] {
+    return { callid, chid, graceMs: this.opts.graceMs, didLookup: this.opts.didLookup }
+  }
+
+  /** Resumes the calls a previous process left in the store; the first snapshot reconciles them. */
+  private restore (store: CallStateStore): void {
+    const resumed: CallTracker[] = []
+    for (const s of store.loadAll()) {
+      const t = CallTracker.fromState(this.trackerOptions(s.callid, s.chid), s.state)
+      if (t === null || t.finished) {
+        this.gone.add(s.callid)
+        continue
+      }
+      this.calls.set(s.callid, t)
+      for (const key of t.legKeys()) {
+        this.legCall.set(key, s.callid)
+        this.count(key.slice(0, key.lastIndexOf('#')), undefined, t.legStatus(key))
+      }
+      resumed.push(t)
+    }
+    this.restored = resumed.length
+    for (const t of resumed) this.arm(t) // grace periods and reconciliations that were pending
+    this.flush()
   }
 
   private count (dn: string, before: ParticipantStatus | undefined, after: ParticipantStatus | undefined): void {
@@ -175,11 +225,17 @@ export class CallModel implements CallModelView {
   /** After a change: publish events, (re)arm the tracker's grace timer, drop a finished call. */
   private settle (tracker: CallTracker, events: CallEvent[]): void {
     this.listCache = null
-    this.publish(tracker, events)
+    if (events.length > 0 || tracker.finished) this.publish(tracker, events)
+    else this.markDirty(tracker.callid)
     if (tracker.finished) {
       this.forget(tracker.callid)
       return
     }
+    this.arm(tracker)
+  }
+
+  /** (Re)arms the tracker's timer: grace period, or the reconciliation of an end it did not see. */
+  private arm (tracker: CallTracker): void {
     const due = tracker.deadline()
     const armed = this.timers.get(tracker.callid)
     if (armed !== undefined && armed.at === due) return
@@ -189,13 +245,16 @@ export class CallModel implements CallModelView {
     const timer = setTimeout(() => {
       this.timers.delete(tracker.callid)
       if (this.calls.get(tracker.callid) !== tracker) return
-      this.settle(tracker, tracker.expire(Math.max(this.now(), due)))
+      const at = Math.max(this.now(), due)
+      if (this.opts.callRecords !== undefined && tracker.awaitsReconciliation(at)) void this.reconcile(tracker, this.opts.callRecords)
+      else this.settle(tracker, tracker.expire(at))
     }, Math.max(0, due - this.now()))
     timer.unref()
     this.timers.set(tracker.callid, { at: due, timer })
   }
 
   private forget (callid: number): void {
+    this.dirty.delete(callid)
     const armed = this.timers.get(callid)
     if (armed !== undefined) clearTimeout(armed.timer)
     this.timers.delete(callid)
@@ -203,16 +262,111 @@ export class CallModel implements CallModelView {
     this.listCache = null
   }
 
+  /**
+   * Hands the events to the sink and, with a state store, writes the tracker's state (or deletes a
+   * finished call) in the same transaction as the sink's outbox rows.
+   */
   private publish (tracker: CallTracker, events: CallEvent[]): void {
-    for (const e of events) {
-      if (e.type === 'ended') this.endedLegs.add(e.payload as EndedPayload)
-      if (e.type !== 'recording') this.eventCounts[e.type]++
-      if (tracker.direction === 'internal' && !this.opts.internalCalls) continue
+    const store = this.opts.stateStore
+    const send = (): void => {
+      for (const e of events) {
+        if (e.type === 'ended') this.endedLegs.add(e.payload as EndedPayload)
+        if (e.type !== 'recording') this.eventCounts[e.type]++
+        if (tracker.direction === 'internal' && !this.opts.internalCalls) continue
+        try {
+          this.opts.onEvent?.(e)
+        } catch (err) {
+          this.opts.log?.error({ err: err instanceof Error ? err.message : String(err), event: e.type }, 'call event sink failed')
+        }
+      }
+      if (store === undefined) return
+      this.dirty.delete(tracker.callid)
       try {
-        this.opts.onEvent?.(e)
+        if (tracker.finished) store.write([], [tracker.callid])
+        else store.write([this.stored(tracker)], [])
       } catch (err) {
-        this.opts.log?.error({ err: err instanceof Error ? err.message : String(err), event: e.type }, 'call event sink failed')
+        // Never let the state write roll back the events: a failed write only costs a resume.
+        this.opts.log?.error({ err: err instanceof Error ? err.message : String(err), callid: tracker.callid }, 'writing the call state failed')
       }
     }
+    if (store === undefined) {
+      send()
+      return
+    }
+    try {
+      store.atomically(send)
+    } catch (err) {
+      this.opts.log?.error({ err: err instanceof Error ? err.message : String(err), callid: tracker.callid }, 'call state transaction failed')
+    }
   }
+
+  private stored (t: CallTracker): StoredCall {
+    return { callid: t.callid, chid: t.chid, state: t.toState() }
+  }
+
+  private markDirty (callid: number): void {
+    if (this.opts.stateStore === undefined || this.stopped) return
+    this.dirty.add(callid)
+    if (this.flushTimer !== null) return
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null
+      this.flush()
+    }, this.opts.stateFlushMs ?? 250)
+    this.flushTimer.unref()
+  }
+
+  /** Writes the batched state changes (one transaction). */
+  private flush (): void {
+    const store = this.opts.stateStore
+    if (store === undefined || this.stopped) return
+    const save: StoredCall[] = []
+    for (const id of this.dirty) {
+      const t = this.calls.get(id)
+      if (t !== undefined && !t.finished) save.push(this.stored(t))
+    }
+    const gone = [...this.gone]
+    this.dirty.clear()
+    this.gone.clear()
+    try {
+      store.write(save, gone)
+    } catch (err) {
+      this.opts.log?.error({ err: err instanceof Error ? err.message : String(err), calls: save.length }, 'writing the call state failed')
+    }
+  }
+
+  /**
+   * Ends a call whose last legs vanished from a snapshot: asks the PBX for its record, retrying
+   * (3CX writes it a moment after the call) for at most reconcileWaitMs, then ends it from the record
+   * or, without one, from what the model knew. A call that comes back meanwhile goes on as before.
+   */
+  private async reconcile (tracker: CallTracker, lookup: CallRecordLookup): Promise<void> {
+    const callid = tracker.callid
+    if (this.reconciling.has(callid)) return
+    this.reconciling.add(callid)
+    try {
+      const until = this.now() + (this.opts.reconcileWaitMs ?? 20_000)
+      let pause = 200
+      let record: PbxCallRecord | null = null
+      for (;;) {
+        try {
+          record = await lookup({ callid, seenFrom: tracker.startedAt, until: this.now() })
+        } catch (err) {
+          this.opts.log?.warn?.({ err: err instanceof Error ? err.message : String(err), callid }, 'looking up the PBX record of a call failed; retrying')
+        }
+        if (this.stopped || this.calls.get(callid) !== tracker || !tracker.awaitsReconciliation(this.now())) return
+        if (record !== null || this.now() >= until) break
+        await sleep(Math.min(pause, Math.max(0, until - this.now())))
+        pause = Math.min(pause * 2, 2000)
+        if (this.stopped || this.calls.get(callid) !== tracker || !tracker.awaitsReconciliation(this.now())) return
+      }
+      if (record === null) this.opts.log?.warn?.({ callid }, 'the PBX has no record of a call whose end the gateway did not see; ending it with what the gateway knew')
+      this.settle(tracker, tracker.endWithRecord(record, this.now()))
+    } finally {
+      this.reconciling.delete(callid)
+    }
+  }
+}
+
+async function sleep (ms: number): Promise<void> {
+  await new Promise<void>((resolve) => { setTimeout(resolve, ms).unref() })
 }

@@ -10,39 +10,21 @@ import {
 } from './call-events.js'
 import { legacyCallId } from './legacy-call-id.js'
 import type { DidQuery } from './did-map.js'
+import type { PbxCallRecord } from './pbx-call-record.js'
+import { planReconciledEnd, type KnownCall, type ReconciledStep } from './call-reconciliation.js'
+import { CALL_TRACKER_STATE_VERSION, type CallTrackerState, type ConversationState, type LegState } from './call-tracker-state.js'
 
 export type Direction = 'inbound' | 'outbound' | 'internal'
 
-type LegRole = 'trunk' | 'origin' | 'consult' | 'routing' | 'callee' | 'routepoint'
-
-interface Leg {
+/** A leg as the tracker keeps it (its persisted form plus its map key). */
+interface Leg extends LegState {
   key: string
-  p: CallParticipant
-  dnType: CallControlDnType
-  role: LegRole
-  firstSeenAt: number
-  connectedAt: number | null
-  /** Link the leg rang in (a blind or consultation target gets the next link). */
-  link: number
-  /** Reached through a blind transfer (`referred_by_dn` seen while ringing). */
-  referredBy: string
-  /** Rang as the target of a consultation call (attended transfer). */
-  consultTarget: boolean
-  /** A call-started event was sent for this leg. */
-  answered: boolean
 }
 
-interface Conversation {
-  user: string
-  legKey: string
-  link: number
-  answeredAt: number
-  trtype: TransferType
-  callerid: string
-  callername: string
-  /** When its leg went away; the ended event waits for the grace period (or a transfer). */
-  endedAt: number | null
-}
+type LegRole = LegState['role']
+
+/** A conversation announced with a call-started event (persisted as is). */
+type Conversation = ConversationState
 
 export interface CallTrackerOptions {
   callid: number
@@ -90,6 +72,14 @@ export class CallTracker {
   private missedAt: { dn: string, dnType: CallControlDnType } | null = null
   private emptySince: number | null = null
   private cachedView: LiveCall | null = null
+  /** Every conversation announced with a call-started event, in order. */
+  private talks: Conversation[] = []
+  /** Legs that vanished from a snapshot (not through an observed remove): DN → link they rang in. */
+  private readonly vanished = new Map<string, number>()
+  /** The call's last legs vanished from a snapshot: how it ended is not known (see endWithRecord). */
+  private uncertainEnd = false
+  /** Timestamp of the latest event emitted (reconciled events never go back before it). */
+  private lastEventAt = 0
 
   constructor (private readonly opts: CallTrackerOptions) {
     this.callid = opts.callid
@@ -114,6 +104,7 @@ export class CallTracker {
     if (this.removed.has(key)) return [] // a stale fetch that finished after the remove
     const out: CallEvent[] = []
     this.emptySince = null
+    this.uncertainEnd = false
     let leg = this.legs.get(key)
     if (leg === undefined) {
       if (this.legs.size === 0 && this.startedAt === 0) {
@@ -135,8 +126,11 @@ export class CallTracker {
     return out
   }
 
-  /** The leg is gone (remove event, a 404 fetch, or missing from a snapshot). */
-  remove (dn: string, id: number, at: number): CallEvent[] {
+  /**
+   * The leg is gone (remove event, a 404 fetch, or missing from a snapshot). `unobserved`: it was
+   * missing from a snapshot, so what happened to it during the gap is not known.
+   */
+  remove (dn: string, id: number, at: number, unobserved = false): CallEvent[] {
     const key = legKey(dn, id)
     const leg = this.legs.get(key)
     if (leg === undefined) return [] // remove without a prior upsert: nothing we knew about
@@ -145,8 +139,85 @@ export class CallTracker {
     this.cachedView = null
     const conv = this.conversation
     if (conv !== null && conv.legKey === key && conv.endedAt === null) conv.endedAt = at
-    if (this.legs.size === 0) this.emptySince = at
+    if (unobserved && leg.p.dn !== this.customerDn) this.vanished.set(leg.p.dn, Math.max(leg.link, this.vanished.get(leg.p.dn) ?? 0))
+    if (this.legs.size === 0) {
+      this.emptySince = at
+      this.uncertainEnd = unobserved
+    }
     return []
+  }
+
+  /**
+   * The call's last legs vanished from a snapshot and the grace period is over: its end must be
+   * reconciled with the PBX's record (endWithRecord) instead of expire().
+   */
+  awaitsReconciliation (now: number): boolean {
+    return !this.finished && this.uncertainEnd && this.emptySince !== null && now >= this.emptySince + this.opts.graceMs
+  }
+
+  /**
+   * Ends a call whose end the gateway did not see, from the PBX's own record of it (call log rows):
+   * the call-started events it missed, then the call-ended events with the PBX's users and talk
+   * times. Without a usable record, ends it with what the model knew (as expire() would).
+   */
+  endWithRecord (record: PbxCallRecord | null, now: number): CallEvent[] {
+    if (this.finished) return []
+    const plan = record === null ? null : planReconciledEnd(this.knownCall(), record)
+    if (plan === null) return this.expire(Number.MAX_SAFE_INTEGER)
+    const out: CallEvent[] = []
+    let floor = this.lastEventAt
+    const clamp = (t: number): number => {
+      floor = Math.min(Math.max(t, floor), Math.max(now, floor))
+      return floor
+    }
+    for (const step of plan) out.push(this.reconciledEvent(step, clamp(step.at)))
+    this.conversation = null
+    this.finished = true
+    this.cachedView = null
+    return out
+  }
+
+  private knownCall (): KnownCall {
+    let lastAnsweredLink = 0
+    for (const c of this.talks) lastAnsweredLink = Math.max(lastAnsweredLink, c.link)
+    return {
+      talks: this.talks.map((c) => ({ user: c.user, link: c.link, ended: c.closed })),
+      maxLink: this.maxLink,
+      lastAnsweredLink,
+      vanishedLinks: Object.fromEntries(this.vanished)
+    }
+  }
+
+  private reconciledEvent (step: ReconciledStep, at: number): CallEvent {
+    if (step.kind === 'missed') {
+      if (step.dn !== null) this.missedAt = { dn: step.dn, dnType: step.dnType }
+      return this.missedEvent(this.emptySince ?? at, at)
+    }
+    if (step.kind === 'started') {
+      this.maxLink = Math.max(this.maxLink, step.link)
+      this.link = step.link
+      this.linkAnswered = true
+      this.answeredAt ??= at
+      const conv: Conversation = {
+        user: step.user, closed: false, legKey: '', link: step.link, answeredAt: at, trtype: step.trtype,
+        callerid: this.customerNumber, callername: this.customerName, endedAt: null
+      }
+      this.talks.push(conv)
+      return eventOf({
+        event: this.direction === 'outbound' ? 'hangupoutgoing' : 'hangupincoming',
+        callerid: conv.callerid,
+        user: conv.user,
+        did: this.eventDid(),
+        trtype: conv.trtype,
+        ...this.common(conv.link, at, conv.callername)
+      })
+    }
+    const conv = this.talks.find((c) => !c.closed && c.user === step.user && c.link === step.link) ?? this.talks.find((c) => !c.closed && c.user === step.user)
+    if (conv === undefined) throw new Error(`reconciliation ended a conversation the call never had (${step.user})`)
+    conv.endedAt = step.seconds === null ? (conv.endedAt ?? this.emptySince ?? at) : conv.answeredAt + step.seconds * 1000
+    conv.closed = true
+    const duration = step.seconds ?? Math.max(0, Math.round((conv.endedAt - conv.answeredAt) / 1000))
+    return this.endedEvent({ callerid: conv.callerid, user: conv.user, finishtype: 'Ok', transfer: step.transfer, seconds: duration }, duration, conv.link, at, conv.callername)
   }
 
   /** When the owner must call expire(), or null when nothing is pending. */
@@ -172,6 +243,73 @@ export class CallTracker {
       this.cachedView = null
     }
     return out
+  }
+
+  /** The tracker's whole state as plain JSON (persisted so a restarted gateway resumes the call). */
+  toState (): CallTrackerState {
+    const index = (c: Conversation | null): number | null => (c === null ? null : this.talks.indexOf(c))
+    return {
+      v: CALL_TRACKER_STATE_VERSION,
+      direction: this.direction,
+      startedAt: this.startedAt,
+      answeredAt: this.answeredAt,
+      legs: [...this.legs.values()].map(({ key: _key, ...leg }) => ({ ...leg })),
+      removed: [...this.removed],
+      link: this.link,
+      maxLink: this.maxLink,
+      linkAnswered: this.linkAnswered,
+      linkStartedAt: this.linkStartedAt,
+      ringingSent: [...this.ringingSent],
+      talks: this.talks.map((c) => ({ ...c })),
+      conversation: index(this.conversation),
+      transferFrom: this.transferFrom === null ? null : { conv: this.talks.indexOf(this.transferFrom.conv), targetKey: this.transferFrom.targetKey },
+      customerDn: this.customerDn,
+      customerNumber: this.customerNumber,
+      customerName: this.customerName,
+      firstDestination: this.firstDestination,
+      partyDid: this.partyDid,
+      did: this.did,
+      missedAt: this.missedAt,
+      emptySince: this.emptySince,
+      vanished: [...this.vanished],
+      uncertainEnd: this.uncertainEnd,
+      lastEventAt: this.lastEventAt
+    }
+  }
+
+  /** A tracker resumed from toState()'s output; null when the state is of another version. */
+  static fromState (opts: CallTrackerOptions, s: CallTrackerState): CallTracker | null {
+    if (s.v !== CALL_TRACKER_STATE_VERSION) return null
+    const t = new CallTracker(opts)
+    t.direction = s.direction
+    t.startedAt = s.startedAt
+    t.answeredAt = s.answeredAt
+    for (const leg of s.legs) {
+      const key = legKey(leg.p.dn, leg.p.id)
+      t.legs.set(key, { ...leg, key })
+    }
+    for (const k of s.removed) t.removed.add(k)
+    t.link = s.link
+    t.maxLink = s.maxLink
+    t.linkAnswered = s.linkAnswered
+    t.linkStartedAt = s.linkStartedAt
+    for (const m of s.ringingSent) t.ringingSent.add(m)
+    t.talks = s.talks.map((c) => ({ ...c }))
+    t.conversation = s.conversation === null ? null : t.talks[s.conversation] ?? null
+    const from = s.transferFrom === null ? undefined : t.talks[s.transferFrom.conv]
+    t.transferFrom = from === undefined || s.transferFrom === null ? null : { conv: from, targetKey: s.transferFrom.targetKey }
+    t.customerDn = s.customerDn
+    t.customerNumber = s.customerNumber
+    t.customerName = s.customerName
+    t.firstDestination = s.firstDestination
+    t.partyDid = s.partyDid
+    t.did = s.did
+    t.missedAt = s.missedAt
+    t.emptySince = s.emptySince
+    for (const [dn, link] of s.vanished) t.vanished.set(dn, link)
+    t.uncertainEnd = s.uncertainEnd
+    t.lastEventAt = s.lastEventAt
+    return t
   }
 
   /** Participant keys currently known (for snapshot reconciliation). */
@@ -348,7 +486,8 @@ export class CallTracker {
     const back = this.transferFrom
     if (back !== null && back.conv.user === leg.p.dn && this.legs.get(back.targetKey)?.answered !== true) {
       // The blind-transfer target did not answer: the call returned to the transferor, same link.
-      const conv: Conversation = { ...back.conv, legKey: leg.key, endedAt: null }
+      const conv: Conversation = { ...back.conv, closed: false, legKey: leg.key, endedAt: null }
+      this.talks.push(conv)
       this.conversation = conv
       this.link = conv.link
       this.linkAnswered = true
@@ -356,8 +495,16 @@ export class CallTracker {
       leg.answered = true
       return
     }
-    const trtype: TransferType = leg.referredBy !== '' ? 'Blind' : leg.consultTarget ? 'Accomp' : 'NotDef'
     const previous = this.conversation
+    if (previous !== null && previous.endedAt !== null && previous.user === leg.p.dn && leg.referredBy === '' && !leg.consultTarget) {
+      // The extension's leg vanished in a gap and it talks again on a new leg (a blind transfer
+      // nobody took, unseen): the same conversation goes on, nothing is announced again.
+      previous.legKey = leg.key
+      previous.endedAt = null
+      leg.answered = true
+      return
+    }
+    const trtype: TransferType = leg.referredBy !== '' ? 'Blind' : leg.consultTarget ? 'Accomp' : 'NotDef'
     if (previous !== null && previous.legKey !== leg.key) {
       previous.endedAt ??= at
       out.push(this.endConversation(previous, true))
@@ -372,6 +519,7 @@ export class CallTracker {
     const p = leg.p
     const conv: Conversation = {
       user: p.dn,
+      closed: false,
       legKey: leg.key,
       link: this.link,
       answeredAt: at,
@@ -381,6 +529,7 @@ export class CallTracker {
       endedAt: null
     }
     this.conversation = conv
+    this.talks.push(conv)
     out.push(eventOf({
       event: this.direction === 'outbound' ? 'hangupoutgoing' : 'hangupincoming',
       callerid: conv.callerid,
@@ -393,16 +542,18 @@ export class CallTracker {
 
   private endConversation (conv: Conversation, transfer: boolean): CallEvent {
     if (this.conversation === conv) this.conversation = null
+    conv.closed = true
     const endedAt = conv.endedAt ?? conv.answeredAt
     const duration = Math.max(0, Math.round((endedAt - conv.answeredAt) / 1000))
     return this.endedEvent({ callerid: conv.callerid, user: conv.user, finishtype: 'Ok', transfer, seconds: duration }, duration, conv.link, endedAt, conv.callername)
   }
 
-  private missedEvent (at: number): CallEvent {
+  /** `at`: when the call ended; `stamp`: the event's timestamp (the same unless reconciled later). */
+  private missedEvent (at: number, stamp = at): CallEvent {
     const where = this.missedAt ?? { dn: this.firstDestination, dnType: 'None' }
     const missedAt = { dn: where.dn, usertype: usertypeOf(where.dnType), dnType: where.dnType }
     const facts = { callerid: this.customerNumber, user: where.dn, finishtype: 'Missed' as const, transfer: false, seconds: (at - this.linkStartedAt) / 1000, missedAt }
-    return this.endedEvent(facts, 0, this.link, at, this.customerName)
+    return this.endedEvent(facts, 0, this.link, stamp, this.customerName)
   }
 
   private endedEvent (f: Omit<TitleFacts, 'direction' | 'did'> & { user: string }, duration: number, link: number, at: number, callername: string): CallEvent {
@@ -422,10 +573,13 @@ export class CallTracker {
   }
 
   private common (link: number, at: number, callername: string): { id: string, chid: string, timestamp: string, callername?: string } {
+    // A chain's timestamps never go back: an end stamped when its leg went (before the grace
+    // period) must not predate an event already sent meanwhile.
+    this.lastEventAt = Math.max(this.lastEventAt, at)
     const c: { id: string, chid: string, timestamp: string, callername?: string } = {
       id: legacyCallId(this.chid, link),
       chid: this.chid,
-      timestamp: new Date(at).toISOString()
+      timestamp: new Date(this.lastEventAt).toISOString()
     }
     if (callername !== '') c.callername = callername
     return c

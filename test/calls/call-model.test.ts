@@ -3,8 +3,9 @@
 import t from 'tap'
 import { CallModel } from '../../src/calls/call-model.js'
 import type { CallEvent } from '../../src/calls/call-events.js'
-import type { DNInfo, ParticipantChange } from '../../src/pbx/callcontrol-types.js'
-import { CALLER, T0, changesOf, dnTypeOf } from './participant-script.js'
+import type { ParticipantChange } from '../../src/pbx/callcontrol-types.js'
+import { CALLER, T0, changesOf } from './participant-script.js'
+import { snapshotAfter } from './snapshot-of.js'
 
 function model (over: Partial<ConstructorParameters<typeof CallModel>[0]> = {}): { m: CallModel, events: CallEvent[] } {
   const events: CallEvent[] = []
@@ -14,21 +15,6 @@ function model (over: Partial<ConstructorParameters<typeof CallModel>[0]> = {}):
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
-/** The participants a snapshot would hold after the given changes. */
-function snapshotAfter (changes: ParticipantChange[], at: number): ParticipantChange {
-  const legs = new Map<string, ParticipantChange & { kind: 'upsert' }>()
-  for (const c of changes) {
-    if (c.kind === 'upsert') legs.set(`${c.participant.dn}#${c.participant.id}`, c)
-    else if (c.kind === 'remove') legs.delete(`${c.dn}#${c.id}`)
-  }
-  const byDn = new Map<string, DNInfo>()
-  for (const c of legs.values()) {
-    const dn = c.participant.dn
-    if (!byDn.has(dn)) byDn.set(dn, { dn, type: dnTypeOf(dn), devices: [], participants: [] })
-    byDn.get(dn)?.participants.push(c.participant)
-  }
-  return { kind: 'resync', dns: [...byDn.values()], at }
-}
 
 const DIRECT = [
   `+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`,

@@ -1,0 +1,71 @@
+// The live call model's state on disk (the `calls` module of the gateway's SQLite file): one row per
+// call in progress with its chid and its tracker state (call-tracker-state.ts). A state that goes
+// with emitted events is written inside the same transaction as their outbox rows (the outbox uses
+// the same connection, so its transaction nests as a savepoint): after a kill -9 the file never says
+// "announced" for an event that is not in the outbox, nor the reverse. Other changes are batched.
+import { migrate, type Migration, type SqliteDatabase } from '../webhooks/database.js'
+import type { CallTrackerState } from './call-tracker-state.js'
+
+export const CALL_STATE_MIGRATIONS: readonly Migration[] = [
+  (db) => db.exec(`
+    CREATE TABLE live_calls (
+      callid INTEGER PRIMARY KEY,
+      chid TEXT NOT NULL,
+      state TEXT NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+  `)
+]
+
+export interface StoredCall {
+  callid: number
+  chid: string
+  state: CallTrackerState
+}
+
+/** What the call model needs to persist its calls. */
+export interface CallStateStore {
+  loadAll(): StoredCall[]
+  /** Upserts and deletes, in one transaction (or in the caller's). */
+  write(save: readonly StoredCall[], remove: readonly number[]): void
+  /** Runs `fn` in one transaction: the outbox inserts it makes and write() commit together. */
+  atomically<T>(fn: () => T): T
+}
+
+export class SqliteCallStateStore implements CallStateStore {
+  private readonly stmt
+
+  constructor (private readonly db: SqliteDatabase, private readonly now: () => number = Date.now) {
+    migrate(db, 'calls', CALL_STATE_MIGRATIONS)
+    this.stmt = {
+      all: db.prepare('SELECT callid, chid, state FROM live_calls ORDER BY callid'),
+      upsert: db.prepare('INSERT INTO live_calls (callid, chid, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(callid) DO UPDATE SET chid = excluded.chid, state = excluded.state, updated_at = excluded.updated_at'),
+      delete: db.prepare('DELETE FROM live_calls WHERE callid = ?')
+    }
+  }
+
+  loadAll (): StoredCall[] {
+    const out: StoredCall[] = []
+    for (const r of this.stmt.all.all() as Array<{ callid: number, chid: string, state: string }>) {
+      try {
+        out.push({ callid: r.callid, chid: r.chid, state: JSON.parse(r.state) as CallTrackerState })
+      } catch {
+        // An unreadable row is dropped: the call is then treated as new when the snapshot shows it.
+      }
+    }
+    return out
+  }
+
+  write (save: readonly StoredCall[], remove: readonly number[]): void {
+    if (save.length === 0 && remove.length === 0) return
+    const at = this.now()
+    this.atomically(() => {
+      for (const c of save) this.stmt.upsert.run(c.callid, c.chid, JSON.stringify(c.state), at)
+      for (const id of remove) this.stmt.delete.run(id)
+    })
+  }
+
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn)()
+  }
+}

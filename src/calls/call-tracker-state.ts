@@ -1,0 +1,71 @@
+// The persisted form of one CallTracker (call-state-store.ts keeps it in SQLite): plain JSON, so a
+// gateway restarted after a crash resumes a call in progress with the same chid and link counter
+// and without announcing anything twice. Conversations are stored once, in `talks`; the current
+// one and a pending blind transfer point into that list by index.
+import type { CallControlDnType, CallParticipant } from '../pbx/callcontrol-types.js'
+import type { TransferType } from './call-events.js'
+
+/** Bumped when the shape changes incompatibly; a stored state of another version is ignored. */
+export const CALL_TRACKER_STATE_VERSION = 1
+
+/** One participant of the call and what the tracker derived for it. */
+export interface LegState {
+  p: CallParticipant
+  dnType: CallControlDnType
+  role: 'trunk' | 'origin' | 'consult' | 'routing' | 'callee' | 'routepoint'
+  firstSeenAt: number
+  connectedAt: number | null
+  /** Link the leg rang in (a blind or consultation target gets the next link). */
+  link: number
+  /** Reached through a blind transfer (`referred_by_dn` seen while ringing). */
+  referredBy: string
+  /** Rang as the target of a consultation call (attended transfer). */
+  consultTarget: boolean
+  /** A call-started event was sent for this leg. */
+  answered: boolean
+}
+
+/** A conversation announced with a call-started event. */
+export interface ConversationState {
+  user: string
+  /** Its call-ended event was emitted. */
+  closed: boolean
+  legKey: string
+  link: number
+  answeredAt: number
+  trtype: TransferType
+  callerid: string
+  callername: string
+  /** When its leg went away; the ended event waits for the grace period (or a transfer). */
+  endedAt: number | null
+}
+
+export interface CallTrackerState {
+  v: number
+  direction: 'inbound' | 'outbound' | 'internal' | null
+  startedAt: number
+  answeredAt: number | null
+  legs: LegState[]
+  removed: string[]
+  link: number
+  maxLink: number
+  linkAnswered: boolean
+  linkStartedAt: number
+  /** `link:dn` of every ringing event sent. */
+  ringingSent: string[]
+  talks: ConversationState[]
+  /** Index into talks, or null. */
+  conversation: number | null
+  transferFrom: { conv: number, targetKey: string } | null
+  customerDn: string
+  customerNumber: string
+  customerName: string
+  firstDestination: string
+  partyDid: string
+  did: string | null
+  missedAt: { dn: string, dnType: CallControlDnType } | null
+  emptySince: number | null
+  vanished: Array<[string, number]>
+  uncertainEnd: boolean
+  lastEventAt: number
+}

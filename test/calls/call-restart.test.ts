@@ -1,0 +1,121 @@
+// A gateway restarted on the same database (kill -9: no stop()): calls in progress resume with the
+// same chid and nothing is announced twice; a call that ended while the gateway was down is ended
+// from the PBX's record; the state commits with the outbox rows of the events.
+import t from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { CallModel } from '../../src/calls/call-model.js'
+import { SqliteCallStateStore } from '../../src/calls/call-state-store.js'
+import type { CallEvent, WebhookPayload } from '../../src/calls/call-events.js'
+import type { CallRecordLookup, PbxCallRecord } from '../../src/calls/pbx-call-record.js'
+import { openDatabase, type SqliteDatabase } from '../../src/webhooks/database.js'
+import { Outbox } from '../../src/webhooks/outbox.js'
+import { CALLER, T0, changesOf } from './participant-script.js'
+import { snapshotAfter } from './snapshot-of.js'
+
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+
+const brief = (e: CallEvent): string => {
+  const p = e.payload as WebhookPayload & Record<string, unknown>
+  return `${String(p.event)} ${String(p.user)} ${p.id}${p.finishtype !== undefined ? ` ${String(p.finishtype)}` : ''}`
+}
+
+const DIRECT = [
+  `+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`,
+  `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`,
+  '+102#p2 Connected ; +10000#p1 Connected'
+]
+const QUEUE = [
+  `+10000#p11 Ringing party_dn=800 party_dn_type=Wqueue party_caller_id=${CALLER}`,
+  `+800#p12 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} originated_by_dn=ROUTER originated_by_type=Wroutepoint`,
+  '+10000#p11 Connected party_dn=800',
+  `+101#p13 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} on_behalf_of_dn=800 on_behalf_of_type=Wqueue`
+]
+
+interface Gateway { m: CallModel, events: CallEvent[], outbox: Outbox }
+
+function gateway (db: SqliteDatabase, callRecords?: CallRecordLookup): Gateway {
+  const events: CallEvent[] = []
+  const outbox = new Outbox(db, { targets: [] })
+  const m = new CallModel({
+    timeZone: 'UTC',
+    graceMs: 20,
+    internalCalls: true,
+    stateStore: new SqliteCallStateStore(db),
+    stateFlushMs: 5,
+    ...(callRecords !== undefined ? { callRecords, reconcileWaitMs: 300 } : {}),
+    onEvent: (e) => {
+      outbox.enqueue(e)
+      events.push(e)
+    }
+  })
+  return { m, events, outbox }
+}
+
+t.test('a restart resumes calls in progress and ends the ones that vanished', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-calls-restart-'))
+  const db = openDatabase(dir)
+  t.teardown(() => {
+    db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const direct = changesOf(DIRECT, 60)
+  const queue = changesOf(QUEUE, 61)
+
+  const first = gateway(db)
+  for (const c of [...direct, ...queue]) first.m.apply(c)
+  t.same(first.events.map(brief), [
+    'ringing 102 261121083716_60-0', 'hangupincoming 102 261121083716_60-1',
+    'ringing 800 261121083716_61-0', 'ringing 101 261121083716_61-0'
+  ])
+  const stored = (db.prepare('SELECT COUNT(*) AS n FROM live_calls').get() as { n: number }).n
+  t.equal(stored, 2, 'both calls are on disk (written with their events)')
+  // kill -9: no stop(), the first model is simply gone.
+
+  const lookups: number[] = []
+  const answeredIn = (callid: number): PbxCallRecord => ({
+    callid, conversations: [{ user: '101', answeredAt: T0 + 20_000, endedAt: T0 + 25_000, talkSeconds: 5, trtype: 'NotDef' }], waitedIn: { dn: '800', dnType: 'Wqueue' }, endedAt: T0 + 25_000
+  })
+  const second = gateway(db, async (q) => { lookups.push(q.callid); return answeredIn(q.callid) })
+  t.teardown(() => { second.m.stop() })
+  t.equal(second.m.restored, 2)
+  t.equal(second.m.size(), 2, 'resumed calls are listed before the first snapshot')
+  t.ok(second.m.isTalking('102'))
+  // First snapshot after the restart: call 60 still talking, call 61 ended while the gateway was down (101 had answered).
+  second.m.apply(snapshotAfter(direct, T0 + 30_000))
+  await sleep(100)
+  t.same(lookups, [61], 'only the vanished call is looked up')
+  t.same(second.events.map(brief), [
+    'hangupincoming 101 261121083716_61-1',
+    'incoming 101 261121083716_61-1 Ok'
+  ], 'nothing re-announced; the vanished call ends as answered, under its old chid')
+  t.same(second.m.list().map((c) => c.chid), ['261121083716_60'], 'the call in progress keeps its chid')
+
+  for (const c of changesOf(['-102#p2 ; -10000#p1'], 60, T0 + 40_000)) second.m.apply(c)
+  await sleep(100)
+  t.same(second.events.slice(2).map(brief), ['incoming 102 261121083716_60-1 Ok'])
+  t.equal((second.events[2].payload as unknown as Record<string, unknown>).duration, 40, 'duration counts from the answer before the restart')
+  t.equal((db.prepare('SELECT COUNT(*) AS n FROM live_calls').get() as { n: number }).n, 0, 'ended calls leave the store')
+  t.equal((db.prepare('SELECT COUNT(*) AS n FROM webhook_events').get() as { n: number }).n, 7, 'every event once in the outbox')
+})
+
+t.test('no PBX record within the wait: the model\'s own end; state not written twice per event', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-calls-restart-'))
+  const db = openDatabase(dir)
+  t.teardown(() => {
+    db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const first = gateway(db)
+  for (const c of changesOf(QUEUE, 70)) first.m.apply(c)
+  first.m.stop() // a clean stop writes pending state too
+  const second = gateway(db, async () => null)
+  t.teardown(() => { second.m.stop() })
+  second.m.apply({ kind: 'resync', dns: [], at: T0 + 5000 })
+  await sleep(50)
+  t.same(second.events, [], 'still waiting for the PBX record')
+  await sleep(500)
+  t.same(second.events.map(brief), ['incoming 800 261121083716_70-0 Missed'])
+})
