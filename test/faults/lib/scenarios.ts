@@ -133,3 +133,53 @@ export const SCENARIOS: Scenario[] = [
     }
   }
 ]
+
+/** RSS of the gateway child, from its own /metrics (MB). */
+async function rssMb (rig: FaultRig): Promise<number> {
+  const r = await rig.api('/metrics').catch(() => null)
+  const m = r === null ? null : /^gateway_process_resident_memory_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)/m.exec(String(r.body))
+  return m === null ? NaN : Math.round(Number(m[1]) / 1e5) / 10
+}
+
+export interface SoakSample { minute: number, heapMb: number, rssMb: number, outboxDepth: number, callsInProgress: number, fault: string }
+
+/**
+ * The soak (issue 9 §4, not part of CI): 20 calls/s for `minutes`, one fault every minute in turn,
+ * sampling the gateway's memory and outbox depth after each; the ground-truth check at the end.
+ */
+export async function runSoak (minutes: number, samples: SoakSample[]): Promise<ScenarioResult> {
+  const faults: Array<[string, (rig: FaultRig) => Promise<void>]> = [
+    ['WebSocket dropped', async (rig) => { await rig.gap(async () => { await rig.faults({ dropWebSocket: true }) }) }],
+    ['20% XAPI errors + 200 ms for 20 s', async (rig) => {
+      await rig.faults({ xapiErrorRate: 0.2, latencyMs: 200 })
+      await sleep(20_000)
+      await rig.faults({})
+    }],
+    ['tokens revoked', async (rig) => { await rig.gap(async () => { await rig.faults({ revokeTokens: true }) }) }],
+    ['receiver down 20 s', async (rig) => {
+      await rig.receiverDown()
+      await sleep(20_000)
+      await rig.receiverUp()
+    }],
+    ['PBX down 10 s', async (rig) => {
+      await rig.gap(async () => {
+        await rig.faults({ down: true })
+        await sleep(10_000)
+        await rig.faults({ down: false })
+      })
+    }],
+    ['gateway SIGKILL', async (rig) => { await rig.killAndRestart(1000) }]
+  ]
+  return await withRig('soak', {}, async (rig) => {
+    await rig.traffic({ callsPerSecond: 20, seconds: minutes * 60, seed: 21 })
+    const t0 = Date.now()
+    for (let minute = 1; minute <= minutes; minute++) {
+      const [name, fault] = faults[(minute - 1) % faults.length]
+      await fault(rig)
+      await sleep(Math.max(0, t0 + minute * 60_000 - Date.now()))
+      const calls = await rig.api('/pbx.calls.get').then((r) => Number((r.body as { result?: number }).result ?? NaN), () => NaN)
+      samples.push({ minute, heapMb: await rig.heapMb(), rssMb: await rssMb(rig), outboxDepth: await rig.outboxDepth(), callsInProgress: calls, fault: name })
+      process.stdout.write(`  soak minute ${minute}: ${JSON.stringify(samples.at(-1))}\n`)
+    }
+  }, 600_000)
+}
