@@ -1,0 +1,56 @@
+// Cached legacy GET: `ext.state.get?num=101` (key in X-API-Key) under 50 connections, against a bare
+// Fastify route answering constant JSON in a process of its own (the ceiling).
+import { request } from 'undici'
+import type { Figure, FigureResult } from '../figure.js'
+import { compareWithCeiling } from '../load.js'
+import { startChild, type BenchChild } from '../processes.js'
+import type { BareInfo } from '../child/bare-process.js'
+import { KEY_HEADER, startStack } from '../stack.js'
+import { cpuNote, loadSettings } from './http-load.js'
+
+const TARGET = 0.6
+/** What a CPU profile of the gateway under this load showed while the benchmark was written. */
+const HELMET_NOTE = 'Why, as far as known: a CPU profile of the gateway under this load shows @fastify/helmet at about 17% of its busy time, because it rebuilds helmet\'s middleware (parsing the CSP directives) on every request; setting the same headers from a precomputed object gave about 45% more requests per second in a trial. The rest is per-request work of the plugins (API key hashing, per-key rate limit, request metrics, CORS, logging) and writing twelve extra security headers.'
+
+export const cachedGet: Figure = {
+  id: 'cached-get',
+  title: 'Cached legacy GET (ext.state.get?num=101)',
+  async run (opts): Promise<FigureResult> {
+    const stack = await startStack({ name: 'cached-get' })
+    let bare: BenchChild<BareInfo> | null = null
+    try {
+      bare = await startChild<BareInfo>('bare-process', 'cached-get-bare')
+      const url = `${stack.gateway.info.url}/ext.state.get?num=101`
+      const first = await request(url, { headers: KEY_HEADER })
+      const body = await first.body.text()
+      if (first.statusCode !== 200) throw new Error(`ext.state.get answered ${first.statusCode}: ${body}`)
+      const settings = loadSettings(opts)
+      opts.log(`  ${settings.rounds} × ${settings.seconds} s each, gateway and ceiling alternately`)
+      const gatewayCpu = async (): Promise<number> => await stack.gateway.call<number>('cpuMicros')
+      const bareChild = bare
+      const bareCpu = async (): Promise<number> => await bareChild.call<number>('cpuMicros')
+      const cmp = await compareWithCeiling({ url, headers: KEY_HEADER, cpu: gatewayCpu }, { url: `${bare.info.url}/const`, cpu: bareCpu }, settings)
+      const bad = cmp.measured.reduce((n, r) => n + r.errors + r.non2xx, 0)
+      const p99 = Math.max(...cmp.measured.map((r) => r.p99Ms))
+      return {
+        id: this.id,
+        title: this.title,
+        value: cmp.rps,
+        unit: 'req/s',
+        summary: `${cmp.rps} req/s, p99 ${p99} ms (ceiling ${cmp.ceilingRps} req/s)`,
+        ceiling: { what: 'bare Fastify route returning constant JSON, own process, logger off', value: cmp.ceilingRps, unit: 'req/s' },
+        ratio: cmp.ratio,
+        target: { text: `≥ ${TARGET} of ceiling`, met: cmp.ratio >= TARGET && bad === 0 },
+        details: { ...settings, answer: body, runs: cmp.measured, ceilingRuns: cmp.ceiling, failedRequests: bad },
+        notes: [
+          ...cpuNote(cmp),
+          ...(cmp.ratio < TARGET ? [HELMET_NOTE] : []),
+          ...(bad > 0 ? [`${bad} requests failed or answered non-2xx.`] : [])
+        ]
+      }
+    } finally {
+      await bare?.stop()
+      await stack.stop()
+    }
+  }
+}
