@@ -2,13 +2,13 @@
 // buildApp() and use app.inject() or listen on port 0.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
-import helmet from '@fastify/helmet'
 import gateway, { type GatewayDeps } from './plugins/gateway.js'
 import errorHandler, { frameworkErrors } from './plugins/error-handler.js'
 import auth, { type AuthOptions } from './plugins/auth.js'
 import swagger from './plugins/swagger.js'
 import requestMetrics from './plugins/request-metrics.js'
 import cors from './plugins/cors.js'
+import securityHeaders from './plugins/security-headers.js'
 import type { ReadinessCheck } from './health.js'
 import legacyRoutes from '../routes/legacy/index.js'
 import reportRoutes from '../routes/reports.js'
@@ -47,12 +47,8 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
     : Fastify({ ...common, ...logging })) as unknown as FastifyInstance
 
   // External plugins
-  await app.register(helmet, {
-    // The API answers JSON and audio; /docs needs inline scripts and styles of swagger-ui.
-    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'", "'unsafe-inline'"], styleSrc: ["'self'", "'unsafe-inline'", 'https:'], imgSrc: ["'self'", 'data:', 'validator.swagger.io'] } },
-    crossOriginResourcePolicy: { policy: 'same-site' }
-  })
   await app.register(rateLimit, { global: false })
+  await app.register(securityHeaders)
   // App plugins
   await app.register(gateway, { deps })
   await app.register(cors, { origins: deps.config.corsOrigins })

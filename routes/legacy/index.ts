@@ -2,16 +2,18 @@
 // X-API-Key header) and at `/webapi/{key}/{method}`, plus the gateway information at
 // `/webapi/{key}/` and `/info`. Auth, errors and docs come from the auth, error-handler and
 // swagger plugins, which must be registered first.
-import type { FastifyInstance, FastifySchema } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify'
 import { DirectoryCache } from '../../src/directory/directory-cache.js'
 import { methodScope, requireScope } from '../../src/plugins/auth.js'
 import { probePbxVersion, type GatewayInfo } from '../../src/legacy/gateway-info.js'
 import { VERSION } from '../../src/version.js'
-import type { AnyLegacyMethod, LegacyServices } from './legacy-method.js'
+import { SerializedJson, type AnyLegacyMethod, type LegacyServices } from './legacy-method.js'
 import { callMethods } from './call-methods.js'
 import { directoryMethods } from './directory-methods.js'
 import { controlMethods } from './control-methods.js'
 import { errorResponses, gatewayInfoResponse, KEY_PARAM, noParams } from './schemas.js'
+
+const JSON_TYPE = 'application/json; charset=utf-8'
 
 export const legacyMethods: readonly AnyLegacyMethod[] = [...callMethods, ...directoryMethods, ...controlMethods]
 
@@ -45,7 +47,10 @@ export default async function legacyRoutes (app: FastifyInstance, opts: LegacyRo
     }
     const onRequest = requireScope(methodScope(m.name))
     // Not async: a handler that answers from memory returns its value without a promise.
-    const handler = (req: { query: unknown }): unknown => m.handler(req.query as never, services)
+    const handler = (req: FastifyRequest, reply: FastifyReply): unknown => {
+      const body = m.handler(req.query as never, services)
+      return body instanceof SerializedJson ? reply.type(JSON_TYPE).send(body.json) : body
+    }
     app.get(`/${m.name}`, { schema, onRequest }, handler)
     app.get(`/webapi/:key/${m.name}`, { schema: { ...schema, params: KEY_PARAM, hide: true }, onRequest }, handler)
   }

@@ -29,3 +29,24 @@ export type AnyLegacyMethod = LegacyMethod<never>
 export function defineMethod<Q> (m: LegacyMethod<Q>): AnyLegacyMethod {
   return m as unknown as AnyLegacyMethod
 }
+
+/**
+ * A handler may answer with JSON it serialized itself (e.g. once per change of the call list
+ * instead of once per request); the route sends it as is. It must match the response schema.
+ */
+export class SerializedJson {
+  constructor (readonly json: string) {}
+}
+
+/** Serializes `format(list)` again only when the list object changed (the call model caches it). */
+export function serializedPerList<L extends object> (format: (list: L) => unknown): (list: L) => SerializedJson {
+  let last: L | null = null
+  let body = new SerializedJson('')
+  return (list) => {
+    if (list !== last) {
+      last = list
+      body = new SerializedJson(JSON.stringify(format(list)))
+    }
+    return body
+  }
+}

@@ -84,12 +84,31 @@ export interface XapiGroupRow {
 const str = (v: string | null | undefined): string => v ?? ''
 const loginStatus = (v: string | null | undefined): QueueLoginStatus => (v === 'LoggedIn' ? 'LoggedIn' : 'LoggedOut')
 
+/**
+ * Users share the same few profile lists and department lists: keep one frozen copy of each
+ * (bounded, so unusual data cannot grow it without limit). A cached user then costs a few hundred
+ * bytes instead of a copy of every profile object and string.
+ */
+const INTERN_LIMIT = 10_000
+const interned = new Map<string, unknown>()
+function intern<T> (key: string, make: () => T): T {
+  const hit = interned.get(key)
+  if (hit !== undefined) return hit as T
+  const value = Object.freeze(make())
+  if (interned.size < INTERN_LIMIT) interned.set(key, value)
+  return value
+}
+
 export function toDirectoryUser (u: XapiUserRow): DirectoryUser {
-  const profiles: DirectoryProfile[] = (u.ForwardingProfiles ?? []).map((p) => ({
-    name: str(p.Name),
-    displayName: profileDisplayName({ Name: str(p.Name), CustomName: p.CustomName }),
-    autoQueueLogOut: p.OfficeHoursAutoQueueLogOut === true
-  }))
+  const rawProfiles = u.ForwardingProfiles ?? []
+  const profiles = intern(`p\u0000${rawProfiles.map((p) => `${str(p.Name)}\u0001${str(p.CustomName)}\u0001${p.OfficeHoursAutoQueueLogOut === true ? 1 : 0}`).join('\u0000')}`,
+    () => rawProfiles.map((p): DirectoryProfile => Object.freeze({
+      name: str(p.Name),
+      displayName: profileDisplayName({ Name: str(p.Name), CustomName: p.CustomName }),
+      autoQueueLogOut: p.OfficeHoursAutoQueueLogOut === true
+    }))) as DirectoryProfile[]
+  const departmentNames = (u.Groups ?? []).map((g) => str(g.Name)).filter((n) => n !== '')
+  const departments = intern(`d\u0000${departmentNames.join('\u0000')}`, () => departmentNames) as string[]
   const currentProfile = str(u.CurrentProfileName)
   const active = profiles.find((p) => p.name === currentProfile)
   return {
@@ -105,7 +124,7 @@ export function toDirectoryUser (u: XapiUserRow): DirectoryUser {
     currentProfile,
     fwdName: active?.displayName ?? profileDisplayName({ Name: currentProfile }),
     queueStatus: loginStatus(u.QueueStatus),
-    departments: (u.Groups ?? []).map((g) => str(g.Name)).filter((n) => n !== ''),
+    departments,
     profiles
   }
 }

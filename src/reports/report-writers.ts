@@ -5,7 +5,8 @@ import { once } from 'node:events'
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { stringify } from 'csv-stringify'
-import ExcelJS from 'exceljs'
+// Types only at load time: exceljs (~25 MB resident) is imported when an XLSX export runs.
+import type ExcelJS from 'exceljs'
 import type { ReportColumn, ReportDefinition, ReportFormat } from './report-kinds.js'
 import { durationSeconds, type ReportRow } from './report-rows.js'
 
@@ -114,7 +115,8 @@ function congestedZipEntry (sheet: ExcelJS.Worksheet): Writable | null {
 }
 
 async function writeXlsx (def: ReportDefinition, rows: AsyncIterable<ReportRow>, out: Writable): Promise<void> {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false })
+  const { default: excel } = await import('exceljs')
+  const workbook = new excel.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false })
   const sheet = workbook.addWorksheet(def.filePrefix, { views: [{ state: 'frozen', ySplit: 1 }] })
   sheet.columns = def.columns.map((c) => ({
     header: c.name,
