@@ -7,7 +7,8 @@ import type { Figure, FigureResult } from '../figure.js'
 import { KEY_HEADER, startStack } from '../stack.js'
 import { percentile, round } from '../stats.js'
 
-const TARGET_MS = 2
+// Raised from +2 ms (met easily: +0.4 ms measured).
+const TARGET_MS = 1
 
 async function timed (url: string, headers: Record<string, string>, dispatcher: Agent): Promise<number> {
   const started = performance.now()

@@ -10,7 +10,8 @@ import type { DeliveryInfo } from '../child/delivery-process.js'
 import type { ReceiverInfo } from '../child/receiver-process.js'
 import { round } from '../stats.js'
 
-const TARGET = 1000
+// Raised from 1,000 events/s (met easily: 8,300–8,900 measured).
+const TARGET = 4000
 
 /** The body the delivery sends (same fields as delivery-process's events). */
 const SAMPLE_BODY = JSON.stringify({

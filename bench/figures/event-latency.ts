@@ -12,7 +12,8 @@ import { startStack } from '../stack.js'
 import { mean, percentile, round, sleep } from '../stats.js'
 import { parseLegacyCallId } from '../../src/calls/legacy-call-id.js'
 
-const TARGET_P99_MS = 50
+// Raised from 50 ms (issue 10: raise a target that is met easily); measured p99 13–17 ms.
+const TARGET_P99_MS = 25
 const CALLS_PER_SECOND = 20
 const LONG_CALLS = 100
 const GRACE_MS = 2000

@@ -11,18 +11,28 @@ import { mp3Conversion } from './mp3-conversion.js'
 import { memory } from './memory.js'
 import { startup } from './startup.js'
 import { exportFigure } from './export.js'
+import { simTraffic } from './sim-traffic.js'
 
-export const FIGURES: Figure[] = [cachedGet, liveGet, coldRead, singleFlight, eventLatency, deliveryThroughput, mp3Conversion, memory, startup, exportFigure]
+export const FIGURES: Figure[] = [cachedGet, liveGet, coldRead, singleFlight, eventLatency, deliveryThroughput, mp3Conversion, memory, startup, exportFigure, simTraffic]
 
 export const TARGETS: Record<string, string> = {
   'cached-get': '≥ 0.6 of ceiling',
   'live-get': '≥ 0.5 of ceiling',
-  'cold-read': '≤ +2 ms p50',
+  'cold-read': '≤ +1 ms p50',
   'single-flight': 'exactly 1',
-  'event-latency': 'p99 ≤ 50 ms',
-  'delivery-throughput': '≥ 1,000 events/s',
+  'event-latency': 'p99 ≤ 25 ms',
+  'delivery-throughput': '≥ 4,000 events/s',
   'mp3-conversion': '≥ 0.9 of ceiling',
   memory: '≤ 250 MB',
-  startup: '≤ 1.5 s',
-  export: 'RSS ≤ 150 MB'
+  startup: '≤ 1 s',
+  export: 'RSS ≤ 150 MB',
+  'sim-traffic': 'no refused call, no leftover participant, heap growth ≤ 16 MB'
 }
+
+/** Targets raised because they were met easily (issue 10), with the measurements that justified it. */
+export const RAISED_TARGETS = [
+  'Cold read overhead: from ≤ +2 ms to ≤ +1 ms p50 (measured +0.4 ms).',
+  'Event latency: from p99 ≤ 50 ms to p99 ≤ 25 ms (measured 13–17 ms).',
+  'Webhook delivery throughput: from ≥ 1,000 to ≥ 4,000 events/s (measured 8,300–8,900).',
+  'Start-up: from ≤ 1.5 s to ≤ 1 s (measured 0.63–0.73 s).'
+]

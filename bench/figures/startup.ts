@@ -9,7 +9,8 @@ import type { Figure, FigureResult } from '../figure.js'
 import { benchTmp, cliPath } from '../paths.js'
 import { median, round, sleep } from '../stats.js'
 
-const TARGET_MS = 1500
+// Raised from 1.5 s (met easily: 0.63–0.73 s measured).
+const TARGET_MS = 1000
 
 async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
