@@ -132,7 +132,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     directory,
     outbox,
     webhookDelivery: delivery,
-    ...(recordings !== null ? { recordings } : {}),
+    ...(recordings !== null ? { recordings, mp3Link: (xapiId: number) => recordings.linkForXapiId(xapiId) } : {}),
     metrics,
     ...(opts.simulatorUrl !== undefined ? { simulatorUrl: opts.simulatorUrl } : {})
   }

@@ -219,6 +219,12 @@ export class RecordingIndex {
     this.db.prepare("UPDATE recordings SET state = 'failed', error = ?, converted_at = ? WHERE id = ?").run(reason.slice(0, 1000), now, id)
   }
 
+  /** The converted MP3 made from XAPI recording `xapiId` (`recordings.list.get` links to it). */
+  byXapiId (xapiId: number): RecordingRow | undefined {
+    const r = this.db.prepare("SELECT * FROM recordings WHERE xapi_id = ? AND state = 'done'").get(xapiId) as RawRecording | undefined
+    return r === undefined ? undefined : toRecording(r)
+  }
+
   /** A served file: the token and the name must both match a converted recording. */
   byToken (token: string, fileName: string): RecordingRow | undefined {
     const r = this.db.prepare("SELECT * FROM recordings WHERE token = ? AND file_name = ? AND state = 'done'").get(token, fileName) as RawRecording | undefined

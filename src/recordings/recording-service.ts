@@ -95,6 +95,12 @@ export class RecordingService {
     this.kick()
   }
 
+  /** The unguessable link of the MP3 converted from XAPI recording `xapiId`, or null. */
+  linkForXapiId (xapiId: number): string | null {
+    const rec = this.index.byXapiId(xapiId)
+    return rec === undefined ? null : this.link(rec)
+  }
+
   /** Conversion counts and MP3 bytes on disk, read by the metrics at scrape time. */
   stats (): { pending: number, done: number, failed: number, bytes: number } {
     return this.index.stats()

@@ -19,6 +19,10 @@ t.test('queue call recorded in two segments, via XAPI', async (t) => {
   t.ok(p.sim.ctx.requestLog.some((r) => r.url.includes('Pbx.DownloadRecording(recId=') && r.status === 200), 'downloaded through XAPI')
   t.ok(await p.service.idle(10_000))
   t.same(p.service.index.recordingsIn('done').map((r) => r.wavPath === null || r.wavPath.includes('recordings-wav')), [true, true])
+  // recordings.list.get links each XAPI recording to its MP3: the same unguessable links as the event.
+  const links = p.service.index.recordingsIn('done').map((r) => p.service.linkForXapiId(r.xapiId ?? -1))
+  t.same(links, rec.FILES, 'linkForXapiId gives the links the event announced')
+  t.equal(p.service.linkForXapiId(999_999), null, 'an unknown recording has no link')
   t.equal(p.announced.length, 1)
 })
 
