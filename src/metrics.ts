@@ -25,7 +25,7 @@ export class GatewayMetrics {
 
   constructor (opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry]
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'gateway_process_' })
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' })
     this.requests = new Counter({ name: 'gateway_requests_total', help: 'API requests by legacy method (or route) and status', labelNames: ['method', 'status'], registers })
     this.pbxDuration = new Histogram({
       name: 'gateway_pbx_request_duration_seconds',
