@@ -70,6 +70,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const calls = new CallModel({
     timeZone: config.pbx.timezone,
     graceMs: config.webhooks.callEndGraceMs,
+    oldestPendingChange: () => pbx.callControl.oldestPendingUpsert(),
     internalCalls: config.webhooks.internalCalls,
     didLookup: (q) => dids.lookup(q),
     // Calls in progress survive a restart; their state commits with the outbox rows of their events.

@@ -21,6 +21,12 @@ export interface CallModelOptions {
   timeZone: string
   /** `CALL_END_GRACE_MS`. */
   graceMs: number
+  /**
+   * When the oldest change announced by 3CX but not fetched yet arrived (the Call Control client's
+   * `oldestPendingUpsert`). A call's end waits while a change announced before its deadline is still
+   * being fetched: on a slow PBX that change may be the transfer target that continues the call.
+   */
+  oldestPendingChange?: () => number | null
   /** `WEBHOOK_INTERNAL_CALLS`: false suppresses the events of internal calls. */
   internalCalls: boolean
   /** Receives every derived event, in order. Must not throw (errors are logged and swallowed). */
@@ -38,6 +44,10 @@ export interface CallModelOptions {
   now?: () => number
   log?: { error: (obj: unknown, msg?: string) => void, warn?: (obj: unknown, msg?: string) => void }
 }
+
+/** The longest a call's end waits for changes that are still being fetched, and how often it looks. */
+const MAX_HOLD_MS = 10_000
+const HOLD_POLL_MS = 50
 
 /** How long a makecall reservation waits for its first participant. */
 const RESERVATION_TTL_MS = 120_000
@@ -242,13 +252,21 @@ export class CallModel implements CallModelView {
     if (armed !== undefined) clearTimeout(armed.timer)
     this.timers.delete(tracker.callid)
     if (due === null || this.stopped) return
-    const timer = setTimeout(() => {
+    const fire = (): void => {
       this.timers.delete(tracker.callid)
       if (this.calls.get(tracker.callid) !== tracker) return
+      const pending = this.opts.oldestPendingChange?.() ?? null
+      if (pending !== null && pending <= due && this.now() - due < MAX_HOLD_MS) {
+        const hold = setTimeout(fire, HOLD_POLL_MS)
+        hold.unref()
+        this.timers.set(tracker.callid, { at: due, timer: hold })
+        return
+      }
       const at = Math.max(this.now(), due)
       if (this.opts.callRecords !== undefined && tracker.awaitsReconciliation(at)) void this.reconcile(tracker, this.opts.callRecords)
       else this.settle(tracker, tracker.expire(at))
-    }, Math.max(0, due - this.now()))
+    }
+    const timer = setTimeout(fire, Math.max(0, due - this.now()))
     timer.unref()
     this.timers.set(tracker.callid, { at: due, timer })
   }

@@ -374,7 +374,9 @@ export class CallTracker {
       firstSeenAt: at,
       connectedAt: null,
       link: this.link,
-      referredBy: p.status === 'Ringing' ? p.referred_by_dn : '',
+      // Meaningful while ringing; a leg first seen already Connected (its ringing fetched too late)
+      // still tells who blind-transferred it.
+      referredBy: p.status === 'Dialing' ? '' : p.referred_by_dn,
       consultTarget: false,
       answered: false
     }

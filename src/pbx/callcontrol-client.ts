@@ -68,6 +68,9 @@ export function callControlWsUrl (http: Pick<PbxHttp, 'origin' | 'basePath'>): s
 }
 
 export class CallControlClient implements CallControlApi {
+  /** Upsert events not yet fetched, in arrival order (a Map keeps insertion order). */
+  private readonly pendingUpserts = new Map<object, number>()
+
   private ws: WebSocket | null = null
   private stopped = true
   /** Bumped on every connect and on stop: callbacks of older sockets are ignored. */
@@ -324,9 +327,11 @@ export class CallControlClient implements CallControlApi {
   private apply (event: ParticipantEvent): void {
     const key = `${event.dn}/${event.id}`
     const prev = this.entityQueues.get(key) ?? Promise.resolve()
+    const token = {}
+    if (event.kind === 'upsert') this.pendingUpserts.set(token, this.now())
     const next = prev.then(async () => { await this.process(event, key, this.epoch) }).catch((err: unknown) => {
       this.logger.error({ api: 'callcontrol', err: errText(err) }, 'Call Control event handling failed')
-    })
+    }).finally(() => { this.pendingUpserts.delete(token) })
     this.entityQueues.set(key, next)
     void next.then(() => { if (this.entityQueues.get(key) === next) this.entityQueues.delete(key) })
   }
@@ -360,6 +365,12 @@ export class CallControlClient implements CallControlApi {
     this.lastEmitted.set(key, json)
     const dnType = this.dnTypes.get(participant.dn ?? event.dn) ?? this.dnTypes.get(event.dn) ?? 'None'
     this.emit({ kind: 'upsert', participant, dnType, at: this.now() })
+  }
+
+  /** When the oldest upsert still being fetched was announced (ms epoch), or null when none is. */
+  oldestPendingUpsert (): number | null {
+    for (const at of this.pendingUpserts.values()) return at
+    return null
   }
 
   private emitRemove (event: ParticipantEvent, key: string): void {

@@ -52,6 +52,8 @@ export interface CallControlApi {
   /** Resolves once the first snapshot after connecting has been emitted. */
   ready(): Promise<void>
   snapshot(): Promise<DNInfo[]>
+  /** When the oldest upsert still being fetched was announced (ms epoch), or null. */
+  oldestPendingUpsert?: () => number | null
   makeCall(dn: string, body: CallControlRequestBody, deviceId?: string): Promise<CallControlResult>
   action(dn: string, participantId: number, action: ParticipantAction, body?: CallControlRequestBody): Promise<CallControlResult>
 }

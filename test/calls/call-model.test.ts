@@ -135,3 +135,19 @@ t.test('a sink that throws does not break the model', async (t) => {
   t.equal(errors.length, 2)
   t.ok(m.isTalking('102'))
 })
+
+t.test('an end waits while a change announced before its deadline is still being fetched', async (t) => {
+  let pending: number | null = null
+  const { m, events } = model({ graceMs: 20, oldestPendingChange: () => pending })
+  t.teardown(() => { m.stop() })
+  const now = Date.now()
+  for (const c of changesOf(DIRECT, 11, now)) m.apply(c)
+  pending = now // e.g. the transfer target's upsert, still being fetched from a slow PBX
+  m.apply({ kind: 'remove', dn: '102', id: 2, at: now })
+  m.apply({ kind: 'remove', dn: '10000', id: 1, at: now })
+  await sleep(120)
+  t.equal(events.filter((e) => e.type === 'ended').length, 0, 'not ended while the earlier change is pending')
+  pending = null
+  await sleep(120)
+  t.equal(events.filter((e) => e.type === 'ended').length, 1, 'ended once it was fetched')
+})
