@@ -5,7 +5,7 @@ import { planReconciledEnd, type KnownCall } from '../../src/calls/call-reconcil
 import { callRecordRequest, isoSeconds, pbxCallRecordOf, type CallLogRow, type PbxCallRecord } from '../../src/calls/pbx-call-record.js'
 import { CallTracker } from '../../src/calls/event-derivation.js'
 import type { CallEvent, WebhookPayload } from '../../src/calls/call-events.js'
-import { CALLER, T0, changesOf } from './participant-script.js'
+import { CALLER, T0, changesOf, queueRinging } from './participant-script.js'
 
 const AT = T0 + 10_000
 const record = (over: Partial<PbxCallRecord>): PbxCallRecord => ({ callid: 7, conversations: [], waitedIn: null, endedAt: AT, ...over })
@@ -95,13 +95,7 @@ function brief (e: CallEvent): string {
   return parts.join(' ')
 }
 
-const QUEUE_RINGING = [
-  `+10000#p1 Ringing party_dn=800 party_dn_type=Wqueue party_caller_id=${CALLER}`,
-  `+800#p2 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} originated_by_dn=ROUTER originated_by_type=Wroutepoint`,
-  '+10000#p1 Connected party_dn=800',
-  `+101#p3 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} on_behalf_of_dn=800 on_behalf_of_type=Wqueue`,
-  `+102#p4 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} on_behalf_of_dn=800 on_behalf_of_type=Wqueue`
-]
+const QUEUE_RINGING = queueRinging(['101', '102'])
 
 /** Plays the lines, then removes every leg as a snapshot would (unobserved) at `gapAt`. */
 function trackerAfterGap (lines: string[], gapAt: number): { tracker: CallTracker, events: CallEvent[] } {

@@ -4,7 +4,7 @@ import t from 'tap'
 import { CallTracker } from '../../src/calls/event-derivation.js'
 import { DidMap } from '../../src/calls/did-map.js'
 import type { CallEvent, WebhookPayload } from '../../src/calls/call-events.js'
-import { CALLER, T0, changesOf } from './participant-script.js'
+import { CALLER, T0, changesOf, queueRinging } from './participant-script.js'
 
 const N = 1265
 const CHID = `261121083716_${N}`
@@ -43,14 +43,7 @@ function brief (e: CallEvent): string {
   return parts.join(' ')
 }
 
-const QUEUE_START = [
-  `+10000#p1 Ringing party_dn=800 party_dn_type=Wqueue party_caller_id=${CALLER}`,
-  `+800#p2 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} originated_by_dn=ROUTER originated_by_type=Wroutepoint`,
-  '+10000#p1 Connected party_dn=800',
-  `+101#p3 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} on_behalf_of_dn=800 on_behalf_of_type=Wqueue`,
-  `+102#p4 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} on_behalf_of_dn=800 on_behalf_of_type=Wqueue`,
-  `+103#p5 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} on_behalf_of_dn=800 on_behalf_of_type=Wqueue`
-]
+const QUEUE_START = queueRinging()
 const QUEUE_RINGING = [
   `ringing user=800 usertype=queue callerid=${CALLER} did=Sales line id=${id(0)}`,
   `ringing user=101 usertype=ext callerid=${CALLER} did=Sales line id=${id(0)}`,

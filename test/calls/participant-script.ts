@@ -6,6 +6,16 @@ import type { CallControlDnType, CallParticipant, ParticipantChange } from '../.
 export const CALLER = '+15557654321'
 export const T0 = Date.UTC(2026, 10, 21, 8, 37, 16)
 
+/** Rule "Sales line" → queue 800 (ring all): the queue answers at once, then agents ring (DEVELOPING.md). */
+export function queueRinging (agents: readonly string[] = ['101', '102', '103']): string[] {
+  return [
+    `+10000#p1 Ringing party_dn=800 party_dn_type=Wqueue party_caller_id=${CALLER}`,
+    `+800#p2 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} originated_by_dn=ROUTER originated_by_type=Wroutepoint`,
+    '+10000#p1 Connected party_dn=800',
+    ...agents.map((dn, i) => `+${dn}#p${i + 3} Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} on_behalf_of_dn=800 on_behalf_of_type=Wqueue`)
+  ]
+}
+
 export function dnTypeOf (dn: string): CallControlDnType {
   if (dn === '10000') return 'Wexternalline'
   if (dn === '800' || dn === '801') return 'Wqueue'
