@@ -418,10 +418,11 @@ export class CallTracker {
       return 'trunk'
     }
     // The caller's own leg: Dialing, or (first seen in a snapshot) Connected without a router or
-    // queue behind it. Later Dialing extension legs are consultation calls.
+    // queue behind it. A Dialing leg of an extension already in the call is a consultation call;
+    // one of an extension not yet in it is the caller's, fetched after its callee's (fetches race).
     const ownCall = p.status === 'Dialing' || (this.direction === null && p.status === 'Connected' && p.originated_by_dn === '' && p.on_behalf_of_dn === '' && p.referred_by_dn === '')
     if (dnType === 'Wextension' && ownCall) {
-      if (this.direction !== null) return 'consult'
+      if (this.direction !== null) return this.isCallerLeg(p) ? 'origin' : 'consult'
       this.direction = partyExternal ? 'outbound' : 'internal'
       this.customerDn = partyExternal ? p.party_dn : p.dn
       this.customerNumber = partyExternal ? p.party_caller_id : p.dn
@@ -439,6 +440,12 @@ export class CallTracker {
 
   private noteDestination (dn: string): void {
     if (this.firstDestination === '' && dn !== '') this.firstDestination = dn
+  }
+
+  /** A Dialing extension leg seen after other legs: the caller's own when its extension is the one the others talk to and it has no leg yet. */
+  private isCallerLeg (p: CallParticipant): boolean {
+    for (const l of this.legs.values()) if (l.role === 'origin' || l.p.dn === p.dn) return false
+    return this.direction === 'internal' ? p.dn === this.customerDn : this.direction === 'outbound'
   }
 
   /** The leg's other party is an extension dialling a consultation call inside this call. */

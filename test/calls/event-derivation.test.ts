@@ -197,6 +197,38 @@ t.test('H: internal 101 → 102', async (t) => {
   t.equal(tracker.direction, 'internal')
 })
 
+t.test('internal call whose callee is fetched before the caller: the caller is not a consultation (fault suite regression)', async (t) => {
+  // Participant fetches run in parallel: 101's Ringing can be known before 102's Dialing.
+  // 102 calls ring group 700: 101 rings first, then 100 answers.
+  const { events, tracker } = derive([
+    '+101#p3 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=102 party_caller_name="Bob Two" on_behalf_of_dn=700 on_behalf_of_type=Wringgroup',
+    '+102#p1 Dialing party_dn=700 party_dn_type=Wringgroup party_caller_id=700',
+    '-101#p3',
+    '+100#p4 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=102 party_caller_name="Bob Two" on_behalf_of_dn=700 on_behalf_of_type=Wringgroup',
+    '+100#p4 Connected ; +102#p1 Connected party_dn=100 party_dn_type=Wextension',
+    'wait 3000',
+    '-100#p4 ; -102#p1'
+  ])
+  t.same(events.map(brief).filter((e) => !e.startsWith('ringing')), [
+    `hangupincoming user=100 callerid=102 did= trtype=NotDef id=${id(1)}`,
+    `incoming user=100 callerid=102 did= finishtype=Ok transfer=false duration=3 id=${id(1)}`
+  ])
+  t.equal(tracker.direction, 'internal')
+  t.ok(tracker.finished)
+})
+
+t.test('outbound call whose trunk leg is fetched before the caller\'s: one outgoing event', async (t) => {
+  const { events } = derive([
+    '+10000#p2 Dialing party_dn=101 party_dn_type=Wextension party_caller_id=101',
+    '+101#p1 Dialing party_dn=10000 party_dn_type=Wexternalline party_caller_id=+15559876543',
+    '+10000#p2 Connected ; +101#p1 Connected',
+    'wait 4000',
+    '-101#p1 ; -10000#p2'
+  ])
+  t.same(events.map((e) => e.payload.event), ['hangupoutgoing', 'outgoing'])
+  t.equal((events[1].payload as unknown as Record<string, unknown>).finishtype, 'Ok')
+})
+
 t.test('IVR in front of a queue, 102 answers', async (t) => {
   const { events } = derive([
     `+10000#p1 Ringing party_dn=900 party_dn_type=Wivr party_caller_id=${CALLER}`,

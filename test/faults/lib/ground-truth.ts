@@ -47,7 +47,13 @@ export interface CheckOptions {
   minObservableMs?: number
 }
 
-export interface Finding { chid: string, callid: number, what: string }
+export interface Finding {
+  chid: string
+  callid: number
+  what: string
+  /** When the call started in the ground truth (ms), to tell which fault it ran into. */
+  at?: number
+}
 
 export interface CheckReport {
   /** Calls in the ground truth that had ended. */
@@ -246,7 +252,7 @@ export function checkDeliveries (records: readonly SimCallRecord[], received: re
     // Order is promised per chain id. A gateway restarted during a call dates it anew (a new chid): its events start a new chain.
     const byChid = new Map<string, Array<Record<string, unknown>>>()
     for (const b of events) byChid.set(str(b.chid), [...(byChid.get(str(b.chid)) ?? []), b])
-    for (const [chid, list] of byChid) for (const p of orderProblems(list)) report.outOfOrder.push({ chid, callid, what: p })
+    for (const [chid, list] of byChid) for (const p of orderProblems(list)) report.outOfOrder.push({ chid, callid, what: p, at: known.get(callid)?.startedAt.getTime() })
   }
 
   for (const r of records) {
@@ -264,7 +270,7 @@ export function checkDeliveries (records: readonly SimCallRecord[], received: re
       const final = events.some((b) => ENDED.has(str(b.event)) && (str(b.transfer) === 'false' || str(b.finishtype) === 'Missed'))
       const seenAtAll = events.length > 0
       // A call shorter than one fetch round trip may be invisible as a whole; if the gateway saw it, it must have ended it.
-      if (seenAtAll && !final) report.lost.push({ chid, callid: r.callid, what: `no final call-ended event ${describeCall(r)}` })
+      if (seenAtAll && !final) report.lost.push({ chid, callid: r.callid, what: `no final call-ended event ${describeCall(r)}`, at: r.startedAt.getTime() })
       continue
     }
     if (seen === 'none') {
@@ -280,7 +286,7 @@ export function checkDeliveries (records: readonly SimCallRecord[], received: re
       const free = events.filter((b) => !used.has(b) && matches(e, b))
       const got = free.find((b) => exactly(e, b)) ?? free[0]
       if (got === undefined) {
-        report.lost.push({ chid, callid: r.callid, what: `no ${e.event}${e.user !== undefined ? ` user=${e.user}` : ''}${e.finishtype !== undefined ? ` finishtype=${e.finishtype}` : ''} ${describeCall(r)}` })
+        report.lost.push({ chid, callid: r.callid, what: `no ${e.event}${e.user !== undefined ? ` user=${e.user}` : ''}${e.finishtype !== undefined ? ` finishtype=${e.finishtype}` : ''} ${describeCall(r)}`, at: r.startedAt.getTime() })
         continue
       }
       used.add(got)
@@ -288,7 +294,7 @@ export function checkDeliveries (records: readonly SimCallRecord[], received: re
       if (e.finishtype !== undefined && str(got.finishtype) !== e.finishtype) bad.push(`finishtype=${str(got.finishtype)} (expected ${e.finishtype})`)
       if (e.transfer !== undefined && str(got.transfer) !== e.transfer) bad.push(`transfer=${str(got.transfer)} (expected ${e.transfer})`)
       if (e.trtype !== undefined && str(got.trtype) !== e.trtype) bad.push(`trtype=${str(got.trtype)} (expected ${e.trtype})`)
-      if (bad.length > 0) report.wrong.push({ chid, callid: r.callid, what: `${e.event} user=${str(got.user)}: ${bad.join(', ')} ${describeCall(r)}` })
+      if (bad.length > 0) report.wrong.push({ chid, callid: r.callid, what: `${e.event} user=${str(got.user)}: ${bad.join(', ')} ${describeCall(r)}`, at: r.startedAt.getTime() })
     }
     // Anything else that is not ringing or recording: the same event re-derived, or a wrong one.
     const usedKeys = new Set([...used].map(semanticKey))
@@ -297,7 +303,7 @@ export function checkDeliveries (records: readonly SimCallRecord[], received: re
       if (used.has(b) || event === 'ringing' || event === 'recording') continue
       if (usedKeys.has(semanticKey(b))) { report.reDerived++; continue }
       if (seen !== 'none' && (ENDED.has(event) || STARTED.has(event)) && expectedEvents(r).some((e) => matches(e, b))) continue
-      report.wrong.push({ chid, callid: r.callid, what: `unexpected ${event} user=${str(b.user)} id=${str(b.id)}${ENDED.has(event) ? ` finishtype=${str(b.finishtype)} transfer=${str(b.transfer)}` : ''} ${describeCall(r)}` })
+      report.wrong.push({ chid, callid: r.callid, what: `unexpected ${event} user=${str(b.user)} id=${str(b.id)}${ENDED.has(event) ? ` finishtype=${str(b.finishtype)} transfer=${str(b.transfer)}` : ''} ${describeCall(r)}`, at: r.startedAt.getTime() })
     }
   }
   return report

@@ -7,8 +7,9 @@ import { parseArgs } from 'node:util'
 import { SCENARIOS, runSoak, type Scale, type SoakSample } from './scenarios.js'
 import { problemsOf, summaryLine, HEAP_SLACK_MB } from './verdict.js'
 import type { ScenarioResult } from './fault-rig.js'
+import type { Finding } from './ground-truth.js'
 
-const { values } = parseArgs({ options: { scale: { type: 'string', default: 'long' }, only: { type: 'string' }, report: { type: 'string' }, soak: { type: 'string' } } })
+const { values } = parseArgs({ options: { scale: { type: 'string', default: 'long' }, only: { type: 'string' }, report: { type: 'string' }, soak: { type: 'string' }, findings: { type: 'string' } } })
 
 // `npm run test:faults -- --soak 30`: the soak alone → bench/soak-report.md.
 if (values.soak !== undefined) {
@@ -17,6 +18,15 @@ if (values.soak !== undefined) {
   const samples: SoakSample[] = []
   const result = await runSoak(minutes, samples)
   const problems = problemsOf(result)
+  const x = result.report
+  const perMinute = samples.map((s) => {
+    const inMinute = (f: Finding): boolean => f.at !== undefined && f.at >= s.from && f.at < s.from + 60_000
+    return [x.lost, x.outOfOrder, x.wrong].map((list) => list.filter(inMinute).length)
+  })
+  if (values.findings !== undefined) {
+    const lines = (['lost', 'outOfOrder', 'wrong'] as const).flatMap((kind) => x[kind].map((f) => `${kind}\t+${f.at === undefined ? '?' : Math.round((f.at - (samples[0]?.from ?? 0)) / 1000)}s\t${f.chid}\t${f.what}`))
+    writeFileSync(values.findings, lines.join('\n') + '\n')
+  }
   const md = [
     '# Soak: 20 calls/s with a fault every minute',
     '',
@@ -25,9 +35,11 @@ if (values.soak !== undefined) {
     '',
     `Ground truth: ${summaryLine(result)}`,
     '',
-    '| minute | fault | heap MB | RSS MB | outbox depth | calls in progress |',
-    '|---|---|---|---|---|---|',
-    ...samples.map((s) => `| ${s.minute} | ${s.fault} | ${s.heapMb} | ${s.rssMb} | ${s.outboxDepth} | ${s.callsInProgress} |`),
+    'Lost / out of order / wrong are counted against the minute their call started in.',
+    '',
+    '| minute | fault | heap MB | RSS MB | outbox depth | calls in progress | lost | out of order | wrong |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...samples.map((s, i) => `| ${s.minute} | ${s.fault} | ${s.heapMb} | ${s.rssMb} | ${s.outboxDepth} | ${s.callsInProgress} | ${perMinute[i].join(' | ')} |`),
     '',
     ...result.notes.map((n) => `- ${n}`),
     ...problems.map((p) => `- ✗ ${p}`),

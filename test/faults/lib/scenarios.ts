@@ -141,7 +141,16 @@ async function rssMb (rig: FaultRig): Promise<number> {
   return m === null ? NaN : Math.round(Number(m[1]) / 1e5) / 10
 }
 
-export interface SoakSample { minute: number, heapMb: number, rssMb: number, outboxDepth: number, callsInProgress: number, fault: string }
+export interface SoakSample {
+  minute: number
+  /** When the minute began (ms epoch): findings are counted against the fault of the minute their call started in. */
+  from: number
+  heapMb: number
+  rssMb: number
+  outboxDepth: number
+  callsInProgress: number
+  fault: string
+}
 
 /**
  * The soak (issue 9 §4, not part of CI): 20 calls/s for `minutes`, one fault every minute in turn,
@@ -178,7 +187,7 @@ export async function runSoak (minutes: number, samples: SoakSample[]): Promise<
       await fault(rig)
       await sleep(Math.max(0, t0 + minute * 60_000 - Date.now()))
       const calls = await rig.api('/pbx.calls.get').then((r) => Number((r.body as { result?: number }).result ?? NaN), () => NaN)
-      samples.push({ minute, heapMb: await rig.heapMb(), rssMb: await rssMb(rig), outboxDepth: await rig.outboxDepth(), callsInProgress: calls, fault: name })
+      samples.push({ minute, from: t0 + (minute - 1) * 60_000, heapMb: await rig.heapMb(), rssMb: await rssMb(rig), outboxDepth: await rig.outboxDepth(), callsInProgress: calls, fault: name })
       process.stdout.write(`  soak minute ${minute}: ${JSON.stringify(samples.at(-1))}\n`)
     }
   }, 600_000)
