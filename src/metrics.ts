@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface MetricSources {
   callsInProgress?: () => number
   wsReconnects?: () => number
+  callControlCatchUps?: () => number | undefined
   wsConnected?: () => boolean
   outboxDepth?: () => number
   conversionQueue?: () => number
@@ -55,6 +56,7 @@ export class GatewayMetrics {
       ]))
     gauge('gateway_calls_in_progress', 'Calls in progress in the live call model', () => this.sources.callsInProgress?.())
     gauge('gateway_ws_reconnects', 'Call Control WebSocket reconnects since start', () => this.sources.wsReconnects?.())
+    gauge('gateway_callcontrol_catchups', 'Snapshots taken because participant fetches fell behind (a slow PBX under heavy traffic)', () => this.sources.callControlCatchUps?.())
     gauge('gateway_ws_connected', '1 when the Call Control WebSocket is connected', () => {
       const c = this.sources.wsConnected?.()
       return c === undefined ? undefined : c ? 1 : 0

@@ -91,6 +91,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     callsInProgress: () => calls.size(),
     wsReconnects: () => pbx.callControl.reconnects,
     wsConnected: () => pbx.callControl.connected,
+    callControlCatchUps: () => pbx.callControl.catchUps,
     outboxDepth: () => Object.values(outbox.depth()).reduce((n, d) => n + d.pending, 0),
     cacheStats: () => directory.stats(),
     deliveryStats: () => delivery.stats(),

@@ -1,7 +1,9 @@
 // The Call Control client (3cx-v20.md §5–6): REST for snapshots, makecall and participant actions,
 // and the WebSocket event stream turned into ParticipantChanges. Events carry no data, so every
 // upsert is fetched (one entity at a time, in order); a full snapshot follows every (re)connect
-// and events that arrive meanwhile are applied after it.
+// and events that arrive meanwhile are applied after it. When the fetches fall behind (a slow or
+// failing PBX under heavy traffic), one snapshot replaces the backlog: it holds the state of every
+// change announced before it was requested.
 import WebSocket, { type RawData } from 'ws'
 import { backoffDelay, type BackoffOptions } from './backoff.js'
 import { PbxError, type CallControlApi, type ChangeListener } from './pbx-api.js'
@@ -28,6 +30,11 @@ export interface CallControlClientOptions {
   pingIntervalMs?: number
   /** How long the WebSocket upgrade may take (default: the PBX timeout). */
   handshakeTimeoutMs?: number
+  /**
+   * When the oldest change not yet fetched was announced longer ago than this, a snapshot replaces
+   * the backlog (default 1000 ms).
+   */
+  catchUpAfterMs?: number
   now?: () => number
 }
 
@@ -70,6 +77,11 @@ export function callControlWsUrl (http: Pick<PbxHttp, 'origin' | 'basePath'>): s
 export class CallControlClient implements CallControlApi {
   /** Upsert events not yet fetched, in arrival order (a Map keeps insertion order). */
   private readonly pendingUpserts = new Map<object, number>()
+  /** Participants with an upsert queued whose fetch has not begun: another upsert adds nothing. */
+  private readonly queuedUpserts = new Set<string>()
+  /** When the snapshot being fetched was requested, or null when none is. */
+  private snapshotRequestedAt: number | null = null
+  private _catchUps = 0
 
   private ws: WebSocket | null = null
   private stopped = true
@@ -98,12 +110,14 @@ export class CallControlClient implements CallControlApi {
   private readonly now: () => number
   private readonly reconnect: BackoffOptions
   private readonly pingIntervalMs: number
+  private readonly catchUpAfterMs: number
 
   constructor (private readonly opts: CallControlClientOptions) {
     this.logger = opts.logger ?? silentLogger
     this.now = opts.now ?? Date.now
     this.reconnect = opts.reconnect ?? DEFAULT_RECONNECT
     this.pingIntervalMs = opts.pingIntervalMs ?? 10_000
+    this.catchUpAfterMs = opts.catchUpAfterMs ?? 1000
     this.newReadyState()
   }
 
@@ -113,6 +127,11 @@ export class CallControlClient implements CallControlApi {
 
   get reconnects (): number {
     return this._reconnects
+  }
+
+  /** Snapshots taken because participant fetches fell behind. */
+  get catchUps (): number {
+    return this._catchUps
   }
 
   start (): void {
@@ -127,6 +146,7 @@ export class CallControlClient implements CallControlApi {
     this.stopped = true
     this.generation++
     this.buffer = null
+    this.snapshotRequestedAt = null
     this.fetches.abort(new Error('Call Control client stopped'))
     for (const t of [this.reconnectTimer, this.pingTimer, this.resyncTimer]) if (t !== null) clearTimeout(t)
     this.reconnectTimer = this.pingTimer = this.resyncTimer = null
@@ -263,6 +283,7 @@ export class CallControlClient implements CallControlApi {
       if (gen !== this.generation) return
       const event = parseEventMessage(data.toString())
       if (event === null) return
+      if (event.kind === 'upsert' && this.buffer === null) this.catchUpIfBehind()
       if (this.buffer !== null) this.buffer.events.push(event)
       else this.apply(event)
     })
@@ -270,6 +291,7 @@ export class CallControlClient implements CallControlApi {
       if (this.ws !== ws) return
       this.ws = null
       this.buffer = null
+      this.snapshotRequestedAt = null
       if (this.pingTimer !== null) { clearInterval(this.pingTimer); this.pingTimer = null }
       if (!this.stopped) {
         this.logger.warn({ api: 'callcontrol' }, 'Call Control WebSocket closed; reconnecting')
@@ -292,11 +314,12 @@ export class CallControlClient implements CallControlApi {
     const buffer = { events: [] as ParticipantEvent[] }
     this.buffer = buffer
     this.epoch++
+    this.snapshotRequestedAt = this.now()
     let dns: DNInfo[]
     try {
       dns = await this.snapshot(this.fetches.signal)
     } catch (err) {
-      if (this.buffer === buffer) this.buffer = null
+      if (this.buffer === buffer) { this.buffer = null; this.snapshotRequestedAt = null }
       if (gen !== this.generation || this.stopped) return
       this.logger.warn({ api: 'callcontrol', err: errText(err) }, 'Call Control snapshot failed; reconnecting')
       this.ws?.terminate()
@@ -309,7 +332,14 @@ export class CallControlClient implements CallControlApi {
     this.attempt = 0
     this.emit({ kind: 'resync', dns, at: this.now() })
     if (!this.readyState.settled) { this.readyState.settled = true; this.readyState.resolve() }
+    // Fetches of changes announced before the snapshot was requested cannot tell anything newer.
+    const requestedAt = this.snapshotRequestedAt ?? -Infinity
+    for (const [token, at] of this.pendingUpserts) {
+      if (at > requestedAt) break
+      this.pendingUpserts.delete(token)
+    }
     this.buffer = null
+    this.snapshotRequestedAt = null
     for (const e of buffer.events) this.apply(e)
   }
 
@@ -326,10 +356,21 @@ export class CallControlClient implements CallControlApi {
   /** Queues the event behind earlier ones for the same participant. */
   private apply (event: ParticipantEvent): void {
     const key = `${event.dn}/${event.id}`
+    if (event.kind === 'upsert') {
+      // A queued fetch that has not begun will read this change too.
+      if (this.queuedUpserts.has(key)) return
+      this.queuedUpserts.add(key)
+    }
     const prev = this.entityQueues.get(key) ?? Promise.resolve()
     const token = {}
-    if (event.kind === 'upsert') this.pendingUpserts.set(token, this.now())
-    const next = prev.then(async () => { await this.process(event, key, this.epoch) }).catch((err: unknown) => {
+    const announced = { at: this.now(), epoch: this.epoch }
+    if (event.kind === 'upsert') this.pendingUpserts.set(token, announced.at)
+    const next = prev.then(async () => {
+      if (event.kind === 'upsert') this.queuedUpserts.delete(key)
+      // A snapshot requested after the change was announced holds it (or a newer state).
+      if (event.kind === 'upsert' && announced.epoch !== this.epoch) return
+      await this.process(event, key, this.epoch)
+    }).catch((err: unknown) => {
       this.logger.error({ api: 'callcontrol', err: errText(err) }, 'Call Control event handling failed')
     }).finally(() => { this.pendingUpserts.delete(token) })
     this.entityQueues.set(key, next)
@@ -367,10 +408,28 @@ export class CallControlClient implements CallControlApi {
     this.emit({ kind: 'upsert', participant, dnType, at: this.now() })
   }
 
-  /** When the oldest upsert still being fetched was announced (ms epoch), or null when none is. */
+  /**
+   * When the oldest change not yet known was announced (ms epoch): an upsert still being fetched,
+   * or the request of the snapshot being fetched. Null when none is.
+   */
   oldestPendingUpsert (): number | null {
-    for (const at of this.pendingUpserts.values()) return at
-    return null
+    let oldest = this.snapshotRequestedAt
+    for (const at of this.pendingUpserts.values()) {
+      if (oldest === null || at < oldest) oldest = at
+      break
+    }
+    return oldest
+  }
+
+  /** The fetches fell behind: one snapshot replaces the backlog (see catchUpAfterMs). */
+  private catchUpIfBehind (): void {
+    if (this.buffer !== null || this.resyncTimer !== null || !this.connected) return
+    let oldest: number | undefined
+    for (const at of this.pendingUpserts.values()) { oldest = at; break }
+    if (oldest === undefined || this.now() - oldest < this.catchUpAfterMs) return
+    this._catchUps++
+    this.logger.warn({ api: 'callcontrol', behindMs: this.now() - oldest, pending: this.pendingUpserts.size }, 'Call Control: participant fetches fell behind; taking a snapshot instead')
+    void this.resync(this.generation)
   }
 
   private emitRemove (event: ParticipantEvent, key: string): void {

@@ -49,6 +49,8 @@ export interface CallControlApi {
   readonly connected: boolean
   /** How many times the WebSocket reconnected since start (for metrics). */
   readonly reconnects: number
+  /** Snapshots taken because participant fetches fell behind (for metrics). */
+  readonly catchUps?: number
   /** Resolves once the first snapshot after connecting has been emitted. */
   ready(): Promise<void>
   snapshot(): Promise<DNInfo[]>

@@ -17,6 +17,8 @@ export interface PbxClientsOptions {
   reconnect?: BackoffOptions
   pingIntervalMs?: number
   connections?: number
+  /** See CallControlClientOptions.catchUpAfterMs. */
+  catchUpAfterMs?: number
 }
 
 export interface PbxClients {
@@ -35,7 +37,7 @@ export function createPbxClients (config: Pick<Config, 'pbx'>, opts: PbxClientsO
   const tokens = new TokenManager({ http, clientId: config.pbx.clientId, clientSecret: config.pbx.clientSecret, logger: opts.logger })
   const requester = new PbxRequester(http, tokens, { ...DEFAULT_RETRY, ...opts.retry })
   const xapi = new XapiClient(requester)
-  const callControl = new CallControlClient({ requester, logger: opts.logger, observe: opts.observe, reconnect: opts.reconnect, pingIntervalMs: opts.pingIntervalMs })
+  const callControl = new CallControlClient({ requester, logger: opts.logger, observe: opts.observe, reconnect: opts.reconnect, pingIntervalMs: opts.pingIntervalMs, catchUpAfterMs: opts.catchUpAfterMs })
   return {
     pool: http.pool,
     http,

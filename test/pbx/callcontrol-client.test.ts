@@ -39,9 +39,10 @@ t.test('first snapshot, then upserts fetched, duplicates dropped, removes withou
 
   fake.dns[0].participants.push(participant('101', 2))
   fake.send(0, '101', 2)
-  fake.send(0, '101', 2) // the PBX often repeats an upsert
+  fake.send(0, '101', 2) // the PBX often repeats an upsert: the fetch not begun yet reads it too
   fake.send(3, '101', 2) // unknown type
-  await until(() => fake.requests.filter((r) => r === 'GET /callcontrol/101/participants/2').length === 2, 2000, 'two fetches')
+  await until(() => changes.length >= 2, 2000, 'ringing upsert')
+  await new Promise((resolve) => setTimeout(resolve, 50))
   fake.dns[0].participants[0].status = 'Connected'
   fake.send(0, '101', 2)
   fake.send(0, '800', 1) // unchanged since the snapshot: dropped
@@ -55,7 +56,8 @@ t.test('first snapshot, then upserts fetched, duplicates dropped, removes withou
   const upsert = changes[1] as Extract<ParticipantChange, { kind: 'upsert' }>
   t.equal(upsert.dnType, 'Wextension', 'DN type from the snapshot')
   t.ok(Math.abs(upsert.at - Date.now()) < 5000, 'stamped with the gateway clock')
-  t.equal(fake.requests.filter((r) => r.startsWith('GET /callcontrol/101/participants/2')).length, 3, 'no GET for the remove')
+  // Two for Ringing (or one when the repeat came before the first fetch began), one for Connected.
+  t.ok(fake.requests.filter((r) => r.startsWith('GET /callcontrol/101/participants/2')).length <= 3, 'no GET for the remove')
 })
 
 t.test('an upsert whose participant is gone by the fetch emits a remove, once', async (t) => {
@@ -87,6 +89,60 @@ t.test('events for one participant are handled one after another, in order', asy
   await until(() => changes.length >= 2, 2000, 'upsert')
   await new Promise((resolve) => setTimeout(resolve, 100))
   t.same(kinds(changes), ['resync:', '+101#3 Connected'], 'the newest state wins; the repeat is dropped')
+})
+
+t.test('upserts queued behind a fetch in flight are fetched once: the PBX repeats them', async (t) => {
+  const fake = await startFakeCallControl(t)
+  const { changes } = await connected(t, fake)
+  const p = participant('101', 5)
+  fake.dns[0].participants.push(p)
+  const slow = gate()
+  fake.participantGate.set('101/5', slow.promise)
+  fake.send(0, '101', 5)
+  await until(() => fake.requests.includes('GET /callcontrol/101/participants/5'), 2000, 'first fetch')
+  p.status = 'Connected'
+  for (let i = 0; i < 5; i++) fake.send(0, '101', 5)
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  fake.participantGate.delete('101/5')
+  slow.open()
+  await until(() => changes.length >= 2, 2000, 'upsert')
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.equal(fake.requests.filter((r) => r === 'GET /callcontrol/101/participants/5').length, 2, 'the one in flight and one for the five repeats')
+  t.same(kinds(changes), ['resync:', '+101#5 Connected'])
+})
+
+t.test('fetches that fall behind are replaced by one snapshot; a call end waits for it', async (t) => {
+  const fake = await startFakeCallControl(t)
+  const { clients, changes } = await connected(t, fake, { catchUpAfterMs: 150 })
+  const cc = clients.callControl
+  t.equal(cc.oldestPendingUpsert(), null)
+  // The fetch of 101/6 hangs (a PBX too slow to keep up).
+  const stuck = gate()
+  fake.participantGate.set('101/6', stuck.promise)
+  fake.dns[0].participants.push(participant('101', 6, { status: 'Connected' }))
+  fake.send(0, '101', 6)
+  await until(() => fake.requests.includes('GET /callcontrol/101/participants/6'), 2000, 'stuck fetch')
+  fake.send(0, '101', 6) // queued behind the stuck fetch
+  const snapshotsBefore = fake.requests.filter((r) => r === 'GET /callcontrol').length
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  // The next change finds the oldest pending one older than 150 ms: a snapshot instead.
+  const held = gate()
+  fake.snapshotGate = held.promise
+  fake.dns[0].participants.push(participant('101', 7, { status: 'Ringing' }))
+  fake.send(0, '101', 7)
+  await until(() => fake.requests.filter((r) => r === 'GET /callcontrol').length > snapshotsBefore, 2000, 'catch-up snapshot')
+  t.equal(cc.catchUps, 1)
+  const pendingSince = cc.oldestPendingUpsert()
+  t.ok(pendingSince !== null && pendingSince <= Date.now(), 'a call end waits while the snapshot is fetched')
+  fake.snapshotGate = null
+  held.open()
+  await until(() => changes.some((c) => c.kind === 'resync' && c.dns.some((d) => d.participants.length === 2)), 2000, 'snapshot applied')
+  t.equal(cc.oldestPendingUpsert(), null, 'the stuck fetch no longer holds call ends: the snapshot covers it')
+  fake.participantGate.delete('101/6')
+  stuck.open()
+  await new Promise((resolve) => setTimeout(resolve, 150))
+  t.same(kinds(changes), ['resync:', 'resync:101#6,101#7'], 'the stale fetch and the queued one are covered by the snapshot')
+  t.equal(fake.requests.filter((r) => r === 'GET /callcontrol/101/participants/6').length, 1, 'the change queued before the snapshot was not fetched')
 })
 
 t.test('events that arrive during the snapshot are applied after it', async (t) => {
