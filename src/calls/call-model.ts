@@ -85,7 +85,7 @@ export class CallModel implements CallModelView {
   apply (change: ParticipantChange): void {
     if (this.stopped) return
     if (change.kind === 'upsert') this.upsert(change.participant, change.dnType, change.at)
-    else if (change.kind === 'remove') this.remove(change.dn, change.id, change.at)
+    else if (change.kind === 'remove') this.remove(change.dn, change.id, change.at, change.uncertain === true)
     else this.resync(change.dns.flatMap((d) => d.participants.map((p) => ({ p, dnType: d.type }))), change.at)
   }
 

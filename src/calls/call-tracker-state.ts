@@ -67,5 +67,7 @@ export interface CallTrackerState {
   emptySince: number | null
   vanished: Array<[string, number]>
   uncertainEnd: boolean
+  /** Absent in states written before it existed. */
+  uncertainAnswer?: boolean
   lastEventAt: number
 }

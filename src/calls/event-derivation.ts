@@ -78,6 +78,11 @@ export class CallTracker {
   private readonly vanished = new Map<string, number>()
   /** The call's last legs vanished from a snapshot: how it ended is not known (see endWithRecord). */
   private uncertainEnd = false
+  /**
+   * A ringing leg went while nobody talked, and what happened to it just before is not known (a gap,
+   * or a change whose fetch found it gone): it may have been answered, so the call's end is looked up.
+   */
+  private uncertainAnswer = false
   /** Timestamp of the latest event emitted (reconciled events never go back before it). */
   private lastEventAt = 0
 
@@ -140,6 +145,7 @@ export class CallTracker {
     const conv = this.conversation
     if (conv !== null && conv.legKey === key && conv.endedAt === null) conv.endedAt = at
     if (unobserved && leg.p.dn !== this.customerDn) this.vanished.set(leg.p.dn, Math.max(leg.link, this.vanished.get(leg.p.dn) ?? 0))
+    if (unobserved && leg.role === 'callee' && leg.p.status !== 'Connected' && (this.conversation === null || this.conversation.endedAt !== null)) this.uncertainAnswer = true
     if (this.legs.size === 0) {
       this.emptySince = at
       this.uncertainEnd = unobserved
@@ -152,7 +158,7 @@ export class CallTracker {
    * reconciled with the PBX's record (endWithRecord) instead of expire().
    */
   awaitsReconciliation (now: number): boolean {
-    return !this.finished && this.uncertainEnd && this.emptySince !== null && now >= this.emptySince + this.opts.graceMs
+    return !this.finished && (this.uncertainEnd || this.uncertainAnswer) && this.emptySince !== null && now >= this.emptySince + this.opts.graceMs
   }
 
   /**
@@ -216,7 +222,7 @@ export class CallTracker {
     if (conv === undefined) throw new Error(`reconciliation ended a conversation the call never had (${step.user})`)
     conv.endedAt = step.seconds === null ? (conv.endedAt ?? this.emptySince ?? at) : conv.answeredAt + step.seconds * 1000
     conv.closed = true
-    const duration = step.seconds ?? Math.max(0, Math.round((conv.endedAt - conv.answeredAt) / 1000))
+    const duration = step.seconds !== null ? Math.round(step.seconds) : Math.max(0, Math.round((conv.endedAt - conv.answeredAt) / 1000))
     return this.endedEvent({ callerid: conv.callerid, user: conv.user, finishtype: 'Ok', transfer: step.transfer, seconds: duration }, duration, conv.link, at, conv.callername)
   }
 
@@ -273,6 +279,7 @@ export class CallTracker {
       emptySince: this.emptySince,
       vanished: [...this.vanished],
       uncertainEnd: this.uncertainEnd,
+      uncertainAnswer: this.uncertainAnswer,
       lastEventAt: this.lastEventAt
     }
   }
@@ -308,6 +315,7 @@ export class CallTracker {
     t.emptySince = s.emptySince
     for (const [dn, link] of s.vanished) t.vanished.set(dn, link)
     t.uncertainEnd = s.uncertainEnd
+    t.uncertainAnswer = s.uncertainAnswer === true
     t.lastEventAt = s.lastEventAt
     return t
   }

@@ -46,7 +46,13 @@ export const DEFAULT_RECONNECT: BackoffOptions = { baseMs: 500, maxMs: 30_000 }
 const REMOVED_MEMORY = 10_000
 
 /** A participant event from the WebSocket, or null for anything the gateway ignores. */
-export interface ParticipantEvent { kind: 'upsert' | 'remove', dn: string, id: number }
+export interface ParticipantEvent {
+  kind: 'upsert' | 'remove'
+  dn: string
+  id: number
+  /** When it arrived (ms epoch); an event held during a snapshot keeps its arrival time. */
+  receivedAt?: number
+}
 
 /** Parses one WebSocket message; unknown types, device entities and garbage give null. */
 export function parseEventMessage (raw: string): ParticipantEvent | null {
@@ -79,6 +85,11 @@ export class CallControlClient implements CallControlApi {
   private readonly pendingUpserts = new Map<object, number>()
   /** Participants with an upsert queued whose fetch has not begun: another upsert adds nothing. */
   private readonly queuedUpserts = new Set<string>()
+  /**
+   * Participants with an announced change that was not read (its fetch failed or was left to a
+   * snapshot not applied yet): their remove is uncertain, the call's end must be looked up.
+   */
+  private readonly unread = new Set<string>()
   /** When the snapshot being fetched was requested, or null when none is. */
   private snapshotRequestedAt: number | null = null
   private _catchUps = 0
@@ -105,6 +116,8 @@ export class CallControlClient implements CallControlApi {
   private epoch = 0
   /** Aborts the snapshot and participant fetches of the running client on stop(). */
   private fetches = new AbortController()
+  /** Aborts the participant fetches of the current epoch: a new snapshot covers them. */
+  private epochFetches = new AbortController()
   private readyState!: { promise: Promise<void>, resolve: () => void, reject: (e: Error) => void, settled: boolean }
   private readonly logger: PbxLogger
   private readonly now: () => number
@@ -283,6 +296,7 @@ export class CallControlClient implements CallControlApi {
       if (gen !== this.generation) return
       const event = parseEventMessage(data.toString())
       if (event === null) return
+      event.receivedAt = this.now()
       if (event.kind === 'upsert' && this.buffer === null) this.catchUpIfBehind()
       if (this.buffer !== null) this.buffer.events.push(event)
       else this.apply(event)
@@ -314,6 +328,9 @@ export class CallControlClient implements CallControlApi {
     const buffer = { events: [] as ParticipantEvent[] }
     this.buffer = buffer
     this.epoch++
+    // Fetches still running or queued in the pool are covered by this snapshot: free the connections for it.
+    this.epochFetches.abort(new Error('covered by a snapshot'))
+    this.epochFetches = new AbortController()
     this.snapshotRequestedAt = this.now()
     let dns: DNInfo[]
     try {
@@ -327,6 +344,7 @@ export class CallControlClient implements CallControlApi {
     }
     if (this.buffer !== buffer || gen !== this.generation) return
     this.dnTypes = new Map(dns.map((d) => [d.dn, d.type]))
+    this.unread.clear() // the snapshot read them all (a participant missing from it is gone)
     this.lastEmitted = new Map()
     for (const d of dns) for (const p of d.participants ?? []) this.lastEmitted.set(`${p.dn}/${p.id}`, JSON.stringify(p))
     this.attempt = 0
@@ -363,12 +381,12 @@ export class CallControlClient implements CallControlApi {
     }
     const prev = this.entityQueues.get(key) ?? Promise.resolve()
     const token = {}
-    const announced = { at: this.now(), epoch: this.epoch }
+    const announced = { at: event.receivedAt ?? this.now(), epoch: this.epoch }
     if (event.kind === 'upsert') this.pendingUpserts.set(token, announced.at)
     const next = prev.then(async () => {
       if (event.kind === 'upsert') this.queuedUpserts.delete(key)
       // A snapshot requested after the change was announced holds it (or a newer state).
-      if (event.kind === 'upsert' && announced.epoch !== this.epoch) return
+      if (event.kind === 'upsert' && announced.epoch !== this.epoch) { this.leftToSnapshot(key); return }
       await this.process(event, key, this.epoch)
     }).catch((err: unknown) => {
       this.logger.error({ api: 'callcontrol', err: errText(err) }, 'Call Control event handling failed')
@@ -379,7 +397,7 @@ export class CallControlClient implements CallControlApi {
 
   private async process (event: ParticipantEvent, key: string, epoch: number): Promise<void> {
     if (this.removed.has(key)) return
-    if (event.kind === 'remove') { this.emitRemove(event, key); return }
+    if (event.kind === 'remove') { this.emitRemove(event, key, this.unread.has(key)); return }
     let participant: CallParticipant
     try {
       const answer = await this.opts.requester.send({
@@ -389,18 +407,22 @@ export class CallControlClient implements CallControlApi {
         route: 'callcontrol/{dn}/participants/{id}',
         headers: { accept: 'application/json' },
         idempotent: true,
-        signal: this.fetches.signal
+        signal: AbortSignal.any([this.fetches.signal, this.epochFetches.signal])
       })
       participant = parseJson<CallParticipant>(answer, 'GET callcontrol participant')
     } catch (err) {
       if (this.stopped) return
-      if (err instanceof PbxError && err.code === 'PBX_NOT_FOUND') { this.emitRemove(event, key); return }
+      if (epoch !== this.epoch) { this.leftToSnapshot(key); return }
+      if (err instanceof PbxError && err.code === 'PBX_NOT_FOUND') { this.emitRemove(event, key, true); return }
+      this.unread.add(key)
       this.logger.warn({ api: 'callcontrol', err: errText(err) }, 'Call Control: fetching a participant failed; taking a new snapshot')
       this.resyncSoon()
       return
     }
     // A snapshot requested after this fetch began already holds this state or a newer one.
-    if (epoch !== this.epoch || this.stopped || typeof participant !== 'object' || participant === null) return
+    if (epoch !== this.epoch || this.stopped) { this.leftToSnapshot(key); return }
+    if (typeof participant !== 'object' || participant === null) return
+    this.unread.delete(key)
     const json = JSON.stringify(participant)
     if (this.lastEmitted.get(key) === json) return
     this.lastEmitted.set(key, json)
@@ -432,11 +454,18 @@ export class CallControlClient implements CallControlApi {
     void this.resync(this.generation)
   }
 
-  private emitRemove (event: ParticipantEvent, key: string): void {
+  /** A change of the participant is left to the snapshot: unread until that snapshot is applied (after it, it was read). */
+  private leftToSnapshot (key: string): void {
+    if (this.snapshotRequestedAt !== null) this.unread.add(key)
+  }
+
+  /** `uncertain`: the participant's last announced change was never read (see ParticipantChange). */
+  private emitRemove (event: ParticipantEvent, key: string, uncertain = false): void {
+    this.unread.delete(key)
     this.lastEmitted.delete(key)
     this.removed.add(key)
     if (this.removed.size > REMOVED_MEMORY) this.removed.delete(this.removed.values().next().value as string)
-    this.emit({ kind: 'remove', dn: event.dn, id: event.id, at: this.now() })
+    this.emit(uncertain ? { kind: 'remove', dn: event.dn, id: event.id, at: this.now(), uncertain } : { kind: 'remove', dn: event.dn, id: event.id, at: this.now() })
   }
 
   private emit (change: ParticipantChange): void {

@@ -90,5 +90,9 @@ export type ParticipantAction = 'drop' | 'answer' | 'divert' | 'routeto' | 'tran
  */
 export type ParticipantChange =
   | { kind: 'upsert', participant: CallParticipant, dnType: CallControlDnType, at: number }
-  | { kind: 'remove', dn: string, id: number, at: number }
+  /**
+   * `uncertain`: a change announced for the participant was never read (its fetch found it gone),
+   * so what happened to it just before it went is not known.
+   */
+  | { kind: 'remove', dn: string, id: number, at: number, uncertain?: boolean }
   | { kind: 'resync', dns: DNInfo[], at: number }

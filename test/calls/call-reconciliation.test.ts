@@ -172,6 +172,52 @@ t.test('CallTracker.endWithRecord', async (t) => {
   })
 })
 
+t.test('a ringing leg gone uncertainly while nobody talked: the end is looked up, even when later legs are seen', async (t) => {
+  // 102 rang; its answer was never read (the fetch found it gone); it blind-transferred to 108, seen.
+  const tracker = new CallTracker({ callid: 7, chid: '261121083716_7', graceMs: 300 })
+  const events: CallEvent[] = []
+  const play = (lines: string[], start: number): void => {
+    for (const c of changesOf(lines, 7, start)) {
+      if (c.kind === 'upsert') events.push(...tracker.upsert(c.participant, c.dnType, c.at))
+      else if (c.kind === 'remove') events.push(...tracker.remove(c.dn, c.id, c.at))
+    }
+  }
+  play([`+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`, `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`], T0)
+  events.push(...tracker.remove('102', 2, T0 + 900, true))
+  play([
+    `+108#p3 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} referred_by_dn=102 referred_by_type=Wextension`,
+    '+108#p3 Connected ; +10000#p1 Connected party_dn=108',
+    'wait 2000',
+    '-108#p3 ; -10000#p1'
+  ], T0 + 1000)
+  const end = T0 + 3100
+  t.notOk(tracker.awaitsReconciliation(end), 'grace period first')
+  t.ok(tracker.awaitsReconciliation(end + 300), 'the answer 102 may have given is looked up')
+  const resumed = CallTracker.fromState({ callid: 7, chid: '261121083716_7', graceMs: 300 }, tracker.toState())
+  t.ok(resumed?.awaitsReconciliation(end + 300), 'kept across a restart')
+  events.push(...tracker.endWithRecord(record({ conversations: [conv('102', T0 + 200, 0.6), conv('108', T0 + 1100, 2, 'Blind')] }), end + 400))
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), [
+    'hangupincoming 108 261121083716_7-1 trtype=Blind',
+    'hangupincoming 102 261121083716_7-2 trtype=NotDef',
+    'incoming 102 261121083716_7-2 finishtype=Ok transfer=true duration=1',
+    'incoming 108 261121083716_7-1 finishtype=Ok transfer=false duration=2'
+  ])
+  t.ok(tracker.finished)
+})
+
+t.test('a ringing leg gone uncertainly after another answered (ring-all losers): no lookup', async (t) => {
+  const tracker = new CallTracker({ callid: 7, chid: '261121083716_7', graceMs: 300 })
+  for (const c of changesOf([...QUEUE_RINGING, '+101#p3 Connected ; +10000#p1 Connected party_dn=101 party_dn_type=Wextension'], 7)) {
+    if (c.kind === 'upsert') tracker.upsert(c.participant, c.dnType, c.at)
+  }
+  tracker.remove('102', 4, AT, true)
+  tracker.remove('800', 2, AT)
+  tracker.remove('101', 3, AT + 1000)
+  tracker.remove('10000', 1, AT + 1000)
+  t.notOk(tracker.awaitsReconciliation(AT + 2000))
+  t.same(tracker.expire(AT + 2000).map((e) => e.payload.event), ['incoming'])
+})
+
 t.test('an extension talking again on a new leg after a gap is the same conversation', async (t) => {
   const { tracker, events } = trackerAfterGap([...QUEUE_RINGING, '+101#p3 Connected ; -102#p4 ; -800#p2 ; +10000#p1 Connected party_dn=101 party_dn_type=Wextension'], AT)
   const [back] = changesOf([`+101#p9 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`], 7, AT + 1)

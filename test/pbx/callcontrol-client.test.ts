@@ -69,6 +69,7 @@ t.test('an upsert whose participant is gone by the fetch emits a remove, once', 
   await until(() => changes.length >= 2, 2000, 'remove')
   await new Promise((resolve) => setTimeout(resolve, 150))
   t.same(kinds(changes), ['resync:', '-101#9'])
+  t.match(changes[1], { kind: 'remove', uncertain: true }, 'what changed before it went was never read')
 })
 
 t.test('events for one participant are handled one after another, in order', async (t) => {
@@ -142,7 +143,36 @@ t.test('fetches that fall behind are replaced by one snapshot; a call end waits 
   stuck.open()
   await new Promise((resolve) => setTimeout(resolve, 150))
   t.same(kinds(changes), ['resync:', 'resync:101#6,101#7'], 'the stale fetch and the queued one are covered by the snapshot')
+  fake.dns[0].participants.length = 0
+  fake.send(1, '101', 6)
+  await until(() => changes.length >= 3, 2000, 'remove')
+  t.same(changes[2], { kind: 'remove', dn: '101', id: 6, at: (changes[2] as { at: number }).at }, 'read by the snapshot: a certain remove')
   t.equal(fake.requests.filter((r) => r === 'GET /callcontrol/101/participants/6').length, 1, 'the change queued before the snapshot was not fetched')
+})
+
+t.test('a remove queued behind changes left to a pending snapshot is uncertain', async (t) => {
+  const fake = await startFakeCallControl(t)
+  const { clients, changes } = await connected(t, fake, { catchUpAfterMs: 150 })
+  const stuck = gate()
+  fake.participantGate.set('101/8', stuck.promise)
+  t.teardown(() => { stuck.open() })
+  fake.dns[0].participants.push(participant('101', 8))
+  fake.send(0, '101', 8)
+  await until(() => fake.requests.includes('GET /callcontrol/101/participants/8'), 2000, 'stuck fetch')
+  fake.dns[0].participants[0].status = 'Connected' // answered: a change the gateway will not read
+  fake.send(0, '101', 8)
+  fake.dns[0].participants.length = 0
+  fake.send(1, '101', 8)
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  const held = gate()
+  fake.snapshotGate = held.promise
+  fake.send(0, '101', 99) // the next change finds the fetches behind: a snapshot, held
+  await until(() => changes.some((c) => c.kind === 'remove'), 2000, 'the queued remove')
+  t.match(changes.find((c) => c.kind === 'remove'), { kind: 'remove', dn: '101', id: 8, uncertain: true })
+  t.equal(clients.callControl.catchUps, 1)
+  fake.snapshotGate = null
+  held.open()
+  await until(() => changes.filter((c) => c.kind === 'resync').length === 2, 2000, 'snapshot applied')
 })
 
 t.test('events that arrive during the snapshot are applied after it', async (t) => {

@@ -65,6 +65,8 @@ export class FaultRig {
   receiverMode: ReceiverMode = { kind: 'ok' }
   /** See CheckOptions.minObservableMs: set it when the scenario adds PBX latency. */
   minObservableMs = 0
+  /** When set, minObservableMs applies only to calls overlapping these stretches of added latency. */
+  slow: Array<{ from: number, to: number }> | undefined
   private receiver: Receiver | null = null
   private receiverPort = 0
   private readonly received: Received[] = []
@@ -272,7 +274,7 @@ export class FaultRig {
       body: JSON.parse(r.body) as Record<string, unknown>
     }))
     const records = this.sim.ctx.engine.records()
-    const report = checkDeliveries(records, hooks, { blind: this.blind, graceMs: GRACE_MS, marginMs: 300, minObservableMs: this.minObservableMs })
+    const report = checkDeliveries(records, hooks, { blind: this.blind, graceMs: GRACE_MS, marginMs: 300, minObservableMs: this.minObservableMs, slow: this.slow })
     return {
       name: this.name,
       seconds: Math.round((Date.now() - this.started) / 1000),

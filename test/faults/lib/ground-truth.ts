@@ -45,6 +45,8 @@ export interface CheckOptions {
    * conversation shorter than this owes only some final call-ended event (default 0: owes everything).
    */
   minObservableMs?: number
+  /** Stretches of added PBX latency: minObservableMs applies to the calls that overlap one (default: to every call). */
+  slow?: ReadonlyArray<{ from: number, to: number }>
 }
 
 export interface Finding {
@@ -53,6 +55,8 @@ export interface Finding {
   what: string
   /** When the call started in the ground truth (ms), to tell which fault it ran into. */
   at?: number
+  /** What the receiver got for the call, in order (for the soak's findings file). */
+  got?: string
 }
 
 export interface CheckReport {
@@ -175,6 +179,11 @@ function describeCall (r: SimCallRecord): string {
   return `[${r.kind} ${r.from}→${r.to}, ${ms} ms: ${path}${r.transfers.length > 0 ? `; ${r.transfers.map((t) => `${t.kind} ${t.from}→${t.to}${t.answered ? '' : ' unanswered'}`).join(', ')}` : ''}]`
 }
 
+/** The events received for one call, briefly: `ringing 101 -0`, `incoming 102 Ok transfer=false -1`. */
+function gotOf (events: ReadonlyArray<Record<string, unknown>>): string {
+  return events.map((b) => [str(b.event), str(b.user), str(b.trtype), str(b.finishtype), b.transfer === undefined ? '' : `transfer=${str(b.transfer)}`, `-${linkOf(str(b.id))}`, str(b.timestamp).slice(11, 23)].filter(Boolean).join(' ')).join(' | ')
+}
+
 /** Checks one chain's events, in first-arrival order, against the ordering rules. */
 export function orderProblems (events: ReadonlyArray<Record<string, unknown>>): string[] {
   const problems: string[] = []
@@ -265,12 +274,13 @@ export function checkDeliveries (records: readonly SimCallRecord[], received: re
       report.unobservable++
       continue
     }
-    if (seen === 'none' && shortestLegMs(r) < (opts.minObservableMs ?? 0)) {
+    const slowed = opts.slow === undefined || opts.slow.some((w) => r.startedAt.getTime() <= w.to && (r.endedAt ?? r.startedAt).getTime() >= w.from)
+    if (seen === 'none' && slowed && shortestLegMs(r) < (opts.minObservableMs ?? 0)) {
       report.tooShort++
       const final = events.some((b) => ENDED.has(str(b.event)) && (str(b.transfer) === 'false' || str(b.finishtype) === 'Missed'))
       const seenAtAll = events.length > 0
       // A call shorter than one fetch round trip may be invisible as a whole; if the gateway saw it, it must have ended it.
-      if (seenAtAll && !final) report.lost.push({ chid, callid: r.callid, what: `no final call-ended event ${describeCall(r)}`, at: r.startedAt.getTime() })
+      if (seenAtAll && !final) report.lost.push({ chid, callid: r.callid, what: `no final call-ended event ${describeCall(r)}`, at: r.startedAt.getTime(), got: gotOf(events) })
       continue
     }
     if (seen === 'none') {
@@ -286,7 +296,7 @@ export function checkDeliveries (records: readonly SimCallRecord[], received: re
       const free = events.filter((b) => !used.has(b) && matches(e, b))
       const got = free.find((b) => exactly(e, b)) ?? free[0]
       if (got === undefined) {
-        report.lost.push({ chid, callid: r.callid, what: `no ${e.event}${e.user !== undefined ? ` user=${e.user}` : ''}${e.finishtype !== undefined ? ` finishtype=${e.finishtype}` : ''} ${describeCall(r)}`, at: r.startedAt.getTime() })
+        report.lost.push({ chid, callid: r.callid, what: `no ${e.event}${e.user !== undefined ? ` user=${e.user}` : ''}${e.finishtype !== undefined ? ` finishtype=${e.finishtype}` : ''} ${describeCall(r)}`, at: r.startedAt.getTime(), got: gotOf(events) })
         continue
       }
       used.add(got)
@@ -294,7 +304,7 @@ export function checkDeliveries (records: readonly SimCallRecord[], received: re
       if (e.finishtype !== undefined && str(got.finishtype) !== e.finishtype) bad.push(`finishtype=${str(got.finishtype)} (expected ${e.finishtype})`)
       if (e.transfer !== undefined && str(got.transfer) !== e.transfer) bad.push(`transfer=${str(got.transfer)} (expected ${e.transfer})`)
       if (e.trtype !== undefined && str(got.trtype) !== e.trtype) bad.push(`trtype=${str(got.trtype)} (expected ${e.trtype})`)
-      if (bad.length > 0) report.wrong.push({ chid, callid: r.callid, what: `${e.event} user=${str(got.user)}: ${bad.join(', ')} ${describeCall(r)}`, at: r.startedAt.getTime() })
+      if (bad.length > 0) report.wrong.push({ chid, callid: r.callid, what: `${e.event} user=${str(got.user)}: ${bad.join(', ')} ${describeCall(r)}`, at: r.startedAt.getTime(), got: gotOf(events) })
     }
     // Anything else that is not ringing or recording: the same event re-derived, or a wrong one.
     const usedKeys = new Set([...used].map(semanticKey))
@@ -303,7 +313,7 @@ export function checkDeliveries (records: readonly SimCallRecord[], received: re
       if (used.has(b) || event === 'ringing' || event === 'recording') continue
       if (usedKeys.has(semanticKey(b))) { report.reDerived++; continue }
       if (seen !== 'none' && (ENDED.has(event) || STARTED.has(event)) && expectedEvents(r).some((e) => matches(e, b))) continue
-      report.wrong.push({ chid, callid: r.callid, what: `unexpected ${event} user=${str(b.user)} id=${str(b.id)}${ENDED.has(event) ? ` finishtype=${str(b.finishtype)} transfer=${str(b.transfer)}` : ''} ${describeCall(r)}`, at: r.startedAt.getTime() })
+      report.wrong.push({ chid, callid: r.callid, what: `unexpected ${event} user=${str(b.user)} id=${str(b.id)}${ENDED.has(event) ? ` finishtype=${str(b.finishtype)} transfer=${str(b.transfer)}` : ''} ${describeCall(r)}`, at: r.startedAt.getTime(), got: gotOf(events) })
     }
   }
   return report

@@ -24,8 +24,8 @@ if (values.soak !== undefined) {
     return [x.lost, x.outOfOrder, x.wrong].map((list) => list.filter(inMinute).length)
   })
   if (values.findings !== undefined) {
-    const lines = (['lost', 'outOfOrder', 'wrong'] as const).flatMap((kind) => x[kind].map((f) => `${kind}\t+${f.at === undefined ? '?' : Math.round((f.at - (samples[0]?.from ?? 0)) / 1000)}s\t${f.chid}\t${f.what}`))
-    writeFileSync(values.findings, lines.join('\n') + '\n')
+    const lines = (['lost', 'outOfOrder', 'wrong'] as const).flatMap((kind) => x[kind].map((f) => `${kind}\t+${f.at === undefined ? '?' : Math.round((f.at - (samples[0]?.from ?? 0)) / 1000)}s\t${f.chid}\t${f.what}\t${f.got ?? ''}`))
+    writeFileSync(values.findings, [...lines, ...result.errorLines.map((l) => `error-log\t${l}`)].join('\n') + '\n')
   }
   const md = [
     '# Soak: 20 calls/s with a fault every minute',

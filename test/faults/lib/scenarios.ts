@@ -160,9 +160,13 @@ export async function runSoak (minutes: number, samples: SoakSample[]): Promise<
   const faults: Array<[string, (rig: FaultRig) => Promise<void>]> = [
     ['WebSocket dropped', async (rig) => { await rig.gap(async () => { await rig.faults({ dropWebSocket: true }) }) }],
     ['20% XAPI errors + 200 ms for 20 s', async (rig) => {
+      const from = Date.now()
       await rig.faults({ xapiErrorRate: 0.2, latencyMs: 200 })
       await sleep(20_000)
       await rig.faults({})
+      // As in the XAPI scenario: a leg gone within a few slowed round trips may never be seen.
+      rig.minObservableMs = 600
+      rig.slow = [...(rig.slow ?? []), { from, to: Date.now() + 1000 }]
     }],
     ['tokens revoked', async (rig) => { await rig.gap(async () => { await rig.faults({ revokeTokens: true }) }) }],
     ['receiver down 20 s', async (rig) => {
