@@ -92,6 +92,8 @@ export class CallControlClient implements CallControlApi {
   private readonly unread = new Set<string>()
   /** When the snapshot being fetched was requested, or null when none is. */
   private snapshotRequestedAt: number | null = null
+  /** The oldest change the snapshot being fetched covers (announced, not read, when it was requested). */
+  private snapshotCoversFrom: number | null = null
   private _catchUps = 0
 
   private ws: WebSocket | null = null
@@ -332,6 +334,8 @@ export class CallControlClient implements CallControlApi {
     this.epochFetches.abort(new Error('covered by a snapshot'))
     this.epochFetches = new AbortController()
     this.snapshotRequestedAt = this.now()
+    this.snapshotCoversFrom = this.snapshotRequestedAt
+    for (const at of this.pendingUpserts.values()) { this.snapshotCoversFrom = Math.min(at, this.snapshotRequestedAt); break }
     let dns: DNInfo[]
     try {
       dns = await this.snapshot(this.fetches.signal)
@@ -435,7 +439,7 @@ export class CallControlClient implements CallControlApi {
    * or the request of the snapshot being fetched. Null when none is.
    */
   oldestPendingUpsert (): number | null {
-    let oldest = this.snapshotRequestedAt
+    let oldest = this.snapshotRequestedAt === null ? null : this.snapshotCoversFrom
     for (const at of this.pendingUpserts.values()) {
       if (oldest === null || at < oldest) oldest = at
       break

@@ -261,7 +261,7 @@ export function checkDeliveries (records: readonly SimCallRecord[], received: re
     // Order is promised per chain id. A gateway restarted during a call dates it anew (a new chid): its events start a new chain.
     const byChid = new Map<string, Array<Record<string, unknown>>>()
     for (const b of events) byChid.set(str(b.chid), [...(byChid.get(str(b.chid)) ?? []), b])
-    for (const [chid, list] of byChid) for (const p of orderProblems(list)) report.outOfOrder.push({ chid, callid, what: p, at: known.get(callid)?.startedAt.getTime() })
+    for (const [chid, list] of byChid) for (const p of orderProblems(list)) report.outOfOrder.push({ chid, callid, what: p, at: known.get(callid)?.startedAt.getTime(), got: gotOf(list) })
   }
 
   for (const r of records) {
