@@ -15,8 +15,12 @@ const PAGE = 200
 const MAX_PAGES = 20
 const SELECT = ['Id', 'StartTime', 'EndTime', 'FromDn', 'ToDn', 'FromIdParticipant', 'ToIdParticipant', 'RefParticipantId']
 
-/** PBX answers worth trying again later (down, timed out, overloaded); the rest are final. */
-const TRANSIENT: ReadonlySet<string> = new Set(['PBX_UNREACHABLE', 'PBX_TIMEOUT', 'PBX_ERROR'])
+/**
+ * PBX answers worth trying again later (down, timed out, overloaded); the rest are final. A 500 to
+ * DownloadRecording (PBX_BAD_VALUE) is among them: its only parameter is the id the PBX itself
+ * listed, so the 500 is the PBX's own trouble, and giving up at once would lose the recording.
+ */
+const TRANSIENT: ReadonlySet<string> = new Set(['PBX_UNREACHABLE', 'PBX_TIMEOUT', 'PBX_ERROR', 'PBX_BAD_VALUE'])
 
 export class XapiRecordingSource implements RecordingSource {
   readonly kind = 'xapi'

@@ -109,4 +109,14 @@ t.test('order rules', async (t) => {
     { event: 'incoming', user: '102', id: 'x-1', transfer: 'true', finishtype: 'Ok', timestamp: ts(3) },
     { event: 'hangupincoming', user: '102', id: 'x-1', timestamp: ts(2) }
   ]).length, 2, 'timestamp went back and started after ended')
+  t.same(orderProblems([
+    { event: 'hangupincoming', user: '102', id: 'x-1', timestamp: ts(2) },
+    { event: 'incoming', user: '102', id: 'x-1', transfer: 'true', finishtype: 'Ok', timestamp: ts(3) },
+    { event: 'recording', id: 'x-1', timestamp: ts(6) },
+    { event: 'incoming', user: '102', id: 'x-2', transfer: 'false', finishtype: 'Ok', timestamp: ts(5) }
+  ]), [], 'a recording of an earlier leg is stamped when its file was ready: later legs may be stamped before it')
+  t.same(orderProblems([
+    { event: 'recording', id: 'x-1', timestamp: ts(4) },
+    { event: 'incoming', user: '102', id: 'x-1', transfer: 'false', finishtype: 'Ok', timestamp: ts(3) }
+  ]), ['recording x-1 arrived before its leg\'s call-ended event'])
 })

@@ -190,14 +190,21 @@ export function orderProblems (events: ReadonlyArray<Record<string, unknown>>): 
   let lastTs = -Infinity
   let finalSeen = false
   const stage = new Map<string, number>() // user|link → 0 ringing, 1 started, 2 ended
+  const endedIds = new Set<string>()
   for (const b of events) {
     const event = str(b.event)
+    // A recording is stamped when its file was ready, separate from the call's own timeline
+    // (webhooks.md: "separate from, and later than, the call-ended event" of its leg).
+    if (event === 'recording') {
+      if (!endedIds.has(str(b.id))) problems.push(`recording ${str(b.id)} arrived before its leg's call-ended event`)
+      continue
+    }
     const ts = Date.parse(str(b.timestamp))
     if (!Number.isNaN(ts)) {
       if (ts < lastTs) problems.push(`${event} ${str(b.user)} (${str(b.timestamp)}) arrived after a later event`)
       lastTs = Math.max(lastTs, ts)
     }
-    if (event === 'recording') continue
+    if (ENDED.has(event)) endedIds.add(str(b.id))
     if (finalSeen) problems.push(`${event} ${str(b.user)} ${str(b.id)} arrived after the call's final call-ended event`)
     const rank = event === 'ringing' ? 0 : STARTED.has(event) ? 1 : ENDED.has(event) ? 2 : -1
     const key = `${str(b.user)}|${linkOf(str(b.id))}`
