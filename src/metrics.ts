@@ -8,6 +8,8 @@ export interface MetricSources {
   callsInProgress?: () => number
   wsReconnects?: () => number
   callControlCatchUps?: () => number | undefined
+  recoveredCalls?: () => number
+  unseenCalls?: () => number
   wsConnected?: () => boolean
   outboxDepth?: () => number
   conversionQueue?: () => number
@@ -57,6 +59,8 @@ export class GatewayMetrics {
     gauge('gateway_calls_in_progress', 'Calls in progress in the live call model', () => this.sources.callsInProgress?.())
     gauge('gateway_ws_reconnects', 'Call Control WebSocket reconnects since start', () => this.sources.wsReconnects?.())
     gauge('gateway_callcontrol_catchups', 'Snapshots taken because participant fetches fell behind (a slow PBX under heavy traffic)', () => this.sources.callControlCatchUps?.())
+    gauge('gateway_recovered_calls', 'Calls the gateway never saw, announced from the PBX call log since start', () => this.sources.recoveredCalls?.())
+    gauge('gateway_unseen_calls', 'Call ids never seen, waiting to be looked up in the PBX call log', () => this.sources.unseenCalls?.())
     gauge('gateway_ws_connected', '1 when the Call Control WebSocket is connected', () => {
       const c = this.sources.wsConnected?.()
       return c === undefined ? undefined : c ? 1 : 0

@@ -7,8 +7,10 @@ import type { Config } from './config.js'
 import { createPbxClients, type PbxClients } from './pbx/pbx-clients.js'
 import { CallModel } from './calls/call-model.js'
 import { DidMapLoader } from './calls/did-map.js'
-import { SqliteCallStateStore } from './calls/call-state-store.js'
-import { createCallRecordLookup } from './calls/pbx-call-record.js'
+import { SqliteCallStateStore, SqliteUnseenCallStore } from './calls/call-state-store.js'
+import { createCallRecordLookup, createCallRecordsLookup } from './calls/pbx-call-record.js'
+import { UnseenCalls } from './calls/unseen-calls.js'
+import { CallRecovery } from './calls/call-recovery.js'
 import { openDatabase, type SqliteDatabase } from './webhooks/database.js'
 import { Outbox } from './webhooks/outbox.js'
 import { WebhookDelivery } from './webhooks/delivery.js'
@@ -67,7 +69,11 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     publicUrl: () => config.publicUrl !== '' ? config.publicUrl : `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`
   })
   const dids = new DidMapLoader({ xapi: pbx.xapi, log: log.child({ component: 'did-map' }) })
+  // Calls that began and ended while the gateway could not look (down, cut off, behind) are found
+  // as gaps in the PBX's call counter and announced from its call log.
+  const unseen = new UnseenCalls({ store: new SqliteUnseenCallStore(db), log: log.child({ component: 'calls' }) })
   const calls = new CallModel({
+    unseen,
     timeZone: config.pbx.timezone,
     graceMs: config.webhooks.callEndGraceMs,
     oldestPendingChange: () => pbx.callControl.oldestPendingUpsert(),
@@ -85,12 +91,23 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     log: log.child({ component: 'calls' })
   })
   const unsubscribe = pbx.callControl.onChange((c) => { calls.apply(c) })
+  const recovery = new CallRecovery({
+    unseen,
+    lookup: createCallRecordsLookup(pbx.xapi),
+    live: () => pbx.callControl.connected && calls.synced,
+    syncs: () => calls.syncs,
+    monitored: (dns) => calls.monitors(dns),
+    recover: (record) => { calls.recover(record) },
+    log: log.child({ component: 'calls' })
+  })
   const directory = new DirectoryCache(pbx.xapi)
 
   metrics.sources = {
     callsInProgress: () => calls.size(),
     wsReconnects: () => pbx.callControl.reconnects,
     wsConnected: () => pbx.callControl.connected,
+    recoveredCalls: () => recovery.recovered,
+    unseenCalls: () => unseen.size,
     callControlCatchUps: () => pbx.callControl.catchUps,
     outboxDepth: () => Object.values(outbox.depth()).reduce((n, d) => n + d.pending, 0),
     cacheStats: () => directory.stats(),
@@ -173,10 +190,12 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       await recordings?.start()
       await dids.start()
       pbx.callControl.start()
+      recovery.start()
     },
     async stop (timeoutMs = 10_000) {
       if (pruneTimer !== null) clearInterval(pruneTimer)
       unsubscribe()
+      await recovery.stop()
       calls.stop()
       dids.stop()
       const t0 = Date.now()

@@ -15,6 +15,7 @@ import { chainId, legacyCallId, legacyTimePrefix } from './legacy-call-id.js'
 import { EndedLegStore } from './ended-legs.js'
 import type { CallStateStore, StoredCall } from './call-state-store.js'
 import type { CallRecordLookup, PbxCallRecord } from './pbx-call-record.js'
+import type { UnseenCalls } from './unseen-calls.js'
 
 export interface CallModelOptions {
   /** PBX time zone for the legacy id's time prefix (`PBX_TIMEZONE`). */
@@ -39,6 +40,8 @@ export interface CallModelOptions {
   callRecords?: CallRecordLookup
   /** How long to wait for the PBX's record of such a call (3CX writes it after the call); default 20 s. */
   reconcileWaitMs?: number
+  /** Notes every callid seen, so calls never seen (gaps in the PBX's counter) can be recovered. */
+  unseen?: UnseenCalls
   /** Changes that emit no event are written to the state store in batches, this often; default 250 ms. */
   stateFlushMs?: number
   now?: () => number
@@ -71,6 +74,15 @@ export class CallModel implements CallModelView {
   private stopped = false
   /** Events emitted since start, by type (for metrics). */
   readonly eventCounts = { ringing: 0, started: 0, ended: 0 }
+  /** The DNs Call Control showed in its last snapshot: the ones the gateway monitors. */
+  private monitoredDns = new Set<string>()
+  /** Snapshots applied since start. */
+  syncs = 0
+
+  /** A snapshot has been applied since start. */
+  get synced (): boolean {
+    return this.syncs > 0
+  }
 
   constructor (private readonly opts: CallModelOptions) {
     this.now = opts.now ?? Date.now
@@ -86,7 +98,29 @@ export class CallModel implements CallModelView {
     if (this.stopped) return
     if (change.kind === 'upsert') this.upsert(change.participant, change.dnType, change.at)
     else if (change.kind === 'remove') this.remove(change.dn, change.id, change.at, change.uncertain === true)
-    else this.resync(change.dns.flatMap((d) => d.participants.map((p) => ({ p, dnType: d.type }))), change.at)
+    else {
+      this.monitoredDns = new Set(change.dns.map((d) => d.dn))
+      this.opts.unseen?.baseline(change.dns.flatMap((d) => d.participants.map((p) => p.callid)), change.at)
+      this.resync(change.dns.flatMap((d) => d.participants.map((p) => ({ p, dnType: d.type }))), change.at)
+      this.syncs++
+    }
+  }
+
+  /** Whether any of these DNs is one the gateway monitors. */
+  monitors (dns: readonly string[]): boolean {
+    return dns.some((dn) => this.monitoredDns.has(dn))
+  }
+
+  /**
+   * Announces a call the gateway never saw (call-recovery.ts) from the PBX's record of it: its
+   * call-started and call-ended events, as for a call whose end fell into a gap.
+   */
+  recover (record: PbxCallRecord): void {
+    if (this.stopped || this.calls.has(record.callid) || record.origin === undefined) return
+    const chid = chainId(legacyTimePrefix(record.origin.startedAt, this.opts.timeZone), record.callid)
+    const tracker = CallTracker.recovered(this.trackerOptions(record.callid, chid), record)
+    if (tracker === null) return
+    this.publish(tracker, tracker.endWithRecord(record, this.now()))
   }
 
   list (): readonly LiveCall[] {
@@ -142,6 +176,7 @@ export class CallModel implements CallModelView {
   }
 
   private upsert (p: CallParticipant, dnType: CallControlDnType, at: number): void {
+    this.opts.unseen?.note(p.callid, at)
     const key = legKey(p.dn, p.id)
     const knownCall = this.legCall.get(key)
     if (knownCall !== undefined && knownCall !== p.callid) this.remove(p.dn, p.id, at) // leg moved to another call

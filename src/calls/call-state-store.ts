@@ -5,6 +5,7 @@
 // "announced" for an event that is not in the outbox, nor the reverse. Other changes are batched.
 import { migrate, type Migration, type SqliteDatabase } from '../webhooks/database.js'
 import type { CallTrackerState } from './call-tracker-state.js'
+import type { MissingCall, UnseenCallStore } from './unseen-calls.js'
 
 export const CALL_STATE_MIGRATIONS: readonly Migration[] = [
   (db) => db.exec(`
@@ -13,6 +14,19 @@ export const CALL_STATE_MIGRATIONS: readonly Migration[] = [
       chid TEXT NOT NULL,
       state TEXT NOT NULL,
       updated_at INTEGER NOT NULL
+    );
+  `),
+  // unseen-calls.ts: the highest callid seen, and the calls in gaps below it not yet recovered.
+  (db) => db.exec(`
+    CREATE TABLE call_counter (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      highest INTEGER NOT NULL,
+      seen_at INTEGER NOT NULL
+    );
+    CREATE TABLE unseen_calls (
+      callid INTEGER PRIMARY KEY,
+      since INTEGER NOT NULL,
+      after INTEGER NOT NULL
     );
   `)
 ]
@@ -67,5 +81,38 @@ export class SqliteCallStateStore implements CallStateStore {
 
   atomically<T>(fn: () => T): T {
     return this.db.transaction(fn)()
+  }
+}
+
+/** The unseen-calls bookkeeping in the same file (the `calls` module's tables). */
+export class SqliteUnseenCallStore implements UnseenCallStore {
+  private readonly stmt
+
+  constructor (private readonly db: SqliteDatabase) {
+    migrate(db, 'calls', CALL_STATE_MIGRATIONS)
+    this.stmt = {
+      counter: db.prepare('SELECT highest, seen_at FROM call_counter WHERE id = 1'),
+      missing: db.prepare('SELECT callid, since, after FROM unseen_calls ORDER BY callid'),
+      saveHighest: db.prepare('INSERT INTO call_counter (id, highest, seen_at) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET highest = excluded.highest, seen_at = excluded.seen_at'),
+      add: db.prepare('INSERT OR IGNORE INTO unseen_calls (callid, since, after) VALUES (?, ?, ?)'),
+      remove: db.prepare('DELETE FROM unseen_calls WHERE callid = ?')
+    }
+  }
+
+  load (): { highest: number | null, highestAt: number | null, missing: MissingCall[] } {
+    const c = this.stmt.counter.get() as { highest: number, seen_at: number } | undefined
+    return { highest: c?.highest ?? null, highestAt: c?.seen_at ?? null, missing: this.stmt.missing.all() as MissingCall[] }
+  }
+
+  saveHighest (callid: number, at: number): void {
+    this.stmt.saveHighest.run(callid, at)
+  }
+
+  addMissing (calls: readonly MissingCall[]): void {
+    this.db.transaction(() => { for (const m of calls) this.stmt.add.run(m.callid, m.since, m.after) })()
+  }
+
+  removeMissing (ids: readonly number[]): void {
+    this.db.transaction(() => { for (const id of ids) this.stmt.remove.run(id) })()
   }
 }

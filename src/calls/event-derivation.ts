@@ -183,6 +183,26 @@ export class CallTracker {
     return out
   }
 
+  /**
+   * A tracker for a call the gateway never saw (unseen-calls.ts), described by the PBX's record of
+   * it; its endWithRecord() gives the events the call owes. Null when the record lacks its origin.
+   */
+  static recovered (opts: CallTrackerOptions, record: PbxCallRecord): CallTracker | null {
+    const o = record.origin
+    if (o === undefined) return null
+    const t = new CallTracker(opts)
+    t.direction = o.direction
+    t.startedAt = t.linkStartedAt = o.startedAt
+    t.customerDn = o.customerDn
+    t.customerNumber = o.customerNumber
+    t.customerName = o.customerName
+    t.firstDestination = o.firstDestination
+    t.missedAt = o.direction === 'outbound' ? { dn: o.fromDn, dnType: 'Wextension' } : { dn: o.firstDestination, dnType: o.firstDestinationType }
+    t.emptySince = record.endedAt
+    t.uncertainEnd = true
+    return t
+  }
+
   private knownCall (): KnownCall {
     let lastAnsweredLink = 0
     for (const c of this.talks) lastAnsweredLink = Math.max(lastAnsweredLink, c.link)

@@ -9,7 +9,7 @@
 // with the customer); an answered segment from an extension to an external line is the extension's
 // outbound conversation. Consecutive segments of one extension are one conversation.
 import type { XapiApi } from '../pbx/pbx-api.js'
-import { eq, type ODataQuery } from '../pbx/odata.js'
+import { and, compare, eq, type ODataQuery } from '../pbx/odata.js'
 import { callLogQuery } from '../reports/report-queries.js'
 import type { CallControlDnType } from '../pbx/callcontrol-types.js'
 import type { TransferType } from './call-events.js'
@@ -23,8 +23,11 @@ export interface CallLogRow {
   Reason?: string | null
   ActionType?: number | null
   SourceDn?: string | null
+  SourceCallerId?: string | null
+  SourceDisplayName?: string | null
   SourceType?: number | null
   DestinationDn?: string | null
+  DestinationCallerId?: string | null
   DestinationType?: number | null
   RingingDuration?: string | null
   TalkingDuration?: string | null
@@ -39,8 +42,27 @@ export interface PbxConversation {
   trtype: TransferType
 }
 
+/** Who placed the call and where it went first: what a call the gateway never saw is described by. */
+export interface PbxCallOrigin {
+  direction: 'inbound' | 'outbound' | 'internal'
+  /** The trunk of an external caller or callee; the calling extension of an internal call. */
+  customerDn: string
+  customerNumber: string
+  customerName: string
+  /** First DN the call was routed to (the DID rule's destination for inbound calls). */
+  firstDestination: string
+  firstDestinationType: CallControlDnType
+  /** The DN that placed it (the trunk for inbound calls, the extension otherwise). */
+  fromDn: string
+  startedAt: number
+}
+
 export interface PbxCallRecord {
   callid: number
+  /** Absent when built without the caller's fields (older callers of pbxCallRecordOf). */
+  origin?: PbxCallOrigin
+  /** Every DN in the record (to tell whether the gateway monitors any of them). */
+  dns?: string[]
   /** Conversations of extensions with the customer, in the order they were answered. */
   conversations: PbxConversation[]
   /** Last queue / ring group / IVR the call went through (where an unanswered call waited), if any. */
@@ -83,7 +105,20 @@ export function isoSeconds (d: string | null | undefined): number {
   return ((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 60 + Number(m[4] ?? 0)
 }
 
-interface Segment { src: string, srcType: CallControlDnType, dst: string, dstType: CallControlDnType, start: number, ringS: number, talkS: number, answered: boolean, transferred: boolean }
+interface Segment {
+  src: string
+  srcType: CallControlDnType
+  srcNumber: string
+  srcName: string
+  dst: string
+  dstType: CallControlDnType
+  dstNumber: string
+  start: number
+  ringS: number
+  talkS: number
+  answered: boolean
+  transferred: boolean
+}
 
 function segmentOf (r: CallLogRow): Segment | null {
   const start = Date.parse(r.StartTime ?? '')
@@ -91,8 +126,11 @@ function segmentOf (r: CallLogRow): Segment | null {
   return {
     src: r.SourceDn ?? '',
     srcType: DN_TYPES[r.SourceType ?? -1] ?? 'None',
+    srcNumber: r.SourceCallerId ?? '',
+    srcName: r.SourceDisplayName ?? '',
     dst: r.DestinationDn ?? '',
     dstType: DN_TYPES[r.DestinationType ?? -1] ?? 'None',
+    dstNumber: r.DestinationCallerId ?? '',
     start,
     ringS: isoSeconds(r.RingingDuration),
     talkS: isoSeconds(r.TalkingDuration),
@@ -133,7 +171,59 @@ export function pbxCallRecordOf (callid: number, rows: readonly CallLogRow[]): P
     }
     lastTransferred = s.transferred
   }
-  return { callid, conversations, waitedIn, endedAt }
+  const dns = [...new Set(segments.flatMap((s) => [s.src, s.dst]).filter((dn) => dn !== ''))]
+  return { callid, conversations, waitedIn, endedAt, origin: originOf(segments), dns }
+}
+
+/** The call's origin from its first segment (and, for an extension's call, whether it went out). */
+function originOf (segments: readonly Segment[]): PbxCallOrigin {
+  const first = segments[0]
+  // A queue and its agents start ringing together: the queue (or ring group, IVR) is where it went.
+  const routed = segments.find((s) => s.start - first.start <= 1000 && ['Wqueue', 'Wringgroup', 'Wivr'].includes(s.dstType)) ?? first
+  const base = { startedAt: first.start, firstDestination: routed.dst, firstDestinationType: routed.dstType, fromDn: first.src }
+  if (first.srcType === 'Wexternalline') {
+    return { ...base, direction: 'inbound', customerDn: first.src, customerNumber: first.srcNumber || first.srcName, customerName: first.srcName }
+  }
+  const out = segments.find((s) => s.src === first.src && s.dstType === 'Wexternalline')
+  if (out !== undefined) return { ...base, direction: 'outbound', customerDn: out.dst, customerNumber: out.dstNumber, customerName: '' }
+  return { ...base, direction: 'internal', customerDn: first.src, customerNumber: first.src, customerName: first.srcName }
+}
+
+/** Calls with an id in [low, high] (high null: no upper bound), begun after `seenFrom`, until `until`. */
+export interface CallRecordsQuery { low: number, high: number | null, seenFrom: number, until: number }
+
+/** The call-log request of a CallRecordsQuery, one page of it. */
+export function callRecordsRequest (q: CallRecordsQuery, page: { top: number, skip: number }): { path: string, query: ODataQuery } {
+  const one = callRecordRequest({ callid: q.low, seenFrom: q.seenFrom, until: q.until })
+  return { path: one.path, query: { ...one.query, filter: and(compare('CallId', 'ge', q.low), q.high === null ? undefined : compare('CallId', 'le', q.high)), top: page.top, skip: page.skip } }
+}
+
+/** Looks up many calls with one paged call-log query; calls without rows are absent from the answer. */
+export type CallRecordsLookup = (q: CallRecordsQuery) => Promise<Map<number, PbxCallRecord>>
+
+const RECORDS_PAGE = 500
+const RECORDS_MAX_PAGES = 20
+
+export function createCallRecordsLookup (xapi: XapiApi, opts: { timeoutMs?: number } = {}): CallRecordsLookup {
+  return async (range) => {
+    const out = new Map<number, PbxCallRecord>()
+    const rows = new Map<number, CallLogRow[]>()
+    for (let page = 0; page < RECORDS_MAX_PAGES; page++) {
+      const req = callRecordsRequest(range, { top: RECORDS_PAGE, skip: page * RECORDS_PAGE })
+      const { value } = await xapi.list<CallLogRow>(req.path, { query: req.query, timeoutMs: opts.timeoutMs ?? 10_000 })
+      for (const r of value) {
+        const id = r.CallId
+        if (typeof id !== 'number' || id < range.low || (range.high !== null && id > range.high)) continue
+        rows.set(id, [...(rows.get(id) ?? []), r])
+      }
+      if (value.length < RECORDS_PAGE) break
+    }
+    for (const [id, list] of rows) {
+      const record = pbxCallRecordOf(id, list)
+      if (record !== null) out.set(id, record)
+    }
+    return out
+  }
 }
 
 /**

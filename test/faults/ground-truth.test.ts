@@ -80,12 +80,15 @@ t.test('lost, wrong, out of order and phantom events are reported', async (t) =>
   t.ok(r.wrong.some((f) => f.callid === 99 && /never played/.test(f.what)), 'phantom call')
 })
 
-t.test('blind windows: an end the gateway could not see is not owed; a re-derived event is counted', async (t) => {
+t.test('blind windows: an end the gateway could not see owes its final event (from the call log); a re-derived event is counted', async (t) => {
   const killedAt = T0 + 4900
   const blind = [{ kind: 'amnesia' as const, from: killedAt, to: killedAt + 2000 }]
   const r1 = checkDeliveries([queueAnswered], [], { graceMs: 300, blind, marginMs: 100 })
   t.equal(r1.unobservable, 1)
-  t.same(r1.lost, [])
+  t.match(r1.lost, [{ what: /no incoming user=101 finishtype=Ok/ }], 'only the final call-ended event is owed')
+  t.equal(r1.lost.length, 1)
+  const r1b = checkDeliveries([queueAnswered], [hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', id: '261121100000_1-1' })], { graceMs: 300, blind, marginMs: 100 })
+  t.same([r1b.lost, r1b.wrong], [[], []], 'announced from the call log: nothing else owed')
   // A call running across the kill owes only its final ended event; the restarted gateway may re-derive its start.
   const longCall = call(6, { endedAt: new Date(T0 + 60_000), segments: [seg('101', true)] })
   const r2 = checkDeliveries([longCall], [

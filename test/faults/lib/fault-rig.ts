@@ -229,8 +229,13 @@ export class FaultRig {
   }
 
   async outboxDepth (): Promise<number> {
+    return await this.metric('gateway_outbox_depth')
+  }
+
+  /** One unlabelled gauge of the gateway's /metrics (NaN when absent). */
+  async metric (name: string): Promise<number> {
     const r = await this.api('/metrics')
-    const m = /^gateway_outbox_depth(?:\{[^}]*\})? (\d+(?:\.\d+)?)/m.exec(String(r.body))
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)`, 'm').exec(String(r.body))
     return m === null ? NaN : Number(m[1])
   }
 
@@ -263,6 +268,8 @@ export class FaultRig {
     const drainMs = opts.drainMs ?? 60_000
     await this.until('the traffic to end', drainMs, async () => !(await this.trafficRunning()) && this.sim.ctx.engine.activeCalls() === 0, 200)
     await sleep(GRACE_MS + 500)
+    // Calls the gateway never saw are announced from the call log once settled (a few seconds).
+    await this.until('calls never seen to be recovered', drainMs, async () => (await this.metric('gateway_unseen_calls')) === 0, 200)
     await this.until('the outbox to drain', drainMs, async () => (await this.outboxDepth()) === 0, 200)
     await sleep(300)
     const ac = await this.api('/pbx.ac.get')

@@ -64,7 +64,7 @@ export interface CheckReport {
   calls: number
   /** Calls checked strictly (no blind window touched them). */
   fullyChecked: number
-  /** Calls whose end the gateway could not see (ended inside an amnesia window or entirely inside a gap). */
+  /** Calls whose end the gateway could not see (ended inside an amnesia window or entirely inside a gap): they owe their final call-ended event, from the call log. */
   unobservable: number
   /** Calls still in progress in the ground truth (not checked). */
   running: number
@@ -277,10 +277,10 @@ export function checkDeliveries (records: readonly SimCallRecord[], received: re
     const events = byCall.get(r.callid) ?? []
     const chid = str(events[0]?.chid) || r.chain
     const seen = touches(r, blind, opts.graceMs, marginMs)
-    if (seen === 'end-unseen') {
-      report.unobservable++
-      continue
-    }
+    // A call whose end the gateway could not see still owes its final call-ended event: a call it
+    // knew is ended from the PBX's record, a call it never saw is found in the call log (its callid
+    // is a gap in the counter) and announced from it.
+    if (seen === 'end-unseen') report.unobservable++
     const slowed = opts.slow === undefined || opts.slow.some((w) => r.startedAt.getTime() <= w.to && (r.endedAt ?? r.startedAt).getTime() >= w.from)
     if (seen === 'none' && slowed && shortestLegMs(r) < (opts.minObservableMs ?? 0)) {
       report.tooShort++

@@ -20,7 +20,7 @@ export function problemsOf (r: ScenarioResult): string[] {
 
 export function summaryLine (r: ScenarioResult): string {
   const x = r.report
-  return `${r.name}: ${r.calls} calls (${x.fullyChecked} fully checked, ${x.unobservable} unobservable, ${x.tooShort} too short to observe), ` +
+  return `${r.name}: ${r.calls} calls (${x.fullyChecked} fully checked, ${x.unobservable} not seen live, ${x.tooShort} too short to observe), ` +
     `${x.expectedEnded} ended + ${x.expectedStarted} started expected; received ${x.received} (${x.unique} unique, ${x.duplicates} duplicates, ${x.reDerived} re-derived); ` +
     `lost ${x.lost.length}, out of order ${x.outOfOrder.length}, wrong ${x.wrong.length}, phantoms ${r.phantoms}; ` +
     `ringing ${x.ringing.received}/${x.ringing.expected}; heap ${r.heapMb.baseline}→${r.heapMb.end} MB; restarts ${r.restarts}; ${r.errorLines.length} error log lines`

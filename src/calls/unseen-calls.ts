@@ -1,0 +1,127 @@
+// Calls the gateway never saw. 3CX numbers calls with a counter (`callid`, 3cx-v20.md §6), so a
+// callid that jumps past the highest one seen means calls in between started and ended while the
+// gateway could not look: it was down, restarted, cut off from the WebSocket, or too slow to fetch
+// them. Those ids are remembered here (and on disk, so a restart finds the calls it missed while
+// dead) until call-recovery.ts has ended them from the PBX's call log or given up on them.
+
+/** Where the bookkeeping is kept between runs (the gateway's SQLite file; memory in tests). */
+export interface UnseenCallStore {
+  load(): { highest: number | null, highestAt: number | null, missing: MissingCall[] }
+  saveHighest(callid: number, at: number): void
+  addMissing(calls: readonly MissingCall[]): void
+  removeMissing(ids: readonly number[]): void
+}
+
+export interface MissingCall {
+  callid: number
+  /** When the gap was found (ms). */
+  since: number
+  /** When the call before the gap was seen: the missing call began after it (ms). */
+  after: number
+}
+
+export interface UnseenCallsOptions {
+  store?: UnseenCallStore
+  /** More missing ids than this at once are not looked up one by one (a PBX restart, a long outage). */
+  maxGap?: number
+  log?: { warn: (obj: unknown, msg?: string) => void }
+}
+
+/** A callid this far below the highest one means the PBX restarted and its counter began again. */
+const COUNTER_RESTART = 10_000
+
+export class UnseenCalls {
+  private highest: number | null
+  private highestAt: number | null
+  private readonly missing = new Map<number, MissingCall>()
+  private readonly maxGap: number
+
+  constructor (private readonly opts: UnseenCallsOptions = {}) {
+    this.maxGap = opts.maxGap ?? 2000
+    const saved = opts.store?.load() ?? { highest: null, highestAt: null, missing: [] }
+    this.highest = saved.highest
+    this.highestAt = saved.highestAt
+    for (const m of saved.missing) this.missing.set(m.callid, m)
+  }
+
+  get size (): number {
+    return this.missing.size
+  }
+
+  /** The highest callid seen and when (null before the first). */
+  get last (): { callid: number, at: number } | null {
+    return this.highest === null ? null : { callid: this.highest, at: this.highestAt ?? 0 }
+  }
+
+  /**
+   * A snapshot's calls, before they are noted one by one: a gateway that never counted before
+   * starts at the highest of them (calls that ended before it first looked are not its business).
+   */
+  baseline (callids: readonly number[], now: number): void {
+    if (this.highest !== null || callids.length === 0) return
+    this.setHighest(Math.max(...callids), now)
+  }
+
+  /** The model saw this call (a participant of it, or the call in a snapshot). */
+  note (callid: number, now: number): void {
+    if (!Number.isSafeInteger(callid) || callid < 0) return
+    if (this.missing.delete(callid)) this.opts.store?.removeMissing([callid])
+    const highest = this.highest
+    if (highest !== null && callid <= highest) {
+      if (callid < highest - COUNTER_RESTART) this.setHighest(callid, now) // the PBX restarted: a new count
+      return
+    }
+    if (highest !== null && callid > highest + 1) {
+      const gap = callid - highest - 1
+      const from = gap > this.maxGap ? callid - this.maxGap : highest + 1
+      if (gap > this.maxGap) this.opts.log?.warn({ gap, kept: this.maxGap }, `${gap} calls were never seen; only the last ${this.maxGap} are looked up in the call log`)
+      const added: MissingCall[] = []
+      const after = this.highestAt ?? now
+      for (let id = from; id < callid; id++) {
+        if (this.missing.has(id)) continue
+        const m = { callid: id, since: now, after }
+        this.missing.set(id, m)
+        added.push(m)
+      }
+      if (added.length > 0) this.opts.store?.addMissing(added)
+    }
+    this.setHighest(callid, now)
+  }
+
+  /**
+   * The call log shows a call above the highest id seen: it and the ids below it are missing. It is
+   * looked up again once settled, like any gap (it may be a call in progress, about to be seen).
+   */
+  foundInLog (callid: number, now: number): void {
+    const highest = this.highest
+    if (highest === null || !Number.isSafeInteger(callid) || callid <= highest) return
+    const after = this.highestAt ?? now
+    this.note(callid, now)
+    const m = { callid, since: now, after }
+    this.missing.set(callid, m)
+    this.opts.store?.addMissing([m])
+  }
+
+  /** Calls found missing at least `settleMs` ago, lowest callid first, at most `limit`. */
+  due (now: number, settleMs: number, limit: number): MissingCall[] {
+    const out: MissingCall[] = []
+    for (const m of this.missing.values()) {
+      if (now - m.since < settleMs) continue
+      out.push(m)
+      if (out.length >= limit) break
+    }
+    return out.sort((a, b) => a.callid - b.callid)
+  }
+
+  /** Done with these ids: recovered, or given up on. */
+  resolve (ids: readonly number[]): void {
+    const gone = ids.filter((id) => this.missing.delete(id))
+    if (gone.length > 0) this.opts.store?.removeMissing(gone)
+  }
+
+  private setHighest (callid: number, at: number): void {
+    this.highest = callid
+    this.highestAt = at
+    this.opts.store?.saveHighest(callid, at)
+  }
+}

@@ -1,0 +1,62 @@
+// Calls the gateway never saw, end to end: the gateway is stopped, the simulator plays calls, the
+// gateway starts again on the same DATA_DIR on a PBX that stays quiet. It asks the call log for calls
+// above the highest id it had seen and announces each (call-started and call-ended, no ringing).
+import t from 'tap'
+import { Writable } from 'node:stream'
+import { loadConfig } from '../../src/config.js'
+import { startGateway } from '../../src/server.js'
+import { createSimulator } from '../../src/sim/simulator.js'
+import { startReceiver } from '../webhooks/receiver.js'
+
+const quiet = (): Writable => new Writable({ write (_c, _e, cb) { cb() } })
+
+t.test('calls made while the gateway was down are announced from the call log after it starts', async (t) => {
+  const sim = await createSimulator()
+  t.teardown(() => sim.close())
+  const rx = await startReceiver()
+  t.teardown(() => rx.close())
+  const env = {
+    PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: 'recovery-test-key-0123456789', PORT: '0',
+    DATA_DIR: t.testdir({}), WEBHOOK_URLS: rx.url, CALL_END_GRACE_MS: '200', RECORDINGS_SOURCE: 'off'
+  }
+  const start = async (script: object): Promise<number> => {
+    const res = await fetch(`${sim.url}/_sim/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(script) })
+    t.equal(res.status, 201)
+    return ((await res.json()) as { callid: number }).callid
+  }
+  type Payload = Record<string, string | number>
+  const eventsOf = (callid: number): Payload[] => rx.received.map((r) => JSON.parse(r.body) as Payload).filter((p) => String(p.chid).endsWith(`_${callid}`))
+  const line = (p: Payload): string => [p.event, p.user, p.trtype, p.finishtype, p.transfer === undefined ? undefined : `transfer=${p.transfer}`].filter((x) => x !== undefined).join(' ')
+  const until = async (what: string, ms: number, probe: () => boolean): Promise<void> => {
+    const end = Date.now() + ms
+    while (!probe()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+
+  const first = await startGateway(loadConfig(env), { logStream: quiet() })
+  await first.services.pbx.callControl.ready()
+  const seen = await start({ from: '+15557654321', to: '+15550102', answer: '102', ringMs: 100, talkMs: 300 })
+  await until('the seen call to end', 10_000, () => eventsOf(seen).some((p) => p.event === 'incoming'))
+  await first.close()
+
+  const answered = await start({ from: '+15557654322', to: '+15550101', answer: '101', ringMs: 200, talkMs: 1200 })
+  const missed = await start({ from: '+15557654323', to: '+15550101', answer: null, ringMs: 400 })
+  const outbound = await start({ from: '101', to: '+15559870000', answer: 'remote', ringMs: 200, talkMs: 1100 })
+  await until('the calls to end', 10_000, () => sim.ctx.engine.activeCalls() === 0)
+
+  const second = await startGateway(loadConfig(env), { logStream: quiet() })
+  t.teardown(() => second.close())
+  await until('the recovered calls', 20_000, () => [answered, missed, outbound].every((id) => eventsOf(id).some((p) => p.event === 'incoming' || p.event === 'outgoing')))
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.same(eventsOf(answered).map(line), ['hangupincoming 101 NotDef', 'incoming 101 Ok transfer=false'], 'answered in the queue')
+  t.match(eventsOf(answered)[1], { did: 'Sales line', callerid: '+15557654322', duration: 1, title: /^Sales line: answered call from \+15557654322/ })
+  t.same(eventsOf(missed).map(line), ['incoming 800 Missed transfer=false'], 'missed in the queue')
+  t.match(eventsOf(missed)[0], { title: /missed call in queue 800 from \+15557654323/ })
+  t.same(eventsOf(outbound).map(line), ['hangupoutgoing 101 NotDef', 'outgoing 101 Ok transfer=false'], 'outbound answered')
+  t.match(eventsOf(outbound)[1], { callerid: '+15559870000' })
+  t.same(eventsOf(seen).filter((p) => p.event === 'incoming').length, 1, 'the call it saw is not announced again')
+  const metrics = await second.app.inject({ url: '/metrics', headers: { 'x-api-key': env.GATEWAY_KEYS } })
+  t.match(metrics.body, /^gateway_recovered_calls 3$/m)
+})
