@@ -243,6 +243,8 @@ export class CallModel implements CallModelView {
         continue
       }
       this.calls.set(s.callid, t)
+      this.opts.unseen?.note(s.callid, this.now())
+      this.opts.unseen?.persisted(s.callid)
       for (const key of t.legKeys()) {
         this.legCall.set(key, s.callid)
         this.count(key.slice(0, key.lastIndexOf('#')), undefined, t.legStatus(key))
@@ -337,6 +339,7 @@ export class CallModel implements CallModelView {
       try {
         if (tracker.finished) store.write([], [tracker.callid])
         else store.write([this.stored(tracker)], [])
+        this.opts.unseen?.persisted(tracker.callid)
       } catch (err) {
         // Never let the state write roll back the events: a failed write only costs a resume.
         this.opts.log?.error({ err: err instanceof Error ? err.message : String(err), callid: tracker.callid }, 'writing the call state failed')
@@ -381,7 +384,10 @@ export class CallModel implements CallModelView {
     this.dirty.clear()
     this.gone.clear()
     try {
-      store.write(save, gone)
+      store.atomically(() => {
+        store.write(save, gone)
+        for (const c of save) this.opts.unseen?.persisted(c.callid)
+      })
     } catch (err) {
       this.opts.log?.error({ err: err instanceof Error ? err.message : String(err), calls: save.length }, 'writing the call state failed')
     }

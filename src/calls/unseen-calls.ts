@@ -34,6 +34,11 @@ export class UnseenCalls {
   private highest: number | null
   private highestAt: number | null
   private readonly missing = new Map<number, MissingCall>()
+  /**
+   * Calls seen whose state the model has not written yet: on disk they stay "missing", so a gateway
+   * killed before the write looks them up after its restart instead of losing them.
+   */
+  private readonly unpersisted = new Set<number>()
   private readonly maxGap: number
 
   constructor (private readonly opts: UnseenCallsOptions = {}) {
@@ -65,7 +70,7 @@ export class UnseenCalls {
   /** The model saw this call (a participant of it, or the call in a snapshot). */
   note (callid: number, now: number): void {
     if (!Number.isSafeInteger(callid) || callid < 0) return
-    if (this.missing.delete(callid)) this.opts.store?.removeMissing([callid])
+    if (this.missing.delete(callid)) this.unpersisted.add(callid)
     const highest = this.highest
     if (highest !== null && callid <= highest) {
       if (callid < highest - COUNTER_RESTART) this.setHighest(callid, now) // the PBX restarted: a new count
@@ -85,7 +90,16 @@ export class UnseenCalls {
       }
       if (added.length > 0) this.opts.store?.addMissing(added)
     }
+    if (highest !== null && this.opts.store !== undefined) {
+      this.opts.store.addMissing([{ callid, since: now, after: this.highestAt ?? now }])
+      this.unpersisted.add(callid)
+    }
     this.setHighest(callid, now)
+  }
+
+  /** The model wrote the call's state (or announced its end): it is no longer at risk. */
+  persisted (callid: number): void {
+    if (this.unpersisted.delete(callid)) this.opts.store?.removeMissing([callid])
   }
 
   /**

@@ -53,10 +53,14 @@ t.test('the bookkeeping survives a restart (SQLite)', async (t) => {
   first.note(10, 1000)
   first.note(13, 2000)
   first.resolve([11])
+  first.persisted(13) // the model wrote call 13's state
   const second = new UnseenCalls({ store: new SqliteUnseenCallStore(db) })
   t.same(second.due(1e9, 0, 10), [{ callid: 12, since: 2000, after: 1000 }])
   second.note(16, 3000) // calls 14 and 15 happened while it was down
   t.same(ids(second), [12, 14, 15])
+  // Killed before the model wrote call 16's state: the next start looks it up instead of losing it.
+  const third = new UnseenCalls({ store: new SqliteUnseenCallStore(db) })
+  t.same(ids(third), [12, 14, 15, 16])
 })
 
 t.test('recovery: looked up in one batch while live; monitored calls announced, others and non-calls dropped', async (t) => {
