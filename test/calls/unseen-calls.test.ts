@@ -110,3 +110,39 @@ t.test('recovery: looked up in one batch while live; monitored calls announced, 
   recovery.start()
   await recovery.stop()
 })
+
+t.test('after each snapshot the log is asked once for calls above the highest id (a quiet PBX after a restart)', async (t) => {
+  let now = 50_000
+  const u = new UnseenCalls()
+  u.note(20, 1000)
+  let syncs = 1
+  const lookups: Array<{ low: number, high: number | null }> = []
+  const announced: number[] = []
+  const rec = (callid: number): PbxCallRecord => ({ callid, conversations: [], waitedIn: null, endedAt: 0, dns: ['101'] })
+  const recovery = new CallRecovery({
+    unseen: u,
+    lookup: async (q) => {
+      lookups.push({ low: q.low, high: q.high })
+      return new Map([21, 23].filter((id) => id >= q.low && (q.high === null || id <= q.high)).map((id) => [id, rec(id)]))
+    },
+    live: () => true,
+    syncs: () => syncs,
+    monitored: () => true,
+    recover: (r) => { announced.push(r.callid) },
+    settleMs: 1000,
+    now: () => now
+  })
+  await recovery.tick()
+  t.same(lookups, [{ low: 21, high: null }], 'the probe')
+  t.same(ids(u), [21, 22, 23], 'what it found, and the id between, wait to settle')
+  t.same(announced, [])
+  await recovery.tick()
+  t.equal(lookups.length, 1, 'once per snapshot')
+  now += 1000
+  await recovery.tick()
+  t.same(announced, [21, 23])
+  t.same(ids(u), [22], 'an id the log does not show waits for the give-up time')
+  syncs++
+  await recovery.tick()
+  t.same(lookups.at(-2), { low: 24, high: null }, 'probed again after the next snapshot')
+})
