@@ -250,7 +250,8 @@ export class CallTracker {
   deadline (): number | null {
     if (this.finished) return null
     const times: number[] = []
-    if (this.conversation?.endedAt != null) times.push(this.conversation.endedAt + this.opts.graceMs)
+    // With an answer that may have been missed, whether the conversation was transferred is the PBX's record's to say.
+    if (this.conversation?.endedAt != null && !this.uncertainAnswer) times.push(this.conversation.endedAt + this.opts.graceMs)
     if (this.emptySince !== null) times.push(this.emptySince + this.opts.graceMs)
     return times.length === 0 ? null : Math.min(...times)
   }
@@ -259,7 +260,7 @@ export class CallTracker {
   expire (now: number): CallEvent[] {
     const out: CallEvent[] = []
     const conv = this.conversation
-    if (conv?.endedAt != null && now >= conv.endedAt + this.opts.graceMs) {
+    if (conv?.endedAt != null && !this.uncertainAnswer && now >= conv.endedAt + this.opts.graceMs) {
       out.push(this.endConversation(conv, false))
     }
     if (this.emptySince !== null && now >= this.emptySince + this.opts.graceMs) {

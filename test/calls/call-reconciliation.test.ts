@@ -205,6 +205,35 @@ t.test('a ringing leg gone uncertainly while nobody talked: the end is looked up
   t.ok(tracker.finished)
 })
 
+t.test('attended transfer whose completion was never read: the transferor\'s end waits for the PBX record (soak regression)', async (t) => {
+  const tracker = new CallTracker({ callid: 7, chid: '261121083716_7', graceMs: 300 })
+  const events: CallEvent[] = []
+  for (const c of changesOf([
+    `+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`,
+    `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`,
+    '+102#p2 Connected ; +10000#p1 Connected',
+    '+102#p4 Dialing party_dn=104 party_dn_type=Wextension party_caller_id=104',
+    '+104#p5 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=102',
+    '-102#p4 ; -102#p2'
+  ], 7)) {
+    if (c.kind === 'upsert') events.push(...tracker.upsert(c.participant, c.dnType, c.at))
+    else if (c.kind === 'remove') events.push(...tracker.remove(c.dn, c.id, c.at))
+  }
+  // 104's Connected was announced but its fetch found it gone: nobody knows whether it answered.
+  events.push(...tracker.remove('104', 5, T0 + 1000, true))
+  t.equal(tracker.deadline(), null, 'no grace timer would end 102 with transfer=false')
+  t.same(tracker.expire(T0 + 5000), [], 'nor would an expiry')
+  events.push(...tracker.remove('10000', 1, T0 + 1500))
+  t.ok(tracker.awaitsReconciliation(T0 + 1800))
+  events.push(...tracker.endWithRecord(record({ conversations: [conv('102', T0, 1), conv('104', T0 + 1000, 1, 'Accomp')] }), T0 + 2000))
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), [
+    'hangupincoming 102 261121083716_7-1 trtype=NotDef',
+    'incoming 102 261121083716_7-1 finishtype=Ok transfer=true duration=1',
+    'hangupincoming 104 261121083716_7-2 trtype=Accomp',
+    'incoming 104 261121083716_7-2 finishtype=Ok transfer=false duration=1'
+  ])
+})
+
 t.test('a ringing leg gone uncertainly after another answered (ring-all losers): no lookup', async (t) => {
   const tracker = new CallTracker({ callid: 7, chid: '261121083716_7', graceMs: 300 })
   for (const c of changesOf([...QUEUE_RINGING, '+101#p3 Connected ; +10000#p1 Connected party_dn=101 party_dn_type=Wextension'], 7)) {
