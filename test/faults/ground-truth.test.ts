@@ -123,3 +123,15 @@ t.test('order rules', async (t) => {
     { event: 'incoming', user: '102', id: 'x-1', transfer: 'false', finishtype: 'Ok', timestamp: ts(3) }
   ]), ['recording x-1 arrived before its leg\'s call-ended event'])
 })
+
+t.test('a call too short to observe under added latency owes its final call-ended event only', async (t) => {
+  const short = { minObservableMs: 10_000, graceMs: 300 } // every leg of queueAnswered is shorter
+  const none = checkDeliveries([queueAnswered], [], short)
+  t.equal(none.tooShort, 1)
+  t.match(none.lost, [{ what: /no incoming user=101 finishtype=Ok/ }], 'even unseen, the call log gives its end')
+  t.equal(none.lost.length, 1)
+  const final = checkDeliveries([queueAnswered], [hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', id: '261121100000_1-1' })], short)
+  t.same([final.lost, final.wrong, final.fullyChecked], [[], [], 0])
+  const wrong = checkDeliveries([queueAnswered], [hook(1, { event: 'incoming', user: '101', finishtype: 'Missed', transfer: 'false', id: '261121100000_1-1' })], short)
+  t.match(wrong.wrong, [{ what: /finishtype=Missed \(expected Ok\)/ }], 'and its values are checked')
+})
