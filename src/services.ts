@@ -77,6 +77,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     timeZone: config.pbx.timezone,
     graceMs: config.webhooks.callEndGraceMs,
     oldestPendingChange: () => pbx.callControl.oldestPendingUpsert(),
+    blindSince: () => pbx.callControl.blindSince(),
     internalCalls: config.webhooks.internalCalls,
     didLookup: (q) => dids.lookup(q),
     // Calls in progress survive a restart; their state commits with the outbox rows of their events.

@@ -28,6 +28,11 @@ export interface CallModelOptions {
    * being fetched: on a slow PBX that change may be the transfer target that continues the call.
    */
   oldestPendingChange?: () => number | null
+  /**
+   * Since when the model's source cannot see the PBX (the Call Control client's `blindSince`): a
+   * call's end due after that waits, without limit, for the snapshot that tells what happened.
+   */
+  blindSince?: () => number | null
   /** `WEBHOOK_INTERNAL_CALLS`: false suppresses the events of internal calls. */
   internalCalls: boolean
   /** Receives every derived event, in order. Must not throw (errors are logged and swallowed). */
@@ -293,7 +298,8 @@ export class CallModel implements CallModelView {
       this.timers.delete(tracker.callid)
       if (this.calls.get(tracker.callid) !== tracker) return
       const pending = this.opts.oldestPendingChange?.() ?? null
-      if (pending !== null && pending <= due && this.now() - due < MAX_HOLD_MS) {
+      const blind = this.opts.blindSince?.() ?? null
+      if ((blind !== null && blind <= due) || (pending !== null && pending <= due && this.now() - due < MAX_HOLD_MS)) {
         const hold = setTimeout(fire, HOLD_POLL_MS)
         hold.unref()
         this.timers.set(tracker.callid, { at: due, timer: hold })

@@ -95,6 +95,8 @@ export class CallControlClient implements CallControlApi {
   /** The oldest change the snapshot being fetched covers (announced, not read, when it was requested). */
   private snapshotCoversFrom: number | null = null
   private _catchUps = 0
+  /** Since when the client has not seen the PBX (before its first snapshot, or since the WebSocket or a snapshot failed); null while it sees. */
+  private unseenSince: number | null = null
 
   private ws: WebSocket | null = null
   private stopped = true
@@ -153,6 +155,7 @@ export class CallControlClient implements CallControlApi {
     if (!this.stopped) return
     this.stopped = false
     if (this.readyState.settled) this.newReadyState()
+    this.unseenSince = this.now()
     this.fetches = new AbortController()
     void this.connect()
   }
@@ -307,6 +310,7 @@ export class CallControlClient implements CallControlApi {
       if (this.ws !== ws) return
       this.ws = null
       this.buffer = null
+      if (!this.stopped) this.unseenSince ??= Math.min(this.oldestPendingUpsert() ?? Infinity, this.now())
       this.snapshotRequestedAt = null
       if (this.pingTimer !== null) { clearInterval(this.pingTimer); this.pingTimer = null }
       if (!this.stopped) {
@@ -340,7 +344,11 @@ export class CallControlClient implements CallControlApi {
     try {
       dns = await this.snapshot(this.fetches.signal)
     } catch (err) {
-      if (this.buffer === buffer) { this.buffer = null; this.snapshotRequestedAt = null }
+      if (this.buffer === buffer) {
+        this.unseenSince ??= this.snapshotCoversFrom ?? this.now()
+        this.buffer = null
+        this.snapshotRequestedAt = null
+      }
       if (gen !== this.generation || this.stopped) return
       this.logger.warn({ api: 'callcontrol', err: errText(err) }, 'Call Control snapshot failed; reconnecting')
       this.ws?.terminate()
@@ -353,6 +361,7 @@ export class CallControlClient implements CallControlApi {
     for (const d of dns) for (const p of d.participants ?? []) this.lastEmitted.set(`${p.dn}/${p.id}`, JSON.stringify(p))
     this.attempt = 0
     this.emit({ kind: 'resync', dns, at: this.now() })
+    this.unseenSince = null
     if (!this.readyState.settled) { this.readyState.settled = true; this.readyState.resolve() }
     // Fetches of changes announced before the snapshot was requested cannot tell anything newer.
     const requestedAt = this.snapshotRequestedAt ?? -Infinity
@@ -445,6 +454,15 @@ export class CallControlClient implements CallControlApi {
       break
     }
     return oldest
+  }
+
+  /**
+   * Since when the client cannot see the PBX: before its first snapshot, and from a lost WebSocket
+   * (or a failed snapshot) until the next snapshot is applied. Null while it sees. Whatever ended
+   * meanwhile is only known from that snapshot: a call's end waits for it, however long it takes.
+   */
+  blindSince (): number | null {
+    return this.unseenSince
   }
 
   /** The fetches fell behind: one snapshot replaces the backlog (see catchUpAfterMs). */

@@ -56,6 +56,8 @@ export interface CallControlApi {
   snapshot(): Promise<DNInfo[]>
   /** When the oldest upsert still being fetched was announced (ms epoch), or null. */
   oldestPendingUpsert?: () => number | null
+  /** Since when the client cannot see the PBX (null while it sees). */
+  blindSince?: () => number | null
   makeCall(dn: string, body: CallControlRequestBody, deviceId?: string): Promise<CallControlResult>
   action(dn: string, participantId: number, action: ParticipantAction, body?: CallControlRequestBody): Promise<CallControlResult>
 }

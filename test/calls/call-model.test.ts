@@ -151,3 +151,19 @@ t.test('an end waits while a change announced before its deadline is still being
   await sleep(120)
   t.equal(events.filter((e) => e.type === 'ended').length, 1, 'ended once it was fetched')
 })
+
+t.test('an end due while the PBX cannot be seen waits for the next snapshot, however long (no 10 s cap)', async (t) => {
+  let blind: number | null = null
+  const { m, events } = model({ graceMs: 20, blindSince: () => blind })
+  t.teardown(() => { m.stop() })
+  const now = Date.now() - 20_000 // the conversation ended long ago: past the 10 s cap of pending fetches
+  for (const c of changesOf(DIRECT, 12, now)) m.apply(c)
+  blind = now // the WebSocket dropped; what happened next is unknown
+  m.apply({ kind: 'remove', dn: '102', id: 2, at: now + 100 })
+  m.apply({ kind: 'remove', dn: '10000', id: 1, at: now + 100 })
+  await sleep(120)
+  t.equal(events.filter((e) => e.type === 'ended').length, 0, 'not ended while blind')
+  blind = null // the snapshot was applied
+  await sleep(120)
+  t.equal(events.filter((e) => e.type === 'ended').length, 1)
+})
