@@ -5,7 +5,7 @@
 // what the gateway already announced with that record and plans the events still owed, in order.
 import type { TransferType } from './call-events.js'
 import type { CallControlDnType } from '../pbx/callcontrol-types.js'
-import type { PbxCallRecord } from './pbx-call-record.js'
+import type { PbxCallRecord, PbxConversation } from './pbx-call-record.js'
 
 /** A conversation the gateway announced (a call-started event went out). */
 export interface KnownTalk {
@@ -45,11 +45,18 @@ export type ReconciledStep =
  * - Announced conversations the record does not show, still open, end first with transfer=true.
  */
 export function planReconciledEnd (known: KnownCall, record: PbxCallRecord): ReconciledStep[] | null {
-  const convs = record.conversations
+  const convs = record.conversations.filter((c) => c.returned !== true)
   if (convs.length === 0) {
     if (known.talks.length > 0) return null
     const waited = record.waitedIn
     return [{ kind: 'missed', dn: waited?.dn ?? null, dnType: waited?.dnType ?? 'None', at: record.endedAt }]
+  }
+  // A transferor that took the call back continues its conversation: the last part gives its end.
+  const returns = new Map<number, PbxConversation>()
+  let lead = -1
+  for (const c of record.conversations) {
+    if (c.returned === true && lead >= 0) returns.set(lead, c)
+    else lead++
   }
   const used = new Set<number>()
   const matched: Array<number | null> = convs.map((c) => {
@@ -62,25 +69,38 @@ export function planReconciledEnd (known: KnownCall, record: PbxCallRecord): Rec
   const steps: ReconciledStep[] = []
   const firstAt = convs[0].answeredAt
   known.talks.forEach((t, j) => {
-    if (!used.has(j) && !t.ended) steps.push({ kind: 'ended', user: t.user, link: t.link, transfer: true, seconds: null, at: firstAt })
+    // The same conversation announced twice (ended at a transfer, then taken back): one of them is matched.
+    const twin = known.talks.some((o, k) => k !== j && used.has(k) && o.user === t.user && o.link === t.link)
+    if (!used.has(j) && !t.ended && !twin) steps.push({ kind: 'ended', user: t.user, link: t.link, transfer: true, seconds: null, at: firstAt })
   })
   let maxLink = known.maxLink
   let lastLink = known.lastAnsweredLink
   convs.forEach((c, i) => {
     const transfer = i < convs.length - 1
+    const back = returns.get(i)
     const k = matched[i]
+    let link: number
     if (k !== null) {
       const t = known.talks[k]
-      if (!t.ended) steps.push({ kind: 'ended', user: t.user, link: t.link, transfer, seconds: c.talkSeconds, at: c.endedAt })
+      link = t.link
       lastLink = Math.max(lastLink, t.link)
-      return
+      if (back === undefined) {
+        if (!t.ended) steps.push({ kind: 'ended', user: t.user, link: t.link, transfer, seconds: c.talkSeconds, at: c.endedAt })
+        return
+      }
+      // Its transfer: announced already when the conversation was seen to end (a known ended twin, or this one).
+      const transferSeen = t.ended || known.talks.some((o) => o !== t && o.user === t.user && o.link === t.link && o.ended)
+      if (!transferSeen) steps.push({ kind: 'ended', user: t.user, link, transfer: true, seconds: c.talkSeconds, at: c.endedAt })
+    } else {
+      const rang = known.vanishedLinks[c.user]
+      link = rang !== undefined && rang > 0 && rang > lastLink ? rang : ++maxLink
+      maxLink = Math.max(maxLink, link)
+      lastLink = link
+      steps.push({ kind: 'started', user: c.user, link, trtype: c.trtype, at: c.answeredAt })
+      steps.push({ kind: 'ended', user: c.user, link, transfer: back !== undefined || transfer, seconds: c.talkSeconds, at: c.endedAt })
+      if (back === undefined) return
     }
-    const rang = known.vanishedLinks[c.user]
-    const link = rang !== undefined && rang > 0 && rang > lastLink ? rang : ++maxLink
-    maxLink = Math.max(maxLink, link)
-    lastLink = link
-    steps.push({ kind: 'started', user: c.user, link, trtype: c.trtype, at: c.answeredAt })
-    steps.push({ kind: 'ended', user: c.user, link, transfer, seconds: c.talkSeconds, at: c.endedAt })
+    steps.push({ kind: 'ended', user: c.user, link, transfer, seconds: back.talkSeconds, at: back.endedAt })
   })
   return steps
 }

@@ -158,7 +158,9 @@ export class CallTracker {
    * reconciled with the PBX's record (endWithRecord) instead of expire().
    */
   awaitsReconciliation (now: number): boolean {
-    return !this.finished && (this.uncertainEnd || this.uncertainAnswer) && this.emptySince !== null && now >= this.emptySince + this.opts.graceMs
+    // A blind transfer still unresolved at the end: the target may have been missed and the call taken back unseen.
+    const unresolved = this.uncertainEnd || this.uncertainAnswer || this.transferFrom !== null
+    return !this.finished && unresolved && this.emptySince !== null && now >= this.emptySince + this.opts.graceMs
   }
 
   /**
@@ -238,8 +240,14 @@ export class CallTracker {
         ...this.common(conv.link, at, conv.callername)
       })
     }
-    const conv = this.talks.find((c) => !c.closed && c.user === step.user && c.link === step.link) ?? this.talks.find((c) => !c.closed && c.user === step.user)
-    if (conv === undefined) throw new Error(`reconciliation ended a conversation the call never had (${step.user})`)
+    let conv = this.talks.find((c) => !c.closed && c.user === step.user && c.link === step.link) ?? this.talks.find((c) => !c.closed && c.user === step.user)
+    if (conv === undefined) {
+      // Taken back after a blind transfer nobody answered: the conversation ended at the transfer goes on.
+      const before = [...this.talks].reverse().find((c) => c.user === step.user && c.link === step.link)
+      if (before === undefined) throw new Error(`reconciliation ended a conversation the call never had (${step.user})`)
+      conv = { ...before, closed: false, endedAt: null }
+      this.talks.push(conv)
+    }
     conv.endedAt = step.seconds === null ? (conv.endedAt ?? this.emptySince ?? at) : conv.answeredAt + step.seconds * 1000
     conv.closed = true
     const duration = step.seconds !== null ? Math.round(step.seconds) : Math.max(0, Math.round((conv.endedAt - conv.answeredAt) / 1000))

@@ -40,6 +40,11 @@ export interface PbxConversation {
   endedAt: number
   talkSeconds: number
   trtype: TransferType
+  /**
+   * The transferor took the call back (a blind transfer nobody answered): in legacy terms the same
+   * conversation as the one before it, on its link, with no new call-started event.
+   */
+  returned?: boolean
 }
 
 /** Who placed the call and where it went first: what a call the gateway never saw is described by. */
@@ -162,9 +167,11 @@ export function pbxCallRecordOf (callid: number, rows: readonly CallLogRow[]): P
       continue
     }
     const answeredAt = s.start + s.ringS * 1000
-    if (last !== undefined && last.user === user) {
+    if (last !== undefined && last.user === user && !lastTransferred) {
       last.talkSeconds += s.talkS
       last.endedAt = Math.max(last.endedAt, answeredAt + s.talkS * 1000)
+    } else if (last !== undefined && last.user === user) {
+      conversations.push({ user, answeredAt, endedAt: answeredAt + s.talkS * 1000, talkSeconds: s.talkS, trtype: 'NotDef', returned: true })
     } else {
       const trtype: TransferType = last === undefined ? 'NotDef' : consulted.has(user) ? 'Accomp' : lastTransferred ? 'Blind' : 'NotDef'
       conversations.push({ user, answeredAt, endedAt: answeredAt + s.talkS * 1000, talkSeconds: s.talkS, trtype })

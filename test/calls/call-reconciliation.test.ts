@@ -52,6 +52,61 @@ t.test('planReconciledEnd', async (t) => {
 const row = (over: CallLogRow): CallLogRow => ({ CallId: 7, Answered: false, RingingDuration: 'PT0S', TalkingDuration: 'PT0S', Reason: 'missed', ActionType: 2, ...over })
 const iso = (ms: number): string => new Date(ms).toISOString()
 
+t.test('a blind transfer nobody answered, the call taken back: one conversation in legacy terms, ended twice', async (t) => {
+  const rows = [
+    row({ StartTime: iso(T0), SourceDn: '10000', SourceType: 1, DestinationDn: '102', DestinationType: 0, Answered: true, RingingDuration: 'PT1S', TalkingDuration: 'PT2S', Reason: 'transferred', ActionType: 5 }),
+    row({ StartTime: iso(T0 + 3000), SourceDn: '10000', SourceType: 1, DestinationDn: '105', DestinationType: 0, RingingDuration: 'PT2S', Reason: 'missed' }),
+    row({ StartTime: iso(T0 + 5000), SourceDn: '10000', SourceType: 1, DestinationDn: '102', DestinationType: 0, Answered: true, TalkingDuration: 'PT3S', Reason: 'answered', ActionType: 1 })
+  ]
+  const back = pbxCallRecordOf(7, rows)
+  t.same(back?.conversations.map((c) => `${c.user} ${c.trtype} ${c.talkSeconds}${c.returned === true ? ' returned' : ''}`), ['102 NotDef 2', '102 NotDef 3 returned'], 'not merged across the transfer')
+  const rec = back as PbxCallRecord
+  const first = { user: '102', link: 1 }
+  t.same(planReconciledEnd(nothingKnown, rec).map((s) => `${s.kind} ${'user' in s ? s.user : ''} ${'link' in s ? s.link : ''} ${'transfer' in s ? String(s.transfer) : ''}`), [
+    'started 102 1 ', 'ended 102 1 true', 'ended 102 1 false'
+  ], 'nothing seen: started, ended at the transfer, ended at the end, one link')
+  const known = (talks: KnownCall['talks']): KnownCall => ({ talks, maxLink: 2, lastAnsweredLink: 1, vanishedLinks: {} })
+  t.same(planReconciledEnd(known([{ ...first, ended: true }]), rec), [{ kind: 'ended', user: '102', link: 1, transfer: false, seconds: 3, at: T0 + 8000 }], 'the transfer was seen: only the final end')
+  t.same(planReconciledEnd(known([{ ...first, ended: false }]), rec).map((s) => s.kind === 'ended' ? `${String(s.transfer)} ${String(s.seconds)}` : s.kind), ['true 2', 'false 3'], 'the transfer unseen: both ends')
+  t.same(planReconciledEnd(known([{ ...first, ended: true }, { ...first, ended: false }]), rec).map((s) => s.kind === 'ended' ? `${String(s.transfer)} ${String(s.seconds)}` : s.kind), ['false 3'], 'both seen (ended, then taken back): the final end once')
+
+  // The tracker reopens the conversation it had ended at the transfer.
+  const tracker = new CallTracker({ callid: 7, chid: '261121083716_7', graceMs: 300 })
+  for (const c of changesOf([`+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`, `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`, '+102#p2 Connected ; +10000#p1 Connected'], 7)) {
+    if (c.kind === 'upsert') tracker.upsert(c.participant, c.dnType, c.at)
+  }
+  for (const key of [...tracker.legKeys()]) tracker.remove(key.split('#')[0], Number(key.split('#')[1]), T0 + 9000, true)
+  t.same(tracker.endWithRecord(rec, T0 + 9500).map(brief), [
+    'incoming 102 261121083716_7-1 finishtype=Ok transfer=true duration=2',
+    'incoming 102 261121083716_7-1 finishtype=Ok transfer=false duration=3'
+  ])
+})
+
+t.test('a blind transfer still unresolved when the call ends: the call log says whether it was taken back (soak regression)', async (t) => {
+  const tracker = new CallTracker({ callid: 7, chid: '261121083716_7', graceMs: 300 })
+  const events: CallEvent[] = []
+  for (const c of changesOf([
+    `+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`,
+    `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`,
+    '+102#p2 Connected ; +10000#p1 Connected',
+    `-102#p2 ; +105#p3 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} referred_by_dn=102 referred_by_type=Wextension`,
+    '-105#p3',
+    '-10000#p1' // the return to 102 was never seen
+  ], 7)) {
+    if (c.kind === 'upsert') events.push(...tracker.upsert(c.participant, c.dnType, c.at))
+    else if (c.kind === 'remove') events.push(...tracker.remove(c.dn, c.id, c.at))
+  }
+  const end = T0 + 80 // the last remove (changesOf steps 10 ms)
+  t.notOk(tracker.awaitsReconciliation(end + 299))
+  t.ok(tracker.awaitsReconciliation(end + 300))
+  events.push(...tracker.endWithRecord(record({ conversations: [conv('102', T0 + 20, 2), { ...conv('102', T0 + 40, 3), returned: true }] }), end + 400))
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), [
+    'hangupincoming 102 261121083716_7-1 trtype=NotDef',
+    'incoming 102 261121083716_7-1 finishtype=Ok transfer=true duration=0',
+    'incoming 102 261121083716_7-1 finishtype=Ok transfer=false duration=3'
+  ])
+})
+
 t.test('pbxCallRecordOf: call-log rows → conversations', async (t) => {
   t.equal(pbxCallRecordOf(7, []), null, 'no rows yet: no record')
   t.equal(isoSeconds('PT1H2M5S'), 3725)
