@@ -62,20 +62,16 @@ t.test('a blind transfer nobody answered, the call taken back: one conversation 
   t.same(back?.conversations.map((c) => `${c.user} ${c.trtype} ${c.talkSeconds}${c.returned === true ? ' returned' : ''}`), ['102 NotDef 2', '102 NotDef 3 returned'], 'not merged across the transfer')
   const rec = back as PbxCallRecord
   const first = { user: '102', link: 1 }
-  t.same(planReconciledEnd(nothingKnown, rec).map((s) => `${s.kind} ${'user' in s ? s.user : ''} ${'link' in s ? s.link : ''} ${'transfer' in s ? String(s.transfer) : ''}`), [
+  t.same((planReconciledEnd(nothingKnown, rec) ?? []).map((s) => `${s.kind} ${'user' in s ? s.user : ''} ${'link' in s ? s.link : ''} ${'transfer' in s ? String(s.transfer) : ''}`), [
     'started 102 1 ', 'ended 102 1 true', 'ended 102 1 false'
   ], 'nothing seen: started, ended at the transfer, ended at the end, one link')
   const known = (talks: KnownCall['talks']): KnownCall => ({ talks, maxLink: 2, lastAnsweredLink: 1, vanishedLinks: {} })
   t.same(planReconciledEnd(known([{ ...first, ended: true }]), rec), [{ kind: 'ended', user: '102', link: 1, transfer: false, seconds: 3, at: T0 + 8000 }], 'the transfer was seen: only the final end')
-  t.same(planReconciledEnd(known([{ ...first, ended: false }]), rec).map((s) => s.kind === 'ended' ? `${String(s.transfer)} ${String(s.seconds)}` : s.kind), ['true 2', 'false 3'], 'the transfer unseen: both ends')
-  t.same(planReconciledEnd(known([{ ...first, ended: true }, { ...first, ended: false }]), rec).map((s) => s.kind === 'ended' ? `${String(s.transfer)} ${String(s.seconds)}` : s.kind), ['false 3'], 'both seen (ended, then taken back): the final end once')
+  t.same((planReconciledEnd(known([{ ...first, ended: false }]), rec) ?? []).map((s) => s.kind === 'ended' ? `${String(s.transfer)} ${String(s.seconds)}` : s.kind), ['true 2', 'false 3'], 'the transfer unseen: both ends')
+  t.same((planReconciledEnd(known([{ ...first, ended: true }, { ...first, ended: false }]), rec) ?? []).map((s) => s.kind === 'ended' ? `${String(s.transfer)} ${String(s.seconds)}` : s.kind), ['false 3'], 'both seen (ended, then taken back): the final end once')
 
   // The tracker reopens the conversation it had ended at the transfer.
-  const tracker = new CallTracker({ callid: 7, chid: '261121083716_7', graceMs: 300 })
-  for (const c of changesOf([`+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`, `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`, '+102#p2 Connected ; +10000#p1 Connected'], 7)) {
-    if (c.kind === 'upsert') tracker.upsert(c.participant, c.dnType, c.at)
-  }
-  for (const key of [...tracker.legKeys()]) tracker.remove(key.split('#')[0], Number(key.split('#')[1]), T0 + 9000, true)
+  const { tracker } = trackerAfterGap([`+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`, `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`, '+102#p2 Connected ; +10000#p1 Connected'], T0 + 9000)
   t.same(tracker.endWithRecord(rec, T0 + 9500).map(brief), [
     'incoming 102 261121083716_7-1 finishtype=Ok transfer=true duration=2',
     'incoming 102 261121083716_7-1 finishtype=Ok transfer=false duration=3'
@@ -83,19 +79,14 @@ t.test('a blind transfer nobody answered, the call taken back: one conversation 
 })
 
 t.test('a blind transfer still unresolved when the call ends: the call log says whether it was taken back (soak regression)', async (t) => {
-  const tracker = new CallTracker({ callid: 7, chid: '261121083716_7', graceMs: 300 })
-  const events: CallEvent[] = []
-  for (const c of changesOf([
+  const { tracker, events } = play([
     `+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`,
     `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`,
     '+102#p2 Connected ; +10000#p1 Connected',
     `-102#p2 ; +105#p3 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} referred_by_dn=102 referred_by_type=Wextension`,
     '-105#p3',
     '-10000#p1' // the return to 102 was never seen
-  ], 7)) {
-    if (c.kind === 'upsert') events.push(...tracker.upsert(c.participant, c.dnType, c.at))
-    else if (c.kind === 'remove') events.push(...tracker.remove(c.dn, c.id, c.at))
-  }
+  ])
   const end = T0 + 80 // the last remove (changesOf steps 10 ms)
   t.notOk(tracker.awaitsReconciliation(end + 299))
   t.ok(tracker.awaitsReconciliation(end + 300))
@@ -152,14 +143,18 @@ function brief (e: CallEvent): string {
 
 const QUEUE_RINGING = queueRinging(['101', '102'])
 
-/** Plays the lines, then removes every leg as a snapshot would (unobserved) at `gapAt`. */
-function trackerAfterGap (lines: string[], gapAt: number): { tracker: CallTracker, events: CallEvent[] } {
-  const tracker = new CallTracker({ callid: 7, chid: '261121083716_7', graceMs: 300 })
-  const events: CallEvent[] = []
-  for (const c of changesOf(lines, 7)) {
+/** Plays script lines (call 7) into `tracker` (a new one by default) from `start`; returns it with the events. */
+function play (lines: string[], tracker = new CallTracker({ callid: 7, chid: '261121083716_7', graceMs: 300 }), start = T0, events: CallEvent[] = []): { tracker: CallTracker, events: CallEvent[] } {
+  for (const c of changesOf(lines, 7, start)) {
     if (c.kind === 'upsert') events.push(...tracker.upsert(c.participant, c.dnType, c.at))
     else if (c.kind === 'remove') events.push(...tracker.remove(c.dn, c.id, c.at))
   }
+  return { tracker, events }
+}
+
+/** Plays the lines, then removes every leg as a snapshot would (unobserved) at `gapAt`. */
+function trackerAfterGap (lines: string[], gapAt: number): { tracker: CallTracker, events: CallEvent[] } {
+  const { tracker, events } = play(lines)
   for (const key of [...tracker.legKeys()]) {
     const [dn, id] = key.split('#')
     events.push(...tracker.remove(dn, Number(id), gapAt, true))
@@ -229,22 +224,14 @@ t.test('CallTracker.endWithRecord', async (t) => {
 
 t.test('a ringing leg gone uncertainly while nobody talked: the end is looked up, even when later legs are seen', async (t) => {
   // 102 rang; its answer was never read (the fetch found it gone); it blind-transferred to 108, seen.
-  const tracker = new CallTracker({ callid: 7, chid: '261121083716_7', graceMs: 300 })
-  const events: CallEvent[] = []
-  const play = (lines: string[], start: number): void => {
-    for (const c of changesOf(lines, 7, start)) {
-      if (c.kind === 'upsert') events.push(...tracker.upsert(c.participant, c.dnType, c.at))
-      else if (c.kind === 'remove') events.push(...tracker.remove(c.dn, c.id, c.at))
-    }
-  }
-  play([`+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`, `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`], T0)
+  const { tracker, events } = play([`+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`, `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`])
   events.push(...tracker.remove('102', 2, T0 + 900, true))
   play([
     `+108#p3 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} referred_by_dn=102 referred_by_type=Wextension`,
     '+108#p3 Connected ; +10000#p1 Connected party_dn=108',
     'wait 2000',
     '-108#p3 ; -10000#p1'
-  ], T0 + 1000)
+  ], tracker, T0 + 1000, events)
   const end = T0 + 3100
   t.notOk(tracker.awaitsReconciliation(end), 'grace period first')
   t.ok(tracker.awaitsReconciliation(end + 300), 'the answer 102 may have given is looked up')
@@ -261,19 +248,14 @@ t.test('a ringing leg gone uncertainly while nobody talked: the end is looked up
 })
 
 t.test('attended transfer whose completion was never read: the transferor\'s end waits for the PBX record (soak regression)', async (t) => {
-  const tracker = new CallTracker({ callid: 7, chid: '261121083716_7', graceMs: 300 })
-  const events: CallEvent[] = []
-  for (const c of changesOf([
+  const { tracker, events } = play([
     `+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`,
     `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`,
     '+102#p2 Connected ; +10000#p1 Connected',
     '+102#p4 Dialing party_dn=104 party_dn_type=Wextension party_caller_id=104',
     '+104#p5 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=102',
     '-102#p4 ; -102#p2'
-  ], 7)) {
-    if (c.kind === 'upsert') events.push(...tracker.upsert(c.participant, c.dnType, c.at))
-    else if (c.kind === 'remove') events.push(...tracker.remove(c.dn, c.id, c.at))
-  }
+  ])
   // 104's Connected was announced but its fetch found it gone: nobody knows whether it answered.
   events.push(...tracker.remove('104', 5, T0 + 1000, true))
   t.equal(tracker.deadline(), null, 'no grace timer would end 102 with transfer=false')
