@@ -90,7 +90,8 @@ export class UnseenCalls {
       }
       if (added.length > 0) this.opts.store?.addMissing(added)
     }
-    if (highest !== null && this.opts.store !== undefined) {
+    // Even the very first call counts: killed before its state is written, it must still be found.
+    if (this.opts.store !== undefined) {
       this.opts.store.addMissing([{ callid, since: now, after: this.highestAt ?? now }])
       this.unpersisted.add(callid)
     }

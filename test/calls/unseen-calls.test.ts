@@ -53,7 +53,9 @@ t.test('the bookkeeping survives a restart (SQLite)', async (t) => {
   first.note(10, 1000)
   first.note(13, 2000)
   first.resolve([11])
-  first.persisted(13) // the model wrote call 13's state
+  t.same(new UnseenCalls({ store: new SqliteUnseenCallStore(db) }).due(1e9, 0, 10).map((m) => m.callid), [10, 12, 13], 'calls 10 and 13 are not on disk yet: a restart would look them up')
+  first.persisted(10)
+  first.persisted(13) // the model wrote their state
   const second = new UnseenCalls({ store: new SqliteUnseenCallStore(db) })
   t.same(second.due(1e9, 0, 10), [{ callid: 12, since: 2000, after: 1000 }])
   second.note(16, 3000) // calls 14 and 15 happened while it was down
