@@ -12,4 +12,7 @@ export async function runScenarioTest (t: Test, index: number, opts: { todo?: st
   const problems = problemsOf(result, { knownTrtype: true })
   t.same(problems, [], `${scenario.name}: nothing lost, order kept, no phantoms, no crash, heap back near its baseline`, opts.todo !== undefined ? { todo: opts.todo } : {})
   t.ok(result.report.received > 0, 'events were delivered')
+  // What the scenario claims beyond the ground truth is asserted one by one; every scenario claims something.
+  t.ok(result.claims.length > 0, `${scenario.name}: the scenario checks its own claims`)
+  for (const c of result.claims) t.ok(c.ok, c.what, { got: c.got })
 }

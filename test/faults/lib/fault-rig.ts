@@ -42,6 +42,15 @@ export interface ScenarioResult {
   /** The gateway exited by itself (a crash). */
   crashed: boolean
   notes: string[]
+  /** What the scenario says it showed, each checked: a false claim fails the scenario (verdict.ts). */
+  claims: Claim[]
+}
+
+/** One checked statement of a scenario: `what` it claims, whether it held, and what was measured. */
+export interface Claim {
+  what: string
+  ok: boolean
+  got: string
 }
 
 interface GatewayProcess {
@@ -58,6 +67,7 @@ export class FaultRig {
   readonly dataDir: string
   readonly blind: BlindWindow[] = []
   readonly notes: string[] = []
+  readonly claims: Claim[] = []
   sim!: Simulator
   gateway: GatewayProcess | null = null
   restarts = 0
@@ -88,7 +98,7 @@ export class FaultRig {
   get receiverUrl (): string { return `http://127.0.0.1:${this.receiverPort}/hook` }
 
   /** Every 2xx-answered request, across receiver restarts. */
-  get deliveries (): readonly Received[] { return this.received }
+  get deliveries (): readonly Received[] { return this.allReceived() }
 
   async receiverUp (): Promise<void> {
     const rx = await startReceiver(this.receiverPort, () => this.reply())
@@ -239,6 +249,22 @@ export class FaultRig {
     return m === null ? NaN : Number(m[1])
   }
 
+  /** The sum of a metric's samples whose labels include `labels` (0 when none). */
+  async metricSum (name: string, labels: Record<string, string> = {}): Promise<number> {
+    const r = await this.api('/metrics')
+    let sum = 0
+    for (const m of String(r.body).matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) {
+      const have = m[1] ?? ''
+      if (Object.entries(labels).every(([k, v]) => have.includes(`${k}="${v}"`))) sum += Number(m[2])
+    }
+    return sum
+  }
+
+  /** Records a statement the scenario makes as a check (see ScenarioResult.claims). */
+  claim (what: string, ok: boolean, got: string): void {
+    this.claims.push({ what, ok, got })
+  }
+
   async heapMb (): Promise<number> {
     const child = this.gateway?.child
     if (child === undefined) return NaN
@@ -292,7 +318,8 @@ export class FaultRig {
       heapMb: { baseline: this.baselineHeap, end },
       errorLines: [...this.errorLines],
       crashed: this.crashed,
-      notes: [...this.notes]
+      notes: [...this.notes],
+      claims: [...this.claims]
     }
   }
 

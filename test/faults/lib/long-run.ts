@@ -78,6 +78,7 @@ for (const s of chosen) {
     results.push({ result, summary: s.summary(scale), problems })
     process.stdout.write(`  ${summaryLine(result)}\n`)
     for (const n of result.notes) process.stdout.write(`  note: ${n}\n`)
+    for (const c of result.claims) process.stdout.write(`  ${c.ok ? '✓' : '✗'} ${c.what} (${c.got})\n`)
     for (const p of problems) process.stdout.write(`  ✗ ${p}\n`)
   } catch (err) {
     process.stdout.write(`  ✗ ${s.name} failed to run after ${Math.round((Date.now() - started) / 1000)} s: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
@@ -122,6 +123,7 @@ if (reportPath !== null) {
     '',
     ...results.flatMap(({ result, problems }) => [
       ...result.notes.map((n) => `- ${result.name}: ${n}`),
+      ...result.claims.map((c) => `- ${result.name} ${c.ok ? '✓' : '✗'} ${c.what} (${c.got})`),
       ...errorSummary(result).map((l) => `- ${result.name}: ${l}`),
       ...problems.map((p) => `- ${result.name} ✗ ${p.replace(/\n/g, '\n  ')}`)
     ]),

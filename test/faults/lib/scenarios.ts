@@ -17,12 +17,21 @@ export interface Scenario {
 const RATE = 10
 
 
-async function withRig (name: string, env: Record<string, string>, body: (rig: FaultRig) => Promise<void>, drainMs?: number): Promise<ScenarioResult> {
+/**
+ * Runs `body` on a fresh rig, then the ground-truth check; `check` then asserts what the scenario
+ * claims beyond it (rig.claim), once everything has settled.
+ */
+async function withRig (name: string, env: Record<string, string>, body: (rig: FaultRig) => Promise<void>, drainMs?: number, check?: (rig: FaultRig, result: ScenarioResult) => Promise<void>): Promise<ScenarioResult> {
   const rig = new FaultRig(name, env)
   try {
     await rig.start()
     await body(rig)
-    return await rig.finish({ drainMs })
+    const result = await rig.finish({ drainMs })
+    if (check !== undefined) {
+      await check(rig, result)
+      result.claims = [...rig.claims]
+    }
+    return result
   } finally {
     await rig.close()
   }
@@ -43,12 +52,16 @@ export const SCENARIOS: Scenario[] = [
         await rig.killAndRestart(scale === 'ci' ? 200 + Math.round(800 * random()) : 500 + Math.round(2500 * random()))
         await sleep(Math.max(0, slot - (Date.now() - t0)))
       }
+    }, undefined, async (rig) => {
+      rig.claim('the gateway was killed with SIGKILL and restarted 5 times', rig.restarts === 5, `${rig.restarts} restarts`)
     })
   },
   {
     name: 'WebSocket drops, PBX down, tokens revoked',
-    summary: (s) => `${RATE} calls/s for ${s === 'ci' ? 20 : 90} s; WebSocket dropped every ${s === 'ci' ? 3 : 5} s, the PBX down for ${s === 'ci' ? 3 : 30} s, tokens revoked twice`,
-    run: async (scale) => await withRig('pbx-faults', {}, async (rig) => {
+    summary: (s) => `${RATE} calls/s for ${s === 'ci' ? 20 : 90} s; every ${s === 'ci' ? 3 : 5} s the WebSocket dropped or (every third time) the tokens revoked; the second time, the PBX down for ${s === 'ci' ? 3 : 30} s instead`,
+    run: async (scale) => {
+      const moves = { drops: 0, revokes: 0, downs: 0 }
+      return await withRig('pbx-faults', {}, async (rig) => {
       const seconds = scale === 'ci' ? 20 : 90
       const every = scale === 'ci' ? 3000 : 5000
       await rig.traffic({ callsPerSecond: RATE, seconds, seed: 12 })
@@ -58,18 +71,28 @@ export const SCENARIOS: Scenario[] = [
         await sleep(every)
         round++
         if (round === 2) {
+          moves.downs++
           await rig.gap(async () => {
             await rig.faults({ down: true })
             await sleep(scale === 'ci' ? 3000 : 30_000)
             await rig.faults({ down: false })
           })
         } else if (round % 3 === 0) {
+          moves.revokes++
           await rig.gap(async () => { await rig.faults({ revokeTokens: true }) })
         } else {
+          moves.drops++
           await rig.gap(async () => { await rig.faults({ dropWebSocket: true }) })
         }
       }
-    }, 120_000)
+    }, 120_000, async (rig) => {
+      const got = `${moves.drops} drops, ${moves.revokes} revocations, ${moves.downs} outage(s)`
+      rig.claim('every fault was played: the WebSocket dropped, the tokens revoked, the PBX down once', moves.drops > 0 && moves.revokes > 0 && moves.downs === 1, got)
+      // A drop and a revocation each close the WebSocket (the simulator drops it on revocation too).
+      const reconnects = await rig.metric('gateway_ws_reconnects')
+      rig.claim('the gateway reconnected its WebSocket after each drop and revocation', reconnects >= moves.drops + moves.revokes, `${reconnects} reconnects after ${got}`)
+    })
+    }
   },
   {
     name: 'XAPI 20% errors + 200 ms latency',
@@ -83,13 +106,16 @@ export const SCENARIOS: Scenario[] = [
       await sleep(seconds * 1000)
       await rig.until('calls to end', 30_000, () => rig.sim.ctx.engine.activeCalls() === 0, 200)
       await rig.faults({})
+    }, undefined, async (rig) => {
+      let injected = 0
+      for (const status of ['500', '503', '504']) injected += await rig.metricSum('gateway_pbx_request_duration_seconds_count', { api: 'xapi', status })
+      rig.claim('the gateway met the injected XAPI errors (answers 500/503/504)', injected > 0, `${injected} XAPI answers 500/503/504`)
     })
   },
   {
     name: 'receiver down, slow, then 410',
     summary: (s) => `${RATE} calls/s for ${s === 'ci' ? 12 : 150} s; the receiver down for ${s === 'ci' ? 5 : 120} s, then slow (${s === 'ci' ? '1' : '5'} s per request) for ${s === 'ci' ? 4 : 30} s; after the drain it answers 410 and /readyz must name the disabled target`,
     run: async (scale) => {
-      let disabledDetail = ''
       const result = await withRig('receiver-faults', { WEBHOOK_CONCURRENCY: '16' }, async (rig) => {
         const ci = scale === 'ci'
         await rig.traffic({ callsPerSecond: RATE, seconds: ci ? 12 : 150, seed: 14 })
@@ -100,19 +126,23 @@ export const SCENARIOS: Scenario[] = [
         await rig.receiverUp()
         await sleep(ci ? 4000 : 30_000)
         rig.receiverMode = { kind: 'ok' }
-      }, scale === 'ci' ? 60_000 : 600_000)
+      }, scale === 'ci' ? 60_000 : 600_000, async (rig) => {
+        const failed = await rig.metricSum('gateway_webhook_attempts_total', { outcome: 'failed_attempt' })
+        rig.claim('deliveries failed while the receiver was down (and were retried: nothing lost)', failed > 0, `${failed} failed attempts`)
+      })
       // 410 is checked on a fresh rig after the main check: once a target is gone, later events are (rightly) not delivered.
-      await withRig('receiver-410', {}, async (rig) => {
+      let readyz = ''
+      const named = await withRig('receiver-410', {}, async (rig) => {
         rig.receiverMode = { kind: 'status', status: 410 }
         await rig.traffic({ callsPerSecond: RATE, seconds: 2, seed: 15 })
-        await rig.until('the target to be disabled', 20_000, async () => {
-          const r = await rig.readiness()
-          disabledDetail = r?.checks?.webhooks?.detail ?? ''
-          return r?.checks?.webhooks?.ok === false
+        // The body must name the disabled target (the rig's only one, webhook1), whatever the status.
+        await rig.until('/readyz to name the disabled target', 20_000, async () => {
+          readyz = JSON.stringify((await rig.readiness())?.checks ?? null)
+          return namesDisabledTarget(readyz, 'webhook1')
         }, 200)
         rig.receiverMode = { kind: 'ok' }
-      }).catch((err: unknown) => { disabledDetail = `FAILED: ${err instanceof Error ? err.message : String(err)}` })
-      result.notes.push(`410: /readyz webhooks check says "${disabledDetail}"`)
+      }).then(() => true, (err: unknown) => { readyz += ` (${err instanceof Error ? err.message : String(err)})`; return false })
+      result.claims.push({ what: 'a receiver answering 410 disables its target, and /readyz names it', ok: named, got: `/readyz checks: ${readyz}` })
       return result
     }
   },
@@ -128,11 +158,27 @@ export const SCENARIOS: Scenario[] = [
       return await withRig('disk-full', { MP3_DIR: path.join(blocker, 'mp3') }, async (rig) => {
         await rig.traffic({ callsPerSecond: RATE, seconds: scale === 'ci' ? 10 : 60, seed: 16, recordShare: 0.5 })
         await sleep((scale === 'ci' ? 10 : 60) * 1000)
-        rig.notes.push('recordings fail (each conversion logs an error), the gateway keeps running and every call event is delivered')
+      }, undefined, async (rig, result) => {
+        // The gateway kept running and every call event was delivered: the ground-truth check. Here: the recordings failed.
+        const recorded = rig.sim.ctx.engine.records().filter((r) => r.recordings.length > 0).length
+        rig.claim('the simulator recorded calls', recorded > 0, `${recorded} recorded calls`)
+        await rig.until('recording conversions to settle', 30_000, async () => (await rig.metric('gateway_recording_conversion_queue')) === 0, 200)
+        const failed = await rig.metricSum('gateway_recording_conversions_total', { outcome: 'failed' })
+        const converted = await rig.metricSum('gateway_recording_conversions_total', { outcome: 'ok' })
+        rig.claim('every recording conversion failed', failed > 0 && converted === 0, `${failed} failed, ${converted} converted`)
+        const announced = rig.deliveries.filter((d) => (JSON.parse(d.body) as { event?: string }).event === 'recording').length
+        rig.claim('no recording event was sent', announced === 0, `${announced} recording events`)
+        const logged = result.errorLines.filter((l) => l.includes('recordings')).length
+        rig.claim('the failures were logged as errors', logged > 0, `${logged} error lines about recordings`)
       })
     }
   }
 ]
+
+/** Whether /readyz's checks (as JSON) name `target` as disabled, whether it counts as failing or as degraded. */
+export function namesDisabledTarget (checksJson: string, target: string): boolean {
+  return new RegExp(`disabled[^"]*\\b${target}\\b`, 'i').test(checksJson)
+}
 
 /** RSS of the gateway child, from its own /metrics (MB). */
 async function rssMb (rig: FaultRig): Promise<number> {

@@ -18,6 +18,7 @@ export function problemsOf (r: ScenarioResult, opts: { knownTrtype?: boolean } =
   const p: string[] = []
   if (opts.knownTrtype === true) r = { ...r, report: { ...r.report, wrong: r.report.wrong.filter((f) => !isTrtypeOnly(f.what)) } }
   if (r.crashed) p.push('the gateway crashed')
+  for (const c of r.claims.filter((c) => !c.ok)) p.push(`claim failed: ${c.what} (got ${c.got})`)
   if (r.report.lost.length > 0) p.push(`lost ${r.report.lost.length}:\n${describeFindings(r.report.lost)}`)
   if (r.report.outOfOrder.length > 0) p.push(`out of order ${r.report.outOfOrder.length}:\n${describeFindings(r.report.outOfOrder)}`)
   if (r.report.wrong.length > 0) p.push(`wrong ${r.report.wrong.length}:\n${describeFindings(r.report.wrong)}`)
