@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Regenerates openapi/xapi.d.ts from 3CX's XAPI swagger file.
-// Usage: npm run gen:xapi [-- <path-or-url>]   (default: ../shared/spec/xapi-swagger.yaml)
+// Usage: npm run gen:xapi [-- <path-or-url>]   (default: openapi/xapi-swagger.yaml,
+// the copy kept in this repository; see openapi/SOURCES.md)
 // A PBX serves its own copy at https://<pbx>/xapi/v1/swagger.yaml.
 import { createHash } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -9,7 +10,7 @@ import path from 'node:path'
 import openapiTS, { astToString } from 'openapi-typescript'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-export const DEFAULT_SPEC = path.resolve(here, '../../shared/spec/xapi-swagger.yaml')
+export const DEFAULT_SPEC = path.join(here, 'xapi-swagger.yaml')
 export const OUTPUT = path.join(here, 'xapi.d.ts')
 
 /** Reads the spec text from a path or an http(s) URL. */

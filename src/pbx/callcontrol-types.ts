@@ -1,5 +1,5 @@
 // Wire shapes of 3CX V20's Call Control API (REST + WebSocket). There is no OpenAPI file for it;
-// these follow 3CX's docs and the official call-control-examples (see shared/docs/3cx-v20.md §5–6).
+// these follow 3CX's docs and the official call-control-examples (see docs/3cx-v20.md §5–6).
 // Call Control JSON is snake_case; empty values are "" and "None", not null.
 
 /** Participant status: V20 knows only these three (no Hold/Held). */

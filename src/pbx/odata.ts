@@ -1,4 +1,4 @@
-// Pure builders for 3CX's OData v4 dialect (shared/docs/3cx-v20.md §3.2–3.3).
+// Pure builders for 3CX's OData v4 dialect (docs/3cx-v20.md §3.2–3.3).
 // Every caller value that reaches an XAPI URL goes through one of these, so nothing a CRM sends
 // can change the shape of a query: strings are quoted with '' escaping, names are checked, numbers
 // must be finite, and the result is URL-encoded once.

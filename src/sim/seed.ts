@@ -1,4 +1,4 @@
-// The default PBX of shared/docs/simulator.md §2. `seedDirectory()` returns a fresh deep copy each
+// The default PBX of docs/simulator.md §2. `seedDirectory()` returns a fresh deep copy each
 // time, so a reset or a new simulator never shares state with another.
 import type {
   SimDestination, SimDirectory, SimForwardingProfile, SimGroup, SimUser, SimUserGroup

@@ -3,11 +3,13 @@
 // is rewritten into JSON Schema (`type: [T, 'null']` or `anyOf […, null]`) first, because Ajv's own
 // `nullable` keyword refuses schemas without `type` (3CX's `allOf: [$ref], nullable: true`).
 import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { Ajv, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { parse } from 'yaml'
 
-export const SWAGGER_PATH = '/work/shared/spec/xapi-swagger.yaml'
+/** The copy of 3CX's spec kept in the repository (openapi/SOURCES.md says where it comes from). */
+export const SWAGGER_PATH = fileURLToPath(new URL('../../openapi/xapi-swagger.yaml', import.meta.url))
 
 // ajv-formats is CommonJS with `exports.default`: under NodeNext the default import is the module object.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv
