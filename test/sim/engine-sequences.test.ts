@@ -196,6 +196,7 @@ t.test('every call path produces the documented participant sequence', async (t)
   // A fetched upsert is the live entity, or 404 only when a remove for it followed.
   const removedAt = new Map<string, number>()
   watcher.observed.forEach((o, i) => { if (o.message.event.event_type === 1) removedAt.set(o.message.event.entity, i) })
+  t.ok(watcher.observed.some((o) => o.message.event.event_type === 0), 'there are upserts to check')
   watcher.observed.forEach((o, i) => {
     if (o.message.event.event_type !== 0) return
     if (o.fetched === 404) t.ok((removedAt.get(o.message.event.entity) ?? -1) > i, `404 only after a remove: ${o.message.event.entity}`)

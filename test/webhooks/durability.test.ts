@@ -58,5 +58,6 @@ t.test('SIGKILL mid-enqueue and mid-delivery loses nothing', async (t) => {
     const p = JSON.parse(r.body) as { chid: string, callerid: string }
     byCall.set(p.chid, [...(byCall.get(p.chid) ?? []), Number(p.callerid)])
   }
+  t.ok(byCall.size > 0, 'the second receiver got calls to check')
   for (const [chid, seqs] of byCall) t.same(seqs, [...seqs].sort((a, b) => a - b), `${chid} in order`)
 })

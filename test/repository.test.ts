@@ -1,0 +1,82 @@
+// The repository stands on its own and its CI checks can fail: no file points at one machine's
+// files or at material outside the repository, every document a comment or doc names exists, and the
+// skip and coverage checks run by `npm test` (scripts/) judge what they are given.
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+// @ts-expect-error plain JavaScript without type declarations
+import { directivesIn, isAllowed, ALLOWED_SKIPS } from '../scripts/skip-check.mjs'
+// @ts-expect-error plain JavaScript without type declarations
+import { shortfalls, SETS } from '../scripts/coverage-check.mjs'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const SKIP_DIRS = new Set(['node_modules', '.git', '.tap', 'dist', 'coverage', 'data', 'mp3'])
+const TEXT = /\.(ts|mts|mjs|js|json|md|yaml|yml|sh|service|ini|env|example)$|^(Dockerfile|run|\.taprc)$/
+
+function files (dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (SKIP_DIRS.has(e.name) || (e.name.startsWith('.') && e.name !== '.ci' && e.name !== '.taprc')) return []
+    const full = path.join(dir, e.name)
+    if (e.isDirectory()) return files(full)
+    return TEXT.test(e.name) && !e.name.endsWith('package-lock.json') ? [path.relative(root, full)] : []
+  })
+}
+
+const all = files(root)
+const text = (f: string): string => readFileSync(path.join(root, f), 'utf8')
+
+t.test('no file points at one machine\'s files or outside the repository', async (t) => {
+  t.ok(all.length > 100, `files scanned: ${all.length}`)
+  t.ok(all.includes('src/server.ts') && all.includes('.ci/run'), 'the scan reaches the code and the CI script')
+  // A developer's or a build box's own directories, and the sibling folder the contracts came from.
+  const forbidden = /(^|[\s'"`(=:])(\/(work|home|Users\/[a-z]|root)\/|[A-Z]:\\Users\\|(\.\.\/)+shared\/|shared\/(docs|spec)\/)/m
+  const hits = all.filter((f) => f !== 'test/repository.test.ts' && forbidden.test(text(f)))
+    .map((f) => `${f}: ${forbidden.exec(text(f))?.[0].trim()}`)
+  t.same(hits, [], 'no absolute machine path, no ../shared')
+})
+
+t.test('every document named in a comment or a doc exists', async (t) => {
+  const docs = new Set(all.filter((f) => f.endsWith('.md')).map((f) => path.basename(f)))
+  t.ok(docs.has('3cx-v20.md') && docs.has('webhooks.md'), 'the contracts are in the repository')
+  let mentions = 0
+  const missing: string[] = []
+  // docs/3cx-v20.md cites files of other repositories (its sources): it is kept as copied.
+  for (const f of all.filter((f) => /\.(ts|mjs|md)$/.test(f) && f !== 'docs/3cx-v20.md')) {
+    for (const line of text(f).split('\n')) {
+      // Prose only: comments and Markdown (code building file names is not a reference).
+      if (!f.endsWith('.md') && !/^\s*(\/\/|\*|\/\*)/.test(line)) continue
+      for (const m of line.matchAll(/([\w-]+\.md)\b/g)) {
+        mentions++
+        if (!docs.has(m[1])) missing.push(`${f}: ${m[1]}`)
+      }
+    }
+  }
+  t.ok(mentions > 20, `document mentions checked: ${mentions}`)
+  t.same(missing, [], 'each named document is in the repository')
+})
+
+t.test('the skip check fails on an unlisted skip or todo and allows only its list', async (t) => {
+  const tap = [
+    'ok 1 - runs # time=1ms',
+    '    ok 2 - a PBX whose TLS certificate is not trusted: TLS fails with advice # SKIP openssl not installed',
+    'ok 3 - something else # SKIP no time',
+    'not ok 4 - later # TODO write it'
+  ].join('\n')
+  const found = directivesIn(tap) as Array<{ test: string, directive: string }>
+  t.same(found.map((d) => d.directive), ['SKIP', 'SKIP', 'TODO'])
+  t.same(found.map((d) => isAllowed('test/doctor.test.ts', d)), [true, false, false])
+  t.notOk(isAllowed('test/other.test.ts', found[0]), 'allowed only in its own file')
+  t.ok((ALLOWED_SKIPS as Array<{ reason: string }>).length <= 3, 'the allow-list stays short')
+  t.ok((ALLOWED_SKIPS as Array<{ reason: string }>).every((a) => a.reason.length > 20), 'each allowed skip says why')
+})
+
+t.test('the coverage check measures two sets against real floors', async (t) => {
+  const sets = SETS as Array<{ name: string, include: string[], exclude: string[], thresholds: Record<string, number> }>
+  t.equal(sets.length, 2)
+  t.ok(sets[0].exclude.includes('src/sim/**') && sets[1].include.includes('src/sim/**/*.ts'), 'the simulator is measured apart from the gateway')
+  t.ok(sets.every((s) => s.include.every((g) => !g.startsWith('test'))), 'test code is never measured')
+  t.ok(sets.every((s) => Object.values(s.thresholds).every((v) => v >= 80)), 'no floor is disabled')
+  const summary = { lines: { pct: 90 }, statements: { pct: 90 }, functions: { pct: 70 }, branches: { pct: 85 } }
+  t.same(shortfalls(summary, { lines: 85, statements: 85, functions: 84, branches: 83 }), ['functions 70% is below the floor of 84%'])
+})
