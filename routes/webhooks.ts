@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody } from '../src/legacy/legacy-error.js'
 import { requireScope } from '../src/plugins/auth.js'
+import { isStorageError } from '../src/webhooks/storage-health.js'
 import { LISTED_STATUSES, type ListedStatus, type Outbox } from '../src/webhooks/outbox.js'
 import type { WebhookDelivery } from '../src/webhooks/delivery.js'
 
@@ -121,12 +122,20 @@ export default async function webhookRoutes (app: FastifyInstance, opts: Webhook
         400: errorSchema,
         401: errorSchema,
         403: errorSchema,
-        404: errorSchema
+        404: errorSchema,
+        503: errorSchema
       }
     }
   }, async (req, reply) => {
     const { id } = req.params as { id: number }
-    const job = outbox.redeliver(id)
+    let job
+    try {
+      job = outbox.redeliver(id)
+    } catch (err) {
+      if (!isStorageError(err)) throw err
+      outbox.health.failed('delivery log', err)
+      return await reply.code(503).send(errorBody('STORAGE_UNAVAILABLE', `gateway.db cannot be written (${(err as { code?: string }).code ?? 'error'}); free disk space, then send this again (see GET /readyz)`))
+    }
     if (job === null) return await reply.code(404).send(errorBody('NOT_FOUND', `No webhook delivery with id ${id}; list them with GET /webhooks/deliveries`))
     return { result: true, id: job.id, status: 'pending' }
   })

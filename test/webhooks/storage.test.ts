@@ -4,6 +4,9 @@
 import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
+import Fastify from 'fastify'
+import errorHandler from '../../src/plugins/error-handler.js'
+import webhookRoutes from '../../routes/webhooks.js'
 import { DATABASE_FILE, DatabaseCorruptError, openDatabase, type SqliteDatabase } from '../../src/webhooks/database.js'
 import { Outbox } from '../../src/webhooks/outbox.js'
 import { WebhookDelivery } from '../../src/webhooks/delivery.js'
@@ -157,4 +160,22 @@ t.test('a store that turns out damaged at run time keeps /readyz unready', async
   outbox.health.failed('delivery log', err)
   outbox.enqueue(ringing(1, 1)) // a write that happens to work elsewhere in the file
   t.match(outbox.readiness(), /gateway\.db is damaged .*SQLITE_CORRUPT.*move the file aside/)
+})
+
+t.test('POST /webhooks/deliveries/:id/redeliver on a file that cannot be written answers 503 saying what to do, not 500', async (t) => {
+  const db = openDatabase(tempDir(t))
+  const outbox = new Outbox(db, { targets: [target('crm', 'http://127.0.0.1:9/hook')] })
+  const delivery = new WebhookDelivery({ outbox, config: FAST })
+  const app = Fastify()
+  await app.register(errorHandler)
+  await app.register(webhookRoutes, { outbox, delivery, preHandler: async () => {} })
+  t.teardown(async () => { await app.close(); await delivery.stop(100); db.close() })
+  outbox.enqueue(ringing(1, 1))
+  // An in-place update never needs a new page, so the cap cannot refuse it: a read-only file does (SQLITE_READONLY).
+  db.pragma('query_only = ON')
+  const r = await app.inject({ method: 'POST', url: '/webhooks/deliveries/1/redeliver' })
+  t.equal(r.statusCode, 503)
+  t.match(r.json(), { result: false, error: { code: 'STORAGE_UNAVAILABLE', message: /gateway\.db cannot be written .*free disk space/ } })
+  t.match(outbox.readiness(), /cannot write/, '/readyz says so too')
+  db.pragma('query_only = OFF')
 })
