@@ -11,7 +11,7 @@ export interface MetricSources {
   recoveredCalls?: () => number
   unseenCalls?: () => number
   wsConnected?: () => boolean
-  outboxDepth?: () => number
+  outboxDepth?: () => number | undefined
   outboxHeld?: () => number
   eventsRefused?: () => number
   storageWriteFailures?: () => ReadonlyMap<string, number>

@@ -121,7 +121,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     recoveredCalls: () => recovery.recovered,
     unseenCalls: () => unseen.size,
     callControlCatchUps: () => pbx.callControl.catchUps,
-    outboxDepth: () => Object.values(outbox.depth()).reduce((n, d) => n + d.pending, 0) + outbox.heldCount,
+    // A damaged file must not take /metrics down with it (/readyz names the problem).
+    outboxDepth: () => { try { return Object.values(outbox.depth()).reduce((n, d) => n + d.pending, 0) + outbox.heldCount } catch { return undefined } },
     outboxHeld: () => outbox.heldCount,
     eventsRefused: () => outbox.refused,
     storageWriteFailures: () => storage.failures,
