@@ -13,7 +13,16 @@ export interface HealthRoutesOptions {
 
 const checkSchema = {
   type: 'object',
-  additionalProperties: { type: 'object', properties: { ok: { type: 'boolean' }, detail: { type: 'string' } }, required: ['ok'] }
+  additionalProperties: { type: 'object', properties: { ok: { type: 'boolean' }, degraded: { type: 'boolean' }, detail: { type: 'string' } }, required: ['ok'] }
+}
+const readinessSchema = {
+  type: 'object',
+  properties: {
+    ready: { type: 'boolean' },
+    mode: { type: 'string' },
+    degraded: { type: 'array', items: { type: 'string' }, description: 'Checks that work but need attention (e.g. a disabled webhook target); they do not make the gateway unready' },
+    checks: checkSchema
+  }
 }
 
 export default async function healthRoutes (app: FastifyInstance, opts: HealthRoutesOptions): Promise<void> {
@@ -54,16 +63,16 @@ export default async function healthRoutes (app: FastifyInstance, opts: HealthRo
 
   app.get('/readyz', {
     schema: {
-      summary: 'Readiness: PBX reachable, token valid, WebSocket connected, outbox writable',
+      summary: 'Readiness: PBX reachable, token valid, WebSocket connected, gateway.db readable and writable; degraded parts (webhook targets disabled or failing) listed without making it unready',
       tags: ['health'],
       response: {
-        200: { type: 'object', properties: { ready: { type: 'boolean' }, mode: { type: 'string' }, checks: checkSchema } },
-        503: { type: 'object', properties: { ready: { type: 'boolean' }, mode: { type: 'string' }, checks: checkSchema } }
+        200: readinessSchema,
+        503: readinessSchema
       }
     }
   }, async (_req, reply) => {
     const report = await evaluateReadiness(opts.checks)
-    return await reply.code(report.ready ? 200 : 503).send({ ready: report.ready, mode: demo ? 'demo' : 'pbx', checks: report.checks })
+    return await reply.code(report.ready ? 200 : 503).send({ ready: report.ready, mode: demo ? 'demo' : 'pbx', degraded: report.degraded, checks: report.checks })
   })
 
   const metrics = opts.metrics ?? (app.gateway.metrics as GatewayMetrics | undefined)

@@ -3,7 +3,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody } from '../src/legacy/legacy-error.js'
 import { requireScope } from '../src/plugins/auth.js'
-import type { DeliveryStatus, Outbox } from '../src/webhooks/outbox.js'
+import { isStorageError } from '../src/webhooks/storage-health.js'
+import { LISTED_STATUSES, type ListedStatus, type Outbox } from '../src/webhooks/outbox.js'
 import type { WebhookDelivery } from '../src/webhooks/delivery.js'
 
 export interface WebhookRoutesOptions {
@@ -36,7 +37,7 @@ const deliverySchema = {
     legacyId: { type: 'string' },
     target: { type: 'string' },
     chain: { type: 'string' },
-    status: { type: 'string', enum: ['pending', 'done', 'failed'] },
+    status: { type: 'string', enum: LISTED_STATUSES, description: 'pending: not tried yet; retrying: tried, failed, will be tried again; done: delivered (2xx); failed: given up' },
     attempts: { type: 'integer' },
     nextAt: nullableString,
     createdAt: { type: 'string' },
@@ -59,6 +60,8 @@ export default async function webhookRoutes (app: FastifyInstance, opts: Webhook
 
   app.get('/webhooks/deliveries', {
     preHandler,
+    // A bad status is answered with the allowed ones (the generic validation message does not list them).
+    attachValidation: true,
     schema: {
       summary: 'The webhook delivery log, newest first',
       tags: ['webhooks'],
@@ -66,7 +69,7 @@ export default async function webhookRoutes (app: FastifyInstance, opts: Webhook
         type: 'object',
         additionalProperties: false,
         properties: {
-          status: { type: 'string', enum: ['failed', 'pending', 'done'] },
+          status: { type: 'string', enum: LISTED_STATUSES },
           target: { type: 'string', maxLength: 100 },
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }
         }
@@ -82,7 +85,8 @@ export default async function webhookRoutes (app: FastifyInstance, opts: Webhook
               items: {
                 type: 'object',
                 properties: {
-                  name: { type: 'string' }, disabled: { type: 'boolean' }, disabledReason: nullableString, queued: { type: 'integer' },
+                  name: { type: 'string' }, state: { type: 'string', enum: ['ok', 'failing', 'disabled'] }, lastError: nullableString,
+                  disabled: { type: 'boolean' }, disabledReason: nullableString, queued: { type: 'integer' },
                   inFlight: { type: 'integer' }, attempts: { type: 'integer' }, failures: { type: 'integer' }, delivered: { type: 'integer' }
                 }
               }
@@ -94,8 +98,15 @@ export default async function webhookRoutes (app: FastifyInstance, opts: Webhook
         403: errorSchema
       }
     }
-  }, async (req) => {
-    const q = req.query as { status?: DeliveryStatus, target?: string, limit?: number }
+  }, async (req, reply) => {
+    const bad = req.validationError
+    if (bad !== undefined) {
+      if ((bad.validation ?? []).some((v: { instancePath?: string }) => v.instancePath === '/status')) {
+        return await reply.code(400).send(errorBody('BAD_PARAMETER', `Parameter "status" must be one of ${LISTED_STATUSES.join(', ')}`))
+      }
+      throw bad
+    }
+    const q = req.query as { status?: ListedStatus, target?: string, limit?: number }
     const deliveries = outbox.list(q)
     return { count: deliveries.length, deliveries, targets: delivery?.stats() ?? [] }
   })
@@ -111,12 +122,20 @@ export default async function webhookRoutes (app: FastifyInstance, opts: Webhook
         400: errorSchema,
         401: errorSchema,
         403: errorSchema,
-        404: errorSchema
+        404: errorSchema,
+        503: errorSchema
       }
     }
   }, async (req, reply) => {
     const { id } = req.params as { id: number }
-    const job = outbox.redeliver(id)
+    let job
+    try {
+      job = outbox.redeliver(id)
+    } catch (err) {
+      if (!isStorageError(err)) throw err
+      outbox.health.failed('delivery log', err)
+      return await reply.code(503).send(errorBody('STORAGE_UNAVAILABLE', `gateway.db cannot be written (${(err as { code?: string }).code ?? 'error'}); free disk space, then send this again (see GET /readyz)`))
+    }
     if (job === null) return await reply.code(404).send(errorBody('NOT_FOUND', `No webhook delivery with id ${id}; list them with GET /webhooks/deliveries`))
     return { result: true, id: job.id, status: 'pending' }
   })

@@ -1,15 +1,24 @@
 // Readiness: each part of the gateway says whether it can do its job, and /readyz reports which
-// part is not ready and why. A check that hangs counts as not ready (bounded by a timeout).
+// part is not ready and why. A check that hangs counts as not ready (bounded by a timeout). A part
+// may also be degraded: working, but with something an operator should see (a webhook target
+// disabled or failing); that is reported in the body without making the API unready.
+
+/** A check's answer when the gateway works but something needs attention. */
+export interface Degraded { degraded: string }
 
 export interface ReadinessCheck {
   name: string
-  /** Resolves to null when ready, or a sentence saying what is wrong. */
-  run: () => Promise<string | null>
+  /** Resolves to null when ready, a sentence saying what is wrong, or `{ degraded }`. */
+  run: () => Promise<string | Degraded | null>
 }
+
+export interface CheckResult { ok: boolean, degraded?: boolean, detail?: string }
 
 export interface ReadinessReport {
   ready: boolean
-  checks: Record<string, { ok: boolean, detail?: string }>
+  /** Names of the checks that are ok but degraded. */
+  degraded: string[]
+  checks: Record<string, CheckResult>
 }
 
 export async function evaluateReadiness (checks: readonly ReadinessCheck[], timeoutMs = 3000): Promise<ReadinessReport> {
@@ -20,21 +29,22 @@ export async function evaluateReadiness (checks: readonly ReadinessCheck[], time
     })
     try {
       const detail = await Promise.race([c.run(), timeout])
-      return [c.name, detail === null ? { ok: true } : { ok: false, detail }] as const
+      const result: CheckResult = detail === null ? { ok: true } : typeof detail === 'string' ? { ok: false, detail } : { ok: true, degraded: true, detail: detail.degraded }
+      return [c.name, result] as const
     } catch (err) {
-      return [c.name, { ok: false, detail: err instanceof Error ? err.message : String(err) }] as const
+      return [c.name, { ok: false, detail: err instanceof Error ? err.message : String(err) } as CheckResult] as const
     } finally {
       clearTimeout(timer)
     }
   }))
   const out: ReadinessReport['checks'] = {}
   for (const [name, r] of results) out[name] = r
-  return { ready: results.every(([, r]) => r.ok), checks: out }
+  return { ready: results.every(([, r]) => r.ok), degraded: results.filter(([, r]) => r.degraded === true).map(([n]) => n), checks: out }
 }
 
 /** Caches a slow check's answer for a while, so frequent probes do not hammer the PBX. */
 export function cachedCheck (check: ReadinessCheck, ttlMs: number): ReadinessCheck {
-  let last: { at: number, value: Promise<string | null> } | null = null
+  let last: { at: number, value: Promise<string | Degraded | null> } | null = null
   return {
     name: check.name,
     run: async () => {

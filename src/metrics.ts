@@ -11,7 +11,10 @@ export interface MetricSources {
   recoveredCalls?: () => number
   unseenCalls?: () => number
   wsConnected?: () => boolean
-  outboxDepth?: () => number
+  outboxDepth?: () => number | undefined
+  outboxHeld?: () => number
+  eventsRefused?: () => number
+  storageWriteFailures?: () => ReadonlyMap<string, number>
   conversionQueue?: () => number
   conversions?: () => { done: number, failed: number }
   mp3DiskBytes?: () => number
@@ -65,7 +68,14 @@ export class GatewayMetrics {
       const c = this.sources.wsConnected?.()
       return c === undefined ? undefined : c ? 1 : 0
     })
-    gauge('gateway_outbox_depth', 'Webhook deliveries waiting in the durable outbox', () => this.sources.outboxDepth?.())
+    gauge('gateway_outbox_depth', 'Webhook deliveries waiting in the durable outbox (and call events held in memory while gateway.db cannot be written)', () => this.sources.outboxDepth?.())
+    gauge('gateway_outbox_held_events', 'Call events held in memory because gateway.db cannot be written (disk full, I/O error)', () => this.sources.outboxHeld?.())
+    collectedCounter(registers, 'gateway_events_refused_total', 'Call events refused (lost) because gateway.db could not be written and the in-memory hold was full', [], () => {
+      const n = this.sources.eventsRefused?.()
+      return n === undefined ? [] : [[{}, n]]
+    })
+    collectedCounter(registers, 'gateway_storage_write_failures_total', 'Failed writes to gateway.db by writer (outbox, delivery log, call state, unseen calls, ...)', ['store'], () =>
+      [...(this.sources.storageWriteFailures?.() ?? new Map<string, number>())].map(([store, n]) => [{ store }, n] as const))
     gauge('gateway_recording_conversion_queue', 'Recordings waiting for or in conversion', () => this.sources.conversionQueue?.())
     gauge('gateway_mp3_disk_bytes', 'Bytes used by MP3 files in MP3_DIR', () => this.sources.mp3DiskBytes?.())
   }

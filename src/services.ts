@@ -14,6 +14,7 @@ import { CallRecovery } from './calls/call-recovery.js'
 import { openDatabase, type SqliteDatabase } from './webhooks/database.js'
 import { Outbox } from './webhooks/outbox.js'
 import { WebhookDelivery } from './webhooks/delivery.js'
+import { isStorageError } from './webhooks/storage-health.js'
 import { DirectoryCache } from './directory/directory-cache.js'
 import { createRecordingService, type RecordingService } from './recordings/recording-service.js'
 import { GatewayMetrics } from './metrics.js'
@@ -58,6 +59,10 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   mkdirSync(config.dataDir, { recursive: true })
   const db = openDatabase(config.dataDir)
   const outbox = new Outbox(db, { targets: config.webhooks.targets })
+  // Every writer of gateway.db reports failed writes here: /readyz, the log and /metrics show them.
+  const storage = outbox.health
+  storage.log = log.child({ component: 'storage' })
+  outbox.log = log.child({ component: 'webhooks' })
   const delivery = new WebhookDelivery({ outbox, config: config.webhooks, log: log.child({ component: 'webhooks' }) })
   const recordings = createRecordingService({
     config,
@@ -87,7 +92,13 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     // The outbox write is synchronous: the event is durable before anything else happens to it.
     onEvent: (e) => {
       outbox.enqueue(e)
-      recordings?.onCallEvent(e)
+      try {
+        recordings?.onCallEvent(e)
+      } catch (err) {
+        // The recordings index could not be written: the event itself is safe in the outbox.
+        if (!isStorageError(err)) throw err
+        storage.failed('recordings index', err)
+      }
     },
     log: log.child({ component: 'calls' })
   })
@@ -110,7 +121,11 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     recoveredCalls: () => recovery.recovered,
     unseenCalls: () => unseen.size,
     callControlCatchUps: () => pbx.callControl.catchUps,
-    outboxDepth: () => Object.values(outbox.depth()).reduce((n, d) => n + d.pending, 0),
+    // A damaged file must not take /metrics down with it (/readyz names the problem).
+    outboxDepth: () => { try { return Object.values(outbox.depth()).reduce((n, d) => n + d.pending, 0) + outbox.heldCount } catch { return undefined } },
+    outboxHeld: () => outbox.heldCount,
+    eventsRefused: () => outbox.refused,
+    storageWriteFailures: () => storage.failures,
     cacheStats: () => directory.stats(),
     deliveryStats: () => delivery.stats(),
     conversionQueue: () => recordings?.stats().pending ?? 0,
@@ -128,20 +143,9 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     }, 5000),
     { name: 'token', run: async () => (pbx.tokens.valid ? null : 'no valid access token (see the pbx check, or run 3cx-gateway doctor)') },
     { name: 'websocket', run: async () => (pbx.callControl.connected ? null : 'the Call Control WebSocket is not connected; the gateway keeps reconnecting') },
-    {
-      name: 'outbox',
-      run: async () => {
-        db.prepare('SELECT 1').get()
-        return db.readonly ? 'the outbox database is read-only' : null
-      }
-    },
-    {
-      name: 'webhooks',
-      run: async () => {
-        const disabled = delivery.stats().filter((s) => s.disabled).map((s) => `${s.name} (${s.disabledReason ?? 'answered 410 Gone'})`)
-        return disabled.length === 0 ? null : `disabled webhook targets: ${disabled.join(', ')}`
-      }
-    }
+    { name: 'outbox', run: async () => outbox.readiness() },
+    // Degraded, not unready: a receiver's trouble must not take the API out of service.
+    { name: 'webhooks', run: async () => delivery.readiness() }
   ]
 
   const deps: GatewayDeps = {
@@ -164,7 +168,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       const n = outbox.prune(Date.now() - 7 * 86_400_000)
       if (n > 0) log.info({ deliveries: n }, 'pruned delivered webhook events older than 7 days')
     } catch (err) {
-      log.error({ err }, 'pruning the outbox failed')
+      if (isStorageError(err)) storage.failed('outbox pruning', err)
+      else log.error({ err }, 'pruning the outbox failed')
     }
   }
   let started = false
@@ -203,6 +208,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       await recordings?.stop(timeoutMs / 2)
       await delivery.stop(Math.max(1000, timeoutMs - (Date.now() - t0)))
       await pbx.close()
+      outbox.close()
       db.close()
     }
   }

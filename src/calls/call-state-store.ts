@@ -3,7 +3,8 @@
 // with emitted events is written inside the same transaction as their outbox rows (the outbox uses
 // the same connection, so its transaction nests as a savepoint): after a kill -9 the file never says
 // "announced" for an event that is not in the outbox, nor the reverse. Other changes are batched.
-import { migrate, type Migration, type SqliteDatabase } from '../webhooks/database.js'
+import { atomically, migrate, type Migration, type SqliteDatabase } from '../webhooks/database.js'
+import { DeferredWrites, isStorageError, storageHealthOf } from '../webhooks/storage-health.js'
 import type { CallTrackerState } from './call-tracker-state.js'
 import type { MissingCall, UnseenCallStore } from './unseen-calls.js'
 
@@ -73,23 +74,33 @@ export class SqliteCallStateStore implements CallStateStore {
   write (save: readonly StoredCall[], remove: readonly number[]): void {
     if (save.length === 0 && remove.length === 0) return
     const at = this.now()
-    this.atomically(() => {
-      for (const c of save) this.stmt.upsert.run(c.callid, c.chid, JSON.stringify(c.state), at)
-      for (const id of remove) this.stmt.delete.run(id)
-    })
+    try {
+      this.atomically(() => {
+        for (const c of save) this.stmt.upsert.run(c.callid, c.chid, JSON.stringify(c.state), at)
+        for (const id of remove) this.stmt.delete.run(id)
+      })
+    } catch (err) {
+      // The caller logs it; the disk problem goes to /readyz and /metrics too.
+      if (isStorageError(err)) storageHealthOf(this.db).failed('call state', err)
+      throw err
+    }
   }
 
   atomically<T>(fn: () => T): T {
-    return this.db.transaction(fn)()
+    // With commit hooks: outbox rows written inside are held in memory if this rolls back.
+    return atomically(this.db, fn)
   }
 }
 
 /** The unseen-calls bookkeeping in the same file (the `calls` module's tables). */
 export class SqliteUnseenCallStore implements UnseenCallStore {
   private readonly stmt
+  /** Never throws on a full disk: writes wait in order and are retried with the next one. */
+  private readonly writes: DeferredWrites
 
   constructor (private readonly db: SqliteDatabase) {
     migrate(db, 'calls', CALL_STATE_MIGRATIONS)
+    this.writes = new DeferredWrites(storageHealthOf(db), 'unseen calls')
     this.stmt = {
       counter: db.prepare('SELECT highest, seen_at FROM call_counter WHERE id = 1'),
       missing: db.prepare('SELECT callid, since, after FROM unseen_calls ORDER BY callid'),
@@ -105,14 +116,16 @@ export class SqliteUnseenCallStore implements UnseenCallStore {
   }
 
   saveHighest (callid: number, at: number): void {
-    this.stmt.saveHighest.run(callid, at)
+    this.writes.run(() => { this.stmt.saveHighest.run(callid, at) })
   }
 
   addMissing (calls: readonly MissingCall[]): void {
-    this.db.transaction(() => { for (const m of calls) this.stmt.add.run(m.callid, m.since, m.after) })()
+    const rows = [...calls]
+    this.writes.run(() => { this.db.transaction(() => { for (const m of rows) this.stmt.add.run(m.callid, m.since, m.after) })() })
   }
 
   removeMissing (ids: readonly number[]): void {
-    this.db.transaction(() => { for (const id of ids) this.stmt.remove.run(id) })()
+    const rows = [...ids]
+    this.writes.run(() => { this.db.transaction(() => { for (const id of rows) this.stmt.remove.run(id) })() })
   }
 }

@@ -8,6 +8,7 @@ import { Cron } from 'croner'
 import type { Config } from '../config.js'
 import type { XapiApi } from '../pbx/pbx-api.js'
 import type { SqliteDatabase } from '../webhooks/database.js'
+import { isStorageError, storageHealthOf } from '../webhooks/storage-health.js'
 import { ConversionError, FfmpegPool, PoolClosedError, resolveFfmpegPath } from './ffmpeg-pool.js'
 import { legKeyOf, RecordingIndex, type EndedLeg, type LegRow, type RecordingRow } from './recording-index.js'
 import { recordingUrl } from './recording-links.js'
@@ -206,7 +207,12 @@ export class RecordingService {
       if (this.inFlight.size >= limit) break
       if (this.inFlight.has(rec.id) || (this.fetchFailures.get(rec.id)?.retryAt ?? 0) > now) continue
       this.inFlight.add(rec.id)
-      const job = this.convert(rec).finally(() => {
+      // A failed index write (disk full) must not become an unhandled rejection that ends the
+      // process: the recording stays pending and is converted again on a later pass.
+      const job = this.convert(rec).catch((err: unknown) => {
+        if (isStorageError(err)) storageHealthOf(this.index.db).failed('recordings index', err)
+        this.opts.log.error({ file: rec.fileName, err: err instanceof Error ? err.message : String(err) }, 'recordings: could not record a conversion; it is tried again later')
+      }).finally(() => {
         this.inFlight.delete(rec.id)
         this.jobs.delete(job)
         this.kick().catch(() => {})

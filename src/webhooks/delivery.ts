@@ -4,8 +4,10 @@
 // on one timer per target. Every attempt is recorded in the outbox.
 import { Agent, request, type Dispatcher } from 'undici'
 import type { Config, WebhookTargetConfig } from '../config.js'
-import type { DeliveryJob, DeliveryStatus, Outbox } from './outbox.js'
+import type { AttemptRecord, DeliveryJob, DeliveryStatus, Outbox } from './outbox.js'
 import { buildRequest } from './payload.js'
+import { isStorageError } from './storage-health.js'
+import type { Degraded } from '../health.js'
 
 export interface DeliveryLog {
   error: (obj: unknown, msg?: string) => void
@@ -22,8 +24,14 @@ export interface WebhookDeliveryOptions {
   random?: () => number
 }
 
+/** ok: the last attempt succeeded (or none yet); failing: attempts fail and are retried; disabled: 410. */
+export type TargetState = 'ok' | 'failing' | 'disabled'
+
 export interface TargetStats {
   name: string
+  state: TargetState
+  /** The error of the last failed attempt while failing. */
+  lastError: string | null
   disabled: boolean
   disabledReason: string | null
   queued: number
@@ -42,6 +50,10 @@ export interface AttemptOutcome {
 }
 
 const EXCERPT_BYTES = 200
+/** At most this long is spent reading a response body after its status line (the status decides). */
+const EXCERPT_MS = 1000
+/** A delivery whose outcome could not be written to gateway.db is written again after this long. */
+const STORAGE_RETRY_MS = 1000
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000
 
 /** 2xx done; 408/429/5xx and network errors retry; 410 disables; other statuses fail. */
@@ -93,6 +105,9 @@ class TargetScheduler {
   failures = 0
   delivered = 0
   stopped = false
+  /** Failed attempts since the last success; > 0 means the target is failing. */
+  failingSince = 0
+  lastError: string | null = null
 
   constructor (readonly target: WebhookTargetConfig, private readonly owner: WebhookDelivery) {}
 
@@ -261,6 +276,8 @@ export class WebhookDelivery {
       const s = this.schedulers.get(t.name)
       return {
         name: t.name,
+        state: disabled.has(t.name) ? 'disabled' : (s?.failingSince ?? 0) > 0 ? 'failing' : 'ok',
+        lastError: s?.lastError ?? null,
         disabled: disabled.has(t.name),
         disabledReason: disabled.get(t.name)?.reason ?? null,
         queued: s?.queued ?? 0,
@@ -272,8 +289,34 @@ export class WebhookDelivery {
     })
   }
 
+  /**
+   * For /readyz: targets disabled (410) or failing, by name (never URL or secret), as a degraded
+   * state: the API keeps serving and the rest of the targets keep receiving.
+   */
+  readiness (): Degraded | null {
+    const stats = this.stats()
+    const disabled = stats.filter((s) => s.state === 'disabled').map((s) => `${s.name} disabled (${s.disabledReason ?? 'answered 410 Gone'})`)
+    const failing = stats.filter((s) => s.state === 'failing').map((s) => `${s.name} failing (${s.lastError ?? 'error'}; ${s.queued} deliveries waiting)`)
+    const all = [...disabled, ...failing]
+    return all.length === 0 ? null : { degraded: `webhook targets: ${all.join(', ')}` }
+  }
+
   /** One attempt of one delivery; records it and returns the delivery's new status. Never throws. */
   async send (target: WebhookTargetConfig, job: DeliveryJob, signal: AbortSignal): Promise<DeliveryStatus | 'gone'> {
+    try {
+      return await this.attempt(target, job, signal)
+    } catch (err) {
+      // A bug or an unreadable gateway.db: the delivery stays pending and is tried again later.
+      if (isStorageError(err)) this.opts.outbox.health.failed('delivery log', err)
+      else this.opts.log?.error({ target: target.name, delivery: job.id, err: safeError(err) }, 'webhook delivery failed unexpectedly; retrying later')
+      job.nextAt = this.now() + STORAGE_RETRY_MS
+      return 'pending'
+    }
+  }
+
+  private async attempt (target: WebhookTargetConfig, job: DeliveryJob, signal: AbortSignal): Promise<DeliveryStatus | 'gone'> {
+    // The receiver already answered but gateway.db could not record it: record it, do not send again.
+    if (job.unsettled !== undefined) return this.record(job, job.unsettled.attempt, job.unsettled.status, job.unsettled.nextAt)
     const s = this.schedulers.get(target.name)
     const started = this.now()
     let outcome: AttemptOutcome
@@ -291,7 +334,9 @@ export class WebhookDelivery {
           dispatcher: this.dispatcher,
           signal: AbortSignal.any([signal, AbortSignal.timeout(this.opts.config.timeoutMs)])
         })
-        excerpt = await readExcerpt(res.body)
+        // The status line decides; the body is only an excerpt for the log (a 2xx whose body is
+        // slow or huge is still delivered, never retried).
+        excerpt = await readExcerpt(res.body, Math.min(EXCERPT_MS, this.opts.config.timeoutMs))
         outcome = {
           kind: classifyStatus(res.statusCode),
           statusCode: res.statusCode,
@@ -315,32 +360,68 @@ export class WebhookDelivery {
       status = 'failed'
     }
     if (signal.aborted && status === 'pending') nextAt = finished // shutdown: due at once after restart
-    this.opts.outbox.settle(job, { at: started, statusCode: outcome.statusCode, durationMs: finished - started, error: outcome.error, excerpt }, status, nextAt)
-    job.nextAt = nextAt
     if (s !== undefined) {
       s.attempts++
       if (outcome.kind === 'done') s.delivered++
       else s.failures++
+      if (!signal.aborted) this.noteTargetState(s, outcome)
     }
     if (outcome.kind === 'gone') {
       this.opts.outbox.disableTarget(target.name, `410 Gone at ${new Date(finished).toISOString()}`)
-      this.opts.log?.error({ target: target.name, delivery: job.id }, 'webhook target answered 410 Gone: it is now DISABLED and receives no more events (see health)')
-      return 'gone'
+      this.opts.log?.error({ target: target.name, delivery: job.id }, 'webhook target answered 410 Gone: it is now DISABLED and receives no more events (see /readyz)')
     }
     if (status === 'failed') this.opts.log?.warn({ target: target.name, delivery: job.id, status: outcome.statusCode, error: outcome.error }, 'webhook delivery failed')
-    return status
+    const recorded = this.record(job, { at: started, statusCode: outcome.statusCode, durationMs: finished - started, error: outcome.error, excerpt }, status, nextAt)
+    return outcome.kind === 'gone' ? 'gone' : recorded
+  }
+
+  /** Writes the attempt; when gateway.db cannot be written, keeps it on the job and says pending. */
+  private record (job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number): DeliveryStatus {
+    if (this.opts.outbox.settle(job, attempt, status, nextAt)) {
+      job.unsettled = undefined
+      job.nextAt = nextAt
+      return status
+    }
+    job.unsettled = { attempt, status, nextAt }
+    job.nextAt = this.now() + STORAGE_RETRY_MS
+    return 'pending'
+  }
+
+  /** Logs a target's changes of state (not every attempt): failing, recovered. */
+  private noteTargetState (s: TargetScheduler, outcome: AttemptOutcome): void {
+    const name = s.target.name
+    if (outcome.kind === 'done') {
+      if (s.failingSince > 0) this.opts.log?.info({ target: name, failedAttempts: s.failingSince }, `webhook target ${name} recovered after ${s.failingSince} failed attempts`)
+      s.failingSince = 0
+      s.lastError = null
+      return
+    }
+    if (s.failingSince === 0 && outcome.kind !== 'gone') this.opts.log?.warn({ target: name, status: outcome.statusCode, error: outcome.error }, `webhook target ${name} is failing (${outcome.error ?? 'error'}); its deliveries are retried (status "retrying" in GET /webhooks/deliveries)`)
+    s.failingSince++
+    s.lastError = outcome.error
   }
 }
 
-/** The first bytes of a response body as text; the rest is discarded. */
-async function readExcerpt (body: AsyncIterable<Buffer> & { destroy?: () => void }): Promise<string | null> {
+/**
+ * The first EXCERPT_BYTES of a response body as text, read for at most `maxMs`; then the body is
+ * destroyed (a receiver streaming megabytes, or slowly, costs nothing more). Errors while reading
+ * only shorten the excerpt.
+ */
+export async function readExcerpt (body: AsyncIterable<Buffer> & { destroy: () => unknown }, maxMs: number): Promise<string | null> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of body) {
-    if (size < EXCERPT_BYTES) {
+  const timer = setTimeout(() => { body.destroy() }, maxMs)
+  try {
+    for await (const chunk of body) {
       chunks.push(chunk)
       size += chunk.length
+      if (size >= EXCERPT_BYTES) break
     }
+  } catch {
+    // cut short (destroyed at maxMs, connection reset): the status line has already decided
+  } finally {
+    clearTimeout(timer)
+    body.destroy()
   }
   if (size === 0) return null
   return Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8')

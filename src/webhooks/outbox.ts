@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto'
 import type { WebhookTargetConfig } from '../config.js'
 import type { CallEvent, WebhookPayload } from '../calls/call-events.js'
-import { migrate, type Migration, type SqliteDatabase } from './database.js'
+import { afterCommit, migrate, type Migration, type SqliteDatabase } from './database.js'
+import { isStorageError, storageHealthOf, type StorageHealth } from './storage-health.js'
 
 export const OUTBOX_MIGRATIONS: readonly Migration[] = [
   (db) => db.exec(`
@@ -50,6 +51,9 @@ export const OUTBOX_MIGRATIONS: readonly Migration[] = [
 ]
 
 export type DeliveryStatus = 'pending' | 'done' | 'failed'
+/** As listed: `retrying` is a pending delivery that has been tried and failed at least once. */
+export type ListedStatus = DeliveryStatus | 'retrying'
+export const LISTED_STATUSES: readonly ListedStatus[] = ['pending', 'retrying', 'done', 'failed']
 
 /** What the delivery scheduler needs of a pending delivery (the payload is loaded when sent). */
 export interface DeliveryJob {
@@ -60,6 +64,8 @@ export interface DeliveryJob {
   attempts: number
   nextAt: number
   createdAt: number
+  /** An attempt gateway.db could not record yet (disk full): recorded before anything else is sent. */
+  unsettled?: { attempt: AttemptRecord, status: DeliveryStatus, nextAt: number }
 }
 
 export interface StoredEvent {
@@ -87,7 +93,7 @@ export interface DeliveryView {
   legacyId: string
   target: string
   chain: string
-  status: DeliveryStatus
+  status: ListedStatus
   attempts: number
   nextAt: string | null
   createdAt: string
@@ -97,7 +103,7 @@ export interface DeliveryView {
   lastAttempt: { at: string, statusCode: number | null, durationMs: number, error: string | null, excerpt: string | null } | null
 }
 
-export interface ListQuery { status?: DeliveryStatus, target?: string, limit?: number }
+export interface ListQuery { status?: ListedStatus, target?: string, limit?: number }
 
 /** Does the target want this event (types, extensions, DID rules; empty filter = all)? */
 export function targetWants (t: WebhookTargetConfig, e: Pick<CallEvent, 'type' | 'user' | 'did'>): boolean {
@@ -130,6 +136,15 @@ export type EnqueueListener = (jobs: DeliveryJob[]) => void
 export interface OutboxOptions {
   targets: readonly WebhookTargetConfig[]
   now?: () => number
+  /** Events kept in memory while gateway.db cannot be written; past this, new events are refused. */
+  maxHeld?: number
+  /** How often held events are written again (ms). */
+  retryMs?: number
+}
+
+export interface OutboxLog {
+  error: (obj: unknown, msg?: string) => void
+  info: (obj: unknown, msg?: string) => void
 }
 
 export class Outbox {
@@ -137,9 +152,18 @@ export class Outbox {
   private readonly now: () => number
   private readonly disabled = new Map<string, { at: number, reason: string }>()
   private readonly stmt
+  /** Events not yet written because gateway.db could not be written; oldest first. */
+  private held: CallEvent[] = []
+  private heldTimer: NodeJS.Timeout | null = null
+  /** Events refused because the held list was full (lost: counted, logged). */
+  refused = 0
+  private refusing = false
+  readonly health: StorageHealth
+  log: OutboxLog | undefined
 
   constructor (readonly db: SqliteDatabase, private readonly opts: OutboxOptions) {
     migrate(db, 'webhooks', OUTBOX_MIGRATIONS)
+    this.health = storageHealthOf(db)
     this.now = opts.now ?? Date.now
     this.stmt = {
       insertEvent: db.prepare('INSERT INTO webhook_events (message_id, type, chain, payload, created_at) VALUES (?, ?, ?, ?, ?)'),
@@ -163,12 +187,111 @@ export class Outbox {
     return this.opts.targets
   }
 
-  /** Stores the event and its deliveries in one transaction, then tells the listeners. */
-  enqueue (event: CallEvent): number {
+  /**
+   * Stores the event and its deliveries in one transaction, then tells the listeners. Never throws
+   * for a storage failure: the event is held in memory and written when the file is writable again
+   * (undefined is returned then).
+   */
+  enqueue (event: CallEvent): number | undefined {
     return this.enqueueMany([event])[0]
   }
 
   enqueueMany (events: readonly CallEvent[]): number[] {
+    let stored: { ids: number[], jobs: DeliveryJob[] } | null = null
+    if (this.held.length === 0) {
+      try {
+        stored = this.insert(events)
+      } catch (err) {
+        if (!isStorageError(err)) throw err
+        this.health.failed('outbox', err)
+      }
+    }
+    const kept = stored
+    // Inside a call-state transaction, the rows are only safe once it commits; a rollback (a later
+    // write of it failed) would take them with it, so then the events are held instead.
+    afterCommit(this.db, {
+      committed: () => {
+        if (kept === null) {
+          this.hold(events)
+          return
+        }
+        this.health.ok()
+        if (kept.jobs.length > 0) this.notify(kept.jobs)
+      },
+      rolledBack: () => { this.hold(events) }
+    })
+    return kept?.ids ?? []
+  }
+
+  /** For /readyz: null when gateway.db is readable and writable, else what is wrong, naming the file. */
+  readiness (): string | null {
+    if (this.db.readonly) return `${this.db.name} is read-only`
+    // A read of the outbox's own table: a file damaged at run time answers SQLITE_CORRUPT here.
+    try {
+      this.db.prepare('SELECT COUNT(*) FROM webhook_targets').get()
+    } catch (err) {
+      if (isStorageError(err)) this.health.failed('outbox', err)
+      return `cannot read ${this.db.name} (${err instanceof Error ? err.message : String(err)})`
+    }
+    const problem = this.health.readiness()
+    if (problem === null) return null
+    return this.held.length > 0 ? `${problem}; ${this.held.length} call events wait in memory` : problem
+  }
+
+  /** Events held in memory because gateway.db could not be written. */
+  get heldCount (): number {
+    return this.held.length
+  }
+
+  private hold (events: readonly CallEvent[]): void {
+    const max = this.opts.maxHeld ?? 50_000
+    const room = Math.max(0, max - this.held.length)
+    if (events.length > room) {
+      if (!this.refusing) this.log?.error({ file: this.db.name, held: this.held.length }, `gateway.db cannot be written and ${max} events already wait in memory: new call events are REFUSED (lost) until it can; see gateway_events_refused_total`)
+      this.refused += events.length - room
+      this.refusing = true
+    }
+    this.held.push(...events.slice(0, room))
+    if (this.heldTimer === null && this.held.length > 0) {
+      this.heldTimer = setTimeout(() => {
+        this.heldTimer = null
+        this.writeHeld()
+      }, this.opts.retryMs ?? 1000)
+      this.heldTimer.unref()
+    }
+  }
+
+  /** Writes the held events (oldest first, one transaction); keeps them when it fails again. */
+  writeHeld (): boolean {
+    if (this.held.length === 0) return true
+    const events = this.held
+    this.held = []
+    try {
+      const { jobs } = this.insert(events)
+      this.health.ok()
+      this.refusing = false
+      this.log?.info({ events: events.length }, 'events held in memory while gateway.db could not be written are now stored')
+      if (jobs.length > 0) this.notify(jobs)
+      return true
+    } catch (err) {
+      if (!isStorageError(err)) throw err
+      this.health.failed('outbox', err)
+      this.held = events.concat(this.held)
+      this.hold([])
+      return false
+    }
+  }
+
+  /** At shutdown: one last try to write held events; says how many are lost if it fails. */
+  close (): void {
+    if (this.heldTimer !== null) clearTimeout(this.heldTimer)
+    this.heldTimer = null
+    if (!this.writeHeld()) this.log?.error({ file: this.db.name, events: this.held.length }, `stopping with ${this.held.length} call events that could not be written to gateway.db: they are lost`)
+    if (this.heldTimer !== null) clearTimeout(this.heldTimer)
+    this.heldTimer = null
+  }
+
+  private insert (events: readonly CallEvent[]): { ids: number[], jobs: DeliveryJob[] } {
     const at = this.now()
     const jobs: DeliveryJob[] = []
     const ids = this.db.transaction(() => events.map((e) => {
@@ -180,8 +303,7 @@ export class Outbox {
       }
       return eventId
     }))()
-    if (jobs.length > 0) this.notify(jobs)
-    return ids
+    return { ids, jobs }
   }
 
   onEnqueue (listener: EnqueueListener): () => void {
@@ -200,12 +322,17 @@ export class Outbox {
     return { id: r.id, messageId: r.message_id, type: r.type, chain: r.chain, payload: JSON.parse(r.payload) as WebhookPayload, createdAt: r.created_at }
   }
 
-  /** Records one attempt and the delivery's new state in one transaction. */
-  settle (job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number): void {
-    this.db.transaction(() => {
-      this.stmt.insertAttempt.run(job.id, attempt.at, attempt.statusCode, attempt.durationMs, attempt.error, attempt.excerpt)
-      this.stmt.settle.run(status, job.attempts, nextAt, this.now(), attempt.statusCode, attempt.error, job.id)
-    })()
+  /**
+   * Records one attempt and the delivery's new state in one transaction. False when gateway.db could
+   * not be written (reported to its StorageHealth): the caller keeps the outcome and tries again.
+   */
+  settle (job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number): boolean {
+    return this.health.attempt('delivery log', () => {
+      this.db.transaction(() => {
+        this.stmt.insertAttempt.run(job.id, attempt.at, attempt.statusCode, attempt.durationMs, attempt.error, attempt.excerpt)
+        this.stmt.settle.run(status, job.attempts, nextAt, this.now(), attempt.statusCode, attempt.error, job.id)
+      })()
+    })
   }
 
   /** Puts a delivery back to pending (any status), to be sent at once. Null when unknown. */
@@ -222,7 +349,9 @@ export class Outbox {
   list (q: ListQuery = {}): DeliveryView[] {
     const where: string[] = []
     const args: unknown[] = []
-    if (q.status !== undefined) { where.push('d.status = ?'); args.push(q.status) }
+    if (q.status === 'retrying') where.push("d.status = 'pending' AND d.attempts > 0")
+    else if (q.status === 'pending') where.push("d.status = 'pending' AND d.attempts = 0")
+    else if (q.status !== undefined) { where.push('d.status = ?'); args.push(q.status) }
     if (q.target !== undefined) { where.push('d.target = ?'); args.push(q.target) }
     const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000)
     const rows = this.db.prepare(`
@@ -242,7 +371,7 @@ export class Outbox {
       legacyId: String(r.legacy_id ?? ''),
       target: r.target,
       chain: r.chain,
-      status: r.status,
+      status: r.status === 'pending' && r.attempts > 0 ? 'retrying' : r.status,
       attempts: r.attempts,
       nextAt: r.status === 'pending' ? iso(r.next_at) : null,
       createdAt: iso(r.created_at),
@@ -272,10 +401,11 @@ export class Outbox {
     return out
   }
 
+  /** Disabled at once in memory; on disk too unless gateway.db cannot be written (then until restart). */
   disableTarget (name: string, reason: string): void {
     const at = this.now()
-    this.stmt.disable.run(name, at, reason)
     this.disabled.set(name, { at, reason })
+    this.health.attempt('webhook targets', () => { this.stmt.disable.run(name, at, reason) })
   }
 
   enableTarget (name: string): void {

@@ -188,6 +188,39 @@ export class FaultRig {
     this.notes.push(`SIGKILL at +${Math.round((from - this.started) / 100) / 10} s: blind for ${Date.now() - from} ms until the new process had its snapshot`)
   }
 
+  /** Fills the gateway's disk (caps gateway.db at its size: every growing write fails SQLITE_FULL), or frees it. */
+  async diskFull (full: boolean): Promise<void> {
+    const child = this.gateway?.child
+    if (child === undefined) throw new Error('no gateway')
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { child.off('message', on); reject(new Error('the gateway did not answer disk-full')) }, 5000)
+      const on = (m: { type?: string }): void => {
+        if (m.type !== 'disk-full') return
+        clearTimeout(timer)
+        child.off('message', on)
+        resolve()
+      }
+      child.on('message', on)
+      child.send({ type: 'disk-full', pages: full ? 0 : null })
+    })
+  }
+
+  /** Stops the gateway cleanly (SIGTERM); it stays down until startGateway(). */
+  async stopGateway (): Promise<void> {
+    const gw = this.gateway
+    if (gw === null) throw new Error('no gateway')
+    this.gateway = null
+    gw.child.kill('SIGTERM')
+    await gw.exited
+  }
+
+  /** Starts the gateway on the same DATA_DIR; rejects with its output when it refuses to start. */
+  async startGateway (): Promise<void> {
+    this.gateway = await this.spawnGateway()
+    this.restarts++
+    await this.until('the gateway to see the PBX', 20_000, async () => await this.websocketUp())
+  }
+
   /** A stretch in which the gateway's Call Control view may have gaps (WebSocket cut, PBX down). */
   async gap (fault: () => Promise<void>): Promise<void> {
     const from = Date.now()

@@ -13,7 +13,18 @@ const gateway = await startGateway(config, {
 })
 gateway.installSignalHandlers()
 
-process.on('message', (m: { type?: string }) => {
+process.on('message', (m: { type?: string, pages?: number | null }) => {
+  // A full disk, for real: SQLite refuses (SQLITE_FULL) every write that needs a page past the cap.
+  if (m.type === 'disk-full') {
+    const db = gateway.services.db
+    if (m.pages === null) db.pragma('max_page_count = 1073741823')
+    else {
+      db.pragma('wal_checkpoint(TRUNCATE)')
+      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`)
+    }
+    process.send?.({ type: 'disk-full', pages: db.pragma('max_page_count', { simple: true }) })
+    return
+  }
   if (m.type !== 'mem') return
   const gc = (globalThis as { gc?: () => void }).gc
   gc?.()

@@ -1,8 +1,9 @@
 // The fault scenarios, each under random traffic, in two sizes: `ci` (the whole set in about three
 // minutes on two cores, test/faults/*.test.ts) and `long` (npm run test:faults → bench/faults-report.md).
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { chmodSync, closeSync, mkdirSync, openSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
-import { FaultRig, sleep, type ScenarioResult } from './fault-rig.js'
+import { FaultRig, GRACE_MS, sleep, type ScenarioResult } from './fault-rig.js'
 import { seededRandom } from '../../../src/sim/engine/seeded-random.js'
 
 export type Scale = 'ci' | 'long'
@@ -140,6 +141,9 @@ export const SCENARIOS: Scenario[] = [
           readyz = JSON.stringify((await rig.readiness())?.checks ?? null)
           return namesDisabledTarget(readyz, 'webhook1')
         }, 200)
+        // Degraded, not unready: the API stays in service with one receiver gone.
+        const r = await rig.readiness()
+        if (r?.checks?.webhooks?.ok !== true || !(r as { degraded?: string[] }).degraded?.includes('webhooks')) throw new Error(`a disabled target must make /readyz degraded, not unready: ${JSON.stringify(r)}`)
         rig.receiverMode = { kind: 'ok' }
       }).then(() => true, (err: unknown) => { readyz += ` (${err instanceof Error ? err.message : String(err)})`; return false })
       result.claims.push({ what: 'a receiver answering 410 disables its target, and /readyz names it', ok: named, got: `/readyz checks: ${readyz}` })
@@ -172,6 +176,53 @@ export const SCENARIOS: Scenario[] = [
         rig.claim('the failures were logged as errors', logged > 0, `${logged} error lines about recordings`)
       })
     }
+  },
+  {
+    name: 'DATA_DIR full',
+    summary: (s) => `${RATE} calls/s for ${s === 'ci' ? 14 : 60} s; after 3 s gateway.db cannot grow (SQLITE_FULL on every write that needs space) for ${s === 'ci' ? 5 : 30} s, then space returns`,
+    run: async (scale) => await withRig('data-dir-full', {}, async (rig) => {
+      const fullMs = scale === 'ci' ? 5000 : 30_000
+      await rig.traffic({ callsPerSecond: RATE, seconds: scale === 'ci' ? 14 : 60, seed: 17 })
+      await sleep(3000)
+      await rig.diskFull(true)
+      let detail = ''
+      await rig.until('/readyz to report the full disk', 10_000, async () => {
+        const r = await rig.readiness()
+        detail = r?.checks?.outbox?.detail ?? ''
+        return r?.ready === false && r.checks.outbox?.ok === false
+      }, 200)
+      if (!/gateway\.db.*SQLITE_FULL/.test(detail)) throw new Error(`/readyz must name gateway.db and SQLITE_FULL, said: ${detail}`)
+      await sleep(fullMs)
+      const held = await rig.metric('gateway_outbox_held_events')
+      if (!(held > 0)) throw new Error(`events must wait in memory while the disk is full (gateway_outbox_held_events=${held})`)
+      if (rig.gateway === null || rig.gateway.child.exitCode !== null) throw new Error('the gateway died on a full disk')
+      await rig.diskFull(false)
+      await rig.until('/readyz to be ready again once space returned', 15_000, async () => (await rig.readiness())?.checks?.outbox?.ok === true, 200)
+      rig.claim('a full DATA_DIR: the gateway stays up, /readyz names it, events are held, readiness returns', true, `full for ${fullMs} ms: /readyz said "${detail}"; ${held} events held in memory, all written and delivered after`)
+    }, 120_000)
+  },
+  {
+    name: 'DATA_DIR corrupted',
+    summary: () => `${RATE} calls/s for 4 s, drained, gateway stopped; 20 KB of random bytes written into the middle of gateway.db: the gateway must refuse to start naming the file; with the file moved aside it starts fresh and delivers 4 s more of calls`,
+    run: async () => await withRig('data-dir-corrupt', {}, async (rig) => {
+      await rig.traffic({ callsPerSecond: RATE, seconds: 4, seed: 18 })
+      await rig.until('the traffic to end', 30_000, async () => !(await rig.trafficRunning()) && rig.sim.ctx.engine.activeCalls() === 0, 200)
+      await sleep(GRACE_MS + 500)
+      await rig.until('the outbox to drain', 30_000, async () => (await rig.outboxDepth()) === 0, 200)
+      await rig.stopGateway()
+      const file = path.join(rig.dataDir, 'gateway.db')
+      const size = statSync(file).size
+      const fd = openSync(file, 'r+')
+      writeSync(fd, randomBytes(20_000), 0, 20_000, Math.max(0, Math.floor(size / 2) - 10_000))
+      closeSync(fd)
+      const refusal = await rig.startGateway().then(() => null, (err: unknown) => String(err))
+      if (refusal === null) throw new Error(`the gateway started on a damaged gateway.db (${size} bytes)`)
+      if (!refusal.includes(file) || !/is damaged/.test(refusal)) throw new Error(`the refusal must name ${file} and say it is damaged: ${refusal.slice(0, 600)}`)
+      renameSync(file, `${file}.damaged`)
+      await rig.startGateway()
+      await rig.traffic({ callsPerSecond: RATE, seconds: 4, seed: 19 })
+      rig.claim('a damaged gateway.db is refused at start naming the file; moved aside, the gateway starts fresh', true, `refused: ${refusal.split('\n').find((l) => l.includes('is damaged'))?.slice(0, 300) ?? ''}`)
+    })
   }
 ]
 

@@ -1,0 +1,147 @@
+// Whether gateway.db can be written, as seen by everything that writes it (outbox, delivery log, call
+// state, unseen calls, recordings index, pruning). A failed write (disk full, I/O error, a corrupt
+// file) must not end the process: the writer reports it here and keeps its data to write again
+// later; /readyz turns unready naming the file, the log says so once per change, and /metrics counts
+// the failures. The first write that succeeds again clears the problem.
+
+export interface StorageLog {
+  error: (obj: unknown, msg?: string) => void
+  info: (obj: unknown, msg?: string) => void
+}
+
+/** SQLite result codes that mean "the file cannot be written or read", not "this statement is wrong". */
+const STORAGE_CODES = /^SQLITE_(FULL|IOERR|CORRUPT|NOTADB|READONLY|CANTOPEN|BUSY|LOCKED|NOMEM|PROTOCOL)/
+
+/** A SqliteError (or node fs error) caused by the disk or the file rather than by the code. */
+export function isStorageError (err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  if (typeof code !== 'string') return false
+  return STORAGE_CODES.test(code) || code === 'ENOSPC' || code === 'EIO' || code === 'EROFS'
+}
+
+function describe (err: unknown): string {
+  const e = err as { code?: string, message?: string }
+  return `${e.code !== undefined ? e.code + ': ' : ''}${e.message ?? String(err)}`.slice(0, 300)
+}
+
+export interface StorageProblem {
+  /** Which writer failed first in this stretch (outbox, delivery log, call state, …). */
+  where: string
+  error: string
+  since: number
+  /** Failed writes since `since`. */
+  failures: number
+}
+
+export class StorageHealth {
+  log: StorageLog | undefined
+  /** Failed writes per writer since start (for /metrics). */
+  readonly failures = new Map<string, number>()
+  private current: StorageProblem | null = null
+  /** A damaged file stays damaged: a later write that happens to work does not clear it. */
+  private damaged: StorageProblem | null = null
+
+  constructor (readonly file: string, private readonly now: () => number = Date.now) {}
+
+  get problem (): StorageProblem | null {
+    return this.damaged ?? this.current
+  }
+
+  /** A write by `where` failed with `err` (a storage error: see isStorageError). */
+  failed (where: string, err: unknown): void {
+    this.failures.set(where, (this.failures.get(where) ?? 0) + 1)
+    const code = (err as { code?: unknown } | null)?.code
+    if (this.damaged === null && (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB')) {
+      this.damaged = { where, error: describe(err), since: this.now(), failures: 1 }
+      this.log?.error({ file: this.file, store: where, err: this.damaged.error }, `${this.file} is damaged (${this.damaged.error}); /readyz stays unready: stop the gateway and move the file aside (see docs/operating.md)`)
+    }
+    if (this.current !== null) {
+      this.current.failures++
+      return
+    }
+    this.current = { where, error: describe(err), since: this.now(), failures: 1 }
+    this.log?.error({ file: this.file, store: where, err: this.current.error }, `writing ${this.file} failed (${this.current.error}); the gateway keeps what it could not write in memory and retries; /readyz is unready until a write succeeds`)
+  }
+
+  /** A write succeeded: the file is writable again. */
+  ok (): void {
+    const p = this.current
+    if (p === null) return
+    this.current = null
+    this.log?.info({ file: this.file, failures: p.failures, downMs: this.now() - p.since }, `writing ${this.file} works again after ${p.failures} failed writes`)
+  }
+
+  /** For /readyz: null when fine, else a sentence naming the file and the error. */
+  readiness (): string | null {
+    const d = this.damaged
+    if (d !== null) return `${this.file} is damaged since ${new Date(d.since).toISOString()} (${d.error}, found by the ${d.where}); stop the gateway and move the file aside`
+    const p = this.current
+    if (p === null) return null
+    return `cannot write ${this.file} since ${new Date(p.since).toISOString()} (${p.error}; ${p.failures} failed writes, first by the ${p.where}); free disk space or fix the file`
+  }
+
+  /**
+   * Runs a write; a storage error is reported and returned as false instead of thrown (any other
+   * error is a bug and is thrown).
+   */
+  attempt (where: string, write: () => void): boolean {
+    try {
+      write()
+    } catch (err) {
+      if (!isStorageError(err)) throw err
+      this.failed(where, err)
+      return false
+    }
+    this.ok()
+    return true
+  }
+}
+
+const byDatabase = new WeakMap<object, StorageHealth>()
+
+/** The one StorageHealth of a database connection (created on first use), shared by its writers. */
+export function storageHealthOf (db: { name: string }): StorageHealth {
+  let h = byDatabase.get(db)
+  if (h === undefined) {
+    h = new StorageHealth(db.name)
+    byDatabase.set(db, h)
+  }
+  return h
+}
+
+/**
+ * Writes that may be retried later, in order: while one is waiting, later ones queue behind it so
+ * that an old write never lands after a newer one. Bounded: past `max` the oldest is dropped and
+ * reported (the caller's data then rests on its in-memory copy).
+ */
+export class DeferredWrites {
+  private readonly queue: Array<() => void> = []
+  dropped = 0
+
+  constructor (private readonly health: StorageHealth, private readonly where: string, private readonly max = 100_000) {}
+
+  get size (): number {
+    return this.queue.length
+  }
+
+  run (write: () => void): void {
+    if (this.queue.length > 0) {
+      this.queue.push(write)
+      if (this.queue.length > this.max) {
+        this.queue.shift()
+        this.dropped++
+      }
+      this.flush()
+      return
+    }
+    if (!this.health.attempt(this.where, write)) this.queue.push(write)
+  }
+
+  /** Writes what waits, oldest first; stops at the first that fails again. */
+  flush (): void {
+    while (this.queue.length > 0) {
+      if (!this.health.attempt(this.where, this.queue[0])) return
+      this.queue.shift()
+    }
+  }
+}
