@@ -1,13 +1,14 @@
 // API-key authentication for the legacy API and every route that uses its keys (legacy-api.md §1):
 // the key in the path (/webapi/{key}/…), the query (?key=) or the X-API-Key header; constant-time
 // comparison; read/control scopes; failed attempts limited per client address (so keys cannot be
-// guessed); a general per-key request limit; and the key kept out of every log line.
+// guessed); a general per-key request limit; and the key kept out of every log line (request-key.ts).
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, FastifyServerOptions, onRequestAsyncHookHandler } from 'fastify'
 import '@fastify/rate-limit'
 import type { GatewayKey, KeyScope } from '../config.js'
 import { LegacyError } from '../legacy/legacy-error.js'
+import { CREDENTIAL_HEADERS, presentedKey, REDACTED, redactUrl } from './request-key.js'
 
 export type { KeyScope }
 
@@ -35,15 +36,6 @@ declare module 'fastify' {
   }
 }
 
-const REDACTED = '[redacted]'
-const PATH_KEY = /^\/webapi\/[^/?#]*/i
-const QUERY_KEY = /([?&]key=)[^&#]*/gi
-
-/** A URL fit for a log line: the key removed from the path and the query. */
-export function redactUrl (url: string): string {
-  return url.replace(PATH_KEY, `/webapi/${REDACTED}`).replace(QUERY_KEY, `$1${REDACTED}`)
-}
-
 /** `makecall` and every `*.set` need a control key; everything else a read key. */
 export function methodScope (method: string): KeyScope {
   return method === 'makecall' || method.endsWith('.set') ? 'control' : 'read'
@@ -58,7 +50,7 @@ export function loggerOptions (level: string, stream?: NodeJS.WritableStream): N
     level,
     ...(stream === undefined ? {} : { stream }),
     redact: {
-      paths: ['req.headers["x-api-key"]', 'headers["x-api-key"]', 'req.headers.authorization', 'headers.authorization'],
+      paths: CREDENTIAL_HEADERS.flatMap((h) => [`req.headers["${h}"]`, `headers["${h}"]`]),
       censor: REDACTED
     },
     serializers: {
@@ -76,16 +68,6 @@ export function loggerOptions (level: string, stream?: NodeJS.WritableStream): N
 
 function digest (s: string): Buffer {
   return createHash('sha256').update(s).digest()
-}
-
-/** Where the caller put its key: path, then query, then header. */
-export function presentedKey (req: FastifyRequest): string | undefined {
-  const fromPath = (req.params as { key?: unknown } | undefined)?.key
-  if (typeof fromPath === 'string') return fromPath
-  const fromQuery = (req.query as { key?: unknown } | undefined)?.key
-  if (typeof fromQuery === 'string') return fromQuery
-  const fromHeader = req.headers['x-api-key']
-  return typeof fromHeader === 'string' ? fromHeader : undefined
 }
 
 type Limiter = ReturnType<FastifyRequest['server']['createRateLimit']>
