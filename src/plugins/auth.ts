@@ -1,7 +1,7 @@
 // API-key authentication for the legacy API and every route that uses its keys (legacy-api.md §1):
 // the key in the path (/webapi/{key}/…), the query (?key=) or the X-API-Key header; constant-time
-// comparison; read/control scopes; failed attempts limited per client address (so keys cannot be
-// guessed); a general per-key request limit; and the key kept out of every log line (request-key.ts).
+// comparison; read/control scopes; failed attempts throttled per client address (a valid key always
+// passes); a general per-key request limit; and the key kept out of every log line (request-key.ts).
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, FastifyServerOptions, onRequestAsyncHookHandler } from 'fastify'
@@ -75,13 +75,10 @@ type LimitResult = Awaited<ReturnType<Limiter>>
 
 export class ApiKeyAuth {
   private readonly keys: Array<{ digest: Buffer, id: string, scope: KeyScope }>
-  /** When the last failed attempt was seen: until a window has passed, addresses are checked. */
-  private lastFailureAt = -Infinity
 
   constructor (
     keys: readonly GatewayKey[],
     private readonly failures: Limiter,
-    private readonly failureWindowMs: number,
     private readonly perKey: Limiter
   ) {
     this.keys = keys.map((k, i) => ({ digest: digest(k.key), id: `key#${i + 1}`, scope: k.scope }))
@@ -97,19 +94,19 @@ export class ApiKeyAuth {
     return found
   }
 
-  /** Authenticates and authorises a request, or throws the LegacyError to answer with. */
+  /**
+   * Authenticates and authorises a request, or throws the LegacyError to answer with. Only failed
+   * attempts are throttled, per client address: a valid key always passes, so wrong keys sent from
+   * a shared (NAT) or spoofed address can never lock a legitimate client out. Guessing stays
+   * pointless because keys are long and random (config.ts requires ≥ 16 characters).
+   */
   async authorize (req: FastifyRequest, reply: FastifyReply, scope: KeyScope): Promise<AuthenticatedKey> {
-    // Cheap path: no address can be blocked when nobody failed within the window.
-    if (Date.now() - this.lastFailureAt < this.failureWindowMs) {
-      const before = await this.failures(req, { increment: false })
-      if (!before.isAllowed && before.remaining === 0) {
-        throw rateLimited(reply, before, 'Too many failed authentication attempts from this address')
-      }
-    }
     const key = this.match(presentedKey(req))
     if (key === null) {
-      this.lastFailureAt = Date.now()
-      await this.failures(req)
+      const attempt = await this.failures(req)
+      if (!attempt.isAllowed && attempt.isExceeded) {
+        throw rateLimited(reply, attempt, 'Too many failed authentication attempts from this address')
+      }
       throw new LegacyError(401, 'UNAUTHORIZED', 'Missing or invalid API key: send it as /webapi/{key}/{method}, ?key= or the X-API-Key header')
     }
     if (scope === 'control' && key.scope !== 'control') {
@@ -137,10 +134,11 @@ export function requireScope (scope: KeyScope): onRequestAsyncHookHandler {
 
 export default fp(async (app, opts: AuthOptions) => {
   const { config } = app.gateway
-  const failureWindowMs = opts.failureWindowMs ?? 60_000
   const failures = app.createRateLimit({
     max: opts.maxFailures ?? 10,
-    timeWindow: failureWindowMs,
+    timeWindow: opts.failureWindowMs ?? 60_000,
+    // req.ip follows Fastify's trustProxy (config.ts: TRUST_PROXY), i.e. the right-most address
+    // that is not a trusted proxy; never a client-chosen X-Forwarded-For entry.
     keyGenerator: (req) => `auth-fail:${req.ip}`
   })
   const perKey = app.createRateLimit({
@@ -148,6 +146,6 @@ export default fp(async (app, opts: AuthOptions) => {
     timeWindow: opts.perKeyWindowMs ?? 60_000,
     keyGenerator: (req) => `key:${req.apiKey?.id ?? ''}`
   })
-  app.decorate('apiKeys', new ApiKeyAuth(config.keys, failures, failureWindowMs, perKey))
+  app.decorate('apiKeys', new ApiKeyAuth(config.keys, failures, perKey))
   app.decorateRequest('apiKey', null)
 }, { name: 'auth', fastify: '5.x', dependencies: ['gateway', '@fastify/rate-limit'] })
