@@ -4,6 +4,7 @@
 // passes); a general per-key request limit; and the key kept out of every log line (request-key.ts).
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
+import pino from 'pino'
 import type { FastifyReply, FastifyRequest, FastifyServerOptions, onRequestAsyncHookHandler } from 'fastify'
 import '@fastify/rate-limit'
 import type { GatewayKey, KeyScope } from '../config.js'
@@ -42,8 +43,10 @@ export function methodScope (method: string): KeyScope {
 }
 
 /**
- * Pino/Fastify logger options that never print a key: URLs pass redactUrl, the X-API-Key header
- * is censored wherever headers are logged. server.ts and tests use the same options.
+ * Pino/Fastify logger options that never print a key: URLs pass redactUrl, credential headers are
+ * censored wherever headers are logged, and errors lose Node's `rawPacket` (the raw bytes of a
+ * request the HTTP parser rejected, key included; Fastify logs it at trace) and have URLs in their
+ * message and stack redacted. server.ts and tests use the same options.
  */
 export function loggerOptions (level: string, stream?: NodeJS.WritableStream): NonNullable<FastifyServerOptions['logger']> & object {
   return {
@@ -61,6 +64,14 @@ export function loggerOptions (level: string, stream?: NodeJS.WritableStream): N
           remoteAddress: req.ip ?? req.socket?.remoteAddress,
           remotePort: req.socket?.remotePort
         }
+      },
+      err (err: Error) {
+        const out = pino.stdSerializers.err(err) as ReturnType<typeof pino.stdSerializers.err> & { rawPacket?: unknown }
+        if (typeof out !== 'object' || out === null) return out
+        delete out.rawPacket
+        if (typeof out.message === 'string') out.message = redactUrl(out.message)
+        if (typeof out.stack === 'string') out.stack = redactUrl(out.stack)
+        return out
       }
     }
   }

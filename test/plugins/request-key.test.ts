@@ -4,6 +4,7 @@
 // unexpected error; the captured log must not hold the key in any form.
 import t from 'tap'
 import http from 'node:http'
+import net from 'node:net'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import type { FastifyBaseLogger } from 'fastify'
@@ -176,4 +177,29 @@ t.test('no key in any log line: every key form, info request logs, warn (PBX dow
     }
     t.same(leaked(log.text()), [], `${pbx}: the key appears in no log line`)
   }
+})
+
+/** Raw bytes on a socket, for requests the HTTP parser rejects; resolves when the server hangs up. */
+async function rawSend (port: number, data: string): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(data))
+    socket.on('data', () => {})
+    socket.on('close', () => { resolve() })
+    socket.on('error', () => { resolve() })
+  })
+}
+
+t.test('a request the HTTP parser rejects is logged (trace) without its raw bytes', async (t) => {
+  const log = capture()
+  const gw = await startGateway(t, { loggerInstance: pino(loggerOptions('trace') as pino.LoggerOptions, log.stream) as unknown as FastifyBaseLogger, listen: true })
+  const port = (gw.app.server.address() as { port: number }).port
+  const big = 'a'.repeat(20_000)
+  await rawSend(port, `GET /webapi/${K}/pbx.calls.get HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n`)
+  await rawSend(port, `GET /pbx.calls.get?key=${K} HTTP/1.1\r\nHost: x\r\nX-Big: ${big}\r\n\r\n`)
+  await rawSend(port, `GET /pbx.calls.get HTTP/1.1\r\nHost: x\r\nX-API-Key: ${K}\r\nX-Big: ${big}\r\n\r\n`)
+  await gw.app.close()
+  const clientErrors = log.lines().filter((l) => String(l.msg).startsWith('client '))
+  t.equal(clientErrors.length, 3, 'each rejected request was logged')
+  t.same(leaked(log.text()), [])
+  t.notOk(log.text().includes(Buffer.from(K).join(',')), 'not even as the bytes of a Buffer')
 })
