@@ -21,8 +21,6 @@ const SECRET_AFTER_HINT = /webapi|recordings/i
  * clients guess. Over-redacting a log line is harmless; under-redacting leaks a key.
  */
 const SECRET_PARAMS = new Set(['key', 'apikey', 'xapikey', 'authorization', 'auth', 'token', 'accesstoken', 'apitoken'])
-/** One `name=value` pair: split on every separator a parser might use, not only the router's. */
-const PAIR = /([?&;#])([^=&;#?]*)=([^&;#?]*)/g
 
 interface KeyCarrier {
   params?: unknown
@@ -48,9 +46,9 @@ export function presentedKey (req: KeyCarrier): string | undefined {
 export function redactUrl (url: string): string {
   const text = url.includes('%') ? decodeAscii(url) : url
   const end = pathEnd(text)
-  let out = redactPath(text.slice(0, end)) + text.slice(end)
-  if (out.includes('=')) out = out.replace(PAIR, redactPair)
-  return out
+  const path = text.slice(0, end)
+  const redactedPath = redactPath(path)
+  return redactPairs(redactedPath === path ? text : redactedPath + text.slice(end))
 }
 
 /** Where the router ends the path: the first `?` or `#` after the first character. */
@@ -63,33 +61,69 @@ function pathEnd (url: string): number {
   return end
 }
 
+/** The credential segment after every `webapi`/`recordings` segment redacted (a plain scan: hot path). */
 function redactPath (path: string): string {
   if (!SECRET_AFTER_HINT.test(path)) return path
-  const segments = path.split(/[/\\]/)
+  let out = ''
+  let copied = 0
   let redactNext = false
-  let changed = false
-  for (let i = 0; i < segments.length; i++) {
-    const s = segments[i]
-    if (redactNext) {
+  const separator = path.includes('\\') ? /[/\\]/g : /\//g
+  for (let i = 0; i <= path.length;) {
+    separator.lastIndex = i
+    const j = separator.test(path) ? separator.lastIndex - 1 : path.length
+    const segment = path.slice(i, j)
+    if (!redactNext) {
+      redactNext = isSecretSegment(segment)
+    } else if (segment !== '' && segment !== '.' && segment !== '..') {
       // `/webapi//K/…` and `/webapi/./K/…`: the credential is the next real segment.
-      if (s === '' || s === '.' || s === '..') continue
-      segments[i] = REDACTED
+      out += path.slice(copied, i) + REDACTED
+      copied = j
       redactNext = false
-      changed = true
-      continue
+      if (!SECRET_AFTER_HINT.test(path.slice(j))) break
     }
-    redactNext = SECRET_AFTER.has(s.split(';')[0].trim().toLowerCase())
+    i = j + 1
   }
-  return changed ? segments.join('/') : path
+  return copied === 0 ? path : out + path.slice(copied)
 }
 
-function redactPair (pair: string, sep: string, name: string): string {
-  return isSecretParam(name) ? `${sep}${name}=${REDACTED}` : pair
+function isSecretSegment (segment: string): boolean {
+  if (segment.length < 6) return false
+  const lower = segment.toLowerCase()
+  return SECRET_AFTER.has(lower) || SECRET_AFTER.has(lower.split(';')[0].trim())
+}
+
+/** `?`, `&`, `;`, `#`: every separator a parser might use between pairs, not only the router's. */
+function isPairSeparator (c: number): boolean {
+  return c === 63 || c === 38 || c === 59 || c === 35
+}
+
+/** The value of every `name=value` pair with a credential-like name replaced (a plain scan: hot path). */
+function redactPairs (s: string): string {
+  let out = ''
+  let copied = 0
+  let eq = s.indexOf('=')
+  while (eq !== -1) {
+    let start = eq - 1
+    while (start >= 0 && !isPairSeparator(s.charCodeAt(start)) && s.charCodeAt(start) !== 61) start--
+    if (start >= 0 && isPairSeparator(s.charCodeAt(start)) && isSecretParam(s.slice(start + 1, eq))) {
+      let end = eq + 1
+      while (end < s.length && !isPairSeparator(s.charCodeAt(end))) end++
+      out += s.slice(copied, eq + 1) + REDACTED
+      copied = end
+      eq = s.indexOf('=', end)
+    } else {
+      eq = s.indexOf('=', eq + 1)
+    }
+  }
+  return copied === 0 ? s : out + s.slice(copied)
 }
 
 /** True for a parameter name that may carry a credential (`key`, `ke+y`, `api_key`, `key[]`, …). */
 export function isSecretParam (name: string): boolean {
-  return SECRET_PARAMS.has(name.replace(/\[.*$/s, '').toLowerCase().replace(/[^a-z0-9]/g, ''))
+  const lower = name.toLowerCase()
+  if (SECRET_PARAMS.has(lower)) return true
+  if (!/[^a-z0-9]/.test(lower)) return false
+  return SECRET_PARAMS.has(lower.replace(/\[.*$/s, '').replace(/[^a-z0-9]/g, ''))
 }
 
 /**
