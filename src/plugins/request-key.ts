@@ -97,15 +97,20 @@ function isPairSeparator (c: number): boolean {
   return c === 63 || c === 38 || c === 59 || c === 35
 }
 
+function isNameBoundary (c: number): boolean {
+  return isPairSeparator(c) || c === 32 || c === 9 || c === 10
+}
+
 /** The value of every `name=value` pair with a credential-like name replaced (a plain scan: hot path). */
 function redactPairs (s: string): string {
   let out = ''
   let copied = 0
   let eq = s.indexOf('=')
   while (eq !== -1) {
+    // The name starts after a separator, or (in a message quoting `key=…`) after a space or at the start.
     let start = eq - 1
-    while (start >= 0 && !isPairSeparator(s.charCodeAt(start)) && s.charCodeAt(start) !== 61) start--
-    if (start >= 0 && isPairSeparator(s.charCodeAt(start)) && isSecretParam(s.slice(start + 1, eq))) {
+    while (start >= 0 && !isNameBoundary(s.charCodeAt(start)) && s.charCodeAt(start) !== 61) start--
+    if ((start < 0 || isNameBoundary(s.charCodeAt(start))) && isSecretParam(s.slice(start + 1, eq))) {
       let end = eq + 1
       while (end < s.length && !isPairSeparator(s.charCodeAt(end))) end++
       out += s.slice(copied, eq + 1) + REDACTED

@@ -55,6 +55,9 @@ t.test('redactUrl works on the URL as the router and the query parser decode it'
   t.equal(redactUrl(plain), plain)
   // Error messages that quote a URL lose the key the same way.
   t.equal(redactUrl('GET /webapi/s3cret/x failed: fetch http://h/x?key=s3cret'), 'GET /webapi/[redacted]/x failed: fetch http://h/x?key=[redacted]')
+  t.equal(redactUrl('key=s3cret rejected; api_key=s3cret too'), 'key=[redacted]; api_key=[redacted]', 'values run to the next separator: over-redacting a message is harmless')
+  t.equal(redactUrl('/webapi\\s3cret\\x'), '/webapi\\[redacted]\\x', 'backslash as a separator')
+  t.equal(redactUrl('/x?a=b=key=s3cret'), '/x?a=b=key=s3cret', 'a value holding "=" is one value (the parser agrees)')
 })
 
 t.test('isSecretParam: the key and its look-alikes, not words that merely contain "key"', async (t) => {
