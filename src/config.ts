@@ -1,5 +1,6 @@
 // Environment → one validated, typed configuration object. Every problem is collected and reported
 // at once, one line per variable, so an admin fixes the whole .env in one go (no stack traces).
+import { isIP } from 'node:net'
 import path from 'node:path'
 
 export type KeyScope = 'read' | 'control'
@@ -40,7 +41,8 @@ export interface Config {
   host: string
   port: number
   publicUrl: string
-  trustProxy: boolean
+  /** Fastify's trustProxy: false, or the proxies (addresses, CIDR ranges, proxy-addr names) to believe. */
+  trustProxy: false | string[]
   corsOrigins: string[]
   tls: { cert: string, key: string } | null
   rateLimitPerMinute: number
@@ -155,7 +157,7 @@ export function loadConfig (env: Env = process.env): Config {
     host,
     port,
     publicUrl,
-    trustProxy: r.bool('TRUST_PROXY', false),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY, problems),
     corsOrigins: r.list('CORS_ORIGINS'),
     tls: tlsCert !== '' && tlsKey !== '' ? { cert: tlsCert, key: tlsKey } : null,
     rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
@@ -210,10 +212,18 @@ function parseKeys (raw: string | undefined, demo: boolean, problems: string[]):
     return []
   }
   const keys: GatewayKey[] = []
+  const seen = new Map<string, number>()
   raw.split(',').map((s) => s.trim()).filter(Boolean).forEach((item, i) => {
     const idx = item.lastIndexOf(':')
     const key = idx > 0 ? item.slice(0, idx) : item
     const scope = idx > 0 ? item.slice(idx + 1).toLowerCase() : 'control'
+    // The same key twice (`K:read,K:control`) would silently act with the wider scope.
+    const first = seen.get(key)
+    if (first !== undefined) {
+      problems.push(`GATEWAY_KEYS: key #${i + 1} is the same key as key #${first}; list each key once, with the one scope it should have`)
+      return
+    }
+    seen.set(key, i + 1)
     if (scope !== 'read' && scope !== 'control') {
       problems.push(`GATEWAY_KEYS: key #${i + 1} has scope "${scope}"; expected read or control`)
       return
@@ -229,6 +239,38 @@ function parseKeys (raw: string | undefined, demo: boolean, problems: string[]):
     keys.push({ key, scope })
   })
   return keys
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/**
+ * TRUST_PROXY → Fastify's `trustProxy`. `off` (default): X-Forwarded-For is ignored. A list of
+ * proxy addresses / CIDR ranges (or loopback, linklocal, uniquelocal): the client address is the
+ * right-most X-Forwarded-For entry that is not one of them, so a client cannot choose it. `on` is
+ * `loopback` (a proxy on this machine). Fastify's `true` (left-most entry, client-controlled) and
+ * hop counts are never used: they would let clients dodge the failed-key throttle.
+ */
+function parseTrustProxy (raw: string | undefined, problems: string[]): false | string[] {
+  const v = (raw ?? '').trim()
+  if (v === '' || /^(0|false|off|no)$/i.test(v)) return false
+  if (/^(1|true|on|yes)$/i.test(v)) return ['loopback']
+  const proxies = v.split(/[\s,]+/).filter(Boolean)
+  const bad = proxies.find((p) => !isProxyAddress(p))
+  if (bad !== undefined) {
+    problems.push(`TRUST_PROXY: "${bad.slice(0, 60)}" is not an IP address, a CIDR range or loopback/linklocal/uniquelocal; ` +
+      'list the addresses of your reverse proxies (e.g. TRUST_PROXY=10.0.0.5,10.0.1.0/24), use on for a proxy on this machine, or off')
+  }
+  return proxies
+}
+
+function isProxyAddress (s: string): boolean {
+  if (PROXY_NAMES.has(s)) return true
+  const [addr, prefix, extra] = s.split('/')
+  const family = isIP(addr)
+  if (family === 0 || extra !== undefined) return false
+  if (prefix === undefined) return true
+  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : -1
+  return bits >= 0 && bits <= (family === 4 ? 32 : 128)
 }
 
 function parseSecrets (variable: string, raw: string | undefined, problems: string[]): string[] {

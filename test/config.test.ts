@@ -81,6 +81,26 @@ t.test('outside demo mode keys are required and must be long enough', async (t) 
   t.match(problems({ ...PBX, PBX_CLIENT_ID: 'abc' }).join('\n'), /numeric client id/)
 })
 
+t.test('the same key twice is refused (it would act with the wider scope), without echoing it', async (t) => {
+  const dup = problems({ ...PBX, GATEWAY_KEYS: `${KEY}:read,${KEY}:control` })
+  t.equal(dup.length, 1)
+  t.match(dup[0], /GATEWAY_KEYS: key #2 is the same key as key #1; list each key once/)
+  t.notMatch(dup.join('\n'), KEY)
+  t.equal(problems({ ...PBX, GATEWAY_KEYS: `${KEY}, ${KEY}` }).length, 1, 'also without scopes')
+  t.same(loadConfig({ ...PBX, GATEWAY_KEYS: `${KEY}:read,${KEY}X:control` }).keys.map((k) => k.scope), ['read', 'control'], 'different keys are fine')
+})
+
+t.test('TRUST_PROXY: off, on (a proxy on this machine) or the proxies\' addresses; never "trust everyone"', async (t) => {
+  const trust = (v: string | undefined): unknown => loadConfig({ ...PBX, TRUST_PROXY: v }).trustProxy
+  t.equal(trust(undefined), false)
+  for (const v of ['off', 'false', '0', 'no']) t.equal(trust(v), false, v)
+  for (const v of ['on', 'true', '1', 'yes']) t.same(trust(v), ['loopback'], v)
+  t.same(trust('10.0.0.5, 10.0.1.0/24,::1,fd00::/8 uniquelocal'), ['10.0.0.5', '10.0.1.0/24', '::1', 'fd00::/8', 'uniquelocal'])
+  for (const v of ['2', 'proxy.example', '10.0.0.0/33', '10.0.0.1/8/1', '300.1.1.1']) {
+    t.match(problems({ ...PBX, TRUST_PROXY: v }).join('\n'), /TRUST_PROXY: .* is not an IP address, a CIDR range or loopback/, v)
+  }
+})
+
 t.test('WEBHOOK_TARGETS adds targets with their own filters', async (t) => {
   const c = loadConfig({ ...PBX, WEBHOOK_TARGETS: JSON.stringify([{ name: 'crm', url: 'https://crm.example/h', format: 'get', events: ['ended'], extensions: ['101'] }]) })
   t.same(c.webhooks.targets[0], { name: 'crm', url: 'https://crm.example/h', format: 'get', eventNames: 'legacy', secrets: [], events: ['ended'], extensions: ['101'], didRules: [] })

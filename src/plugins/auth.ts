@@ -1,13 +1,15 @@
 // API-key authentication for the legacy API and every route that uses its keys (legacy-api.md §1):
 // the key in the path (/webapi/{key}/…), the query (?key=) or the X-API-Key header; constant-time
-// comparison; read/control scopes; failed attempts limited per client address (so keys cannot be
-// guessed); a general per-key request limit; and the key kept out of every log line.
+// comparison; read/control scopes; failed attempts throttled per client address (a valid key always
+// passes); a general per-key request limit; and the key kept out of every log line (request-key.ts).
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
+import pino from 'pino'
 import type { FastifyReply, FastifyRequest, FastifyServerOptions, onRequestAsyncHookHandler } from 'fastify'
 import '@fastify/rate-limit'
 import type { GatewayKey, KeyScope } from '../config.js'
 import { LegacyError } from '../legacy/legacy-error.js'
+import { CREDENTIAL_HEADERS, presentedKey, REDACTED, redactUrl } from './request-key.js'
 
 export type { KeyScope }
 
@@ -35,30 +37,23 @@ declare module 'fastify' {
   }
 }
 
-const REDACTED = '[redacted]'
-const PATH_KEY = /^\/webapi\/[^/?#]*/i
-const QUERY_KEY = /([?&]key=)[^&#]*/gi
-
-/** A URL fit for a log line: the key removed from the path and the query. */
-export function redactUrl (url: string): string {
-  return url.replace(PATH_KEY, `/webapi/${REDACTED}`).replace(QUERY_KEY, `$1${REDACTED}`)
-}
-
 /** `makecall` and every `*.set` need a control key; everything else a read key. */
 export function methodScope (method: string): KeyScope {
   return method === 'makecall' || method.endsWith('.set') ? 'control' : 'read'
 }
 
 /**
- * Pino/Fastify logger options that never print a key: URLs pass redactUrl, the X-API-Key header
- * is censored wherever headers are logged. server.ts and tests use the same options.
+ * Pino/Fastify logger options that never print a key: URLs pass redactUrl, credential headers are
+ * censored wherever headers are logged, and errors lose Node's `rawPacket` (the raw bytes of a
+ * request the HTTP parser rejected, key included; Fastify logs it at trace) and have URLs in their
+ * message and stack redacted. server.ts and tests use the same options.
  */
 export function loggerOptions (level: string, stream?: NodeJS.WritableStream): NonNullable<FastifyServerOptions['logger']> & object {
   return {
     level,
     ...(stream === undefined ? {} : { stream }),
     redact: {
-      paths: ['req.headers["x-api-key"]', 'headers["x-api-key"]', 'req.headers.authorization', 'headers.authorization'],
+      paths: CREDENTIAL_HEADERS.flatMap((h) => [`req.headers["${h}"]`, `headers["${h}"]`]),
       censor: REDACTED
     },
     serializers: {
@@ -69,6 +64,14 @@ export function loggerOptions (level: string, stream?: NodeJS.WritableStream): N
           remoteAddress: req.ip ?? req.socket?.remoteAddress,
           remotePort: req.socket?.remotePort
         }
+      },
+      err (err: Error) {
+        const out = pino.stdSerializers.err(err) as ReturnType<typeof pino.stdSerializers.err> & { rawPacket?: unknown }
+        if (typeof out !== 'object' || out === null) return out
+        delete out.rawPacket
+        if (typeof out.message === 'string') out.message = redactUrl(out.message)
+        if (typeof out.stack === 'string') out.stack = redactUrl(out.stack)
+        return out
       }
     }
   }
@@ -78,28 +81,15 @@ function digest (s: string): Buffer {
   return createHash('sha256').update(s).digest()
 }
 
-/** Where the caller put its key: path, then query, then header. */
-export function presentedKey (req: FastifyRequest): string | undefined {
-  const fromPath = (req.params as { key?: unknown } | undefined)?.key
-  if (typeof fromPath === 'string') return fromPath
-  const fromQuery = (req.query as { key?: unknown } | undefined)?.key
-  if (typeof fromQuery === 'string') return fromQuery
-  const fromHeader = req.headers['x-api-key']
-  return typeof fromHeader === 'string' ? fromHeader : undefined
-}
-
 type Limiter = ReturnType<FastifyRequest['server']['createRateLimit']>
 type LimitResult = Awaited<ReturnType<Limiter>>
 
 export class ApiKeyAuth {
   private readonly keys: Array<{ digest: Buffer, id: string, scope: KeyScope }>
-  /** When the last failed attempt was seen: until a window has passed, addresses are checked. */
-  private lastFailureAt = -Infinity
 
   constructor (
     keys: readonly GatewayKey[],
     private readonly failures: Limiter,
-    private readonly failureWindowMs: number,
     private readonly perKey: Limiter
   ) {
     this.keys = keys.map((k, i) => ({ digest: digest(k.key), id: `key#${i + 1}`, scope: k.scope }))
@@ -115,19 +105,19 @@ export class ApiKeyAuth {
     return found
   }
 
-  /** Authenticates and authorises a request, or throws the LegacyError to answer with. */
+  /**
+   * Authenticates and authorises a request, or throws the LegacyError to answer with. Only failed
+   * attempts are throttled, per client address: a valid key always passes, so wrong keys sent from
+   * a shared (NAT) or spoofed address can never lock a legitimate client out. Guessing stays
+   * pointless because keys are long and random (config.ts requires ≥ 16 characters).
+   */
   async authorize (req: FastifyRequest, reply: FastifyReply, scope: KeyScope): Promise<AuthenticatedKey> {
-    // Cheap path: no address can be blocked when nobody failed within the window.
-    if (Date.now() - this.lastFailureAt < this.failureWindowMs) {
-      const before = await this.failures(req, { increment: false })
-      if (!before.isAllowed && before.remaining === 0) {
-        throw rateLimited(reply, before, 'Too many failed authentication attempts from this address')
-      }
-    }
     const key = this.match(presentedKey(req))
     if (key === null) {
-      this.lastFailureAt = Date.now()
-      await this.failures(req)
+      const attempt = await this.failures(req)
+      if (!attempt.isAllowed && attempt.isExceeded) {
+        throw rateLimited(reply, attempt, 'Too many failed authentication attempts from this address')
+      }
       throw new LegacyError(401, 'UNAUTHORIZED', 'Missing or invalid API key: send it as /webapi/{key}/{method}, ?key= or the X-API-Key header')
     }
     if (scope === 'control' && key.scope !== 'control') {
@@ -155,10 +145,11 @@ export function requireScope (scope: KeyScope): onRequestAsyncHookHandler {
 
 export default fp(async (app, opts: AuthOptions) => {
   const { config } = app.gateway
-  const failureWindowMs = opts.failureWindowMs ?? 60_000
   const failures = app.createRateLimit({
     max: opts.maxFailures ?? 10,
-    timeWindow: failureWindowMs,
+    timeWindow: opts.failureWindowMs ?? 60_000,
+    // req.ip follows Fastify's trustProxy (config.ts: TRUST_PROXY), i.e. the right-most address
+    // that is not a trusted proxy; never a client-chosen X-Forwarded-For entry.
     keyGenerator: (req) => `auth-fail:${req.ip}`
   })
   const perKey = app.createRateLimit({
@@ -166,6 +157,6 @@ export default fp(async (app, opts: AuthOptions) => {
     timeWindow: opts.perKeyWindowMs ?? 60_000,
     keyGenerator: (req) => `key:${req.apiKey?.id ?? ''}`
   })
-  app.decorate('apiKeys', new ApiKeyAuth(config.keys, failures, failureWindowMs, perKey))
+  app.decorate('apiKeys', new ApiKeyAuth(config.keys, failures, perKey))
   app.decorateRequest('apiKey', null)
 }, { name: 'auth', fastify: '5.x', dependencies: ['gateway', '@fastify/rate-limit'] })

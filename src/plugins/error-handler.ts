@@ -6,7 +6,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import { errorBody, LegacyError, toLegacyError } from '../legacy/legacy-error.js'
 import { PARAMETER_RULES } from '../legacy/params.js'
-import { redactUrl } from './auth.js'
+import { redactUrl } from './request-key.js'
 
 interface ValidationIssue {
   instancePath?: string
@@ -50,18 +50,17 @@ export function sendError (reply: FastifyReply, err: LegacyError): FastifyReply 
 async function handleError (this: unknown, err: unknown, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const known = classifyError(err)
   if (known !== null) {
-    if (known.status >= 500) req.log.warn({ code: known.code, url: redactUrl(req.url) }, known.message)
+    if (known.status >= 500) req.log.warn({ code: known.code, url: redactUrl(req.url) }, redactUrl(known.message))
     return sendError(reply, known)
   }
   const e = err as Error
-  req.log.error({ url: redactUrl(req.url), errName: e?.name, errMessage: e?.message }, 'unexpected error')
+  req.log.error({ url: redactUrl(req.url), errName: e?.name, errMessage: typeof e?.message === 'string' ? redactUrl(e.message) : undefined }, 'unexpected error')
   return sendError(reply, new LegacyError(502, 'GATEWAY_ERROR', 'The gateway could not complete this request; the error was logged'))
 }
 
-/** A method name as it may be echoed back: short and harmless. */
+/** A method name as it may be echoed back: short and harmless, never the key segment. */
 function methodNameOf (url: string): string {
-  const path = url.split('?')[0].replace(/^\/webapi\/[^/]*/i, '')
-  const last = path.split('/').filter(Boolean).pop() ?? ''
+  const last = redactUrl(url).split(/[?#]/)[0].split('/').filter(Boolean).pop() ?? ''
   return /^[A-Za-z0-9._-]{1,60}$/.test(last) ? last : ''
 }
 
