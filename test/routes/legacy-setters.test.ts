@@ -139,3 +139,16 @@ t.test('PBX unreachable → 503 PBX_UNREACHABLE, PBX too slow → 504 PBX_TIMEOU
   gw.sim.ctx.faults.apply({})
   t.equal((await get(gw, '/queue.list.get')).status, 200, 'recovers')
 })
+
+t.test('40 setters 40 ms apart on a slow PBX all succeed (invalidations never fail a waiting read)', async (t) => {
+  const gw = await startGateway(t, { auth: { perKeyMax: 10_000 } })
+  await fetch(`${gw.sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 150 }) })
+  const answers: Array<Promise<{ status: number, body: any }>> = []
+  for (let i = 0; i < 40; i++) {
+    answers.push(set(gw, `/ext.fwd.set?num=113&status=${i % 2 === 0 ? 'Away' : 'Available'}`))
+    await new Promise((resolve) => setTimeout(resolve, 40))
+  }
+  const results = await Promise.all(answers)
+  t.equal(results.length, 40)
+  t.same(results.filter((r) => r.status !== 200), [], 'every setter answered 200')
+})
