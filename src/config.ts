@@ -65,7 +65,8 @@ export interface Config {
     ffmpegPath: string
     concurrency: number
   }
-  reports: { maxRangeDays: number, pageSize: number }
+  /** maxSpanDays: the longest `from`–`to` one request may ask (bounds the PBX requests it costs). */
+  reports: { maxRangeDays: number, pageSize: number, maxSpanDays: number }
   dataDir: string
   demoTrafficPerMinute: number
   logLevel: string
@@ -181,7 +182,8 @@ export function loadConfig (env: Env = process.env): Config {
     },
     reports: {
       maxRangeDays: r.int('REPORT_MAX_RANGE_DAYS', 7, 1, 366),
-      pageSize: r.int('REPORT_PAGE_SIZE', 1000, 10, 100_000)
+      pageSize: r.int('REPORT_PAGE_SIZE', 1000, 10, 100_000),
+      maxSpanDays: r.int('REPORT_MAX_SPAN_DAYS', 366, 1, 1827)
     },
     dataDir,
     demoTrafficPerMinute: r.int('DEMO_TRAFFIC', 4, 0, 60_000),

@@ -1,0 +1,44 @@
+// Caller input the tester found answered 502: repeated parameters, an absurd skip, a five-year
+// range, PBX refusals of a makecall and device ids that would change a PBX path. Each now gets a
+// 4xx with a stable code and a sentence naming the parameter.
+import t from 'tap'
+import { CONTROL_KEY, startGateway, type LegacyGateway } from '../legacy/legacy-harness.js'
+
+const ask = async (gw: LegacyGateway, url: string): Promise<{ status: number, code: string, message: string }> => {
+  const r = await gw.app.inject({ url, headers: { 'x-api-key': CONTROL_KEY } })
+  const body = r.json()
+  return { status: r.statusCode, code: body.error?.code ?? '', message: body.error?.message ?? '' }
+}
+
+t.test('a repeated parameter is 400 DUPLICATE_PARAMETER naming it, on every kind of route', async (t) => {
+  const gw = await startGateway(t)
+  const D = '2026-11-01'
+  const cases: Array<[string, string]> = [
+    [`/report.calllog.get?from=${D}&from=${D}&to=${D}`, 'from'],
+    [`/report.calllog.get?from=${D}&to=${D}&top=5&top=5`, 'top'],
+    [`/recordings.list.get?from=${D}&to=${D}&to=${D}`, 'to'],
+    ['/ext.info.get?num=101&num=101', 'num'],
+    ['/makecall?first=101&second=102&second=102', 'second'],
+    [`/webapi/${CONTROL_KEY}/ext.state.get?num=101&%6eum=102`, 'num']
+  ]
+  const before = gw.sim.ctx.requestLog.length
+  for (const [url, param] of cases) {
+    t.same(await ask(gw, url), { status: 400, code: 'DUPLICATE_PARAMETER', message: `Parameter "${param}" is given 2 times; give it once` }, url)
+  }
+  t.equal(gw.sim.ctx.requestLog.length, before, 'nothing reached the PBX')
+})
+
+t.test('report skip and span bounds are 400s naming the parameter and the maximum', async (t) => {
+  const gw = await startGateway(t)
+  const skip = await ask(gw, '/report.calllog.get?from=2026-11-01&to=2026-11-02&skip=99999999999')
+  t.same([skip.status, skip.code], [400, 'BAD_PARAMETER'])
+  t.match(skip.message, /Parameter "skip".*from 0 to 10000000/)
+  const before = gw.sim.ctx.requestLog.length
+  const span = await ask(gw, '/report.calllog.get?from=2021-01-01&to=2025-12-30')
+  t.same([span.status, span.code], [400, 'BAD_PARAMETER'])
+  t.match(span.message, /Parameter "to" is more than 366 days after from; ask for at most 366 days at a time \(REPORT_MAX_SPAN_DAYS/)
+  t.equal(gw.sim.ctx.requestLog.length, before, 'no PBX query for a refused range')
+  const year = await gw.app.inject({ url: '/report.calllog.get?from=2025-01-01&to=2025-12-31', headers: { 'x-api-key': CONTROL_KEY } })
+  t.equal(year.statusCode, 200, 'a whole year is fine')
+  t.ok(gw.sim.ctx.requestLog.length - before <= 53, `a year costs at most 53 PBX queries (${gw.sim.ctx.requestLog.length - before})`)
+})
