@@ -15,7 +15,8 @@ export const params = {
   groupNum: { ...param('num', DN_PATTERN, '700'), description: 'Ring group number.' },
   first: param('first', DN_PATTERN, '101'),
   second: param('second', PHONE_PATTERN, '+1 555 987-0000'),
-  contact: { type: 'string', pattern: '^[A-Za-z0-9@:._+;=-]{1,200}$', description: `It ${PARAMETER_RULES.contact}.` },
+  // Not `.` or `..`: the device id is a PBX path segment, which a URL parser would resolve away.
+  contact: { type: 'string', pattern: '^(?!\\.{1,2}$)[A-Za-z0-9@:._+;=-]{1,200}$', description: `It ${PARAMETER_RULES.contact}.` },
   // A string, not an integer: Fastify's Ajv coerces a 400-digit number to Infinity and lets it pass.
   timeout: { type: 'string', pattern: '^[1-9][0-9]{2,5}$', description: `It ${PARAMETER_RULES.timeout}.`, examples: ['5000'] },
   status: param('status', PROFILE_PATTERN, 'Away'),

@@ -42,3 +42,35 @@ t.test('report skip and span bounds are 400s naming the parameter and the maximu
   t.equal(year.statusCode, 200, 'a whole year is fine')
   t.ok(gw.sim.ctx.requestLog.length - before <= 53, `a year costs at most 53 PBX queries (${gw.sim.ctx.requestLog.length - before})`)
 })
+
+t.test('makecall: bad numbers are 400 naming "second", PBX refusals 422 PBX_REJECTED, never 502', async (t) => {
+  const gw = await startGateway(t, { auth: { perKeyMax: 10_000 } })
+  const local: Array<[string, RegExp]> = [
+    ['*', /Parameter "second" is ill-formed.*at least one digit/],
+    ['%23', /Parameter "second" is ill-formed/],
+    ['1'.repeat(24), /Parameter "second" is ill-formed.*at most 20/],
+    ['101', /Parameter "second" is the calling extension 101 itself/]
+  ]
+  for (const [second, message] of local) {
+    const r = await ask(gw, `/makecall?first=101&second=${second}`)
+    t.same([r.status, r.code], [400, 'BAD_PARAMETER'], `second=${second}`)
+    t.match(r.message, message)
+  }
+  // The simulator, like 3CX, refuses numbers it cannot dial.
+  for (const second of ['0', '-1']) {
+    const r = await ask(gw, `/makecall?first=101&second=${second}`)
+    t.same([r.status, r.code], [422, 'PBX_REJECTED'], `second=${second}`)
+    t.match(r.message, /^The PBX refused to place the call from 101 to \d+: .*check "second"/)
+  }
+})
+
+t.test('makecall: a device id of . or .. never reaches the PBX as a path', async (t) => {
+  const gw = await startGateway(t)
+  for (const contact of ['..', '.', '%2E%2E']) {
+    const r = await ask(gw, `/makecall?first=101&second=102&contact=${contact}`)
+    t.same([r.status, r.code], [400, 'BAD_PARAMETER'], `contact=${contact}`)
+    t.match(r.message, /Parameter "contact" is ill-formed.*not \. or \.\./)
+  }
+  const paths = gw.sim.ctx.requestLog.map((e) => e.url).filter((u) => u.includes('makecall'))
+  t.same(paths, [], 'no makecall sent')
+})

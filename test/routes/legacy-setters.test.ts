@@ -104,8 +104,8 @@ t.test('setters fail loudly when the PBX refuses; makecall is never retried', as
   await set(gw, '/ext.options.set?num=107&enabled=off')
   const from = gw.sim.ctx.requestLog.length
   const call = await set(gw, '/makecall?first=107&second=555')
-  t.equal(call.status, 502, 'a disabled extension cannot call')
-  t.equal(call.body.result, false)
+  t.equal(call.status, 422, 'a disabled extension cannot call: the PBX refuses what was asked')
+  t.same([call.body.result, call.body.error.code], [false, 'PBX_REJECTED'])
   const posts = gw.sim.ctx.requestLog.slice(from).filter((x) => x.method === 'POST')
   t.ok(posts.length <= 2, 'at most Call Control then the XAPI fallback')
   t.equal(posts.filter((x) => x.url.includes('MakeCall')).length <= 1, true, 'XAPI MakeCall at most once')
