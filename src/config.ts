@@ -44,6 +44,8 @@ export interface Config {
   corsOrigins: string[]
   tls: { cert: string, key: string } | null
   rateLimitPerMinute: number
+  /** Identical makecalls (same key and parameters) within this many ms get the first one's answer; 0 = off. */
+  makecallDedupMs: number
   webhooks: {
     targets: WebhookTargetConfig[]
     timeoutMs: number
@@ -160,6 +162,7 @@ export function loadConfig (env: Env = process.env): Config {
     corsOrigins: r.list('CORS_ORIGINS'),
     tls: tlsCert !== '' && tlsKey !== '' ? { cert: tlsCert, key: tlsKey } : null,
     rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
+    makecallDedupMs: r.int('MAKECALL_DEDUP_MS', 2000, 0, 60_000),
     webhooks: {
       targets,
       timeoutMs: r.int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),

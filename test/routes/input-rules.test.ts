@@ -74,3 +74,20 @@ t.test('makecall: a device id of . or .. never reaches the PBX as a path', async
   const paths = gw.sim.ctx.requestLog.map((e) => e.url).filter((u) => u.includes('makecall'))
   t.same(paths, [], 'no makecall sent')
 })
+
+t.test('50 identical concurrent makecalls dial once and all get the first answer; after the window it dials again', async (t) => {
+  const gw = await startGateway(t, { auth: { perKeyMax: 10_000 }, env: { MAKECALL_DEDUP_MS: '300' } })
+  const posts = (): number => gw.sim.ctx.requestLog.filter((e) => e.method === 'POST' && e.url.includes('makecall')).length
+  const url = '/makecall?first=101&second=%2B15559870000'
+  const answers = await Promise.all(Array.from({ length: 50 }, async () => await gw.app.inject({ url, headers: { 'x-api-key': CONTROL_KEY } })))
+  t.equal(answers.length, 50)
+  t.same(new Set(answers.map((a) => a.statusCode)), new Set([200]), 'all 200')
+  t.equal(new Set(answers.map((a) => a.json().chid)).size, 1, 'one call chain for all')
+  t.equal(posts(), 1, 'the PBX was asked to dial once')
+  const other = await gw.app.inject({ url: '/makecall?first=101&second=%2B15559870001', headers: { 'x-api-key': CONTROL_KEY } })
+  t.equal(other.statusCode, 200)
+  t.equal(posts(), 2, 'other parameters: a call of its own')
+  await new Promise((resolve) => setTimeout(resolve, 400))
+  t.equal((await gw.app.inject({ url, headers: { 'x-api-key': CONTROL_KEY } })).statusCode, 200)
+  t.equal(posts(), 3, 'after the window the same request dials again')
+})
