@@ -52,7 +52,7 @@ export default async function reportRoutes (app: FastifyInstance, opts: ReportRo
     const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       let parsed
       try {
-        parsed = parseReportParams(def, req.query as ReportParamsInput, config.pbx.timezone)
+        parsed = parseReportParams(def, req.query as ReportParamsInput, config.pbx.timezone, config.reports.maxSpanDays)
       } catch (err) {
         if (err instanceof ReportInputError) throw badParameter(err.param, err.problem)
         throw err

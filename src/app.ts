@@ -6,6 +6,7 @@ import gateway, { type GatewayDeps } from './plugins/gateway.js'
 import errorHandler, { frameworkErrors } from './plugins/error-handler.js'
 import auth, { type AuthOptions } from './plugins/auth.js'
 import swagger from './plugins/swagger.js'
+import duplicateParameters from './legacy/duplicate-parameters.js'
 import requestMetrics from './plugins/request-metrics.js'
 import cors from './plugins/cors.js'
 import securityHeaders from './plugins/security-headers.js'
@@ -55,6 +56,7 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
   await app.register(requestMetrics)
   await app.register(errorHandler)
   await app.register(auth, opts.auth ?? {})
+  await app.register(duplicateParameters)
   await app.register(swagger)
   // Routes
   await app.register(healthRoutes, { checks: opts.checks ?? [], startedAt: Date.now() })

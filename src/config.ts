@@ -46,6 +46,8 @@ export interface Config {
   corsOrigins: string[]
   tls: { cert: string, key: string } | null
   rateLimitPerMinute: number
+  /** Identical makecalls (same key and parameters) within this many ms get the first one's answer; 0 = off. */
+  makecallDedupMs: number
   webhooks: {
     targets: WebhookTargetConfig[]
     timeoutMs: number
@@ -67,7 +69,8 @@ export interface Config {
     ffmpegPath: string
     concurrency: number
   }
-  reports: { maxRangeDays: number, pageSize: number }
+  /** maxSpanDays: the longest `from`–`to` one request may ask (bounds the PBX requests it costs). */
+  reports: { maxRangeDays: number, pageSize: number, maxSpanDays: number }
   dataDir: string
   demoTrafficPerMinute: number
   logLevel: string
@@ -161,6 +164,7 @@ export function loadConfig (env: Env = process.env): Config {
     corsOrigins: r.list('CORS_ORIGINS'),
     tls: tlsCert !== '' && tlsKey !== '' ? { cert: tlsCert, key: tlsKey } : null,
     rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
+    makecallDedupMs: r.int('MAKECALL_DEDUP_MS', 2000, 0, 60_000),
     webhooks: {
       targets,
       timeoutMs: r.int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),
@@ -183,7 +187,8 @@ export function loadConfig (env: Env = process.env): Config {
     },
     reports: {
       maxRangeDays: r.int('REPORT_MAX_RANGE_DAYS', 7, 1, 366),
-      pageSize: r.int('REPORT_PAGE_SIZE', 1000, 10, 100_000)
+      pageSize: r.int('REPORT_PAGE_SIZE', 1000, 10, 100_000),
+      maxSpanDays: r.int('REPORT_MAX_SPAN_DAYS', 366, 1, 1827)
     },
     dataDir,
     demoTrafficPerMinute: r.int('DEMO_TRAFFIC', 4, 0, 60_000),

@@ -31,8 +31,18 @@ async function patchUser ({ xapi, directory }: LegacyServices, u: DirectoryUser,
   directory.invalidateUser(u.number)
 }
 
-function rejected (reason: string | null | undefined): LegacyError {
-  return new LegacyError(502, 'PBX_REJECTED', `The PBX refused to place the call${reason !== undefined && reason !== null && reason !== '' ? `: ${reason}` : ''}`)
+/**
+ * The PBX refused the call the caller asked for (unknown destination, not allowed, …): a 422 the
+ * caller can act on, not a gateway failure.
+ */
+function rejected (q: MakeCallQuery, destination: string, reason: string | null | undefined): LegacyError {
+  const why = reason !== undefined && reason !== null && reason !== '' ? `: ${reason}` : ''
+  return new LegacyError(422, 'PBX_REJECTED', `The PBX refused to place the call from ${q.first} to ${destination}${why}; check "second" (and "contact")`)
+}
+
+/** A Call Control answer that refuses the request itself (400, 422, finalstatus not Success). */
+function isRefusal (err: unknown): err is PbxError {
+  return err instanceof PbxError && (err.code === 'PBX_REJECTED' || err.pbxStatus === 400 || err.pbxStatus === 422)
 }
 
 interface XapiMakeCallResult {
@@ -47,11 +57,13 @@ async function placeCall (svc: LegacyServices, q: MakeCallQuery, destination: st
   try {
     result = await svc.callControl.makeCall(q.first, { destination, ...(timeout === undefined ? {} : { timeout }) }, q.contact)
   } catch (err) {
+    if (isRefusal(err)) throw rejected(q, destination, err.message)
     if (!(err instanceof PbxError) || (err.pbxStatus !== 403 && err.pbxStatus !== 404)) throw err
     const x = await svc.xapi.post<XapiMakeCallResult | null>('Users/Pbx.MakeCall',
       { dn: q.first, destination, contact: q.contact ?? null, testCall: false },
       timeout === undefined ? {} : { timeoutMs: timeout })
-    if (x !== null && x !== undefined && x.FinalStatus != null && !isSuccessStatus(x.FinalStatus)) throw rejected(x.ReasonText)
+      .catch((e: unknown) => { throw isRefusal(e) ? rejected(q, destination, e.message) : e })
+    if (x !== null && x !== undefined && x.FinalStatus != null && !isSuccessStatus(x.FinalStatus)) throw rejected(q, destination, x.ReasonText)
     return x?.Result?.CallId ?? null
   }
   // The client already refused a result without a participant that is not a success.
@@ -68,7 +80,8 @@ export const controlMethods = [
     response: makecallResponse,
     handler: async (q, svc) => {
       const destination = normalizePhoneNumber(q.second)
-      if (destination === null) throw badParameter('second', 'is ill-formed; it must be a phone number: +, digits, * and # (separators are ignored)')
+      if (destination === null) throw badParameter('second', `is ill-formed; it ${PARAMETER_RULES.second}`)
+      if (destination === q.first) throw badParameter('second', `is the calling extension ${q.first} itself; it ${PARAMETER_RULES.second}`)
       const timeout = q.timeout === undefined ? undefined : Number(q.timeout)
       if (timeout !== undefined && timeout > 600_000) throw badParameter('timeout', `is too large; it ${PARAMETER_RULES.timeout}`)
       await userOf(svc.directory, q.first)

@@ -7,6 +7,7 @@ import { DirectoryCache } from '../../src/directory/directory-cache.js'
 import { methodScope, requireScope } from '../../src/plugins/auth.js'
 import { probePbxVersion, type GatewayInfo } from '../../src/legacy/gateway-info.js'
 import { VERSION } from '../../src/version.js'
+import { RecentRequests } from '../../src/legacy/recent-requests.js'
 import { SerializedJson, type AnyLegacyMethod, type LegacyServices } from './legacy-method.js'
 import { callMethods } from './call-methods.js'
 import { directoryMethods } from './directory-methods.js'
@@ -23,6 +24,12 @@ export const API_KEY_SECURITY: Array<Record<string, string[]>> = [{ apiKeyHeader
 /** A URL as it may be shown: user and password (never expected in PBX_URL, but possible) removed. */
 function withoutCredentials (url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//')
+}
+
+/** The key that sent a request and its parameters (the key itself left out), as one string. */
+function requestIdentity (req: FastifyRequest): string {
+  const query = Object.entries(req.query as Record<string, unknown>).filter(([k]) => k !== 'key').sort(([a], [b]) => (a < b ? -1 : 1))
+  return `${req.apiKey?.id ?? ''}\n${JSON.stringify(query)}`
 }
 
 export interface LegacyRoutesOptions {
@@ -47,9 +54,16 @@ export default async function legacyRoutes (app: FastifyInstance, opts: LegacyRo
     }
     const onRequest = requireScope(methodScope(m.name))
     // Not async: a handler that answers from memory returns its value without a promise.
-    const handler = (req: FastifyRequest, reply: FastifyReply): unknown => {
+    let handler = (req: FastifyRequest, reply: FastifyReply): unknown => {
       const body = m.handler(req.query as never, services)
       return body instanceof SerializedJson ? reply.type(JSON_TYPE).send(body.json) : body
+    }
+    // Only makecall: every call dials. Setters are idempotent, and answering a later set from an
+    // earlier one could undo a change made in between (Away, Available, Away).
+    if (m.name === 'makecall' && gw.config.makecallDedupMs > 0) {
+      const recent = new RecentRequests(gw.config.makecallDedupMs)
+      const place = handler
+      handler = async (req, reply) => await recent.run(requestIdentity(req), async () => await place(req, reply))
     }
     app.get(`/${m.name}`, { schema, onRequest }, handler)
     app.get(`/webapi/:key/${m.name}`, { schema: { ...schema, params: KEY_PARAM, hide: true }, onRequest }, handler)

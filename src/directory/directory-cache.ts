@@ -76,16 +76,20 @@ export class DirectoryCache {
       ttl: this.ttl.listMs,
       allowStale: true,
       noDeleteOnStaleGet: true,
-      fetchMethod: async (key, stale, { options, signal }) => {
+      // An invalidation deletes the key, which "aborts" its fetch: the fetch still runs to the end
+      // and answers everyone waiting on it, it is just not stored (read() then fetches once more).
+      // So the PBX request gets no abort signal: an invalidation must never fail a waiting request.
+      ignoreFetchAbort: true,
+      fetchMethod: async (key, stale, { options }) => {
         this.counters.fetches++
         try {
-          const value = await this.load(key, signal)
+          const value = await this.load(key)
           options.ttl = value === null ? this.ttl.missingMs : this.ttlOf(key)
           return { value }
         } catch (err) {
           this.counters.fetchErrors++
           // The PBX failed: keep serving what we had for a short while, else let the caller see why.
-          if (stale === undefined || signal.aborted) throw err
+          if (stale === undefined) throw err
           options.ttl = this.ttl.missingMs
           return stale
         }
@@ -149,14 +153,11 @@ export class DirectoryCache {
     if (this.cache.peek(key, STALE_PEEK) !== undefined) this.counters.stale++
     else this.counters.misses++
     const generation = this.generation
-    let entry: Entry | undefined
-    try {
-      entry = await this.cache.fetch(key)
-    } catch (err) {
-      // A setter invalidated the key while its fetch was running (that aborts it): fetch again once.
-      if (generation === this.generation) throw err
-    }
-    entry ??= await this.cache.fetch(key)
+    let entry = await this.cache.fetch(key)
+    // A setter invalidated while this fetch ran, so its answer may predate the change: fetch once
+    // more. That second answer is used even if yet another invalidation comes (it started after
+    // the change this read overlapped), so a stream of setters cannot starve or fail a read.
+    if (generation !== this.generation) entry = await this.cache.fetch(key)
     if (entry === undefined) throw new Error(`directory entry ${key} could not be loaded`)
     return entry.value as T
   }
@@ -166,8 +167,8 @@ export class DirectoryCache {
     return key === SYSTEM ? this.ttl.systemMs : this.ttl.listMs
   }
 
-  private async load (key: string, signal: AbortSignal): Promise<unknown> {
-    const opts = (query: ODataQuery): XapiRequestOptions => ({ query, signal })
+  private async load (key: string): Promise<unknown> {
+    const opts = (query: ODataQuery): XapiRequestOptions => ({ query })
     if (key.startsWith(USER_PREFIX)) {
       const num = key.slice(USER_PREFIX.length)
       const res = await this.xapi.list<XapiUserRow>('Users', opts({ filter: eq('Number', num), select: USER_SELECT, expand: USER_EXPAND }))
@@ -187,8 +188,8 @@ export class DirectoryCache {
         const res = await this.xapi.list<XapiGroupRow>('RingGroups', opts({ select: ['Id', 'Number', 'Name'], expand: [expandWith('Members', { select: NUMBER_ONLY })], orderby: BY_NUMBER }))
         return indexByNumber(res.value.map(toDirectoryGroup))
       }
-      case IVRS: return await this.numbers('Receptionists', signal)
-      case LINES: return await this.numbers('Trunks', signal)
+      case IVRS: return await this.numbers('Receptionists')
+      case LINES: return await this.numbers('Trunks')
       case DEPARTMENTS: {
         const res = await this.xapi.list<{ Name?: string | null }>('Groups', opts({ select: ['Name'] }))
         return res.value.map((g) => g.Name ?? '').filter((n) => n !== '')
@@ -201,8 +202,8 @@ export class DirectoryCache {
     throw new Error(`unknown directory key ${key}`)
   }
 
-  private async numbers (set: string, signal: AbortSignal): Promise<string[]> {
-    const res = await this.xapi.list<{ Number?: string | null }>(set, { query: { select: NUMBER_ONLY, orderby: BY_NUMBER }, signal })
+  private async numbers (set: string): Promise<string[]> {
+    const res = await this.xapi.list<{ Number?: string | null }>(set, { query: { select: NUMBER_ONLY, orderby: BY_NUMBER } })
     return res.value.map((x) => x.Number ?? '').filter((n) => n !== '')
   }
 }

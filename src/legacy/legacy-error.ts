@@ -5,6 +5,7 @@ import { PbxError } from '../pbx/pbx-api.js'
 
 export type LegacyErrorCode =
   | 'BAD_PARAMETER'
+  | 'DUPLICATE_PARAMETER'
   | 'BAD_REQUEST'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN_SCOPE'

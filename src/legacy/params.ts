@@ -16,8 +16,8 @@ export const PARAMETER_RULES: Readonly<Record<string, string>> = {
   num: 'must be an extension, queue or ring group number: 1–20 characters of A–Z, a–z, 0–9, *, # or +',
   first: 'must be the extension that places the call: 1–20 characters of A–Z, a–z, 0–9, *, # or +',
   queue: 'must be a queue number: 1–20 characters of A–Z, a–z, 0–9, *, # or +',
-  second: 'must be a phone number: +, digits, * and # (spaces, dots, dashes, slashes and parentheses are ignored), at most 40 characters',
-  contact: 'must be a device id of the calling extension: 1–200 characters of A–Z, a–z, 0–9 and @ : . _ + ; = -',
+  second: 'must be a phone number other than the calling extension: +, digits, * and # with at least one digit and at most 20 of them (spaces, dots, dashes, slashes and parentheses are ignored)',
+  contact: 'must be a device id of the calling extension: 1–200 characters of A–Z, a–z, 0–9 and @ : . _ + ; = -, not . or ..',
   timeout: 'must be a whole number of milliseconds from 100 to 600000',
   status: 'must be a forwarding profile name: Available, Away, Out of office, Custom 1 or Custom 2',
   log: 'must be on or off (also 1/0, true/false)',
@@ -37,12 +37,13 @@ export function parseRecording (value: string): RecordingMode {
 }
 
 /**
- * Strips separators from a phone number the schema accepted; null when nothing dialable is left
- * or a `+` is not in front.
+ * Strips separators from a phone number the schema accepted; null when nothing dialable is left,
+ * there is no digit (`*`, `#`), more than 20 dial characters (E.164 has 15 digits, plus room for
+ * a prefix) or a `+` is not in front.
  */
 export function normalizePhoneNumber (value: string): string | null {
   const n = value.replace(/[\s().\\/-]/g, '')
-  return /^\+?[0-9*#]{1,30}$/.test(n) ? n : null
+  return /^\+?[0-9*#]{1,20}$/.test(n) && /[0-9]/.test(n) ? n : null
 }
 
 export interface ProfileLike {

@@ -19,6 +19,7 @@ import {
 } from './callcontrol-types.js'
 import { silentLogger, type PbxHttp, type PbxLogger, type PbxObserver } from './pbx-http.js'
 import { parseJson, type PbxRequester } from './pbx-requester.js'
+import { pathSegment } from './odata.js'
 
 export interface CallControlClientOptions {
   requester: PbxRequester
@@ -200,9 +201,9 @@ export class CallControlClient implements CallControlApi {
   }
 
   async makeCall (dn: string, body: CallControlRequestBody, deviceId?: string): Promise<CallControlResult> {
-    const device = deviceId === undefined || deviceId === '' ? '' : `/devices/${encodeURIComponent(deviceId)}`
+    const device = deviceId === undefined || deviceId === '' ? '' : `/devices/${pathSegment(deviceId)}`
     const route = device === '' ? 'callcontrol/{dn}/makecall' : 'callcontrol/{dn}/devices/{device}/makecall'
-    return await this.post(`/callcontrol/${encodeURIComponent(dn)}${device}/makecall`, route, body)
+    return await this.post(`/callcontrol/${pathSegment(dn)}${device}/makecall`, route, body)
   }
 
   async action (dn: string, participantId: number, action: ParticipantAction, body: CallControlRequestBody = {}): Promise<CallControlResult> {
@@ -212,7 +213,7 @@ export class CallControlClient implements CallControlApi {
     if (!Number.isInteger(participantId) || participantId < 0) {
       throw new PbxError('PBX_REJECTED', 'a participant id is a non-negative whole number', 400)
     }
-    return await this.post(`/callcontrol/${encodeURIComponent(dn)}/participants/${participantId}/${action}`, `callcontrol/{dn}/participants/{id}/${action}`, body)
+    return await this.post(`/callcontrol/${pathSegment(dn)}/participants/${participantId}/${action}`, `callcontrol/{dn}/participants/{id}/${action}`, body)
   }
 
   /** POST actions are never retried: a retried makecall would dial twice. */

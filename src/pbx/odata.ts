@@ -166,6 +166,15 @@ export function keyPath (set: string, key: number | { Number: string }): string 
   return `${set}(Number=${encodeLiteral(key.Number)})`
 }
 
+/**
+ * One caller value as one URL path segment (`/callcontrol/{dn}/devices/{id}`): percent-encoded, and
+ * never empty, `.` or `..`, which a URL parser would resolve into another path.
+ */
+export function pathSegment (value: string): string {
+  if (value === '' || value === '.' || value === '..') throw new ODataBuildError(`not a path segment: ${JSON.stringify(value)}`)
+  return encodeURIComponent(value)
+}
+
 /** 3CX's `waitInterval` style for durations: 30 s → `'0:00:30'`. */
 export function waitInterval (seconds: number): string {
   const s = nonNegativeInt(Math.floor(seconds), 'waitInterval')

@@ -117,7 +117,7 @@ function prepareJob (config: Config, { kind, values }: ParsedCommandLine): Expor
     top: str('top'),
     skip: str('skip'),
     format: str('format') ?? formatOfFile(out)
-  }, config.pbx.timezone)
+  }, config.pbx.timezone, config.reports.maxSpanDays)
   const outPath = out === '-' ? null : out ?? reportFileName(request, format, config.pbx.timezone)
   if (outPath === '') throw new UsageError('--out needs a file name, or - for stdout')
   return { def, request, format, outPath, progress: values.progress === true }

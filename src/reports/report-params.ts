@@ -30,14 +30,16 @@ export { DN_PATTERN, ON_OFF_PATTERN }
 export const QUEUE_LIST_PATTERN = '^[A-Za-z0-9*#+]{1,20}( *, *[A-Za-z0-9*#+]{1,20}){0,49}$'
 export const MAX_WAIT_SECONDS = 86_400
 export const MAX_TOP = 10_000_000
+/** 3CX refuses a `$skip` past a 32-bit integer (and nobody pages that far): the same bound as `top`. */
+export const MAX_SKIP = MAX_TOP
 
 const DN = new RegExp(DN_PATTERN)
 const QUEUE_LIST = new RegExp(QUEUE_LIST_PATTERN)
 const ON_OFF = new RegExp(ON_OFF_PATTERN)
 
 /** Validates the parameters of one report. Throws ReportInputError on the first problem. */
-export function parseReportParams (def: ReportDefinition, input: ReportParamsInput, timeZone: string): ParsedReportParams {
-  const range = resolveRange(input.from, input.to, timeZone)
+export function parseReportParams (def: ReportDefinition, input: ReportParamsInput, timeZone: string, maxSpanDays?: number): ParsedReportParams {
+  const range = resolveRange(input.from, input.to, timeZone, maxSpanDays)
   const filters: ReportFilters = {}
   const takes = (p: ReportDefinition['params'][number]): boolean => def.params.includes(p)
 
@@ -60,7 +62,7 @@ export function parseReportParams (def: ReportDefinition, input: ReportParamsInp
 
   const request: ReportRequest = { kind: def.kind, range, filters }
   if (given(input.top)) request.top = wholeNumber('top', input.top, MAX_TOP, 'rows to return')
-  if (given(input.skip)) request.skip = wholeNumber('skip', input.skip, Number.MAX_SAFE_INTEGER, 'rows to leave out first')
+  if (given(input.skip)) request.skip = wholeNumber('skip', input.skip, MAX_SKIP, 'rows to leave out first')
   return { request, format: parseFormat(input.format) }
 }
 

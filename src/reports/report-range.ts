@@ -54,7 +54,7 @@ export function parseReportTime (text: string, timeZone: string, edge: 'from' | 
  * Resolves `from`/`to` texts into a UTC range. Throws ReportInputError naming the parameter when
  * one is missing or malformed, when `to` is not after `from`, or when the span is absurd.
  */
-export function resolveRange (fromText: string | undefined, toText: string | undefined, timeZone: string): ReportRange {
+export function resolveRange (fromText: string | undefined, toText: string | undefined, timeZone: string, maxSpanDays = MAX_SPAN_DAYS): ReportRange {
   const from = requiredTime('from', fromText, timeZone)
   const to = requiredTime('to', toText, timeZone)
   if (to.getTime() <= from.getTime()) {
@@ -62,6 +62,10 @@ export function resolveRange (fromText: string | undefined, toText: string | und
   }
   if (to.getTime() - from.getTime() > MAX_SPAN_DAYS * DAY_MS) {
     throw new ReportInputError('to', `is more than 5 years after from; ask for at most 5 years at a time (${String(fromText)} to ${String(toText)} was given)`)
+  }
+  // Each chunk of the range is at least one PBX request: the span bounds the fan-out.
+  if (to.getTime() - from.getTime() > maxSpanDays * DAY_MS) {
+    throw new ReportInputError('to', `is more than ${maxSpanDays} days after from; ask for at most ${maxSpanDays} days at a time (REPORT_MAX_SPAN_DAYS; ${String(fromText)} to ${String(toText)} was given)`)
   }
   return { from, to }
 }

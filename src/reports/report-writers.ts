@@ -53,15 +53,31 @@ async function * jsonText (counted: CountedRows): AsyncGenerator<string> {
   yield `${buffer}],"count":${counted.count}}`
 }
 
+/** A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection"). */
+const FORMULA_START = /^[=+\-@\t\r]/
+/** A plain number (`+15551234`, `-3`, `2.5`): a spreadsheet shows it as a number, never runs it. */
+const PLAIN_NUMBER = /^[+-]?\d+(\.\d+)?$/
+
+/**
+ * A text cell as it may go into CSV: one that a spreadsheet would run as a formula gets a leading
+ * `'` (shown as text, never evaluated). Plain numbers such as phone numbers are left as they are.
+ */
+export function neutralizeCsvCell (value: string): string {
+  return FORMULA_START.test(value) && !PLAIN_NUMBER.test(value) ? `'${value}` : value
+}
+
 /** RFC 4180: header row, CRLF, quotes only where needed; booleans as true/false, objects as JSON. */
 function csvStringifier (columns: readonly ReportColumn[]): ReturnType<typeof stringify> {
   return stringify({
     header: true,
     columns: columns.map((c) => ({ key: c.name, header: c.name })),
     record_delimiter: 'windows',
+    // csv-stringify quotes LF but not a lone CR, which readers take as a line end.
+    quoted_match: /\r/,
     cast: {
       boolean: (v) => (v ? 'true' : 'false'),
-      object: (v) => JSON.stringify(v)
+      string: neutralizeCsvCell,
+      object: (v) => neutralizeCsvCell(JSON.stringify(v))
     }
   })
 }

@@ -25,8 +25,8 @@ const METHODS = ['pbx.calls.get', 'pbx.ac.get', 'pbx.callsinfo.get', 'ext.list.g
   'no.such.method', '']
 const PARAMS = ['num', 'first', 'second', 'contact', 'timeout', 'status', 'log', 'queue', 'enabled', 'external', 'recording', 'key', 'from', 'to',
   'format', 'kind', 'status', 'limit', 'since', 'dn', 'did', 'extension', 'page', '$filter', '$top', 'x']
-const VALID = ['101', '102', '800', '700', '900', '+15559870000', 'Away', 'Available', 'on', 'off', 'all', '1000', 'json', 'csv', 'xlsx', '2026-11-20', 'failed']
-const HOSTILE = ['', 'x'.repeat(300), '9'.repeat(5000), '１０１', 'Zoë', '📞', '\u0000', '\'', "''", `${MARK}' or 1 eq 1 or 'ZQY`, `101${MARK}' or Number ne '`,
+const VALID = ['101', '102', '800', '700', '900', '+15559870000', '0', '-1', '*', '#', 'Away', 'Available', 'on', 'off', 'all', '1000', 'json', 'csv', 'xlsx', '2026-11-20', 'failed']
+const HOSTILE = ['', 'x'.repeat(300), '9'.repeat(5000), '１０１', 'Zoë', '📞', '\u0000', '\'', "''", `${MARK}' or 1 eq 1 or 'ZQY`, `${MARK}z`, `1${MARK}#`, `101${MARK}' or Number ne '`,
   `${MARK}')/Pbx.DeleteAll(`, `$filter=Id gt 0${MARK}`, '../../etc/passwd', '..\\..\\windows', '%00', '%zz', '<script>', 'a&b=c', '\r\nX-Evil: 1', ' ', '-1', '1e309', 'NaN', 'null', '[]', '{}']
 
 function pick<T> (rnd: () => number, xs: readonly T[]): T {
@@ -42,13 +42,21 @@ function encode (rnd: () => number, v: string): string {
   return v.replace(/[#\s%&?]/g, (c) => encodeURIComponent(c)) // nearly raw
 }
 
+/** A parameter name with some letters percent-encoded (`%6bey`, `ke%79`): servers decode names too. */
+function encodedName (rnd: () => number, name: string): string {
+  return [...name].map((c) => rnd() < 0.5 ? `%${c.charCodeAt(0).toString(16)}` : c).join('')
+}
+
 function query (rnd: () => number): string {
   const parts: string[] = []
   const n = Math.floor(rnd() * 5)
   for (let i = 0; i < n; i++) {
-    const name = rnd() < 0.1 ? encode(rnd, pick(rnd, HOSTILE)) : pick(rnd, PARAMS)
+    const r = rnd()
+    const name = r < 0.1 ? encode(rnd, pick(rnd, HOSTILE)) : r < 0.2 ? encodedName(rnd, pick(rnd, PARAMS)) : pick(rnd, PARAMS)
     const value = rnd() < 0.5 ? pick(rnd, VALID) : pick(rnd, HOSTILE)
-    parts.push(rnd() < 0.05 ? name : `${name}=${encode(rnd, value)}`)
+    const part = rnd() < 0.05 ? name : `${name}=${encode(rnd, value)}`
+    parts.push(part)
+    if (rnd() < 0.1) parts.push(rnd() < 0.5 ? part : `${encodedName(rnd, name)}=${encode(rnd, pick(rnd, VALID))}`) // repeated
   }
   return parts.length === 0 ? '' : `?${parts.join('&')}`
 }
@@ -146,13 +154,43 @@ t.test('10,000 hostile requests over every route: no 5xx, JSON errors, nothing u
   t.equal(sent, REQUESTS, `${sent} requests sent`)
   t.same(failures.slice(0, 30), [], 'no 5xx, every error JSON')
 
+  // Marked values that pass validation, so the literal check below always has URLs to look at
+  // (random requests rarely combine a valid key, method and parameter).
+  // (The checker expects a quote right after MARK only where the value has one, hence the `z`.)
+  for (const url of [`/ext.info.get?num=${MARK}z`, `/ext.state.get?num=1${MARK}%23`, `/report.calllog.get?from=2026-11-01&to=2026-11-02&ext=${MARK}z`,
+    `/report.abandoned.get?from=2026-11-01&to=2026-11-02&queue=${MARK}z`, `/calls.history.get?from=2026-11-01&to=2026-11-02&ext=%2B${MARK}z`]) {
+    const r = await gw.app.inject({ url, headers: { 'x-api-key': KEY } })
+    t.ok(r.statusCode < 500, `${url} → ${r.statusCode}`)
+  }
   const unescaped = sim.ctx.requestLog
     .map((e) => { try { return decodeURIComponent(e.url) } catch { return e.url } })
     .filter((u) => (u.includes(MARK) || u.includes('ZQY')) && markersOutsideLiterals(u) > 0)
   const carried = sim.ctx.requestLog.filter((e) => { try { return decodeURIComponent(e.url).includes(MARK) } catch { return false } }).length
   t.comment(`${sim.ctx.requestLog.length} XAPI requests, ${carried} carried hostile text`)
+  t.ok(carried > 0, `hostile text did reach XAPI (${carried} requests), so the literal check below checks something`)
   t.same(unescaped.slice(0, 10), [], 'hostile text reached XAPI only inside quoted literals')
   t.equal(gw.app.server.listening, true, 'still up')
+
+  // Requests the PBX itself refuses (numbers it cannot dial, a disabled extension): the caller's
+  // mistake, so a 4xx with a code, never a 5xx.
+  await fetch(`${sim.url}/_sim/reset`, { method: 'POST' })
+  const refused = ['/makecall?first=101&second=0', '/makecall?first=101&second=-1', '/makecall?first=101&second=%2B0']
+  let refusals = 0
+  for (const url of refused) {
+    const r = await gw.app.inject({ url, headers: { 'x-api-key': KEY } })
+    t.ok(r.statusCode >= 400 && r.statusCode < 500, `${url} → ${r.statusCode} ${r.body.slice(0, 120)}`)
+    t.type(r.json().error?.code, 'string')
+    refusals++
+  }
+  t.equal(refusals, refused.length)
+  // Repeated and encoded-name parameters on routes of every kind.
+  const repeated = ['/report.calllog.get?from=2026-11-01&from=2026-11-01&to=2026-11-02', '/ext.info.get?num=101&%6eum=101',
+    '/recordings.list.get?from=2026-11-01&to=2026-11-02&t%6f=2026-11-02', '/webhooks/deliveries?limit=1&limit=2', '/recordings/x/y.mp3?a=1&a=2']
+  for (const url of repeated) {
+    const r = await gw.app.inject({ url, headers: { 'x-api-key': KEY } })
+    t.equal(r.statusCode, 400, `${url} → 400`)
+    t.equal(r.json().error?.code, 'DUPLICATE_PARAMETER', url)
+  }
 })
 
 t.test('the literal checker itself', async (t) => {

@@ -4,6 +4,17 @@ import { DirectoryCache } from '../../src/directory/directory-cache.js'
 import { PbxError, type XapiApi } from '../../src/pbx/pbx-api.js'
 import { READ_KEY, startGateway, xapiRequests } from './legacy-harness.js'
 
+/** `real` with its `list` replaced (to delay answers). */
+function withList (real: XapiApi, list: XapiApi['list']): XapiApi {
+  return {
+    get: async (p, o) => await real.get(p, o),
+    patch: async (p, b, o) => { await real.patch(p, b, o) },
+    post: async (p, b, o) => await real.post(p, b, o),
+    download: async (p, o) => await real.download(p, o),
+    list
+  }
+}
+
 const userRequests = (urls: string[], num: string): string[] => urls.filter((u) => u.includes(`/Users?$filter=Number%20eq%20'${num}'`))
 
 t.test('1,000 concurrent cold requests for one extension cause exactly one XAPI request', async (t) => {
@@ -90,17 +101,11 @@ t.test('an invalidation during a fetch makes the waiting read fetch the new valu
   const real = gw.clients.xapi
   let delayNext = true
   // The first answer is read from the PBX at once (old data) but arrives late.
-  const slow: XapiApi = {
-    get: async (p, o) => await real.get(p, o),
-    patch: async (p, b, o) => { await real.patch(p, b, o) },
-    post: async (p, b, o) => await real.post(p, b, o),
-    download: async (p, o) => await real.download(p, o),
-    list: async (p, o) => {
-      const res = await real.list(p, o)
-      if (delayNext) { delayNext = false; await sleep(200) }
-      return res as never
-    }
-  }
+  const slow = withList(real, async (p, o) => {
+    const res = await real.list(p, o)
+    if (delayNext) { delayNext = false; await sleep(200) }
+    return res as never
+  })
   const dir = new DirectoryCache(slow)
   const pending = dir.user('109')
   await sleep(100)
@@ -108,4 +113,25 @@ t.test('an invalidation during a fetch makes the waiting read fetch the new valu
   dir.invalidateUser('109')
   t.equal((await pending)?.lastName, 'Changed', 'the read started before the set shows the value after it')
   t.equal(dir.stats().fetches, 2)
+})
+
+t.test('invalidations one after another during fetches never fail the reads waiting on them', async (t) => {
+  const gw = await startGateway(t)
+  const real = gw.clients.xapi
+  // Every list answer arrives 120 ms late and honours its abort signal, like the real client.
+  const slow = withList(real, async (p, o) => {
+    await sleep(120, undefined, { signal: o?.signal })
+    return await real.list(p, o) as never
+  })
+  const dir = new DirectoryCache(slow)
+  const reads = [dir.user('113'), dir.users()]
+  // A setter every 40 ms: each invalidation lands while the previous refetch is still running.
+  for (let i = 0; i < 10; i++) {
+    await sleep(40)
+    dir.invalidateUser('113')
+  }
+  const settled = await Promise.allSettled(reads)
+  t.same(settled.map((s) => s.status), ['fulfilled', 'fulfilled'], 'both reads answered')
+  t.equal((settled[0] as PromiseFulfilledResult<{ number: string } | null>).value?.number, '113')
+  t.ok(dir.stats().fetches >= 4, `each read fetched again after the change (${dir.stats().fetches} fetches)`)
 })

@@ -76,3 +76,10 @@ t.test('nested clauses keep their precedence', async (t) => {
   t.equal(and('(A eq 1 or B eq 2)', eq('C', 3)), '(A eq 1 or B eq 2) and (C eq 3)')
   t.equal(and(eq('N', ') or (x'), eq('C', 3)), "(N eq ') or (x') and (C eq 3)")
 })
+
+t.test('pathSegment encodes one segment and refuses dot segments', async (t) => {
+  const { pathSegment, ODataBuildError } = await import('../../src/pbx/odata.js')
+  t.equal(pathSegment('sip:101@10.0.0.5;x=y'), 'sip%3A101%4010.0.0.5%3Bx%3Dy')
+  t.equal(pathSegment('a/b'), 'a%2Fb')
+  for (const bad of ['', '.', '..']) t.throws(() => pathSegment(bad), ODataBuildError, JSON.stringify(bad))
+})

@@ -111,3 +111,29 @@ t.test('XLSX waits for a slow reader instead of buffering, and stops when the re
   stalled.destroy()
   await t.rejects(done, 'the write fails instead of hanging')
 })
+
+const hostileNames = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", '@SUM(1+1)', '-2+3', '\tTAB', '\rCR']
+const hostileRows = [...hostileNames, '+15551234', '-42', 'Plain name'].map((name, i) =>
+  normalizeRow(REPORTS.calllog, { CallId: i + 1, StartTime: '2026-11-01T09:30:00Z', SourceDn: '102', SourceDisplayName: name, Answered: false }))
+
+t.test('CSV: cells a spreadsheet would run as formulas start with a quote; plain numbers stay numbers', async (t) => {
+  const out = collector()
+  t.equal(await writeReport(REPORTS.calllog, rowsOf(hostileRows), 'csv', out.stream), 9)
+  const text = out.bytes().toString('utf8')
+  t.ok(text.includes('"\'\rCR"'), 'a cell starting with CR neutralized (quoted, as RFC 4180 wants)')
+  // The test's strict reader refuses a bare CR, so that record is checked on the raw text above.
+  const names = csvObjects(text.replace('"\'\rCR"', 'CR-cell')).map((r) => r.SourceDisplayName)
+  t.equal(names.length, 9)
+  t.same(names.slice(0, 5), hostileNames.slice(0, 5).map((n) => `'${n}`), 'formula starts = + - @ tab neutralized')
+  t.same(names.slice(6), ['+15551234', '-42', 'Plain name'], 'a phone number, a negative number and text unchanged')
+  t.equal(names.filter((n) => /^[=+@\t\r-]/.test(n) && !/^[+-]\d+$/.test(n)).length, 0, 'no cell starts a formula')
+})
+
+t.test('XLSX: the same texts are stored as text cells, never formulas', async (t) => {
+  const out = collector()
+  t.equal(await writeReport(REPORTS.calllog, rowsOf(hostileRows), 'xlsx', out.stream), 9)
+  const names = (await readXlsx(out.bytes())).rows.map((r) => r.SourceDisplayName)
+  t.equal(names.length, 9)
+  // XML stores a lone CR as a line break.
+  t.same(names, [...hostileNames, '+15551234', '-42', 'Plain name'].map((n) => n.replace('\r', '\n')), 'the exact text, as strings')
+})

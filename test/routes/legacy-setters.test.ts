@@ -104,8 +104,8 @@ t.test('setters fail loudly when the PBX refuses; makecall is never retried', as
   await set(gw, '/ext.options.set?num=107&enabled=off')
   const from = gw.sim.ctx.requestLog.length
   const call = await set(gw, '/makecall?first=107&second=555')
-  t.equal(call.status, 502, 'a disabled extension cannot call')
-  t.equal(call.body.result, false)
+  t.equal(call.status, 422, 'a disabled extension cannot call: the PBX refuses what was asked')
+  t.same([call.body.result, call.body.error.code], [false, 'PBX_REJECTED'])
   const posts = gw.sim.ctx.requestLog.slice(from).filter((x) => x.method === 'POST')
   t.ok(posts.length <= 2, 'at most Call Control then the XAPI fallback')
   t.equal(posts.filter((x) => x.url.includes('MakeCall')).length <= 1, true, 'XAPI MakeCall at most once')
@@ -138,4 +138,17 @@ t.test('PBX unreachable → 503 PBX_UNREACHABLE, PBX too slow → 504 PBX_TIMEOU
   t.match(down.body.error.message, /PBX_URL/)
   gw.sim.ctx.faults.apply({})
   t.equal((await get(gw, '/queue.list.get')).status, 200, 'recovers')
+})
+
+t.test('40 setters 40 ms apart on a slow PBX all succeed (invalidations never fail a waiting read)', async (t) => {
+  const gw = await startGateway(t, { auth: { perKeyMax: 10_000 } })
+  await fetch(`${gw.sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 150 }) })
+  const answers: Array<Promise<{ status: number, body: any }>> = []
+  for (let i = 0; i < 40; i++) {
+    answers.push(set(gw, `/ext.fwd.set?num=113&status=${i % 2 === 0 ? 'Away' : 'Available'}`))
+    await new Promise((resolve) => setTimeout(resolve, 40))
+  }
+  const results = await Promise.all(answers)
+  t.equal(results.length, 40)
+  t.same(results.filter((r) => r.status !== 200), [], 'every setter answered 200')
 })

@@ -1,0 +1,30 @@
+// One rule for repeated query parameters on every route (legacy-api.md §2): `?top=5&top=5` is
+// refused with 400 DUPLICATE_PARAMETER naming the parameter, before any handler or schema sees an
+// array where it expects one value. Refusing is safer than guessing which copy the caller meant.
+import fp from 'fastify-plugin'
+import type { FastifyRequest } from 'fastify'
+import { LegacyError } from './legacy-error.js'
+
+/** The first parameter given more than once, with its count, or null. */
+export function repeatedParameter (query: unknown): { name: string, count: number } | null {
+  if (query === null || typeof query !== 'object') return null
+  for (const [name, value] of Object.entries(query)) {
+    if (Array.isArray(value)) return { name, count: value.length }
+  }
+  return null
+}
+
+export function duplicateParameterError (name: string, count: number): LegacyError {
+  const shown = /^[A-Za-z0-9_.$-]{1,40}$/.test(name) ? name : name.slice(0, 40).replace(/[^\x20-\x7e]/g, '?')
+  return new LegacyError(400, 'DUPLICATE_PARAMETER', `Parameter "${shown}" is given ${count} times; give it once`)
+}
+
+async function refuseRepeated (req: FastifyRequest): Promise<void> {
+  const repeated = repeatedParameter(req.query)
+  if (repeated !== null) throw duplicateParameterError(repeated.name, repeated.count)
+}
+
+/** preValidation on every route: after authentication (onRequest), before schemas and handlers. */
+export default fp(async (app) => {
+  app.addHook('preValidation', refuseRepeated)
+}, { name: 'duplicate-parameters', fastify: '5.x' })

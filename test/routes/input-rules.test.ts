@@ -1,0 +1,93 @@
+// Caller input the tester found answered 502: repeated parameters, an absurd skip, a five-year
+// range, PBX refusals of a makecall and device ids that would change a PBX path. Each now gets a
+// 4xx with a stable code and a sentence naming the parameter.
+import t from 'tap'
+import { CONTROL_KEY, startGateway, type LegacyGateway } from '../legacy/legacy-harness.js'
+
+const ask = async (gw: LegacyGateway, url: string): Promise<{ status: number, code: string, message: string }> => {
+  const r = await gw.app.inject({ url, headers: { 'x-api-key': CONTROL_KEY } })
+  const body = r.json()
+  return { status: r.statusCode, code: body.error?.code ?? '', message: body.error?.message ?? '' }
+}
+
+t.test('a repeated parameter is 400 DUPLICATE_PARAMETER naming it, on every kind of route', async (t) => {
+  const gw = await startGateway(t)
+  const D = '2026-11-01'
+  const cases: Array<[string, string]> = [
+    [`/report.calllog.get?from=${D}&from=${D}&to=${D}`, 'from'],
+    [`/report.calllog.get?from=${D}&to=${D}&top=5&top=5`, 'top'],
+    [`/recordings.list.get?from=${D}&to=${D}&to=${D}`, 'to'],
+    ['/ext.info.get?num=101&num=101', 'num'],
+    ['/makecall?first=101&second=102&second=102', 'second'],
+    [`/webapi/${CONTROL_KEY}/ext.state.get?num=101&%6eum=102`, 'num']
+  ]
+  const before = gw.sim.ctx.requestLog.length
+  for (const [url, param] of cases) {
+    t.same(await ask(gw, url), { status: 400, code: 'DUPLICATE_PARAMETER', message: `Parameter "${param}" is given 2 times; give it once` }, url)
+  }
+  t.equal(gw.sim.ctx.requestLog.length, before, 'nothing reached the PBX')
+})
+
+t.test('report skip and span bounds are 400s naming the parameter and the maximum', async (t) => {
+  const gw = await startGateway(t)
+  const skip = await ask(gw, '/report.calllog.get?from=2026-11-01&to=2026-11-02&skip=99999999999')
+  t.same([skip.status, skip.code], [400, 'BAD_PARAMETER'])
+  t.match(skip.message, /Parameter "skip".*from 0 to 10000000/)
+  const before = gw.sim.ctx.requestLog.length
+  const span = await ask(gw, '/report.calllog.get?from=2021-01-01&to=2025-12-30')
+  t.same([span.status, span.code], [400, 'BAD_PARAMETER'])
+  t.match(span.message, /Parameter "to" is more than 366 days after from; ask for at most 366 days at a time \(REPORT_MAX_SPAN_DAYS/)
+  t.equal(gw.sim.ctx.requestLog.length, before, 'no PBX query for a refused range')
+  const year = await gw.app.inject({ url: '/report.calllog.get?from=2025-01-01&to=2025-12-31', headers: { 'x-api-key': CONTROL_KEY } })
+  t.equal(year.statusCode, 200, 'a whole year is fine')
+  t.ok(gw.sim.ctx.requestLog.length - before <= 53, `a year costs at most 53 PBX queries (${gw.sim.ctx.requestLog.length - before})`)
+})
+
+t.test('makecall: bad numbers are 400 naming "second", PBX refusals 422 PBX_REJECTED, never 502', async (t) => {
+  const gw = await startGateway(t, { auth: { perKeyMax: 10_000 } })
+  const local: Array<[string, RegExp]> = [
+    ['*', /Parameter "second" is ill-formed.*at least one digit/],
+    ['%23', /Parameter "second" is ill-formed/],
+    ['1'.repeat(24), /Parameter "second" is ill-formed.*at most 20/],
+    ['101', /Parameter "second" is the calling extension 101 itself/]
+  ]
+  for (const [second, message] of local) {
+    const r = await ask(gw, `/makecall?first=101&second=${second}`)
+    t.same([r.status, r.code], [400, 'BAD_PARAMETER'], `second=${second}`)
+    t.match(r.message, message)
+  }
+  // The simulator, like 3CX, refuses numbers it cannot dial.
+  for (const second of ['0', '-1']) {
+    const r = await ask(gw, `/makecall?first=101&second=${second}`)
+    t.same([r.status, r.code], [422, 'PBX_REJECTED'], `second=${second}`)
+    t.match(r.message, /^The PBX refused to place the call from 101 to \d+: .*check "second"/)
+  }
+})
+
+t.test('makecall: a device id of . or .. never reaches the PBX as a path', async (t) => {
+  const gw = await startGateway(t)
+  for (const contact of ['..', '.', '%2E%2E']) {
+    const r = await ask(gw, `/makecall?first=101&second=102&contact=${contact}`)
+    t.same([r.status, r.code], [400, 'BAD_PARAMETER'], `contact=${contact}`)
+    t.match(r.message, /Parameter "contact" is ill-formed.*not \. or \.\./)
+  }
+  const paths = gw.sim.ctx.requestLog.map((e) => e.url).filter((u) => u.includes('makecall'))
+  t.same(paths, [], 'no makecall sent')
+})
+
+t.test('50 identical concurrent makecalls dial once and all get the first answer; after the window it dials again', async (t) => {
+  const gw = await startGateway(t, { auth: { perKeyMax: 10_000 }, env: { MAKECALL_DEDUP_MS: '300' } })
+  const posts = (): number => gw.sim.ctx.requestLog.filter((e) => e.method === 'POST' && e.url.includes('makecall')).length
+  const url = '/makecall?first=101&second=%2B15559870000'
+  const answers = await Promise.all(Array.from({ length: 50 }, async () => await gw.app.inject({ url, headers: { 'x-api-key': CONTROL_KEY } })))
+  t.equal(answers.length, 50)
+  t.same(new Set(answers.map((a) => a.statusCode)), new Set([200]), 'all 200')
+  t.equal(new Set(answers.map((a) => a.json().chid)).size, 1, 'one call chain for all')
+  t.equal(posts(), 1, 'the PBX was asked to dial once')
+  const other = await gw.app.inject({ url: '/makecall?first=101&second=%2B15559870001', headers: { 'x-api-key': CONTROL_KEY } })
+  t.equal(other.statusCode, 200)
+  t.equal(posts(), 2, 'other parameters: a call of its own')
+  await new Promise((resolve) => setTimeout(resolve, 400))
+  t.equal((await gw.app.inject({ url, headers: { 'x-api-key': CONTROL_KEY } })).statusCode, 200)
+  t.equal(posts(), 3, 'after the window the same request dials again')
+})
