@@ -423,12 +423,15 @@ export class CallTracker {
       this.noteDestination(p.dn)
       if (p.on_behalf_of_dn === '') this.missedAt = { dn: p.dn, dnType }
       this.ringing(leg, at, out)
+    } else if (role === 'callee' && this.isConsultParty(p)) {
+      // The consultation of an attended transfer, ringing or already answered (its ringing unseen).
+      this.noteDestination(p.dn)
+      leg.consultTarget = true
+      leg.link = ++this.maxLink
+      if (p.status === 'Ringing') this.ringing(leg, at, out)
     } else if (role === 'callee' && p.status !== 'Connected') {
       this.noteDestination(p.dn)
-      if (this.isConsultParty(p)) {
-        leg.consultTarget = true
-        leg.link = ++this.maxLink
-      } else if (leg.referredBy !== '') {
+      if (leg.referredBy !== '') {
         this.startBlindTransfer(leg, at, out)
       } else if (p.on_behalf_of_dn === '') {
         this.missedAt = { dn: p.dn, dnType }
@@ -436,6 +439,14 @@ export class CallTracker {
       if (p.status === 'Ringing') this.ringing(leg, at, out)
     } else if (role === 'origin' && this.direction === 'outbound') {
       this.missedAt = { dn: p.dn, dnType }
+    } else if (role === 'consult') {
+      // Its target may have been fetched first (fetches race): it rang for this consultation.
+      for (const l of this.legs.values()) {
+        if (l.role === 'callee' && !l.answered && !l.consultTarget && l.p.party_dn === p.dn) {
+          l.consultTarget = true
+          l.link = ++this.maxLink
+        }
+      }
     }
     return leg
   }
@@ -485,10 +496,28 @@ export class CallTracker {
     return this.direction === 'internal' ? p.dn === this.customerDn : this.direction === 'outbound'
   }
 
-  /** The leg's other party is an extension dialling a consultation call inside this call. */
+  /**
+   * The leg's other party is an extension of this call consulting it: one with a consultation leg
+   * (Dialing inside the call), or the extension talking to the customer (its consultation leg not
+   * fetched yet, or never: it may be gone before its fetch).
+   */
   private isConsultParty (p: CallParticipant): boolean {
+    if (p.party_dn_type !== 'Wextension' || p.party_dn === this.customerDn) return false
     for (const l of this.legs.values()) if (l.role === 'consult' && l.p.dn === p.party_dn) return true
-    return false
+    const conv = this.conversation
+    return conv !== null && conv.endedAt === null && conv.user === p.party_dn
+  }
+
+  /**
+   * An extension that starts talking to the customer after another one did, neither referred (blind
+   * transfer) nor routed (router, queue, ring group): it can only have been reached through an attended
+   * transfer whose consultation the gateway did not see (its legs went before they were fetched, or
+   * during a gap). 3CX's call log shows the consultation later; the leg itself is all there is now.
+   */
+  private unseenConsultation (leg: Leg): boolean {
+    const p = leg.p
+    if (p.on_behalf_of_dn !== '' || p.originated_by_type === 'Wroutepoint') return false
+    return this.talks.some((c) => c.user !== p.dn)
   }
 
   /** Talking to the party the call is about: the external side, or the calling extension. */
@@ -550,7 +579,7 @@ export class CallTracker {
       leg.answered = true
       return
     }
-    const trtype: TransferType = leg.referredBy !== '' ? 'Blind' : leg.consultTarget ? 'Accomp' : 'NotDef'
+    const trtype: TransferType = leg.referredBy !== '' ? 'Blind' : leg.consultTarget || this.unseenConsultation(leg) ? 'Accomp' : 'NotDef'
     if (previous !== null && previous.legKey !== leg.key) {
       previous.endedAt ??= at
       out.push(this.endConversation(previous, true))
