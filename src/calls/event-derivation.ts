@@ -32,6 +32,8 @@ export interface CallTrackerOptions {
   graceMs: number
   /** DID rule lookup for inbound calls. */
   didLookup?: (q: DidQuery) => string
+  /** When the call reached the PBX, for a call first seen in progress (pbx-call-times.ts). */
+  startedAt?: number
 }
 
 const STATUS_RANK: Record<ParticipantStatus, number> = { Dialing: 0, Ringing: 0, Connected: 1 }
@@ -89,6 +91,7 @@ export class CallTracker {
   constructor (private readonly opts: CallTrackerOptions) {
     this.callid = opts.callid
     this.chid = opts.chid
+    if (opts.startedAt !== undefined) this.startedAt = this.linkStartedAt = opts.startedAt
   }
 
   get legacyId (): string {
@@ -103,8 +106,11 @@ export class CallTracker {
     return this.legs.get(key)?.p.status
   }
 
-  /** The participant was fetched after an upsert (or seen in a snapshot). */
-  upsert (p: CallParticipant, dnType: CallControlDnType, at: number): CallEvent[] {
+  /**
+   * The participant was fetched after an upsert (or seen in a snapshot). `answeredAt`: when the PBX
+   * says the leg was answered, for a leg first seen Connected in a call seen late (else `at`).
+   */
+  upsert (p: CallParticipant, dnType: CallControlDnType, at: number, answeredAt?: number): CallEvent[] {
     const key = legKey(p.dn, p.id)
     if (this.removed.has(key)) return [] // a stale fetch that finished after the remove
     const out: CallEvent[] = []
@@ -125,8 +131,9 @@ export class CallTracker {
     }
     this.cachedView = null
     if (p.status === 'Connected') {
-      if (leg.connectedAt === null) leg.connectedAt = at
-      this.onConnected(leg, at, out)
+      const answered = answeredAt !== undefined && answeredAt < at ? Math.max(answeredAt, this.startedAt) : at
+      if (leg.connectedAt === null) leg.connectedAt = answered
+      this.onConnected(leg, at, out, answered)
     }
     return out
   }
@@ -556,7 +563,7 @@ export class CallTracker {
     this.missedAt = { dn: leg.p.dn, dnType: leg.dnType }
   }
 
-  private onConnected (leg: Leg, at: number, out: CallEvent[]): void {
+  private onConnected (leg: Leg, at: number, out: CallEvent[], answeredAt = at): void {
     if (leg.answered || !this.talksToCustomer(leg)) return // queue/IVR "answers", consultations
     const back = this.transferFrom
     if (back !== null && back.conv.user === leg.p.dn && this.legs.get(back.targetKey)?.answered !== true) {
@@ -590,14 +597,14 @@ export class CallTracker {
     this.linkAnswered = true
     this.transferFrom = null
     leg.answered = true
-    this.answeredAt ??= at
+    this.answeredAt ??= answeredAt
     const p = leg.p
     const conv: Conversation = {
       user: p.dn,
       closed: false,
       legKey: leg.key,
       link: this.link,
-      answeredAt: at,
+      answeredAt,
       trtype,
       callerid: p.party_caller_id !== '' ? p.party_caller_id : p.party_caller_name,
       callername: p.party_caller_name,
