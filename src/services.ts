@@ -9,6 +9,7 @@ import { CallModel } from './calls/call-model.js'
 import { DidMapLoader } from './calls/did-map.js'
 import { SqliteCallStateStore, SqliteUnseenCallStore } from './calls/call-state-store.js'
 import { createCallRecordLookup, createCallRecordsLookup } from './calls/pbx-call-record.js'
+import { createCallTimesLookup } from './calls/pbx-call-times.js'
 import { UnseenCalls } from './calls/unseen-calls.js'
 import { CallRecovery } from './calls/call-recovery.js'
 import { openDatabase, type SqliteDatabase } from './webhooks/database.js'
@@ -89,6 +90,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     stateStore: new SqliteCallStateStore(db),
     // A call whose end fell into a gap is ended from the PBX's call log.
     callRecords: createCallRecordLookup(pbx.xapi),
+    // A call first seen in progress is dated from the PBX's ActiveCalls, not from when the gateway looked.
+    callTimes: createCallTimesLookup(pbx.xapi),
     // The outbox write is synchronous: the event is durable before anything else happens to it.
     onEvent: (e) => {
       outbox.enqueue(e)

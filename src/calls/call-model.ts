@@ -16,6 +16,7 @@ import { EndedLegStore } from './ended-legs.js'
 import type { CallStateStore, StoredCall } from './call-state-store.js'
 import type { CallRecordLookup, PbxCallRecord } from './pbx-call-record.js'
 import type { UnseenCalls } from './unseen-calls.js'
+import type { CallTimesLookup, PbxCallTimes } from './pbx-call-times.js'
 
 export interface CallModelOptions {
   /** PBX time zone for the legacy id's time prefix (`PBX_TIMEZONE`). */
@@ -47,6 +48,14 @@ export interface CallModelOptions {
   reconcileWaitMs?: number
   /** Notes every callid seen, so calls never seen (gaps in the PBX's counter) can be recovered. */
   unseen?: UnseenCalls
+  /**
+   * When calls first seen in a snapshot (already in progress) began and were answered, from the PBX.
+   * Such a call's changes are held until it answers (at most callTimesWaitMs), so its chid and
+   * durations are the PBX's, not the moment the gateway looked.
+   */
+  callTimes?: CallTimesLookup
+  /** Default 3 s; then the call goes on with the times the gateway saw. */
+  callTimesWaitMs?: number
   /** Changes that emit no event are written to the state store in batches, this often; default 250 ms. */
   stateFlushMs?: number
   now?: () => number
@@ -74,6 +83,9 @@ export class CallModel implements CallModelView {
   private readonly dirty = new Set<number>()
   private readonly gone = new Set<number>()
   private flushTimer: NodeJS.Timeout | null = null
+  /** Calls first seen in a snapshot, waiting for the PBX's times: their changes in order (see callTimes). */
+  private readonly held = new Map<number, { seenAt: number, changes: Array<{ change: ParticipantChange, snapshot: boolean }> }>()
+  private readonly heldLegs = new Map<string, number>()
   private listCache: readonly LiveCall[] | null = null
   private readonly now: () => number
   private stopped = false
@@ -180,14 +192,20 @@ export class CallModel implements CallModelView {
     this.flushTimer = null
   }
 
-  private upsert (p: CallParticipant, dnType: CallControlDnType, at: number): void {
+  private upsert (p: CallParticipant, dnType: CallControlDnType, at: number, answeredAt?: number): void {
     this.opts.unseen?.note(p.callid, at)
     const key = legKey(p.dn, p.id)
+    const held = this.held.get(p.callid)
+    if (held !== undefined) {
+      held.changes.push({ change: { kind: 'upsert', participant: p, dnType, at }, snapshot: false })
+      this.heldLegs.set(key, p.callid)
+      return
+    }
     const knownCall = this.legCall.get(key)
     if (knownCall !== undefined && knownCall !== p.callid) this.remove(p.dn, p.id, at) // leg moved to another call
     const tracker = this.trackerFor(p.callid, at)
     const before = tracker.legStatus(key)
-    const events = tracker.upsert(p, dnType, at)
+    const events = tracker.upsert(p, dnType, at, answeredAt)
     const after = tracker.legStatus(key)
     if (after !== undefined) this.legCall.set(key, p.callid)
     this.count(p.dn, before, after)
@@ -196,6 +214,12 @@ export class CallModel implements CallModelView {
 
   private remove (dn: string, id: number, at: number, unobserved = false): void {
     const key = legKey(dn, id)
+    const heldCall = this.heldLegs.get(key)
+    if (heldCall !== undefined) {
+      this.heldLegs.delete(key)
+      this.held.get(heldCall)?.changes.push({ change: { kind: 'remove', dn, id, at, uncertain: unobserved }, snapshot: false })
+      return
+    }
     const callid = this.legCall.get(key)
     if (callid === undefined) return // never seen: nothing to undo
     this.legCall.delete(key)
@@ -210,13 +234,66 @@ export class CallModel implements CallModelView {
   /** Reconciles with a full snapshot: vanished legs are removed, new or changed legs upserted. */
   private resync (entries: Array<{ p: CallParticipant, dnType: CallControlDnType }>, at: number): void {
     const present = new Set(entries.map((e) => legKey(e.p.dn, e.p.id)))
-    for (const key of [...this.legCall.keys()]) {
+    for (const key of [...this.legCall.keys(), ...this.heldLegs.keys()]) {
       if (present.has(key)) continue
       const hash = key.lastIndexOf('#')
       this.remove(key.slice(0, hash), Number(key.slice(hash + 1)), at, true)
     }
+    const fresh: number[] = []
     // Oldest participants first, so a call's direction comes from its first legs.
-    for (const { p, dnType } of [...entries].sort((a, b) => a.p.id - b.p.id)) this.upsert(p, dnType, at)
+    for (const { p, dnType } of [...entries].sort((a, b) => a.p.id - b.p.id)) {
+      if (this.opts.callTimes !== undefined && !this.held.has(p.callid) && this.firstSeen(p.callid)) {
+        this.held.set(p.callid, { seenAt: at, changes: [] })
+        fresh.push(p.callid)
+      }
+      const held = this.held.get(p.callid)
+      if (held === undefined) { this.upsert(p, dnType, at); continue }
+      this.opts.unseen?.note(p.callid, at)
+      held.changes.push({ change: { kind: 'upsert', participant: p, dnType, at }, snapshot: true })
+      this.heldLegs.set(legKey(p.dn, p.id), p.callid)
+    }
+    if (fresh.length > 0) void this.timesOf(fresh)
+  }
+
+  /** A call the model does not know, nor reserved: a snapshot shows it in progress. */
+  private firstSeen (callid: number): boolean {
+    const t = this.calls.get(callid)
+    return (t === undefined || t.finished) && !this.reservations.has(callid)
+  }
+
+  /** Asks the PBX when the held calls began (retrying for callTimesWaitMs), then plays their changes. */
+  private async timesOf (callids: number[]): Promise<void> {
+    const lookup = this.opts.callTimes as CallTimesLookup
+    const until = this.now() + (this.opts.callTimesWaitMs ?? 3000)
+    let times: Map<number, PbxCallTimes> | null = null
+    for (let pause = 100; times === null && !this.stopped; pause = Math.min(pause * 2, 1000)) {
+      try {
+        times = await lookup(callids)
+      } catch (err) {
+        this.opts.log?.warn?.({ err: err instanceof Error ? err.message : String(err), calls: callids.length }, 'asking the PBX when calls in progress began failed; retrying')
+        if (this.now() >= until) break
+        await sleep(Math.min(pause, Math.max(0, until - this.now())))
+      }
+    }
+    const missing = callids.filter((id) => times?.has(id) !== true)
+    if (missing.length > 0 && !this.stopped) this.opts.log?.warn?.({ calls: missing.length }, 'the PBX gave no times for calls first seen in progress; they are dated from when the gateway saw them')
+    for (const id of callids) this.release(id, times?.get(id) ?? null)
+  }
+
+  /** Builds the held call's tracker with the PBX's times and plays its changes in order. */
+  private release (callid: number, times: PbxCallTimes | null): void {
+    const held = this.held.get(callid)
+    if (held === undefined) return
+    this.held.delete(callid)
+    for (const [key, id] of [...this.heldLegs]) if (id === callid) this.heldLegs.delete(key)
+    if (this.stopped) return
+    const startedAt = times === null ? held.seenAt : Math.min(times.startedAt, held.seenAt)
+    const t = new CallTracker({ ...this.trackerOptions(callid, chainId(legacyTimePrefix(startedAt, this.opts.timeZone), callid)), startedAt })
+    this.calls.set(callid, t)
+    for (const { change, snapshot } of held.changes) {
+      if (change.kind === 'upsert') this.upsert(change.participant, change.dnType, change.at, snapshot ? times?.answeredAt ?? undefined : undefined)
+      else if (change.kind === 'remove') this.remove(change.dn, change.id, change.at, change.uncertain === true)
+    }
   }
 
   private trackerFor (callid: number, at: number): CallTracker {

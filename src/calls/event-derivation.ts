@@ -32,6 +32,8 @@ export interface CallTrackerOptions {
   graceMs: number
   /** DID rule lookup for inbound calls. */
   didLookup?: (q: DidQuery) => string
+  /** When the call reached the PBX, for a call first seen in progress (pbx-call-times.ts). */
+  startedAt?: number
 }
 
 const STATUS_RANK: Record<ParticipantStatus, number> = { Dialing: 0, Ringing: 0, Connected: 1 }
@@ -89,6 +91,7 @@ export class CallTracker {
   constructor (private readonly opts: CallTrackerOptions) {
     this.callid = opts.callid
     this.chid = opts.chid
+    if (opts.startedAt !== undefined) this.startedAt = this.linkStartedAt = opts.startedAt
   }
 
   get legacyId (): string {
@@ -103,8 +106,11 @@ export class CallTracker {
     return this.legs.get(key)?.p.status
   }
 
-  /** The participant was fetched after an upsert (or seen in a snapshot). */
-  upsert (p: CallParticipant, dnType: CallControlDnType, at: number): CallEvent[] {
+  /**
+   * The participant was fetched after an upsert (or seen in a snapshot). `answeredAt`: when the PBX
+   * says the leg was answered, for a leg first seen Connected in a call seen late (else `at`).
+   */
+  upsert (p: CallParticipant, dnType: CallControlDnType, at: number, answeredAt?: number): CallEvent[] {
     const key = legKey(p.dn, p.id)
     if (this.removed.has(key)) return [] // a stale fetch that finished after the remove
     const out: CallEvent[] = []
@@ -125,8 +131,9 @@ export class CallTracker {
     }
     this.cachedView = null
     if (p.status === 'Connected') {
-      if (leg.connectedAt === null) leg.connectedAt = at
-      this.onConnected(leg, at, out)
+      const answered = answeredAt !== undefined && answeredAt < at ? Math.max(answeredAt, this.startedAt) : at
+      if (leg.connectedAt === null) leg.connectedAt = answered
+      this.onConnected(leg, at, out, answered)
     }
     return out
   }
@@ -423,12 +430,15 @@ export class CallTracker {
       this.noteDestination(p.dn)
       if (p.on_behalf_of_dn === '') this.missedAt = { dn: p.dn, dnType }
       this.ringing(leg, at, out)
+    } else if (role === 'callee' && this.isConsultParty(p)) {
+      // The consultation of an attended transfer, ringing or already answered (its ringing unseen).
+      this.noteDestination(p.dn)
+      leg.consultTarget = true
+      leg.link = ++this.maxLink
+      if (p.status === 'Ringing') this.ringing(leg, at, out)
     } else if (role === 'callee' && p.status !== 'Connected') {
       this.noteDestination(p.dn)
-      if (this.isConsultParty(p)) {
-        leg.consultTarget = true
-        leg.link = ++this.maxLink
-      } else if (leg.referredBy !== '') {
+      if (leg.referredBy !== '') {
         this.startBlindTransfer(leg, at, out)
       } else if (p.on_behalf_of_dn === '') {
         this.missedAt = { dn: p.dn, dnType }
@@ -436,6 +446,14 @@ export class CallTracker {
       if (p.status === 'Ringing') this.ringing(leg, at, out)
     } else if (role === 'origin' && this.direction === 'outbound') {
       this.missedAt = { dn: p.dn, dnType }
+    } else if (role === 'consult') {
+      // Its target may have been fetched first (fetches race): it rang for this consultation.
+      for (const l of this.legs.values()) {
+        if (l.role === 'callee' && !l.answered && !l.consultTarget && l.p.party_dn === p.dn) {
+          l.consultTarget = true
+          l.link = ++this.maxLink
+        }
+      }
     }
     return leg
   }
@@ -485,10 +503,28 @@ export class CallTracker {
     return this.direction === 'internal' ? p.dn === this.customerDn : this.direction === 'outbound'
   }
 
-  /** The leg's other party is an extension dialling a consultation call inside this call. */
+  /**
+   * The leg's other party is an extension of this call consulting it: one with a consultation leg
+   * (Dialing inside the call), or the extension talking to the customer (its consultation leg not
+   * fetched yet, or never: it may be gone before its fetch).
+   */
   private isConsultParty (p: CallParticipant): boolean {
+    if (p.party_dn_type !== 'Wextension' || p.party_dn === this.customerDn) return false
     for (const l of this.legs.values()) if (l.role === 'consult' && l.p.dn === p.party_dn) return true
-    return false
+    const conv = this.conversation
+    return conv !== null && conv.endedAt === null && conv.user === p.party_dn
+  }
+
+  /**
+   * An extension that starts talking to the customer after another one did, neither referred (blind
+   * transfer) nor routed (router, queue, ring group): it can only have been reached through an attended
+   * transfer whose consultation the gateway did not see (its legs went before they were fetched, or
+   * during a gap). 3CX's call log shows the consultation later; the leg itself is all there is now.
+   */
+  private unseenConsultation (leg: Leg): boolean {
+    const p = leg.p
+    if (p.on_behalf_of_dn !== '' || p.originated_by_type === 'Wroutepoint') return false
+    return this.talks.some((c) => c.user !== p.dn)
   }
 
   /** Talking to the party the call is about: the external side, or the calling extension. */
@@ -527,7 +563,7 @@ export class CallTracker {
     this.missedAt = { dn: leg.p.dn, dnType: leg.dnType }
   }
 
-  private onConnected (leg: Leg, at: number, out: CallEvent[]): void {
+  private onConnected (leg: Leg, at: number, out: CallEvent[], answeredAt = at): void {
     if (leg.answered || !this.talksToCustomer(leg)) return // queue/IVR "answers", consultations
     const back = this.transferFrom
     if (back !== null && back.conv.user === leg.p.dn && this.legs.get(back.targetKey)?.answered !== true) {
@@ -550,7 +586,7 @@ export class CallTracker {
       leg.answered = true
       return
     }
-    const trtype: TransferType = leg.referredBy !== '' ? 'Blind' : leg.consultTarget ? 'Accomp' : 'NotDef'
+    const trtype: TransferType = leg.referredBy !== '' ? 'Blind' : leg.consultTarget || this.unseenConsultation(leg) ? 'Accomp' : 'NotDef'
     if (previous !== null && previous.legKey !== leg.key) {
       previous.endedAt ??= at
       out.push(this.endConversation(previous, true))
@@ -561,14 +597,14 @@ export class CallTracker {
     this.linkAnswered = true
     this.transferFrom = null
     leg.answered = true
-    this.answeredAt ??= at
+    this.answeredAt ??= answeredAt
     const p = leg.p
     const conv: Conversation = {
       user: p.dn,
       closed: false,
       legKey: leg.key,
       link: this.link,
-      answeredAt: at,
+      answeredAt,
       trtype,
       callerid: p.party_caller_id !== '' ? p.party_caller_id : p.party_caller_name,
       callername: p.party_caller_name,

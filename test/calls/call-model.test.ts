@@ -167,3 +167,53 @@ t.test('an end due while the PBX cannot be seen waits for the next snapshot, how
   await sleep(120)
   t.equal(events.filter((e) => e.type === 'ended').length, 1)
 })
+
+// A call already talking when the gateway starts or reconnects (fault suite: call 1141 arrived
+// 08:01:42, talked 6.5 s, was announced as 261205080147_1141 with duration 2).
+const TALKING = [
+  `+10000#p1 Connected party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`,
+  `+102#p2 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} originated_by_dn=ROUTER originated_by_type=Wroutepoint`
+]
+
+t.test('a call first seen in progress in a snapshot is dated and timed from the PBX, its changes held until then', async (t) => {
+  const asked: number[][] = []
+  let answer = (): void => {}
+  const { m, events } = model({
+    callTimes: async (ids) => {
+      asked.push([...ids])
+      await new Promise<void>((resolve) => { answer = resolve })
+      return new Map([[1141, { startedAt: T0 + 300, answeredAt: T0 + 1500 }]])
+    }
+  })
+  t.teardown(() => { m.stop() })
+  m.apply(snapshotAfter(changesOf(TALKING, 1141), T0 + 5000)) // seen 5 s after it began
+  // The caller hangs up while the PBX is being asked: the change waits behind the snapshot's.
+  m.apply({ kind: 'remove', dn: '102', id: 2, at: T0 + 11_500 })
+  m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 11_510 })
+  t.same(events, [], 'nothing is announced before the times are known')
+  t.same(asked, [[1141]])
+  answer()
+  await sleep(80)
+  t.same(events.map((e) => `${e.payload.event} ${e.payload.id} ${String((e.payload as { duration?: number }).duration ?? '')}`), [
+    'hangupincoming 261121083716_1141-1 ',
+    'incoming 261121083716_1141-1 10'
+  ], 'the chid dates the call from 08:37:16, the duration counts from the answer at +1.5 s')
+  t.equal(m.size(), 0)
+})
+
+t.test('without the PBX\'s times (lookup failing), a held call goes on after callTimesWaitMs with what the gateway saw', async (t) => {
+  let tries = 0
+  const warnings: string[] = []
+  const { m, events } = model({
+    callTimesWaitMs: 150,
+    callTimes: async () => { tries++; throw new Error('XAPI down') },
+    log: { error: () => {}, warn: (_o, msg) => { warnings.push(String(msg)) } }
+  })
+  t.teardown(() => { m.stop() })
+  m.apply(snapshotAfter(changesOf(TALKING, 1142), T0 + 5000))
+  await sleep(400)
+  t.ok(tries > 1, 'retried')
+  t.same(events.map((e) => `${e.payload.event} ${e.payload.id}`), ['hangupincoming 261121083721_1142-1'])
+  t.ok(warnings.some((w) => /gave no times/.test(w)))
+  t.ok(m.isTalking('102'))
+})

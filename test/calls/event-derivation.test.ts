@@ -138,6 +138,37 @@ t.test('D′: attended transfer whose target does not answer: the conversation g
   ])
 })
 
+// Attended transfers whose consultation the gateway saw only in part (soak: 2 of 36,000 calls were
+// announced NotDef). Every one must still announce 103 with trtype=Accomp on the next link.
+const CONSULT_LEG = '+102#p4 Dialing party_dn=103 party_dn_type=Wextension party_caller_id=103'
+const TARGET_RINGING = '+103#p5 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=102'
+const COMPLETED = `-102#p2 ; +103#p5 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} ; +10000#p1 Connected party_dn=103`
+const ACCOMP_103 = `hangupincoming user=103 callerid=${CALLER} did=Direct 102 trtype=Accomp id=${id(2)}`
+const unseenConsultations: Array<[string, string[]]> = [
+  ['the target fetched before the consultation leg', [TARGET_RINGING, CONSULT_LEG, '+103#p5 Connected ; +102#p4 Connected', 'wait 300', '-102#p4', COMPLETED]],
+  ['the target first seen answered (its ringing unseen)', [CONSULT_LEG, '+103#p5 Connected party_dn=102 party_dn_type=Wextension party_caller_id=102', 'wait 300', '-102#p4', COMPLETED]],
+  ['the target first seen answered, the consultation leg never seen', ['+103#p5 Connected party_dn=102 party_dn_type=Wextension party_caller_id=102', 'wait 300', COMPLETED]],
+  ['nothing of the consultation seen before the transfer completed', ['wait 300', COMPLETED]]
+]
+for (const [what, consultation] of unseenConsultations) {
+  t.test(`D, ${what}: trtype=Accomp`, async (t) => {
+    const { events } = derive([...DIRECT_102, ...consultation, 'wait 4000', '-103#p5 ; -10000#p1'])
+    const started = events.filter((e) => e.type === 'started').map(brief)
+    t.same(started, [`hangupincoming user=102 callerid=${CALLER} did=Direct 102 trtype=NotDef id=${id(1)}`, ACCOMP_103])
+    t.same(events.filter((e) => e.type === 'ended').map(brief), [
+      `incoming user=102 callerid=${CALLER} did=Direct 102 finishtype=Ok transfer=true duration=5 id=${id(1)}`,
+      `incoming user=103 callerid=${CALLER} did=Direct 102 finishtype=Ok transfer=false duration=4 id=${id(2)}`
+    ])
+  })
+}
+
+t.test('a blind transfer target first seen answered stays Blind; the transferor taking the call back is no transfer', async (t) => {
+  const blind = derive([...DIRECT_102, `-102#p2 ; +103#p3 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} referred_by_dn=102 referred_by_type=Wextension`, 'wait 1000', '-103#p3 ; -10000#p1'])
+  t.same(blind.events.filter((e) => e.type === 'started').map((e) => (e.payload as { trtype?: string }).trtype), ['NotDef', 'Blind'])
+  const queue = derive([...QUEUE_START, '+101#p3 Connected ; -102#p4 ; -103#p5 ; -800#p2', 'wait 1000', '-101#p3 ; -10000#p1'])
+  t.same(queue.events.filter((e) => e.type === 'started').map((e) => (e.payload as { trtype?: string }).trtype), ['NotDef'])
+})
+
 t.test('E: outbound answered', async (t) => {
   const { events } = derive([
     '+101#p1 Dialing party_dn=10000 party_dn_type=Wexternalline party_caller_id=+15559870000',

@@ -2,7 +2,7 @@
 // wrong events, and spares what a blind window hid.
 import t from 'tap'
 import type { SimCallRecord, SimParty, SimSegment } from '../../src/sim/sim-types.js'
-import { callidOfChain, checkDeliveries, expectedEvents, orderProblems, type ReceivedHook } from './lib/ground-truth.js'
+import { callidOfChain, checkDeliveries, expectedEvents, orderProblems, prefixTimeOf, type ReceivedHook } from './lib/ground-truth.js'
 
 const T0 = Date.parse('2026-11-21T10:00:00Z')
 
@@ -53,10 +53,10 @@ t.test('expected events follow webhooks.md §3', async (t) => {
 t.test('a complete, ordered delivery passes; duplicates are counted, not failed', async (t) => {
   const received = [
     hook(1, { event: 'ringing', user: '800', id: '261121100000_1-0' }),
-    hook(1, { event: 'hangupincoming', user: '101', trtype: 'NotDef', id: '261121100000_1-1' }),
-    hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', id: '261121100000_1-1' }, T0 + 20_000, 'msg_end1'),
-    hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', id: '261121100000_1-1' }, T0 + 21_000, 'msg_end1'),
-    hook(3, { event: 'outgoing', user: '104', finishtype: 'Missed', transfer: 'false', id: '261121100000_3-0' })
+    hook(1, { event: 'hangupincoming', user: '101', trtype: 'NotDef', callerid: '+15557654321', id: '261121100000_1-1' }),
+    hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', duration: 4, id: '261121100000_1-1' }, T0 + 20_000, 'msg_end1'),
+    hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', duration: 4, id: '261121100000_1-1' }, T0 + 21_000, 'msg_end1'),
+    hook(3, { event: 'outgoing', user: '104', finishtype: 'Missed', transfer: 'false', duration: 0, id: '261121100000_3-0' })
   ]
   const r = checkDeliveries([queueAnswered, outboundMissed], received, { graceMs: 300 })
   t.same([r.lost, r.outOfOrder, r.wrong], [[], [], []])
@@ -67,8 +67,8 @@ t.test('a complete, ordered delivery passes; duplicates are counted, not failed'
 
 t.test('lost, wrong, out of order and phantom events are reported', async (t) => {
   const received = [
-    hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', id: '261121100000_1-1' }),
-    hook(1, { event: 'hangupincoming', user: '101', trtype: 'NotDef', id: '261121100000_1-1' }),
+    hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', duration: 4, id: '261121100000_1-1' }),
+    hook(1, { event: 'hangupincoming', user: '101', trtype: 'NotDef', callerid: '+15557654321', id: '261121100000_1-1' }),
     hook(2, { event: 'incoming', user: '102', finishtype: 'Missed', transfer: 'false', id: '261121100000_2-1' }),
     hook(99, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', id: '261121100000_99-1' })
   ]
@@ -87,17 +87,57 @@ t.test('blind windows: an end the gateway could not see owes its final event (fr
   t.equal(r1.unobservable, 1)
   t.match(r1.lost, [{ what: /no incoming user=101 finishtype=Ok/ }], 'only the final call-ended event is owed')
   t.equal(r1.lost.length, 1)
-  const r1b = checkDeliveries([queueAnswered], [hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', id: '261121100000_1-1' })], { graceMs: 300, blind, marginMs: 100 })
+  const r1b = checkDeliveries([queueAnswered], [hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', duration: 4, id: '261121100000_1-1' })], { graceMs: 300, blind, marginMs: 100 })
   t.same([r1b.lost, r1b.wrong], [[], []], 'announced from the call log: nothing else owed')
-  // A call running across the kill owes only its final ended event; the restarted gateway may re-derive its start.
+  // A call running across the kill owes only its final ended event; the restarted gateway may re-derive its start,
+  // dated from the PBX's record of the call (the same chid), not from when it first saw it again.
   const longCall = call(6, { endedAt: new Date(T0 + 60_000), segments: [seg('101', true)] })
-  const r2 = checkDeliveries([longCall], [
-    hook(6, { event: 'hangupincoming', user: '101', trtype: 'NotDef', id: '261121100000_6-1' }),
-    { ...hook(6, { event: 'hangupincoming', user: '101', trtype: 'NotDef', id: '261121100007_6-1' }), body: { chid: '261121100007_6', event: 'hangupincoming', user: '101', trtype: 'NotDef', id: '261121100007_6-1', timestamp: new Date(T0 + 8000).toISOString() } }
-  ], { graceMs: 300, blind, marginMs: 100 })
+  const started = { event: 'hangupincoming', user: '101', trtype: 'NotDef', callerid: '+15557654321', id: '261121100000_6-1' }
+  const r2 = checkDeliveries([longCall], [hook(6, started), hook(6, started)], { graceMs: 300, blind, marginMs: 100 })
   t.match(r2.lost, [{ what: /no incoming user=101/ }], 'the final ended event is still owed')
   t.equal(r2.lost.length, 1)
   t.equal(r2.wrong.length, 0)
+  const late = { ...hook(6, {}), body: { ...started, chid: '261121100007_6', id: '261121100007_6-1', timestamp: new Date(T0 + 8000).toISOString() } }
+  const r3 = checkDeliveries([longCall], [late], { graceMs: 300, blind, marginMs: 100 })
+  t.match(r3.wrong, [{ chid: '261121100007_6', what: /dates the call 7\.0 s from its start/ }], 'a chid dated from when the gateway first saw the call is wrong')
+  t.equal(r3.wrong.length, 1)
+})
+
+t.test('every value the ground truth knows is compared: trtype, callerid, duration, the chid\'s time', async (t) => {
+  const attended = call(7, {
+    to: '+15550102', answeredBy: '103',
+    transfers: [{ kind: 'attended', from: '102', to: '103', answered: true }],
+    segments: [seg('102', true, 'extension', 'transferred'), { ...seg('103', true, 'extension', 'consult'), talkMs: 700 }, { ...seg('103', true), talkMs: 9000 }]
+  })
+  const chid = '261121100000_7'
+  const right = [
+    hook(7, { event: 'hangupincoming', user: '102', trtype: 'NotDef', callerid: '+15557654321', id: `${chid}-1` }),
+    hook(7, { event: 'incoming', user: '102', finishtype: 'Ok', transfer: 'true', duration: 4, id: `${chid}-1` }),
+    hook(7, { event: 'hangupincoming', user: '103', trtype: 'Accomp', callerid: '+15557654321', id: `${chid}-2` }),
+    hook(7, { event: 'incoming', user: '103', finishtype: 'Ok', transfer: 'false', duration: 9, id: `${chid}-2` })
+  ]
+  t.same(checkDeliveries([attended], right, { graceMs: 300 }).wrong, [], 'the consultation is not talk time with the customer')
+  const cases: Array<[number, Record<string, unknown>, RegExp]> = [
+    [2, { trtype: 'NotDef' }, /hangupincoming user=103: trtype=NotDef \(expected Accomp\)/],
+    [2, { trtype: 'Blind' }, /trtype=Blind \(expected Accomp\)/],
+    [0, { trtype: 'Accomp' }, /trtype=Accomp \(expected NotDef\)/],
+    [2, { callerid: '102' }, /callerid=102 \(expected \+15557654321\)/],
+    [3, { duration: 2 }, /incoming user=103: duration=2 \(talked 9\.0 s\)/]
+  ]
+  for (const [i, change, what] of cases) {
+    const got = right.map((h, j) => j === i ? { ...h, body: { ...h.body, ...change } } : h)
+    const r = checkDeliveries([attended], got, { graceMs: 300 })
+    t.match(r.wrong, [{ what }], JSON.stringify(change))
+    t.equal(r.wrong.length, 1)
+  }
+  t.equal(cases.length, 5)
+  const outbound = call(8, { kind: 'outbound', from: '101', to: '+15559870000', answeredBy: '101', segments: [{ ...seg('10000', true, 'externalline'), talkMs: 6500 }] })
+  const wrongOut = checkDeliveries([outbound], [
+    hook(8, { event: 'hangupoutgoing', user: '101', trtype: 'Blind', callerid: '+15559870000', id: '261121100000_8-1' }),
+    hook(8, { event: 'outgoing', user: '101', finishtype: 'Ok', transfer: 'false', duration: 2, id: '261121100000_8-1' })
+  ], { graceMs: 300 })
+  t.same(wrongOut.wrong.map((f) => f.what.replace(/ \[.*$/, '')), ['outgoing user=101: duration=2 (talked 6.5 s)', 'hangupoutgoing user=101: trtype=Blind (expected NotDef)'])
+  t.equal(prefixTimeOf('261205080142_1141'), Date.parse('2026-12-05T08:01:42Z'))
 })
 
 t.test('order rules', async (t) => {
@@ -130,7 +170,7 @@ t.test('a call too short to observe under added latency owes its final call-ende
   t.equal(none.tooShort, 1)
   t.match(none.lost, [{ what: /no incoming user=101 finishtype=Ok/ }], 'even unseen, the call log gives its end')
   t.equal(none.lost.length, 1)
-  const final = checkDeliveries([queueAnswered], [hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', id: '261121100000_1-1' })], short)
+  const final = checkDeliveries([queueAnswered], [hook(1, { event: 'incoming', user: '101', finishtype: 'Ok', transfer: 'false', duration: 4, id: '261121100000_1-1' })], short)
   t.same([final.lost, final.wrong, final.fullyChecked], [[], [], 0])
   const wrong = checkDeliveries([queueAnswered], [hook(1, { event: 'incoming', user: '101', finishtype: 'Missed', transfer: 'false', id: '261121100000_1-1' })], short)
   t.match(wrong.wrong, [{ what: /finishtype=Missed \(expected Ok\)/ }], 'and its values are checked')

@@ -1,15 +1,14 @@
 // Shared body of the CI fault tests: runs one scenario in its CI size and asserts the verdict.
 import type { Test } from 'tap'
 import { SCENARIOS } from './lib/scenarios.js'
-import { isTrtypeOnly, problemsOf, summaryLine } from './lib/verdict.js'
+import { problemsOf, summaryLine } from './lib/verdict.js'
 
 export async function runScenarioTest (t: Test, index: number): Promise<void> {
   const scenario = SCENARIOS[index]
   const result = await scenario.run('ci')
   t.comment(summaryLine(result))
   for (const n of result.notes) t.comment(n)
-  for (const f of result.report.wrong.filter((w) => isTrtypeOnly(w.what))) t.comment(`known, not failing here: ${f.chid}: ${f.what}`)
-  const problems = problemsOf(result, { knownTrtype: true })
+  const problems = problemsOf(result)
   t.same(problems, [], `${scenario.name}: nothing lost, order kept, no phantoms, no crash, heap back near its baseline`)
   t.ok(result.report.received > 0, 'events were delivered')
   // What the scenario claims beyond the ground truth is asserted one by one; every scenario claims something.

@@ -7,7 +7,13 @@
 //   finishtype Ok and transfer=false for the extension talking at the end, transfer=true for the
 //   others; one Missed call-ended event for an unanswered call (user = the queue when it waited in
 //   one); one `outgoing` event for an outbound call (Ok or Missed);
-// - one call-started event per extension that answered (trtype Blind / Accomp for transfer targets);
+// - one call-started event per extension that answered (trtype Blind / Accomp for transfer targets),
+//   with the customer's number as callerid;
+// - the `duration` of call-ended events, within DURATION_SLACK_S of the simulator's talk time, where
+//   one conversation gives it (no transfer nobody answered, and, for calls a blind window touched, no
+//   transfer at all: a transfer inside a gap is only seen as its result);
+// - the chain id's time prefix: when the call reached the PBX (UTC in the rig), within a second or two,
+//   also for calls first seen after a gap (the gateway takes it from the PBX, not from when it looked);
 // - per call chain, in the order of first arrival: timestamps never go backwards, nothing but
 //   recordings after the final call-ended event, and per user ringing → started → ended.
 // What it cannot derive, and therefore only counts: ringing events (a ring of 100 ms can be gone
@@ -94,6 +100,9 @@ interface Expected {
   finishtype?: 'Ok' | 'Missed'
   transfer?: 'true' | 'false'
   trtype?: string
+  callerid?: string
+  /** Talk seconds a call-ended event must show (undefined: not derivable, see the header). */
+  duration?: number
   /** Only the final ended event is owed by calls a blind window touched. */
   final: boolean
 }
@@ -107,30 +116,46 @@ export function callidOfChain (chid: string): number {
   return m === null ? NaN : Number(m[1])
 }
 
+/** How far a call-ended event's duration may be from the simulator's talk time (fetch latency, rounding). */
+export const DURATION_SLACK_S = 2
+/** How far the chain id's time prefix may be from the call's start (whole seconds, first fetch). */
+export const PREFIX_SLACK_MS = 2000
+
+/**
+ * Seconds `user` talked to the customer: its one answered segment facing the caller (a consultation
+ * segment is not talk with the customer). Undefined when there are several (the call came back).
+ */
+function talkSeconds (r: SimCallRecord, user: string): number | undefined {
+  const talks = r.segments.filter((s) => s.answered && s.action !== 'consult' && (r.kind === 'outbound' ? s.dst.kind === 'externalline' : s.dst.dn === user))
+  return talks.length === 1 ? talks[0].talkMs / 1000 : undefined
+}
+
 /** The call-ended and call-started events one finished call owes (see the header for the rules). */
 export function expectedEvents (r: SimCallRecord): Expected[] {
   const out: Expected[] = []
   if (r.kind === 'outbound') {
     const answered = r.answeredAt !== null
-    out.push({ kind: 'ended', event: 'outgoing', user: r.from, finishtype: answered ? 'Ok' : 'Missed', transfer: 'false', final: true })
-    if (answered) out.push({ kind: 'started', event: 'hangupoutgoing', user: r.from, trtype: 'NotDef', final: false })
+    out.push({ kind: 'ended', event: 'outgoing', user: r.from, finishtype: answered ? 'Ok' : 'Missed', transfer: 'false', duration: answered ? talkSeconds(r, r.from) : 0, final: true })
+    if (answered) out.push({ kind: 'started', event: 'hangupoutgoing', user: r.from, trtype: 'NotDef', callerid: r.to, final: false })
     return out
   }
   const talkers: string[] = []
   for (const s of r.segments) if (s.answered && s.dst.kind === 'extension' && !talkers.includes(s.dst.dn)) talkers.push(s.dst.dn)
   if (talkers.length === 0) {
-    out.push({ kind: 'ended', event: 'incoming', ...(r.queue !== null ? { user: r.queue.dn } : {}), finishtype: 'Missed', transfer: 'false', final: true })
+    out.push({ kind: 'ended', event: 'incoming', ...(r.queue !== null ? { user: r.queue.dn } : {}), finishtype: 'Missed', transfer: 'false', duration: 0, final: true })
     return out
   }
   // A blind transfer nobody took: the transferor's leg ended as transferred, then the call came back to it.
   for (const t of r.transfers) {
     if (t.kind === 'blind' && !t.answered && talkers.includes(t.from)) out.push({ kind: 'ended', event: 'incoming', user: t.from, finishtype: 'Ok', transfer: 'true', final: false })
   }
+  const cameBack = r.transfers.some((t) => !t.answered)
   for (const ext of talkers) {
     const last = ext === r.answeredBy
-    out.push({ kind: 'ended', event: 'incoming', user: ext, finishtype: 'Ok', transfer: last ? 'false' : 'true', final: last })
+    const duration = cameBack ? undefined : talkSeconds(r, ext)
+    out.push({ kind: 'ended', event: 'incoming', user: ext, finishtype: 'Ok', transfer: last ? 'false' : 'true', ...(duration !== undefined ? { duration } : {}), final: last })
     const via = r.transfers.find((t) => t.to === ext && t.answered)
-    out.push({ kind: 'started', event: 'hangupincoming', user: ext, trtype: via === undefined ? 'NotDef' : via.kind === 'blind' ? 'Blind' : 'Accomp', final: false })
+    out.push({ kind: 'started', event: 'hangupincoming', user: ext, trtype: via === undefined ? 'NotDef' : via.kind === 'blind' ? 'Blind' : 'Accomp', callerid: r.from, final: false })
   }
   return out
 }
@@ -159,10 +184,20 @@ function matches (e: Expected, b: Record<string, unknown>): boolean {
   return str(b.event) === e.event && (e.user === undefined || str(b.user) === e.user)
 }
 
-function exactly (e: Expected, b: Record<string, unknown>): boolean {
-  return (e.finishtype === undefined || str(b.finishtype) === e.finishtype) &&
-    (e.transfer === undefined || str(b.transfer) === e.transfer) &&
-    (e.trtype === undefined || str(b.trtype) === e.trtype)
+/** What differs between the expected event and the one received (empty: it is right). */
+function differences (e: Expected, b: Record<string, unknown>): string[] {
+  const bad: string[] = []
+  for (const k of ['finishtype', 'transfer', 'trtype', 'callerid'] as const) {
+    if (e[k] !== undefined && str(b[k]) !== e[k]) bad.push(`${k}=${str(b[k])} (expected ${e[k]})`)
+  }
+  if (e.duration !== undefined && !(Math.abs(Number(b.duration) - e.duration) <= DURATION_SLACK_S)) bad.push(`duration=${str(b.duration)} (talked ${e.duration.toFixed(1)} s)`)
+  return bad
+}
+
+/** `YYMMDDhhmmss` (UTC) of a chain id → ms, NaN when it has another shape. */
+export function prefixTimeOf (chid: string): number {
+  const m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)_\d+$/.exec(chid)
+  return m === null ? NaN : Date.UTC(2000 + Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))
 }
 
 /** The shortest ring or conversation of the call (ms). */
@@ -298,17 +333,20 @@ export function checkDeliveries (records: readonly SimCallRecord[], received: re
       if (e.kind === 'ended') report.expectedEnded++
       else report.expectedStarted++
       const free = events.filter((b) => !used.has(b) && matches(e, b))
-      const got = free.find((b) => exactly(e, b)) ?? free[0]
+      const got = free.find((b) => differences(e, b).length === 0) ?? free[0]
       if (got === undefined) {
         report.lost.push({ chid, callid: r.callid, what: `no ${e.event}${e.user !== undefined ? ` user=${e.user}` : ''}${e.finishtype !== undefined ? ` finishtype=${e.finishtype}` : ''} ${describeCall(r)}`, at: r.startedAt.getTime(), got: gotOf(events) })
         continue
       }
       used.add(got)
-      const bad: string[] = []
-      if (e.finishtype !== undefined && str(got.finishtype) !== e.finishtype) bad.push(`finishtype=${str(got.finishtype)} (expected ${e.finishtype})`)
-      if (e.transfer !== undefined && str(got.transfer) !== e.transfer) bad.push(`transfer=${str(got.transfer)} (expected ${e.transfer})`)
-      if (e.trtype !== undefined && str(got.trtype) !== e.trtype) bad.push(`trtype=${str(got.trtype)} (expected ${e.trtype})`)
+      // A blind window hides transfers: their durations are only checked where no transfer happened.
+      const bad = differences(finalOnly && r.transfers.length > 0 ? { ...e, duration: undefined } : e, got)
       if (bad.length > 0) report.wrong.push({ chid, callid: r.callid, what: `${e.event} user=${str(got.user)}: ${bad.join(', ')} ${describeCall(r)}`, at: r.startedAt.getTime(), got: gotOf(events) })
+    }
+    // The chain id dates the call from when it reached the PBX, however late the gateway first saw it.
+    for (const c of new Set(events.map((b) => str(b.chid)))) {
+      const late = prefixTimeOf(c) - r.startedAt.getTime()
+      if (!(late > -1000 - PREFIX_SLACK_MS && late < PREFIX_SLACK_MS)) report.wrong.push({ chid: c, callid: r.callid, what: `chid ${c} dates the call ${(late / 1000).toFixed(1)} s from its start (${r.startedAt.toISOString()}) ${describeCall(r)}`, at: r.startedAt.getTime(), got: gotOf(events) })
     }
     // Anything else that is not ringing or recording: the same event re-derived, or a wrong one.
     const usedKeys = new Set([...used].map(semanticKey))

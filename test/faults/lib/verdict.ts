@@ -5,18 +5,9 @@ import type { ScenarioResult } from './fault-rig.js'
 /** Heap may grow this much over the baseline (MB) and still count as "back near it". */
 export const HEAP_SLACK_MB = 40
 
-/**
- * A call-started event whose only fault is its trtype (NotDef for Accomp, or the reverse): the gateway
- * did not see the consultation leg before the transfer completed. Known (see the soak report), counted
- * by the long run and the soak; the short CI form reports it without failing (`knownTrtype`).
- */
-export function isTrtypeOnly (what: string): boolean {
-  return /^hangup\w+ user=\S+: trtype=\w+ \(expected \w+\) \[/.test(what)
-}
-
-export function problemsOf (r: ScenarioResult, opts: { knownTrtype?: boolean } = {}): string[] {
+/** Every finding fails the scenario: a wrong value (trtype included) is as wrong as a lost event. */
+export function problemsOf (r: ScenarioResult): string[] {
   const p: string[] = []
-  if (opts.knownTrtype === true) r = { ...r, report: { ...r.report, wrong: r.report.wrong.filter((f) => !isTrtypeOnly(f.what)) } }
   if (r.crashed) p.push('the gateway crashed')
   for (const c of r.claims.filter((c) => !c.ok)) p.push(`claim failed: ${c.what} (got ${c.got})`)
   if (r.report.lost.length > 0) p.push(`lost ${r.report.lost.length}:\n${describeFindings(r.report.lost)}`)
