@@ -2,7 +2,9 @@
 // over HTTP, MP3s, one `recording` event with working links, segments in order.
 import t from 'tap'
 import { startPipeline } from './pipeline-harness.js'
-import { downloadAndProbe } from './download.js'
+import path from 'node:path'
+import { downloadAndProbe, firstToneHz } from './download.js'
+import { callToneHz } from '../../src/sim/wav.js'
 
 t.test('queue call recorded in two segments, via XAPI', async (t) => {
   const p = await startPipeline(t, { source: 'xapi' })
@@ -76,5 +78,8 @@ t.test('overlapping recorded calls on one extension: each recording is its own c
     const rows = p.service.index.recordingsIn('done').filter((r) => r.fileName.startsWith(`${ended.id}-`))
     t.equal(rows.length, 1)
     t.same(rows.map((r) => recordings.find((x) => x.id === r.xapiId)?.callid), [callid], `call ${callid}'s MP3 is made from call ${callid}'s WAV`)
+    // The audio itself says whose it is: the simulator's tone identifies the call.
+    const hz = await firstToneHz(path.join(p.config.recordings.mp3Dir, rows[0].fileName))
+    t.ok(Math.abs(hz - callToneHz(callid)) < 20, `call ${callid}'s MP3 plays ${hz.toFixed(0)} Hz, its call's tone is ${callToneHz(callid)} Hz`)
   }
 })
