@@ -18,6 +18,7 @@ export interface MetricSources {
   conversionQueue?: () => number
   conversions?: () => { done: number, failed: number }
   mp3DiskBytes?: () => number
+  heldRecordings?: () => number
   cacheStats?: () => { hits: number, stale: number, misses: number }
   deliveryStats?: () => ReadonlyArray<{ name: string, attempts: number, failures: number, delivered: number }>
 }
@@ -78,6 +79,7 @@ export class GatewayMetrics {
       [...(this.sources.storageWriteFailures?.() ?? new Map<string, number>())].map(([store, n]) => [{ store }, n] as const))
     gauge('gateway_recording_conversion_queue', 'Recordings waiting for or in conversion', () => this.sources.conversionQueue?.())
     gauge('gateway_mp3_disk_bytes', 'Bytes used by MP3 files in MP3_DIR', () => this.sources.mp3DiskBytes?.())
+    gauge('gateway_recordings_held', 'Recorded legs not announced because no file near them could be identified as theirs (docs/recordings.md)', () => this.sources.heldRecordings?.())
   }
 
   /** Hook for the PBX clients' `observe` option. */

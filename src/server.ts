@@ -2,6 +2,8 @@
 // and stops it gracefully: stop accepting, finish in-flight requests, let deliveries and conversions
 // finish or return to the outbox, close the database — within a bounded time.
 import { readFileSync } from 'node:fs'
+import { mkdir, readdir, rm } from 'node:fs/promises'
+import path from 'node:path'
 import pino from 'pino'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
@@ -37,7 +39,14 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
 
   let simulator: Simulator | null = null
   let stopDemoTraffic = (): void => {}
+  let demoRunDir: string | null = null
   if (config.demo) {
+    // Each demo run gets a fresh simulator whose call and recording ids start again: its state
+    // (calls in progress, call counter, recording index, MP3s) must never meet a previous run's.
+    demoRunDir = await freshDemoRunDir(config.dataDir)
+    config.recordings = { ...config.recordings, mp3Dir: config.recordings.mp3Dir === path.join(config.dataDir, 'mp3') ? path.join(demoRunDir, 'mp3') : config.recordings.mp3Dir }
+    config.dataDir = demoRunDir
+    logger.info({ dataDir: demoRunDir }, 'demo mode: this run keeps its data in a fresh folder, removed at shutdown (a real PBX keeps DATA_DIR itself)')
     const { createSimulator } = await import('./sim/simulator.js')
     simulator = await createSimulator({ port: 0, host: '127.0.0.1', logger: logger.child({ component: 'simulator' }, { level: 'warn' }) })
     config.pbx.url = simulator.url
@@ -71,6 +80,7 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
       await withTimeout(app.close(), budget / 2)
       await services.stop(Math.max(1000, budget - (Date.now() - started)))
       if (simulator !== null) await simulator.close()
+      if (demoRunDir !== null) await rm(demoRunDir, { recursive: true, force: true }).catch(() => {})
       app.log.info({ ms: Date.now() - started }, 'shutdown complete')
     })()
     return await closing
@@ -95,6 +105,30 @@ async function withTimeout (p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   await Promise.race([p, new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
   clearTimeout(timer)
+}
+
+const DEMO_RUN_PREFIX = 'demo-run-'
+
+/** `<DATA_DIR>/demo-run-<time>-<pid>`, after removing what earlier demo runs left (killed before their shutdown; a running one is kept). */
+async function freshDemoRunDir (dataDir: string): Promise<string> {
+  await mkdir(dataDir, { recursive: true })
+  for (const name of await readdir(dataDir)) {
+    const pid = Number(/^demo-run-\d+-(\d+)$/.exec(name)?.[1])
+    if (!name.startsWith(DEMO_RUN_PREFIX) || (Number.isSafeInteger(pid) && pid !== process.pid && processAlive(pid))) continue
+    await rm(path.join(dataDir, name), { recursive: true, force: true }).catch(() => {})
+  }
+  const dir = path.join(dataDir, `${DEMO_RUN_PREFIX}${Date.now()}-${process.pid}`)
+  await mkdir(dir, { recursive: true })
+  return dir
+}
+
+function processAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** A few simulated calls a minute so a newcomer sees live data (DEMO_TRAFFIC; 0 = none). */

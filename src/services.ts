@@ -105,6 +105,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     },
     log: log.child({ component: 'calls' })
   })
+  // A recording waits for its conversation's final end (a blind transfer nobody took comes back).
+  recordings?.followCalls(calls)
   const unsubscribe = pbx.callControl.onChange((c) => { calls.apply(c) })
   const recovery = new CallRecovery({
     unseen,
@@ -133,7 +135,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     deliveryStats: () => delivery.stats(),
     conversionQueue: () => recordings?.stats().pending ?? 0,
     conversions: () => recordings?.stats() ?? { done: 0, failed: 0 },
-    mp3DiskBytes: () => recordings?.stats().bytes ?? 0
+    mp3DiskBytes: () => recordings?.stats().bytes ?? 0,
+    heldRecordings: () => recordings?.stats().held ?? 0
   }
 
   const checks: ReadinessCheck[] = [

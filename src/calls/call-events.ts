@@ -62,6 +62,11 @@ export interface CallEvent {
   user: string
   did: string
   payload: WebhookPayload
+  /**
+   * On call-ended events of a conversation: the Call Control participant ids of its extension
+   * leg(s), which 3CX stores with the recording (`RefParticipantId`). In process only, never sent.
+   */
+  participants?: number[]
 }
 
 export function eventOf (payload: WebhookPayload): CallEvent {

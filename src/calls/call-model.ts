@@ -174,6 +174,11 @@ export class CallModel implements CallModelView {
     return { chid: r.chid, legacyId: legacyCallId(r.chid, 0) }
   }
 
+  /** For the recordings pipeline: the conversation of `user` in link `link` of call `callid` may still go on. */
+  conversationMayContinue (callid: number, user: string, link: number): boolean {
+    return this.calls.get(callid)?.conversationMayContinue(user, link) ?? false
+  }
+
   /** The call-ended payload of a finished leg, by legacy id (for the recordings pipeline). */
   endedLeg (legacyId: string): EndedPayload | null {
     return this.endedLegs.get(legacyId)

@@ -31,6 +31,8 @@ export interface ConversationState {
   /** Its call-ended event was emitted. */
   closed: boolean
   legKey: string
+  /** Earlier legs of the same conversation (taken back after a blind transfer, or back after a gap); absent when none. */
+  priorLegKeys?: string[]
   link: number
   answeredAt: number
   trtype: TransferType

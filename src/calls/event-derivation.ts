@@ -258,7 +258,7 @@ export class CallTracker {
     conv.endedAt = step.seconds === null ? (conv.endedAt ?? this.emptySince ?? at) : conv.answeredAt + step.seconds * 1000
     conv.closed = true
     const duration = step.seconds !== null ? Math.round(step.seconds) : Math.max(0, Math.round((conv.endedAt - conv.answeredAt) / 1000))
-    return this.endedEvent({ callerid: conv.callerid, user: conv.user, finishtype: 'Ok', transfer: step.transfer, seconds: duration }, duration, conv.link, at, conv.callername)
+    return withParticipants(this.endedEvent({ callerid: conv.callerid, user: conv.user, finishtype: 'Ok', transfer: step.transfer, seconds: duration }, duration, conv.link, at, conv.callername), conv)
   }
 
   /** When the owner must call expire(), or null when nothing is pending. */
@@ -354,6 +354,18 @@ export class CallTracker {
     t.uncertainAnswer = s.uncertainAnswer === true
     t.lastEventAt = s.lastEventAt
     return t
+  }
+
+  /**
+   * The conversation of `user` in `link` may still go on: it is open, or a blind transfer from it
+   * is unresolved (the call may come back to `user` under the same link). Its recording waits.
+   */
+  conversationMayContinue (user: string, link: number): boolean {
+    if (this.finished) return false
+    const c = this.conversation
+    if (c !== null && !c.closed && c.user === user && c.link === link) return true
+    const from = this.transferFrom?.conv
+    return from !== undefined && from.user === user && from.link === link
   }
 
   /** Participant keys currently known (for snapshot reconciliation). */
@@ -568,7 +580,7 @@ export class CallTracker {
     const back = this.transferFrom
     if (back !== null && back.conv.user === leg.p.dn && this.legs.get(back.targetKey)?.answered !== true) {
       // The blind-transfer target did not answer: the call returned to the transferor, same link.
-      const conv: Conversation = { ...back.conv, closed: false, legKey: leg.key, endedAt: null }
+      const conv: Conversation = { ...back.conv, closed: false, legKey: leg.key, priorLegKeys: [...back.conv.priorLegKeys ?? [], back.conv.legKey], endedAt: null }
       this.talks.push(conv)
       this.conversation = conv
       this.link = conv.link
@@ -581,6 +593,7 @@ export class CallTracker {
     if (previous !== null && previous.endedAt !== null && previous.user === leg.p.dn && leg.referredBy === '' && !leg.consultTarget) {
       // The extension's leg vanished in a gap and it talks again on a new leg (a blind transfer
       // nobody took, unseen): the same conversation goes on, nothing is announced again.
+      previous.priorLegKeys = [...previous.priorLegKeys ?? [], previous.legKey]
       previous.legKey = leg.key
       previous.endedAt = null
       leg.answered = true
@@ -627,7 +640,7 @@ export class CallTracker {
     conv.closed = true
     const endedAt = conv.endedAt ?? conv.answeredAt
     const duration = Math.max(0, Math.round((endedAt - conv.answeredAt) / 1000))
-    return this.endedEvent({ callerid: conv.callerid, user: conv.user, finishtype: 'Ok', transfer, seconds: duration }, duration, conv.link, endedAt, conv.callername)
+    return withParticipants(this.endedEvent({ callerid: conv.callerid, user: conv.user, finishtype: 'Ok', transfer, seconds: duration }, duration, conv.link, endedAt, conv.callername), conv)
   }
 
   /** `at`: when the call ended; `stamp`: the event's timestamp (the same unless reconciled later). */
@@ -681,6 +694,12 @@ export class CallTracker {
     if (this.firstDestination !== '' || this.partyDid !== '') this.did = name
     return name
   }
+}
+
+/** The conversation's Call Control participant ids on its ended event (the recordings pipeline matches files by them). */
+function withParticipants (e: CallEvent, conv: Conversation): CallEvent {
+  const ids = [...conv.priorLegKeys ?? [], conv.legKey].map((k) => Number(k.slice(k.lastIndexOf('#') + 1))).filter((id) => Number.isSafeInteger(id) && id > 0)
+  return { ...e, participants: [...new Set(ids)] }
 }
 
 function sameParty (a: CallParticipant, b: CallParticipant): boolean {

@@ -6,9 +6,9 @@ import type { EndedLeg } from './recording-index.js'
 
 /**
  * The leg to look for, from a call event; null for events that cannot have a recording (not an
- * ended event, a missed call). `participantId` when the call model knows it (0: match by DN and time).
+ * ended event, a missed call). The event's participant ids are the identity its files are matched by.
  */
-export function legFromCallEvent (e: CallEvent & { participantId?: number }): EndedLeg | null {
+export function legFromCallEvent (e: CallEvent): EndedLeg | null {
   if (e.type !== 'ended') return null
   const p = e.payload as EndedPayload
   if (p.finishtype !== 'Ok') return null
@@ -20,7 +20,7 @@ export function legFromCallEvent (e: CallEvent & { participantId?: number }): En
     chid: p.chid,
     legacyId: p.id,
     dn: p.user,
-    participantId: e.participantId ?? 0,
+    participantIds: [...e.participants ?? []],
     startedAt: endedAt - Math.max(0, p.duration) * 1000,
     endedAt,
     callerName: p.callername,

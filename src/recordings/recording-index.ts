@@ -14,8 +14,11 @@ export interface EndedLeg {
   legacyId: string
   /** The extension whose leg it was. */
   dn: string
-  /** Call Control participant id of the leg (what 3CX stores as `RefParticipantId`). */
-  participantId: number
+  /**
+   * Call Control participant ids of the conversation's extension leg(s) (what 3CX stores as
+   * `RefParticipantId`): the identity its files are matched by. Empty: not known, files are held.
+   */
+  participantIds: number[]
   /** ms since the epoch: when the leg appeared / connected, and when it was removed. */
   startedAt: number
   endedAt: number
@@ -24,7 +27,8 @@ export interface EndedLeg {
   endedEvent?: Record<string, unknown>
 }
 
-export type LegState = 'waiting' | 'converting' | 'announced' | 'unrecorded' | 'failed'
+/** `held`: files near the leg could not be identified as its own; nothing is announced (docs/recordings.md). */
+export type LegState = 'waiting' | 'converting' | 'announced' | 'unrecorded' | 'failed' | 'held'
 export type RecordingState = 'pending' | 'done' | 'failed'
 
 export interface LegRow extends Omit<EndedLeg, 'callerName' | 'endedEvent'> {
@@ -60,10 +64,17 @@ export interface FoundRecording {
   xapiId: number | null
 }
 
-/** Stable key of a leg: the legacy id carries the time prefix, so it survives PBX restarts. */
-export function legKeyOf (leg: Pick<EndedLeg, 'legacyId' | 'participantId'>): string {
-  return `${leg.legacyId}/${leg.participantId}`
+/**
+ * Stable key of a leg: one conversation of one extension under one legacy id (the id carries the
+ * time prefix, so it survives PBX restarts). A conversation taken back after a blind transfer ends
+ * twice under the same key: the second end extends the first.
+ */
+export function legKeyOf (leg: Pick<EndedLeg, 'legacyId' | 'dn'>): string {
+  return `${leg.legacyId}/${leg.dn}`
 }
+
+/** What addLeg did with an ended leg. */
+export type AddLegResult = 'added' | 'extended' | 'replay' | 'late'
 
 export const RECORDINGS_MIGRATIONS: readonly Migration[] = [
   (db) => db.exec(`CREATE TABLE recording_legs (
@@ -99,10 +110,14 @@ export const RECORDINGS_MIGRATIONS: readonly Migration[] = [
    );
    CREATE INDEX recordings_leg ON recordings(leg_key);
    CREATE INDEX recordings_state ON recordings(state);
-   CREATE INDEX recordings_recorded_at ON recordings(recorded_at);`)
+   CREATE INDEX recordings_recorded_at ON recordings(recorded_at);`),
+  // A conversation can span several participants (taken back after a blind transfer); the files are
+  // matched by these ids, never by time alone.
+  (db) => db.exec(`ALTER TABLE recording_legs ADD COLUMN participant_ids TEXT NOT NULL DEFAULT '[]';
+   UPDATE recording_legs SET participant_ids = '[' || participant_id || ']' WHERE participant_id > 0;`)
 ]
 
-type RawLeg = Record<string, unknown> & { ended_event: string | null }
+type RawLeg = Record<string, unknown> & { ended_event: string | null, participant_ids: string }
 type RawRecording = Record<string, unknown>
 
 /** `snake_case` columns → `camelCase` fields (the columns are named after the fields). */
@@ -111,8 +126,12 @@ function camel (row: Record<string, unknown>): Record<string, unknown> {
 }
 
 function toLeg (r: RawLeg): LegRow {
-  const { createdAt: _c, announcedAt: _a, ...leg } = camel(r)
-  return { ...leg, endedEvent: r.ended_event === null ? null : JSON.parse(r.ended_event) as Record<string, unknown> } as unknown as LegRow
+  const { createdAt: _c, announcedAt: _a, participantId: _p, ...leg } = camel(r)
+  return {
+    ...leg,
+    participantIds: JSON.parse(r.participant_ids) as number[],
+    endedEvent: r.ended_event === null ? null : JSON.parse(r.ended_event) as Record<string, unknown>
+  } as unknown as LegRow
 }
 
 function toRecording (r: RawRecording): RecordingRow {
@@ -135,14 +154,40 @@ export class RecordingIndex {
     if (this.db.open) this.db.close()
   }
 
-  /** Records an ended leg to look for; false when it was known already (a replay). */
-  addLeg (leg: EndedLeg, now = Date.now()): boolean {
-    const info = this.db.prepare(`INSERT OR IGNORE INTO recording_legs
-      (leg_key, callid, chid, legacy_id, dn, participant_id, started_at, ended_at, caller_name, ended_event, state, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?)`).run(
-      legKeyOf(leg), leg.callid, leg.chid, leg.legacyId, leg.dn, leg.participantId, leg.startedAt, leg.endedAt,
+  /**
+   * Records an ended leg to look for. A later end of a leg still waiting (the conversation was taken
+   * back after a blind transfer) extends it: its participants, its end and its ended event. A later
+   * end of a leg already settled becomes a leg of its own (`late`); an end seen before is a `replay`.
+   */
+  addLeg (leg: EndedLeg, now = Date.now()): AddLegResult {
+    return this.db.transaction((): AddLegResult => {
+      const key = legKeyOf(leg)
+      const known = this.leg(key)
+      if (known === undefined) {
+        this.insertLeg(key, leg, now)
+        return 'added'
+      }
+      if (leg.endedAt <= known.endedAt && leg.participantIds.every((id) => known.participantIds.includes(id))) return 'replay'
+      if (known.state === 'waiting') {
+        const ids = [...new Set([...known.participantIds, ...leg.participantIds])]
+        this.db.prepare(`UPDATE recording_legs SET participant_ids = ?, started_at = MIN(started_at, ?), ended_at = MAX(ended_at, ?),
+          ended_event = CASE WHEN ? >= ended_at THEN ? ELSE ended_event END, caller_name = COALESCE(?, caller_name) WHERE leg_key = ?`).run(
+          JSON.stringify(ids), leg.startedAt, leg.endedAt, leg.endedAt, leg.endedEvent === undefined ? null : JSON.stringify(leg.endedEvent), leg.callerName ?? null, key)
+        return 'extended'
+      }
+      const lateKey = `${key}/${leg.endedAt}`
+      if (this.leg(lateKey) !== undefined) return 'replay'
+      this.insertLeg(lateKey, leg, now)
+      return 'late'
+    })()
+  }
+
+  private insertLeg (key: string, leg: EndedLeg, now: number): void {
+    this.db.prepare(`INSERT INTO recording_legs
+      (leg_key, callid, chid, legacy_id, dn, participant_id, participant_ids, started_at, ended_at, caller_name, ended_event, state, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?)`).run(
+      key, leg.callid, leg.chid, leg.legacyId, leg.dn, leg.participantIds[0] ?? 0, JSON.stringify(leg.participantIds), leg.startedAt, leg.endedAt,
       leg.callerName ?? null, leg.endedEvent === undefined ? null : JSON.stringify(leg.endedEvent), now)
-    return info.changes > 0
   }
 
   legsIn (state: LegState): LegRow[] {
@@ -195,12 +240,13 @@ export class RecordingIndex {
     return (this.db.prepare('SELECT * FROM recordings WHERE leg_key = ? ORDER BY seq').all(legKey) as RawRecording[]).map(toRecording)
   }
 
-  /** Counts by state and the bytes of converted MP3s (for metrics). */
-  stats (): { pending: number, done: number, failed: number, bytes: number } {
+  /** Counts by state, the bytes of converted MP3s and the legs held unidentified (for metrics). */
+  stats (): { pending: number, done: number, failed: number, bytes: number, held: number } {
     const r = this.db.prepare(`SELECT
       SUM(state = 'pending') AS pending, SUM(state = 'done') AS done, SUM(state = 'failed') AS failed,
       COALESCE(SUM(CASE WHEN state = 'done' THEN bytes END), 0) AS bytes FROM recordings`).get() as Record<string, number | null>
-    return { pending: r.pending ?? 0, done: r.done ?? 0, failed: r.failed ?? 0, bytes: r.bytes ?? 0 }
+    const held = (this.db.prepare("SELECT COUNT(*) FROM recording_legs WHERE state = 'held'").pluck().get() as number)
+    return { pending: r.pending ?? 0, done: r.done ?? 0, failed: r.failed ?? 0, bytes: r.bytes ?? 0, held }
   }
 
   recordingsIn (state: RecordingState): RecordingRow[] {

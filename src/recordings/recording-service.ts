@@ -16,7 +16,8 @@ import { decideLeg, type LegTiming, type LegWindow } from './recording-matcher.j
 import { announcementKey, recordingEvent } from './recording-event.js'
 import { legFromCallEvent } from './call-hook.js'
 import type { CallEvent } from '../calls/call-events.js'
-import { TransientSourceError, type LegLook, type RecordingSource } from './recording-source.js'
+import { emptyLook, TransientSourceError, type LegLook, type RecordingSource } from './recording-source.js'
+import { parseLegacyCallId } from '../calls/legacy-call-id.js'
 import { DirRecordingSource } from './dir-source.js'
 import { XapiRecordingSource } from './xapi-source.js'
 import { formatBytes, runRetention, type RetentionResult } from './retention.js'
@@ -47,6 +48,11 @@ export interface RecordingServiceOptions {
   publicUrl?: () => string
 }
 
+/** The live call model, asked whether a conversation may still go on (its recording waits for its final end). */
+export interface ConversationsInProgress {
+  conversationMayContinue: (callid: number, user: string, link: number) => boolean
+}
+
 export const DEFAULT_TIMING: LegTiming = { settleMs: 3_000, giveUpMs: 15_000 }
 const FETCH_RETRY_MS = [1_000, 5_000, 30_000, 120_000, 600_000]
 
@@ -66,6 +72,7 @@ export class RecordingService {
   private ticking: Promise<void> | null = null
   private again = false
   private stopped = false
+  private calls: ConversationsInProgress | null = null
 
   constructor (private readonly opts: RecordingServiceOptions) {
     this.index = opts.index
@@ -102,20 +109,31 @@ export class RecordingService {
     return rec === undefined ? null : this.link(rec)
   }
 
-  /** Conversion counts and MP3 bytes on disk, read by the metrics at scrape time. */
-  stats (): { pending: number, done: number, failed: number, bytes: number } {
+  /** Conversion counts, MP3 bytes on disk and held legs, read by the metrics at scrape time. */
+  stats (): { pending: number, done: number, failed: number, bytes: number, held: number } {
     return this.index.stats()
+  }
+
+  /**
+   * The live call model: a leg whose conversation may still go on (a blind transfer from it is
+   * unresolved, or the call came back to it) is not settled until its final call-ended event.
+   */
+  followCalls (calls: ConversationsInProgress): void {
+    this.calls = calls
   }
 
   /** The call model reports a finished extension leg: look for its recording. Idempotent. */
   onLegEnded (leg: EndedLeg): void {
     if (this.stopped) return
-    if (this.index.addLeg(leg)) this.opts.log.debug({ leg: legKeyOf(leg) }, 'recordings: looking for the files of an ended leg')
+    const result = this.index.addLeg(leg)
+    if (result === 'late') this.opts.log.warn({ id: leg.legacyId, dn: leg.dn }, 'recordings: a leg ended again after its recording was announced; its later part gets a recording event of its own')
+    else if (result !== 'replay') this.opts.log.debug({ leg: legKeyOf(leg), result }, 'recordings: looking for the files of an ended leg')
+    if (leg.participantIds.length === 0) this.opts.log.warn({ id: leg.legacyId, dn: leg.dn }, 'recordings: the call model does not know the participant of this leg; files near it will be held, not announced')
     this.kick()
   }
 
   /** The call model's event sink: ended events of answered legs start the search. */
-  onCallEvent (e: CallEvent & { participantId?: number }): void {
+  onCallEvent (e: CallEvent): void {
     const leg = legFromCallEvent(e)
     if (leg !== null) this.onLegEnded(leg)
   }
@@ -183,20 +201,34 @@ export class RecordingService {
     const legs = this.index.legsIn('waiting')
     if (legs.length === 0 || Date.now() - this.lastLook < (this.opts.lookEveryMs ?? 1_000)) return
     this.lastLook = Date.now()
-    const windows: LegWindow[] = legs.map((l) => ({ legKey: l.legKey, dn: l.dn, callid: l.callid, participantId: l.participantId, startedAt: l.startedAt, endedAt: l.endedAt }))
+    const windows: LegWindow[] = legs.map((l) => ({ legKey: l.legKey, dn: l.dn, callid: l.callid, participantIds: l.participantIds, startedAt: l.startedAt, endedAt: l.endedAt }))
     const looks = await this.opts.source.look(windows, (ref) => this.index.isClaimed(ref))
     const now = Date.now()
     for (const leg of legs) {
-      const look: LegLook = looks.get(leg.legKey) ?? { files: [], incomplete: 0 }
+      if (this.mayContinue(leg)) continue
+      const look: LegLook = looks.get(leg.legKey) ?? emptyLook()
       const before = this.foundBefore.get(leg.legKey) ?? -1
       this.foundBefore.set(leg.legKey, look.files.length)
-      const decision = decideLeg(leg.endedAt, now, look.files.length, before, look.incomplete, this.timing)
+      const decision = decideLeg(leg.endedAt, now, look.files.length, before, look.incomplete, this.timing, look.unidentified.length)
       if (decision === 'wait') continue
       this.foundBefore.delete(leg.legKey)
+      if (decision === 'held') {
+        this.index.setLegState(leg.legKey, 'held')
+        this.opts.log.warn({ id: leg.legacyId, dn: leg.dn, files: look.unidentified },
+          'recordings: held: files near this leg carry no participant id that identifies them as its own; no recording event sent (see gateway_recordings_held)')
+        continue
+      }
+      if (look.unidentified.length > 0) this.opts.log.warn({ id: leg.legacyId, dn: leg.dn, files: look.unidentified }, 'recordings: files near this leg could not be identified and are not part of its recording')
       const rows = this.index.settleLeg(leg.legKey, decision === 'settle' ? look.files : [])
       if (rows.length > 0) this.opts.log.info({ id: leg.legacyId, files: rows.length }, 'recordings: found the recording of a leg')
       else this.opts.log.debug({ id: leg.legacyId }, 'recordings: leg was not recorded')
     }
+  }
+
+  /** The leg's conversation may still go on (see followCalls): its final end is still to come. */
+  private mayContinue (leg: LegRow): boolean {
+    const parsed = parseLegacyCallId(leg.legacyId)
+    return this.calls !== null && parsed !== null && this.calls.conversationMayContinue(leg.callid, leg.dn, parsed.link)
   }
 
   private startConversions (): void {

@@ -3,10 +3,18 @@
 import type { FoundRecording, RecordingRow } from './recording-index.js'
 import type { LegWindow } from './recording-matcher.js'
 
-/** One look for one leg: the complete files found, in recording order, and how many are still being written. */
+/**
+ * One look for one leg: the complete files identified as its own, in recording order, how many of
+ * its own are still being written, and the source refs of files near it that nothing identifies.
+ */
 export interface LegLook {
   files: FoundRecording[]
   incomplete: number
+  unidentified: string[]
+}
+
+export function emptyLook (): LegLook {
+  return { files: [], incomplete: 0, unidentified: [] }
 }
 
 export interface LocalWav {

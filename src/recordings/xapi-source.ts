@@ -9,7 +9,7 @@ import { PbxError, type XapiApi } from '../pbx/pbx-api.js'
 import type { RecordingRow } from './recording-index.js'
 import { MATCH_SLACK_MS, matchXapiRows, xapiRef, type LegWindow, type XapiRecordingRow } from './recording-matcher.js'
 import { PARTIAL_SUFFIX } from './ffmpeg-pool.js'
-import { TransientSourceError, type LegLook, type LocalWav, type RecordingSource } from './recording-source.js'
+import { emptyLook, TransientSourceError, type LegLook, type LocalWav, type RecordingSource } from './recording-source.js'
 
 const PAGE = 200
 const MAX_PAGES = 20
@@ -28,7 +28,7 @@ export class XapiRecordingSource implements RecordingSource {
   constructor (private readonly xapi: XapiApi) {}
 
   async look (legs: readonly LegWindow[], claimed: (sourceRef: string) => boolean): Promise<Map<string, LegLook>> {
-    const out = new Map<string, LegLook>(legs.map((l) => [l.legKey, { files: [], incomplete: 0 }]))
+    const out = new Map<string, LegLook>(legs.map((l) => [l.legKey, emptyLook()]))
     if (legs.length === 0) return out
     const since = new Date(Math.min(...legs.map((l) => l.startedAt)) - MATCH_SLACK_MS)
     const rows: XapiRecordingRow[] = []
@@ -39,9 +39,11 @@ export class XapiRecordingSource implements RecordingSource {
       rows.push(...value)
       if (value.length < PAGE) break
     }
-    for (const [legKey, matched] of matchXapiRows(rows, legs, claimed)) {
-      (out.get(legKey) as LegLook).files = matched.map((r) => ({ sourceRef: xapiRef(r.Id), recordedAt: Date.parse(r.StartTime), wavPath: null, xapiId: r.Id }))
+    const { matched, unidentified } = matchXapiRows(rows, legs, claimed)
+    for (const [legKey, list] of matched) {
+      (out.get(legKey) as LegLook).files = list.map((r) => ({ sourceRef: xapiRef(r.Id), recordedAt: Date.parse(r.StartTime), wavPath: null, xapiId: r.Id }))
     }
+    for (const [legKey, list] of unidentified) (out.get(legKey) as LegLook).unidentified = list.map((r) => xapiRef(r.Id))
     return out
   }
 

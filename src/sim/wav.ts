@@ -61,6 +61,14 @@ export function parseWavHeader (buf: Buffer): ParsedWav | null {
   return { sampleRate, channels, bitsPerSample: 16, dataBytes, durationMs: dataBytes / (channels * 2) / sampleRate * 1000 }
 }
 
+/**
+ * The base tone of a call's recordings: 300–1050 Hz in 50 Hz steps by callid, so a test can tell
+ * from the audio alone which call a recording (and the MP3 made from it) belongs to.
+ */
+export function callToneHz (callid: number): number {
+  return 300 + (callid % 16) * 50
+}
+
 export interface ToneOptions {
   /** Base tone (Hz); every other second uses 1.5× it, with a short pause between beeps. */
   toneHz?: number

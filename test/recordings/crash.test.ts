@@ -47,7 +47,7 @@ t.test('SIGKILL during a conversion: converted and announced once after restart'
   const seconds = 1800
   await writeWav(path.join(recordingsDir, '101', 'Tom-Smith_+15557654321_20250301100000_42.wav'), seconds)
   const now = Date.now()
-  const leg = { callid: 42, chid: '250301100000_42', legacyId: '250301100000_42-1', dn: '101', participantId: 3, startedAt: now - seconds * 1000, endedAt: now - 1000 }
+  const leg = { callid: 42, chid: '250301100000_42', legacyId: '250301100000_42-1', dn: '101', participantIds: [3], startedAt: now - seconds * 1000, endedAt: now - 1000 }
   const env = { DATA_DIR: dataDir, RECORDINGS_DIR: recordingsDir }
   /** The recording events in the outbox, with how many deliveries each has. */
   const announced = (): Array<{ payload: string, deliveries: number }> => {

@@ -27,7 +27,7 @@ t.test('a recorded call with two segments: two links, in order, total duration =
   const total = probes[0].durationS + probes[1].durationS
   t.ok(Math.abs(total - 3) < 0.6, `MP3s last ${total.toFixed(2)} s for a 3 s conversation (${ended.duration} s)`)
   // The 3CX WAVs stay where they are: the gateway never deletes the PBX's files.
-  const wav = p.service.index.recordingsOf(`${ended.id}/0`)[0]
+  const wav = p.service.index.recordingsOf(`${ended.id}/${ended.user}`)[0]
   t.ok(wav?.wavPath?.startsWith(p.sim.ctx.recordingsDir))
   t.same((await probeAudio(resolveFfmpegPath(''), wav.wavPath as string)).codec, 'pcm_s16le')
   t.equal(p.announced.length, 1, 'announced once')

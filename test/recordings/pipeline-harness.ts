@@ -24,7 +24,8 @@ export interface Pipeline {
   service: RecordingService
   app: FastifyInstance
   events: CallEvent[]
-  announced: Array<{ event: CallEvent, key: string }>
+  /** `seen`: how many call events had been emitted when it was announced (for order checks). */
+  announced: Array<{ event: CallEvent, key: string, seen: number }>
   /** Starts a scripted call in the simulator; resolves with its callid. */
   call: (script: CallScript) => Promise<number>
   /** Waits for the `recording` event with this legacy id (or fails after `ms`). */
@@ -65,7 +66,7 @@ export async function startPipeline (t: Teardown, opts: { source: 'dir' | 'xapi'
   const service = createRecordingService({
     config,
     xapi: clients.xapi,
-    announce: (event, key) => { announced.push({ event, key }) },
+    announce: (event, key) => { announced.push({ event, key, seen: events.length }) },
     log,
     pollMs: 100,
     lookEveryMs: 200,
@@ -79,6 +80,7 @@ export async function startPipeline (t: Teardown, opts: { source: 'dir' | 'xapi'
     internalCalls: true,
     onEvent: (e) => { events.push(e); service.onCallEvent(e) }
   })
+  service.followCalls(model)
   clients.callControl.onChange((change) => { model.apply(change) })
   clients.callControl.start()
   await clients.callControl.ready()

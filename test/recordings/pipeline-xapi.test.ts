@@ -2,7 +2,9 @@
 // over HTTP, MP3s, one `recording` event with working links, segments in order.
 import t from 'tap'
 import { startPipeline } from './pipeline-harness.js'
-import { downloadAndProbe } from './download.js'
+import path from 'node:path'
+import { downloadAndProbe, firstToneHz } from './download.js'
+import { callToneHz } from '../../src/sim/wav.js'
 
 t.test('queue call recorded in two segments, via XAPI', async (t) => {
   const p = await startPipeline(t, { source: 'xapi' })
@@ -41,4 +43,43 @@ t.test('blind transfer: each answered leg gets its own recording event', async (
   const [a, b] = await Promise.all([downloadAndProbe(r1.FILES[0]), downloadAndProbe(r2.FILES[0])])
   t.ok(Math.abs(a.durationS - first.duration) <= 1, `102: ${a.durationS} s vs ${first.duration} s`)
   t.ok(Math.abs(b.durationS - second.duration) <= 1, `103: ${b.durationS} s vs ${second.duration} s`)
+})
+
+t.test('blind transfer nobody takes: one recording event, after the final call-ended event, covering the whole leg', async (t) => {
+  const p = await startPipeline(t, { source: 'xapi' })
+  const callid = await p.call({
+    from: '+15557654321', to: '+15550102', answer: '102', ringMs: 200, talkMs: 2500, record: true, recordingSegments: 1,
+    transfer: { kind: 'blind', to: '103', afterMs: 1000, answer: false }
+  })
+  const ends = async (): Promise<number> => p.events.filter((e) => e.type === 'ended' && e.payload.user === '102' && e.payload.id.includes(`_${callid}-`)).length
+  const id = (await p.ended(callid, '102')).id
+  const rec = await p.recording(id, 30_000)
+  const final = p.events.findIndex((e) => e.type === 'ended' && e.payload.id === id && (e.payload as { transfer?: string }).transfer === 'false')
+  t.equal(await ends(), 2, '102 ended twice: at the transfer, and finally')
+  t.ok(final >= 0, 'the final call-ended event was emitted')
+  t.ok(final < (p.announced[0]?.seen ?? -1), 'the recording was announced after the leg\'s final call-ended event')
+  t.equal(rec.FILES.length, 2, 'both participants of the conversation (before and after the transfer) are in the recording')
+  t.equal(p.announced.length, 1)
+})
+
+t.test('overlapping recorded calls on one extension: each recording is its own call\'s', async (t) => {
+  const p = await startPipeline(t, { source: 'xapi' })
+  const a = await p.call({ from: '+15557654321', to: '+15550101', answer: '101', ringMs: 200, talkMs: 4000, record: true, recordingSegments: 1, hangup: 'callee' })
+  await new Promise((resolve) => setTimeout(resolve, 600))
+  const b = await p.call({ from: '+15557650000', to: '+15550101', answer: '101', ringMs: 200, talkMs: 2500, record: true, recordingSegments: 1, hangup: 'callee' })
+  const [ea, eb] = await Promise.all([p.ended(a, '101'), p.ended(b, '101')])
+  const [ra, rb] = await Promise.all([p.recording(ea.id, 30_000), p.recording(eb.id, 30_000)])
+  t.equal(ra.FILES.length, 1)
+  t.equal(rb.FILES.length, 1)
+  t.ok(await p.service.idle(10_000))
+  const recordings = p.sim.ctx.engine.records().flatMap((r) => r.recordings.map((x) => ({ callid: r.callid, id: x.Id })))
+  t.equal(recordings.length, 2, 'the simulator recorded both calls')
+  for (const [ended, callid] of [[ea, a], [eb, b]] as const) {
+    const rows = p.service.index.recordingsIn('done').filter((r) => r.fileName.startsWith(`${ended.id}-`))
+    t.equal(rows.length, 1)
+    t.same(rows.map((r) => recordings.find((x) => x.id === r.xapiId)?.callid), [callid], `call ${callid}'s MP3 is made from call ${callid}'s WAV`)
+    // The audio itself says whose it is: the simulator's tone identifies the call.
+    const hz = await firstToneHz(path.join(p.config.recordings.mp3Dir, rows[0].fileName))
+    t.ok(Math.abs(hz - callToneHz(callid)) < 20, `call ${callid}'s MP3 plays ${hz.toFixed(0)} Hz, its call's tone is ${callToneHz(callid)} Hz`)
+  }
 })

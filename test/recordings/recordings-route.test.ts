@@ -29,8 +29,8 @@ t.test('serving MP3s by token and by the legacy path', async (t) => {
   t.teardown(async () => { index.close(); await rm(dir, { recursive: true, force: true }) })
   const mp3Dir = path.join(dir, 'mp3')
   const legacyId = '250301100000_7-1'
-  index.addLeg({ callid: 7, chid: '250301100000_7', legacyId, dn: '101', participantId: 3, startedAt: 0, endedAt: 1 })
-  const [rec, pending] = index.settleLeg(`${legacyId}/3`, [
+  index.addLeg({ callid: 7, chid: '250301100000_7', legacyId, dn: '101', participantIds: [3], startedAt: 0, endedAt: 1 })
+  const [rec, pending] = index.settleLeg(`${legacyId}/101`, [
     { sourceRef: 'dir:a', recordedAt: 1, wavPath: null, xapiId: null },
     { sourceRef: 'dir:b', recordedAt: 2, wavPath: null, xapiId: null }
   ])

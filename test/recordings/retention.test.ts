@@ -2,14 +2,14 @@ import t from 'tap'
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { RecordingIndex, type EndedLeg } from '../../src/recordings/recording-index.js'
+import { legKeyOf, RecordingIndex, type EndedLeg } from '../../src/recordings/recording-index.js'
 import { runRetention } from '../../src/recordings/retention.js'
 
 const DAY = 86_400_000
 const NOW = Date.parse('2025-06-30T12:00:00Z')
 
 function leg (n: number, endedAt: number): EndedLeg {
-  return { callid: n, chid: `250101000000_${n}`, legacyId: `250101000000_${n}-1`, dn: '101', participantId: n, startedAt: endedAt - 60_000, endedAt }
+  return { callid: n, chid: `250101000000_${n}`, legacyId: `250101000000_${n}-1`, dn: '101', participantIds: [n], startedAt: endedAt - 60_000, endedAt }
 }
 
 async function setup (t: { teardown: (fn: () => Promise<void>) => void }): Promise<{ index: RecordingIndex, mp3Dir: string, dir: string }> {
@@ -26,7 +26,7 @@ async function converted (index: RecordingIndex, mp3Dir: string, n: number, ageD
   const at = NOW - ageDays * DAY
   const l = leg(n, at)
   index.addLeg(l, at)
-  const [rec] = index.settleLeg(`${l.legacyId}/${l.participantId}`, [{ sourceRef: `dir:/r/${n}.wav`, recordedAt: at, wavPath: `/r/${n}.wav`, xapiId: null }])
+  const [rec] = index.settleLeg(legKeyOf(l), [{ sourceRef: `dir:/r/${n}.wav`, recordedAt: at, wavPath: `/r/${n}.wav`, xapiId: null }])
   index.markConverted(rec.id, 1000, at)
   if (announcedAgo !== null) index.setLegState(rec.legKey, 'announced', NOW - announcedAgo)
   const file = path.join(mp3Dir, rec.fileName)
@@ -85,19 +85,19 @@ t.test('stray and partial files, failed WAVs', async (t) => {
 t.test('index: numbering, claiming, replays, schema version', async (t) => {
   const { index, dir } = await setup(t)
   const l = leg(5, NOW)
-  t.equal(index.addLeg(l), true)
-  t.equal(index.addLeg(l), false, 'a replayed leg is ignored')
-  const key = `${l.legacyId}/${l.participantId}`
+  t.equal(index.addLeg(l), 'added')
+  t.equal(index.addLeg(l), 'replay', 'a replayed leg is ignored')
+  const key = legKeyOf(l)
   const files = [1, 2].map((i) => ({ sourceRef: `xapi:${i}`, recordedAt: NOW + i, wavPath: null, xapiId: i }))
   const rows = index.settleLeg(key, files)
   t.same(rows.map((r) => r.fileName), ['250101000000_5-1-1.mp3', '250101000000_5-1-2.mp3'])
   t.not(rows[0].token, rows[1].token)
   t.match(rows[0].token, /^[A-Za-z0-9_-]{24}$/)
   t.ok(index.isClaimed('xapi:2'))
-  // The same legacy id on another participant (a leg that resumed after a failed transfer) keeps counting.
-  const l2 = { ...l, participantId: 8 }
-  index.addLeg(l2)
-  const more = index.settleLeg(`${l2.legacyId}/8`, [{ sourceRef: 'xapi:3', recordedAt: NOW + 5, wavPath: null, xapiId: 3 }])
+  // The same leg ending again after it was settled gets a leg of its own, and its files keep counting.
+  const l2 = { ...l, participantIds: [8], endedAt: NOW + 60_000 }
+  t.equal(index.addLeg(l2), 'late')
+  const more = index.settleLeg(`${legKeyOf(l2)}/${l2.endedAt}`, [{ sourceRef: 'xapi:3', recordedAt: NOW + 5, wavPath: null, xapiId: 3 }])
   t.same(more.map((r) => r.fileName), ['250101000000_5-1-3.mp3'])
   t.equal(index.byToken(rows[0].token, rows[0].fileName), undefined, 'not served before it is converted')
   index.markConverted(rows[0].id, 10)

@@ -7,7 +7,7 @@ import path from 'node:path'
 import type { CallControlDnType, CallParticipant, ParticipantStatus } from '../../pbx/callcontrol-types.js'
 import type { SimContext } from '../sim-context.js'
 import type { SimCallRecord, SimDirectory, SimDnKind, SimParty, SimRecording } from '../sim-types.js'
-import { writeWavFile } from '../wav.js'
+import { callToneHz, writeWavFile } from '../wav.js'
 import {
   MAKECALL_ANSWER_MS, MAKECALL_GIVE_UP_MS, planMakeCall, planScript, SimScriptError,
   type CallPlan, type CallScript, type TransferPlan
@@ -799,9 +799,9 @@ export class CallEngine {
   }
 
   private async writeRecordings (record: SimCallRecord, recs: SimRecording[], partMs: number): Promise<void> {
-    for (const [i, rec] of recs.entries()) {
+    for (const rec of recs) {
       try {
-        await writeWavFile(rec.filePath, partMs, { toneHz: 400 + (i % 4) * 100 })
+        await writeWavFile(rec.filePath, partMs, { toneHz: callToneHz(rec.callid) })
         record.recordings.push(rec)
       } catch {
         // The recordings folder vanished (simulator closed, disk full): no file, no listing.

@@ -121,7 +121,8 @@ export class FaultRig {
     return undefined
   }
 
-  private allReceived (): Received[] {
+  /** Every delivery received so far, by every receiver the rig ran. */
+  allReceived (): Received[] {
     return [...this.received, ...(this.receiver?.received ?? [])]
   }
 

@@ -1,10 +1,14 @@
 // The fault scenarios, each under random traffic, in two sizes: `ci` (the whole set in about three
 // minutes on two cores, test/faults/*.test.ts) and `long` (npm run test:faults → bench/faults-report.md).
 import { randomBytes } from 'node:crypto'
-import { chmodSync, closeSync, mkdirSync, openSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { FaultRig, GRACE_MS, sleep, type ScenarioResult } from './fault-rig.js'
 import { seededRandom } from '../../../src/sim/engine/seeded-random.js'
+import { callToneHz } from '../../../src/sim/wav.js'
+import { parseLegacyCallId } from '../../../src/calls/legacy-call-id.js'
+import type { Finding } from './ground-truth.js'
 
 export type Scale = 'ci' | 'long'
 
@@ -223,6 +227,49 @@ export const SCENARIOS: Scenario[] = [
       await rig.traffic({ callsPerSecond: RATE, seconds: 4, seed: 19 })
       rig.claim('a damaged gateway.db is refused at start naming the file; moved aside, the gateway starts fresh', true, `refused: ${refusal.split('\n').find((l) => l.includes('is damaged'))?.slice(0, 300) ?? ''}`)
     })
+  }
+  ,
+  {
+    name: 'overlapping recorded calls on one extension',
+    summary: (s) => `4 calls/s for ${s === 'ci' ? 20 : 60} s, 50% recorded (queue agents answer several calls at once); every announced MP3 is decoded and must play its own call's tone`,
+    run: async (scale) => {
+      const mismatches: Finding[] = []
+      let checked = 0
+      const result = await withRig('recordings-overlap', {}, async (rig) => {
+        const seconds = scale === 'ci' ? 20 : 60
+        await rig.traffic({ callsPerSecond: 4, seconds, seed: 51, recordShare: 0.5, maxTalkMs: 6000 })
+        await sleep(seconds * 1000)
+        await rig.until('calls to end', 30_000, () => rig.sim.ctx.engine.activeCalls() === 0, 200)
+        // Recordings settle a few seconds after their leg; unrecorded legs are given up after 15 s.
+        await sleep(17_000)
+        await rig.until('conversions to finish', 60_000, async () => (await rig.metric('gateway_recording_conversion_queue')) === 0, 200)
+        await rig.until('the outbox to drain', 60_000, async () => (await rig.outboxDepth()) === 0, 200)
+        const { firstToneHz } = await import('../../recordings/download.js')
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-faults-mp3-'))
+        try {
+          for (const r of rig.allReceived()) {
+            const body = JSON.parse(r.body) as { event?: string, id?: string, chid?: string, FILES?: string[] }
+            if (body.event !== 'recording') continue
+            const callid = parseLegacyCallId(body.id ?? '')?.callid ?? -1
+            for (const url of body.FILES ?? []) {
+              // Links carry the configured PORT (0 here): fetch the same path from where the gateway listens.
+              const res = await fetch(`${rig.gateway?.url ?? ''}${new URL(url).pathname}`)
+              const file = path.join(dir, `${checked}.mp3`)
+              writeFileSync(file, Buffer.from(await res.arrayBuffer()))
+              const hz = await firstToneHz(file).catch(() => NaN)
+              checked++
+              if (!(Math.abs(hz - callToneHz(callid)) < 20)) mismatches.push({ chid: body.chid ?? '', callid, what: `recording ${url.slice(url.lastIndexOf('/') + 1)} plays ${hz.toFixed(0)} Hz, call ${callid}'s tone is ${callToneHz(callid)} Hz (another call's audio)` })
+            }
+          }
+        } finally {
+          rmSync(dir, { recursive: true, force: true })
+        }
+        rig.claim('every announced MP3 plays its own call\'s audio (at least 10 checked)', checked >= 10 && mismatches.length === 0, `${checked} announced MP3s decoded, ${mismatches.length} another call's; held legs: ${await rig.metric('gateway_recordings_held')}`)
+      }, 90_000)
+      result.report.wrong.push(...mismatches)
+      if (checked < 10) result.report.wrong.push({ chid: '', callid: 0, what: `only ${checked} MP3s were announced and checked` })
+      return result
+    }
   }
 ]
 
