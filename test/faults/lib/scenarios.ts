@@ -275,7 +275,8 @@ export const SCENARIOS: Scenario[] = [
 
 /** Whether /readyz's checks (as JSON) name `target` as disabled, whether it counts as failing or as degraded. */
 export function namesDisabledTarget (checksJson: string, target: string): boolean {
-  return new RegExp(`disabled[^"]*\\b${target}\\b`, 'i').test(checksJson)
+  // "webhook1 disabled (410 …)" or "disabled …: webhook1", within one detail string.
+  return new RegExp(`disabled[^"]*\\b${target}\\b|\\b${target}\\b[^"]*disabled`, 'i').test(checksJson)
 }
 
 /** RSS of the gateway child, from its own /metrics (MB). */
