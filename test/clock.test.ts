@@ -1,0 +1,31 @@
+import t from 'tap'
+import { systemClock, sleep } from '../src/clock.js'
+import { FakeClock } from './fake-clock.js'
+
+t.test('fake time fires timers in order and lets promises settle between them', async t => {
+  const clock = new FakeClock(1000)
+  const seen: string[] = []
+  clock.setTimeout(() => seen.push('b@' + clock.now()), 20)
+  clock.setTimeout(() => seen.push('a@' + clock.now()), 10)
+  const cancelled = clock.setTimeout(() => seen.push('never'), 15)
+  clock.clearTimeout(cancelled)
+  const tick = clock.setInterval(() => seen.push('tick@' + clock.now()), 8)
+  void sleep(clock, 12).then(async () => { await Promise.resolve(); seen.push('slept@' + clock.now()) })
+  await clock.advance(20)
+  clock.clearInterval(tick)
+  t.same(seen, ['tick@1008', 'a@1010', 'slept@1012', 'tick@1016', 'b@1020'])
+  t.equal(clock.now(), 1020)
+  t.equal(clock.pending, 0)
+  await clock.advance(100)
+  t.equal(seen.length, 5, 'a cleared interval stays quiet')
+})
+
+t.test('the system clock is real time', async t => {
+  const before = systemClock.now()
+  const handle = systemClock.setTimeout(() => {}, 5).unref()
+  systemClock.clearTimeout(handle)
+  const every = systemClock.setInterval(() => {}, 5)
+  systemClock.clearInterval(every)
+  await sleep(systemClock, 5)
+  t.ok(systemClock.now() >= before + 4)
+})
