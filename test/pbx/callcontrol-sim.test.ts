@@ -69,7 +69,10 @@ t.test('upserts fetched after the participant is gone become removes', async (t)
   await until(() => sim.ctx.engine.participants().length === 0 && sim.ctx.requestLog.some((r) => r.url.includes('/participants/') && r.status === 404), 5000, 'a fetch answered 404')
   await until(() => mirror.legs.size === 0, 5000, 'every leg removed')
   const removed = new Set(mirror.log.filter((c) => c.kind === 'remove').map((c) => c.kind === 'remove' ? `${c.dn}#${c.id}` : ''))
-  t.ok(removed.size >= 2, `removes: ${[...removed].join(', ')}`)
+  // A leg whose every fetch came back 404 was never mirrored and needs no remove; every leg that was
+  // mirrored must be removed (how many were mirrored depends on timing, so that is not asserted).
+  const upserted = new Set(mirror.log.filter((c) => c.kind === 'upsert').map((c) => c.kind === 'upsert' ? `${c.participant.dn}#${c.participant.id}` : ''))
+  t.same([...upserted].filter((key) => !removed.has(key)), [], `every mirrored leg removed (removes: ${[...removed].join(', ')})`)
   // Each leg is removed once, and nothing is upserted after its remove.
   const removes = mirror.log.filter((c) => c.kind === 'remove')
   t.equal(removes.length, removed.size, 'one remove per leg')
