@@ -23,7 +23,7 @@ export const systemClock: Clock = {
   clearInterval: (handle) => { clearInterval(handle as NodeJS.Timeout | undefined) }
 }
 
-/** Resolves after `ms` on the given clock. */
+/** Resolves after `ms` on the given clock; the wait alone does not keep the process alive. */
 export function sleep (clock: Clock, ms: number): Promise<void> {
-  return new Promise(resolve => { clock.setTimeout(resolve, ms) })
+  return new Promise(resolve => { clock.setTimeout(resolve, ms).unref() })
 }

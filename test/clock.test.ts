@@ -26,6 +26,9 @@ t.test('the system clock is real time', async t => {
   systemClock.clearTimeout(handle)
   const every = systemClock.setInterval(() => {}, 5)
   systemClock.clearInterval(every)
+  // sleep() does not keep the process alive by itself (call-model waits must not hold shutdown), so hold it here.
+  const keepAlive = setTimeout(() => {}, 10_000)
   await sleep(systemClock, 5)
+  clearTimeout(keepAlive)
   t.ok(systemClock.now() >= before + 4)
 })

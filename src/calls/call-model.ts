@@ -13,6 +13,7 @@ import type { DidQuery } from './did-map.js'
 import { CallTracker, legKey } from './event-derivation.js'
 import { chainId, legacyCallId, legacyTimePrefix } from './legacy-call-id.js'
 import { EndedLegStore } from './ended-legs.js'
+import { sleep, systemClock } from '../clock.js'
 import type { CallStateStore, StoredCall } from './call-state-store.js'
 import type { CallRecordLookup, PbxCallRecord } from './pbx-call-record.js'
 import type { UnseenCalls } from './unseen-calls.js'
@@ -277,7 +278,7 @@ export class CallModel implements CallModelView {
       } catch (err) {
         this.opts.log?.warn?.({ err: err instanceof Error ? err.message : String(err), calls: callids.length }, 'asking the PBX when calls in progress began failed; retrying')
         if (this.now() >= until) break
-        await sleep(Math.min(pause, Math.max(0, until - this.now())))
+        await sleep(systemClock, Math.min(pause, Math.max(0, until - this.now())))
       }
     }
     const missing = callids.filter((id) => times?.has(id) !== true)
@@ -502,7 +503,7 @@ export class CallModel implements CallModelView {
         }
         if (this.stopped || this.calls.get(callid) !== tracker || !tracker.awaitsReconciliation(this.now())) return
         if (record !== null || this.now() >= until) break
-        await sleep(Math.min(pause, Math.max(0, until - this.now())))
+        await sleep(systemClock, Math.min(pause, Math.max(0, until - this.now())))
         pause = Math.min(pause * 2, 2000)
         if (this.stopped || this.calls.get(callid) !== tracker || !tracker.awaitsReconciliation(this.now())) return
       }
@@ -512,8 +513,4 @@ export class CallModel implements CallModelView {
       this.reconciling.delete(callid)
     }
   }
-}
-
-async function sleep (ms: number): Promise<void> {
-  await new Promise<void>((resolve) => { setTimeout(resolve, ms).unref() })
 }
