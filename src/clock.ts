@@ -23,7 +23,21 @@ export const systemClock: Clock = {
   clearInterval: (handle) => { clearInterval(handle as NodeJS.Timeout | undefined) }
 }
 
-/** Resolves after `ms` on the given clock; the wait alone does not keep the process alive. */
-export function sleep (clock: Clock, ms: number): Promise<void> {
-  return new Promise(resolve => { clock.setTimeout(resolve, ms).unref() })
+export interface SleepOptions {
+  /** Rejects with the signal's reason as soon as it aborts. */
+  signal?: AbortSignal
+  /** Holds the process open while waiting (a retry in progress is work; a poll is not). Default false. */
+  keepAlive?: boolean
+}
+
+/** Resolves after `ms` on the given clock; unless `keepAlive`, the wait alone does not keep the process alive. */
+export function sleep (clock: Clock, ms: number, opts: SleepOptions = {}): Promise<void> {
+  const { signal, keepAlive = false } = opts
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) { reject(signal.reason); return }
+    const onAbort = (): void => { clock.clearTimeout(timer); reject(signal?.reason) }
+    const timer = clock.setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    if (!keepAlive) timer.unref()
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }

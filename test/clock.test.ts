@@ -32,3 +32,21 @@ t.test('the system clock is real time', async t => {
   clearTimeout(keepAlive)
   t.ok(systemClock.now() >= before + 4)
 })
+
+t.test('a sleep with a signal rejects with its reason when aborted, and at once when already aborted', async t => {
+  const clock = new FakeClock(0)
+  const ac = new AbortController()
+  const slept = sleep(clock, 10_000, { signal: ac.signal, keepAlive: true })
+  t.equal(clock.pending, 1)
+  ac.abort(new Error('stop'))
+  await t.rejects(slept, { message: 'stop' })
+  t.equal(clock.pending, 0, 'its timer is cleared')
+  await t.rejects(sleep(clock, 10, { signal: ac.signal }), { message: 'stop' })
+  t.equal(clock.pending, 0)
+  const done = new AbortController()
+  const woke = sleep(clock, 10, { signal: done.signal })
+  await clock.advance(10)
+  await woke
+  done.abort(new Error('late'))
+  t.pass('an abort after waking changes nothing')
+})

@@ -16,13 +16,3 @@ export function backoffDelay (attempt: number, opts: BackoffOptions, random: () 
   const exp = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.min(Math.max(attempt, 0), 30))
   return Math.round(exp / 2 + random() * (exp / 2))
 }
-
-/** Resolves after `ms`, or rejects with the signal's reason as soon as `signal` aborts. */
-export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
-  signal?.throwIfAborted()
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason) }
-    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}

@@ -8,6 +8,7 @@ import { PbxHttp, type PbxLogger, type PbxObserver } from './pbx-http.js'
 import { DEFAULT_RETRY, PbxRequester, type RetryOptions } from './pbx-requester.js'
 import { TokenManager } from './token-manager.js'
 import { XapiClient } from './xapi-client.js'
+import type { Clock } from '../clock.js'
 
 export interface PbxClientsOptions {
   logger?: PbxLogger
@@ -19,6 +20,8 @@ export interface PbxClientsOptions {
   connections?: number
   /** See CallControlClientOptions.catchUpAfterMs. */
   catchUpAfterMs?: number
+  /** Timers and time stamps of the token manager, retries and the Call Control client (default the system clock). */
+  clock?: Clock
 }
 
 export interface PbxClients {
@@ -34,10 +37,10 @@ export interface PbxClients {
 
 export function createPbxClients (config: Pick<Config, 'pbx'>, opts: PbxClientsOptions = {}): PbxClients {
   const http = new PbxHttp({ baseUrl: config.pbx.url, timeoutMs: config.pbx.timeoutMs, observe: opts.observe, connections: opts.connections })
-  const tokens = new TokenManager({ http, clientId: config.pbx.clientId, clientSecret: config.pbx.clientSecret, logger: opts.logger })
-  const requester = new PbxRequester(http, tokens, { ...DEFAULT_RETRY, ...opts.retry })
+  const tokens = new TokenManager({ http, clientId: config.pbx.clientId, clientSecret: config.pbx.clientSecret, logger: opts.logger, clock: opts.clock })
+  const requester = new PbxRequester(http, tokens, { ...DEFAULT_RETRY, ...opts.retry }, Math.random, opts.clock)
   const xapi = new XapiClient(requester)
-  const callControl = new CallControlClient({ requester, logger: opts.logger, observe: opts.observe, reconnect: opts.reconnect, pingIntervalMs: opts.pingIntervalMs, catchUpAfterMs: opts.catchUpAfterMs })
+  const callControl = new CallControlClient({ requester, logger: opts.logger, observe: opts.observe, reconnect: opts.reconnect, pingIntervalMs: opts.pingIntervalMs, catchUpAfterMs: opts.catchUpAfterMs, clock: opts.clock })
   return {
     pool: http.pool,
     http,

@@ -105,3 +105,8 @@ export function errorForStatus (a: FailedAnswer): PbxError {
   }
   return new PbxError('PBX_ERROR', `${what}: the PBX answered ${a.status}${suffix}`, 502, a.status)
 }
+
+/** The message of anything thrown, for a log line. */
+export function errText (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

@@ -2,7 +2,8 @@
 // one more try, retries with backoff for idempotent requests on network errors and 502/503/504
 // (never for actions: a retried MakeCall dials twice), and PbxErrors that say what to fix.
 import { PbxError } from './pbx-api.js'
-import { backoffDelay, sleep } from './backoff.js'
+import { backoffDelay } from './backoff.js'
+import { sleep, systemClock, type Clock } from '../clock.js'
 import { errorForStatus } from './pbx-errors.js'
 import type { PbxAnswer, PbxHttp, PbxRequest } from './pbx-http.js'
 import type { TokenManager } from './token-manager.js'
@@ -28,7 +29,8 @@ export class PbxRequester {
     readonly http: PbxHttp,
     readonly tokens: TokenManager,
     private readonly retry: RetryOptions = DEFAULT_RETRY,
-    private readonly random: () => number = Math.random
+    private readonly random: () => number = Math.random,
+    private readonly clock: Clock = systemClock
   ) {}
 
   /** Resolves with a 2xx answer; anything else becomes a PbxError. */
@@ -37,7 +39,7 @@ export class PbxRequester {
     let attempt = 0
     const retryAfterBackoff = async (): Promise<boolean> => {
       if (!req.idempotent || attempt >= this.retry.retries) return false
-      await sleep(backoffDelay(attempt++, this.retry, this.random), req.signal)
+      await sleep(this.clock, backoffDelay(attempt++, this.retry, this.random), { signal: req.signal, keepAlive: true })
       return true
     }
     for (;;) {

@@ -4,6 +4,7 @@
 import { PbxError } from './pbx-api.js'
 import { silentLogger, type PbxHttp, type PbxLogger } from './pbx-http.js'
 import { pbxMessage } from './pbx-errors.js'
+import { systemClock, type Clock } from '../clock.js'
 
 export interface TokenManagerOptions {
   http: PbxHttp
@@ -12,7 +13,8 @@ export interface TokenManagerOptions {
   logger?: PbxLogger
   /** Share of the lifetime after which the token is renewed (default 0.8). */
   refreshRatio?: number
-  now?: () => number
+  /** Stamps when a token was fetched and whether it is still fresh (default the system clock). */
+  clock?: Clock
 }
 
 /** Fields of a `/connect/token` answer the gateway reads. */
@@ -60,18 +62,18 @@ export class TokenManager {
   /** How many tokens this manager fetched (for metrics and tests). */
   fetched = 0
   private readonly logger: PbxLogger
-  private readonly now: () => number
+  private readonly clock: Clock
   private readonly refreshRatio: number
 
   constructor (private readonly opts: TokenManagerOptions) {
     this.logger = opts.logger ?? silentLogger
-    this.now = opts.now ?? Date.now
+    this.clock = opts.clock ?? systemClock
     this.refreshRatio = opts.refreshRatio ?? 0.8
   }
 
   /** A token is held and has not expired (for readiness). */
   get valid (): boolean {
-    return this.token !== null && this.now() < this.expiresAt
+    return this.token !== null && this.clock.now() < this.expiresAt
   }
 
   /** When the held token expires (ms since epoch), or null. */
@@ -81,7 +83,7 @@ export class TokenManager {
 
   /** A usable token: the held one until ~80 % of its lifetime, else a fresh one (single-flight). */
   async getToken (): Promise<string> {
-    if (this.token !== null && this.now() < this.refreshAt) return this.token
+    if (this.token !== null && this.clock.now() < this.refreshAt) return this.token
     this.inflight ??= this.fetch().finally(() => { this.inflight = null })
     return await this.inflight
   }
@@ -118,7 +120,7 @@ export class TokenManager {
     if (typeof parsed.access_token !== 'string' || parsed.access_token === '') {
       throw new PbxError('PBX_ERROR', `${http.host} answered /connect/token without an access token: is PBX_URL a 3CX V20 PBX?`, 502, answer.status)
     }
-    const now = this.now()
+    const now = this.clock.now()
     const lifetime = tokenLifetimeMs(parsed, now)
     this.token = parsed.access_token
     this.expiresAt = now + lifetime
