@@ -1,0 +1,408 @@
+// The change feed alone: a fake reader whose answers the test holds and releases, a fake link, and
+// fake time. No sockets, no sleeps: every ordering below is exact.
+import t from 'tap'
+import { CallControlFeed, parseEventMessage } from '../../src/pbx/callcontrol-feed.js'
+import type { CallControlReader } from '../../src/pbx/callcontrol-rest.js'
+import type { CallParticipant, DNInfo, ParticipantChange } from '../../src/pbx/callcontrol-types.js'
+import { PbxError } from '../../src/pbx/pbx-api.js'
+import { FakeClock, settle } from '../fake-clock.js'
+import { gate, participant } from './fake-callcontrol.js'
+
+/** Answers from `dns`; a read waits for its gate (or rejects when its signal aborts). */
+class FakeReader implements CallControlReader {
+  dns: DNInfo[] = [
+    { dn: '101', type: 'Wextension', devices: [], participants: [] },
+    { dn: '800', type: 'Wqueue', devices: [], participants: [] }
+  ]
+
+  /** Reads begun, as "snapshot" or "dn/id". */
+  readonly reads: string[] = []
+  snapshotGate: Promise<void> | null = null
+  snapshotError: Error | null = null
+  readonly participantGate = new Map<string, Promise<void>>()
+  readonly participantError = new Map<string, Error>()
+  /** Reads that do not stop when their signal aborts (a request already on the wire). */
+  readonly deaf = new Set<string>()
+  /** Answered instead of the participant in `dns`. */
+  readonly participantAnswer = new Map<string, unknown>()
+
+  async snapshot (signal?: AbortSignal): Promise<DNInfo[]> {
+    this.reads.push('snapshot')
+    const state = structuredClone(this.dns) // the state when asked, answered when the gate opens
+    await held(this.snapshotGate, signal)
+    if (this.snapshotError !== null) throw this.snapshotError
+    return state
+  }
+
+  async participant (dn: string, id: number, signal?: AbortSignal): Promise<CallParticipant> {
+    const key = `${dn}/${id}`
+    this.reads.push(key)
+    await held(this.participantGate.get(key) ?? null, this.deaf.has(key) ? undefined : signal)
+    const error = this.participantError.get(key)
+    if (error !== undefined) throw error
+    if (this.participantAnswer.has(key)) return this.participantAnswer.get(key) as CallParticipant
+    const p = this.dns.find((d) => d.dn === dn)?.participants.find((x) => x.id === id)
+    if (p === undefined) throw new PbxError('PBX_NOT_FOUND', `no participant ${key}`, 404, 404)
+    return structuredClone(p)
+  }
+
+  readsOf (key: string): number { return this.reads.filter((r) => r === key).length }
+}
+
+async function held (gate: Promise<void> | null, signal?: AbortSignal): Promise<void> {
+  if (gate === null) return
+  await new Promise<void>((resolve, reject) => {
+    signal?.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
+    void gate.then(resolve)
+  })
+}
+
+const msg = (type: unknown, dn: string, id: number | string): string =>
+  JSON.stringify({ sequence: 1, event: { event_type: type, entity: `/callcontrol/${dn}/participants/${id}`, attached_data: null } })
+
+const kinds = (changes: ParticipantChange[]): string[] => changes.map((c) =>
+  c.kind === 'resync' ? `resync:${c.dns.flatMap((d) => d.participants.map((p) => `${p.dn}#${p.id}`)).join(',')}` : c.kind === 'upsert' ? `+${c.participant.dn}#${c.participant.id} ${c.participant.status}` : `-${c.dn}#${c.id}`)
+
+interface Harness {
+  feed: CallControlFeed
+  reader: FakeReader
+  clock: FakeClock
+  link: { connected: boolean, drops: number, drop: () => void }
+  changes: ParticipantChange[]
+  logs: string[]
+  synced: number
+  /** A WebSocket message, then time for the feed to handle it. */
+  send: (type: unknown, dn: string, id: number) => Promise<void>
+}
+
+/** A started feed on fake time; `open` (default) also opens the link and applies the first snapshot. */
+async function started (t: { teardown: (fn: () => unknown) => void }, open = true): Promise<Harness> {
+  const clock = new FakeClock()
+  const reader = new FakeReader()
+  const link = { connected: true, drops: 0, drop () { this.drops++ } }
+  const logs: string[] = []
+  const log = (level: string) => (obj: object, text?: string): void => { logs.push(`${level} ${text ?? ''}`) }
+  const h: Harness = {
+    feed: undefined as unknown as CallControlFeed,
+    reader,
+    clock,
+    link,
+    changes: [],
+    logs,
+    synced: 0,
+    send: async (type, dn, id) => { h.feed.message(msg(type, dn, id)); await settle() }
+  }
+  h.feed = new CallControlFeed({
+    reader,
+    link,
+    clock,
+    logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+    catchUpAfterMs: 150,
+    resyncDelayMs: 20,
+    synced: () => { h.synced++ }
+  })
+  h.feed.onChange((c) => h.changes.push(c))
+  h.feed.start()
+  t.teardown(async () => { await h.feed.stop() })
+  if (open) {
+    h.feed.opened()
+    await h.feed.ready()
+  }
+  return h
+}
+
+t.test('event messages: upserts and removes of participants; everything else ignored', async (t) => {
+  t.same(parseEventMessage(msg(0, '101', 7)), { kind: 'upsert', dn: '101', id: 7 })
+  t.same(parseEventMessage(msg('1', '101', 7)), { kind: 'remove', dn: '101', id: 7 })
+  t.same(parseEventMessage(msg(0, 'sip%3A1', 7)), { kind: 'upsert', dn: 'sip:1', id: 7 }, 'the DN is decoded')
+  t.equal(parseEventMessage(msg(2, '101', 7)), null, 'DTMF ignored')
+  t.equal(parseEventMessage(msg(5, '101', 7)), null)
+  t.equal(parseEventMessage(msg(0, '101', 'x')), null)
+  t.equal(parseEventMessage(JSON.stringify({ event: { event_type: 0, entity: '/callcontrol/101/devices/sip%3A101' } })), null, 'device entities ignored')
+  t.equal(parseEventMessage(JSON.stringify({ event: { event_type: 0, entity: 42 } })), null)
+  t.equal(parseEventMessage(msg(0, '%E0%A4%A', 1)), null)
+  t.equal(parseEventMessage('not json'), null)
+  t.equal(parseEventMessage('null'), null)
+  t.equal(parseEventMessage('{"event":null}'), null)
+})
+
+t.test('first snapshot, then upserts read, duplicates dropped, removes without a read', async (t) => {
+  const h = await started(t, false)
+  h.reader.dns[1].participants.push(participant('800', 1, { status: 'Connected' }))
+  t.equal(h.feed.blindSince(), h.clock.now(), 'blind from the start')
+  h.feed.opened()
+  await h.feed.ready()
+  t.same(kinds(h.changes), ['resync:800#1'])
+  t.equal(h.feed.blindSince(), null)
+  t.equal(h.synced, 1)
+
+  h.reader.dns[0].participants.push(participant('101', 2))
+  await h.clock.advance(5)
+  h.feed.message(msg(0, '101', 2))
+  h.feed.message(msg(0, '101', 2)) // the PBX often repeats an upsert: the read not begun yet reads it too
+  h.feed.message(msg(3, '101', 2)) // unknown type
+  await settle()
+  t.equal(h.reader.readsOf('101/2'), 1)
+  h.reader.dns[0].participants[0].status = 'Connected'
+  await h.send(0, '101', 2)
+  await h.send(0, '800', 1) // unchanged since the snapshot: dropped
+  h.reader.dns[0].participants.length = 0
+  await h.send(1, '101', 2)
+  await h.send(0, '101', 2) // a late upsert of a removed participant: nothing
+  await h.send(1, '101', 2)
+  t.same(kinds(h.changes), ['resync:800#1', '+101#2 Ringing', '+101#2 Connected', '-101#2'])
+  t.match(h.changes[1], { kind: 'upsert', dnType: 'Wextension', at: h.clock.now() }, 'DN type from the snapshot, stamped with the clock')
+  t.same(h.changes[3], { kind: 'remove', dn: '101', id: 2, at: h.clock.now() }, 'every change was read: a certain remove')
+  t.same(h.reader.reads, ['snapshot', '101/2', '101/2', '800/1'], 'no read for a remove')
+  t.equal(h.feed.oldestPendingUpsert(), null)
+})
+
+t.test('an upsert whose participant is gone by the read emits an uncertain remove, once', async (t) => {
+  const h = await started(t)
+  h.reader.dns.push({ dn: '900', type: 'Wivr', devices: [], participants: [] })
+  h.reader.participantAnswer.set('555/1', participant('900', 1)) // a participant of another DN than the event's: that DN's type
+  await h.send(0, '555', 1)
+  await h.send(0, '101', 9)
+  await h.send(1, '101', 9)
+  await h.send(0, '101', 9)
+  t.same(kinds(h.changes), ['resync:', '+900#1 Ringing', '-101#9'])
+  t.match(h.changes[1], { dnType: 'None' }, 'a DN missing from the snapshot has no type')
+  t.match(h.changes[2], { kind: 'remove', uncertain: true }, 'what changed before it went was never read')
+})
+
+t.test('events for one participant are handled one after another; repeats queued behind a read are read once', async (t) => {
+  const h = await started(t)
+  const p = participant('101', 3)
+  h.reader.dns[0].participants.push(p)
+  const slow = gate()
+  h.reader.participantGate.set('101/3', slow.promise)
+  await h.send(0, '101', 3)
+  p.status = 'Connected'
+  for (let i = 0; i < 5; i++) await h.send(0, '101', 3)
+  t.equal(h.reader.readsOf('101/3'), 1, 'the second read waits for the first')
+  t.equal(h.feed.oldestPendingUpsert(), h.clock.now())
+  h.reader.participantGate.delete('101/3')
+  slow.open()
+  await settle()
+  t.same(kinds(h.changes), ['resync:', '+101#3 Connected'], 'the newest state wins; the repeat is dropped')
+  t.equal(h.reader.readsOf('101/3'), 2, 'the one in flight and one for the five repeats')
+})
+
+t.test('reads that fall behind are replaced by one snapshot; a call end waits for it', async (t) => {
+  const h = await started(t)
+  const stuck = gate()
+  h.reader.participantGate.set('101/6', stuck.promise)
+  h.reader.dns[0].participants.push(participant('101', 6, { status: 'Connected' }))
+  await h.send(0, '101', 6)
+  const announced = h.clock.now()
+  await h.send(0, '101', 6) // queued behind the stuck read
+  await h.clock.advance(100)
+  await h.send(0, '101', 5) // 100 ms behind: not yet
+  t.equal(h.feed.catchUps, 0)
+  await h.clock.advance(100)
+  const held = gate()
+  h.reader.snapshotGate = held.promise
+  h.reader.dns[0].participants.push(participant('101', 7))
+  await h.send(0, '101', 7) // 200 ms behind: a snapshot instead
+  t.equal(h.feed.catchUps, 1)
+  t.match(h.logs, ['warn Call Control: participant fetches fell behind; taking a snapshot instead'])
+  t.equal(h.feed.oldestPendingUpsert(), announced, 'a call end waits while the snapshot is read')
+  await h.send(0, '101', 8) // held until the snapshot is applied
+  t.equal(h.reader.readsOf('101/8'), 0)
+  h.reader.snapshotGate = null
+  held.open()
+  await settle()
+  t.equal(h.feed.oldestPendingUpsert(), null, 'the stuck read no longer holds call ends: the snapshot covers it')
+  t.same(kinds(h.changes), ['resync:', '-101#5', 'resync:101#6,101#7', '-101#8'], 'the stale read and the queued one are covered by the snapshot')
+  t.equal(h.reader.readsOf('101/6'), 1, 'the change queued before the snapshot was not read')
+  h.reader.participantGate.delete('101/6')
+  stuck.open()
+  h.reader.dns[0].participants.length = 0
+  await h.send(1, '101', 6)
+  t.same(h.changes.at(-1), { kind: 'remove', dn: '101', id: 6, at: h.clock.now() }, 'read by the snapshot: a certain remove')
+})
+
+t.test('a read that outlives its abort is still covered by the snapshot', async (t) => {
+  const h = await started(t)
+  const stuck = gate()
+  h.reader.participantGate.set('101/6', stuck.promise)
+  h.reader.deaf.add('101/6')
+  h.reader.dns[0].participants.push(participant('101', 6))
+  await h.send(0, '101', 6)
+  await h.clock.advance(200)
+  await h.send(0, '101', 7) // behind: a snapshot
+  t.equal(h.feed.catchUps, 1)
+  t.equal(h.feed.oldestPendingUpsert(), null, 'the hanging read no longer holds call ends')
+  h.reader.dns[0].participants[0].status = 'Connected'
+  stuck.open()
+  await settle()
+  t.same(kinds(h.changes), ['resync:', 'resync:101#6', '-101#7'], 'its late answer is no change: the snapshot is newer')
+})
+
+t.test('a remove queued behind changes left to a pending snapshot is uncertain', async (t) => {
+  const h = await started(t)
+  const stuck = gate()
+  h.reader.participantGate.set('101/8', stuck.promise)
+  h.reader.dns[0].participants.push(participant('101', 8))
+  await h.send(0, '101', 8)
+  h.reader.dns[0].participants[0].status = 'Connected' // answered: a change the gateway will not read
+  await h.send(0, '101', 8)
+  h.reader.dns[0].participants.length = 0
+  await h.send(1, '101', 8)
+  await h.clock.advance(200)
+  const held = gate()
+  h.reader.snapshotGate = held.promise
+  await h.send(0, '101', 99) // the next change finds the reads behind: a snapshot, held
+  t.same(kinds(h.changes), ['resync:', '-101#8'])
+  t.match(h.changes[1], { kind: 'remove', dn: '101', id: 8, uncertain: true })
+  held.open()
+  await settle()
+  t.equal(h.changes.filter((c) => c.kind === 'resync').length, 2)
+})
+
+t.test('events that arrive during the snapshot are applied after it', async (t) => {
+  const h = await started(t, false)
+  const held = gate()
+  h.reader.snapshotGate = held.promise
+  h.feed.opened()
+  await settle()
+  h.reader.dns[0].participants.push(participant('101', 4, { status: 'Dialing' }))
+  await h.send(0, '101', 4)
+  t.same(h.changes, [], 'nothing before the snapshot')
+  t.same(h.reader.reads, ['snapshot'], 'not read while the snapshot is pending')
+  held.open()
+  await h.feed.ready()
+  await settle()
+  t.same(kinds(h.changes), ['resync:', '+101#4 Dialing'])
+})
+
+t.test('a failed read (not a 404) takes a snapshot shortly after; not while the link is down', async (t) => {
+  const h = await started(t)
+  h.reader.dns[0].participants.push(participant('101', 1))
+  h.reader.participantError.set('101/1', new PbxError('PBX_ERROR', 'the PBX answered 500', 502, 500))
+  await h.send(0, '101', 1)
+  t.match(h.logs, ['warn Call Control: fetching a participant failed; taking a new snapshot'])
+  t.equal(h.clock.pending, 1, 'a snapshot is scheduled')
+  await h.send(0, '101', 2) // the scheduled snapshot is coming: no catch-up on top of it
+  await h.clock.advance(19)
+  t.equal(h.reader.readsOf('snapshot'), 1)
+  await h.clock.advance(1)
+  t.equal(h.reader.readsOf('snapshot'), 2)
+  t.same(kinds(h.changes), ['resync:', '-101#2', 'resync:101#1'])
+
+  h.link.connected = false
+  h.reader.participantError.set('101/3', new Error('socket hang up'))
+  await h.send(0, '101', 3)
+  t.equal(h.clock.pending, 0, 'the reconnect brings the snapshot')
+})
+
+t.test('a failed snapshot drops the link; the feed is blind until the next one is applied', async (t) => {
+  const h = await started(t, false)
+  h.reader.snapshotError = new PbxError('PBX_UNREACHABLE', 'refused', 503)
+  const start = h.clock.now()
+  await h.clock.advance(10)
+  h.feed.opened()
+  await settle()
+  t.equal(h.link.drops, 1)
+  t.match(h.logs, ['warn Call Control snapshot failed; reconnecting'])
+  t.equal(h.feed.blindSince(), start)
+  h.feed.closed()
+  h.reader.snapshotError = null
+  h.feed.opened()
+  await h.feed.ready()
+  t.equal(h.feed.blindSince(), null)
+  t.equal(h.link.drops, 1)
+})
+
+t.test('a closed link: blind since the oldest unread change; a snapshot of the old link is dropped', async (t) => {
+  const h = await started(t)
+  h.reader.participantGate.set('101/1', new Promise(() => {}))
+  await h.send(0, '101', 1)
+  const announced = h.clock.now()
+  await h.clock.advance(50)
+  const held = gate()
+  h.reader.snapshotGate = held.promise
+  h.reader.snapshotError = new Error('late')
+  h.feed.opened() // a snapshot for this link, held
+  await settle()
+  h.feed.closed()
+  t.equal(h.feed.blindSince(), announced, 'blind since the change still being read')
+  held.open()
+  await settle()
+  t.equal(h.link.drops, 0, 'a failed snapshot of a closed link drops nothing')
+  h.reader.snapshotError = null
+  const again = gate()
+  h.reader.snapshotGate = again.promise
+  h.feed.opened()
+  await settle()
+  h.feed.closed() // closed while its snapshot is read: that snapshot is not applied
+  again.open()
+  await settle()
+  t.equal(h.changes.filter((c) => c.kind === 'resync').length, 1)
+  t.equal(h.feed.blindSince(), announced)
+})
+
+t.test('an event that cannot be handled is logged and the next one for the participant still runs', async (t) => {
+  const h = await started(t)
+  // A participant that cannot be serialised (a PBX sending a shape no JSON can hold) fails past the read.
+  h.reader.participantAnswer.set('101/1', { ...participant('101', 1), callid: 1n })
+  await h.send(0, '101', 1)
+  t.match(h.logs, ['error Call Control event handling failed'])
+  h.reader.participantAnswer.delete('101/1')
+  h.reader.dns[0].participants.push(participant('101', 1))
+  await h.send(0, '101', 1)
+  t.same(kinds(h.changes), ['resync:', '+101#1 Ringing'])
+  h.reader.participantAnswer.set('101/2', null)
+  await h.send(0, '101', 2)
+  t.equal(h.changes.length, 2, 'an empty answer is no change')
+})
+
+t.test('a listener that throws is logged; the others still hear every change', async (t) => {
+  const h = await started(t)
+  const off = h.feed.onChange(() => { throw new Error('boom') })
+  h.reader.dns[0].participants.push(participant('101', 1))
+  await h.send(0, '101', 1)
+  t.match(h.logs, ['error a Call Control change listener threw'])
+  off()
+  await h.send(1, '101', 1)
+  t.same(kinds(h.changes), ['resync:', '+101#1 Ringing', '-101#1'])
+  t.equal(h.logs.filter((l) => l.startsWith('error')).length, 1, 'unsubscribed')
+})
+
+t.test('removed participants are remembered up to a limit', async (t) => {
+  const h = await started(t)
+  for (let id = 0; id <= 10_000; id++) h.feed.message(msg(1, '101', id))
+  await settle()
+  t.equal(h.changes.length, 10_002)
+  await h.send(1, '101', 0) // forgotten: removed again
+  await h.send(1, '101', 10_000) // remembered: nothing
+  t.equal(h.changes.length, 10_003)
+})
+
+t.test('stop() aborts the reads, rejects a pending ready() and ignores later messages; start() again', async (t) => {
+  const h = await started(t, false)
+  h.reader.snapshotGate = new Promise(() => {})
+  h.feed.opened()
+  await settle()
+  const ready = h.feed.ready()
+  await h.feed.stop()
+  await t.rejects(ready, /stopped before its first snapshot/)
+  h.feed.opened()
+  await h.send(0, '101', 1)
+  h.feed.closed()
+  t.same(h.reader.reads, ['snapshot'])
+  t.equal(h.feed.blindSince(), h.clock.now() - 0, 'still blind from before')
+
+  h.feed.start()
+  h.feed.start() // twice is once
+  h.reader.snapshotGate = null
+  h.reader.dns[0].participants.push(participant('101', 2))
+  const stuck = gate()
+  h.reader.participantGate.set('101/2', stuck.promise)
+  h.feed.opened()
+  await h.feed.ready()
+  await h.send(0, '101', 2)
+  await h.feed.stop() // the read in flight is aborted, and its answer is no change
+  t.same(kinds(h.changes), ['resync:101#2'])
+  t.same(h.logs.filter((l) => l.startsWith('warn')), [], 'an abort by stop() is not a failure')
+})
