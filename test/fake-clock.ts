@@ -49,6 +49,15 @@ export class FakeClock implements Clock {
     await settle()
   }
 
+  /**
+   * Moves to the earliest pending timer and fires it (with any due at that same moment). Unlike
+   * advance(ms) it cannot also fire a timer that the first one's real I/O schedules meanwhile.
+   */
+  async advanceToNext (): Promise<void> {
+    const next = Math.min(...[...this.timers.values()].map(t => t.at))
+    if (Number.isFinite(next)) await this.advance(Math.max(0, next - this.current))
+  }
+
   private add (fn: () => void, ms: number, every: number | null): TimerHandle {
     const timer: FakeTimer = { id: this.nextId++, at: this.current + Math.max(0, ms), every, fn, unref: () => timer }
     this.timers.set(timer.id, timer)
