@@ -16,8 +16,12 @@ export interface FakeCallControl {
   refuseUpgrades: number[]
   /** Held before answering GET /callcontrol, when set. */
   snapshotGate: Promise<void> | null
+  /** Answers the next snapshots with these statuses instead (one per entry). */
+  failSnapshots: number[]
   /** Held before answering a participant GET, per "dn/id". */
   participantGate: Map<string, Promise<void>>
+  /** Answers a participant GET with this status instead, per "dn/id". */
+  participantStatus: Map<string, number>
   /** Answers to POSTs, by path. */
   postAnswers: Map<string, { status: number, body: unknown }>
   tokensIssued: number
@@ -46,7 +50,9 @@ export async function startFakeCallControl (t: { teardown: (fn: () => unknown) =
     requests: [],
     refuseUpgrades: [],
     snapshotGate: null,
+    failSnapshots: [],
     participantGate: new Map(),
+    participantStatus: new Map(),
     postAnswers: new Map(),
     tokensIssued: 0,
     participant: (dn, id) => fake.dns.find((d) => d.dn === dn)?.participants.find((p) => p.id === id),
@@ -77,7 +83,8 @@ export async function startFakeCallControl (t: { teardown: (fn: () => unknown) =
     if (req.method === 'GET' && path === '/callcontrol') {
       const state = JSON.parse(JSON.stringify(fake.dns)) as DNInfo[] // the state when asked, answered when the gate opens
       if (fake.snapshotGate !== null) await fake.snapshotGate
-      json(res, 200, state)
+      const failure = fake.failSnapshots.shift()
+      json(res, failure ?? 200, failure === undefined ? state : { error: 'injected' })
       return
     }
     const m = /^\/callcontrol\/([^/]+)\/participants\/(\d+)$/.exec(path)
@@ -86,7 +93,9 @@ export async function startFakeCallControl (t: { teardown: (fn: () => unknown) =
       const gate = fake.participantGate.get(key)
       if (gate !== undefined) await gate
       const p = fake.participant(m[1], Number(m[2]))
-      if (p === undefined) json(res, 404, { error: 'gone' })
+      const status = fake.participantStatus.get(key)
+      if (status !== undefined) json(res, status, { error: 'injected' })
+      else if (p === undefined) json(res, 404, { error: 'gone' })
       else json(res, 200, p)
       return
     }
