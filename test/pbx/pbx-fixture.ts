@@ -57,10 +57,10 @@ export async function closedPortUrl (): Promise<string> {
   return `http://127.0.0.1:${port}`
 }
 
-/** Waits until `check()` is true (polling), failing after `ms`. */
-export async function until (check: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+/** Waits until `check()` is true (polling; a check may be async), failing after `ms`. */
+export async function until (check: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms
-  while (!check()) {
+  while (!await check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 20))
   }

@@ -2,6 +2,7 @@ import t from 'tap'
 import { clientsFor, localServer, startSim, until } from './pbx-fixture.js'
 import { jwtClaims, tokenLifetimeMs } from '../../src/pbx/token-manager.js'
 import { PbxError } from '../../src/pbx/pbx-api.js'
+import { FakeClock } from '../fake-clock.js'
 
 const jwt = (claims: object): string => `h.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.s`
 
@@ -31,11 +32,18 @@ t.test('50 concurrent callers share one token request', async (t) => {
 
 t.test('a short-lived token is renewed at ~80 % of its lifetime', async (t) => {
   const sim = await startSim(t, { auth: { lifetimeS: 2 } })
-  const { tokens, xapi } = clientsFor(t, sim.url)
+  const clock = new FakeClock(Date.now()) // the simulator's JWTs carry real expiry times
+  const { tokens, xapi } = clientsFor(t, sim.url, {}, { clock })
   const first = await tokens.getToken()
   const expiry = tokens.expiry ?? 0
-  t.ok(expiry > Date.now() && expiry <= Date.now() + 2000, 'expiry taken from the JWT')
-  await new Promise((resolve) => setTimeout(resolve, 1700))
+  const claims = jwtClaims(first) as { exp: number }
+  t.equal(expiry, claims.exp * 1000, 'expiry taken from the JWT')
+  const lifetime = expiry - clock.now()
+  t.ok(lifetime > 1000 && lifetime <= 2000, `about two seconds (${lifetime} ms)`)
+  await clock.advance(Math.ceil(lifetime * 0.8) - 1)
+  t.equal(await tokens.getToken(), first, 'held until 80 % of its lifetime')
+  t.ok(tokens.valid)
+  await clock.advance(1)
   const second = await tokens.getToken()
   t.not(second, first)
   t.equal(sim.ctx.auth.issued.get('599'), 2)

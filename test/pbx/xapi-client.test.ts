@@ -1,5 +1,5 @@
 import t from 'tap'
-import { clientsFor, closedPortUrl, localServer, startCall, startSim } from './pbx-fixture.js'
+import { clientsFor, closedPortUrl, localServer, startCall, startSim, until } from './pbx-fixture.js'
 import { eq, functionCall, keyPath, queryString } from '../../src/pbx/odata.js'
 import type { PbxObservation } from '../../src/pbx/pbx-http.js'
 import { PbxError } from '../../src/pbx/pbx-api.js'
@@ -73,7 +73,8 @@ t.test('a caller abort stops the request with the caller\'s reason', async (t) =
   await tokens.getToken()
   sim.ctx.faults.apply({ latencyMs: 500 })
   const ac = new AbortController()
-  setTimeout(() => { ac.abort(new Error('client went away')) }, 50)
+  // The caller goes away while the PBX is still working on the request.
+  sim.app.server.once('request', () => { ac.abort(new Error('client went away')) })
   await t.rejects(xapi.get('SystemStatus', { signal: ac.signal }), { message: 'client went away' })
 })
 
@@ -144,12 +145,10 @@ t.test('reads real entities from the simulator: single objects, lists with count
 
   await startCall(sim, { from: '+15557654321', to: '+15550102', answer: '102', ringMs: 50, talkMs: 300, record: true })
   let recId: number | undefined
-  const deadline = Date.now() + 8000
-  while (recId === undefined && Date.now() < deadline) {
+  await until(async () => {
     recId = (await xapi.list<{ Id: number }>('Recordings', { query: { top: 1 } })).value[0]?.Id
-    if (recId === undefined) await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  t.ok(recId !== undefined, 'a recording is listed')
+    return recId !== undefined
+  }, 8000, 'a recording is listed')
   const dl = await xapi.download(`Recordings/${functionCall('Pbx.DownloadRecording', { recId: recId ?? 0 })}`)
   const chunks: Buffer[] = []
   for await (const c of dl.body) chunks.push(c as Buffer)
