@@ -144,6 +144,8 @@ t.test('makecall and actions: results as number or string; refusals are PbxError
   await t.rejects(cc.action('101', 11, 'hold' as never), { code: 'PBX_REJECTED', status: 400 })
   await t.rejects(cc.action('101', -1, 'drop'), { code: 'PBX_REJECTED', status: 400 })
   await t.rejects(cc.makeCall('104', { destination: '1' }), { code: 'PBX_NOT_FOUND' })
+  t.same(await cc.snapshot(), fake.dns, 'a snapshot on request, without the WebSocket')
+  t.same([isSuccessStatus(1), isSuccessStatus('Success'), isSuccessStatus('1'), isSuccessStatus(0), isSuccessStatus('Failed'), isSuccessStatus(-1)], [true, true, true, false, false, false])
 })
 
 t.test('observe records the upgrade and REST calls with route templates only', async (t) => {
