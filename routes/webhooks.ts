@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody } from '../src/legacy/legacy-error.js'
 import { requireScope } from '../src/plugins/auth.js'
-import { isStorageError } from '../src/webhooks/storage-health.js'
+import { isStorageError } from '../src/storage-health.js'
 import { LISTED_STATUSES, type ListedStatus, type Outbox } from '../src/webhooks/outbox.js'
 import type { WebhookDelivery } from '../src/webhooks/delivery.js'
 

@@ -3,8 +3,9 @@
 // with emitted events is written inside the same transaction as their outbox rows (the outbox uses
 // the same connection, so its transaction nests as a savepoint): after a kill -9 the file never says
 // "announced" for an event that is not in the outbox, nor the reverse. Other changes are batched.
-import { atomically, migrate, type Migration, type SqliteDatabase } from '../webhooks/database.js'
-import { DeferredWrites, isStorageError, storageHealthOf } from '../webhooks/storage-health.js'
+import { atomically, type SqliteDatabase } from '../store/database.js'
+import { migrate, type Migration } from '../store/migrations.js'
+import { DeferredWrites, isStorageError, storageHealthOf } from '../storage-health.js'
 import type { CallTrackerState } from './call-tracker-state.js'
 import type { MissingCall, UnseenCallStore } from './unseen-calls.js'
 

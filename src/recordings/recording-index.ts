@@ -1,9 +1,10 @@
 // The recordings index: which call legs ended and await their files, which WAV files belong to
 // which leg, where each conversion stands, and the unguessable token of every MP3. Tables in the
-// gateway's one SQLite file (webhooks/database.ts, module "recordings"), next to the outbox, so a
+// gateway's one SQLite file (store/database.ts, module "recordings"), next to the outbox, so a
 // gateway killed at any moment resumes where it was: a leg that ended is looked for again, a
 // conversion that was running is done again, and the announcement and the outbox row are one commit.
-import { migrate, openDatabase, type Migration, type SqliteDatabase } from '../webhooks/database.js'
+import { openDatabase, type SqliteDatabase } from '../store/database.js'
+import { migrate, type Migration } from '../store/migrations.js'
 import { newRecordingToken, recordingFileName } from './recording-links.js'
 
 /** A call leg of a recorded extension that ended (what the call model hands over). */

@@ -6,7 +6,7 @@ import { Agent, request, type Dispatcher } from 'undici'
 import type { Config, WebhookTargetConfig } from '../config.js'
 import type { AttemptRecord, DeliveryJob, DeliveryStatus, Outbox } from './outbox.js'
 import { buildRequest } from './payload.js'
-import { isStorageError } from './storage-health.js'
+import { isStorageError } from '../storage-health.js'
 import type { Degraded } from '../health.js'
 
 export interface DeliveryLog {

@@ -4,8 +4,9 @@
 import { randomUUID } from 'node:crypto'
 import type { WebhookTargetConfig } from '../config.js'
 import type { CallEvent, WebhookPayload } from '../calls/call-events.js'
-import { afterCommit, migrate, type Migration, type SqliteDatabase } from './database.js'
-import { isStorageError, storageHealthOf, type StorageHealth } from './storage-health.js'
+import { afterCommit, type SqliteDatabase } from '../store/database.js'
+import { migrate, type Migration } from '../store/migrations.js'
+import { isStorageError, storageHealthOf, type StorageHealth } from '../storage-health.js'
 
 export const OUTBOX_MIGRATIONS: readonly Migration[] = [
   (db) => db.exec(`

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { UnseenCalls } from '../../src/calls/unseen-calls.js'
 import { CallRecovery } from '../../src/calls/call-recovery.js'
 import { SqliteUnseenCallStore } from '../../src/calls/call-state-store.js'
-import { openDatabase } from '../../src/webhooks/database.js'
+import { openDatabase } from '../../src/store/database.js'
 import type { PbxCallRecord } from '../../src/calls/pbx-call-record.js'
 
 const ids = (u: UnseenCalls, now = 1e9): number[] => u.due(now, 0, 1000).map((m) => m.callid)

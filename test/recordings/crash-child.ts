@@ -2,7 +2,7 @@
 // the real durable outbox, in the gateway's database. Prints "idle" when all work is done; exits on
 // SIGTERM. env: DATA_DIR, RECORDINGS_DIR, LEG (JSON of an EndedLeg, optional).
 import pino from 'pino'
-import { openDatabase } from '../../src/webhooks/database.js'
+import { openDatabase } from '../../src/store/database.js'
 import { Outbox } from '../../src/webhooks/outbox.js'
 import { loadConfig } from '../../src/config.js'
 import type { XapiApi } from '../../src/pbx/pbx-api.js'

@@ -2,7 +2,7 @@
 // targets, 410, Retry-After, formats, failures and redelivery.
 import t from 'tap'
 import { Webhook } from 'standardwebhooks'
-import { openDatabase } from '../../src/webhooks/database.js'
+import { openDatabase } from '../../src/store/database.js'
 import { Outbox } from '../../src/webhooks/outbox.js'
 import { WebhookDelivery, classifyStatus, parseRetryAfter, retryDelay } from '../../src/webhooks/delivery.js'
 import { eventOf } from '../../src/calls/call-events.js'

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { openDatabase } from '../../src/webhooks/database.js'
+import { openDatabase } from '../../src/store/database.js'
 import { Outbox } from '../../src/webhooks/outbox.js'
 import { WebhookDelivery } from '../../src/webhooks/delivery.js'
 import { startReceiver } from './receiver.js'

@@ -1,8 +1,9 @@
 // The shared SQLite file: WAL, per-module migrations, refusal of a newer schema.
 import t from 'tap'
-import { openDatabase, migrate, DatabaseVersionError } from '../../src/webhooks/database.js'
+import { openDatabase, DatabaseVersionError } from '../../src/store/database.js'
+import { migrate } from '../../src/store/migrations.js'
 import { Outbox, targetWants } from '../../src/webhooks/outbox.js'
-import { ringing, target, tempDir } from './helpers.js'
+import { ringing, target, tempDir } from '../webhooks/helpers.js'
 
 t.test('migrations run once, per module; a newer file is refused', async (t) => {
   const dir = tempDir(t)
