@@ -13,7 +13,8 @@ import { createCallTimesLookup } from './calls/pbx-call-times.js'
 import { UnseenCalls } from './calls/unseen-calls.js'
 import { CallRecovery } from './calls/call-recovery.js'
 import { openDatabase, type SqliteDatabase } from './store/database.js'
-import { Outbox } from './webhooks/outbox.js'
+import type { OutboxStore } from './webhooks/outbox-store.js'
+import { SqliteOutbox } from './store/sqlite-outbox.js'
 import { WebhookDelivery } from './webhooks/delivery.js'
 import { isStorageError } from './storage-health.js'
 import { DirectoryCache } from './directory/directory-cache.js'
@@ -28,7 +29,7 @@ export interface GatewayServices {
   calls: CallModel
   dids: DidMapLoader
   db: SqliteDatabase
-  outbox: Outbox
+  outbox: OutboxStore
   delivery: WebhookDelivery
   directory: DirectoryCache
   /** Null when RECORDINGS_SOURCE=off. */
@@ -59,7 +60,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
 
   mkdirSync(config.dataDir, { recursive: true })
   const db = openDatabase(config.dataDir)
-  const outbox = new Outbox(db, { targets: config.webhooks.targets })
+  const outbox = new SqliteOutbox(db, { targets: config.webhooks.targets })
   // Every writer of gateway.db reports failed writes here: /readyz, the log and /metrics show them.
   const storage = outbox.health
   storage.log = log.child({ component: 'storage' })

@@ -81,7 +81,8 @@ function checkIntegrity (db: SqliteDatabase, file: string): void {
   throw new DatabaseCorruptError(corruptMessage(file, `PRAGMA quick_check: ${rows.map((r) => r.quick_check).join('; ').replace(/\s+/g, ' ').slice(0, 300)}`))
 }
 
-interface CommitHook { committed: () => void, rolledBack: () => void }
+/** What runs once the outermost transaction has committed, or rolled back. */
+export interface CommitHook { committed: () => void, rolledBack: () => void }
 const openTransactions = new WeakMap<SqliteDatabase, CommitHook[][]>()
 
 /**

@@ -10,7 +10,7 @@ import { SqliteCallStateStore } from '../../src/calls/call-state-store.js'
 import type { CallEvent, WebhookPayload } from '../../src/calls/call-events.js'
 import type { CallRecordLookup, PbxCallRecord } from '../../src/calls/pbx-call-record.js'
 import { openDatabase, type SqliteDatabase } from '../../src/store/database.js'
-import { Outbox } from '../../src/webhooks/outbox.js'
+import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { CALLER, T0, changesOf } from './participant-script.js'
 import { snapshotAfter } from './snapshot-of.js'
 
@@ -34,11 +34,11 @@ const QUEUE = [
   `+101#p13 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} on_behalf_of_dn=800 on_behalf_of_type=Wqueue`
 ]
 
-interface Gateway { m: CallModel, events: CallEvent[], outbox: Outbox }
+interface Gateway { m: CallModel, events: CallEvent[], outbox: SqliteOutbox }
 
 function gateway (db: SqliteDatabase, callRecords?: CallRecordLookup): Gateway {
   const events: CallEvent[] = []
-  const outbox = new Outbox(db, { targets: [] })
+  const outbox = new SqliteOutbox(db, { targets: [] })
   const m = new CallModel({
     timeZone: 'UTC',
     graceMs: 20,

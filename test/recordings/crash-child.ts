@@ -3,7 +3,7 @@
 // SIGTERM. env: DATA_DIR, RECORDINGS_DIR, LEG (JSON of an EndedLeg, optional).
 import pino from 'pino'
 import { openDatabase } from '../../src/store/database.js'
-import { Outbox } from '../../src/webhooks/outbox.js'
+import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { loadConfig } from '../../src/config.js'
 import type { XapiApi } from '../../src/pbx/pbx-api.js'
 import { createRecordingService } from '../../src/recordings/recording-service.js'
@@ -21,7 +21,7 @@ const config = loadConfig({
   FFMPEG_CONCURRENCY: '1'
 })
 const db = openDatabase(config.dataDir)
-const outbox = new Outbox(db, { targets: config.webhooks.targets })
+const outbox = new SqliteOutbox(db, { targets: config.webhooks.targets })
 const service = createRecordingService({
   config,
   db,

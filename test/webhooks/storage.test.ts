@@ -8,7 +8,7 @@ import Fastify from 'fastify'
 import errorHandler from '../../src/plugins/error-handler.js'
 import webhookRoutes from '../../routes/webhooks.js'
 import { DATABASE_FILE, DatabaseCorruptError, openDatabase, type SqliteDatabase } from '../../src/store/database.js'
-import { Outbox } from '../../src/webhooks/outbox.js'
+import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { WebhookDelivery } from '../../src/webhooks/delivery.js'
 import { SqliteCallStateStore, SqliteUnseenCallStore } from '../../src/calls/call-state-store.js'
 import { storageHealthOf } from '../../src/storage-health.js'
@@ -25,7 +25,7 @@ function freeDisk (db: SqliteDatabase): void {
 }
 
 /** Enqueues until a write really fails with SQLITE_FULL (a page may have had room left). */
-function enqueueUntilFull (outbox: Outbox, from: number): number {
+function enqueueUntilFull (outbox: SqliteOutbox, from: number): number {
   let n = 0
   while (outbox.heldCount === 0) {
     outbox.enqueue(ringing(from + n, 1))
@@ -39,7 +39,7 @@ t.test('a full disk while delivering: no crash, /readyz names the file, nothing 
   const rx = await startReceiver(0)
   t.teardown(rx.close)
   const db = openDatabase(tempDir(t))
-  const outbox = new Outbox(db, { targets: [target('crm', rx.url)], retryMs: 50 })
+  const outbox = new SqliteOutbox(db, { targets: [target('crm', rx.url)], retryMs: 50 })
   const logs: string[] = []
   outbox.health.log = { error: (_o, m) => logs.push(`error ${m ?? ''}`), info: (_o, m) => logs.push(`info ${m ?? ''}`) }
   const delivery = new WebhookDelivery({ outbox, config: FAST })
@@ -83,7 +83,7 @@ t.test('a full disk when an attempt is recorded: the delivery is recorded later,
   const rx = await startReceiver(0)
   t.teardown(rx.close)
   const db = openDatabase(tempDir(t))
-  const outbox = new Outbox(db, { targets: [target('crm', rx.url)] })
+  const outbox = new SqliteOutbox(db, { targets: [target('crm', rx.url)] })
   const delivery = new WebhookDelivery({ outbox, config: FAST })
   t.teardown(async () => { await delivery.stop(500); db.close() })
   outbox.enqueue(ringing(7, 1))
@@ -133,7 +133,7 @@ t.test('unseen-calls and call-state writes on a full disk do not throw; the unse
 t.test('a damaged gateway.db is refused at start, naming the file', async (t) => {
   const dir = tempDir(t)
   const db = openDatabase(dir)
-  const outbox = new Outbox(db, { targets: [] })
+  const outbox = new SqliteOutbox(db, { targets: [] })
   for (let i = 0; i < 400; i++) outbox.enqueue(ringing(i, 1))
   db.close()
   const file = path.join(dir, DATABASE_FILE)
@@ -155,7 +155,7 @@ t.test('a damaged gateway.db is refused at start, naming the file', async (t) =>
 t.test('a store that turns out damaged at run time keeps /readyz unready', async (t) => {
   const db = openDatabase(tempDir(t))
   t.teardown(() => { db.close() })
-  const outbox = new Outbox(db, { targets: [] })
+  const outbox = new SqliteOutbox(db, { targets: [] })
   const err = Object.assign(new Error('database disk image is malformed'), { code: 'SQLITE_CORRUPT' })
   outbox.health.failed('delivery log', err)
   outbox.enqueue(ringing(1, 1)) // a write that happens to work elsewhere in the file
@@ -164,7 +164,7 @@ t.test('a store that turns out damaged at run time keeps /readyz unready', async
 
 t.test('POST /webhooks/deliveries/:id/redeliver on a file that cannot be written answers 503 saying what to do, not 500', async (t) => {
   const db = openDatabase(tempDir(t))
-  const outbox = new Outbox(db, { targets: [target('crm', 'http://127.0.0.1:9/hook')] })
+  const outbox = new SqliteOutbox(db, { targets: [target('crm', 'http://127.0.0.1:9/hook')] })
   const delivery = new WebhookDelivery({ outbox, config: FAST })
   const app = Fastify()
   await app.register(errorHandler)
