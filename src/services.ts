@@ -7,7 +7,8 @@ import type { Config } from './config.js'
 import { createPbxClients, type PbxClients } from './pbx/pbx-clients.js'
 import { CallModel } from './calls/call-model.js'
 import { DidMapLoader } from './calls/did-map.js'
-import { SqliteCallStateStore, SqliteUnseenCallStore } from './calls/call-state-store.js'
+import { SqliteCallStateStore } from './store/sqlite-call-state.js'
+import { SqliteUnseenCallStore } from './store/sqlite-unseen-calls.js'
 import { createCallRecordLookup, createCallRecordsLookup } from './calls/pbx-call-record.js'
 import { createCallTimesLookup } from './calls/pbx-call-times.js'
 import { UnseenCalls } from './calls/unseen-calls.js'
@@ -196,6 +197,9 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     async start () {
       if (started) return
       started = true
+      // What the previous run kept, before the first change from the PBX is applied.
+      await unseen.load()
+      await calls.restore()
       delivery.start()
       prune()
       pruneTimer = setInterval(prune, 3_600_000)

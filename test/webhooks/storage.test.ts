@@ -10,7 +10,8 @@ import webhookRoutes from '../../routes/webhooks.js'
 import { DATABASE_FILE, DatabaseCorruptError, openDatabase, type SqliteDatabase } from '../../src/store/database.js'
 import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { WebhookDelivery } from '../../src/webhooks/delivery.js'
-import { SqliteCallStateStore, SqliteUnseenCallStore } from '../../src/calls/call-state-store.js'
+import { SqliteCallStateStore } from '../../src/store/sqlite-call-state.js'
+import { SqliteUnseenCallStore } from '../../src/store/sqlite-unseen-calls.js'
 import { storageHealthOf } from '../../src/storage-health.js'
 import { startReceiver } from './receiver.js'
 import { FAST, ringing, target, tempDir, until } from './helpers.js'
@@ -123,7 +124,7 @@ t.test('unseen-calls and call-state writes on a full disk do not throw; the unse
   t.ok((storageHealthOf(db).failures.get('call state') ?? 0) >= 1)
   freeDisk(db)
   unseen.saveHighest(100, 3)
-  const loaded = unseen.load()
+  const loaded = await unseen.load()
   t.equal(loaded.highest, 100)
   t.notOk(loaded.missing.some((m) => m.callid === 5), 'the removal waited and was written in order')
   t.equal(loaded.missing.length, n, 'every missing call written')
