@@ -16,6 +16,7 @@ import { CallRecovery } from './calls/call-recovery.js'
 import { openDatabase, type SqliteDatabase } from './store/database.js'
 import type { OutboxStore } from './webhooks/outbox-store.js'
 import { SqliteOutbox } from './store/sqlite-outbox.js'
+import { SqliteRecordingIndex } from './store/sqlite-recording-index.js'
 import { WebhookDelivery } from './webhooks/delivery.js'
 import { isStorageError } from './storage-health.js'
 import { DirectoryCache } from './directory/directory-cache.js'
@@ -69,7 +70,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const delivery = new WebhookDelivery({ outbox, config: config.webhooks, log: log.child({ component: 'webhooks' }) })
   const recordings = createRecordingService({
     config,
-    db,
+    index: () => new SqliteRecordingIndex(db),
     xapi: pbx.xapi,
     log: log.child({ component: 'recordings' }),
     // Runs inside the recordings index's transaction: the event and "announced" commit together.

@@ -6,6 +6,7 @@ import { openDatabase } from '../../src/store/database.js'
 import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { loadConfig } from '../../src/config.js'
 import type { XapiApi } from '../../src/pbx/pbx-api.js'
+import { SqliteRecordingIndex } from '../../src/store/sqlite-recording-index.js'
 import { createRecordingService } from '../../src/recordings/recording-service.js'
 
 const config = loadConfig({
@@ -24,7 +25,7 @@ const db = openDatabase(config.dataDir)
 const outbox = new SqliteOutbox(db, { targets: config.webhooks.targets })
 const service = createRecordingService({
   config,
-  db,
+  index: () => new SqliteRecordingIndex(db),
   xapi: {} as XapiApi, // the folder source never asks XAPI
   announce: (event) => { outbox.enqueue(event) },
   log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
