@@ -430,9 +430,9 @@ export class CallModel implements CallModelView {
       if (store === undefined) return
       this.dirty.delete(tracker.callid)
       try {
-        if (tracker.finished) store.write([], [tracker.callid])
-        else store.write([this.stored(tracker)], [])
-        this.opts.unseen?.persisted(tracker.callid)
+        const written = tracker.finished ? store.write([], [tracker.callid]) : store.write([this.stored(tracker)], [])
+        // Not on disk yet (kept in memory): the call stays "unseen" on disk until it is.
+        if (written) this.opts.unseen?.persisted(tracker.callid)
       } catch (err) {
         // Never let the state write roll back the events: a failed write only costs a resume.
         this.opts.log?.error({ err: err instanceof Error ? err.message : String(err), callid: tracker.callid }, 'writing the call state failed')
@@ -478,8 +478,7 @@ export class CallModel implements CallModelView {
     this.gone.clear()
     try {
       store.atomically(() => {
-        store.write(save, gone)
-        for (const c of save) this.opts.unseen?.persisted(c.callid)
+        if (store.write(save, gone)) for (const c of save) this.opts.unseen?.persisted(c.callid)
       })
     } catch (err) {
       this.opts.log?.error({ err: err instanceof Error ? err.message : String(err), calls: save.length }, 'writing the call state failed')

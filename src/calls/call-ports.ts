@@ -14,8 +14,11 @@ export interface StoredCall {
 /** What the call model needs to persist its calls. */
 export interface CallStateStore {
   loadAll(): Promise<StoredCall[]>
-  /** Upserts and deletes, in one transaction (or in the caller's). */
-  write(save: readonly StoredCall[], remove: readonly number[]): void
+  /**
+   * Upserts and deletes, in one transaction (or in the caller's). Never throws for a storage
+   * failure: false then, and the latest state of each call waits in memory and is written later.
+   */
+  write(save: readonly StoredCall[], remove: readonly number[]): boolean
   /** Runs `fn` in one transaction: the outbox inserts it makes and write() commit together. */
   atomically<T>(fn: () => T): T
 }
