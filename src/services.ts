@@ -17,6 +17,9 @@ import { openDatabase, type SqliteDatabase } from './store/database.js'
 import type { OutboxStore } from './webhooks/outbox-store.js'
 import { SqliteOutbox } from './store/sqlite-outbox.js'
 import { SqliteRecordingIndex } from './store/sqlite-recording-index.js'
+import { SqliteStateOrigin } from './store/sqlite-state-origin.js'
+import { checkStateOrigin, readPbxIdentity } from './state-origin.js'
+import { callLogCounterWentBack } from './pbx/call-log-query.js'
 import { WebhookDelivery } from './webhooks/delivery.js'
 import { isStorageError } from './storage-health.js'
 import { DirectoryCache } from './directory/directory-cache.js'
@@ -80,7 +83,10 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const dids = new DidMapLoader({ xapi: pbx.xapi, log: log.child({ component: 'did-map' }) })
   // Calls that began and ended while the gateway could not look (down, cut off, behind) are found
   // as gaps in the PBX's call counter and announced from its call log.
-  const unseen = new UnseenCalls({ store: new SqliteUnseenCallStore(db), log: log.child({ component: 'calls' }) })
+  const unseenStore = new SqliteUnseenCallStore(db)
+  const unseen = new UnseenCalls({ store: unseenStore, log: log.child({ component: 'calls' }) })
+  // The state above belongs to the PBX it came from: checked at start, before any of it is loaded.
+  const origin = new SqliteStateOrigin(db)
   const calls = new CallModel({
     unseen,
     timeZone: config.pbx.timezone,
@@ -198,7 +204,18 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     async start () {
       if (started) return
       started = true
-      // What the previous run kept, before the first change from the PBX is applied.
+      // State another PBX left in DATA_DIR is discarded (not the outbox); then what the previous run
+      // kept is loaded, before the first change from the PBX is applied.
+      await checkStateOrigin({
+        store: origin,
+        readIdentity: async () => await readPbxIdentity(pbx.xapi),
+        lastCall: async () => {
+          const saved = await unseenStore.load()
+          return saved.highest === null ? null : { callid: saved.highest, at: saved.highestAt ?? 0 }
+        },
+        counterWentBack: async (last) => await callLogCounterWentBack(pbx.xapi, last, Date.now()),
+        log: log.child({ component: 'state-origin' })
+      })
       await unseen.load()
       await calls.restore()
       delivery.start()
