@@ -141,3 +141,38 @@ t.test('against the simulator: SystemStatus gives the identity, the call log sho
   t.equal(await callLogCounterWentBack(xapi, { callid: callid + 5, at: now - 1000 }, now), false, 'too recent to tell from the clock')
   t.match(counterWentBackRequest({ callid: 7, at: 0 }, 120_000).query, { filter: 'CallId le 7', top: 1 })
 })
+
+t.test('the gateway on another PBX: nothing of the old state is resumed, the outbox still delivers, one log line', async (t) => {
+  const { Writable } = await import('node:stream')
+  const { loadConfig } = await import('../src/config.js')
+  const { startGateway } = await import('../src/server.js')
+  const { createSimulator } = await import('../src/sim/simulator.js')
+  const sim = await createSimulator()
+  t.teardown(() => sim.close())
+  const lines: string[] = []
+  const logTo = (): InstanceType<typeof Writable> => new Writable({ write (c: Buffer, _e, cb) { lines.push(c.toString()); cb() } })
+  const env = {
+    PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: 'origin-test-key-0123456789', PORT: '0',
+    DATA_DIR: t.testdir({}), WEBHOOK_URLS: 'http://127.0.0.1:9/hook', CALL_END_GRACE_MS: '200', RECORDINGS_SOURCE: 'off'
+  }
+  const first = await startGateway(loadConfig(env), { logStream: logTo() })
+  await first.services.pbx.callControl.ready()
+  await startCall(sim, { from: '+15557654321', to: '+15550102', answer: '102', ringMs: 50, talkMs: 60_000 })
+  const liveRows = (): number => first.services.db.prepare('SELECT COUNT(*) FROM live_calls').pluck().get() as number
+  await until(() => liveRows() > 0, 10_000, 'the call in progress to be on disk')
+  const pending = (gw: typeof first): number => gw.services.db.prepare("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'").pluck().get() as number
+  await until(() => pending(first) > 0, 10_000, 'an undelivered webhook')
+  const waiting = pending(first)
+  await first.close()
+
+  sim.ctx.directory.system.LicenseKey = 'SIM0-0000-0000-0999' // the same address, another PBX
+  lines.length = 0
+  const second = await startGateway(loadConfig(env), { logStream: logTo() })
+  t.teardown(async () => { await second.close() })
+  t.equal(second.services.calls.restored, 0, 'the old PBX\'s call is not resumed')
+  t.ok(pending(second) >= waiting, 'the undelivered webhooks are still in the outbox')
+  const said = lines.filter((l) => l.includes('came from another PBX'))
+  t.equal(said.length, 1, 'one log line')
+  t.match(said[0], /another license key\): discarded 1 calls in progress/)
+  t.notMatch(lines.join(''), /SIM0-0000-0000-0999/, 'the license key is never logged')
+})
