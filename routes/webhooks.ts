@@ -3,13 +3,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody } from '../src/legacy/legacy-error.js'
 import { requireScope } from '../src/plugins/auth.js'
-import { isStorageError } from '../src/webhooks/storage-health.js'
-import { LISTED_STATUSES, type ListedStatus, type Outbox } from '../src/webhooks/outbox.js'
+import { isStorageError } from '../src/storage-health.js'
+import { LISTED_STATUSES, type ListedStatus, type OutboxStore } from '../src/webhooks/outbox-store.js'
 import type { WebhookDelivery } from '../src/webhooks/delivery.js'
 
 export interface WebhookRoutesOptions {
   /** Default: `app.gateway.outbox`. */
-  outbox?: Outbox
+  outbox?: OutboxStore
   /** Default: `app.gateway.webhookDelivery`; only used to report target stats. */
   delivery?: WebhookDelivery
   /** Key check; default the auth plugin's control-scope check when it is registered. */
@@ -52,7 +52,7 @@ const deliverySchema = {
 }
 
 export default async function webhookRoutes (app: FastifyInstance, opts: WebhookRoutesOptions): Promise<void> {
-  const outbox = opts.outbox ?? (app.gateway.outbox as Outbox | undefined)
+  const outbox = opts.outbox ?? (app.gateway.outbox as OutboxStore | undefined)
   if (outbox === undefined) throw new Error('webhook routes: no outbox (pass `outbox` or decorate app.gateway.outbox)')
   const delivery = opts.delivery ?? (app.gateway.webhookDelivery as WebhookDelivery | undefined)
   const preHandler = opts.preHandler ?? (app.hasDecorator('apiKeys') ? requireScope('control') : undefined)

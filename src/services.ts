@@ -7,15 +7,21 @@ import type { Config } from './config.js'
 import { createPbxClients, type PbxClients } from './pbx/pbx-clients.js'
 import { CallModel } from './calls/call-model.js'
 import { DidMapLoader } from './calls/did-map.js'
-import { SqliteCallStateStore, SqliteUnseenCallStore } from './calls/call-state-store.js'
+import { SqliteCallStateStore } from './store/sqlite-call-state.js'
+import { SqliteUnseenCallStore } from './store/sqlite-unseen-calls.js'
 import { createCallRecordLookup, createCallRecordsLookup } from './calls/pbx-call-record.js'
 import { createCallTimesLookup } from './calls/pbx-call-times.js'
 import { UnseenCalls } from './calls/unseen-calls.js'
 import { CallRecovery } from './calls/call-recovery.js'
-import { openDatabase, type SqliteDatabase } from './webhooks/database.js'
-import { Outbox } from './webhooks/outbox.js'
+import { openDatabase, type SqliteDatabase } from './store/database.js'
+import type { OutboxStore } from './webhooks/outbox-store.js'
+import { SqliteOutbox } from './store/sqlite-outbox.js'
+import { SqliteRecordingIndex } from './store/sqlite-recording-index.js'
+import { SqliteStateOrigin } from './store/sqlite-state-origin.js'
+import { checkStateOrigin, readPbxIdentity } from './state-origin.js'
+import { callLogCounterWentBack } from './pbx/call-log-query.js'
 import { WebhookDelivery } from './webhooks/delivery.js'
-import { isStorageError } from './webhooks/storage-health.js'
+import { isStorageError } from './storage-health.js'
 import { DirectoryCache } from './directory/directory-cache.js'
 import { createRecordingService, type RecordingService } from './recordings/recording-service.js'
 import { GatewayMetrics } from './metrics.js'
@@ -28,7 +34,7 @@ export interface GatewayServices {
   calls: CallModel
   dids: DidMapLoader
   db: SqliteDatabase
-  outbox: Outbox
+  outbox: OutboxStore
   delivery: WebhookDelivery
   directory: DirectoryCache
   /** Null when RECORDINGS_SOURCE=off. */
@@ -59,7 +65,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
 
   mkdirSync(config.dataDir, { recursive: true })
   const db = openDatabase(config.dataDir)
-  const outbox = new Outbox(db, { targets: config.webhooks.targets })
+  const outbox = new SqliteOutbox(db, { targets: config.webhooks.targets })
   // Every writer of gateway.db reports failed writes here: /readyz, the log and /metrics show them.
   const storage = outbox.health
   storage.log = log.child({ component: 'storage' })
@@ -67,7 +73,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const delivery = new WebhookDelivery({ outbox, config: config.webhooks, log: log.child({ component: 'webhooks' }) })
   const recordings = createRecordingService({
     config,
-    db,
+    index: () => new SqliteRecordingIndex(db),
     xapi: pbx.xapi,
     log: log.child({ component: 'recordings' }),
     // Runs inside the recordings index's transaction: the event and "announced" commit together.
@@ -77,7 +83,10 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const dids = new DidMapLoader({ xapi: pbx.xapi, log: log.child({ component: 'did-map' }) })
   // Calls that began and ended while the gateway could not look (down, cut off, behind) are found
   // as gaps in the PBX's call counter and announced from its call log.
-  const unseen = new UnseenCalls({ store: new SqliteUnseenCallStore(db), log: log.child({ component: 'calls' }) })
+  const unseenStore = new SqliteUnseenCallStore(db)
+  const unseen = new UnseenCalls({ store: unseenStore, log: log.child({ component: 'calls' }) })
+  // The state above belongs to the PBX it came from: checked at start, before any of it is loaded.
+  const origin = new SqliteStateOrigin(db)
   const calls = new CallModel({
     unseen,
     timeZone: config.pbx.timezone,
@@ -195,6 +204,20 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     async start () {
       if (started) return
       started = true
+      // State another PBX left in DATA_DIR is discarded (not the outbox); then what the previous run
+      // kept is loaded, before the first change from the PBX is applied.
+      await checkStateOrigin({
+        store: origin,
+        readIdentity: async () => await readPbxIdentity(pbx.xapi),
+        lastCall: async () => {
+          const saved = await unseenStore.load()
+          return saved.highest === null ? null : { callid: saved.highest, at: saved.highestAt ?? 0 }
+        },
+        counterWentBack: async (last) => await callLogCounterWentBack(pbx.xapi, last, Date.now()),
+        log: log.child({ component: 'state-origin' })
+      })
+      await unseen.load()
+      await calls.restore()
       delivery.start()
       prune()
       pruneTimer = setInterval(prune, 3_600_000)

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { loadConfig, type WebhookTargetConfig } from '../../src/config.js'
 import { eventOf, type CallEvent } from '../../src/calls/call-events.js'
-import { openDatabase } from '../../src/webhooks/database.js'
-import { Outbox } from '../../src/webhooks/outbox.js'
+import { openDatabase } from '../../src/store/database.js'
+import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { WebhookDelivery } from '../../src/webhooks/delivery.js'
 import { serveIpc } from './ipc-server.js'
 
@@ -19,7 +19,7 @@ const config = loadConfig({ PBX_URL: 'http://127.0.0.1:1', PBX_CLIENT_ID: '599',
 const target: WebhookTargetConfig = config.webhooks.targets[0]
 const dataDir = mkdtempSync(path.join(process.env.BENCH_TMP ?? '/tmp', 'outbox-'))
 const db = openDatabase(dataDir)
-const outbox = new Outbox(db, { targets: [target] })
+const outbox = new SqliteOutbox(db, { targets: [target] })
 const delivery = new WebhookDelivery({ outbox, config: config.webhooks })
 
 /** A call-ended event as the call model emits it. */

@@ -14,7 +14,7 @@ import { CallTracker, legKey } from './event-derivation.js'
 import { chainId, legacyCallId, legacyTimePrefix } from './legacy-call-id.js'
 import { EndedLegStore } from './ended-legs.js'
 import { sleep, systemClock } from '../clock.js'
-import type { CallStateStore, StoredCall } from './call-state-store.js'
+import type { CallStateStore, StoredCall } from './call-ports.js'
 import type { CallRecordLookup, PbxCallRecord } from './pbx-call-record.js'
 import type { UnseenCalls } from './unseen-calls.js'
 import type { CallTimesLookup, PbxCallTimes } from './pbx-call-times.js'
@@ -41,7 +41,7 @@ export interface CallModelOptions {
   onEvent?: (e: CallEvent) => void
   didLookup?: (q: DidQuery) => string
   endedLegs?: EndedLegStore
-  /** Keeps the calls in progress on disk; they are loaded (resumed) when the model is built. */
+  /** Keeps the calls in progress on disk; restore() resumes them at start. */
   stateStore?: CallStateStore
   /** The PBX's record of a call whose end the model did not see (without it: the model's own guess). */
   callRecords?: CallRecordLookup
@@ -105,10 +105,9 @@ export class CallModel implements CallModelView {
   constructor (private readonly opts: CallModelOptions) {
     this.now = opts.now ?? Date.now
     this.endedLegs = opts.endedLegs ?? new EndedLegStore()
-    if (opts.stateStore !== undefined) this.restore(opts.stateStore)
   }
 
-  /** Calls resumed from the state store at construction. */
+  /** Calls resumed from the state store by restore(). */
   restored = 0
 
   /** The Call Control client's listener. */
@@ -321,10 +320,15 @@ export class CallModel implements CallModelView {
     return { callid, chid, graceMs: this.opts.graceMs, didLookup: this.opts.didLookup }
   }
 
-  /** Resumes the calls a previous process left in the store; the first snapshot reconciles them. */
-  private restore (store: CallStateStore): void {
+  /**
+   * Resumes the calls a previous process left in the store (once, at start, before the first
+   * change is applied); the first snapshot reconciles them.
+   */
+  async restore (): Promise<void> {
+    const store = this.opts.stateStore
+    if (store === undefined) return
     const resumed: CallTracker[] = []
-    for (const s of store.loadAll()) {
+    for (const s of await store.loadAll()) {
       const t = CallTracker.fromState(this.trackerOptions(s.callid, s.chid), s.state)
       if (t === null || t.finished) {
         this.gone.add(s.callid)
@@ -426,9 +430,9 @@ export class CallModel implements CallModelView {
       if (store === undefined) return
       this.dirty.delete(tracker.callid)
       try {
-        if (tracker.finished) store.write([], [tracker.callid])
-        else store.write([this.stored(tracker)], [])
-        this.opts.unseen?.persisted(tracker.callid)
+        const written = tracker.finished ? store.write([], [tracker.callid]) : store.write([this.stored(tracker)], [])
+        // Not on disk yet (kept in memory): the call stays "unseen" on disk until it is.
+        if (written) this.opts.unseen?.persisted(tracker.callid)
       } catch (err) {
         // Never let the state write roll back the events: a failed write only costs a resume.
         this.opts.log?.error({ err: err instanceof Error ? err.message : String(err), callid: tracker.callid }, 'writing the call state failed')
@@ -474,8 +478,7 @@ export class CallModel implements CallModelView {
     this.gone.clear()
     try {
       store.atomically(() => {
-        store.write(save, gone)
-        for (const c of save) this.opts.unseen?.persisted(c.callid)
+        if (store.write(save, gone)) for (const c of save) this.opts.unseen?.persisted(c.callid)
       })
     } catch (err) {
       this.opts.log?.error({ err: err instanceof Error ? err.message : String(err), calls: save.length }, 'writing the call state failed')

@@ -1,4 +1,4 @@
-// The persisted form of one CallTracker (call-state-store.ts keeps it in SQLite): plain JSON, so a
+// The persisted form of one CallTracker (store/sqlite-call-state.ts keeps it in SQLite): plain JSON, so a
 // gateway restarted after a crash resumes a call in progress with the same chid and link counter
 // and without announcing anything twice. Conversations are stored once, in `talks`; the current
 // one and a pending blind transfer point into that list by index.

@@ -1,7 +1,6 @@
-// The PBX's own record of one call, read from XAPI's call log (`ReportCallLogData/Pbx.GetCallLogData`,
-// 3cx-v20.md §4.10): its rows carry the Call Control `callid` as `CallId`, one row per segment
-// (caller → queue, queue → agent, caller ↔ agent …). CallHistoryView has no call id, so it cannot be
-// used. The query and the row interpretation are pure; `createCallRecordLookup` does the I/O.
+// The PBX's own record of one call, read from XAPI's call log (pbx/call-log-query.ts): one row per
+// segment (caller → queue, queue → agent, caller ↔ agent …), each with the call's `CallId`.
+// CallHistoryView has no call id, so it cannot be used. The query and the row interpretation are pure; `createCallRecordLookup` does the I/O.
 //
 // Row interpretation (segment semantics follow the simulator and 3CX's documented fields; check on
 // a live PBX): an answered segment whose destination is an extension is a conversation of that
@@ -10,28 +9,9 @@
 // outbound conversation. Consecutive segments of one extension are one conversation.
 import type { XapiApi } from '../pbx/pbx-api.js'
 import { and, compare, eq, type ODataQuery } from '../pbx/odata.js'
-import { callLogQuery } from '../reports/report-queries.js'
+import { callLogRequest, type CallLogRow } from '../pbx/call-log-query.js'
 import type { CallControlDnType } from '../pbx/callcontrol-types.js'
 import type { TransferType } from './call-events.js'
-
-/** `Pbx.CallLogData` as far as reconciliation reads it. */
-export interface CallLogRow {
-  CallId?: number | null
-  SegmentId?: number | null
-  StartTime?: string | null
-  Answered?: boolean | null
-  Reason?: string | null
-  ActionType?: number | null
-  SourceDn?: string | null
-  SourceCallerId?: string | null
-  SourceDisplayName?: string | null
-  SourceType?: number | null
-  DestinationDn?: string | null
-  DestinationCallerId?: string | null
-  DestinationType?: number | null
-  RingingDuration?: string | null
-  TalkingDuration?: string | null
-}
 
 export interface PbxConversation {
   /** The extension in the conversation. */
@@ -99,8 +79,7 @@ export function callRecordRequest (q: CallRecordQuery): { path: string, query: O
     from: new Date(Math.floor((q.seenFrom - LOOK_BACK_MS) / 1000) * 1000),
     to: new Date(Math.ceil((q.until + 60_000) / 1000) * 1000)
   }
-  const req = callLogQuery(range, {}, { top: 200, skip: 0 })
-  return { path: req.path, query: { ...req.query, filter: eq('CallId', q.callid) } }
+  return callLogRequest(range, { filter: eq('CallId', q.callid), top: 200, skip: 0 })
 }
 
 /** `PT1M5S` → 65 (seconds); anything else → 0. */

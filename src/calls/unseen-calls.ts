@@ -4,21 +4,7 @@
 // them. Those ids are remembered here (and on disk, so a restart finds the calls it missed while
 // dead) until call-recovery.ts has ended them from the PBX's call log or given up on them.
 
-/** Where the bookkeeping is kept between runs (the gateway's SQLite file; memory in tests). */
-export interface UnseenCallStore {
-  load(): { highest: number | null, highestAt: number | null, missing: MissingCall[] }
-  saveHighest(callid: number, at: number): void
-  addMissing(calls: readonly MissingCall[]): void
-  removeMissing(ids: readonly number[]): void
-}
-
-export interface MissingCall {
-  callid: number
-  /** When the gap was found (ms). */
-  since: number
-  /** When the call before the gap was seen: the missing call began after it (ms). */
-  after: number
-}
+import type { MissingCall, UnseenCallStore } from './call-ports.js'
 
 export interface UnseenCallsOptions {
   store?: UnseenCallStore
@@ -31,8 +17,8 @@ export interface UnseenCallsOptions {
 const COUNTER_RESTART = 10_000
 
 export class UnseenCalls {
-  private highest: number | null
-  private highestAt: number | null
+  private highest: number | null = null
+  private highestAt: number | null = null
   private readonly missing = new Map<number, MissingCall>()
   /**
    * Calls seen whose state the model has not written yet: on disk they stay "missing", so a gateway
@@ -43,7 +29,12 @@ export class UnseenCalls {
 
   constructor (private readonly opts: UnseenCallsOptions = {}) {
     this.maxGap = opts.maxGap ?? 2000
-    const saved = opts.store?.load() ?? { highest: null, highestAt: null, missing: [] }
+  }
+
+  /** Takes up what the store kept from the previous run (once, at start, before any call is noted). */
+  async load (): Promise<void> {
+    const saved = await this.opts.store?.load()
+    if (saved === undefined) return
     this.highest = saved.highest
     this.highestAt = saved.highestAt
     for (const m of saved.missing) this.missing.set(m.callid, m)

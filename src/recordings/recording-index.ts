@@ -1,10 +1,10 @@
-// The recordings index: which call legs ended and await their files, which WAV files belong to
-// which leg, where each conversion stands, and the unguessable token of every MP3. Tables in the
-// gateway's one SQLite file (webhooks/database.ts, module "recordings"), next to the outbox, so a
-// gateway killed at any moment resumes where it was: a leg that ended is looked for again, a
-// conversion that was running is done again, and the announcement and the outbox row are one commit.
-import { migrate, openDatabase, type Migration, type SqliteDatabase } from '../webhooks/database.js'
-import { newRecordingToken, recordingFileName } from './recording-links.js'
+// The recordings index (the port): which call legs ended and await their files, which WAV files
+// belong to which leg, where each conversion stands, and the unguessable token of every MP3. Its
+// adapter, store/sqlite-recording-index.ts, keeps it in the gateway's one SQLite file next to the
+// outbox, so a gateway killed at any moment resumes where it was: a leg that ended is looked for
+// again, a conversion that was running is done again, and the announcement and the outbox row are
+// one commit (atomically()).
+import type { StorageHealth } from '../storage-health.js'
 
 /** A call leg of a recorded extension that ended (what the call model hands over). */
 export interface EndedLeg {
@@ -76,231 +76,47 @@ export function legKeyOf (leg: Pick<EndedLeg, 'legacyId' | 'dn'>): string {
 /** What addLeg did with an ended leg. */
 export type AddLegResult = 'added' | 'extended' | 'replay' | 'late'
 
-export const RECORDINGS_MIGRATIONS: readonly Migration[] = [
-  (db) => db.exec(`CREATE TABLE recording_legs (
-     leg_key TEXT PRIMARY KEY,
-     callid INTEGER NOT NULL,
-     chid TEXT NOT NULL,
-     legacy_id TEXT NOT NULL,
-     dn TEXT NOT NULL,
-     participant_id INTEGER NOT NULL,
-     started_at INTEGER NOT NULL,
-     ended_at INTEGER NOT NULL,
-     caller_name TEXT,
-     ended_event TEXT,
-     state TEXT NOT NULL,
-     created_at INTEGER NOT NULL,
-     announced_at INTEGER
-   );
-   CREATE INDEX recording_legs_state ON recording_legs(state);
-   CREATE TABLE recordings (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     leg_key TEXT NOT NULL REFERENCES recording_legs(leg_key),
-     source_ref TEXT NOT NULL UNIQUE,
-     seq INTEGER NOT NULL,
-     file_name TEXT NOT NULL UNIQUE,
-     token TEXT NOT NULL UNIQUE,
-     wav_path TEXT,
-     xapi_id INTEGER,
-     recorded_at INTEGER NOT NULL,
-     state TEXT NOT NULL,
-     error TEXT,
-     bytes INTEGER,
-     converted_at INTEGER
-   );
-   CREATE INDEX recordings_leg ON recordings(leg_key);
-   CREATE INDEX recordings_state ON recordings(state);
-   CREATE INDEX recordings_recorded_at ON recordings(recorded_at);`),
-  // A conversation can span several participants (taken back after a blind transfer); the files are
-  // matched by these ids, never by time alone.
-  (db) => db.exec(`ALTER TABLE recording_legs ADD COLUMN participant_ids TEXT NOT NULL DEFAULT '[]';
-   UPDATE recording_legs SET participant_ids = '[' || participant_id || ']' WHERE participant_id > 0;`)
-]
-
-type RawLeg = Record<string, unknown> & { ended_event: string | null, participant_ids: string }
-type RawRecording = Record<string, unknown>
-
-/** `snake_case` columns → `camelCase` fields (the columns are named after the fields). */
-function camel (row: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), v]))
-}
-
-function toLeg (r: RawLeg): LegRow {
-  const { createdAt: _c, announcedAt: _a, participantId: _p, ...leg } = camel(r)
-  return {
-    ...leg,
-    participantIds: JSON.parse(r.participant_ids) as number[],
-    endedEvent: r.ended_event === null ? null : JSON.parse(r.ended_event) as Record<string, unknown>
-  } as unknown as LegRow
-}
-
-function toRecording (r: RawRecording): RecordingRow {
-  const { convertedAt: _c, announcedAt: _a, ...rec } = camel(r)
-  return rec as unknown as RecordingRow
-}
-
-export class RecordingIndex {
-  /** Adds (migrating) the recordings tables to the gateway's database, usually the outbox's. */
-  constructor (readonly db: SqliteDatabase) {
-    migrate(db, 'recordings', RECORDINGS_MIGRATIONS)
-  }
-
-  /** Opens `<dataDir>/gateway.db` on its own (tests, the CLI); the gateway shares the outbox's. */
-  static open (dataDir: string): RecordingIndex {
-    return new RecordingIndex(openDatabase(dataDir))
-  }
-
-  close (): void {
-    if (this.db.open) this.db.close()
-  }
-
+export interface RecordingIndex {
+  /** The storage health shared by every writer of the file (failed writes are reported there). */
+  readonly health: StorageHealth
   /**
    * Records an ended leg to look for. A later end of a leg still waiting (the conversation was taken
    * back after a blind transfer) extends it: its participants, its end and its ended event. A later
    * end of a leg already settled becomes a leg of its own (`late`); an end seen before is a `replay`.
    */
-  addLeg (leg: EndedLeg, now = Date.now()): AddLegResult {
-    return this.db.transaction((): AddLegResult => {
-      const key = legKeyOf(leg)
-      const known = this.leg(key)
-      if (known === undefined) {
-        this.insertLeg(key, leg, now)
-        return 'added'
-      }
-      if (leg.endedAt <= known.endedAt && leg.participantIds.every((id) => known.participantIds.includes(id))) return 'replay'
-      if (known.state === 'waiting') {
-        const ids = [...new Set([...known.participantIds, ...leg.participantIds])]
-        this.db.prepare(`UPDATE recording_legs SET participant_ids = ?, started_at = MIN(started_at, ?), ended_at = MAX(ended_at, ?),
-          ended_event = CASE WHEN ? >= ended_at THEN ? ELSE ended_event END, caller_name = COALESCE(?, caller_name) WHERE leg_key = ?`).run(
-          JSON.stringify(ids), leg.startedAt, leg.endedAt, leg.endedAt, leg.endedEvent === undefined ? null : JSON.stringify(leg.endedEvent), leg.callerName ?? null, key)
-        return 'extended'
-      }
-      const lateKey = `${key}/${leg.endedAt}`
-      if (this.leg(lateKey) !== undefined) return 'replay'
-      this.insertLeg(lateKey, leg, now)
-      return 'late'
-    })()
-  }
-
-  private insertLeg (key: string, leg: EndedLeg, now: number): void {
-    this.db.prepare(`INSERT INTO recording_legs
-      (leg_key, callid, chid, legacy_id, dn, participant_id, participant_ids, started_at, ended_at, caller_name, ended_event, state, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?)`).run(
-      key, leg.callid, leg.chid, leg.legacyId, leg.dn, leg.participantIds[0] ?? 0, JSON.stringify(leg.participantIds), leg.startedAt, leg.endedAt,
-      leg.callerName ?? null, leg.endedEvent === undefined ? null : JSON.stringify(leg.endedEvent), now)
-  }
-
-  legsIn (state: LegState): LegRow[] {
-    return (this.db.prepare('SELECT * FROM recording_legs WHERE state = ? ORDER BY ended_at').all(state) as RawLeg[]).map(toLeg)
-  }
-
-  leg (legKey: string): LegRow | undefined {
-    const r = this.db.prepare('SELECT * FROM recording_legs WHERE leg_key = ?').get(legKey) as RawLeg | undefined
-    return r === undefined ? undefined : toLeg(r)
-  }
-
-  isClaimed (sourceRef: string): boolean {
-    return this.db.prepare('SELECT 1 FROM recordings WHERE source_ref = ?').get(sourceRef) !== undefined
-  }
-
+  addLeg(leg: EndedLeg, now?: number): AddLegResult
+  legsIn(state: LegState): LegRow[]
+  leg(legKey: string): LegRow | undefined
+  /** Whether a WAV (by its sourceRef) already belongs to a leg: a file is claimed once. */
+  isClaimed(sourceRef: string): boolean
   /**
    * The leg's files are all there: one row per file, numbered after the files the same legacy id
-   * already has (a leg that resumed under the same id keeps counting), each with its own token.
-   * No files: the leg was not recorded.
+   * already has, each with its own token. No files: the leg was not recorded.
    */
-  settleLeg (legKey: string, files: readonly FoundRecording[]): RecordingRow[] {
-    return this.db.transaction(() => {
-      const leg = this.leg(legKey)
-      if (leg === undefined || leg.state !== 'waiting') return []
-      const fresh = files.filter((f) => !this.isClaimed(f.sourceRef))
-      if (fresh.length === 0) {
-        this.setLegState(legKey, 'unrecorded')
-        return []
-      }
-      const prefix = `${leg.legacyId}-`
-      const taken = this.db.prepare("SELECT COUNT(*) AS n FROM recordings WHERE file_name LIKE ? ESCAPE '\\'")
-        .get(`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`) as { n: number }
-      const insert = this.db.prepare(`INSERT INTO recordings
-        (leg_key, source_ref, seq, file_name, token, wav_path, xapi_id, recorded_at, state)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')`)
-      fresh.forEach((f, i) => {
-        insert.run(legKey, f.sourceRef, i + 1, recordingFileName(leg.legacyId, taken.n + i + 1), newRecordingToken(), f.wavPath, f.xapiId, f.recordedAt)
-      })
-      this.setLegState(legKey, 'converting')
-      return this.recordingsOf(legKey)
-    })()
-  }
-
-  setLegState (legKey: string, state: LegState, now = Date.now()): void {
-    this.db.prepare('UPDATE recording_legs SET state = ?, announced_at = CASE WHEN ? = \'announced\' THEN ? ELSE announced_at END WHERE leg_key = ?')
-      .run(state, state, now, legKey)
-  }
-
-  recordingsOf (legKey: string): RecordingRow[] {
-    return (this.db.prepare('SELECT * FROM recordings WHERE leg_key = ? ORDER BY seq').all(legKey) as RawRecording[]).map(toRecording)
-  }
-
+  settleLeg(legKey: string, files: readonly FoundRecording[]): RecordingRow[]
+  setLegState(legKey: string, state: LegState, now?: number): void
+  recordingsOf(legKey: string): RecordingRow[]
   /** Counts by state, the bytes of converted MP3s and the legs held unidentified (for metrics). */
-  stats (): { pending: number, done: number, failed: number, bytes: number, held: number } {
-    const r = this.db.prepare(`SELECT
-      SUM(state = 'pending') AS pending, SUM(state = 'done') AS done, SUM(state = 'failed') AS failed,
-      COALESCE(SUM(CASE WHEN state = 'done' THEN bytes END), 0) AS bytes FROM recordings`).get() as Record<string, number | null>
-    const held = (this.db.prepare("SELECT COUNT(*) FROM recording_legs WHERE state = 'held'").pluck().get() as number)
-    return { pending: r.pending ?? 0, done: r.done ?? 0, failed: r.failed ?? 0, bytes: r.bytes ?? 0, held }
-  }
-
-  recordingsIn (state: RecordingState): RecordingRow[] {
-    return (this.db.prepare('SELECT * FROM recordings WHERE state = ? ORDER BY id').all(state) as RawRecording[]).map(toRecording)
-  }
-
-  setWavPath (id: number, wavPath: string): void {
-    this.db.prepare('UPDATE recordings SET wav_path = ? WHERE id = ?').run(wavPath, id)
-  }
-
-  markConverted (id: number, bytes: number, now = Date.now()): void {
-    this.db.prepare("UPDATE recordings SET state = 'done', bytes = ?, error = NULL, converted_at = ? WHERE id = ?").run(bytes, now, id)
-  }
-
-  markFailed (id: number, reason: string, now = Date.now()): void {
-    this.db.prepare("UPDATE recordings SET state = 'failed', error = ?, converted_at = ? WHERE id = ?").run(reason.slice(0, 1000), now, id)
-  }
-
+  stats(): { pending: number, done: number, failed: number, bytes: number, held: number }
+  recordingsIn(state: RecordingState): RecordingRow[]
+  setWavPath(id: number, wavPath: string): void
+  markConverted(id: number, bytes: number, now?: number): void
+  markFailed(id: number, reason: string, now?: number): void
   /** The converted MP3 made from XAPI recording `xapiId` (`recordings.list.get` links to it). */
-  byXapiId (xapiId: number): RecordingRow | undefined {
-    const r = this.db.prepare("SELECT * FROM recordings WHERE xapi_id = ? AND state = 'done'").get(xapiId) as RawRecording | undefined
-    return r === undefined ? undefined : toRecording(r)
-  }
-
+  byXapiId(xapiId: number): RecordingRow | undefined
   /** A served file: the token and the name must both match a converted recording. */
-  byToken (token: string, fileName: string): RecordingRow | undefined {
-    const r = this.db.prepare("SELECT * FROM recordings WHERE token = ? AND file_name = ? AND state = 'done'").get(token, fileName) as RawRecording | undefined
-    return r === undefined ? undefined : toRecording(r)
-  }
-
-  byFileName (fileName: string): RecordingRow | undefined {
-    const r = this.db.prepare("SELECT * FROM recordings WHERE file_name = ? AND state = 'done'").get(fileName) as RawRecording | undefined
-    return r === undefined ? undefined : toRecording(r)
-  }
-
+  byToken(token: string, fileName: string): RecordingRow | undefined
+  byFileName(fileName: string): RecordingRow | undefined
+  /** The `limit` converted recordings recorded last, newest first. */
+  latest(limit: number): RecordingRow[]
   /** Recordings (any state except pending) recorded before `cutoff`, oldest first, with when their leg was announced. */
-  recordedBefore (cutoff: number): Array<RecordingRow & { announcedAt: number | null }> {
-    const rows = this.db.prepare(`SELECT r.*, l.announced_at FROM recordings r JOIN recording_legs l ON l.leg_key = r.leg_key
-      WHERE r.recorded_at < ? AND r.state != 'pending' ORDER BY r.recorded_at`).all(cutoff) as Array<RawRecording & { announced_at: number | null }>
-    return rows.map((r) => ({ ...toRecording(r), announcedAt: r.announced_at }))
-  }
-
-  deleteRecording (id: number): void {
-    this.db.prepare('DELETE FROM recordings WHERE id = ?').run(id)
-  }
-
+  recordedBefore(cutoff: number): Array<RecordingRow & { announcedAt: number | null }>
+  deleteRecording(id: number): void
   /** Legs that ended before `cutoff` and have no recording row left. */
-  deleteEmptyLegsBefore (cutoff: number): number {
-    return this.db.prepare(`DELETE FROM recording_legs WHERE ended_at < ? AND state != 'waiting'
-      AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.leg_key = recording_legs.leg_key)`).run(cutoff).changes
-  }
-
+  deleteEmptyLegsBefore(cutoff: number): number
   /** Every file name the index knows (retention keeps these, deletes strays). */
-  fileNames (): Set<string> {
-    return new Set((this.db.prepare('SELECT file_name FROM recordings').pluck().all() as string[]))
-  }
+  fileNames(): Set<string>
+  /** Runs `fn` in one transaction (the outbox's, when it shares the file: an announcement and its event commit together). */
+  atomically<T>(fn: () => T): T
+  close(): void
 }

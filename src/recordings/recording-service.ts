@@ -7,10 +7,9 @@ import type { FastifyBaseLogger } from 'fastify'
 import { Cron } from 'croner'
 import type { Config } from '../config.js'
 import type { XapiApi } from '../pbx/pbx-api.js'
-import type { SqliteDatabase } from '../webhooks/database.js'
-import { isStorageError, storageHealthOf } from '../webhooks/storage-health.js'
+import { isStorageError } from '../storage-health.js'
 import { ConversionError, FfmpegPool, PoolClosedError, resolveFfmpegPath } from './ffmpeg-pool.js'
-import { legKeyOf, RecordingIndex, type EndedLeg, type LegRow, type RecordingRow } from './recording-index.js'
+import { legKeyOf, type RecordingIndex, type EndedLeg, type LegRow, type RecordingRow } from './recording-index.js'
 import { recordingUrl } from './recording-links.js'
 import { decideLeg, type LegTiming, type LegWindow } from './recording-matcher.js'
 import { announcementKey, recordingEvent } from './recording-event.js'
@@ -242,7 +241,7 @@ export class RecordingService {
       // A failed index write (disk full) must not become an unhandled rejection that ends the
       // process: the recording stays pending and is converted again on a later pass.
       const job = this.convert(rec).catch((err: unknown) => {
-        if (isStorageError(err)) storageHealthOf(this.index.db).failed('recordings index', err)
+        if (isStorageError(err)) this.index.health.failed('recordings index', err)
         this.opts.log.error({ file: rec.fileName, err: err instanceof Error ? err.message : String(err) }, 'recordings: could not record a conversion; it is tried again later')
       }).finally(() => {
         this.inFlight.delete(rec.id)
@@ -309,18 +308,21 @@ export class RecordingService {
       return
     }
     const event = recordingEvent(leg, done.map((r) => this.link(r)), this.opts.config.webhooks.recordingFullInfo, Date.now())
-    this.index.db.transaction(() => {
+    this.index.atomically(() => {
       this.opts.announce(event, announcementKey(leg))
       this.index.setLegState(leg.legKey, 'announced')
-    })()
+    })
     this.opts.log.info({ id: leg.legacyId, files: done.length }, 'recordings: recording event queued')
   }
 }
 
 export interface CreateRecordingServiceOptions {
   config: Config
-  /** The gateway's database (the outbox's); default `<DATA_DIR>/gateway.db` opened here. */
-  db?: SqliteDatabase
+  /**
+   * Builds the index (store/sqlite-recording-index.ts in the gateway: on the outbox's database, so an
+   * announcement and its event commit together). Called only when recordings are on.
+   */
+  index: () => RecordingIndex
   xapi: XapiApi
   announce: Announce
   log: FastifyBaseLogger
@@ -334,8 +336,8 @@ export interface CreateRecordingServiceOptions {
 }
 
 /**
- * The service as configured: `RECORDINGS_SOURCE` picks the source; the index's tables live in the
- * gateway's database. Null when recordings are off. Call `start()` after building it.
+ * The service as configured: `RECORDINGS_SOURCE` picks the source; `index` builds the index.
+ * Null when recordings are off. Call `start()` after building it.
  */
 export function createRecordingService (o: CreateRecordingServiceOptions): RecordingService | null {
   const rc = o.config.recordings
@@ -343,7 +345,7 @@ export function createRecordingService (o: CreateRecordingServiceOptions): Recor
   const source: RecordingSource = rc.source === 'dir' ? new DirRecordingSource(rc.dir, o.stableMs) : new XapiRecordingSource(o.xapi)
   return new RecordingService({
     config: o.config,
-    index: o.db !== undefined ? new RecordingIndex(o.db) : RecordingIndex.open(o.config.dataDir),
+    index: o.index(),
     source,
     pool: new FfmpegPool({ ffmpegPath: resolveFfmpegPath(rc.ffmpegPath), concurrency: rc.concurrency, bitrateKbps: rc.bitrateKbps }),
     announce: o.announce,

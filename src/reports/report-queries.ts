@@ -3,6 +3,7 @@
 // date-times bare, strings quoted, `waitInterval` as '0:00:30'. Filters 3CX documents no codes for
 // (sourceType, callsType, …) stay at 0 = all, and the gateway filters with `$filter` instead.
 import { and, eq, functionCall, or, waitInterval, type ODataQuery } from '../pbx/odata.js'
+import { callLogRequest, type XapiListRequest } from '../pbx/call-log-query.js'
 import type { ReportKind } from './report-kinds.js'
 import type { ReportRange } from './report-range.js'
 
@@ -20,8 +21,6 @@ export interface ReportFilters {
 /** One page of a report: `$top`/`$skip`, and `$count=true` when the caller needs the total. */
 export interface ReportPage { top: number, skip: number, count?: boolean }
 
-/** A request for `XapiApi.list`: a path relative to /xapi/v1 and its query options. */
-export interface XapiListRequest { path: string, query: ODataQuery }
 
 function paging (page: ReportPage): ODataQuery {
   return { top: page.top, skip: page.skip, ...(page.count === true ? { count: true } : {}) }
@@ -64,30 +63,13 @@ export function callHistoryQuery (range: ReportRange, filters: ReportFilters, pa
 
 /** `GET /ReportCallLogData/Pbx.GetCallLogData(periodFrom=…,…,hidePcalls=true)`, ext and answered as `$filter`. */
 export function callLogQuery (range: ReportRange, filters: ReportFilters, page: ReportPage): XapiListRequest {
-  const fn = functionCall('Pbx.GetCallLogData', {
-    periodFrom: range.from,
-    periodTo: range.to,
-    sourceType: 0,
-    sourceFilter: '',
-    destinationType: 0,
-    destinationFilter: '',
-    callsType: 0,
-    callTimeFilterType: 0,
-    callTimeFilterFrom: '0:00:0',
-    callTimeFilterTo: '0:00:0',
-    hidePcalls: true
+  return callLogRequest(range, {
+    filter: and(
+      eitherSide(filters.ext, 'SourceDn', 'DestinationDn'),
+      filters.answered === undefined ? undefined : eq('Answered', filters.answered)
+    ),
+    ...paging(page)
   })
-  return {
-    path: `ReportCallLogData/${fn}`,
-    query: {
-      filter: and(
-        eitherSide(filters.ext, 'SourceDn', 'DestinationDn'),
-        filters.answered === undefined ? undefined : eq('Answered', filters.answered)
-      ),
-      orderby: ['StartTime asc'],
-      ...paging(page)
-    }
-  }
 }
 
 /** The four parameters the queue report functions share: `periodFrom,periodTo,queueDns,waitInterval`. */

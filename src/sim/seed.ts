@@ -153,6 +153,6 @@ export function seedDirectory (): SimDirectory {
     apiClients: [
       { clientId: SEED_CLIENT.clientId, secret: SEED_CLIENT.secret, xapi: true, callControl: true, role: 'SystemOwner', monitored: 'all' }
     ],
-    system: { Version: '20.0.10.999', FQDN: 'sim.3cx.local', MaxSimCalls: 2000, ProductCode: '3CXPSPROFENT', LicenseActive: true }
+    system: { Version: '20.0.10.999', FQDN: 'sim.3cx.local', MaxSimCalls: 2000, ProductCode: '3CXPSPROFENT', LicenseActive: true, LicenseKey: 'SIM0-0000-0000-0001' }
   }
 }

@@ -158,7 +158,7 @@ export interface SimDirectory {
   inboundRules: SimInboundRule[]
   groups: SimGroup[]
   apiClients: SimApiClient[]
-  system: { Version: string, FQDN: string, MaxSimCalls: number, ProductCode: string, LicenseActive: boolean }
+  system: { Version: string, FQDN: string, MaxSimCalls: number, ProductCode: string, LicenseActive: boolean, LicenseKey: string }
 }
 
 /** DN kinds as the engine and Call Control see them. */

@@ -4,9 +4,9 @@
 // on one timer per target. Every attempt is recorded in the outbox.
 import { Agent, request, type Dispatcher } from 'undici'
 import type { Config, WebhookTargetConfig } from '../config.js'
-import type { AttemptRecord, DeliveryJob, DeliveryStatus, Outbox } from './outbox.js'
+import type { AttemptRecord, DeliveryJob, DeliveryStatus, OutboxStore } from './outbox-store.js'
 import { buildRequest } from './payload.js'
-import { isStorageError } from './storage-health.js'
+import { isStorageError } from '../storage-health.js'
 import type { Degraded } from '../health.js'
 
 export interface DeliveryLog {
@@ -16,7 +16,7 @@ export interface DeliveryLog {
 }
 
 export interface WebhookDeliveryOptions {
-  outbox: Outbox
+  outbox: OutboxStore
   config: Pick<Config['webhooks'], 'timeoutMs' | 'retrySchedule' | 'maxAgeMs' | 'concurrency'>
   log?: DeliveryLog
   now?: () => number

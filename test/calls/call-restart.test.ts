@@ -6,11 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { CallModel } from '../../src/calls/call-model.js'
-import { SqliteCallStateStore } from '../../src/calls/call-state-store.js'
+import { SqliteCallStateStore } from '../../src/store/sqlite-call-state.js'
 import type { CallEvent, WebhookPayload } from '../../src/calls/call-events.js'
 import type { CallRecordLookup, PbxCallRecord } from '../../src/calls/pbx-call-record.js'
-import { openDatabase, type SqliteDatabase } from '../../src/webhooks/database.js'
-import { Outbox } from '../../src/webhooks/outbox.js'
+import { openDatabase, type SqliteDatabase } from '../../src/store/database.js'
+import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { CALLER, T0, changesOf } from './participant-script.js'
 import { snapshotAfter } from './snapshot-of.js'
 
@@ -34,11 +34,11 @@ const QUEUE = [
   `+101#p13 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} on_behalf_of_dn=800 on_behalf_of_type=Wqueue`
 ]
 
-interface Gateway { m: CallModel, events: CallEvent[], outbox: Outbox }
+interface Gateway { m: CallModel, events: CallEvent[], outbox: SqliteOutbox }
 
-function gateway (db: SqliteDatabase, callRecords?: CallRecordLookup): Gateway {
+async function gateway (db: SqliteDatabase, callRecords?: CallRecordLookup): Promise<Gateway> {
   const events: CallEvent[] = []
-  const outbox = new Outbox(db, { targets: [] })
+  const outbox = new SqliteOutbox(db, { targets: [] })
   const m = new CallModel({
     timeZone: 'UTC',
     graceMs: 20,
@@ -51,6 +51,7 @@ function gateway (db: SqliteDatabase, callRecords?: CallRecordLookup): Gateway {
       events.push(e)
     }
   })
+  await m.restore()
   return { m, events, outbox }
 }
 
@@ -64,7 +65,7 @@ t.test('a restart resumes calls in progress and ends the ones that vanished', as
   const direct = changesOf(DIRECT, 60)
   const queue = changesOf(QUEUE, 61)
 
-  const first = gateway(db)
+  const first = await gateway(db)
   for (const c of [...direct, ...queue]) first.m.apply(c)
   t.same(first.events.map(brief), [
     'ringing 102 261121083716_60-0', 'hangupincoming 102 261121083716_60-1',
@@ -78,7 +79,7 @@ t.test('a restart resumes calls in progress and ends the ones that vanished', as
   const answeredIn = (callid: number): PbxCallRecord => ({
     callid, conversations: [{ user: '101', answeredAt: T0 + 20_000, endedAt: T0 + 25_000, talkSeconds: 5, trtype: 'NotDef' }], waitedIn: { dn: '800', dnType: 'Wqueue' }, endedAt: T0 + 25_000
   })
-  const second = gateway(db, async (q) => { lookups.push(q.callid); return answeredIn(q.callid) })
+  const second = await gateway(db, async (q) => { lookups.push(q.callid); return answeredIn(q.callid) })
   t.teardown(() => { second.m.stop() })
   t.equal(second.m.restored, 2)
   t.equal(second.m.size(), 2, 'resumed calls are listed before the first snapshot')
@@ -108,10 +109,10 @@ t.test('no PBX record within the wait: the model\'s own end; state not written t
     db.close()
     rmSync(dir, { recursive: true, force: true })
   })
-  const first = gateway(db)
+  const first = await gateway(db)
   for (const c of changesOf(QUEUE, 70)) first.m.apply(c)
   first.m.stop() // a clean stop writes pending state too
-  const second = gateway(db, async () => null)
+  const second = await gateway(db, async () => null)
   t.teardown(() => { second.m.stop() })
   second.m.apply({ kind: 'resync', dns: [], at: T0 + 5000 })
   await sleep(50)

@@ -4,8 +4,8 @@ import t from 'tap'
 import { startSim, clientsFor, until } from '../pbx/pbx-fixture.js'
 import { CallModel } from '../../src/calls/call-model.js'
 import { DidMapLoader } from '../../src/calls/did-map.js'
-import { openDatabase } from '../../src/webhooks/database.js'
-import { Outbox } from '../../src/webhooks/outbox.js'
+import { openDatabase } from '../../src/store/database.js'
+import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { WebhookDelivery } from '../../src/webhooks/delivery.js'
 import { startReceiver } from '../webhooks/receiver.js'
 import { FAST, target, tempDir } from '../webhooks/helpers.js'
@@ -23,7 +23,7 @@ t.test('canonical sequences end to end', async (t) => {
   const rx = await startReceiver()
   t.teardown(rx.close)
   const db = openDatabase(tempDir(t))
-  const outbox = new Outbox(db, { targets: [target('crm', rx.url)] })
+  const outbox = new SqliteOutbox(db, { targets: [target('crm', rx.url)] })
   const delivery = new WebhookDelivery({ outbox, config: FAST })
   const dids = new DidMapLoader({ xapi })
   await dids.refresh()

@@ -7,8 +7,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { UnseenCalls } from '../../src/calls/unseen-calls.js'
 import { CallRecovery } from '../../src/calls/call-recovery.js'
-import { SqliteUnseenCallStore } from '../../src/calls/call-state-store.js'
-import { openDatabase } from '../../src/webhooks/database.js'
+import { SqliteUnseenCallStore } from '../../src/store/sqlite-unseen-calls.js'
+import { openDatabase } from '../../src/store/database.js'
 import type { PbxCallRecord } from '../../src/calls/pbx-call-record.js'
 
 const ids = (u: UnseenCalls, now = 1e9): number[] => u.due(now, 0, 1000).map((m) => m.callid)
@@ -49,19 +49,24 @@ t.test('the bookkeeping survives a restart (SQLite)', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-unseen-'))
   const db = openDatabase(dir)
   t.teardown(() => { db.close(); rmSync(dir, { recursive: true, force: true }) })
-  const first = new UnseenCalls({ store: new SqliteUnseenCallStore(db) })
+  const loaded = async (): Promise<UnseenCalls> => {
+    const u = new UnseenCalls({ store: new SqliteUnseenCallStore(db) })
+    await u.load()
+    return u
+  }
+  const first = await loaded()
   first.note(10, 1000)
   first.note(13, 2000)
   first.resolve([11])
-  t.same(new UnseenCalls({ store: new SqliteUnseenCallStore(db) }).due(1e9, 0, 10).map((m) => m.callid), [10, 12, 13], 'calls 10 and 13 are not on disk yet: a restart would look them up')
+  t.same((await loaded()).due(1e9, 0, 10).map((m) => m.callid), [10, 12, 13], 'calls 10 and 13 are not on disk yet: a restart would look them up')
   first.persisted(10)
   first.persisted(13) // the model wrote their state
-  const second = new UnseenCalls({ store: new SqliteUnseenCallStore(db) })
+  const second = await loaded()
   t.same(second.due(1e9, 0, 10), [{ callid: 12, since: 2000, after: 1000 }])
   second.note(16, 3000) // calls 14 and 15 happened while it was down
   t.same(ids(second), [12, 14, 15])
   // Killed before the model wrote call 16's state: the next start looks it up instead of losing it.
-  const third = new UnseenCalls({ store: new SqliteUnseenCallStore(db) })
+  const third = await loaded()
   t.same(ids(third), [12, 14, 15, 16])
 })
 

@@ -2,10 +2,11 @@
 // the real durable outbox, in the gateway's database. Prints "idle" when all work is done; exits on
 // SIGTERM. env: DATA_DIR, RECORDINGS_DIR, LEG (JSON of an EndedLeg, optional).
 import pino from 'pino'
-import { openDatabase } from '../../src/webhooks/database.js'
-import { Outbox } from '../../src/webhooks/outbox.js'
+import { openDatabase } from '../../src/store/database.js'
+import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { loadConfig } from '../../src/config.js'
 import type { XapiApi } from '../../src/pbx/pbx-api.js'
+import { SqliteRecordingIndex } from '../../src/store/sqlite-recording-index.js'
 import { createRecordingService } from '../../src/recordings/recording-service.js'
 
 const config = loadConfig({
@@ -21,10 +22,10 @@ const config = loadConfig({
   FFMPEG_CONCURRENCY: '1'
 })
 const db = openDatabase(config.dataDir)
-const outbox = new Outbox(db, { targets: config.webhooks.targets })
+const outbox = new SqliteOutbox(db, { targets: config.webhooks.targets })
 const service = createRecordingService({
   config,
-  db,
+  index: () => new SqliteRecordingIndex(db),
   xapi: {} as XapiApi, // the folder source never asks XAPI
   announce: (event) => { outbox.enqueue(event) },
   log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),

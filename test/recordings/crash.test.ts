@@ -9,7 +9,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { probeAudio } from '../../src/recordings/audio-probe.js'
 import { resolveFfmpegPath } from '../../src/recordings/ffmpeg-pool.js'
-import { openDatabase } from '../../src/webhooks/database.js'
+import { openDatabase } from '../../src/store/database.js'
 import { writeWav } from './wav-fixture.js'
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url))

@@ -13,6 +13,7 @@ import { createSimulator, type Simulator } from '../../src/sim/simulator.js'
 import type { CallScript } from '../../src/sim/engine/call-engine.js'
 import { CallModel } from '../../src/calls/call-model.js'
 import type { CallEvent, EndedPayload, RecordingPayload } from '../../src/calls/call-events.js'
+import { SqliteRecordingIndex } from '../../src/store/sqlite-recording-index.js'
 import { createRecordingService, type RecordingService } from '../../src/recordings/recording-service.js'
 
 export const READ_KEY = 'read-key-5f1c9a7e2b4d8f03'
@@ -65,6 +66,7 @@ export async function startPipeline (t: Teardown, opts: { source: 'dir' | 'xapi'
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
   const service = createRecordingService({
     config,
+    index: () => SqliteRecordingIndex.open(config.dataDir),
     xapi: clients.xapi,
     announce: (event, key) => { announced.push({ event, key, seen: events.length }) },
     log,

@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import recordingRoutes from '../../routes/recordings.js'
 import { FfmpegPool, resolveFfmpegPath } from '../../src/recordings/ffmpeg-pool.js'
-import { RecordingIndex } from '../../src/recordings/recording-index.js'
+import { SqliteRecordingIndex } from '../../src/store/sqlite-recording-index.js'
 import { newRecordingToken, recordingUrl } from '../../src/recordings/recording-links.js'
 import { startGateway, READ_KEY } from '../legacy/legacy-harness.js'
 import { writeWav } from './wav-fixture.js'
@@ -25,7 +25,7 @@ async function get (port: number, rawPath: string, headers: Record<string, strin
 
 t.test('serving MP3s by token and by the legacy path', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rec-route-'))
-  const index = RecordingIndex.open(dir)
+  const index = SqliteRecordingIndex.open(dir)
   t.teardown(async () => { index.close(); await rm(dir, { recursive: true, force: true }) })
   const mp3Dir = path.join(dir, 'mp3')
   const legacyId = '250301100000_7-1'

@@ -2,7 +2,8 @@ import t from 'tap'
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { legKeyOf, RecordingIndex, type EndedLeg } from '../../src/recordings/recording-index.js'
+import { legKeyOf, type EndedLeg } from '../../src/recordings/recording-index.js'
+import { SqliteRecordingIndex } from '../../src/store/sqlite-recording-index.js'
 import { runRetention } from '../../src/recordings/retention.js'
 
 const DAY = 86_400_000
@@ -12,9 +13,9 @@ function leg (n: number, endedAt: number): EndedLeg {
   return { callid: n, chid: `250101000000_${n}`, legacyId: `250101000000_${n}-1`, dn: '101', participantIds: [n], startedAt: endedAt - 60_000, endedAt }
 }
 
-async function setup (t: { teardown: (fn: () => Promise<void>) => void }): Promise<{ index: RecordingIndex, mp3Dir: string, dir: string }> {
+async function setup (t: { teardown: (fn: () => Promise<void>) => void }): Promise<{ index: SqliteRecordingIndex, mp3Dir: string, dir: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'retention-'))
-  const index = RecordingIndex.open(dir)
+  const index = SqliteRecordingIndex.open(dir)
   t.teardown(async () => { index.close(); await rm(dir, { recursive: true, force: true }) })
   const mp3Dir = path.join(dir, 'mp3')
   await mkdir(mp3Dir)
@@ -22,7 +23,7 @@ async function setup (t: { teardown: (fn: () => Promise<void>) => void }): Promi
 }
 
 /** A converted recording of `ageDays`, file dated accordingly; announced `announcedAgo` ms before NOW. */
-async function converted (index: RecordingIndex, mp3Dir: string, n: number, ageDays: number, announcedAgo: number | null): Promise<string> {
+async function converted (index: SqliteRecordingIndex, mp3Dir: string, n: number, ageDays: number, announcedAgo: number | null): Promise<string> {
   const at = NOW - ageDays * DAY
   const l = leg(n, at)
   index.addLeg(l, at)
@@ -104,9 +105,9 @@ t.test('index: numbering, claiming, replays, schema version', async (t) => {
   t.equal(index.byToken(rows[0].token, rows[0].fileName)?.id, rows[0].id)
   t.equal(index.byToken(rows[1].token, rows[0].fileName), undefined, 'another file\'s token')
   index.close()
-  const reopened = RecordingIndex.open(dir)
+  const reopened = SqliteRecordingIndex.open(dir)
   t.equal(reopened.recordingsIn('pending').length, 2, 'state survives a restart')
   reopened.db.prepare("UPDATE schema_versions SET version = 99 WHERE module = 'recordings'").run()
   reopened.close()
-  t.throws(() => RecordingIndex.open(dir), /"recordings" tables are at schema version 99/)
+  t.throws(() => SqliteRecordingIndex.open(dir), /"recordings" tables are at schema version 99/)
 })

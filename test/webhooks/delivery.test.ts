@@ -2,18 +2,18 @@
 // targets, 410, Retry-After, formats, failures and redelivery.
 import t from 'tap'
 import { Webhook } from 'standardwebhooks'
-import { openDatabase } from '../../src/webhooks/database.js'
-import { Outbox } from '../../src/webhooks/outbox.js'
+import { openDatabase } from '../../src/store/database.js'
+import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { WebhookDelivery, classifyStatus, parseRetryAfter, retryDelay } from '../../src/webhooks/delivery.js'
 import { eventOf } from '../../src/calls/call-events.js'
 import type { WebhookTargetConfig } from '../../src/config.js'
 import { startReceiver } from './receiver.js'
 import { FAST, SECRET_A, SECRET_B, ringing, target, tempDir, until } from './helpers.js'
 
-async function setup (t: { teardown: (fn: () => unknown) => void }, targets: WebhookTargetConfig[], config = FAST): Promise<{ outbox: Outbox, delivery: WebhookDelivery, dir: string }> {
+async function setup (t: { teardown: (fn: () => unknown) => void }, targets: WebhookTargetConfig[], config = FAST): Promise<{ outbox: SqliteOutbox, delivery: WebhookDelivery, dir: string }> {
   const dir = tempDir(t)
   const db = openDatabase(dir)
-  const outbox = new Outbox(db, { targets })
+  const outbox = new SqliteOutbox(db, { targets })
   const delivery = new WebhookDelivery({ outbox, config, random: () => 0.5 })
   delivery.start()
   t.teardown(async () => { await delivery.stop(1000); db.close() })
@@ -134,7 +134,7 @@ t.test('410 disables the target, persisted; Retry-After is honoured', async (t) 
   outbox.enqueue(ringing(31, 2))
   await limited.waitFor(2)
   t.equal(gone.all.length, 1, 'nothing more sent to a disabled target')
-  const again = new Outbox(openDatabase(dir), { targets: [target('gone', gone.url)] })
+  const again = new SqliteOutbox(openDatabase(dir), { targets: [target('gone', gone.url)] })
   t.ok(again.disabledTargets().has('gone'), 'still disabled after a restart')
   again.enableTarget('gone')
   t.notOk(again.disabledTargets().has('gone'))

@@ -3,8 +3,8 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { openDatabase } from '../../src/webhooks/database.js'
-import { Outbox } from '../../src/webhooks/outbox.js'
+import { openDatabase } from '../../src/store/database.js'
+import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { WebhookDelivery } from '../../src/webhooks/delivery.js'
 import { startReceiver } from './receiver.js'
 import { FAST, target, tempDir, until } from './helpers.js'
@@ -37,7 +37,7 @@ t.test('SIGKILL mid-enqueue and mid-delivery loses nothing', async (t) => {
   const second = await startReceiver()
   t.teardown(second.close)
   const db = openDatabase(dir)
-  const outbox = new Outbox(db, { targets: [target('crm', second.url)] })
+  const outbox = new SqliteOutbox(db, { targets: [target('crm', second.url)] })
   const delivery = new WebhookDelivery({ outbox, config: FAST })
   delivery.start()
   t.teardown(async () => { await delivery.stop(1000); db.close() })

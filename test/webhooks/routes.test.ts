@@ -3,8 +3,8 @@ import t from 'tap'
 import Fastify from 'fastify'
 import errorHandler from '../../src/plugins/error-handler.js'
 import webhookRoutes from '../../routes/webhooks.js'
-import { openDatabase } from '../../src/webhooks/database.js'
-import { Outbox } from '../../src/webhooks/outbox.js'
+import { openDatabase } from '../../src/store/database.js'
+import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { WebhookDelivery } from '../../src/webhooks/delivery.js'
 import { LegacyError } from '../../src/legacy/legacy-error.js'
 import { startReceiver } from './receiver.js'
@@ -15,7 +15,7 @@ t.test('deliveries log and redeliver', async (t) => {
   const rx = await startReceiver(0, () => ({ status }))
   t.teardown(rx.close)
   const db = openDatabase(tempDir(t))
-  const outbox = new Outbox(db, { targets: [target('crm', rx.url), target('other', rx.url, { events: ['ended'] })] })
+  const outbox = new SqliteOutbox(db, { targets: [target('crm', rx.url), target('other', rx.url, { events: ['ended'] })] })
   const delivery = new WebhookDelivery({ outbox, config: FAST })
   delivery.start()
   const app = Fastify()

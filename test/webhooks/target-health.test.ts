@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import errorHandler from '../../src/plugins/error-handler.js'
 import webhookRoutes from '../../routes/webhooks.js'
-import { openDatabase } from '../../src/webhooks/database.js'
-import { Outbox } from '../../src/webhooks/outbox.js'
+import { openDatabase } from '../../src/store/database.js'
+import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { WebhookDelivery } from '../../src/webhooks/delivery.js'
 import { evaluateReadiness } from '../../src/health.js'
 import { startReceiver } from './receiver.js'
@@ -39,7 +39,7 @@ t.test('a 2xx whose body is slow and huge is delivered once, not retried', async
   })
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`
   const db = openDatabase(tempDir(t))
-  const outbox = new Outbox(db, { targets: [target('slow-body', url)] })
+  const outbox = new SqliteOutbox(db, { targets: [target('slow-body', url)] })
   const delivery = new WebhookDelivery({ outbox, config: { ...FAST, timeoutMs: 500 } })
   delivery.start()
   t.teardown(async () => { await delivery.stop(500); db.close() })
@@ -61,7 +61,7 @@ t.test('a 410 or a dead receiver: /readyz degraded with the target named, not un
   t.teardown(rx.close)
   const db = openDatabase(tempDir(t))
   const secretUrl = rx.url.replace('127.0.0.1', 'user:pa55word@127.0.0.1')
-  const outbox = new Outbox(db, { targets: [target('crm', rx.url, { secrets: [SECRET_A] }), target('legacy', secretUrl)] })
+  const outbox = new SqliteOutbox(db, { targets: [target('crm', rx.url, { secrets: [SECRET_A] }), target('legacy', secretUrl)] })
   const lines: Array<[string, string]> = []
   const log = { error: (_o: unknown, m?: string) => lines.push(['error', m ?? '']), warn: (_o: unknown, m?: string) => lines.push(['warn', m ?? '']), info: (_o: unknown, m?: string) => lines.push(['info', m ?? '']) }
   const delivery = new WebhookDelivery({ outbox, config: { ...FAST, retrySchedule: [0, 100, 100, 100] }, log })
@@ -104,7 +104,7 @@ t.test('a 410 or a dead receiver: /readyz degraded with the target named, not un
 
 t.test('GET /webhooks/deliveries?status=bogus answers 400 naming the allowed statuses', async (t) => {
   const db = openDatabase(tempDir(t))
-  const outbox = new Outbox(db, { targets: [] })
+  const outbox = new SqliteOutbox(db, { targets: [] })
   const delivery = new WebhookDelivery({ outbox, config: FAST })
   const app = Fastify()
   await app.register(errorHandler)

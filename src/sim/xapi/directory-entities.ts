@@ -50,6 +50,7 @@ export function systemStatus (d: SimDirectory, callsActive: number): Row {
     FQDN: d.system.FQDN,
     ProductCode: d.system.ProductCode,
     LicenseActive: d.system.LicenseActive,
+    LicenseKey: d.system.LicenseKey,
     Activated: d.system.LicenseActive,
     ExpirationDate: null,
     MaxSimCalls: d.system.MaxSimCalls,

@@ -2,7 +2,9 @@
 // state, unseen calls, recordings index, pruning). A failed write (disk full, I/O error, a corrupt
 // file) must not end the process: the writer reports it here and keeps its data to write again
 // later; /readyz turns unready naming the file, the log says so once per change, and /metrics counts
-// the failures. The first write that succeeds again clears the problem.
+// the failures. The problem clears once writes succeed and none has failed for `settleMs` (2 s): a
+// disk with a few free pages lets one small write through between failures, and /readyz must not
+// flap ready/unready with it.
 
 export interface StorageLog {
   error: (obj: unknown, msg?: string) => void
@@ -33,23 +35,42 @@ export interface StorageProblem {
   failures: number
 }
 
+export interface StorageHealthOptions {
+  now?: () => number
+  /** How long without a failed write before a write that succeeds clears the problem (ms; default 2000). */
+  settleMs?: number
+}
+
+export const DEFAULT_SETTLE_MS = 2000
+
 export class StorageHealth {
   log: StorageLog | undefined
+  settleMs: number
   /** Failed writes per writer since start (for /metrics). */
   readonly failures = new Map<string, number>()
   private current: StorageProblem | null = null
   /** A damaged file stays damaged: a later write that happens to work does not clear it. */
   private damaged: StorageProblem | null = null
+  private lastFailure = 0
+  /** The first write that succeeded since the last failure (null: none yet). */
+  private succeededSince: number | null = null
+  private readonly now: () => number
 
-  constructor (readonly file: string, private readonly now: () => number = Date.now) {}
+  constructor (readonly file: string, opts: StorageHealthOptions = {}) {
+    this.now = opts.now ?? Date.now
+    this.settleMs = opts.settleMs ?? DEFAULT_SETTLE_MS
+  }
 
   get problem (): StorageProblem | null {
+    this.settle()
     return this.damaged ?? this.current
   }
 
   /** A write by `where` failed with `err` (a storage error: see isStorageError). */
   failed (where: string, err: unknown): void {
     this.failures.set(where, (this.failures.get(where) ?? 0) + 1)
+    this.lastFailure = this.now()
+    this.succeededSince = null
     const code = (err as { code?: unknown } | null)?.code
     if (this.damaged === null && (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB')) {
       this.damaged = { where, error: describe(err), since: this.now(), failures: 1 }
@@ -63,11 +84,18 @@ export class StorageHealth {
     this.log?.error({ file: this.file, store: where, err: this.current.error }, `writing ${this.file} failed (${this.current.error}); the gateway keeps what it could not write in memory and retries; /readyz is unready until a write succeeds`)
   }
 
-  /** A write succeeded: the file is writable again. */
+  /** A write succeeded: the file is writable again once no write has failed for settleMs. */
   ok (): void {
+    if (this.current === null) return
+    this.succeededSince ??= this.now()
+    this.settle()
+  }
+
+  private settle (): void {
     const p = this.current
-    if (p === null) return
+    if (p === null || this.succeededSince === null || this.now() - this.lastFailure < this.settleMs) return
     this.current = null
+    this.succeededSince = null
     this.log?.info({ file: this.file, failures: p.failures, downMs: this.now() - p.since }, `writing ${this.file} works again after ${p.failures} failed writes`)
   }
 
@@ -75,6 +103,7 @@ export class StorageHealth {
   readiness (): string | null {
     const d = this.damaged
     if (d !== null) return `${this.file} is damaged since ${new Date(d.since).toISOString()} (${d.error}, found by the ${d.where}); stop the gateway and move the file aside`
+    this.settle()
     const p = this.current
     if (p === null) return null
     return `cannot write ${this.file} since ${new Date(p.since).toISOString()} (${p.error}; ${p.failures} failed writes, first by the ${p.where}); free disk space or fix the file`
@@ -99,13 +128,17 @@ export class StorageHealth {
 
 const byDatabase = new WeakMap<object, StorageHealth>()
 
-/** The one StorageHealth of a database connection (created on first use), shared by its writers. */
-export function storageHealthOf (db: { name: string }): StorageHealth {
+/**
+ * The one StorageHealth of a database connection (created on first use), shared by its writers.
+ * `settleMs`, when given, sets its settle time (tests use 0: recovered at the first good write).
+ */
+export function storageHealthOf (db: { name: string }, opts: { settleMs?: number } = {}): StorageHealth {
   let h = byDatabase.get(db)
   if (h === undefined) {
-    h = new StorageHealth(db.name)
+    h = new StorageHealth(db.name, opts)
     byDatabase.set(db, h)
   }
+  if (opts.settleMs !== undefined) h.settleMs = opts.settleMs
   return h
 }
 

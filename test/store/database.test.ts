@@ -1,8 +1,10 @@
 // The shared SQLite file: WAL, per-module migrations, refusal of a newer schema.
 import t from 'tap'
-import { openDatabase, migrate, DatabaseVersionError } from '../../src/webhooks/database.js'
-import { Outbox, targetWants } from '../../src/webhooks/outbox.js'
-import { ringing, target, tempDir } from './helpers.js'
+import { openDatabase, DatabaseVersionError } from '../../src/store/database.js'
+import { migrate } from '../../src/store/migrations.js'
+import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
+import { targetWants } from '../../src/webhooks/outbox-store.js'
+import { ringing, target, tempDir } from '../webhooks/helpers.js'
 
 t.test('migrations run once, per module; a newer file is refused', async (t) => {
   const dir = tempDir(t)
@@ -14,7 +16,7 @@ t.test('migrations run once, per module; a newer file is refused', async (t) => 
   migrate(db, 'recordings', steps)
   migrate(db, 'recordings', steps)
   t.equal(runs, 2)
-  new Outbox(db, { targets: [] }) // eslint-disable-line no-new
+  new SqliteOutbox(db, { targets: [] }) // eslint-disable-line no-new
   t.throws(() => migrate(db, 'recordings', steps.slice(0, 1)), DatabaseVersionError)
   t.throws(() => migrate(db, 'recordings', steps.slice(0, 1)), /schema version 2, this 3cx-gateway knows only 1/)
   db.pragma('user_version = 7')
@@ -25,7 +27,7 @@ t.test('migrations run once, per module; a newer file is refused', async (t) => 
 t.test('every event is stored; deliveries only for targets that want it', async (t) => {
   const db = openDatabase(tempDir(t))
   t.teardown(() => db.close())
-  const outbox = new Outbox(db, { targets: [target('all', 'http://x'), target('ended', 'http://x', { events: ['ended'] }), target('sales', 'http://x', { didRules: ['Sales line'], extensions: ['101'] })] })
+  const outbox = new SqliteOutbox(db, { targets: [target('all', 'http://x'), target('ended', 'http://x', { events: ['ended'] }), target('sales', 'http://x', { didRules: ['Sales line'], extensions: ['101'] })] })
   const seen: number[] = []
   outbox.onEnqueue((jobs) => seen.push(jobs.length))
   const [id] = outbox.enqueueMany([ringing(1, 1), ringing(1, 2, '102')])

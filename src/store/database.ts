@@ -1,7 +1,7 @@
-// The gateway's one SQLite file under DATA_DIR (architecture.md: outbox, delivery log, recordings
-// index). Each module owns a named list of forward migrations; the applied count is kept per module
-// in `schema_versions`, and `PRAGMA user_version` versions that bookkeeping itself. A file written by
-// a newer gateway (a version this code does not know) is refused with a clear message.
+// The gateway's one SQLite file under DATA_DIR (architecture.md "Storage ports": outbox, delivery
+// log, call state, unseen calls, recordings index), opened in one place: pragmas, the integrity check
+// at start-up, and the bookkeeping version (`PRAGMA user_version`) of `schema_versions`, which
+// migrations.ts fills. A file written by a newer gateway is refused with a clear message.
 //
 // Durability: WAL with synchronous=NORMAL. A commit is in the WAL before the call returns, so a
 // killed process (even kill -9) loses nothing; only an OS crash or power cut may lose the last few
@@ -12,11 +12,11 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 
 export type SqliteDatabase = Database.Database
-export type Migration = (db: SqliteDatabase) => void
 
 /** Version of the `schema_versions` bookkeeping (PRAGMA user_version). */
 const BOOKKEEPING_VERSION = 1
 
+/** The file (or one module's tables) was written by a newer gateway. */
 export class DatabaseVersionError extends Error {
   override name = 'DatabaseVersionError'
 }
@@ -81,7 +81,8 @@ function checkIntegrity (db: SqliteDatabase, file: string): void {
   throw new DatabaseCorruptError(corruptMessage(file, `PRAGMA quick_check: ${rows.map((r) => r.quick_check).join('; ').replace(/\s+/g, ' ').slice(0, 300)}`))
 }
 
-interface CommitHook { committed: () => void, rolledBack: () => void }
+/** What runs once the outermost transaction has committed, or rolled back. */
+export interface CommitHook { committed: () => void, rolledBack: () => void }
 const openTransactions = new WeakMap<SqliteDatabase, CommitHook[][]>()
 
 /**
@@ -117,23 +118,4 @@ export function afterCommit (db: SqliteDatabase, hook: CommitHook): void {
   const stack = openTransactions.get(db)
   if (stack === undefined || stack.length === 0) hook.committed()
   else stack[stack.length - 1].push(hook)
-}
-
-/**
- * Brings `module`'s tables up to date: runs migrations[applied…] each in a transaction.
- * Throws DatabaseVersionError when the file has more migrations applied than the code knows.
- */
-export function migrate (db: SqliteDatabase, module: string, migrations: readonly Migration[]): void {
-  const row = db.prepare('SELECT version FROM schema_versions WHERE module = ?').get(module) as { version: number } | undefined
-  const applied = row?.version ?? 0
-  if (applied > migrations.length) {
-    throw new DatabaseVersionError(`${db.name}: the "${module}" tables are at schema version ${applied}, this 3cx-gateway knows only ${migrations.length}; upgrade the gateway or point DATA_DIR at another folder`)
-  }
-  const setVersion = db.prepare('INSERT INTO schema_versions (module, version) VALUES (?, ?) ON CONFLICT(module) DO UPDATE SET version = excluded.version')
-  for (let v = applied; v < migrations.length; v++) {
-    db.transaction(() => {
-      migrations[v](db)
-      setVersion.run(module, v + 1)
-    })()
-  }
 }

@@ -1,11 +1,13 @@
-// The durable outbox: every event is written (one event row plus one delivery row per matching
+// The outbox's SQLite adapter (webhooks/outbox-store.ts is the port): every event is written (one event row plus one delivery row per matching
 // target, in one transaction) before anything else happens to it; delivery state, every attempt and
 // disabled targets (410) live here too, so a restarted gateway carries on where it stopped.
 import { randomUUID } from 'node:crypto'
 import type { WebhookTargetConfig } from '../config.js'
 import type { CallEvent, WebhookPayload } from '../calls/call-events.js'
-import { afterCommit, migrate, type Migration, type SqliteDatabase } from './database.js'
-import { isStorageError, storageHealthOf, type StorageHealth } from './storage-health.js'
+import { isStorageError, storageHealthOf, type StorageHealth } from '../storage-health.js'
+import { targetWants, type AttemptRecord, type DeliveryJob, type DeliveryStatus, type DeliveryView, type EnqueueListener, type ListQuery, type OutboxLog, type OutboxStore, type StoredEvent } from '../webhooks/outbox-store.js'
+import { afterCommit, type SqliteDatabase } from './database.js'
+import { migrate, type Migration } from './migrations.js'
 
 export const OUTBOX_MIGRATIONS: readonly Migration[] = [
   (db) => db.exec(`
@@ -50,69 +52,6 @@ export const OUTBOX_MIGRATIONS: readonly Migration[] = [
   `)
 ]
 
-export type DeliveryStatus = 'pending' | 'done' | 'failed'
-/** As listed: `retrying` is a pending delivery that has been tried and failed at least once. */
-export type ListedStatus = DeliveryStatus | 'retrying'
-export const LISTED_STATUSES: readonly ListedStatus[] = ['pending', 'retrying', 'done', 'failed']
-
-/** What the delivery scheduler needs of a pending delivery (the payload is loaded when sent). */
-export interface DeliveryJob {
-  id: number
-  eventId: number
-  target: string
-  chain: string
-  attempts: number
-  nextAt: number
-  createdAt: number
-  /** An attempt gateway.db could not record yet (disk full): recorded before anything else is sent. */
-  unsettled?: { attempt: AttemptRecord, status: DeliveryStatus, nextAt: number }
-}
-
-export interface StoredEvent {
-  id: number
-  messageId: string
-  type: string
-  chain: string
-  payload: WebhookPayload
-  createdAt: number
-}
-
-export interface AttemptRecord {
-  at: number
-  statusCode: number | null
-  durationMs: number
-  error: string | null
-  excerpt: string | null
-}
-
-export interface DeliveryView {
-  id: number
-  eventId: number
-  messageId: string
-  event: string
-  legacyId: string
-  target: string
-  chain: string
-  status: ListedStatus
-  attempts: number
-  nextAt: string | null
-  createdAt: string
-  updatedAt: string
-  lastStatus: number | null
-  lastError: string | null
-  lastAttempt: { at: string, statusCode: number | null, durationMs: number, error: string | null, excerpt: string | null } | null
-}
-
-export interface ListQuery { status?: ListedStatus, target?: string, limit?: number }
-
-/** Does the target want this event (types, extensions, DID rules; empty filter = all)? */
-export function targetWants (t: WebhookTargetConfig, e: Pick<CallEvent, 'type' | 'user' | 'did'>): boolean {
-  if (t.events.length > 0 && !t.events.includes(e.type)) return false
-  if (t.extensions.length > 0 && !t.extensions.includes(e.user)) return false
-  if (t.didRules.length > 0 && !t.didRules.includes(e.did)) return false
-  return true
-}
-
 interface DeliveryRow {
   id: number
   event_id: number
@@ -131,8 +70,6 @@ function jobOf (r: DeliveryRow): DeliveryJob {
   return { id: r.id, eventId: r.event_id, target: r.target, chain: r.chain, attempts: r.attempts, nextAt: r.next_at, createdAt: r.created_at }
 }
 
-export type EnqueueListener = (jobs: DeliveryJob[]) => void
-
 export interface OutboxOptions {
   targets: readonly WebhookTargetConfig[]
   now?: () => number
@@ -142,12 +79,7 @@ export interface OutboxOptions {
   retryMs?: number
 }
 
-export interface OutboxLog {
-  error: (obj: unknown, msg?: string) => void
-  info: (obj: unknown, msg?: string) => void
-}
-
-export class Outbox {
+export class SqliteOutbox implements OutboxStore {
   private readonly listeners = new Set<EnqueueListener>()
   private readonly now: () => number
   private readonly disabled = new Map<string, { at: number, reason: string }>()

@@ -1,0 +1,77 @@
+// Facts about the design anyone can check from the imports (docs/architecture.md "Storage ports"):
+// only src/store/ talks to SQLite; the domain (calls, webhooks, recordings, reports, routes…) knows
+// the storage only through its ports; only the composition root picks the adapters; calls/ depends
+// on nothing above it (webhooks, store, reports).
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+function sources (dir: string): string[] {
+  return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) => {
+    const rel = path.posix.join(dir, e.name)
+    if (e.isDirectory()) return sources(rel)
+    return e.name.endsWith('.ts') ? [rel] : []
+  })
+}
+
+const IMPORT = /^\s*(?:import|export)\b[^'"]*?(?:from\s+)?'([^']+)'|\bimport\(\s*'([^']+)'\s*\)/gm
+
+/** What a file imports: repository paths (`src/x.ts`) for relative imports, package names otherwise. */
+function importsOf (file: string, text: string): string[] {
+  const out: string[] = []
+  for (const m of text.matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2]
+    if (spec.startsWith('.')) out.push(path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.js$/, '.ts'))
+    else out.push(spec)
+  }
+  return out
+}
+
+/** Files allowed to choose adapters: the composition root. */
+const COMPOSITION_ROOTS = new Set(['src/services.ts'])
+
+/** The broken rules of an import graph, one sentence each. */
+function violations (graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const out: string[] = []
+  for (const [file, imports] of graph) {
+    const inStore = file.startsWith('src/store/')
+    for (const imp of imports) {
+      if (imp === 'better-sqlite3' && !inStore) out.push(`${file} imports better-sqlite3 (only src/store/ may)`)
+      if (imp.startsWith('src/store/') && !inStore && !COMPOSITION_ROOTS.has(file)) out.push(`${file} imports the adapter ${imp} (use the port; only ${[...COMPOSITION_ROOTS].join(', ')} picks adapters)`)
+      if (file.startsWith('src/calls/') && /^src\/(webhooks|store|reports)\//.test(imp)) out.push(`${file} imports ${imp} (calls/ declares its ports and imports no higher layer)`)
+    }
+  }
+  return out
+}
+
+const files = [...sources('src'), ...sources('routes')]
+const graph = new Map(files.map((f) => [f, importsOf(f, readFileSync(path.join(root, f), 'utf8'))]))
+
+t.test('the scan sees the imports it judges', async (t) => {
+  t.ok(files.length > 100, `files scanned: ${files.length}`)
+  t.ok(graph.get('src/store/database.ts')?.includes('better-sqlite3'), 'the store opens SQLite')
+  t.ok(graph.get('src/services.ts')?.includes('src/store/sqlite-outbox.ts'), 'the composition root picks the outbox adapter')
+  t.ok(graph.get('src/webhooks/delivery.ts')?.includes('src/webhooks/outbox-store.ts'), 'delivery uses the outbox port')
+  t.same(importsOf('src/a/b.ts', "import x from '../c/d.js'\nexport { y } from './e.js'\nimport type { Z } from 'pkg'\nconst m = await import('./f.js')\n"),
+    ['src/c/d.ts', 'src/a/e.ts', 'pkg', 'src/a/f.ts'])
+})
+
+t.test('the rules catch what they forbid', async (t) => {
+  t.same(violations(new Map([
+    ['src/webhooks/x.ts', ['better-sqlite3', 'src/store/sqlite-outbox.ts']],
+    ['src/calls/y.ts', ['src/reports/report-queries.ts', 'src/calls/call-ports.ts']],
+    ['src/store/z.ts', ['better-sqlite3']],
+    ['src/services.ts', ['src/store/sqlite-outbox.ts']]
+  ])).map((v) => v.split(' ').slice(0, 3).join(' ')), [
+    'src/webhooks/x.ts imports better-sqlite3',
+    'src/webhooks/x.ts imports the',
+    'src/calls/y.ts imports src/reports/report-queries.ts'
+  ])
+})
+
+t.test('storage behind ports: SQLite only in src/store/, adapters chosen by the composition root only, calls/ imports no higher layer', async (t) => {
+  t.same(violations(graph), [])
+})
