@@ -50,8 +50,15 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
       const config = configFromEnvironment(io)
       if (config === null) return 2
       const { startGateway } = await import('./server.js')
-      const gw = await startGateway(config)
-      gw.installSignalHandlers()
+      const { ListenError } = await import('./port-probe.js')
+      try {
+        const gw = await startGateway(config)
+        gw.installSignalHandlers()
+      } catch (err) {
+        if (!(err instanceof ListenError)) throw err
+        io.stderr.write(`3cx-gateway: ${err.message}\n`)
+        return 1
+      }
       return -1 // keep running
     }
     case 'sim': return await runSim(rest, io)
@@ -107,10 +114,19 @@ async function runSim (args: string[], io: Io): Promise<number> {
   const seed = Number(values.seed ?? '1')
   if (!Number.isInteger(port) || port < 0 || port > 65535) { io.stderr.write('3cx-gateway sim: --port must be 0–65535\n'); return 2 }
   if (!Number.isInteger(seed)) { io.stderr.write('3cx-gateway sim: --seed must be a whole number\n'); return 2 }
+  const host = values.host ?? '127.0.0.1'
+  const { assertPortFree, ListenError } = await import('./port-probe.js')
+  try {
+    await assertPortFree(host, port, '--port')
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err
+    io.stderr.write(`3cx-gateway sim: ${err.message}\n`)
+    return 1
+  }
   const { createSimulator } = await import('./sim/simulator.js')
   const { SEED_CLIENT } = await import('./sim/seed.js')
   const { default: pino } = await import('pino')
-  const sim = await createSimulator({ port, host: values.host ?? '127.0.0.1', recordingsDir: values.recordings, seed, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }) })
+  const sim = await createSimulator({ port, host, recordingsDir: values.recordings, seed, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }) })
   io.stdout.write([
     `3CX V20 simulator listening on ${sim.url}`,
     `  API client: PBX_CLIENT_ID=${SEED_CLIENT.clientId} PBX_CLIENT_SECRET=${SEED_CLIENT.secret} (simulator credentials, not a secret)`,

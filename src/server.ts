@@ -13,6 +13,7 @@ import { loggerOptions } from './plugins/auth.js'
 import { VERSION } from './version.js'
 import type { Simulator } from './sim/simulator.js'
 import { demoExamples } from '../routes/health.js'
+import { assertPortFree, describeListenError } from './port-probe.js'
 
 export interface StartOptions {
   /** A pino destination for the logs (tests capture them); default stdout. */
@@ -36,6 +37,10 @@ export interface RunningGateway {
 export async function startGateway (input: Config, opts: StartOptions = {}): Promise<RunningGateway> {
   const config: Config = { ...input, pbx: { ...input.pbx } }
   const logger = pino(loggerOptions(config.logLevel) as pino.LoggerOptions, opts.logStream as pino.DestinationStream | undefined) as unknown as FastifyBaseLogger
+
+  // Fail before the simulator, the services or the database start: a second gateway on a used port
+  // must not run beside the first one.
+  await assertPortFree(config.host, config.port, 'PORT')
 
   let simulator: Simulator | null = null
   let stopDemoTraffic = (): void => {}
@@ -61,7 +66,16 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
   })
 
   await services.start()
-  await app.listen({ host: config.host, port: config.port })
+  try {
+    await app.listen({ host: config.host, port: config.port })
+  } catch (err) {
+    // Taken between the probe and now: undo what started, then say which port.
+    await app.close().catch(() => {})
+    await services.stop(1000).catch(() => {})
+    if (simulator !== null) await simulator.close().catch(() => {})
+    if (demoRunDir !== null) await rm(demoRunDir, { recursive: true, force: true }).catch(() => {})
+    throw describeListenError(err, config.host, config.port, 'PORT') ?? err
+  }
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.port
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
