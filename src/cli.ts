@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // 3cx-gateway command line: serve (default) | sim | doctor | export | recordings convert | config check.
+import { randomBytes } from 'node:crypto'
 import dotenv from 'dotenv'
-import { ConfigError, describeConfig, loadConfig, type Config } from './config.js'
+import { ConfigError, describeConfig, loadConfig, type Config, type LoadOptions } from './config.js'
 import { applyLegacyIni } from './legacy-ini.js'
 import { VERSION } from './version.js'
 import { COMMANDS, commandHelp, findCommand, parseCommandLine, topLevelHelp, UsageError, type CliCommand } from './cli-help.js'
@@ -9,10 +10,10 @@ import { COMMANDS, commandHelp, findCommand, parseCommandLine, topLevelHelp, Usa
 interface Io { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }
 
 /** Loads .env (quietly), the legacy ini if CONFIG_INI is set, and validates. Exits 2 on problems. */
-export function configFromEnvironment (io: Io, env: NodeJS.ProcessEnv = process.env): Config | null {
+export function configFromEnvironment (io: Io, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Config | null {
   dotenv.config({ quiet: true })
   try {
-    return loadConfig(applyLegacyIni(env))
+    return loadConfig(applyLegacyIni(env), opts)
   } catch (err) {
     if (err instanceof ConfigError) {
       io.stderr.write('3cx-gateway: the configuration has problems:\n')
@@ -84,23 +85,20 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
     }
     case 'sim': return await runSim(parsed.values as SimFlags, io)
     case 'doctor': {
-      const config = configFromEnvironment(io)
+      const config = configFromEnvironment(io, process.env, { serving: false })
       if (config === null) return 2
-      if (config.demo) {
-        io.stderr.write('doctor checks a real PBX: set PBX_URL, PBX_CLIENT_ID and PBX_CLIENT_SECRET first.\n')
-        return 2
-      }
       const { runDoctor } = await import('./doctor.js')
-      return await runDoctor(config, (line) => { io.stdout.write(`${line}\n`) })
+      const print = (line: string): void => { io.stdout.write(`${line}\n`) }
+      return await onPbx(config, io, async (c) => await runDoctor(c, print))
     }
     case 'export': {
-      const config = configFromEnvironment(io)
+      const config = configFromEnvironment(io, process.env, { serving: false })
       if (config === null) return 2
       const { runExport } = await import('./reports/export-command.js')
-      return await runExport(config, rest, io)
+      return await onPbx(config, io, async (c) => await runExport(c, rest, io))
     }
     case 'recordings convert': {
-      const config = configFromEnvironment(io)
+      const config = configFromEnvironment(io, process.env, { serving: false })
       if (config === null) return 2
       const { runRecordingsConvert } = await import('./recordings/convert-command.js')
       return await runRecordingsConvert(config, rest, io)
@@ -114,6 +112,13 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
     default:
       throw new Error(`command "${command.name}" is listed in cli-help.ts but has no case here`)
   }
+}
+
+/** Runs a PBX command against the configured PBX, or in demo mode against a fresh built-in simulator. */
+async function onPbx (config: Config, io: Io, run: (config: Config) => Promise<number>): Promise<number> {
+  if (!config.demo) return await run(config)
+  const { withDemoPbx } = await import('./demo-simulator.js')
+  return await withDemoPbx(config, (line) => { io.stderr.write(`${line}\n`) }, run)
 }
 
 /** The flags of `sim`, as declared in cli-help.ts. */
@@ -134,6 +139,7 @@ async function runSim (values: SimFlags, io: Io): Promise<number> {
     return 1
   }
   const { createSimulator } = await import('./sim/simulator.js')
+  const { gatewayCommand } = await import('./demo-simulator.js')
   const { SEED_CLIENT } = await import('./sim/seed.js')
   const { default: pino } = await import('pino')
   const sim = await createSimulator({ port, host, recordingsDir: values.recordings, seed, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }) })
@@ -142,7 +148,8 @@ async function runSim (values: SimFlags, io: Io): Promise<number> {
     `  API client: PBX_CLIENT_ID=${SEED_CLIENT.clientId} PBX_CLIENT_SECRET=${SEED_CLIENT.secret} (simulator credentials, not a secret)`,
     `  recordings: ${sim.ctx.recordingsDir}`,
     `  control API: POST ${sim.url}/_sim/calls, /_sim/traffic, /_sim/faults, /_sim/reset; GET /_sim/events`,
-    `  point the gateway at it: PBX_URL=${sim.url} PBX_CLIENT_ID=${SEED_CLIENT.clientId} PBX_CLIENT_SECRET=${SEED_CLIENT.secret}`,
+    '  start a gateway connected to it (in the project folder; when installed, "3cx-gateway serve" instead of "npm start"):',
+    `    ${gatewayCommand(sim.url, SEED_CLIENT, randomBytes(16).toString('hex'))}`,
     ''
   ].join('\n'))
   const stop = (): void => { sim.close().then(() => process.exit(0), () => process.exit(1)) }

@@ -14,6 +14,7 @@ import { VERSION } from './version.js'
 import type { Simulator } from './sim/simulator.js'
 import { demoExamples } from '../routes/health.js'
 import { assertPortFree, describeListenError } from './port-probe.js'
+import { startDemoSimulator, type DemoSimulator } from './demo-simulator.js'
 
 export interface StartOptions {
   /** A pino destination for the logs (tests capture them); default stdout. */
@@ -42,21 +43,20 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
   // must not run beside the first one.
   await assertPortFree(config.host, config.port, 'PORT')
 
-  let simulator: Simulator | null = null
-  let stopDemoTraffic = (): void => {}
+  let demo: DemoSimulator | null = null
   let demoRunDir: string | null = null
   if (config.demo) {
     // Each demo run gets a fresh simulator whose call and recording ids start again: its state
     // (calls in progress, call counter, recording index, MP3s) must never meet a previous run's.
+    // The simulator first: a taken SIM_PORT stops the start before any data folder is made.
+    demo = await startDemoSimulator({ port: config.simPort, logger: logger.child({ component: 'simulator' }, { level: 'warn' }), trafficPerMinute: config.demoTrafficPerMinute })
     demoRunDir = await freshDemoRunDir(config.dataDir)
     config.recordings = { ...config.recordings, mp3Dir: config.recordings.mp3Dir === path.join(config.dataDir, 'mp3') ? path.join(demoRunDir, 'mp3') : config.recordings.mp3Dir }
     config.dataDir = demoRunDir
     logger.info({ dataDir: demoRunDir }, 'demo mode: this run keeps its data in a fresh folder, removed at shutdown (a real PBX keeps DATA_DIR itself)')
-    const { createSimulator } = await import('./sim/simulator.js')
-    simulator = await createSimulator({ port: 0, host: '127.0.0.1', logger: logger.child({ component: 'simulator' }, { level: 'warn' }) })
-    config.pbx.url = simulator.url
-    stopDemoTraffic = await startDemoTraffic(simulator, config.demoTrafficPerMinute)
+    config.pbx.url = demo.simulator.url
   }
+  const simulator = demo?.simulator ?? null
 
   const services = createServices(config, { log: logger, simulatorUrl: simulator?.url, pbx: opts.pbx })
   const app = await buildApp(services.deps, {
@@ -72,7 +72,7 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
     // Taken between the probe and now: undo what started, then say which port.
     await app.close().catch(() => {})
     await services.stop(1000).catch(() => {})
-    if (simulator !== null) await simulator.close().catch(() => {})
+    await demo?.stop().catch(() => {})
     if (demoRunDir !== null) await rm(demoRunDir, { recursive: true, force: true }).catch(() => {})
     throw describeListenError(err, config.host, config.port, 'PORT') ?? err
   }
@@ -88,12 +88,11 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
     closing ??= (async () => {
       const budget = opts.shutdownTimeoutMs ?? 25_000
       app.log.info({ budgetMs: budget }, 'shutting down: no new requests; finishing in-flight requests, deliveries and conversions')
-      stopDemoTraffic()
       const started = Date.now()
       // app.close() stops accepting and waits for in-flight requests (bounded by the server timeouts).
       await withTimeout(app.close(), budget / 2)
       await services.stop(Math.max(1000, budget - (Date.now() - started)))
-      if (simulator !== null) await simulator.close()
+      await demo?.stop()
       if (demoRunDir !== null) await rm(demoRunDir, { recursive: true, force: true }).catch(() => {})
       app.log.info({ ms: Date.now() - started }, 'shutdown complete')
     })()
@@ -142,22 +141,6 @@ function processAlive (pid: number): boolean {
     return true
   } catch {
     return false
-  }
-}
-
-/** A few simulated calls a minute so a newcomer sees live data (DEMO_TRAFFIC; 0 = none). */
-async function startDemoTraffic (sim: Simulator, perMinute: number): Promise<() => void> {
-  if (perMinute <= 0) return () => {}
-  const { TrafficGenerator } = await import('./sim/traffic.js')
-  const traffic = new TrafficGenerator(sim.ctx.engine, () => sim.ctx.directory, Date.now() % 100_000)
-  const day = 86_400
-  const run = (): void => { traffic.start({ callsPerSecond: perMinute / 60, seconds: day, maxRingMs: 8000, maxTalkMs: 45_000, recordShare: 0.3 }) }
-  run()
-  const renew = setInterval(run, day * 1000)
-  renew.unref()
-  return () => {
-    clearInterval(renew)
-    traffic.stop()
   }
 }
 

@@ -2,6 +2,10 @@ import t from 'tap'
 import { Writable } from 'node:stream'
 import { main } from '../src/cli.js'
 import { COMMANDS } from '../src/cli-help.js'
+import { gatewayCommand } from '../src/demo-simulator.js'
+import { loadConfig } from '../src/config.js'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 
 function io (): { io: { stdout: Writable, stderr: Writable }, out: () => string, err: () => string } {
   let out = ''
@@ -107,14 +111,42 @@ t.test('a bad configuration stops with one line per problem and exit code 2', wi
   t.notMatch(c.err(), /at .*\.ts:\d+/, 'no stack trace')
 }))
 
-t.test('doctor needs a real PBX; sim validates its flags', withEnv({ PBX_URL: undefined }, async () => {
+t.test('doctor and export work in demo mode, against a fresh built-in simulator', withEnv({ PBX_URL: undefined, GATEWAY_KEYS: undefined }, async () => {
   const d = io()
-  t.equal(await main(['doctor'], d.io), 2)
-  t.match(d.err(), /doctor checks a real PBX/)
+  t.equal(await main(['doctor'], d.io), 0, d.out())
+  t.match(d.err(), /^demo mode \(PBX_URL is not set\): using the built-in 3CX V20 simulator at http:\/\/127\.0\.0\.1:\d+ with 7 days of simulated calls; set PBX_URL/)
+  t.match(d.out(), /All checks passed/)
+  const out = path.join(t.testdir({}), 'calls.csv')
+  const today = new Date().toISOString().slice(0, 10)
+  const e = io()
+  t.equal(await main(['export', 'calllog', '--from', today, '--to', today, '--out', out], e.io), 0, e.err())
+  t.match(e.err(), /Exported [1-9]\d* rows of the call log report/, 'the demo history gives the report rows')
+  t.ok(readFileSync(out, 'utf8').split('\n').length > 2)
+}))
+
+t.test('doctor on a PBX does not ask for GATEWAY_KEYS', async (t) => {
+  const { createSimulator } = await import('../src/sim/simulator.js')
+  const sim = await createSimulator()
+  t.teardown(() => sim.close())
+  await withEnv({ PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: undefined }, async () => {
+    const d = io()
+    t.equal(await main(['doctor'], d.io), 0, d.err())
+    t.equal(d.err(), '', 'no demo note, no key problem')
+    t.match(d.out(), new RegExp(`doctor: ${sim.url}`))
+  })()
+})
+
+t.test('sim validates its flags; its connect command is complete', async (t) => {
   const s = io()
   t.equal(await main(['sim', '--port', 'x'], s.io), 2)
   t.match(s.err(), /--port must be/)
   const s2 = io()
   t.equal(await main(['sim', '--seed', '1.5'], s2.io), 2)
   t.match(s2.err(), /--seed must be a whole number/)
-}))
+  const client = { clientId: '599', secret: 'sim-secret' }
+  t.equal(gatewayCommand('http://127.0.0.1:5001', client, 'k'.repeat(32)),
+    `PBX_URL=http://127.0.0.1:5001 PBX_CLIENT_ID=599 PBX_CLIENT_SECRET=sim-secret GATEWAY_KEYS=${'k'.repeat(32)}:control npm start`)
+  t.match(gatewayCommand('http://0.0.0.0:8080', client, 'k'), /^PBX_URL=http:\/\/127\.0\.0\.1:8080 .* PORT=8081 npm start$/, 'wildcard → loopback; the gateway moves off 8080')
+  const cfg = loadConfig({ PBX_URL: 'http://127.0.0.1:5001', PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: `${'k'.repeat(32)}:control` })
+  t.equal(cfg.pbx.url, 'http://127.0.0.1:5001', 'the printed variables make a valid gateway configuration')
+})

@@ -69,3 +69,23 @@ t.test('demo mode: simulator, legacy API, webhooks, health, metrics, shutdown', 
   t.match(logs.text(), /shutdown complete/)
   t.notMatch(logs.text().replace(/"msg":"[^"]*"/g, ''), /\/webapi\/demo\//, 'no key in logged URLs')
 })
+
+t.test('SIM_PORT fixes the demo simulator\'s port; a taken one is named before anything starts', async (t) => {
+  const { createServer } = await import('node:net')
+  const { ListenError } = await import('../src/port-probe.js')
+  const holder = createServer()
+  await new Promise<void>((resolve) => { holder.listen(0, '127.0.0.1', resolve) })
+  const address = holder.address()
+  const taken = typeof address === 'object' && address !== null ? address.port : 0
+  t.teardown(() => { holder.close() })
+  const dataDir = t.testdir({})
+  const base = { PORT: '0', DATA_DIR: dataDir, DEMO_TRAFFIC: '0', RECORDINGS_SOURCE: 'off' }
+  await t.rejects(startGateway(loadConfig({ ...base, SIM_PORT: String(taken) }), { logStream: logSink().stream }),
+    new ListenError(`port ${taken} on 127.0.0.1 is already in use (another gateway or simulator still running?); stop that program or set SIM_PORT to a free port`))
+
+  holder.close()
+  await new Promise((resolve) => { holder.once('close', resolve) })
+  const gw = await startGateway(loadConfig({ ...base, SIM_PORT: String(taken) }), { logStream: logSink().stream })
+  t.teardown(() => gw.close())
+  t.equal(gw.simulator?.url, `http://127.0.0.1:${taken}`, 'the simulator listens on SIM_PORT')
+})

@@ -41,8 +41,9 @@ export async function runExport (config: Config, argv: string[], io: ExportIo): 
     say('Run "3cx-gateway export --help" for the options.')
     return 2
   }
-  if (config.demo) {
-    say('export: reports come from a real PBX; set PBX_URL, PBX_CLIENT_ID and PBX_CLIENT_SECRET (or .env) first.')
+  if (config.pbx.url === '') {
+    // Demo mode without its simulator (the CLI starts one; see demo-simulator.ts).
+    say('export: there is no PBX to export from; set PBX_URL, PBX_CLIENT_ID and PBX_CLIENT_SECRET (or .env) first.')
     return 2
   }
   return await runJob(config, job, io, say)
