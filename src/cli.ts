@@ -142,7 +142,8 @@ async function runSim (values: SimFlags, io: Io): Promise<number> {
   const { gatewayCommand } = await import('./demo-simulator.js')
   const { SEED_CLIENT } = await import('./sim/seed.js')
   const { default: pino } = await import('pino')
-  const sim = await createSimulator({ port, host, recordingsDir: values.recordings, seed, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }) })
+  const { logDestination } = await import('./log-format.js')
+  const sim = await createSimulator({ port, host, recordingsDir: values.recordings, seed, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }, logDestination(process.env.LOG_FORMAT === 'json' || process.env.LOG_FORMAT === 'pretty' ? process.env.LOG_FORMAT : 'auto')) })
   io.stdout.write([
     `3CX V20 simulator listening on ${sim.url}`,
     `  API client: PBX_CLIENT_ID=${SEED_CLIENT.clientId} PBX_CLIENT_SECRET=${SEED_CLIENT.secret} (simulator credentials, not a secret)`,

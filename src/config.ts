@@ -2,6 +2,7 @@
 // at once, one line per variable, so an admin fixes the whole .env in one go (no stack traces).
 import { isIP } from 'node:net'
 import path from 'node:path'
+import { LOG_FORMATS, type LogFormatSetting } from './log-format.js'
 
 export type KeyScope = 'read' | 'control'
 export interface GatewayKey { key: string, scope: KeyScope }
@@ -76,6 +77,8 @@ export interface Config {
   simPort: number
   demoTrafficPerMinute: number
   logLevel: string
+  /** json, pretty, or auto (pretty on a terminal); see log-format.ts. */
+  logFormat: LogFormatSetting
   configIni: string
 }
 
@@ -205,6 +208,7 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
     simPort: r.int('SIM_PORT', 0, 0, 65535),
     demoTrafficPerMinute: r.int('DEMO_TRAFFIC', 4, 0, 60_000),
     logLevel,
+    logFormat: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
     configIni: r.str('CONFIG_INI', '')
   }
   if (problems.length > 0) throw new ConfigError(problems)
@@ -491,6 +495,7 @@ export function describeConfig (c: Config): Record<string, unknown> {
     dataDir: c.dataDir,
     simPort: c.simPort,
     demoTrafficPerMinute: c.demoTrafficPerMinute,
-    logLevel: c.logLevel
+    logLevel: c.logLevel,
+    logFormat: c.logFormat
   }
 }

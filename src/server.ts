@@ -15,6 +15,7 @@ import type { Simulator } from './sim/simulator.js'
 import { demoExamples } from '../routes/health.js'
 import { assertPortFree, describeListenError } from './port-probe.js'
 import { startDemoSimulator, type DemoSimulator } from './demo-simulator.js'
+import { logDestination } from './log-format.js'
 
 export interface StartOptions {
   /** A pino destination for the logs (tests capture them); default stdout. */
@@ -37,7 +38,7 @@ export interface RunningGateway {
 
 export async function startGateway (input: Config, opts: StartOptions = {}): Promise<RunningGateway> {
   const config: Config = { ...input, pbx: { ...input.pbx } }
-  const logger = pino(loggerOptions(config.logLevel) as pino.LoggerOptions, opts.logStream as pino.DestinationStream | undefined) as unknown as FastifyBaseLogger
+  const logger = pino(loggerOptions(config.logLevel) as pino.LoggerOptions, logDestination(config.logFormat, opts.logStream)) as unknown as FastifyBaseLogger
 
   // Fail before the simulator, the services or the database start: a second gateway on a used port
   // must not run beside the first one.
@@ -144,6 +145,10 @@ function processAlive (pid: number): boolean {
   }
 }
 
+function isLoopback (host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host)
+}
+
 function logStart (log: FastifyBaseLogger, config: Config, url: string, sim: Simulator | null): void {
   const features = {
     webhooks: config.webhooks.targets.map((t) => t.name),
@@ -154,7 +159,11 @@ function logStart (log: FastifyBaseLogger, config: Config, url: string, sim: Sim
   if (sim !== null) {
     log.info({ version: VERSION, mode: 'demo', url, simulator: sim.url, features },
       `3cx-gateway ${VERSION} in DEMO MODE (no PBX_URL set): the built-in 3CX V20 simulator runs at ${sim.url} ` +
-      `and places ${config.demoTrafficPerMinute} simulated calls a minute; API key "demo"; listening on ${url} (loopback only)`)
+      `and places ${config.demoTrafficPerMinute} simulated calls a minute; API key "demo"; listening on ${url}${isLoopback(config.host) ? ' (loopback only)' : ` (HOST=${config.host})`}`)
+    if (!isLoopback(config.host)) {
+      log.warn({ host: config.host }, `demo mode listens on ${config.host}, not only on loopback: anyone who can reach this machine can use the well-known API key "demo" ` +
+        'and place calls in the simulator; set HOST=127.0.0.1, or connect a PBX with GATEWAY_KEYS of your own')
+    }
     for (const example of demoExamples(url)) log.info(`try: ${example}`)
     log.info(`API documentation: ${url}/docs — connect a real PBX by setting PBX_URL, PBX_CLIENT_ID, PBX_CLIENT_SECRET and GATEWAY_KEYS (see .env.example)`)
     return
