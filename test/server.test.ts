@@ -40,6 +40,10 @@ t.test('demo mode: simulator, legacy API, webhooks, health, metrics, shutdown', 
     t.equal(res.status, 200, `the printed example answers: ${example}`)
   }
 
+  const wrongMethod = await fetch(`${gw.url}/pbx.calls.get`, { method: 'POST', headers: { 'x-api-key': 'demo' } })
+  t.equal(wrongMethod.status, 405, 'POST on a GET method: 405, not 404')
+  t.equal(wrongMethod.headers.get('allow'), 'GET, HEAD')
+
   const ready = await fetch(`${gw.url}/readyz`)
   t.equal(ready.status, 200)
   t.match(await ready.json(), { ready: true, checks: { pbx: { ok: true }, token: { ok: true }, websocket: { ok: true }, outbox: { ok: true } } })
