@@ -28,7 +28,7 @@ t.test('the Dockerfile copies only files that exist and runs the compiled CLI', 
   for (const s of sources) t.ok(existsSync(path.join(root, s)), `${s} exists`)
   t.match(dockerfile, /CMD \["node", "dist\/src\/cli\.js", "serve"\]/)
   t.match(dockerfile, /^USER gateway$/m, 'runs as a non-root user')
-  t.match(dockerfile, /HEALTHCHECK .*\/readyz/s)
+  t.match(dockerfile, /HEALTHCHECK .*CMD \["node", "dist\/src\/healthcheck\.js"\]/s, 'the TLS-aware health check')
   const unit = readFileSync(path.join(root, 'docker/3cx-gateway.service'), 'utf8')
   for (const directive of ['User=', 'Restart=on-failure', 'EnvironmentFile=', 'NoNewPrivileges=true', 'ProtectSystem=strict']) t.match(unit, directive)
   t.match(unit, /ExecStart=\/usr\/bin\/node \/opt\/3cx-gateway\/dist\/src\/cli\.js serve/)
@@ -66,6 +66,8 @@ t.test('a production install starts in demo mode and answers the legacy API', as
   }
   t.same(answer, { status: 200, body: '{"result":0}' }, `answers from the production install (log: ${output.slice(0, 300)})`)
   t.match(output, /DEMO MODE/)
+  const health = await run(process.execPath, ['dist/src/healthcheck.js'], { cwd: dir, env }).then(() => 0, (err: { code?: number }) => err.code ?? -1)
+  t.equal(health, 0, 'the compiled Docker health check passes')
 
   child.kill('SIGTERM')
   t.equal(await exited, 0, 'SIGTERM shuts down cleanly with exit code 0')
