@@ -93,6 +93,17 @@ t.test('makecall: an unencoded + is kept in front, refused inside a contact; an 
   t.match(posts[0], /^\/callcontrol\/101\/devices\/%2Bnosuchphone\/makecall/)
 })
 
+t.test('makecall from an extension without a registered phone: the PBX refuses, 422 PBX_REJECTED naming it', async (t) => {
+  const gw = await startGateway(t)
+  t.equal(gw.sim.ctx.directory.users.find((u) => u.Number === '115')?.IsRegistered, false, 'seed: 115 has no phone')
+  const before = gw.sim.ctx.requestLog.length
+  const r = await ask(gw, '/makecall?first=115&second=101')
+  t.same([r.status, r.code], [422, 'PBX_REJECTED'])
+  t.match(r.message, /^The PBX refused to place the call from 115 to 101: .*extension 115 is not registered: it has no phone to ring first/)
+  const posts = gw.sim.ctx.requestLog.slice(before).filter((e) => e.method === 'POST').map((e) => e.url)
+  t.same(posts, ['/callcontrol/115/makecall'], 'refused once, no other path tried')
+})
+
 t.test('50 identical concurrent makecalls dial once and all get the first answer; after the window it dials again', async (t) => {
   const gw = await startGateway(t, { auth: { perKeyMax: 10_000 }, env: { MAKECALL_DEDUP_MS: '300' } })
   const posts = (): number => gw.sim.ctx.requestLog.filter((e) => e.method === 'POST' && e.url.includes('makecall')).length
