@@ -30,7 +30,8 @@ COPY --from=build --chown=gateway:gateway /app/dist ./dist
 USER gateway
 VOLUME ["/data"]
 EXPOSE 8080
+# /readyz over https when TLS_CERT is set, else http (src/healthcheck.ts)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD ["node", "dist/src/healthcheck.js"]
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/src/cli.js", "serve"]

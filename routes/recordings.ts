@@ -46,7 +46,9 @@ function staticRoot (app: FastifyInstance, mp3Dir: string): string {
   try {
     if (statSync(mp3Dir).isDirectory()) return mp3Dir
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return mp3Dir
+    // Not there yet (a fresh data directory): the recording service creates it; the check needs
+    // only some existing folder, and warning about a folder that is about to exist helps no one.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return os.tmpdir()
   }
   app.log.error({ mp3Dir }, `MP3_DIR ${mp3Dir} is not a usable directory: recordings cannot be stored or served until it is fixed`)
   return os.tmpdir()

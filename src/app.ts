@@ -49,7 +49,7 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
 
   // External plugins
   await app.register(rateLimit, { global: false })
-  await app.register(securityHeaders)
+  await app.register(securityHeaders, { servesTls: opts.https !== undefined })
   // App plugins
   await app.register(gateway, { deps })
   await app.register(cors, { origins: deps.config.corsOrigins })

@@ -1,33 +1,19 @@
 #!/usr/bin/env node
 // 3cx-gateway command line: serve (default) | sim | doctor | export | recordings convert | config check.
-import { parseArgs } from 'node:util'
+import { randomBytes } from 'node:crypto'
 import dotenv from 'dotenv'
-import { ConfigError, describeConfig, loadConfig, type Config } from './config.js'
+import { ConfigError, describeConfig, loadConfig, type Config, type LoadOptions } from './config.js'
 import { applyLegacyIni } from './legacy-ini.js'
 import { VERSION } from './version.js'
-
-const HELP = `3cx-gateway ${VERSION} — legacy 3CX WebAPI, webhooks, MP3 recordings and reports for 3CX V20
-
-Usage:
-  3cx-gateway [serve]                 start the gateway (demo mode with a built-in simulator when PBX_URL is unset)
-  3cx-gateway sim [--port 5001] [--host 127.0.0.1] [--recordings DIR] [--seed N]
-                                      run the 3CX V20 simulator alone
-  3cx-gateway doctor                  check the configured PBX step by step
-  3cx-gateway export <history|calllog|abandoned|queueperf|recordings> --from DATE --to DATE
-                     [--queue N] [--ext N] [--wait S] [--format json|csv|xlsx] [--out FILE]
-  3cx-gateway recordings convert <dir>   convert an archive of 3CX WAV recordings to MP3
-  3cx-gateway config check            print the effective configuration (secrets masked)
-  3cx-gateway --version | --help
-
-Configuration comes from the environment and a .env file in the working directory; see .env.example.`
+import { COMMANDS, commandHelp, findCommand, parseCommandLine, topLevelHelp, UsageError, type CliCommand } from './cli-help.js'
 
 interface Io { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }
 
 /** Loads .env (quietly), the legacy ini if CONFIG_INI is set, and validates. Exits 2 on problems. */
-export function configFromEnvironment (io: Io, env: NodeJS.ProcessEnv = process.env): Config | null {
+export function configFromEnvironment (io: Io, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Config | null {
   dotenv.config({ quiet: true })
   try {
-    return loadConfig(applyLegacyIni(env))
+    return loadConfig(applyLegacyIni(env), opts)
   } catch (err) {
     if (err instanceof ConfigError) {
       io.stderr.write('3cx-gateway: the configuration has problems:\n')
@@ -40,83 +26,131 @@ export function configFromEnvironment (io: Io, env: NodeJS.ProcessEnv = process.
   }
 }
 
-export async function main (argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const [command = 'serve', ...rest] = argv
-  if (command === '--help' || command === '-h' || command === 'help') { io.stdout.write(`${HELP}\n`); return 0 }
-  if (command === '--version' || command === '-v') { io.stdout.write(`${VERSION}\n`); return 0 }
+/** `argv` → the command it names and the arguments after the command's name, or a usage mistake. */
+function resolveCommand (argv: string[]): { command: CliCommand, rest: string[] } | UsageError {
+  const [first = 'serve', ...rest] = argv
+  if (first.startsWith('-')) return new UsageError(`unknown flag "${first}" (flags come after the command, e.g. 3cx-gateway sim --port 5001)`)
+  const single = findCommand(first)
+  if (single !== undefined) return { command: single, rest }
+  // Two-word commands: `recordings convert`, `config check`; `recordings --help` shows the one it has.
+  const family = COMMANDS.filter((c) => c.name.startsWith(`${first} `))
+  if (family.length === 0) return new UsageError(`unknown command "${first}"`)
+  const [sub, ...subRest] = rest
+  const found = family.find((c) => c.name === `${first} ${sub}`)
+  if (found !== undefined) return { command: found, rest: subRest }
+  if (sub === '--help' || sub === '-h') return { command: family[0], rest }
+  return new UsageError(sub === undefined
+    ? `"${first}" needs a sub-command: ${family.map((c) => c.name).join(' or ')}`
+    : `unknown command "${first} ${sub}"; did you mean ${family.map((c) => c.name).join(' or ')}?`)
+}
 
-  switch (command) {
+export async function main (argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const [first] = argv
+  if (first === '--help' || first === '-h' || first === 'help') { io.stdout.write(`${topLevelHelp()}\n`); return 0 }
+  if (first === '--version' || first === '-v') { io.stdout.write(`${VERSION}\n`); return 0 }
+
+  const resolved = resolveCommand(argv)
+  if (resolved instanceof UsageError) {
+    // A known family (`recordings list`): that family's help; anything else: the overview.
+    const family = COMMANDS.find((c) => first !== undefined && c.name.startsWith(`${first} `))
+    io.stderr.write(`3cx-gateway: ${resolved.message}\n\n${family !== undefined ? commandHelp(family) : topLevelHelp()}\n`)
+    return 2
+  }
+  const { command, rest } = resolved
+  let parsed
+  try {
+    parsed = parseCommandLine(command, rest)
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    io.stderr.write(`3cx-gateway ${command.name}: ${err.message}\n\n${commandHelp(command)}\n`)
+    return 2
+  }
+  if (parsed.help) { io.stdout.write(`${commandHelp(command)}\n`); return 0 }
+
+  switch (command.name) {
     case 'serve': {
       const config = configFromEnvironment(io)
       if (config === null) return 2
       const { startGateway } = await import('./server.js')
-      const gw = await startGateway(config)
-      gw.installSignalHandlers()
+      const { ListenError } = await import('./port-probe.js')
+      try {
+        const gw = await startGateway(config)
+        gw.installSignalHandlers()
+      } catch (err) {
+        if (!(err instanceof ListenError)) throw err
+        io.stderr.write(`3cx-gateway: ${err.message}\n`)
+        return 1
+      }
       return -1 // keep running
     }
-    case 'sim': return await runSim(rest, io)
+    case 'sim': return await runSim(parsed.values as SimFlags, io)
     case 'doctor': {
-      const config = configFromEnvironment(io)
+      const config = configFromEnvironment(io, process.env, { serving: false })
       if (config === null) return 2
-      if (config.demo) {
-        io.stderr.write('doctor checks a real PBX: set PBX_URL, PBX_CLIENT_ID and PBX_CLIENT_SECRET first.\n')
-        return 2
-      }
       const { runDoctor } = await import('./doctor.js')
-      return await runDoctor(config, (line) => { io.stdout.write(`${line}\n`) })
+      const print = (line: string): void => { io.stdout.write(`${line}\n`) }
+      return await onPbx(config, io, async (c) => await runDoctor(c, print))
     }
     case 'export': {
-      const config = configFromEnvironment(io)
+      const config = configFromEnvironment(io, process.env, { serving: false })
       if (config === null) return 2
       const { runExport } = await import('./reports/export-command.js')
-      return await runExport(config, rest, io)
+      return await onPbx(config, io, async (c) => await runExport(c, rest, io))
     }
-    case 'recordings': {
-      if (rest[0] !== 'convert') { io.stderr.write('usage: 3cx-gateway recordings convert <dir>\n'); return 2 }
-      const config = configFromEnvironment(io)
+    case 'recordings convert': {
+      const config = configFromEnvironment(io, process.env, { serving: false })
       if (config === null) return 2
       const { runRecordingsConvert } = await import('./recordings/convert-command.js')
-      return await runRecordingsConvert(config, rest.slice(1), io)
+      return await runRecordingsConvert(config, rest, io)
     }
-    case 'config': {
-      if (rest[0] !== 'check') { io.stderr.write('usage: 3cx-gateway config check\n'); return 2 }
+    case 'config check': {
       const config = configFromEnvironment(io)
       if (config === null) return 2
       io.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n`)
       return 0
     }
     default:
-      io.stderr.write(`3cx-gateway: unknown command "${command}"\n\n${HELP}\n`)
-      return 2
+      throw new Error(`command "${command.name}" is listed in cli-help.ts but has no case here`)
   }
 }
 
-async function runSim (args: string[], io: Io): Promise<number> {
-  let values: { port?: string, host?: string, recordings?: string, seed?: string }
-  try {
-    values = parseArgs({
-      args,
-      options: { port: { type: 'string' }, host: { type: 'string' }, recordings: { type: 'string' }, seed: { type: 'string' } },
-      strict: true
-    }).values
-  } catch (err) {
-    io.stderr.write(`3cx-gateway sim: ${(err as Error).message}\n`)
-    return 2
-  }
+/** Runs a PBX command against the configured PBX, or in demo mode against a fresh built-in simulator. */
+async function onPbx (config: Config, io: Io, run: (config: Config) => Promise<number>): Promise<number> {
+  if (!config.demo) return await run(config)
+  const { withDemoPbx } = await import('./demo-simulator.js')
+  return await withDemoPbx(config, (line) => { io.stderr.write(`${line}\n`) }, run)
+}
+
+/** The flags of `sim`, as declared in cli-help.ts. */
+interface SimFlags { port?: string, host?: string, recordings?: string, seed?: string }
+
+async function runSim (values: SimFlags, io: Io): Promise<number> {
   const port = Number(values.port ?? '5001')
   const seed = Number(values.seed ?? '1')
   if (!Number.isInteger(port) || port < 0 || port > 65535) { io.stderr.write('3cx-gateway sim: --port must be 0–65535\n'); return 2 }
   if (!Number.isInteger(seed)) { io.stderr.write('3cx-gateway sim: --seed must be a whole number\n'); return 2 }
+  const host = values.host ?? '127.0.0.1'
+  const { assertPortFree, ListenError } = await import('./port-probe.js')
+  try {
+    await assertPortFree(host, port, '--port')
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err
+    io.stderr.write(`3cx-gateway sim: ${err.message}\n`)
+    return 1
+  }
   const { createSimulator } = await import('./sim/simulator.js')
+  const { gatewayCommand } = await import('./demo-simulator.js')
   const { SEED_CLIENT } = await import('./sim/seed.js')
   const { default: pino } = await import('pino')
-  const sim = await createSimulator({ port, host: values.host ?? '127.0.0.1', recordingsDir: values.recordings, seed, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }) })
+  const { logDestination } = await import('./log-format.js')
+  const sim = await createSimulator({ port, host, recordingsDir: values.recordings, seed, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }, logDestination(process.env.LOG_FORMAT === 'json' || process.env.LOG_FORMAT === 'pretty' ? process.env.LOG_FORMAT : 'auto')) })
   io.stdout.write([
     `3CX V20 simulator listening on ${sim.url}`,
     `  API client: PBX_CLIENT_ID=${SEED_CLIENT.clientId} PBX_CLIENT_SECRET=${SEED_CLIENT.secret} (simulator credentials, not a secret)`,
     `  recordings: ${sim.ctx.recordingsDir}`,
     `  control API: POST ${sim.url}/_sim/calls, /_sim/traffic, /_sim/faults, /_sim/reset; GET /_sim/events`,
-    `  point the gateway at it: PBX_URL=${sim.url} PBX_CLIENT_ID=${SEED_CLIENT.clientId} PBX_CLIENT_SECRET=${SEED_CLIENT.secret}`,
+    '  start a gateway connected to it (in the project folder; when installed, "3cx-gateway serve" instead of "npm start"):',
+    `    ${gatewayCommand(sim.url, SEED_CLIENT, randomBytes(16).toString('hex'))}`,
     ''
   ].join('\n'))
   const stop = (): void => { sim.close().then(() => process.exit(0), () => process.exit(1)) }

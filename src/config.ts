@@ -2,6 +2,7 @@
 // at once, one line per variable, so an admin fixes the whole .env in one go (no stack traces).
 import { isIP } from 'node:net'
 import path from 'node:path'
+import { LOG_FORMATS, type LogFormatSetting } from './log-format.js'
 
 export type KeyScope = 'read' | 'control'
 export interface GatewayKey { key: string, scope: KeyScope }
@@ -72,8 +73,12 @@ export interface Config {
   /** maxSpanDays: the longest `from`–`to` one request may ask (bounds the PBX requests it costs). */
   reports: { maxRangeDays: number, pageSize: number, maxSpanDays: number }
   dataDir: string
+  /** Demo mode: the built-in simulator's port; 0 = any free port. */
+  simPort: number
   demoTrafficPerMinute: number
   logLevel: string
+  /** json, pretty, or auto (pretty on a terminal); see log-format.ts. */
+  logFormat: LogFormatSetting
   configIni: string
 }
 
@@ -91,11 +96,20 @@ export const DEFAULT_RETRY_SCHEDULE_MS = [0, 5_000, 30_000, 120_000, 600_000, 1_
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
+export interface LoadOptions {
+  /**
+   * The HTTP server will run (`serve`, `config check`; the default): GATEWAY_KEYS is required, and
+   * demo mode gets the well-known key `demo`. Other commands (doctor, export, recordings convert)
+   * answer no HTTP requests: they neither ask for keys nor get the demo key.
+   */
+  serving?: boolean
+}
+
 /**
  * Reads and validates the configuration. Throws ConfigError listing every problem.
  * Pure: it only reads `env` (the caller loads `.env` first if it wants to).
  */
-export function loadConfig (env: Env = process.env): Config {
+export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Config {
   const problems: string[] = []
   const r = new Reader(env, problems)
 
@@ -108,7 +122,7 @@ export function loadConfig (env: Env = process.env): Config {
     problems.push('PBX_CLIENT_ID: expected the numeric client id of the 3CX API client (Admin > Integrations > API), e.g. 599')
   }
 
-  const keys = parseKeys(env.GATEWAY_KEYS, demo, problems)
+  const keys = parseKeys(env.GATEWAY_KEYS, demo, opts.serving ?? true, problems)
   const host = r.str('HOST', demo ? '127.0.0.1' : '0.0.0.0')
   const port = r.int('PORT', 8080, 0, 65535)
   const publicUrl = r.url('PUBLIC_URL', { optional: true }).replace(/\/+$/, '')
@@ -191,8 +205,10 @@ export function loadConfig (env: Env = process.env): Config {
       maxSpanDays: r.int('REPORT_MAX_SPAN_DAYS', 366, 1, 1827)
     },
     dataDir,
+    simPort: r.int('SIM_PORT', 0, 0, 65535),
     demoTrafficPerMinute: r.int('DEMO_TRAFFIC', 4, 0, 60_000),
     logLevel,
+    logFormat: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
     configIni: r.str('CONFIG_INI', '')
   }
   if (problems.length > 0) throw new ConfigError(problems)
@@ -209,9 +225,10 @@ function validTimeZone (tz: string): boolean {
   }
 }
 
-/** `key[:scope],…`. Outside demo mode at least one key of ≥ 16 characters is required. */
-function parseKeys (raw: string | undefined, demo: boolean, problems: string[]): GatewayKey[] {
+/** `key[:scope],…`. For the server outside demo mode at least one key of ≥ 16 characters is required. */
+function parseKeys (raw: string | undefined, demo: boolean, serving: boolean, problems: string[]): GatewayKey[] {
   if (raw === undefined || raw.trim() === '') {
+    if (!serving) return []
     if (demo) return [{ key: 'demo', scope: 'control' }]
     problems.push('GATEWAY_KEYS: required; comma-separated API keys, each optionally followed by :read or :control (e.g. GATEWAY_KEYS=$(openssl rand -hex 16):control)')
     return []
@@ -476,7 +493,9 @@ export function describeConfig (c: Config): Record<string, unknown> {
     recordings: c.recordings,
     reports: c.reports,
     dataDir: c.dataDir,
+    simPort: c.simPort,
     demoTrafficPerMinute: c.demoTrafficPerMinute,
-    logLevel: c.logLevel
+    logLevel: c.logLevel,
+    logFormat: c.logFormat
   }
 }

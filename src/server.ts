@@ -13,6 +13,9 @@ import { loggerOptions } from './plugins/auth.js'
 import { VERSION } from './version.js'
 import type { Simulator } from './sim/simulator.js'
 import { demoExamples } from '../routes/health.js'
+import { assertPortFree, describeListenError } from './port-probe.js'
+import { startDemoSimulator, type DemoSimulator } from './demo-simulator.js'
+import { logDestination } from './log-format.js'
 
 export interface StartOptions {
   /** A pino destination for the logs (tests capture them); default stdout. */
@@ -35,23 +38,26 @@ export interface RunningGateway {
 
 export async function startGateway (input: Config, opts: StartOptions = {}): Promise<RunningGateway> {
   const config: Config = { ...input, pbx: { ...input.pbx } }
-  const logger = pino(loggerOptions(config.logLevel) as pino.LoggerOptions, opts.logStream as pino.DestinationStream | undefined) as unknown as FastifyBaseLogger
+  const logger = pino(loggerOptions(config.logLevel) as pino.LoggerOptions, logDestination(config.logFormat, opts.logStream)) as unknown as FastifyBaseLogger
 
-  let simulator: Simulator | null = null
-  let stopDemoTraffic = (): void => {}
+  // Fail before the simulator, the services or the database start: a second gateway on a used port
+  // must not run beside the first one.
+  await assertPortFree(config.host, config.port, 'PORT')
+
+  let demo: DemoSimulator | null = null
   let demoRunDir: string | null = null
   if (config.demo) {
     // Each demo run gets a fresh simulator whose call and recording ids start again: its state
     // (calls in progress, call counter, recording index, MP3s) must never meet a previous run's.
+    // The simulator first: a taken SIM_PORT stops the start before any data folder is made.
+    demo = await startDemoSimulator({ port: config.simPort, logger: logger.child({ component: 'simulator' }, { level: 'warn' }), trafficPerMinute: config.demoTrafficPerMinute })
     demoRunDir = await freshDemoRunDir(config.dataDir)
     config.recordings = { ...config.recordings, mp3Dir: config.recordings.mp3Dir === path.join(config.dataDir, 'mp3') ? path.join(demoRunDir, 'mp3') : config.recordings.mp3Dir }
     config.dataDir = demoRunDir
     logger.info({ dataDir: demoRunDir }, 'demo mode: this run keeps its data in a fresh folder, removed at shutdown (a real PBX keeps DATA_DIR itself)')
-    const { createSimulator } = await import('./sim/simulator.js')
-    simulator = await createSimulator({ port: 0, host: '127.0.0.1', logger: logger.child({ component: 'simulator' }, { level: 'warn' }) })
-    config.pbx.url = simulator.url
-    stopDemoTraffic = await startDemoTraffic(simulator, config.demoTrafficPerMinute)
+    config.pbx.url = demo.simulator.url
   }
+  const simulator = demo?.simulator ?? null
 
   const services = createServices(config, { log: logger, simulatorUrl: simulator?.url, pbx: opts.pbx })
   const app = await buildApp(services.deps, {
@@ -61,7 +67,16 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
   })
 
   await services.start()
-  await app.listen({ host: config.host, port: config.port })
+  try {
+    await app.listen({ host: config.host, port: config.port })
+  } catch (err) {
+    // Taken between the probe and now: undo what started, then say which port.
+    await app.close().catch(() => {})
+    await services.stop(1000).catch(() => {})
+    await demo?.stop().catch(() => {})
+    if (demoRunDir !== null) await rm(demoRunDir, { recursive: true, force: true }).catch(() => {})
+    throw describeListenError(err, config.host, config.port, 'PORT') ?? err
+  }
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.port
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
@@ -74,12 +89,11 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
     closing ??= (async () => {
       const budget = opts.shutdownTimeoutMs ?? 25_000
       app.log.info({ budgetMs: budget }, 'shutting down: no new requests; finishing in-flight requests, deliveries and conversions')
-      stopDemoTraffic()
       const started = Date.now()
       // app.close() stops accepting and waits for in-flight requests (bounded by the server timeouts).
       await withTimeout(app.close(), budget / 2)
       await services.stop(Math.max(1000, budget - (Date.now() - started)))
-      if (simulator !== null) await simulator.close()
+      await demo?.stop()
       if (demoRunDir !== null) await rm(demoRunDir, { recursive: true, force: true }).catch(() => {})
       app.log.info({ ms: Date.now() - started }, 'shutdown complete')
     })()
@@ -131,20 +145,8 @@ function processAlive (pid: number): boolean {
   }
 }
 
-/** A few simulated calls a minute so a newcomer sees live data (DEMO_TRAFFIC; 0 = none). */
-async function startDemoTraffic (sim: Simulator, perMinute: number): Promise<() => void> {
-  if (perMinute <= 0) return () => {}
-  const { TrafficGenerator } = await import('./sim/traffic.js')
-  const traffic = new TrafficGenerator(sim.ctx.engine, () => sim.ctx.directory, Date.now() % 100_000)
-  const day = 86_400
-  const run = (): void => { traffic.start({ callsPerSecond: perMinute / 60, seconds: day, maxRingMs: 8000, maxTalkMs: 45_000, recordShare: 0.3 }) }
-  run()
-  const renew = setInterval(run, day * 1000)
-  renew.unref()
-  return () => {
-    clearInterval(renew)
-    traffic.stop()
-  }
+function isLoopback (host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host)
 }
 
 function logStart (log: FastifyBaseLogger, config: Config, url: string, sim: Simulator | null): void {
@@ -157,7 +159,11 @@ function logStart (log: FastifyBaseLogger, config: Config, url: string, sim: Sim
   if (sim !== null) {
     log.info({ version: VERSION, mode: 'demo', url, simulator: sim.url, features },
       `3cx-gateway ${VERSION} in DEMO MODE (no PBX_URL set): the built-in 3CX V20 simulator runs at ${sim.url} ` +
-      `and places ${config.demoTrafficPerMinute} simulated calls a minute; API key "demo"; listening on ${url} (loopback only)`)
+      `and places ${config.demoTrafficPerMinute} simulated calls a minute; API key "demo"; listening on ${url}${isLoopback(config.host) ? ' (loopback only)' : ` (HOST=${config.host})`}`)
+    if (!isLoopback(config.host)) {
+      log.warn({ host: config.host }, `demo mode listens on ${config.host}, not only on loopback: anyone who can reach this machine can use the well-known API key "demo" ` +
+        'and place calls in the simulator; set HOST=127.0.0.1, or connect a PBX with GATEWAY_KEYS of your own')
+    }
     for (const example of demoExamples(url)) log.info(`try: ${example}`)
     log.info(`API documentation: ${url}/docs — connect a real PBX by setting PBX_URL, PBX_CLIENT_ID, PBX_CLIENT_SECRET and GATEWAY_KEYS (see .env.example)`)
     return

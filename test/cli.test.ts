@@ -1,6 +1,11 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
 import { main } from '../src/cli.js'
+import { COMMANDS } from '../src/cli-help.js'
+import { gatewayCommand } from '../src/demo-simulator.js'
+import { loadConfig } from '../src/config.js'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 
 function io (): { io: { stdout: Writable, stderr: Writable }, out: () => string, err: () => string } {
   let out = ''
@@ -33,18 +38,55 @@ t.test('help, version and unknown commands', async (t) => {
   const h = io()
   t.equal(await main(['--help'], h.io), 0)
   t.match(h.out(), /3cx-gateway doctor/)
+  for (const c of COMMANDS) {
+    t.match(h.out(), `3cx-gateway ${c.name}`, `the overview lists ${c.name}`)
+    for (const o of c.options) t.match(h.out(), `--${o.name}`, `the overview lists ${c.name} --${o.name}`)
+  }
   const v = io()
   t.equal(await main(['--version'], v.io), 0)
   t.match(v.out(), /^\d+\.\d+\.\d+\n$/)
   const u = io()
   t.equal(await main(['frobnicate'], u.io), 2)
-  t.match(u.err(), /unknown command "frobnicate"/)
+  t.match(u.err(), /^3cx-gateway: unknown command "frobnicate"\n\n3cx-gateway \S+ — .*\nUsage:/s, 'the error, then the overview')
+  const f = io()
+  t.equal(await main(['--bogus'], f.io), 2)
+  t.match(f.err(), /unknown flag "--bogus" \(flags come after the command/)
   const r = io()
   t.equal(await main(['recordings', 'list'], r.io), 2)
-  t.match(r.err(), /usage: 3cx-gateway recordings convert/)
+  t.match(r.err(), /unknown command "recordings list"; did you mean recordings convert\?\n\nusage: 3cx-gateway recordings convert/)
+  const bare = io()
+  t.equal(await main(['recordings'], bare.io), 2)
+  t.match(bare.err(), /"recordings" needs a sub-command: recordings convert/)
   const c = io()
   t.equal(await main(['config', 'show'], c.io), 2)
+  t.match(c.err(), /usage: 3cx-gateway config check/)
 })
+
+// Without any configuration: --help must never need PBX_URL or GATEWAY_KEYS, nor start anything.
+t.test('every command has --help, and an unknown flag gives the error and that help', withEnv({ PBX_URL: 'ftp://broken', GATEWAY_KEYS: undefined }, async () => {
+  for (const c of COMMANDS) {
+    const words = c.name.split(' ')
+    for (const flag of ['--help', '-h']) {
+      const h = io()
+      t.equal(await main([...words, flag], h.io), 0, `${c.name} ${flag}`)
+      t.match(h.out(), new RegExp(`^usage: 3cx-gateway ${c.name}`), `${c.name} ${flag} prints its usage`)
+      for (const o of c.options) t.match(h.out(), new RegExp(`--${o.name}\\b.*  \\S`), `${c.name} --help explains --${o.name}`)
+      t.equal(h.err(), '', 'and nothing else')
+    }
+    const b = io()
+    t.equal(await main([...words, '--bogus'], b.io), 2, `${c.name} --bogus`)
+    t.match(b.err(), new RegExp(`^3cx-gateway ${c.name}: Unknown option '--bogus'\\n\\nusage: 3cx-gateway ${c.name}`))
+    t.notMatch(b.err(), /at .*\.ts:\d+/, 'no stack trace')
+  }
+  const sub = io()
+  t.equal(await main(['recordings', '--help'], sub.io), 0)
+  t.match(sub.out(), /^usage: 3cx-gateway recordings convert <dir>/)
+  const extra = io()
+  t.equal(await main(['doctor', 'now'], extra.io), 2)
+  t.match(extra.err(), /^3cx-gateway doctor: unexpected argument "now"; doctor takes no arguments/)
+  const help = io()
+  t.equal(await main(['serve', '--port', '1', '--help'], help.io), 0, '--help wins over other mistakes')
+}))
 
 t.test('config check prints the effective configuration with secrets masked', withEnv({
   PBX_URL: 'https://pbx.example.com:5001', PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'cli-secret-value', GATEWAY_KEYS: 'cli-test-key-0123456789abcdef'
@@ -69,13 +111,42 @@ t.test('a bad configuration stops with one line per problem and exit code 2', wi
   t.notMatch(c.err(), /at .*\.ts:\d+/, 'no stack trace')
 }))
 
-t.test('doctor needs a real PBX; sim validates its flags', withEnv({ PBX_URL: undefined }, async () => {
+t.test('doctor and export work in demo mode, against a fresh built-in simulator', withEnv({ PBX_URL: undefined, GATEWAY_KEYS: undefined }, async () => {
   const d = io()
-  t.equal(await main(['doctor'], d.io), 2)
-  t.match(d.err(), /doctor checks a real PBX/)
+  t.equal(await main(['doctor'], d.io), 0, d.out())
+  t.match(d.err(), /^demo mode \(PBX_URL is not set\): using the built-in 3CX V20 simulator at http:\/\/127\.0\.0\.1:\d+ with 7 days of simulated calls; set PBX_URL/)
+  t.match(d.out(), /All checks passed/)
+  const out = path.join(t.testdir({}), 'calls.csv')
+  const today = new Date().toISOString().slice(0, 10)
+  const e = io()
+  t.equal(await main(['export', 'calllog', '--from', today, '--to', today, '--out', out], e.io), 0, e.err())
+  t.match(e.err(), /Exported [1-9]\d* rows of the call log report/, 'the demo history gives the report rows')
+  t.ok(readFileSync(out, 'utf8').split('\n').length > 2)
+}))
+
+t.test('doctor on a PBX does not ask for GATEWAY_KEYS', async (t) => {
+  const { createSimulator } = await import('../src/sim/simulator.js')
+  const sim = await createSimulator()
+  t.teardown(() => sim.close())
+  await withEnv({ PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: undefined }, async () => {
+    const d = io()
+    t.equal(await main(['doctor'], d.io), 0, d.err())
+    t.equal(d.err(), '', 'no demo note, no key problem')
+    t.match(d.out(), new RegExp(`doctor: ${sim.url}`))
+  })()
+})
+
+t.test('sim validates its flags; its connect command is complete', async (t) => {
   const s = io()
   t.equal(await main(['sim', '--port', 'x'], s.io), 2)
   t.match(s.err(), /--port must be/)
   const s2 = io()
-  t.equal(await main(['sim', '--bogus'], s2.io), 2)
-}))
+  t.equal(await main(['sim', '--seed', '1.5'], s2.io), 2)
+  t.match(s2.err(), /--seed must be a whole number/)
+  const client = { clientId: '599', secret: 'sim-secret' }
+  t.equal(gatewayCommand('http://127.0.0.1:5001', client, 'k'.repeat(32)),
+    `PBX_URL=http://127.0.0.1:5001 PBX_CLIENT_ID=599 PBX_CLIENT_SECRET=sim-secret GATEWAY_KEYS=${'k'.repeat(32)}:control npm start`)
+  t.match(gatewayCommand('http://0.0.0.0:8080', client, 'k'), /^PBX_URL=http:\/\/127\.0\.0\.1:8080 .* PORT=8081 npm start$/, 'wildcard → loopback; the gateway moves off 8080')
+  const cfg = loadConfig({ PBX_URL: 'http://127.0.0.1:5001', PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: `${'k'.repeat(32)}:control` })
+  t.equal(cfg.pbx.url, 'http://127.0.0.1:5001', 'the printed variables make a valid gateway configuration')
+})

@@ -22,7 +22,18 @@ t.test('no PBX_URL means demo mode with loopback, key demo and the simulator cli
   t.same(c.keys, [{ key: 'demo', scope: 'control' }])
   t.equal(c.pbx.clientId, '599')
   t.equal(c.demoTrafficPerMinute, 4)
+  t.equal(c.simPort, 0, 'the demo simulator takes any free port unless SIM_PORT says otherwise')
   t.same(c.webhooks.retrySchedule, DEFAULT_RETRY_SCHEDULE_MS)
+  t.equal(loadConfig({ SIM_PORT: '5001' }).simPort, 5001)
+  t.match(problems({ SIM_PORT: 'high' }), [/^SIM_PORT: expected a whole number from 0 to 65535/])
+})
+
+t.test('only the HTTP server needs keys; the demo key only exists for it', async (t) => {
+  const { GATEWAY_KEYS: _unused, ...noKeys } = PBX
+  t.same(loadConfig(noKeys, { serving: false }).keys, [], 'doctor/export on a PBX: no GATEWAY_KEYS needed')
+  t.same(loadConfig({}, { serving: false }).keys, [], 'demo mode without the server: no well-known key')
+  t.match(problems({ ...noKeys }).join('\n'), /GATEWAY_KEYS: required/, 'serve still needs them')
+  t.throws(() => loadConfig({ ...noKeys, GATEWAY_KEYS: 'abc' }, { serving: false }), /at least 16/, 'keys that are given are still checked')
 })
 
 t.test('a PBX configuration is read into typed values', async (t) => {

@@ -2,7 +2,7 @@
 // of the compiled output starts in demo mode and answers; and the Dockerfile copies files that exist.
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
-import { copyFileSync, existsSync, readFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readFileSync, realpathSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -28,7 +28,7 @@ t.test('the Dockerfile copies only files that exist and runs the compiled CLI', 
   for (const s of sources) t.ok(existsSync(path.join(root, s)), `${s} exists`)
   t.match(dockerfile, /CMD \["node", "dist\/src\/cli\.js", "serve"\]/)
   t.match(dockerfile, /^USER gateway$/m, 'runs as a non-root user')
-  t.match(dockerfile, /HEALTHCHECK .*\/readyz/s)
+  t.match(dockerfile, /HEALTHCHECK .*CMD \["node", "dist\/src\/healthcheck\.js"\]/s, 'the TLS-aware health check')
   const unit = readFileSync(path.join(root, 'docker/3cx-gateway.service'), 'utf8')
   for (const directive of ['User=', 'Restart=on-failure', 'EnvironmentFile=', 'NoNewPrivileges=true', 'ProtectSystem=strict']) t.match(unit, directive)
   t.match(unit, /ExecStart=\/usr\/bin\/node \/opt\/3cx-gateway\/dist\/src\/cli\.js serve/)
@@ -40,8 +40,9 @@ t.test('a production install starts in demo mode and answers the legacy API', as
   await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist'), '--tsBuildInfoFile', path.join(dir, 'tsbuildinfo')], { cwd: root })
   copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'))
   copyFileSync(path.join(root, 'package-lock.json'), path.join(dir, 'package-lock.json'))
-  // Hard links: a fast copy of the installed tree; pruning removes links, never the originals.
-  await run('cp', ['-al', path.join(root, 'node_modules'), path.join(dir, 'node_modules')])
+  // Hard links: a fast copy of the installed tree; pruning removes links, never the originals. The real
+  // path: in a git worktree node_modules may be a symlink, whose copy would point at the original tree.
+  await run('cp', ['-al', realpathSync(path.join(root, 'node_modules')), path.join(dir, 'node_modules')])
   await run('npm', ['prune', '--omit=dev', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, env: { ...process.env, npm_config_loglevel: 'error' } })
   t.notOk(existsSync(path.join(dir, 'node_modules/typescript')), 'dev dependencies are gone')
   t.notOk(existsSync(path.join(dir, 'node_modules/tap')), 'tap is gone')
@@ -66,6 +67,8 @@ t.test('a production install starts in demo mode and answers the legacy API', as
   }
   t.same(answer, { status: 200, body: '{"result":0}' }, `answers from the production install (log: ${output.slice(0, 300)})`)
   t.match(output, /DEMO MODE/)
+  const health = await run(process.execPath, ['dist/src/healthcheck.js'], { cwd: dir, env }).then(() => 0, (err: { code?: number }) => err.code ?? -1)
+  t.equal(health, 0, 'the compiled Docker health check passes')
 
   child.kill('SIGTERM')
   t.equal(await exited, 0, 'SIGTERM shuts down cleanly with exit code 0')

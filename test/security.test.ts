@@ -102,7 +102,10 @@ t.test('secrets never leave the gateway; keys and webhook secrets rotate without
   // Security headers; CORS is off by default.
   const res = await fetch(`${gw.url}/pbx.calls.get`, { headers: { 'x-api-key': KEY_A, origin: 'https://evil.example' } })
   t.equal(res.headers.get('x-content-type-options'), 'nosniff')
-  t.ok(res.headers.get('strict-transport-security'), 'HSTS header')
+  // Plain HTTP: no https-only headers, or a browser on a LAN host name fetches /docs' scripts over https.
+  t.equal(res.headers.get('strict-transport-security'), null, 'no HSTS over plain HTTP')
+  t.notMatch(res.headers.get('content-security-policy') ?? '', /upgrade-insecure-requests/, 'no upgrade-insecure-requests over plain HTTP')
+  t.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/, 'the rest of the CSP stays')
   t.equal(res.headers.get('access-control-allow-origin'), null, 'no CORS unless configured')
   t.equal(res.headers.get('x-powered-by'), null)
 
@@ -147,5 +150,7 @@ t.test('TLS directly with TLS_CERT and TLS_KEY', async (t) => {
   t.teardown(() => dispatcher.close())
   const res = await request(`${gw.url}/webapi/demo/pbx.calls.get`, { dispatcher })
   t.equal(res.statusCode, 200)
+  t.ok(res.headers['strict-transport-security'], 'HSTS when the gateway serves TLS')
+  t.match(String(res.headers['content-security-policy']), /upgrade-insecure-requests/)
   t.same(await res.body.json(), { result: 0 })
 })

@@ -40,6 +40,10 @@ t.test('demo mode: simulator, legacy API, webhooks, health, metrics, shutdown', 
     t.equal(res.status, 200, `the printed example answers: ${example}`)
   }
 
+  const wrongMethod = await fetch(`${gw.url}/pbx.calls.get`, { method: 'POST', headers: { 'x-api-key': 'demo' } })
+  t.equal(wrongMethod.status, 405, 'POST on a GET method: 405, not 404')
+  t.equal(wrongMethod.headers.get('allow'), 'GET, HEAD')
+
   const ready = await fetch(`${gw.url}/readyz`)
   t.equal(ready.status, 200)
   t.match(await ready.json(), { ready: true, checks: { pbx: { ok: true }, token: { ok: true }, websocket: { ok: true }, outbox: { ok: true } } })
@@ -68,4 +72,46 @@ t.test('demo mode: simulator, legacy API, webhooks, health, metrics, shutdown', 
   await gw.close()
   t.match(logs.text(), /shutdown complete/)
   t.notMatch(logs.text().replace(/"msg":"[^"]*"/g, ''), /\/webapi\/demo\//, 'no key in logged URLs')
+})
+
+t.test('SIM_PORT fixes the demo simulator\'s port; a taken one is named before anything starts', async (t) => {
+  const { createServer } = await import('node:net')
+  const { ListenError } = await import('../src/port-probe.js')
+  const holder = createServer()
+  await new Promise<void>((resolve) => { holder.listen(0, '127.0.0.1', resolve) })
+  const address = holder.address()
+  const taken = typeof address === 'object' && address !== null ? address.port : 0
+  t.teardown(() => { holder.close() })
+  const dataDir = t.testdir({})
+  const base = { PORT: '0', DATA_DIR: dataDir, DEMO_TRAFFIC: '0', RECORDINGS_SOURCE: 'off' }
+  await t.rejects(startGateway(loadConfig({ ...base, SIM_PORT: String(taken) }), { logStream: logSink().stream }),
+    new ListenError(`port ${taken} on 127.0.0.1 is already in use (another gateway or simulator still running?); stop that program or set SIM_PORT to a free port`))
+
+  holder.close()
+  await new Promise((resolve) => { holder.once('close', resolve) })
+  const gw = await startGateway(loadConfig({ ...base, SIM_PORT: String(taken) }), { logStream: logSink().stream })
+  t.teardown(() => gw.close())
+  t.equal(gw.simulator?.url, `http://127.0.0.1:${taken}`, 'the simulator listens on SIM_PORT')
+})
+
+t.test('a fresh data directory starts without warnings; demo mode on all interfaces says so and warns', async (t) => {
+  const dataDir = `${t.testdir({})}/new/data`
+  const logs = logSink()
+  const gw = await startGateway(loadConfig({ PORT: '0', HOST: '0.0.0.0', DATA_DIR: dataDir, DEMO_TRAFFIC: '0', LOG_FORMAT: 'json' }), { logStream: logs.stream })
+  t.teardown(() => gw.close())
+  const lines = logs.text().trim().split('\n').map((l) => JSON.parse(l) as { level: number, msg: string })
+  t.notMatch(logs.text(), /loopback only/, 'not "loopback only" when it is not')
+  t.match(logs.text(), /DEMO MODE .* listening on http:\/\/127\.0\.0\.1:\d+ \(HOST=0\.0\.0\.0\)/)
+  const warnings = lines.filter((l) => l.level >= 40).map((l) => l.msg)
+  t.same(warnings, ['demo mode listens on 0.0.0.0, not only on loopback: anyone who can reach this machine can use the well-known API key "demo" and place calls in the simulator; set HOST=127.0.0.1, or connect a PBX with GATEWAY_KEYS of your own'],
+    'the only warning is the demo key one (none about the fresh data or MP3 folder)')
+})
+
+t.test('LOG_FORMAT=pretty: readable lines', async (t) => {
+  const logs = logSink()
+  const gw = await startGateway(loadConfig({ PORT: '0', DATA_DIR: t.testdir({}), DEMO_TRAFFIC: '0', RECORDINGS_SOURCE: 'off', LOG_FORMAT: 'pretty' }), { logStream: logs.stream })
+  await gw.close()
+  t.match(logs.text(), /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: /m)
+  t.match(logs.text(), /INFO: shutdown complete/)
+  t.notMatch(logs.text(), /^\{"level"/m)
 })

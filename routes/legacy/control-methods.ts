@@ -5,7 +5,7 @@ import { PbxError } from '../../src/pbx/pbx-api.js'
 import { isSuccessStatus } from '../../src/pbx/callcontrol-client.js'
 import type { CallControlResult } from '../../src/pbx/callcontrol-types.js'
 import { badParameter, extNotFound, LegacyError, queueNotFound } from '../../src/legacy/legacy-error.js'
-import { findProfile, normalizePhoneNumber, PARAMETER_RULES, parseOnOff, parseRecording } from '../../src/legacy/params.js'
+import { findProfile, normalizeContact, normalizePhoneNumber, PARAMETER_RULES, parseOnOff, parseRecording } from '../../src/legacy/params.js'
 import type { DirectoryUser } from '../../src/directory/directory-types.js'
 import type { DirectoryCache } from '../../src/directory/directory-cache.js'
 import { defineMethod, type LegacyServices } from './legacy-method.js'
@@ -59,6 +59,9 @@ async function placeCall (svc: LegacyServices, q: MakeCallQuery, destination: st
   } catch (err) {
     if (isRefusal(err)) throw rejected(q, destination, err.message)
     if (!(err instanceof PbxError) || (err.pbxStatus !== 403 && err.pbxStatus !== 404)) throw err
+    // A named device that does not exist is the caller's mistake: ringing another path instead
+    // would place a call the caller did not ask for.
+    if (q.contact !== undefined && err.pbxStatus === 404) await assertDeviceExists(svc, q.first, q.contact)
     const x = await svc.xapi.post<XapiMakeCallResult | null>('Users/Pbx.MakeCall',
       { dn: q.first, destination, contact: q.contact ?? null, testCall: false },
       timeout === undefined ? {} : { timeoutMs: timeout })
@@ -68,6 +71,18 @@ async function placeCall (svc: LegacyServices, q: MakeCallQuery, destination: st
   }
   // The client already refused a result without a participant that is not a success.
   return result.result?.callid ?? null
+}
+
+/**
+ * Throws DEVICE_NOT_FOUND when Call Control sees `dn` but not its device `contact`. When Call Control
+ * does not see `dn` at all (not monitored), the 404 was about the DN and XAPI may place the call.
+ */
+async function assertDeviceExists (svc: LegacyServices, dn: string, contact: string): Promise<void> {
+  const info = (await svc.callControl.snapshot()).find((d) => d.dn === dn)
+  if (info === undefined || info.devices.some((d) => d.device_id === contact)) return
+  const known = info.devices.map((d) => d.device_id)
+  throw new LegacyError(404, 'DEVICE_NOT_FOUND', `Extension ${dn} has no registered device "${contact}"; ` +
+    (known.length === 0 ? 'it has no registered device now (leave out "contact" once a phone is registered)' : `use one of ${known.join(', ')}, or leave out "contact" to ring all of them`))
 }
 
 export const controlMethods = [
@@ -84,8 +99,14 @@ export const controlMethods = [
       if (destination === q.first) throw badParameter('second', `is the calling extension ${q.first} itself; it ${PARAMETER_RULES.second}`)
       const timeout = q.timeout === undefined ? undefined : Number(q.timeout)
       if (timeout !== undefined && timeout > 600_000) throw badParameter('timeout', `is too large; it ${PARAMETER_RULES.timeout}`)
+      let contact: string | undefined
+      if (q.contact !== undefined) {
+        const c = normalizeContact(q.contact)
+        if ('problem' in c) throw badParameter('contact', c.problem)
+        contact = c.contact
+      }
       await userOf(svc.directory, q.first)
-      const callid = await placeCall(svc, q, destination, timeout)
+      const callid = await placeCall(svc, { ...q, contact }, destination, timeout)
       if (callid === null) throw new LegacyError(502, 'PBX_ERROR', 'The PBX accepted the call but returned no call id')
       const { chid, legacyId } = svc.calls.reserve(callid, Date.now())
       return { result: true, chid, id: legacyId }

@@ -16,7 +16,8 @@ export const params = {
   first: param('first', DN_PATTERN, '101'),
   second: param('second', PHONE_PATTERN, '+1 555 987-0000'),
   // Not `.` or `..`: the device id is a PBX path segment, which a URL parser would resolve away.
-  contact: { type: 'string', pattern: '^(?!\\.{1,2}$)[A-Za-z0-9@:._+;=-]{1,200}$', description: `It ${PARAMETER_RULES.contact}.` },
+  // A space is let through so the handler can say it was an unencoded "+" (normalizeContact).
+  contact: { type: 'string', pattern: '^(?!\\.{1,2}$)[A-Za-z0-9@:._+;= -]{1,200}$', description: `It ${PARAMETER_RULES.contact}.` },
   // A string, not an integer: Fastify's Ajv coerces a 400-digit number to Infinity and lets it pass.
   timeout: { type: 'string', pattern: '^[1-9][0-9]{2,5}$', description: `It ${PARAMETER_RULES.timeout}.`, examples: ['5000'] },
   status: param('status', PROFILE_PATTERN, 'Away'),
@@ -54,7 +55,7 @@ export const errorResponses = {
   400: errorResponse('BAD_PARAMETER: a parameter is missing or ill-formed; DUPLICATE_PARAMETER: one is given more than once (the message names it).', 'BAD_PARAMETER', 'Parameter "num" is missing; it must be an extension, queue or ring group number: 1–20 characters of A–Z, a–z, 0–9, *, # or +'),
   401: errorResponse('UNAUTHORIZED: missing or wrong API key.', 'UNAUTHORIZED', 'Missing or invalid API key: send it as /webapi/{key}/{method}, ?key= or the X-API-Key header'),
   403: errorResponse('FORBIDDEN_SCOPE: a read key on a control method.', 'FORBIDDEN_SCOPE', 'This API key may only read; this method needs a key with the control scope'),
-  404: errorResponse('EXT_NOT_FOUND, QUEUE_NOT_FOUND, GROUP_NOT_FOUND or UNKNOWN_METHOD.', 'EXT_NOT_FOUND', 'Extension 999 does not exist on the PBX'),
+  404: errorResponse('EXT_NOT_FOUND, QUEUE_NOT_FOUND, GROUP_NOT_FOUND, DEVICE_NOT_FOUND (the contact of makecall) or UNKNOWN_METHOD.', 'EXT_NOT_FOUND', 'Extension 999 does not exist on the PBX'),
   422: errorResponse('PBX_REJECTED: the PBX refused what was asked (e.g. a number it cannot dial); the message gives its reason.', 'PBX_REJECTED', 'The PBX refused to place the call from 101 to 0: destination "0" is neither a known DN nor an external number; check "second" (and "contact")'),
   429: errorResponse('RATE_LIMITED: too many requests with this key, or too many failed keys from this address (see Retry-After).', 'RATE_LIMITED', 'Too many requests with this API key; retry in 42 s'),
   502: errorResponse('The PBX answered with an error (PBX_FORBIDDEN, PBX_AUTH_FAILED, PBX_ERROR, …); the message says what it usually means.', 'PBX_FORBIDDEN', 'XAPI answered 403. The API client lacks a right: it usually needs the System Owner role and XAPI / Call Control access.'),

@@ -11,6 +11,8 @@ export type LegacyErrorCode =
   | 'FORBIDDEN_SCOPE'
   | 'UNKNOWN_METHOD'
   | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'DEVICE_NOT_FOUND'
   | 'EXT_NOT_FOUND'
   | 'QUEUE_NOT_FOUND'
   | 'GROUP_NOT_FOUND'

@@ -37,12 +37,29 @@ export function parseRecording (value: string): RecordingMode {
 }
 
 /**
+ * An unencoded `+` in a URL query decodes to a space (`?second=+4930…` arrives as " 4930…"). In front
+ * of a number or device id a space means nothing else, so it was a `+`: keep it, never drop it.
+ */
+export function restoreLeadingPlus (value: string): string {
+  return /^ [^ ]/.test(value) ? `+${value.slice(1)}` : value
+}
+
+/** A device id for makecall's `contact`, or a sentence saying why not (a space inside was an unencoded `+`). */
+export function normalizeContact (value: string): { contact: string } | { problem: string } {
+  const contact = restoreLeadingPlus(value)
+  if (contact.includes(' ')) {
+    return { problem: 'contains a space: an unencoded "+" in a URL query means a space, so send a "+" inside a device id as %2B (e.g. contact=sip%3A%2B4930123%40pbx)' }
+  }
+  return { contact }
+}
+
+/**
  * Strips separators from a phone number the schema accepted; null when nothing dialable is left,
  * there is no digit (`*`, `#`), more than 20 dial characters (E.164 has 15 digits, plus room for
  * a prefix) or a `+` is not in front.
  */
 export function normalizePhoneNumber (value: string): string | null {
-  const n = value.replace(/[\s().\\/-]/g, '')
+  const n = restoreLeadingPlus(value).replace(/[\s().\\/-]/g, '')
   return /^\+?[0-9*#]{1,20}$/.test(n) && /[0-9]/.test(n) ? n : null
 }
 

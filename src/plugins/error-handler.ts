@@ -7,6 +7,7 @@ import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions }
 import { errorBody, LegacyError, toLegacyError } from '../legacy/legacy-error.js'
 import { PARAMETER_RULES } from '../legacy/params.js'
 import { redactUrl } from './request-key.js'
+import { RouteMethods } from './route-methods.js'
 
 interface ValidationIssue {
   instancePath?: string
@@ -82,5 +83,13 @@ export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors'
 
 export default fp(async (app) => {
   app.setErrorHandler(handleError)
-  app.setNotFoundHandler(notFound)
+  // Registered before the routes, so it sees every route the app gets.
+  const routes = new RouteMethods()
+  app.addHook('onRoute', (route) => { routes.add(route.method, route.url ?? route.path) })
+  app.setNotFoundHandler(async (req, reply) => {
+    const allowed = routes.allowed(req.url.split('?')[0])
+    if (allowed.length === 0) return await notFound(req, reply)
+    void reply.header('allow', allowed.join(', '))
+    return sendError(reply, new LegacyError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; this address answers ${allowed.join(', ')}`))
+  })
 }, { name: 'error-handler', fastify: '5.x' })

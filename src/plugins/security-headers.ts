@@ -20,21 +20,30 @@ export function helmetHeaders (options: Readonly<HelmetOptions>): { set: Record<
   return { set, remove }
 }
 
-/** The gateway's policy: JSON and audio answers; /docs (swagger-ui) needs inline scripts and styles. */
-export const GATEWAY_HELMET_OPTIONS: Readonly<HelmetOptions> = {
-  contentSecurityPolicy: {
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'", "'unsafe-inline'"],
-      styleSrc: ["'self'", "'unsafe-inline'", 'https:'],
-      imgSrc: ["'self'", 'data:', 'validator.swagger.io']
-    }
-  },
-  crossOriginResourcePolicy: { policy: 'same-site' }
+/**
+ * The gateway's policy: JSON and audio answers; /docs (swagger-ui) needs inline scripts and styles.
+ * The https-only headers (HSTS, CSP upgrade-insecure-requests) only when the gateway itself serves
+ * TLS: over plain HTTP on a LAN host name they make the browser fetch /docs' scripts over https,
+ * which nothing answers, and the page stays blank.
+ */
+export function gatewayHelmetOptions (servesTls: boolean): Readonly<HelmetOptions> {
+  return {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'", 'https:'],
+        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+        upgradeInsecureRequests: servesTls ? [] : null
+      }
+    },
+    strictTransportSecurity: servesTls,
+    crossOriginResourcePolicy: { policy: 'same-site' }
+  }
 }
 
-export default fp(async (app, opts: { helmet?: HelmetOptions }) => {
-  const { set, remove } = helmetHeaders(opts.helmet ?? GATEWAY_HELMET_OPTIONS)
+export default fp(async (app, opts: { servesTls?: boolean, helmet?: HelmetOptions }) => {
+  const { set, remove } = helmetHeaders(opts.helmet ?? gatewayHelmetOptions(opts.servesTls === true))
   app.addHook('onRequest', (_req, reply, done) => {
     void reply.headers(set)
     for (const name of remove) reply.raw.removeHeader(name)

@@ -4,14 +4,14 @@
 // so a second run skips it and only does what is left (including what failed before).
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { parseArgs } from 'node:util'
 import cliProgress from 'cli-progress'
 import type { Config } from '../config.js'
+import { commandHelp, findCommand, parseCommandLine, UsageError, type CliCommand } from '../cli-help.js'
 import { ConversionError, FfmpegPool, resolveFfmpegPath } from './ffmpeg-pool.js'
 
 export interface CommandIo { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }
 
-const USAGE = 'usage: 3cx-gateway recordings convert <dir> [--out DIR] [--concurrency N]'
+const CONVERT_COMMAND = findCommand('recordings convert') as CliCommand
 
 /** Every `*.wav` under `dir`, relative to it, sorted (so runs and progress are reproducible). */
 export async function findWavFiles (dir: string): Promise<string[]> {
@@ -28,19 +28,23 @@ export function mp3PathFor (outDir: string, relativeWav: string): string {
 }
 
 export async function runRecordingsConvert (config: Config, argv: string[], io: CommandIo): Promise<number> {
-  let values: { out?: string, concurrency?: string }
-  let positionals: string[]
+  const usage = commandHelp(CONVERT_COMMAND)
+  let parsed
   try {
-    ({ values, positionals } = parseArgs({ args: argv, options: { out: { type: 'string' }, concurrency: { type: 'string' } }, allowPositionals: true, strict: true }))
+    parsed = parseCommandLine(CONVERT_COMMAND, argv)
   } catch (err) {
-    io.stderr.write(`${(err as Error).message}\n${USAGE}\n`)
+    if (!(err instanceof UsageError)) throw err
+    io.stderr.write(`recordings convert: ${err.message}\n\n${usage}\n`)
     return 2
   }
-  if (positionals.length !== 1) { io.stderr.write(`${USAGE}\n`); return 2 }
+  if (parsed.help) { io.stdout.write(`${usage}\n`); return 0 }
+  const { positionals } = parsed
+  const values = parsed.values as { out?: string, concurrency?: string }
+  if (positionals.length !== 1) { io.stderr.write(`recordings convert: which folder? Give the folder that holds the WAV files\n\n${usage}\n`); return 2 }
   const sourceDir = path.resolve(positionals[0])
   const outDir = path.resolve(values.out ?? path.join(config.recordings.mp3Dir, 'archive'))
   const concurrency = values.concurrency === undefined ? config.recordings.concurrency : Number(values.concurrency)
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) { io.stderr.write(`--concurrency: expected a whole number from 1 to 64\n${USAGE}\n`); return 2 }
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) { io.stderr.write(`recordings convert: --concurrency must be a whole number from 1 to 64\n`); return 2 }
   if (!(await stat(sourceDir).then((s) => s.isDirectory(), () => false))) {
     io.stderr.write(`recordings convert: ${sourceDir} is not a folder; give the folder that holds the WAV files\n`)
     return 2

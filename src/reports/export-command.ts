@@ -6,9 +6,9 @@ import { createWriteStream } from 'node:fs'
 import { rename, stat, unlink } from 'node:fs/promises'
 import { PassThrough, type Writable } from 'node:stream'
 import { finished } from 'node:stream/promises'
-import { parseArgs } from 'node:util'
 import cliProgress from 'cli-progress'
 import type { Config } from '../config.js'
+import { commandHelp, findCommand, parseCommandLine, UsageError, type CliCommand } from '../cli-help.js'
 import { createPbxClients } from '../pbx/pbx-clients.js'
 import { PbxError } from '../pbx/pbx-api.js'
 import { openReport, type ReportProgress } from './report-fetch.js'
@@ -23,38 +23,15 @@ export interface ExportIo {
   stderr: NodeJS.WritableStream & { isTTY?: boolean }
 }
 
-export const EXPORT_USAGE = `usage: 3cx-gateway export <${REPORT_KINDS.join('|')}> --from DATE --to DATE
-         [--ext N] [--answered on|off] [--queue N[,N…]] [--wait SECONDS]
-         [--top N] [--skip N] [--format json|csv|xlsx] [--out FILE|-] [--progress]
-  DATE is 2026-11-01 (a whole day; --to includes it) or 2026-11-01T08:30, in PBX_TIMEZONE unless it
-  ends in Z or an offset. --queue is required for abandoned and queueperf. Without --out the file is
-  named after the report and its days in the current folder; --out - writes to stdout.`
-
-const OPTIONS = {
-  from: { type: 'string' },
-  to: { type: 'string' },
-  ext: { type: 'string' },
-  answered: { type: 'string' },
-  queue: { type: 'string' },
-  wait: { type: 'string' },
-  top: { type: 'string' },
-  skip: { type: 'string' },
-  format: { type: 'string' },
-  out: { type: 'string', short: 'o' },
-  progress: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' }
-} as const
-
-/** A mistake in the command line: one line saying what to fix, exit code 2. */
-class UsageError extends Error {}
+const EXPORT_COMMAND = findCommand('export') as CliCommand
 
 export async function runExport (config: Config, argv: string[], io: ExportIo): Promise<number> {
   const say = (line: string): void => { io.stderr.write(`${line}\n`) }
   let job: ExportJob
   try {
-    const parsed = parseCommandLine(argv)
+    const parsed = parseExportLine(argv)
     if (parsed === 'help') {
-      io.stdout.write(`${EXPORT_USAGE}\n`)
+      io.stdout.write(`${commandHelp(EXPORT_COMMAND)}\n`)
       return 0
     }
     job = prepareJob(config, parsed)
@@ -64,24 +41,20 @@ export async function runExport (config: Config, argv: string[], io: ExportIo): 
     say('Run "3cx-gateway export --help" for the options.')
     return 2
   }
-  if (config.demo) {
-    say('export: reports come from a real PBX; set PBX_URL, PBX_CLIENT_ID and PBX_CLIENT_SECRET (or .env) first.')
+  if (config.pbx.url === '') {
+    // Demo mode without its simulator (the CLI starts one; see demo-simulator.ts).
+    say('export: there is no PBX to export from; set PBX_URL, PBX_CLIENT_ID and PBX_CLIENT_SECRET (or .env) first.')
     return 2
   }
   return await runJob(config, job, io, say)
 }
 
-interface ParsedCommandLine { kind: string, values: Record<string, string | boolean | undefined> }
+interface ParsedExport { kind: string, values: Record<string, string | boolean | undefined> }
 
-function parseCommandLine (argv: string[]): ParsedCommandLine | 'help' {
-  let parsed
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
-  } catch (err) {
-    // parseArgs' own sentences name the option ("Unknown option '--form'").
-    throw new UsageError((err as Error).message.split('\n')[0])
-  }
-  if (parsed.values.help === true) return 'help'
+function parseExportLine (argv: string[]): ParsedExport | 'help' {
+  // One positional more than export takes, so the stray one is named with the hint below.
+  const parsed = parseCommandLine({ ...EXPORT_COMMAND, maxPositionals: 2 }, argv)
+  if (parsed.help) return 'help'
   const [kind, ...extra] = parsed.positionals
   if (kind === undefined) throw new UsageError(`which report? Add one of ${REPORT_KINDS.join(', ')} (e.g. 3cx-gateway export calllog --from 2026-11-01 --to 2026-11-07)`)
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"; options start with -- (e.g. --from 2026-11-01)`)
@@ -97,10 +70,10 @@ interface ExportJob {
   progress: boolean
 }
 
-function prepareJob (config: Config, { kind, values }: ParsedCommandLine): ExportJob {
+function prepareJob (config: Config, { kind, values }: ParsedExport): ExportJob {
   const def = REPORT_KINDS.includes(kind as never) ? REPORTS[kind as keyof typeof REPORTS] : undefined
   if (def === undefined) throw new UsageError(`unknown report "${kind}"; use one of ${REPORT_KINDS.join(', ')}`)
-  const str = (k: keyof typeof OPTIONS): string | undefined => typeof values[k] === 'string' ? values[k] : undefined
+  const str = (k: string): string | undefined => typeof values[k] === 'string' ? values[k] : undefined
   for (const k of ['ext', 'answered', 'queue', 'wait'] as const) {
     if (str(k) !== undefined && !def.params.includes(k)) {
       throw new UsageError(`--${k} does not apply to ${kind}; it takes ${def.params.length === 0 ? 'no filters' : def.params.map((p) => `--${p}`).join(', ')}`)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import {
-  DN_PATTERN, ON_OFF_PATTERN, PHONE_PATTERN, RECORDING_PATTERN, findProfile, normalizePhoneNumber, parseOnOff, parseRecording, profileDisplayName
+  DN_PATTERN, ON_OFF_PATTERN, PHONE_PATTERN, RECORDING_PATTERN, findProfile, normalizeContact, normalizePhoneNumber, restoreLeadingPlus, parseOnOff, parseRecording, profileDisplayName
 } from '../../src/legacy/params.js'
 
 const PROFILES = [
@@ -45,6 +45,17 @@ t.test('phone numbers: separators stripped, + only in front', async (t) => {
   t.equal(normalizePhoneNumber('*55#'), '*55#')
   t.equal(normalizePhoneNumber('1+2'), null)
   t.equal(normalizePhoneNumber(' - '), null)
+  // ?second=+15559870000 unencoded arrives as " 15559870000": the + is kept, not dropped.
+  t.equal(normalizePhoneNumber(' 15559870000'), '+15559870000')
+  t.equal(normalizePhoneNumber(' 1 555 987 0000'), '+15559870000')
+  t.equal(normalizePhoneNumber('  15559870000'), '15559870000', 'only one leading space is a decoded +')
+})
+
+t.test('contact: a leading + is kept, a + inside is refused with the %2B hint', async (t) => {
+  t.same(normalizeContact('sip:101@pbx'), { contact: 'sip:101@pbx' })
+  t.same(normalizeContact(' 4930123@pbx'), { contact: '+4930123@pbx' })
+  t.match(normalizeContact('sip: 4930@pbx'), { problem: /contains a space: an unencoded "\+" in a URL query means a space, so send a "\+" inside a device id as %2B/ })
+  t.equal(restoreLeadingPlus('101'), '101')
 })
 
 t.test('profile names: English, display and internal names, any case and spacing', async (t) => {

@@ -75,6 +75,35 @@ t.test('makecall: a device id of . or .. never reaches the PBX as a path', async
   t.same(paths, [], 'no makecall sent')
 })
 
+t.test('makecall: an unencoded + is kept in front, refused inside a contact; an unknown device is 404 DEVICE_NOT_FOUND', async (t) => {
+  const gw = await startGateway(t, { auth: { perKeyMax: 10_000 } })
+  const placed = await gw.app.inject({ url: '/makecall?first=101&second=+15559870000', headers: { 'x-api-key': CONTROL_KEY } })
+  t.equal(placed.statusCode, 200, placed.body)
+
+  const inside = await ask(gw, '/makecall?first=101&second=102&contact=sip:+4930@pbx')
+  t.same([inside.status, inside.code], [400, 'BAD_PARAMETER'])
+  t.match(inside.message, /^Parameter "contact" contains a space: an unencoded "\+" .* as %2B/)
+
+  const before = gw.sim.ctx.requestLog.length
+  const unknown = await ask(gw, '/makecall?first=101&second=102&contact=+nosuchphone')
+  t.same([unknown.status, unknown.code], [404, 'DEVICE_NOT_FOUND'])
+  t.match(unknown.message, /^Extension 101 has no registered device "\+nosuchphone"; (use one of \S+|it has no registered device now)/, 'names the device, leading + kept')
+  const posts = gw.sim.ctx.requestLog.slice(before).filter((e) => e.method === 'POST').map((e) => e.url)
+  t.equal(posts.length, 1, 'no fallback to another path')
+  t.match(posts[0], /^\/callcontrol\/101\/devices\/%2Bnosuchphone\/makecall/)
+})
+
+t.test('makecall from an extension without a registered phone: the PBX refuses, 422 PBX_REJECTED naming it', async (t) => {
+  const gw = await startGateway(t)
+  t.equal(gw.sim.ctx.directory.users.find((u) => u.Number === '115')?.IsRegistered, false, 'seed: 115 has no phone')
+  const before = gw.sim.ctx.requestLog.length
+  const r = await ask(gw, '/makecall?first=115&second=101')
+  t.same([r.status, r.code], [422, 'PBX_REJECTED'])
+  t.match(r.message, /^The PBX refused to place the call from 115 to 101: .*extension 115 is not registered: it has no phone to ring first/)
+  const posts = gw.sim.ctx.requestLog.slice(before).filter((e) => e.method === 'POST').map((e) => e.url)
+  t.same(posts, ['/callcontrol/115/makecall'], 'refused once, no other path tried')
+})
+
 t.test('50 identical concurrent makecalls dial once and all get the first answer; after the window it dials again', async (t) => {
   const gw = await startGateway(t, { auth: { perKeyMax: 10_000 }, env: { MAKECALL_DEDUP_MS: '300' } })
   const posts = (): number => gw.sim.ctx.requestLog.filter((e) => e.method === 'POST' && e.url.includes('makecall')).length

@@ -233,6 +233,8 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
 export function planMakeCall (dir: SimDirectory, dn: string, destination: string): CallPlan {
   const caller = callerOf(dir, dn)
   if (caller.kind === 'externalline') fail(`${dn} is not an extension or route point of this PBX`)
+  // Like 3CX: a makecall rings the caller's own phone first, so an extension without one cannot place it.
+  if (caller.kind === 'extension' && findUser(dir, dn)?.IsRegistered === false) fail(`extension ${dn} is not registered: it has no phone to ring first`)
   if (typeof destination !== 'string' || destination === '') fail('destination is required')
   const dest = findDn(dir, destination)
   let answer: string | null = null
