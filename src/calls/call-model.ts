@@ -88,6 +88,7 @@ export class CallModel implements CallModelView {
   private readonly held = new Map<number, { seenAt: number, changes: Array<{ change: ParticipantChange, snapshot: boolean }> }>()
   private readonly heldLegs = new Map<string, number>()
   private listCache: readonly LiveCall[] | null = null
+  private readonly changeListeners = new Set<() => void>()
   private readonly now: () => number
   private stopped = false
   /** Events emitted since start, by type (for metrics). */
@@ -139,6 +140,18 @@ export class CallModel implements CallModelView {
     const tracker = CallTracker.recovered(this.trackerOptions(record.callid, chid), record)
     if (tracker === null) return
     this.publish(tracker, tracker.endWithRecord(record, this.now()))
+  }
+
+  /** `listener` runs after every change of list() (the console's live view); returns the unsubscribe. */
+  onChange (listener: () => void): () => void {
+    this.changeListeners.add(listener)
+    return () => { this.changeListeners.delete(listener) }
+  }
+
+  /** list() is out of date: drop its cache and tell the listeners. */
+  private changed (): void {
+    this.listCache = null
+    for (const l of this.changeListeners) l()
   }
 
   list (): readonly LiveCall[] {
@@ -359,7 +372,7 @@ export class CallModel implements CallModelView {
 
   /** After a change: publish events, (re)arm the tracker's grace timer, drop a finished call. */
   private settle (tracker: CallTracker, events: CallEvent[]): void {
-    this.listCache = null
+    this.changed()
     if (events.length > 0 || tracker.finished) this.publish(tracker, events)
     else this.markDirty(tracker.callid)
     if (tracker.finished) {
@@ -403,7 +416,7 @@ export class CallModel implements CallModelView {
     if (armed !== undefined) clearTimeout(armed.timer)
     this.timers.delete(callid)
     this.calls.delete(callid)
-    this.listCache = null
+    this.changed()
   }
 
   /**

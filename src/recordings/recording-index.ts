@@ -299,6 +299,11 @@ export class RecordingIndex {
       AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.leg_key = recording_legs.leg_key)`).run(cutoff).changes
   }
 
+  /** The `limit` most recently recorded converted MP3s, newest first (an indexed, bounded query). */
+  latest (limit: number): RecordingRow[] {
+    return (this.db.prepare("SELECT * FROM recordings WHERE state = 'done' ORDER BY recorded_at DESC, id DESC LIMIT ?").all(limit) as RawRecording[]).map(toRecording)
+  }
+
   /** Every file name the index knows (retention keeps these, deletes strays). */
   fileNames (): Set<string> {
     return new Set((this.db.prepare('SELECT file_name FROM recordings').pluck().all() as string[]))

@@ -38,6 +38,8 @@ export interface TargetStats {
   inFlight: number
   attempts: number
   failures: number
+  /** Failed attempts since the last success (0 when the target is ok). */
+  consecutiveFailures: number
   delivered: number
 }
 
@@ -82,7 +84,7 @@ export function retryDelay (schedule: readonly number[], attempts: number, rando
 }
 
 /** Never let credentials of a URL reach the attempt log. */
-function safeError (err: unknown): string {
+export function safeError (err: unknown): string {
   const e = err as { code?: string, message?: string, cause?: { code?: string, message?: string } }
   const code = e.cause?.code ?? e.code
   const message = e.cause?.message ?? e.message ?? String(err)
@@ -284,6 +286,7 @@ export class WebhookDelivery {
         inFlight: s?.inFlight.size ?? 0,
         attempts: s?.attempts ?? 0,
         failures: s?.failures ?? 0,
+        consecutiveFailures: s?.failingSince ?? 0,
         delivered: s?.delivered ?? 0
       }
     })

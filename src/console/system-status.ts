@@ -1,0 +1,76 @@
+// The console's "system" panel: readiness (PBX, token, WebSocket, outbox, webhooks), PBX version,
+// calls in progress, outbox depth and free disk space of DATA_DIR and MP3_DIR. Nothing secret:
+// the same facts /readyz and /metrics give, plus the paths the operator configured.
+import { statfs } from 'node:fs/promises'
+import { evaluateReadiness, type ReadinessCheck, type ReadinessReport } from '../health.js'
+import type { GatewayDeps } from '../plugins/gateway.js'
+import type { Outbox } from '../webhooks/outbox.js'
+import { VERSION } from '../version.js'
+
+export interface DiskSpace {
+  path: string
+  freeBytes: number | null
+  totalBytes: number | null
+  error: string | null
+}
+
+export interface SystemStatus extends ReadinessReport {
+  version: string
+  mode: 'demo' | 'pbx'
+  pbxVersion: string | null
+  uptimeS: number
+  callsInProgress: number
+  outboxDepth: number | null
+  disks: DiskSpace[]
+}
+
+export async function diskSpace (path: string): Promise<DiskSpace> {
+  try {
+    const s = await statfs(path)
+    return { path, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize, error: null }
+  } catch (err) {
+    return { path, freeBytes: null, totalBytes: null, error: (err as NodeJS.ErrnoException).code ?? 'unreadable' }
+  }
+}
+
+/** The PBX's version, looked up at most every `ttlMs` (the panel refreshes often). */
+export function pbxVersionLookup (deps: Pick<GatewayDeps, 'xapi'>, ttlMs = 60_000): () => Promise<string | null> {
+  let last: { at: number, version: string | null } | null = null
+  return async () => {
+    if (last !== null && Date.now() - last.at < ttlMs) return last.version
+    let version: string | null = null
+    try {
+      version = (await deps.xapi.get<{ Version?: string }>('SystemStatus', { timeoutMs: 2500, query: { select: ['Version'] } })).Version ?? null
+    } catch {
+      // Unreachable PBX: the pbx check says why.
+    }
+    last = { at: Date.now(), version }
+    return version
+  }
+}
+
+export async function systemStatus (deps: GatewayDeps, checks: readonly ReadinessCheck[], startedAt: number, pbxVersion: () => Promise<string | null>): Promise<SystemStatus> {
+  const outbox = deps.outbox as Outbox | undefined
+  let outboxDepth: number | null = null
+  try {
+    outboxDepth = outbox?.depthTotal() ?? null
+  } catch {
+    // gateway.db unreadable: the outbox check says so.
+  }
+  const [report, version, ...disks] = await Promise.all([
+    evaluateReadiness(checks),
+    pbxVersion(),
+    diskSpace(deps.config.dataDir),
+    diskSpace(deps.config.recordings.mp3Dir)
+  ])
+  return {
+    ...report,
+    version: VERSION,
+    mode: deps.config.demo ? 'demo' : 'pbx',
+    pbxVersion: version,
+    uptimeS: Math.floor((Date.now() - startedAt) / 1000),
+    callsInProgress: deps.calls.size(),
+    outboxDepth,
+    disks
+  }
+}
