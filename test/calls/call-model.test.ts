@@ -22,6 +22,19 @@ const DIRECT = [
   '+102#p2 Connected ; +10000#p1 Connected'
 ]
 
+t.test('onChange: listeners hear every change of the list, until they unsubscribe', async (t) => {
+  const { m } = model()
+  t.teardown(() => { m.stop() })
+  const sizes: number[] = []
+  const off = m.onChange(() => { sizes.push(m.list().length) })
+  const changes = changesOf(DIRECT, 8)
+  m.apply(changes[0])
+  t.same(sizes, [1], 'the new call is in the list the listener reads')
+  off()
+  for (const c of changes.slice(1)) m.apply(c)
+  t.same(sizes, [1], 'nothing after unsubscribing')
+})
+
 t.test('busy, talking, list cache and states', async (t) => {
   const { m, events } = model()
   t.teardown(() => { m.stop() })
