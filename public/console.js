@@ -218,7 +218,7 @@ async function loadSystem () {
     items.push([name, c.ok ? (c.degraded ? `degraded: ${c.detail}` : 'ok') : `not ready: ${c.detail}`, c.ok && !c.degraded ? 'ok' : 'bad'])
   }
   items.push(['Calls in progress', s.callsInProgress], ['Outbox depth', s.outboxDepth === null ? 'unknown' : s.outboxDepth])
-  for (const d of s.disks) items.push([`Free on ${d.path}`, d.error ? d.error : `${bytes(d.freeBytes)} of ${bytes(d.totalBytes)}`, d.error ? 'bad' : ''])
+  for (const d of s.disks) items.push([`Free in ${d.name}`, `${d.error ? d.error : `${bytes(d.freeBytes)} of ${bytes(d.totalBytes)}`} (${d.path})`, d.error ? 'bad' : ''])
   $('system').replaceChildren(...items.flatMap(([k, v, cls]) => [el('dt', k), el('dd', v, cls ? { class: cls } : {})]))
 }
 

@@ -8,6 +8,8 @@ import type { Outbox } from '../webhooks/outbox.js'
 import { VERSION } from '../version.js'
 
 export interface DiskSpace {
+  /** The setting the path comes from: DATA_DIR or MP3_DIR. */
+  name: string
   path: string
   freeBytes: number | null
   totalBytes: number | null
@@ -24,12 +26,12 @@ export interface SystemStatus extends ReadinessReport {
   disks: DiskSpace[]
 }
 
-export async function diskSpace (path: string): Promise<DiskSpace> {
+export async function diskSpace (name: string, path: string): Promise<DiskSpace> {
   try {
     const s = await statfs(path)
-    return { path, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize, error: null }
+    return { name, path, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize, error: null }
   } catch (err) {
-    return { path, freeBytes: null, totalBytes: null, error: (err as NodeJS.ErrnoException).code ?? 'unreadable' }
+    return { name, path, freeBytes: null, totalBytes: null, error: (err as NodeJS.ErrnoException).code ?? 'unreadable' }
   }
 }
 
@@ -60,8 +62,8 @@ export async function systemStatus (deps: GatewayDeps, checks: readonly Readines
   const [report, version, ...disks] = await Promise.all([
     evaluateReadiness(checks),
     pbxVersion(),
-    diskSpace(deps.config.dataDir),
-    diskSpace(deps.config.recordings.mp3Dir)
+    diskSpace('DATA_DIR', deps.config.dataDir),
+    diskSpace('MP3_DIR', deps.config.recordings.mp3Dir)
   ])
   return {
     ...report,

@@ -5,10 +5,10 @@ import type { XapiApi } from '../../src/pbx/pbx-api.js'
 
 t.test('diskSpace', async (t) => {
   const dir = t.testdir()
-  const ok = await diskSpace(dir)
-  t.match(ok, { path: dir, error: null })
+  const ok = await diskSpace('DATA_DIR', dir)
+  t.match(ok, { name: 'DATA_DIR', path: dir, error: null })
   t.ok((ok.freeBytes ?? 0) > 0 && (ok.totalBytes ?? 0) >= (ok.freeBytes ?? 0))
-  t.same(await diskSpace(`${dir}/missing`), { path: `${dir}/missing`, freeBytes: null, totalBytes: null, error: 'ENOENT' })
+  t.same(await diskSpace('MP3_DIR', `${dir}/missing`), { name: 'MP3_DIR', path: `${dir}/missing`, freeBytes: null, totalBytes: null, error: 'ENOENT' })
 })
 
 t.test('pbxVersionLookup: cached, and null when the PBX does not answer', async (t) => {
