@@ -2,7 +2,7 @@
 // of the compiled output starts in demo mode and answers; and the Dockerfile copies files that exist.
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
-import { copyFileSync, existsSync, readFileSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -28,6 +28,8 @@ t.test('the Dockerfile copies only files that exist and runs the compiled CLI', 
   for (const s of sources) t.ok(existsSync(path.join(root, s)), `${s} exists`)
   t.match(dockerfile, /CMD \["node", "dist\/src\/cli\.js", "serve"\]/)
   t.match(dockerfile, /^USER gateway$/m, 'runs as a non-root user')
+  t.equal([...dockerfile.matchAll(/^COPY .*public \.\/public$/gm)].length, 2, 'the console page in both stages')
+  t.ok((JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { files: string[] }).files.includes('public'), 'and in the npm package')
   t.match(dockerfile, /HEALTHCHECK .*\/readyz/s)
   const unit = readFileSync(path.join(root, 'docker/3cx-gateway.service'), 'utf8')
   for (const directive of ['User=', 'Restart=on-failure', 'EnvironmentFile=', 'NoNewPrivileges=true', 'ProtectSystem=strict']) t.match(unit, directive)
@@ -39,6 +41,8 @@ t.test('a production install starts in demo mode and answers the legacy API', as
   // Compile exactly what the image compiles, into the temp copy.
   await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist'), '--tsBuildInfoFile', path.join(dir, 'tsbuildinfo')], { cwd: root })
   copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'))
+  // The console's static page, as the image and the npm package ship it next to dist/.
+  cpSync(path.join(root, 'public'), path.join(dir, 'public'), { recursive: true })
   copyFileSync(path.join(root, 'package-lock.json'), path.join(dir, 'package-lock.json'))
   // Hard links: a fast copy of the installed tree; pruning removes links, never the originals.
   await run('cp', ['-al', path.join(root, 'node_modules'), path.join(dir, 'node_modules')])
@@ -66,6 +70,9 @@ t.test('a production install starts in demo mode and answers the legacy API', as
   }
   t.same(answer, { status: 200, body: '{"result":0}' }, `answers from the production install (log: ${output.slice(0, 300)})`)
   t.match(output, /DEMO MODE/)
+  const page = await fetch(`http://127.0.0.1:${port}/console/`)
+  t.equal(page.status, 200, 'the console page is served from public/ next to dist/')
+  t.match(await page.text(), /3cx-gateway console/)
 
   child.kill('SIGTERM')
   t.equal(await exited, 0, 'SIGTERM shuts down cleanly with exit code 0')

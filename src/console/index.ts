@@ -25,13 +25,13 @@ export interface ConsoleOptions {
   feed?: { coalesceMs?: number, heartbeatMs?: number }
 }
 
-/** public/ next to src/ (tsx) or next to dist/ (the build). */
-export function publicDir (): string {
+/** public/ next to src/ (tsx) or next to dist/ (the build); null when it was not installed. */
+export function publicDir (base: string | URL = import.meta.url): string | null {
   for (const rel of ['../../public/', '../../../public/']) {
-    const dir = fileURLToPath(new URL(rel, import.meta.url))
+    const dir = fileURLToPath(new URL(rel, base))
     if (existsSync(`${dir}index.html`)) return dir
   }
-  throw new Error('console: public/index.html not found next to src/ or dist/')
+  return null
 }
 
 const sessionSchema = {
@@ -59,7 +59,10 @@ export default async function consolePlugin (app: FastifyInstance, opts: Console
   for (const url of ['/', '/console']) {
     app.get(url, { schema: { summary: 'Redirect to the admin console' } }, async (_req, reply) => await reply.redirect('/console/'))
   }
-  await app.register(fastifyStatic, { root: publicDir(), prefix: '/console/', decorateReply: false, index: 'index.html' })
+  // A copy of the gateway without public/ (a packaging mistake) still serves calls and webhooks.
+  const root = publicDir()
+  if (root !== null) await app.register(fastifyStatic, { root, prefix: '/console/', decorateReply: false, index: 'index.html' })
+  else app.log.error('console: public/index.html is not installed next to dist/ (copy the public/ folder); /console/ is not served, the API works')
 
   app.post('/console/api/login', {
     schema: {
