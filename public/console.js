@@ -3,7 +3,8 @@
 'use strict'
 
 const REFRESH_MS = 5000
-const state = { csrf: null, scope: null, calls: [], skew: 0, events: null, timer: null, ticker: null }
+const state = { csrf: null, scope: null, calls: [], skew: 0, events: null, timer: null, ticker: null, directory: null, directoryAt: 0 }
+const DIRECTORY_MS = 30000
 
 const $ = (id) => document.getElementById(id)
 
@@ -52,6 +53,7 @@ function showLogin (message) {
 }
 
 function stop () {
+  state.directory = null
   if (state.events) state.events.close()
   if (state.timer) clearInterval(state.timer)
   if (state.ticker) clearInterval(state.ticker)
@@ -116,12 +118,59 @@ function renderCalls () {
   }))
   $('calls-count').textContent = state.calls.length
   $('calls-empty').hidden = state.calls.length > 0
+  renderDirectory(now)
+}
+
+// --- extensions and queues: the directory (cached by the gateway) joined with the live calls
+
+/** An extension's live state from its legs in the calls in progress. */
+function extensionState (number) {
+  const legs = state.calls.flatMap((c) => c.legs.filter((l) => l.dn === number && l.dnType === 'extension'))
+  if (legs.some((l) => l.status === 'Connected')) return 'talking'
+  if (legs.some((l) => l.status === 'Ringing')) return 'ringing'
+  if (legs.some((l) => l.status === 'Dialing')) return 'dialing'
+  return 'idle'
+}
+
+/** Calls in a queue that no extension has answered yet, and how long each has waited there. */
+function queueWaits (number, now) {
+  return state.calls
+    .filter((c) => c.state !== 'talking')
+    .flatMap((c) => c.legs.filter((l) => l.dn === number && l.dnType === 'queue').map((l) => now - l.since))
+}
+
+function renderDirectory (now) {
+  const d = state.directory
+  if (d === null) return
+  const byNumber = new Map(d.extensions.map((e) => [e.number, e]))
+  $('extensions').tBodies[0].replaceChildren(...d.extensions.map((e) => {
+    const live = extensionState(e.number)
+    const tr = row([e.number, { text: live, cls: `state state-${live}` }, e.profile, e.registered ? 'registered' : 'not registered', e.queueStatus === 'LoggedIn' ? 'logged in' : 'logged out'])
+    tr.dataset.ext = e.number
+    return tr
+  }))
+  $('queues').tBodies[0].replaceChildren(...d.queues.map((q) => {
+    const agents = q.agents.map((a) => byNumber.get(a)).filter(Boolean)
+    const waits = queueWaits(q.number, now)
+    const tr = row([q.number, q.name, agents.filter((a) => a.queueStatus === 'LoggedIn').length, agents.filter((a) => a.queueStatus !== 'LoggedIn').length, waits.length, waits.length > 0 ? duration(Math.max(...waits)) : ''])
+    tr.dataset.queue = q.number
+    return tr
+  }))
+}
+
+async function loadDirectory () {
+  if (Date.now() - state.directoryAt < DIRECTORY_MS && state.directory !== null) return
+  const r = await api('/console/api/directory')
+  if (r.status !== 200) return
+  state.directory = r.data
+  state.directoryAt = Date.now()
+  renderDirectory(Date.now() + state.skew)
 }
 
 // --- webhooks, recordings, system: refreshed every few seconds (from the gateway, never the PBX)
 
 async function refresh () {
-  await Promise.all([loadWebhooks(), loadRecordings(), loadSystem()])
+  await Promise.all([loadWebhooks(), loadRecordings(), loadSystem(), loadDirectory()])
 }
 
 async function loadWebhooks () {

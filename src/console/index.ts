@@ -15,7 +15,8 @@ import { SessionStore } from './session-store.js'
 import { sessionCookie, sessionGuard } from './console-session.js'
 import { LiveFeed } from './live-feed.js'
 import { consoleCalls } from './live-view.js'
-import { pbxVersionLookup, systemStatus } from './system-status.js'
+import { systemStatus } from './system-status.js'
+import { DirectoryCache } from '../directory/directory-cache.js'
 
 export interface ConsoleOptions {
   /** The readiness checks /readyz runs, shown in the system panel. */
@@ -49,7 +50,10 @@ export default async function consolePlugin (app: FastifyInstance, opts: Console
   const store = opts.sessions ?? new SessionStore()
   const guard = sessionGuard(store, scopeOf)
   const startedAt = Date.now()
-  const pbxVersion = pbxVersionLookup(deps)
+  // The legacy routes' cache when they registered first: the console adds no PBX traffic of its own.
+  deps.directory ??= new DirectoryCache(deps.xapi)
+  const directory = deps.directory
+  const pbxVersion = async (): Promise<string | null> => await directory.pbxVersion().catch(() => null)
   app.decorateRequest('consoleSession', null)
   // The console's API is for the page, not for integrations: kept out of /docs.
   app.addHook('onRoute', (route) => { route.schema = { ...route.schema, hide: true } })
@@ -147,6 +151,38 @@ export default async function consolePlugin (app: FastifyInstance, opts: Console
         bytes: r.bytes,
         url: recordingUrl('', r.token, r.fileName)
       }))
+    }
+  })
+
+  app.get('/console/api/directory', {
+    preHandler: guard,
+    schema: {
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            extensions: {
+              type: 'array',
+              items: { type: 'object', properties: { number: { type: 'string' }, registered: { type: 'boolean' }, queueStatus: { type: 'string' }, profile: { type: 'string' } } }
+            },
+            queues: {
+              type: 'array',
+              items: { type: 'object', properties: { number: { type: 'string' }, name: { type: 'string' }, agents: { type: 'array', items: { type: 'string' } } } }
+            }
+          }
+        },
+        401: errorSchema,
+        502: errorSchema,
+        503: errorSchema,
+        504: errorSchema
+      }
+    }
+  }, async () => {
+    // From the directory cache (refreshed on its TTLs); live states come with the calls over SSE.
+    const [users, queues] = await Promise.all([directory.users(), directory.queues()])
+    return {
+      extensions: users.list.map((u) => ({ number: u.number, registered: u.registered, queueStatus: u.queueStatus, profile: u.currentProfile })),
+      queues: queues.list.map((q) => ({ number: q.number, name: q.name, agents: q.members }))
     }
   })
 

@@ -18,7 +18,8 @@ export interface ConsoleCall {
   via: string
   startedAt: number
   answeredAt: number | null
-  legs: Array<{ dn: string, dnType: string, status: string }>
+  /** Every leg; `since`: when it appeared (a queue leg's age is the caller's wait). */
+  legs: Array<{ dn: string, dnType: string, status: string, since: number }>
 }
 
 const ROUTING_TYPES = new Set(['queue', 'ringgroup'])
@@ -52,7 +53,7 @@ export function consoleCall (c: LiveCall): ConsoleCall {
     via: c.legs.filter((l) => ROUTING_TYPES.has(l.dnType)).map((l) => l.dn).join(', '),
     startedAt: c.startedAt,
     answeredAt: c.answeredAt,
-    legs: c.legs.map((l) => ({ dn: l.dn, dnType: l.dnType, status: l.status }))
+    legs: c.legs.map((l) => ({ dn: l.dn, dnType: l.dnType, status: l.status, since: l.firstSeenAt }))
   }
 }
 

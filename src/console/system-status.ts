@@ -35,22 +35,6 @@ export async function diskSpace (name: string, path: string): Promise<DiskSpace>
   }
 }
 
-/** The PBX's version, looked up at most every `ttlMs` (the panel refreshes often). */
-export function pbxVersionLookup (deps: Pick<GatewayDeps, 'xapi'>, ttlMs = 60_000): () => Promise<string | null> {
-  let last: { at: number, version: string | null } | null = null
-  return async () => {
-    if (last !== null && Date.now() - last.at < ttlMs) return last.version
-    let version: string | null = null
-    try {
-      version = (await deps.xapi.get<{ Version?: string }>('SystemStatus', { timeoutMs: 2500, query: { select: ['Version'] } })).Version ?? null
-    } catch {
-      // Unreachable PBX: the pbx check says why.
-    }
-    last = { at: Date.now(), version }
-    return version
-  }
-}
-
 export async function systemStatus (deps: GatewayDeps, checks: readonly ReadinessCheck[], startedAt: number, pbxVersion: () => Promise<string | null>): Promise<SystemStatus> {
   const outbox = deps.outbox as Outbox | undefined
   let outboxDepth: number | null = null

@@ -52,6 +52,9 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
   t.match(await row.first().innerText(), /\+15557654321/, 'the caller is shown')
   await page.locator('#calls tbody tr', { hasText: 'talking' }).waitFor()
   t.equal(await page.locator('#calls-count').innerText(), '1')
+  await page.locator('#extensions tr[data-ext="101"]', { hasText: 'talking' }).waitFor()
+  t.match(await page.locator('#extensions tr[data-ext="101"]').innerText(), /Available/, 'the extension is talking, with its profile')
+  t.match(await page.locator('#queues tr[data-queue="800"]').innerText(), /Sales\s+3\s+0/, 'the queue with its agents logged in and out')
   const screenshot = process.env.CONSOLE_SCREENSHOT
   if (screenshot !== undefined && screenshot !== '') {
     await page.click('#delivery-filter button')
@@ -59,6 +62,7 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
     await page.screenshot({ path: screenshot, fullPage: true })
   }
   await page.locator('#calls-empty').waitFor({ state: 'visible' })
+  await page.locator('#extensions tr[data-ext="101"]', { hasText: 'idle' }).waitFor()
   t.equal(await row.count(), 0, 'the call left the page when it ended')
   t.equal(await page.evaluate('window.marker'), 1, 'without a reload')
 

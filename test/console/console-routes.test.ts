@@ -5,7 +5,7 @@ import t from 'tap'
 import { CONTROL_KEY, login, placeCall, READ_KEY, startConsoleGateway } from './console-harness.js'
 import type { RecordingService } from '../../src/recordings/recording-service.js'
 
-const API_GETS = ['/console/api/session', '/console/api/calls', '/console/api/recordings', '/console/api/system', '/console/api/webhooks/deliveries', '/console/events']
+const API_GETS = ['/console/api/session', '/console/api/calls', '/console/api/directory', '/console/api/recordings', '/console/api/system', '/console/api/webhooks/deliveries', '/console/events']
 
 t.test('the page, log in, scopes, CSRF, log out', async (t) => {
   const c = await startConsoleGateway(t)
@@ -184,6 +184,10 @@ t.test('calls, live feed, system, recordings', async (t) => {
   }
   t.ok(states.has('talking'), `seen talking (${[...states].join(', ')})`)
   t.pass('the call leaves the feed when it ends')
+
+  const directory = await app.inject({ url: '/console/api/directory', headers: rh })
+  t.equal(directory.statusCode, 200)
+  t.match(directory.json(), { extensions: [{ number: '100', registered: true, queueStatus: 'LoggedIn', profile: 'Available' }], queues: [{ number: '800', name: 'Sales', agents: ['101', '102', '103'] }] })
 
   const snapshot = await app.inject({ url: '/console/api/calls', headers: rh })
   t.match(snapshot.json(), { calls: [] })

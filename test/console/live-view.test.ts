@@ -17,7 +17,7 @@ t.test('an inbound call through a queue: ringing, then talking', async (t) => {
   t.match(consoleCall(ringing), { caller: '+15557654321', callerName: 'Alice', callee: '101, 102', state: 'ringing', via: '800', did: 'Sales', legacyId: '261121083716_1-0' })
   const talking = call(1, [leg('10000', 'externalline', 'Connected', '+15557654321'), leg('101', 'extension', 'Connected')], { state: 'Talking', answeredAt: 2000 })
   t.match(consoleCall(talking), { callee: '101', state: 'talking', via: '', answeredAt: 2000 })
-  t.same(consoleCall(talking).legs, [{ dn: '10000', dnType: 'externalline', status: 'Connected' }, { dn: '101', dnType: 'extension', status: 'Connected' }])
+  t.same(consoleCall(talking).legs, [{ dn: '10000', dnType: 'externalline', status: 'Connected', since: 0 }, { dn: '101', dnType: 'extension', status: 'Connected', since: 0 }])
 })
 
 t.test('states', async (t) => {
