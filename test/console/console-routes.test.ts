@@ -4,6 +4,7 @@
 import t from 'tap'
 import { CONTROL_KEY, login, placeCall, READ_KEY, startConsoleGateway } from './console-harness.js'
 import type { RecordingService } from '../../src/recordings/recording-service.js'
+import { READ_KEY as LEGACY_READ_KEY, startGateway } from '../legacy/legacy-harness.js'
 
 const API_GETS = ['/console/api/session', '/console/api/calls', '/console/api/directory', '/console/api/recordings', '/console/api/system', '/console/api/webhooks/deliveries', '/console/events']
 
@@ -206,4 +207,20 @@ t.test('calls, live feed, system, recordings', async (t) => {
   t.match(latest.json(), { enabled: true, recordings: [{ fileName: '261121083716_903-0-1.mp3', dn: '101', bytes: 3000, url: /^\/recordings\/[A-Za-z0-9_-]{24}\/261121083716_903-0-1\.mp3$/ }, { fileName: '261121083716_902-0-1.mp3' }] })
   t.equal(latest.json().recordings.length, 2)
   t.equal((await app.inject({ url: '/console/api/recordings?limit=5000', headers: rh })).statusCode, 400, 'the limit is bounded')
+})
+
+t.test('behind a TLS proxy, without outbox or recordings, failed logins throttled', async (t) => {
+  // The legacy harness: the API alone (no outbox, no recordings service), TRUST_PROXY on.
+  const gw = await startGateway(t, { env: { TRUST_PROXY: 'on' }, auth: { maxFailures: 2 } })
+  const res = await gw.app.inject({ method: 'POST', url: '/console/api/login', payload: { key: LEGACY_READ_KEY }, headers: { 'x-forwarded-proto': 'https' } })
+  t.equal(res.statusCode, 200)
+  t.match(String(res.headers['set-cookie']), /; Secure$/, 'Secure when the browser came over https')
+  const cookie = String(res.headers['set-cookie']).split(';')[0]
+  t.match((await gw.app.inject({ url: '/console/api/recordings', headers: { cookie } })).json(), { enabled: false, recordings: [] })
+  t.equal((await gw.app.inject({ url: '/console/api/webhooks/deliveries', headers: { cookie } })).statusCode, 404, 'no webhook views without an outbox')
+  t.match((await gw.app.inject({ url: '/console/api/system', headers: { cookie } })).json(), { ready: true, outboxDepth: null, callsInProgress: 0 })
+
+  const codes: number[] = []
+  for (let i = 0; i < 4; i++) codes.push((await gw.app.inject({ method: 'POST', url: '/console/api/login', payload: { key: `guess-${i}-0000000000000` } })).statusCode)
+  t.same(codes, [401, 401, 429, 429], 'wrong keys at the login count like wrong API keys')
 })
