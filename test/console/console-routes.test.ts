@@ -47,6 +47,14 @@ t.test('the page, log in, scopes, CSRF, log out', async (t) => {
   t.equal(empty.statusCode, 400)
   t.match(empty.json(), { error: { code: 'BAD_PARAMETER' } })
 
+  const long = `${READ_KEY}${'x'.repeat(600)}`
+  const tooLong = await app.inject({ method: 'POST', url: '/console/api/login', payload: { key: long } })
+  t.equal(tooLong.statusCode, 400)
+  t.notMatch(tooLong.body, READ_KEY, 'an ill-formed key is not echoed either')
+  const form = await app.inject({ method: 'POST', url: '/console/api/login', payload: `key=${READ_KEY}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  t.equal(form.statusCode, 415, 'JSON only')
+  t.notMatch(form.body, READ_KEY)
+
   const read = await login(app, READ_KEY)
   t.match(read.setCookie, /^gw_console=[A-Za-z0-9_-]{43}; Path=\/console; HttpOnly; SameSite=Strict$/, 'HttpOnly, SameSite=Strict, Path=/console, not Secure over plain HTTP')
   t.match(JSON.parse(read.body), { keyId: 'key#1', scope: 'read' })
@@ -139,6 +147,14 @@ t.test('webhook views, test event, redeliver, consecutive failures', async (t) =
 t.test('calls, live feed, system, recordings', async (t) => {
   const c = await startConsoleGateway(t, { RECORDINGS_SOURCE: 'xapi' })
   const { app, gw } = c
+  const long = `${READ_KEY}${'x'.repeat(600)}`
+  const tooLong = await app.inject({ method: 'POST', url: '/console/api/login', payload: { key: long } })
+  t.equal(tooLong.statusCode, 400)
+  t.notMatch(tooLong.body, READ_KEY, 'an ill-formed key is not echoed either')
+  const form = await app.inject({ method: 'POST', url: '/console/api/login', payload: `key=${READ_KEY}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  t.equal(form.statusCode, 415, 'JSON only')
+  t.notMatch(form.body, READ_KEY)
+
   const read = await login(app, READ_KEY)
   const rh = { cookie: read.cookie }
 
