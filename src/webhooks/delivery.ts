@@ -41,6 +41,8 @@ export interface TargetStats {
   /** Failed attempts since the last success (0 when the target is ok). */
   consecutiveFailures: number
   delivered: number
+  /** When a delivery last succeeded (ISO 8601), null when none has since start. */
+  lastSuccessAt: string | null
 }
 
 /** What one attempt came to. */
@@ -110,6 +112,7 @@ class TargetScheduler {
   /** Failed attempts since the last success; > 0 means the target is failing. */
   failingSince = 0
   lastError: string | null = null
+  lastSuccessAt: number | null = null
 
   constructor (readonly target: WebhookTargetConfig, private readonly owner: WebhookDelivery) {}
 
@@ -287,7 +290,8 @@ export class WebhookDelivery {
         attempts: s?.attempts ?? 0,
         failures: s?.failures ?? 0,
         consecutiveFailures: s?.failingSince ?? 0,
-        delivered: s?.delivered ?? 0
+        delivered: s?.delivered ?? 0,
+        lastSuccessAt: s?.lastSuccessAt == null ? null : new Date(s.lastSuccessAt).toISOString()
       }
     })
   }
@@ -365,8 +369,12 @@ export class WebhookDelivery {
     if (signal.aborted && status === 'pending') nextAt = finished // shutdown: due at once after restart
     if (s !== undefined) {
       s.attempts++
-      if (outcome.kind === 'done') s.delivered++
-      else s.failures++
+      if (outcome.kind === 'done') {
+        s.delivered++
+        s.lastSuccessAt = finished
+      } else {
+        s.failures++
+      }
       if (!signal.aborted) this.noteTargetState(s, outcome)
     }
     if (outcome.kind === 'gone') {

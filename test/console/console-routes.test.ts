@@ -124,12 +124,12 @@ t.test('webhook views, test event, redeliver, consecutive failures', async (t) =
 
   // A call's events to a failing receiver: the target shows its consecutive failures.
   await placeCall(c.gw, 300)
-  const list = async (q = ''): Promise<{ deliveries: Array<{ id: number, status: string }>, targets: Array<{ name: string, state: string, consecutiveFailures: number }> }> =>
+  const list = async (q = ''): Promise<{ deliveries: Array<{ id: number, status: string }>, targets: Array<{ name: string, state: string, consecutiveFailures: number, lastSuccessAt: string | null }> }> =>
     (await app.inject({ url: `/console/api/webhooks/deliveries${q}`, headers: { cookie: ctl.cookie } })).json()
   const until = Date.now() + 10_000
   while ((await list()).targets[0].consecutiveFailures < 2 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50))
   const body = await list()
-  t.match(body.targets, [{ name: 'webhook1', state: 'failing' }])
+  t.match(body.targets, [{ name: 'webhook1', state: 'failing', lastSuccessAt: null }])
   t.ok(body.targets[0].consecutiveFailures >= 2, 'consecutive failures counted')
   t.ok(body.deliveries.length > 0)
   t.equal((await app.inject({ url: '/console/api/webhooks/deliveries?status=bogus', headers: { cookie: ctl.cookie } })).statusCode, 400)
@@ -140,21 +140,13 @@ t.test('webhook views, test event, redeliver, consecutive failures', async (t) =
   t.same(again.json(), { result: true, id, status: 'pending' })
   const until2 = Date.now() + 10_000
   while ((await list()).targets[0].consecutiveFailures > 0 && Date.now() < until2) await new Promise((resolve) => setTimeout(resolve, 50))
-  t.match((await list()).targets, [{ state: 'ok', consecutiveFailures: 0 }], 'recovered')
+  t.match((await list()).targets, [{ state: 'ok', consecutiveFailures: 0, lastSuccessAt: /^\d{4}-\d\d-\d\dT/ }], 'recovered')
   t.notMatch(c.logs(), /whsec_/, 'the secret is never logged')
 })
 
 t.test('calls, live feed, system, recordings', async (t) => {
   const c = await startConsoleGateway(t, { RECORDINGS_SOURCE: 'xapi' })
   const { app, gw } = c
-  const long = `${READ_KEY}${'x'.repeat(600)}`
-  const tooLong = await app.inject({ method: 'POST', url: '/console/api/login', payload: { key: long } })
-  t.equal(tooLong.statusCode, 400)
-  t.notMatch(tooLong.body, READ_KEY, 'an ill-formed key is not echoed either')
-  const form = await app.inject({ method: 'POST', url: '/console/api/login', payload: `key=${READ_KEY}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
-  t.equal(form.statusCode, 415, 'JSON only')
-  t.notMatch(form.body, READ_KEY)
-
   const read = await login(app, READ_KEY)
   const rh = { cookie: read.cookie }
 
