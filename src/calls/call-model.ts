@@ -151,7 +151,14 @@ export class CallModel implements CallModelView {
   /** list() is out of date: drop its cache and tell the listeners. */
   private changed (): void {
     this.listCache = null
-    for (const l of this.changeListeners) l()
+    for (const l of this.changeListeners) {
+      // A viewer's bug must never stop the model (and its events) in the middle of a change.
+      try {
+        l()
+      } catch (err) {
+        this.opts.log?.error({ err }, 'a call list listener failed')
+      }
+    }
   }
 
   list (): readonly LiveCall[] {

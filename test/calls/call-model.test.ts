@@ -35,6 +35,17 @@ t.test('onChange: listeners hear every change of the list, until they unsubscrib
   t.same(sizes, [1], 'nothing after unsubscribing')
 })
 
+t.test('onChange: a listener that throws does not stop the model', async (t) => {
+  const errors: string[] = []
+  const { m, events } = model({ log: { error: (_o, msg) => { errors.push(msg ?? '') } } })
+  t.teardown(() => { m.stop() })
+  m.onChange(() => { throw new Error('viewer bug') })
+  for (const c of changesOf(DIRECT, 9)) m.apply(c)
+  t.equal(m.list().length, 1)
+  t.ok(events.length > 0, 'events still emitted')
+  t.ok(errors.includes('a call list listener failed'))
+})
+
 t.test('busy, talking, list cache and states', async (t) => {
   const { m, events } = model()
   t.teardown(() => { m.stop() })
