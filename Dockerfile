@@ -12,6 +12,7 @@ COPY src ./src
 COPY routes ./routes
 COPY openapi ./openapi
 COPY bench ./bench
+COPY public ./public
 RUN npm run build && npm prune --omit=dev
 
 # --- runtime: production dependencies and the compiled output only, no build tools
@@ -27,6 +28,8 @@ RUN groupadd --system gateway && useradd --system --gid gateway --home-dir /app 
 COPY --from=build --chown=gateway:gateway /app/package.json ./package.json
 COPY --from=build --chown=gateway:gateway /app/node_modules ./node_modules
 COPY --from=build --chown=gateway:gateway /app/dist ./dist
+# The admin console's static page (/console), found next to dist/.
+COPY --chown=gateway:gateway public ./public
 USER gateway
 VOLUME ["/data"]
 EXPOSE 8080

@@ -6,6 +6,7 @@ import { requireScope } from '../src/plugins/auth.js'
 import { isStorageError } from '../src/storage-health.js'
 import { LISTED_STATUSES, type ListedStatus, type OutboxStore } from '../src/webhooks/outbox-store.js'
 import type { WebhookDelivery } from '../src/webhooks/delivery.js'
+import { sendTestEvent } from '../src/webhooks/test-event.js'
 
 export interface WebhookRoutesOptions {
   /** Default: `app.gateway.outbox`. */
@@ -87,7 +88,7 @@ export default async function webhookRoutes (app: FastifyInstance, opts: Webhook
                 properties: {
                   name: { type: 'string' }, state: { type: 'string', enum: ['ok', 'failing', 'disabled'] }, lastError: nullableString,
                   disabled: { type: 'boolean' }, disabledReason: nullableString, queued: { type: 'integer' },
-                  inFlight: { type: 'integer' }, attempts: { type: 'integer' }, failures: { type: 'integer' }, delivered: { type: 'integer' }
+                  inFlight: { type: 'integer' }, attempts: { type: 'integer' }, failures: { type: 'integer' }, consecutiveFailures: { type: 'integer' }, delivered: { type: 'integer' }, lastSuccessAt: nullableString
                 }
               }
             }
@@ -138,5 +139,39 @@ export default async function webhookRoutes (app: FastifyInstance, opts: Webhook
     }
     if (job === null) return await reply.code(404).send(errorBody('NOT_FOUND', `No webhook delivery with id ${id}; list them with GET /webhooks/deliveries`))
     return { result: true, id: job.id, status: 'pending' }
+  })
+
+  app.post('/webhooks/targets/:name/test', {
+    preHandler,
+    schema: {
+      summary: 'Send one signed `test` event to a target now (not retried, not in the delivery log)',
+      tags: ['webhooks'],
+      params: { type: 'object', properties: { name: { type: 'string', maxLength: 100 } }, required: ['name'] },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            result: { type: 'boolean', description: 'true when the receiver answered 2xx' },
+            target: { type: 'string' },
+            messageId: { type: 'string' },
+            statusCode: nullableInteger,
+            durationMs: { type: 'integer' },
+            error: nullableString,
+            excerpt: nullableString
+          }
+        },
+        401: errorSchema,
+        403: errorSchema,
+        404: errorSchema
+      }
+    }
+  }, async (req, reply) => {
+    const { name } = req.params as { name: string }
+    const target = outbox.targets.find((t) => t.name === name)
+    if (target === undefined) {
+      return await reply.code(404).send(errorBody('NOT_FOUND', `No webhook target named "${name}"; the targets are ${outbox.targets.map((t) => t.name).join(', ') || 'none (set WEBHOOK_URLS)'}`))
+    }
+    const r = await sendTestEvent(target, app.gateway.config.webhooks.timeoutMs)
+    return { result: r.ok, target: name, messageId: r.messageId, statusCode: r.statusCode, durationMs: r.durationMs, error: r.error, excerpt: r.excerpt }
   })
 }

@@ -16,6 +16,7 @@ import reportRoutes from '../routes/reports.js'
 import healthRoutes from '../routes/health.js'
 import webhookRoutes from '../routes/webhooks.js'
 import recordingRoutes from '../routes/recordings.js'
+import consolePlugin from './console/index.js'
 
 export interface BuildAppOptions {
   /** Fastify/pino logger options; tests pass `{ level, stream }` to capture log lines. */
@@ -65,5 +66,6 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
   if (deps.recordings !== undefined) await app.register(recordingRoutes)
   await app.register(legacyRoutes)
   await app.register(reportRoutes)
+  await app.register(consolePlugin, { checks: opts.checks ?? [] })
   return app
 }

@@ -136,7 +136,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     unseenCalls: () => unseen.size,
     callControlCatchUps: () => pbx.callControl.catchUps,
     // A damaged file must not take /metrics down with it (/readyz names the problem).
-    outboxDepth: () => { try { return Object.values(outbox.depth()).reduce((n, d) => n + d.pending, 0) + outbox.heldCount } catch { return undefined } },
+    outboxDepth: () => { try { return outbox.depthTotal() } catch { return undefined } },
     outboxHeld: () => outbox.heldCount,
     eventsRefused: () => outbox.refused,
     storageWriteFailures: () => storage.failures,

@@ -2,7 +2,7 @@
 // of the compiled output starts in demo mode and answers; and the Dockerfile copies files that exist.
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
-import { copyFileSync, existsSync, readFileSync, realpathSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, readFileSync, realpathSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -29,6 +29,8 @@ t.test('the Dockerfile copies only files that exist and runs the compiled CLI', 
   t.match(dockerfile, /CMD \["node", "dist\/src\/cli\.js", "serve"\]/)
   t.match(dockerfile, /^USER gateway$/m, 'runs as a non-root user')
   t.match(dockerfile, /HEALTHCHECK .*CMD \["node", "dist\/src\/healthcheck\.js"\]/s, 'the TLS-aware health check')
+  t.equal([...dockerfile.matchAll(/^COPY .*public \.\/public$/gm)].length, 2, 'the console page in both stages')
+  t.ok((JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { files: string[] }).files.includes('public'), 'and in the npm package')
   const unit = readFileSync(path.join(root, 'docker/3cx-gateway.service'), 'utf8')
   for (const directive of ['User=', 'Restart=on-failure', 'EnvironmentFile=', 'NoNewPrivileges=true', 'ProtectSystem=strict']) t.match(unit, directive)
   t.match(unit, /ExecStart=\/usr\/bin\/node \/opt\/3cx-gateway\/dist\/src\/cli\.js serve/)
@@ -39,6 +41,8 @@ t.test('a production install starts in demo mode and answers the legacy API', as
   // Compile exactly what the image compiles, into the temp copy.
   await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist'), '--tsBuildInfoFile', path.join(dir, 'tsbuildinfo')], { cwd: root })
   copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'))
+  // The console's static page, as the image and the npm package ship it next to dist/.
+  cpSync(path.join(root, 'public'), path.join(dir, 'public'), { recursive: true })
   copyFileSync(path.join(root, 'package-lock.json'), path.join(dir, 'package-lock.json'))
   // Hard links: a fast copy of the installed tree; pruning removes links, never the originals. The real
   // path: in a git worktree node_modules may be a symlink, whose copy would point at the original tree.
@@ -69,6 +73,9 @@ t.test('a production install starts in demo mode and answers the legacy API', as
   t.match(output, /DEMO MODE/)
   const health = await run(process.execPath, ['dist/src/healthcheck.js'], { cwd: dir, env }).then(() => 0, (err: { code?: number }) => err.code ?? -1)
   t.equal(health, 0, 'the compiled Docker health check passes')
+  const page = await fetch(`http://127.0.0.1:${port}/console/`)
+  t.equal(page.status, 200, 'the console page is served from public/ next to dist/')
+  t.match(await page.text(), /3cx-gateway console/)
 
   child.kill('SIGTERM')
   t.equal(await exited, 0, 'SIGTERM shuts down cleanly with exit code 0')

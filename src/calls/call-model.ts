@@ -88,6 +88,7 @@ export class CallModel implements CallModelView {
   private readonly held = new Map<number, { seenAt: number, changes: Array<{ change: ParticipantChange, snapshot: boolean }> }>()
   private readonly heldLegs = new Map<string, number>()
   private listCache: readonly LiveCall[] | null = null
+  private readonly changeListeners = new Set<() => void>()
   private readonly now: () => number
   private stopped = false
   /** Events emitted since start, by type (for metrics). */
@@ -138,6 +139,25 @@ export class CallModel implements CallModelView {
     const tracker = CallTracker.recovered(this.trackerOptions(record.callid, chid), record)
     if (tracker === null) return
     this.publish(tracker, tracker.endWithRecord(record, this.now()))
+  }
+
+  /** `listener` runs after every change of list() (the console's live view); returns the unsubscribe. */
+  onChange (listener: () => void): () => void {
+    this.changeListeners.add(listener)
+    return () => { this.changeListeners.delete(listener) }
+  }
+
+  /** list() is out of date: drop its cache and tell the listeners. */
+  private changed (): void {
+    this.listCache = null
+    for (const l of this.changeListeners) {
+      // A viewer's bug must never stop the model (and its events) in the middle of a change.
+      try {
+        l()
+      } catch (err) {
+        this.opts.log?.error({ err }, 'a call list listener failed')
+      }
+    }
   }
 
   list (): readonly LiveCall[] {
@@ -363,7 +383,7 @@ export class CallModel implements CallModelView {
 
   /** After a change: publish events, (re)arm the tracker's grace timer, drop a finished call. */
   private settle (tracker: CallTracker, events: CallEvent[]): void {
-    this.listCache = null
+    this.changed()
     if (events.length > 0 || tracker.finished) this.publish(tracker, events)
     else this.markDirty(tracker.callid)
     if (tracker.finished) {
@@ -407,7 +427,7 @@ export class CallModel implements CallModelView {
     if (armed !== undefined) clearTimeout(armed.timer)
     this.timers.delete(callid)
     this.calls.delete(callid)
-    this.listCache = null
+    this.changed()
   }
 
   /**

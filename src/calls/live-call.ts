@@ -47,4 +47,6 @@ export interface CallModelView {
    * of that call carry the same chid and legacy id.
    */
   reserve(callid: number, at: number): { chid: string, legacyId: string }
+  /** Runs `listener` after every change of list(); returns the unsubscribe (absent: a fixed list). */
+  onChange?(listener: () => void): () => void
 }

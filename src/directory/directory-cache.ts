@@ -177,7 +177,7 @@ export class DirectoryCache {
     }
     switch (key) {
       case USERS: {
-        const res = await this.xapi.list<XapiUserRow>('Users', opts({ select: ['Id', 'Number', 'IsRegistered', 'QueueStatus'], orderby: BY_NUMBER }))
+        const res = await this.xapi.list<XapiUserRow>('Users', opts({ select: ['Id', 'Number', 'IsRegistered', 'QueueStatus', 'CurrentProfileName'], orderby: BY_NUMBER }))
         return indexByNumber(res.value.map(toUserSummary))
       }
       case QUEUES: {

@@ -36,6 +36,8 @@ export interface UserSummary {
   number: string
   registered: boolean
   queueStatus: QueueLoginStatus
+  /** The active forwarding profile (Available, Away, …). */
+  currentProfile: string
 }
 
 /** A queue or a ring group with its member numbers. */
@@ -130,7 +132,7 @@ export function toDirectoryUser (u: XapiUserRow): DirectoryUser {
 }
 
 export function toUserSummary (u: XapiUserRow): UserSummary {
-  return { id: u.Id, number: str(u.Number), registered: u.IsRegistered === true, queueStatus: loginStatus(u.QueueStatus) }
+  return { id: u.Id, number: str(u.Number), registered: u.IsRegistered === true, queueStatus: loginStatus(u.QueueStatus), currentProfile: str(u.CurrentProfileName) }
 }
 
 export function toDirectoryGroup (g: XapiGroupRow): DirectoryGroup {

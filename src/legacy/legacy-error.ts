@@ -9,6 +9,7 @@ export type LegacyErrorCode =
   | 'BAD_REQUEST'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN_SCOPE'
+  | 'CSRF_REFUSED'
   | 'UNKNOWN_METHOD'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'

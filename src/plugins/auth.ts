@@ -112,7 +112,12 @@ export class ApiKeyAuth {
    * pointless because keys are long and random (config.ts requires ≥ 16 characters).
    */
   async authorize (req: FastifyRequest, reply: FastifyReply, scope: KeyScope): Promise<AuthenticatedKey> {
-    const key = this.match(presentedKey(req))
+    return await this.authorizeKey(req, reply, presentedKey(req), scope)
+  }
+
+  /** authorize() for a key the request carries elsewhere (the console's login form). */
+  async authorizeKey (req: FastifyRequest, reply: FastifyReply, presented: string | undefined, scope: KeyScope): Promise<AuthenticatedKey> {
+    const key = this.match(presented)
     if (key === null) {
       const attempt = await this.failures(req)
       if (!attempt.isAllowed && attempt.isExceeded) {

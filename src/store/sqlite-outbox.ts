@@ -333,6 +333,11 @@ export class SqliteOutbox implements OutboxStore {
     return out
   }
 
+  /** Events waiting to go out: pending deliveries of every target plus events held in memory. */
+  depthTotal (): number {
+    return Object.values(this.depth()).reduce((n, d) => n + d.pending, 0) + this.heldCount
+  }
+
   /** Disabled at once in memory; on disk too unless gateway.db cannot be written (then until restart). */
   disableTarget (name: string, reason: string): void {
     const at = this.now()

@@ -38,7 +38,11 @@ export interface TargetStats {
   inFlight: number
   attempts: number
   failures: number
+  /** Failed attempts since the last success (0 when the target is ok). */
+  consecutiveFailures: number
   delivered: number
+  /** When a delivery last succeeded (ISO 8601), null when none has since start. */
+  lastSuccessAt: string | null
 }
 
 /** What one attempt came to. */
@@ -82,7 +86,7 @@ export function retryDelay (schedule: readonly number[], attempts: number, rando
 }
 
 /** Never let credentials of a URL reach the attempt log. */
-function safeError (err: unknown): string {
+export function safeError (err: unknown): string {
   const e = err as { code?: string, message?: string, cause?: { code?: string, message?: string } }
   const code = e.cause?.code ?? e.code
   const message = e.cause?.message ?? e.message ?? String(err)
@@ -108,6 +112,7 @@ class TargetScheduler {
   /** Failed attempts since the last success; > 0 means the target is failing. */
   failingSince = 0
   lastError: string | null = null
+  lastSuccessAt: number | null = null
 
   constructor (readonly target: WebhookTargetConfig, private readonly owner: WebhookDelivery) {}
 
@@ -284,7 +289,9 @@ export class WebhookDelivery {
         inFlight: s?.inFlight.size ?? 0,
         attempts: s?.attempts ?? 0,
         failures: s?.failures ?? 0,
-        delivered: s?.delivered ?? 0
+        consecutiveFailures: s?.failingSince ?? 0,
+        delivered: s?.delivered ?? 0,
+        lastSuccessAt: s?.lastSuccessAt == null ? null : new Date(s.lastSuccessAt).toISOString()
       }
     })
   }
@@ -362,8 +369,12 @@ export class WebhookDelivery {
     if (signal.aborted && status === 'pending') nextAt = finished // shutdown: due at once after restart
     if (s !== undefined) {
       s.attempts++
-      if (outcome.kind === 'done') s.delivered++
-      else s.failures++
+      if (outcome.kind === 'done') {
+        s.delivered++
+        s.lastSuccessAt = finished
+      } else {
+        s.failures++
+      }
       if (!signal.aborted) this.noteTargetState(s, outcome)
     }
     if (outcome.kind === 'gone') {

@@ -97,6 +97,8 @@ export interface OutboxStore {
   attempts(deliveryId: number): AttemptRecord[]
   /** Pending and failed deliveries per target. */
   depth(): Record<string, { pending: number, failed: number }>
+  /** Events waiting to go out: pending deliveries of every target plus events held in memory. */
+  depthTotal(): number
   disableTarget(name: string, reason: string): void
   enableTarget(name: string): void
   disabledTargets(): ReadonlyMap<string, { at: number, reason: string }>

@@ -4,6 +4,7 @@
 import type { WebhookTargetConfig, WebhookEventNames } from '../config.js'
 import type { WebhookPayload } from '../calls/call-events.js'
 import { signatureHeaders } from './signature.js'
+import type { TestPayload } from './test-event.js'
 
 export interface OutgoingRequest {
   method: 'POST' | 'GET'
@@ -15,7 +16,7 @@ export interface OutgoingRequest {
 const PICKUP_NAMES: Record<string, string> = { hangupincoming: 'pickupincoming', hangupoutgoing: 'pickupoutgoing' }
 
 /** The payload with the target's event names (`pickup` renames the call-started events). */
-export function withEventNames (payload: WebhookPayload, names: WebhookEventNames): Record<string, unknown> {
+export function withEventNames (payload: WebhookPayload | TestPayload, names: WebhookEventNames): Record<string, unknown> {
   if (names === 'pickup' && payload.event in PICKUP_NAMES) return { ...payload, event: PICKUP_NAMES[payload.event] }
   return { ...payload }
 }
@@ -33,7 +34,7 @@ export function toSearchParams (fields: Record<string, unknown>): URLSearchParam
 
 export const USER_AGENT = '3cx-gateway'
 
-export function buildRequest (target: WebhookTargetConfig, payload: WebhookPayload, messageId: string, at: Date): OutgoingRequest {
+export function buildRequest (target: WebhookTargetConfig, payload: WebhookPayload | TestPayload, messageId: string, at: Date): OutgoingRequest {
   const fields = withEventNames(payload, target.eventNames)
   const headers: Record<string, string> = { 'user-agent': USER_AGENT }
   let method: OutgoingRequest['method'] = 'POST'

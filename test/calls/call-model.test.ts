@@ -22,6 +22,30 @@ const DIRECT = [
   '+102#p2 Connected ; +10000#p1 Connected'
 ]
 
+t.test('onChange: listeners hear every change of the list, until they unsubscribe', async (t) => {
+  const { m } = model()
+  t.teardown(() => { m.stop() })
+  const sizes: number[] = []
+  const off = m.onChange(() => { sizes.push(m.list().length) })
+  const changes = changesOf(DIRECT, 8)
+  m.apply(changes[0])
+  t.same(sizes, [1], 'the new call is in the list the listener reads')
+  off()
+  for (const c of changes.slice(1)) m.apply(c)
+  t.same(sizes, [1], 'nothing after unsubscribing')
+})
+
+t.test('onChange: a listener that throws does not stop the model', async (t) => {
+  const errors: string[] = []
+  const { m, events } = model({ log: { error: (_o, msg) => { errors.push(msg ?? '') } } })
+  t.teardown(() => { m.stop() })
+  m.onChange(() => { throw new Error('viewer bug') })
+  for (const c of changesOf(DIRECT, 9)) m.apply(c)
+  t.equal(m.list().length, 1)
+  t.ok(events.length > 0, 'events still emitted')
+  t.ok(errors.includes('a call list listener failed'))
+})
+
 t.test('busy, talking, list cache and states', async (t) => {
   const { m, events } = model()
   t.teardown(() => { m.stop() })

@@ -1,0 +1,62 @@
+// What the console shows of a call in progress, from the live call model (pure): who calls whom,
+// in which state, through which queue or ring group, since when. The page ticks the durations
+// itself from `startedAt`/`answeredAt`; the server only sends changes.
+import type { LiveCall, LiveLeg } from '../calls/live-call.js'
+
+export type ConsoleCallState = 'dialing' | 'ringing' | 'talking' | 'transferring'
+
+export interface ConsoleCall {
+  callid: number
+  legacyId: string
+  direction: string
+  did: string
+  caller: string
+  callerName: string
+  callee: string
+  state: ConsoleCallState
+  /** Queues and ring groups the call is in (DN numbers), '' when none. */
+  via: string
+  startedAt: number
+  answeredAt: number | null
+  /** Every leg; `since`: when it appeared (a queue leg's age is the caller's wait). */
+  legs: Array<{ dn: string, dnType: string, status: string, since: number }>
+}
+
+const ROUTING_TYPES = new Set(['queue', 'ringgroup'])
+
+function partyOf (leg: LiveLeg): string {
+  return leg.dnType === 'externalline' ? leg.externalParty : leg.dn
+}
+
+export function consoleState (c: LiveCall): ConsoleCallState {
+  if (c.state === 'Transferring' || c.state === 'Rerouting') return 'transferring'
+  if (c.legs.some((l) => l.status === 'Connected') && c.answeredAt !== null) return 'talking'
+  if (c.legs.some((l) => l.status === 'Ringing')) return 'ringing'
+  return 'dialing'
+}
+
+export function consoleCall (c: LiveCall): ConsoleCall {
+  const first = c.legs[0]
+  const rest = c.legs.slice(1).filter((l) => !ROUTING_TYPES.has(l.dnType))
+  const talking = rest.filter((l) => l.status === 'Connected')
+  // The answering party, else everyone being rung, else the number being dialled.
+  const callee = (talking.length > 0 ? talking : rest).map(partyOf).join(', ') || (first?.externalParty ?? '')
+  return {
+    callid: c.callid,
+    legacyId: c.legacyId,
+    direction: c.direction,
+    did: c.did,
+    caller: first === undefined ? '' : partyOf(first),
+    callerName: first?.callerName ?? '',
+    callee,
+    state: consoleState(c),
+    via: c.legs.filter((l) => ROUTING_TYPES.has(l.dnType)).map((l) => l.dn).join(', '),
+    startedAt: c.startedAt,
+    answeredAt: c.answeredAt,
+    legs: c.legs.map((l) => ({ dn: l.dn, dnType: l.dnType, status: l.status, since: l.firstSeenAt }))
+  }
+}
+
+export function consoleCalls (calls: readonly LiveCall[]): ConsoleCall[] {
+  return calls.map(consoleCall).sort((a, b) => a.startedAt - b.startedAt || a.callid - b.callid)
+}
