@@ -88,7 +88,8 @@ export default fp(async (app) => {
   app.addHook('onRoute', (route) => { routes.add(route.method, route.url ?? route.path) })
   app.setNotFoundHandler(async (req, reply) => {
     const allowed = routes.allowed(req.url.split('?')[0])
-    if (allowed.length === 0) return await notFound(req, reply)
+    // A route that answers this method and still found nothing (a static file that is not there) is a 404.
+    if (allowed.length === 0 || allowed.includes(req.method)) return await notFound(req, reply)
     void reply.header('allow', allowed.join(', '))
     return sendError(reply, new LegacyError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; this address answers ${allowed.join(', ')}`))
   })

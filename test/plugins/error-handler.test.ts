@@ -71,6 +71,8 @@ t.test('a known path with another method: 405 METHOD_NOT_ALLOWED with Allow; unk
   app.get('/pbx.calls.get', async () => ({ result: 0 }))
   app.get('/webapi/:key/pbx.calls.get', async () => ({ result: 0 }))
   app.post('/webhooks/:name/test', async () => ({ ok: true }))
+  // A wildcard route that finds nothing (as @fastify/static does for a missing file) calls not-found.
+  app.get('/files/*', async (_req, reply) => { reply.callNotFound() })
   t.teardown(() => app.close())
 
   const post = await app.inject({ method: 'POST', url: '/pbx.calls.get?key=x' })
@@ -87,6 +89,9 @@ t.test('a known path with another method: 405 METHOD_NOT_ALLOWED with Allow; unk
   t.equal(unknown.json().error.code, 'UNKNOWN_METHOD')
   t.equal(unknown.headers.allow, undefined)
   t.equal((await app.inject({ method: 'POST', url: '/webhooks/crm/test/more' })).statusCode, 404, 'a longer path is another path')
+  const missing = await app.inject({ method: 'GET', url: '/files/nothing.txt' })
+  t.equal(missing.statusCode, 404, 'a route of this method that found nothing is a 404, not a 405')
+  t.equal(missing.headers.allow, undefined)
 })
 
 t.test('routeRegex: parameters are one segment, * the rest, dots are literal', async (t) => {
