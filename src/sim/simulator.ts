@@ -56,7 +56,7 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     engine: undefined as unknown as CallEngine
   }
   ctx.auth = new SimAuth(() => ctx.directory.apiClients, { lifetimeS: 3600, expiresInUnit: 'seconds', ...opts.auth })
-  ctx.engine = new CallEngine({ ctx })
+  ctx.engine = new CallEngine({ directory: () => ctx.directory, recordingsDir, seed })
   faults.on('revokeTokens', () => { ctx.auth.revokeAll() })
 
   const common = {

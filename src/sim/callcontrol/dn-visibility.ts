@@ -2,7 +2,7 @@
 // and the DNInfo/DNDevice shapes the REST side serves for them.
 import type { DNDevice, DNInfo } from '../../pbx/callcontrol-types.js'
 import type { CallEngine } from '../engine/call-engine.js'
-import { deviceIdOf } from '../engine/call-engine.js'
+import { deviceIdOf } from '../engine/party.js'
 import { allDns, findUser, type DnEntry } from '../engine/dn-lookup.js'
 import type { SimApiClient, SimDirectory } from '../sim-types.js'
 

@@ -1,0 +1,89 @@
+// What a Call Control application does to a leg: answer, drop, divert (while it rings) and blind
+// transfer (once connected). Each checks the leg's state first; a state that does not allow the
+// action is a SimActionError (Call Control answers 422), a bad destination a SimScriptError (400).
+import type { CallParticipant } from '../../pbx/callcontrol-types.js'
+import type { SimDnKind } from '../sim-types.js'
+import { MAKECALL_ANSWER_MS, MAKECALL_GIVE_UP_MS } from './makecall-plan.js'
+import { SimScriptError } from './call-script.js'
+import { answer, endCall, scheduleGiveUp, transfer } from './call-flow.js'
+import { findDn, unreachableReason } from './dn-lookup.js'
+import { clearCallTimers, type Call, type EngineCore, type Leg } from './live-call.js'
+import { autoAnswerer, deliver } from './router.js'
+
+/** A participant action the current leg state does not allow (Call Control answers 422). */
+export class SimActionError extends Error {
+  override name = 'SimActionError'
+}
+
+function mustFind (core: EngineCore, dn: string, id: number): { call: Call, leg: Leg } {
+  const found = core.legs.find(dn, id)
+  if (found === undefined) throw new SimActionError(`participant ${id} of ${dn} does not exist`)
+  return found
+}
+
+function internalDestination (core: EngineCore, destination: string, kinds: SimDnKind[]): { dn: string, kind: SimDnKind } {
+  const entry = typeof destination === 'string' ? findDn(core.dir, destination) : undefined
+  if (entry === undefined || !kinds.includes(entry.kind)) {
+    throw new SimScriptError(`destination "${String(destination)}" must be ${kinds.length === 1 ? 'an extension' : 'an extension, queue, ring group or IVR'} of this PBX`)
+  }
+  return entry
+}
+
+/** `drop`: a ringing queue/ring-group member leg just stops ringing; anything else ends the call. */
+export function dropParticipant (core: EngineCore, dn: string, id: number): boolean {
+  const found = core.legs.find(dn, id)
+  if (found === undefined) return false
+  const { call, leg } = found
+  if (leg.role === 'target' && leg.p.status === 'Ringing' && leg.p.on_behalf_of_dn !== '') {
+    core.legs.removeLeg(call, leg, 'rejected')
+    if (call.answer === leg.p.dn) {
+      call.answer = null
+      scheduleGiveUp(core, call)
+    }
+    return true
+  }
+  endCall(core, call, 'dropped')
+  return true
+}
+
+/** `answer` (the plugin checks direct_control first). */
+export function answerParticipant (core: EngineCore, dn: string, id: number): CallParticipant {
+  const { call, leg } = mustFind(core, dn, id)
+  if (leg.p.status !== 'Ringing' || leg.role !== 'target') throw new SimActionError(`participant ${id} is ${leg.p.status}, only a ringing participant can be answered`)
+  answer(core, call, leg)
+  return { ...leg.p }
+}
+
+/** `divert`: a ringing call goes to another internal destination instead. */
+export function divertParticipant (core: EngineCore, dn: string, id: number, destination: string): CallParticipant {
+  const { call, leg } = mustFind(core, dn, id)
+  if (leg.p.status !== 'Ringing' || leg.role === 'caller') throw new SimActionError(`participant ${id} is ${leg.p.status}; divert works only while it rings`)
+  const dest = internalDestination(core, destination, ['extension', 'queue', 'ringgroup', 'ivr'])
+  if (dest.dn === call.caller.self.dn) throw new SimScriptError('a call cannot be diverted to its caller')
+  const snapshot = { ...leg.p }
+  clearCallTimers(call)
+  for (const l of [...call.legs.values()]) {
+    if (l.role === 'target' || l.role === 'route') core.legs.removeLeg(call, l, l === leg ? 'diverted' : 'missed')
+  }
+  call.answer = autoAnswerer(core, dest.dn)
+  call.ringMs = MAKECALL_ANSWER_MS
+  call.giveUpMs = MAKECALL_GIVE_UP_MS
+  call.overflowDone = true
+  deliver(core, call, dest.dn, false)
+  return snapshot
+}
+
+/** `transferto`: blind transfer of the caller by the connected extension leg. */
+export function transferParticipant (core: EngineCore, dn: string, id: number, destination: string): CallParticipant {
+  const { call, leg } = mustFind(core, dn, id)
+  if (leg.p.status !== 'Connected' || leg !== call.talker) {
+    throw new SimActionError(`participant ${id} is ${leg.p.status === 'Connected' ? 'not the answering extension of the call' : leg.p.status}; transferto works on the connected extension leg`)
+  }
+  const dest = internalDestination(core, destination, ['extension'])
+  if (dest.dn === dn) throw new SimScriptError('a call cannot be transferred to the extension that has it')
+  const snapshot = { ...leg.p }
+  const answers = unreachableReason(core.dir, dest.dn) === null
+  clearCallTimers(call)
+  transfer(core, call, { kind: 'blind', to: dest.dn, afterMs: 0, answer: answers, ringMs: answers ? MAKECALL_ANSWER_MS : MAKECALL_GIVE_UP_MS })
+  return snapshot
+}
