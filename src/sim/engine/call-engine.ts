@@ -16,9 +16,14 @@ import type { Party } from './party.js'
 import { Recorder } from './recorder.js'
 import { endCall } from './call-flow.js'
 import { dialOut, deliver } from './router.js'
-import { answerParticipant, divertParticipant, dropParticipant, transferParticipant } from './app-calls.js'
+import {
+  answerParticipant, attachParticipantData, divertParticipant, dropParticipant, isBusy, transferParticipant
+} from './app-calls.js'
+import { pressDigits, promptAudio, promptSent } from './caller-input.js'
 
-export { SimScriptError } from './call-script.js'
+export { SimRefusal, SimScriptError } from './call-script.js'
+export type { RefusalReason } from './call-script.js'
+export { PCM_BYTES_PER_MS } from './caller-input.js'
 export type { CallScript } from './call-script.js'
 export { SimActionError } from './app-calls.js'
 export { deviceIdOf } from './party.js'
@@ -86,10 +91,44 @@ export class CallEngine {
     return { callid: call.callid, chain: call.record.chain }
   }
 
-  /** XAPI Users/Pbx.MakeCall and Call Control makecall: returns the caller's own new leg. */
-  makeCall (dn: string, destination: string): CallParticipant {
-    const call = this.begin(planMakeCall(this.core.dir, dn, destination))
+  /**
+   * XAPI Users/Pbx.MakeCall and Call Control makecall: returns the caller's own new leg. With
+   * `refusals` (Call Control) the PBX refuses as 3CX does (SimRefusal).
+   */
+  makeCall (dn: string, destination: string, opts: { refusals?: boolean } = {}): CallParticipant {
+    const refusals = opts.refusals === true ? { busy: (ext: string) => isBusy(this.core, ext) } : undefined
+    const call = this.begin(planMakeCall(this.core.dir, dn, destination, refusals))
     return { ...call.caller.p }
+  }
+
+  /** The caller of a call presses keys (POST /_sim/calls/{callid}/dtmf): route-point legs that hear them. */
+  pressDigits (callid: number, digits: string): CallParticipant[] | null {
+    const call = this.calls.get(callid)
+    return call === undefined ? null : pressDigits(this.core, call, digits)
+  }
+
+  /**
+   * An application streams a prompt into a leg (POST …/stream): `chunk` bytes of PCM at a time,
+   * then `done`, after which the leg signals "playback finished" once the audio has played.
+   * False when the leg is gone.
+   */
+  streamPrompt (dn: string, id: number, event: { chunk: number } | 'done'): boolean {
+    const found = this.legs.find(dn, id)
+    if (found === undefined) return false
+    if (event === 'done') promptSent(this.core, found.call, found.leg)
+    else promptAudio(found.leg, event.chunk)
+    return true
+  }
+
+  /** Call Control `attach_participant_data`. */
+  attachParticipantData (dn: string, id: number, data: Record<string, unknown>): CallParticipant {
+    return attachParticipantData(this.core, dn, id, data)
+  }
+
+  /** What the application attached to a leg (for tests and GET /_sim/calls). */
+  attachedData (dn: string, id: number): Record<string, unknown> | undefined {
+    const found = this.legs.find(dn, id)
+    return found === undefined ? undefined : { ...found.leg.attachedData }
   }
 
   dropCall (callid: number): boolean {

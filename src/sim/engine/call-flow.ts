@@ -4,6 +4,7 @@ import { after, clearCallTimers, type Call, type EngineCore, type Leg } from './
 import type { TransferPlan } from './call-script.js'
 import { unreachableReason } from './dn-lookup.js'
 import { extensionParty } from './party.js'
+import { scheduleScriptDigits } from './caller-input.js'
 
 /** Between the consultation answer and the completion of an attended transfer. */
 const ATTENDED_COMPLETE_MS = 300
@@ -26,6 +27,7 @@ export function answer (core: EngineCore, call: Call, leg: Leg): void {
     record.queue.waitMs = now - call.queueEnteredAt
   }
   call.talker = leg
+  if (leg.self.kind === 'routepoint') scheduleScriptDigits(core, call, leg)
   const t = call.plan.transfer
   if (t !== null && !call.transferDone) after(call, t.afterMs, () => { transfer(core, call, t) })
   else scheduleHangUp(core, call)

@@ -7,7 +7,12 @@ import type { Call, Leg, LegRole } from './live-call.js'
 import { deviceIdOf, EMPTY_FIELDS, facingFields, simParty, type Party } from './party.js'
 import type { Recorder } from './recorder.js'
 
-export interface ParticipantEvent { type: 'upsert' | 'remove', participant: CallParticipant }
+export type ParticipantEvent =
+  | { type: 'upsert' | 'remove', participant: CallParticipant }
+  /** The caller pressed keys on a call a route point has answered (Call Control event 2). */
+  | { type: 'dtmf', participant: CallParticipant, digits: string }
+  /** A prompt the application streamed into the leg has played to its end (event 3). */
+  | { type: 'promptFinished', participant: CallParticipant }
 export type ParticipantListener = (e: ParticipantEvent) => void
 
 type Segment = SimCallRecord['segments'][number]
@@ -69,7 +74,9 @@ export class LegBook {
     const leg: Leg = {
       p, self, facing, role, inStore: false, segStart: now,
       connectedAt: status === 'Connected' ? now : null,
-      recordable: role === 'target' && self.kind === 'extension'
+      recordable: role === 'target' && self.kind === 'extension',
+      promptEndsAt: 0,
+      attachedData: {}
     }
     call.legs.set(id, leg)
     return leg
@@ -122,6 +129,11 @@ export class LegBook {
     if (call.plan.record && leg.recordable && leg.connectedAt !== null) this.recorder.schedule(call, leg, segment)
   }
 
+  /** Tells the listeners about something that happened on a leg without changing it. */
+  signal (leg: Leg, event: { type: 'dtmf', digits: string } | { type: 'promptFinished' }): void {
+    if (leg.inStore) this.send({ ...event, participant: { ...leg.p } })
+  }
+
   private store (call: Call, leg: Leg): void {
     leg.inStore = true
     let m = this.byDn.get(leg.p.dn)
@@ -151,10 +163,14 @@ export class LegBook {
     return segment
   }
 
-  private emit (type: ParticipantEvent['type'], p: CallParticipant): void {
+  private emit (type: 'upsert' | 'remove', p: CallParticipant): void {
+    this.send({ type, participant: { ...p } })
+  }
+
+  private send (event: ParticipantEvent): void {
     for (const listener of this.listeners) {
       try {
-        listener({ type, participant: { ...p } })
+        listener(event)
       } catch {
         // A failing subscriber must not break the call flow.
       }

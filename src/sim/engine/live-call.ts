@@ -18,6 +18,10 @@ export interface Leg {
   segStart: number
   connectedAt: number | null
   recordable: boolean
+  /** Until when the prompt an application streams into this leg plays (ms since epoch, 0: none). */
+  promptEndsAt: number
+  /** attach_participant_data: what the application attached to this leg. */
+  attachedData: Record<string, unknown>
 }
 
 export interface Call {

@@ -18,11 +18,11 @@ export function dialOut (core: EngineCore, call: Call): void {
   else scheduleGiveUp(core, call)
 }
 
-/** Routes the call to an internal DN (extension, queue, ring group, IVR). */
+/** Routes the call to an internal DN (extension, queue, ring group, IVR, route point). */
 export function deliver (core: EngineCore, call: Call, dn: string, fromRouter: boolean): void {
   const { dir, legs } = core
   const entry = findDn(dir, dn)
-  if (entry === undefined || !['extension', 'queue', 'ringgroup', 'ivr'].includes(entry.kind)) {
+  if (entry === undefined || !['extension', 'queue', 'ringgroup', 'ivr', 'routepoint'].includes(entry.kind)) {
     endCall(core, call, 'failed') // the directory changed under a running call
     return
   }
@@ -37,6 +37,13 @@ export function deliver (core: EngineCore, call: Call, dn: string, fromRouter: b
         return
       }
     }
+    scheduleGiveUp(core, call)
+    return
+  }
+  if (entry.kind === 'routepoint') {
+    // The call waits on the route point until its application answers, routes or drops it.
+    legs.setFacing(call, call.caller, self)
+    legs.addLeg(call, self, 'target', 'Ringing', call.caller.self, origin)
     scheduleGiveUp(core, call)
     return
   }
