@@ -5,13 +5,14 @@ import dotenv from 'dotenv'
 import { ConfigError, describeConfig, loadConfig, type Config } from './config.js'
 import { applyLegacyIni } from './legacy-ini.js'
 import { VERSION } from './version.js'
+import { SIM_TLS_OPTIONS, simTlsFrom, type SimTlsFlags } from './sim/sim-tls-options.js'
 
 const HELP = `3cx-gateway ${VERSION} — legacy 3CX WebAPI, webhooks, MP3 recordings and reports for 3CX V20
 
 Usage:
   3cx-gateway [serve]                 start the gateway (demo mode with a built-in simulator when PBX_URL is unset)
-  3cx-gateway sim [--port 5001] [--host 127.0.0.1] [--recordings DIR] [--seed N]
-                                      run the 3CX V20 simulator alone
+  3cx-gateway sim [--port 5001] [--host 127.0.0.1] [--recordings DIR] [--seed N] [--tls | --cert FILE --key FILE]
+                                      run the 3CX V20 simulator alone (--tls: https/wss, self-signed)
   3cx-gateway doctor                  check the configured PBX step by step
   3cx-gateway export <history|calllog|abandoned|queueperf|recordings> --from DATE --to DATE
                      [--queue N] [--ext N] [--wait S] [--format json|csv|xlsx] [--out FILE]
@@ -92,11 +93,11 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
 }
 
 async function runSim (args: string[], io: Io): Promise<number> {
-  let values: { port?: string, host?: string, recordings?: string, seed?: string }
+  let values: { port?: string, host?: string, recordings?: string, seed?: string } & SimTlsFlags
   try {
     values = parseArgs({
       args,
-      options: { port: { type: 'string' }, host: { type: 'string' }, recordings: { type: 'string' }, seed: { type: 'string' } },
+      options: { port: { type: 'string' }, host: { type: 'string' }, recordings: { type: 'string' }, seed: { type: 'string' }, ...SIM_TLS_OPTIONS },
       strict: true
     }).values
   } catch (err) {
@@ -107,14 +108,17 @@ async function runSim (args: string[], io: Io): Promise<number> {
   const seed = Number(values.seed ?? '1')
   if (!Number.isInteger(port) || port < 0 || port > 65535) { io.stderr.write('3cx-gateway sim: --port must be 0–65535\n'); return 2 }
   if (!Number.isInteger(seed)) { io.stderr.write('3cx-gateway sim: --seed must be a whole number\n'); return 2 }
+  const { tls, error } = await simTlsFrom(values, values.host ?? '127.0.0.1')
+  if (error !== undefined) { io.stderr.write(`3cx-gateway sim: ${error}\n`); return 2 }
   const { createSimulator } = await import('./sim/simulator.js')
   const { SEED_CLIENT } = await import('./sim/seed.js')
   const { default: pino } = await import('pino')
-  const sim = await createSimulator({ port, host: values.host ?? '127.0.0.1', recordingsDir: values.recordings, seed, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }) })
+  const sim = await createSimulator({ port, host: values.host ?? '127.0.0.1', recordingsDir: values.recordings, seed, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }), tls })
   io.stdout.write([
     `3CX V20 simulator listening on ${sim.url}`,
     `  API client: PBX_CLIENT_ID=${SEED_CLIENT.clientId} PBX_CLIENT_SECRET=${SEED_CLIENT.secret} (simulator credentials, not a secret)`,
     `  recordings: ${sim.ctx.recordingsDir}`,
+    ...(tls === undefined ? [] : ['  TLS: https and wss on this port; a generated certificate is self-signed (see docs/simulator.md "TLS")']),
     `  control API: POST ${sim.url}/_sim/calls, /_sim/traffic, /_sim/faults, /_sim/reset; GET /_sim/events`,
     `  point the gateway at it: PBX_URL=${sim.url} PBX_CLIENT_ID=${SEED_CLIENT.clientId} PBX_CLIENT_SECRET=${SEED_CLIENT.secret}`,
     ''
