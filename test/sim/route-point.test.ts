@@ -38,7 +38,7 @@ t.test('a DID call waits on the route point until the application answers, with 
   const cc = await startCcSim(t)
   const callid = await cc.call({ from: CALLER, to: APP_LINE, talkMs: 400 })
   const ringing = await routePointLeg(cc, 'Ringing')
-  t.match(ringing, { dn: '599', callid, party_caller_id: CALLER, originated_by_dn: 'ROUTER', originated_by_type: 'Wroutepoint' })
+  t.match(ringing, { dn: '599', callid, party_caller_id: CALLER, originated_by_dn: 'ROUTER', originated_by_type: 'Wroutepoint', device_id: /^sip:599@/ })
   const answered = await postEmptyJson(cc, `/callcontrol/599/participants/${ringing.id}/answer`)
   t.match(answered, { status: 200, body: { finalstatus: 'Success', result: { id: ringing.id } } })
   t.match((await cc.get(`/_sim/calls/${callid}`)).body, { status: 'talking', answeredBy: null })

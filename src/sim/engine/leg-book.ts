@@ -64,7 +64,7 @@ export class LegBook {
       id,
       status,
       dn: self.dn,
-      device_id: self.kind === 'extension' ? deviceIdOf(self.dn) : '',
+      device_id: self.kind === 'extension' || self.kind === 'routepoint' ? deviceIdOf(self.dn) : '',
       ...facingFields(self, facing),
       ...extra,
       callid: call.callid,
