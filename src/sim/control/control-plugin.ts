@@ -53,6 +53,7 @@ const trafficSchema = {
     maxRingMs: { type: 'integer', minimum: 1, maximum: SCRIPT_LIMITS.maxRingMs },
     maxTalkMs: { type: 'integer', minimum: 1, maximum: SCRIPT_LIMITS.maxTalkMs },
     recordShare: { type: 'number', minimum: 0, maximum: 1 },
+    routePointShare: { type: 'number', minimum: 0, maximum: 1 },
     stop: { type: 'boolean' }
   }
 } as const
