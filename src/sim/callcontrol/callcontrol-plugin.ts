@@ -1,7 +1,8 @@
-// 3CX V20 Call Control as the simulator serves it (3cx-v20.md §5–6): REST on /callcontrol and the
-// WebSocket /callcontrol/ws, limited to what the API client may see (its route point and monitored
-// DNs). The simulator's onRequest hook authenticates REST requests and sets `req.simClient`; the
-// WebSocket upgrade bypasses Fastify's hooks, so it is authenticated here.
+// 3CX V20 Call Control as the simulator serves it (3cx-v20.md §5–6, simulator.md "Call Control"):
+// REST on /callcontrol (with the route point's audio streams) and the WebSocket /callcontrol/ws,
+// limited to what the API client may see (its route point and monitored DNs). The simulator's
+// onRequest hook authenticates REST requests and sets `req.simClient`; the WebSocket upgrade
+// bypasses Fastify's hooks, so it is authenticated here.
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
