@@ -45,9 +45,12 @@ export const COMMANDS: readonly CliCommand[] = [
       { name: 'port', value: 'N', help: 'port to listen on (default 5001; 0 = any free port)' },
       { name: 'host', value: 'ADDR', help: 'address to listen on (default 127.0.0.1)' },
       { name: 'recordings', value: 'DIR', help: 'folder for the simulated WAV recordings (default: a temporary folder)' },
-      { name: 'seed', value: 'N', help: 'seed of the simulated traffic and ids (default 1)' }
+      { name: 'seed', value: 'N', help: 'seed of the simulated traffic and ids (default 1)' },
+      { name: 'tls', help: 'serve https and wss with a self-signed certificate generated at start' },
+      { name: 'cert', value: 'FILE', help: 'serve https and wss with this PEM certificate (with --key)' },
+      { name: 'key', value: 'FILE', help: 'the PEM private key of --cert' }
     ],
-    details: 'It prints the command that starts a gateway connected to it.'
+    details: 'It prints the command that starts a gateway connected to it. With TLS, see docs/simulator.md "TLS" for trusting the certificate.'
   },
   {
     name: 'doctor',

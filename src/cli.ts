@@ -6,6 +6,7 @@ import { ConfigError, describeConfig, loadConfig, type Config, type LoadOptions 
 import { applyLegacyIni } from './legacy-ini.js'
 import { VERSION } from './version.js'
 import { COMMANDS, commandHelp, findCommand, parseCommandLine, topLevelHelp, UsageError, type CliCommand } from './cli-help.js'
+import { simTlsFrom, type SimTlsFlags } from './sim/sim-tls-options.js'
 
 interface Io { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }
 
@@ -122,7 +123,7 @@ async function onPbx (config: Config, io: Io, run: (config: Config) => Promise<n
 }
 
 /** The flags of `sim`, as declared in cli-help.ts. */
-interface SimFlags { port?: string, host?: string, recordings?: string, seed?: string }
+interface SimFlags extends SimTlsFlags { port?: string, host?: string, recordings?: string, seed?: string }
 
 async function runSim (values: SimFlags, io: Io): Promise<number> {
   const port = Number(values.port ?? '5001')
@@ -130,6 +131,8 @@ async function runSim (values: SimFlags, io: Io): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) { io.stderr.write('3cx-gateway sim: --port must be 0–65535\n'); return 2 }
   if (!Number.isInteger(seed)) { io.stderr.write('3cx-gateway sim: --seed must be a whole number\n'); return 2 }
   const host = values.host ?? '127.0.0.1'
+  const { tls, error } = await simTlsFrom(values, host)
+  if (error !== undefined) { io.stderr.write(`3cx-gateway sim: ${error}\n`); return 2 }
   const { assertPortFree, ListenError } = await import('./port-probe.js')
   try {
     await assertPortFree(host, port, '--port')
@@ -143,11 +146,12 @@ async function runSim (values: SimFlags, io: Io): Promise<number> {
   const { SEED_CLIENT } = await import('./sim/seed.js')
   const { default: pino } = await import('pino')
   const { logDestination } = await import('./log-format.js')
-  const sim = await createSimulator({ port, host, recordingsDir: values.recordings, seed, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }, logDestination(process.env.LOG_FORMAT === 'json' || process.env.LOG_FORMAT === 'pretty' ? process.env.LOG_FORMAT : 'auto')) })
+  const sim = await createSimulator({ port, host, recordingsDir: values.recordings, seed, tls, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }, logDestination(process.env.LOG_FORMAT === 'json' || process.env.LOG_FORMAT === 'pretty' ? process.env.LOG_FORMAT : 'auto')) })
   io.stdout.write([
     `3CX V20 simulator listening on ${sim.url}`,
     `  API client: PBX_CLIENT_ID=${SEED_CLIENT.clientId} PBX_CLIENT_SECRET=${SEED_CLIENT.secret} (simulator credentials, not a secret)`,
     `  recordings: ${sim.ctx.recordingsDir}`,
+    ...(tls === undefined ? [] : ['  TLS: https and wss on this port; a generated certificate is self-signed (see docs/simulator.md "TLS")']),
     `  control API: POST ${sim.url}/_sim/calls, /_sim/traffic, /_sim/faults, /_sim/reset; GET /_sim/events`,
     '  start a gateway connected to it (in the project folder; when installed, "3cx-gateway serve" instead of "npm start"):',
     `    ${gatewayCommand(sim.url, SEED_CLIENT, randomBytes(16).toString('hex'))}`,

@@ -147,7 +147,8 @@ export function seedDirectory (): SimDirectory {
     inboundRules: [
       rule(60, 'Main line', '+15550100', dest('IVR', '900', 'Main menu')),
       rule(61, 'Sales line', '+15550101', dest('Queue', '800', 'Sales')),
-      rule(62, 'Direct 102', '+15550102', dest('Extension', '102', users[2].DisplayName))
+      rule(62, 'Direct 102', '+15550102', dest('Extension', '102', users[2].DisplayName)),
+      rule(63, 'App line', '+15550103', dest('RoutePoint', SEED_CLIENT.clientId, `API client ${SEED_CLIENT.clientId}`))
     ],
     groups,
     apiClients: [

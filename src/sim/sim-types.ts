@@ -111,7 +111,7 @@ export interface SimTrunk {
 
 export interface SimDidNumber { Number: string, TrunkId: number, TemplateFileName: string }
 
-export interface SimDestination { To: 'Extension' | 'Queue' | 'RingGroup' | 'IVR', Number: string, Name: string, External: string }
+export interface SimDestination { To: 'Extension' | 'Queue' | 'RingGroup' | 'IVR' | 'RoutePoint', Number: string, Name: string, External: string }
 
 export interface SimInboundRule {
   Id: number

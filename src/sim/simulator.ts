@@ -15,6 +15,7 @@ import { CallEngine } from './engine/call-engine.js'
 import { xapiPlugin } from './xapi/xapi-plugin.js'
 import { callControlPlugin } from './callcontrol/callcontrol-plugin.js'
 import { controlPlugin } from './control/control-plugin.js'
+import type { TlsMaterial } from './tls-cert.js'
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -26,10 +27,12 @@ export interface SimulatorOptions {
   auth?: Partial<SimAuthOptions>
   /** A pino logger or `false` (default: silent). */
   logger?: FastifyBaseLogger | false
+  /** Serve https and wss on the same port with this certificate and key (PEM). */
+  tls?: TlsMaterial
 }
 
 export interface Simulator {
-  /** Base URL, e.g. http://127.0.0.1:5001 — what the gateway's PBX_URL would be. */
+  /** Base URL, e.g. http://127.0.0.1:5001 (https://… with TLS) — what the gateway's PBX_URL would be. */
   url: string
   port: number
   app: FastifyInstance
@@ -56,7 +59,7 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     engine: undefined as unknown as CallEngine
   }
   ctx.auth = new SimAuth(() => ctx.directory.apiClients, { lifetimeS: 3600, expiresInUnit: 'seconds', ...opts.auth })
-  ctx.engine = new CallEngine({ ctx })
+  ctx.engine = new CallEngine({ directory: () => ctx.directory, recordingsDir, seed })
   faults.on('revokeTokens', () => { ctx.auth.revokeAll() })
 
   const common = {
@@ -65,13 +68,15 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     // Real 3CX paths contain parentheses, quotes and commas; keep them as they are.
     routerOptions: { maxParamLength: 2000, ignoreTrailingSlash: true }
   }
-  const app: FastifyInstance = opts.logger === undefined || opts.logger === false
-    ? Fastify({ ...common, logger: false })
-    : Fastify({ ...common, loggerInstance: opts.logger })
+  const server = opts.tls === undefined ? {} : { https: { cert: opts.tls.cert, key: opts.tls.key } }
+  const app = (opts.logger === undefined || opts.logger === false
+    ? Fastify({ ...common, ...server, logger: false })
+    : Fastify({ ...common, ...server, loggerInstance: opts.logger })) as unknown as FastifyInstance
 
-  // Track sockets so "down" can cut every connection at once.
+  // Track sockets so "down" can cut every connection at once (with TLS: the TLS sockets, which
+  // are what requests see).
   const sockets = new Set<Socket>()
-  app.server.on('connection', (s: Socket) => {
+  app.server.on(opts.tls === undefined ? 'connection' : 'secureConnection', (s: Socket) => {
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
   })
@@ -128,7 +133,7 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
   const host = opts.host === undefined || opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host
 
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${opts.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     app,
     ctx,

@@ -17,6 +17,11 @@ export interface TrafficOptions {
   maxTalkMs?: number
   /** Share of calls recorded (default 0.3). */
   recordShare?: number
+  /**
+   * Share of calls that dial the route point's DID for its application, each caller pressing a
+   * seeded key once answered (default 0: the classic mix, unchanged for a given seed).
+   */
+  routePointShare?: number
 }
 
 export interface TrafficStats {
@@ -33,13 +38,15 @@ export const TRAFFIC_LIMITS = { maxCallsPerSecond: 500, maxSeconds: 86_400 } as 
 
 const TICK_MS = 50
 
-type PathName = 'queue' | 'queue-missed' | 'direct' | 'ivr' | 'ringgroup' | 'outbound' | 'outbound-missed' | 'internal' | 'blind' | 'attended'
+type PathName = 'queue' | 'queue-missed' | 'direct' | 'ivr' | 'ringgroup' | 'outbound' | 'outbound-missed' | 'internal' | 'blind' | 'attended' | 'routepoint'
 
 const MIX: ReadonlyArray<readonly [PathName, number]> = [
   ['queue', 25], ['queue-missed', 8], ['direct', 10], ['ivr', 12], ['ringgroup', 5],
   ['outbound', 15], ['outbound-missed', 5], ['internal', 8], ['blind', 7], ['attended', 5]
 ]
 const MIX_TOTAL = MIX.reduce((n, [, w]) => n + w, 0)
+/** The keys a route-point caller presses (an IVR's menu choices). */
+const ROUTE_POINT_KEYS = ['1', '2', '3', '0', '#']
 
 function pickPath (rnd: Random): PathName {
   let x = rnd() * MIX_TOTAL
@@ -110,6 +117,11 @@ export function trafficScript (dir: SimDirectory, rnd: Random, path: PathName, o
       if (from === null || to === null) break
       return { ...base, from, to, answer: to }
     }
+    case 'routepoint': {
+      const r = dir.inboundRules.find((x) => x.OfficeHoursDestination.To === 'RoutePoint')
+      if (r === undefined) break
+      return { ...base, from: caller, to: r.Data, answer: null, dtmf: pick(rnd, ROUTE_POINT_KEYS) }
+    }
     case 'blind':
     case 'attended': {
       const r = dir.inboundRules.find((x) => x.OfficeHoursDestination.To === 'Extension')
@@ -140,13 +152,14 @@ export class TrafficGenerator {
     const planned = Math.round(opts.callsPerSecond * opts.seconds)
     const rnd = seededRandom(opts.seed ?? this.defaultSeed)
     const scriptOpts = { maxRingMs: opts.maxRingMs ?? 8000, maxTalkMs: opts.maxTalkMs ?? 30_000, recordShare: opts.recordShare ?? 0.3 }
+    const routePointShare = opts.routePointShare ?? 0
     const stats: TrafficStats = { running: true, planned, started: 0, failed: 0, byPath: {}, lastError: null }
     this.stats = stats
     const t0 = Date.now()
     const tick = (): void => {
       const due = Math.min(planned, Math.floor((Date.now() - t0) / 1000 * opts.callsPerSecond))
       while (stats.started + stats.failed < due) {
-        const path = pickPath(rnd)
+        const path = routePointShare > 0 && rnd() < routePointShare ? 'routepoint' : pickPath(rnd)
         try {
           this.engine.startCall(trafficScript(this.directory(), rnd, path, scriptOpts))
           stats.started++

@@ -65,7 +65,7 @@ t.test('makecall from an extension and from its device', async (t) => {
 
   t.match(await cc.post('/callcontrol/101/makecall', {}), { status: 400, body: { finalstatus: 'Failed', reasontext: /destination/ } })
   t.match(await cc.post('/callcontrol/101/makecall', { destination: 'nowhere' }), { status: 400, body: { reasontext: /nowhere/ } })
-  t.match(await cc.post('/callcontrol/800/makecall', { destination: '101' }), { status: 400, body: { reasontext: /queue/ } })
+  t.match(await cc.post('/callcontrol/700/makecall', { destination: '101' }), { status: 400, body: { reasontext: /ringgroup/ } })
   t.match(await cc.post('/callcontrol/115/devices/sip%3A115%40x/makecall', { destination: '101' }), { status: 404 })
   cc.sim.ctx.directory.users.find((u) => u.Number === '104')!.Enabled = false
   t.match(await cc.post('/callcontrol/104/makecall', { destination: '101' }), { status: 400, body: { reasontext: /disabled/ } })

@@ -1,7 +1,8 @@
-// 3CX V20 Call Control as the simulator serves it (3cx-v20.md §5–6): REST on /callcontrol and the
-// WebSocket /callcontrol/ws, limited to what the API client may see (its route point and monitored
-// DNs). The simulator's onRequest hook authenticates REST requests and sets `req.simClient`; the
-// WebSocket upgrade bypasses Fastify's hooks, so it is authenticated here.
+// 3CX V20 Call Control as the simulator serves it (3cx-v20.md §5–6, simulator.md "Call Control"):
+// REST on /callcontrol (with the route point's audio streams) and the WebSocket /callcontrol/ws,
+// limited to what the API client may see (its route point and monitored DNs). The simulator's
+// onRequest hook authenticates REST requests and sets `req.simClient`; the WebSocket upgrade
+// bypasses Fastify's hooks, so it is authenticated here.
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
@@ -9,7 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { CallControlRequestBody, CallControlResult, CallParticipant } from '../../pbx/callcontrol-types.js'
 import type { SimContext } from '../sim-context.js'
 import type { SimApiClient } from '../sim-types.js'
-import { SimActionError, SimScriptError } from '../engine/call-engine.js'
+import { PCM_BYTES_PER_MS, SimActionError, SimRefusal, SimScriptError } from '../engine/call-engine.js'
 import { findDn } from '../engine/dn-lookup.js'
 import { callControlEventsOf } from './cc-events.js'
 import {
@@ -17,6 +18,12 @@ import {
   requestBodySchema, resultSchema, type PARTICIPANT_ACTIONS
 } from './callcontrol-schemas.js'
 import { canSee, devicesOf, dnInfo, visibleDns } from './dn-visibility.js'
+import { callerAudio } from './caller-audio.js'
+
+/** A prompt streamed in may last this long (10 minutes of PCM); longer bodies are cut off. */
+const MAX_PROMPT_BYTES = 10 * 60_000 * PCM_BYTES_PER_MS
+/** DNs that place calls: extensions, the route point, and queues and IVRs (campaigns). */
+const CALLING_KINDS = new Set(['extension', 'routepoint', 'queue', 'ivr'])
 
 const WS_PATH = /^\/callcontrol\/ws\/?(?:\?.*)?$/
 
@@ -61,6 +68,15 @@ export async function callControlPlugin (app: FastifyInstance, opts: { ctx: SimC
     return p
   }
 
+  // 3CX takes actions with an empty body (Content-Type: application/json and nothing after it):
+  // such a request is handled as one without a body.
+  app.addHook('onRequest', async (req) => {
+    const h = req.headers
+    if (h['content-length'] === '0' && h['transfer-encoding'] === undefined) delete h['content-type']
+  })
+  // Prompts arrive as a chunked octet stream; the route reads it as it comes.
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => { done(null, payload) })
+
   app.setErrorHandler(async (err: Error & { statusCode?: number, validation?: unknown }, req, reply) => {
     const isAction = req.method === 'POST'
     let status = 500
@@ -69,6 +85,8 @@ export async function callControlPlugin (app: FastifyInstance, opts: { ctx: SimC
     if (err instanceof CcError) {
       ({ status, code } = err)
       message = err.message
+    } else if (err instanceof SimRefusal) {
+      status = 422; code = err.reason; message = err.message
     } else if (err instanceof SimScriptError) {
       status = 400; code = 'BadRequest'; message = err.message
     } else if (err instanceof SimActionError) {
@@ -130,11 +148,11 @@ export async function callControlPlugin (app: FastifyInstance, opts: { ctx: SimC
 
   const makeCall = (req: FastifyRequest, dn: string, body: CallControlRequestBody | null | undefined): CallControlResult => {
     const { entry } = visibleDn(req, dn)
-    if (entry.kind !== 'extension' && entry.kind !== 'routepoint') {
-      throw new CcError(400, 'BadRequest', `DN ${dn} is a ${entry.kind}; only extensions and the route point can place calls`)
+    if (!CALLING_KINDS.has(entry.kind)) {
+      throw new CcError(400, 'BadRequest', `DN ${dn} is a ${entry.kind}; only extensions, the route point, queues and IVRs can place calls`)
     }
     if (typeof body?.destination !== 'string' || body.destination === '') throw new CcError(400, 'BadRequest', 'destination is required')
-    return success(ctx.engine.makeCall(dn, body.destination))
+    return success(ctx.engine.makeCall(dn, body.destination, { refusals: true }))
   }
 
   app.post<{ Params: { dn: string }, Body: CallControlRequestBody | null }>('/callcontrol/:dn/makecall', {
@@ -178,7 +196,46 @@ export async function callControlPlugin (app: FastifyInstance, opts: { ctx: SimC
           : ctx.engine.divertParticipant(dn, id, needDestination()))
       case 'transferto':
         return success(ctx.engine.transferParticipant(dn, id, needDestination()))
+      case 'attach_participant_data':
+        return success(ctx.engine.attachParticipantData(dn, id, req.body?.attacheddata ?? {}))
     }
+  })
+
+  // ---- audio of route-point participants ------------------------------------------------------
+
+  /** Audio streams exist for the route point's own participants only. */
+  const streamParticipant = (req: FastifyRequest, dn: string, id: number): CallParticipant => {
+    const p = participantOf(req, dn, id)
+    if (findDn(ctx.directory, dn)?.kind !== 'routepoint') {
+      throw new CcError(422, 'UnprocessableEntity', `participant ${id} of DN ${dn} has no audio stream; streams exist for route-point participants only`)
+    }
+    return p
+  }
+
+  app.get<{ Params: { dn: string, id: number } }>('/callcontrol/:dn/participants/:id/stream', {
+    schema: { params: participantParams }
+  }, async (req, reply) => {
+    const { dn, id } = req.params
+    const p = streamParticipant(req, dn, id)
+    const audio = callerAudio(p.callid, () => ctx.engine.participant(dn, id) !== undefined)
+    return await reply.header('content-type', 'application/octet-stream').send(audio)
+  })
+
+  app.post<{ Params: { dn: string, id: number }, Body: AsyncIterable<Buffer> | null | undefined }>('/callcontrol/:dn/participants/:id/stream', {
+    schema: { params: participantParams, response: { 200: resultSchema } }
+  }, async (req) => {
+    const { dn, id } = req.params
+    const p = streamParticipant(req, dn, id)
+    let bytes = 0
+    if (req.body !== null && req.body !== undefined && Symbol.asyncIterator in Object(req.body)) {
+      for await (const chunk of req.body) {
+        bytes += chunk.length
+        if (bytes > MAX_PROMPT_BYTES) throw new CcError(413, 'PayloadTooLarge', `a prompt may last ${MAX_PROMPT_BYTES / PCM_BYTES_PER_MS / 60_000} minutes of PCM 16-bit 8 kHz mono`)
+        if (!ctx.engine.streamPrompt(dn, id, { chunk: chunk.length })) break
+      }
+    }
+    ctx.engine.streamPrompt(dn, id, 'done')
+    return success(p)
   })
 
   // ---- WebSocket ----------------------------------------------------------------------------

@@ -58,7 +58,7 @@ export const deviceParams = {
   properties: { dn: { type: 'string', minLength: 1, maxLength: 64 }, deviceid: { type: 'string', minLength: 1, maxLength: 512 } }
 } as const
 
-export const PARTICIPANT_ACTIONS = ['drop', 'answer', 'divert', 'routeto', 'transferto'] as const
+export const PARTICIPANT_ACTIONS = ['drop', 'answer', 'divert', 'routeto', 'transferto', 'attach_participant_data'] as const
 
 export const actionParams = {
   type: 'object',

@@ -1,5 +1,6 @@
 // The Call Control event stream as the simulator sends it: engine participant changes become
-// `{"sequence":n,"event":{"event_type":0|1,"entity":"/callcontrol/{dn}/participants/{id}",...}}`
+// `{"sequence":n,"event":{"event_type":0|1,"entity":"/callcontrol/{dn}/participants/{id}",...}}`,
+// a caller's keys on a route point event 2 (`attached_data.dtmf_input`), a played prompt event 3,
 // with one global rising sequence, an occasional duplicate upsert (seeded, as a real PBX does), and
 // a bounded log of what was sent (GET /_sim/events). One instance per simulator context.
 import type { CallParticipant, WsEventMessage } from '../../pbx/callcontrol-types.js'
@@ -10,7 +11,8 @@ export interface SentCallControlEvent {
   sequence: number
   /** When it was sent (ms since epoch). */
   sentAt: number
-  event_type: 0 | 1
+  /** 0 upsert, 1 remove, 2 DTMF string, 3 prompt playback finished. */
+  event_type: 0 | 1 | 2 | 3
   entity: string
   dn: string
   participantId: number
@@ -18,6 +20,8 @@ export interface SentCallControlEvent {
   duplicate: boolean
   /** The participant as it was when the event was sent (for a remove: its last state). */
   participant: CallParticipant
+  /** The keys pressed (event 2 only). */
+  dtmf?: string
 }
 
 export type CallControlEventListener = (event: SentCallControlEvent, message: string) => void
@@ -38,9 +42,13 @@ export class CallControlEvents {
 
   constructor (ctx: SimContext, readonly duplicateRate = DUPLICATE_UPSERT_RATE) {
     this.random = seededRandom(ctx.seed + 7)
-    ctx.engine.onParticipantEvent(({ type, participant }) => {
-      this.send(type === 'upsert' ? 0 : 1, participant, false)
-      if (type === 'upsert' && this.random() < this.duplicateRate) this.send(0, participant, true)
+    ctx.engine.onParticipantEvent((e) => {
+      if (e.type === 'dtmf') this.send(2, e.participant, false, e.digits)
+      else if (e.type === 'promptFinished') this.send(3, e.participant, false)
+      else {
+        this.send(e.type === 'upsert' ? 0 : 1, e.participant, false)
+        if (e.type === 'upsert' && this.random() < this.duplicateRate) this.send(0, e.participant, true)
+      }
     })
     ctx.engine.onReset(() => { this.clear() })
   }
@@ -61,7 +69,7 @@ export class CallControlEvents {
     this.log = []
   }
 
-  private send (eventType: 0 | 1, p: CallParticipant, duplicate: boolean): void {
+  private send (eventType: SentCallControlEvent['event_type'], p: CallParticipant, duplicate: boolean, dtmf?: string): void {
     const entity = entityPath(p.dn, p.id)
     const event: SentCallControlEvent = {
       sequence: ++this.sequence,
@@ -71,11 +79,13 @@ export class CallControlEvents {
       dn: p.dn,
       participantId: p.id,
       duplicate,
-      participant: p
+      participant: p,
+      ...(dtmf === undefined ? {} : { dtmf })
     }
     this.log.push(event)
     if (this.log.length > EVENT_LOG_LIMIT + 1000) this.log = this.log.slice(-EVENT_LOG_LIMIT)
-    const wire: WsEventMessage = { sequence: event.sequence, event: { event_type: eventType, entity, attached_data: null } }
+    const attached = dtmf === undefined ? null : { dtmf_input: dtmf }
+    const wire: WsEventMessage = { sequence: event.sequence, event: { event_type: eventType, entity, attached_data: attached } }
     const message = JSON.stringify(wire)
     for (const listener of this.listeners) listener(event, message)
   }

@@ -38,7 +38,8 @@ const scriptSchema = {
     record: { type: 'boolean' },
     recordingSegments: { type: 'integer', minimum: 1, maximum: SCRIPT_LIMITS.maxSegments },
     menu: { type: 'string', pattern: '^[0-9*#]$' },
-    overflow: dnString
+    overflow: dnString,
+    dtmf: { type: 'string', pattern: '^[0-9*#]{1,32}$' }
   }
 } as const
 
@@ -52,6 +53,7 @@ const trafficSchema = {
     maxRingMs: { type: 'integer', minimum: 1, maximum: SCRIPT_LIMITS.maxRingMs },
     maxTalkMs: { type: 'integer', minimum: 1, maximum: SCRIPT_LIMITS.maxTalkMs },
     recordShare: { type: 'number', minimum: 0, maximum: 1 },
+    routePointShare: { type: 'number', minimum: 0, maximum: 1 },
     stop: { type: 'boolean' }
   }
 } as const
@@ -101,6 +103,26 @@ export async function controlPlugin (app: FastifyInstance, opts: { ctx: SimConte
     const status = ctx.engine.callStatus(req.params.callid)
     if (status === null) return await reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no call ${req.params.callid} (unknown, or forgotten after a reset)` } })
     return status
+  })
+
+  app.post<{ Params: { callid: number }, Body: { digits: string } }>('/calls/:callid/dtmf', {
+    schema: {
+      params: { type: 'object', required: ['callid'], properties: { callid: { type: 'integer', minimum: 0 } } },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['digits'],
+        properties: { digits: { type: 'string', pattern: '^[0-9*#]{1,32}$' } }
+      }
+    }
+  }, async (req, reply) => {
+    const { callid } = req.params
+    const heard = ctx.engine.pressDigits(callid, req.body.digits)
+    if (heard === null) return await reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no call ${callid} in progress` } })
+    if (heard.length === 0) {
+      return await reply.code(409).send({ error: { code: 'NO_ROUTE_POINT', message: `call ${callid} has no connected route-point participant to hear the keys; answer it on the route point first` } })
+    }
+    return { callid, digits: req.body.digits, heardBy: heard.map((p) => ({ dn: p.dn, id: p.id })) }
   })
 
   app.post<{ Body: TrafficOptions & { stop?: boolean } }>('/traffic', { schema: { body: trafficSchema } }, async (req, reply) => {

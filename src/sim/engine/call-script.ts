@@ -31,15 +31,27 @@ export interface CallScript {
   menu?: string
   /** Queue the call overflows to when nobody answers in the first queue within ringMs. */
   overflow?: string
+  /** Digits the caller presses once a route-point application has answered (DTMF). */
+  dtmf?: string
 }
 
 export class SimScriptError extends Error {
   override name = 'SimScriptError'
 }
 
+/** Why 3CX refuses a call or a routing (its `reason` names, answered 422 by Call Control). */
+export type RefusalReason = 'PhoneNotRegistered' | 'PhoneBusy' | 'NoDestinations'
+
+/** A call the PBX refuses the way 3CX does: makecall from an unregistered phone, to a busy one… */
+export class SimRefusal extends SimScriptError {
+  override name = 'SimRefusal'
+  constructor (readonly reason: RefusalReason, message: string) { super(message) }
+}
+
 export interface CallerParty {
   dn: string
-  kind: 'externalline' | 'extension' | 'routepoint'
+  /** Queues and IVRs call out only through makecall (campaigns). */
+  kind: 'externalline' | 'extension' | 'routepoint' | 'queue' | 'ivr'
   /** Caller number as shown to others: the external number or the DN. */
   number: string
   name: string
@@ -75,14 +87,19 @@ export interface CallPlan {
   recordingSegments: number
   menu: string | null
   overflow: string | null
+  /** Digits the caller presses after a route point answers. */
+  dtmf: string | null
 }
 
 export const SCRIPT_LIMITS = { maxRingMs: 600_000, maxTalkMs: 3_600_000, maxSegments: 10 } as const
 
 const DEFAULT_RING_MS = 3000
-const DEFAULT_TALK_MS = 10_000
+/** How long a call waits on a route point for its application when the script gives no ringMs. */
+export const ROUTE_POINT_WAIT_MS = 30_000
+export const DEFAULT_TALK_MS = 10_000
 
-function fail (message: string): never {
+/** Throws the SimScriptError that says what is wrong. */
+export function fail (message: string): never {
   throw new SimScriptError(message)
 }
 
@@ -92,7 +109,7 @@ function checkMs (name: string, v: number | undefined, max: number, dflt: number
   return Math.round(v)
 }
 
-function callerOf (dir: SimDirectory, from: string): CallerParty {
+export function callerOf (dir: SimDirectory, from: string): CallerParty {
   if (typeof from !== 'string' || from === '') fail('from is required')
   const entry = findDn(dir, from)
   if (entry === undefined) {
@@ -142,6 +159,7 @@ function answerReason (dir: SimDirectory, stage: DnEntry | null, answer: string)
     if (m === undefined) return `${answer} is not a member of ${stage.kind === 'queue' ? 'queue' : 'ring group'} ${stage.dn}`
     return m.skip
   }
+  if (stage.kind === 'routepoint') return `the call reaches route point ${stage.dn}, which its application answers over Call Control`
   return `the call reaches ${stage.kind} ${stage.dn}, which no extension answers`
 }
 
@@ -173,10 +191,13 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
   const answer = script.answer ?? null
   const menu = script.menu ?? null
   const overflow = script.overflow ?? null
+  const dtmf = script.dtmf ?? null
+  if (dtmf !== null && (typeof dtmf !== 'string' || !/^[0-9*#]{1,32}$/.test(dtmf))) fail('dtmf must be 1 to 32 of the keys 0-9, * and #')
   const hangup = script.hangup ?? 'caller'
   if (hangup !== 'caller' && hangup !== 'callee') fail('hangup must be "caller" or "callee"')
 
   let kind: CallPlan['kind']
+  let giveUpMs = ringMs
   let target = script.to
   let did = ''
   let ruleName = ''
@@ -198,12 +219,15 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
   if (kind === 'outbound') {
     if (answer !== null && answer !== 'remote') fail('an outbound call is answered by "remote" or by nobody (null)')
     if (menu !== null || overflow !== null) fail('menu and overflow apply to calls that reach an IVR or a queue')
+    if (dtmf !== null) fail('dtmf applies to calls that reach a route point (its application reads the digits)')
   } else {
     const first = findDn(dir, target)
     if (first === undefined) fail(`the route reaches unknown DN ${target}`)
-    if (first.kind === 'externalline' || first.kind === 'routepoint') fail(`${target} cannot be called`)
+    if (first.kind === 'externalline') fail(`${target} cannot be called`)
     if (first.dn === caller.dn) fail('a DN cannot call itself')
     const stage = finalStage(dir, first, menu, overflow)
+    if (first.kind === 'routepoint' && script.ringMs === undefined) giveUpMs = ROUTE_POINT_WAIT_MS
+    if (dtmf !== null && stage?.kind !== 'routepoint') fail('dtmf applies to calls that reach a route point (its application reads the digits)')
     if (answer === 'remote') fail('"remote" answers only outbound calls')
     if (answer !== null) {
       const why = answerReason(dir, stage, answer)
@@ -218,57 +242,14 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
     ruleName,
     answer,
     ringMs,
-    giveUpMs: ringMs,
+    giveUpMs,
     talkMs,
     transfer: transferPlan(dir, script.transfer, answer, ringMs),
     hangup,
     record: script.record === true,
     recordingSegments: segments,
     menu,
-    overflow
+    overflow,
+    dtmf
   }
 }
-
-/** Plan for a call placed through MakeCall: whoever can answer does, after about a second. */
-export function planMakeCall (dir: SimDirectory, dn: string, destination: string): CallPlan {
-  const caller = callerOf(dir, dn)
-  if (caller.kind === 'externalline') fail(`${dn} is not an extension or route point of this PBX`)
-  // Like 3CX: a makecall rings the caller's own phone first, so an extension without one cannot place it.
-  if (caller.kind === 'extension' && findUser(dir, dn)?.IsRegistered === false) fail(`extension ${dn} is not registered: it has no phone to ring first`)
-  if (typeof destination !== 'string' || destination === '') fail('destination is required')
-  const dest = findDn(dir, destination)
-  let answer: string | null = null
-  if (dest === undefined) {
-    if (!isExternalNumber(dir, destination)) fail(`destination "${destination}" is neither a known DN nor an external number`)
-    answer = 'remote'
-  } else if (dest.kind === 'extension') {
-    answer = unreachableReason(dir, dest.dn) === null ? dest.dn : null
-  } else if (dest.kind === 'queue' || dest.kind === 'ringgroup') {
-    answer = groupMembers(dir, dest.dn).find((m) => m.skip === null)?.dn ?? null
-  } else if (dest.kind !== 'ivr') {
-    fail(`${destination} cannot be called`)
-  }
-  if (dest?.dn === caller.dn) fail('a DN cannot call itself')
-  return {
-    kind: dest === undefined ? 'outbound' : 'internal',
-    caller,
-    target: destination,
-    did: '',
-    ruleName: '',
-    answer,
-    ringMs: MAKECALL_ANSWER_MS,
-    giveUpMs: MAKECALL_GIVE_UP_MS,
-    talkMs: DEFAULT_TALK_MS,
-    transfer: null,
-    hangup: 'caller',
-    record: false,
-    recordingSegments: 1,
-    menu: null,
-    overflow: null
-  }
-}
-
-/** Interactive calls (MakeCall, divert, transferto): a reachable extension answers after ~1 s. */
-export const MAKECALL_ANSWER_MS = 1000
-/** …and an unanswered one rings for 20 s (3CX's default NoAnswerTimeout). */
-export const MAKECALL_GIVE_UP_MS = 20_000

@@ -68,6 +68,12 @@ export function unreachableReason (dir: SimDirectory, dn: string): string | null
   return null
 }
 
+/** Whether the extension's current forwarding profile takes a second call (call waiting). */
+export function callWaiting (dir: SimDirectory, dn: string): boolean {
+  const u = findUser(dir, dn)
+  return u?.ForwardingProfiles.find((p) => p.Name === u.CurrentProfileName)?.AcceptMultipleCalls === true
+}
+
 /** Why a queue agent is not rung, or null when they are. */
 export function agentUnreachableReason (dir: SimDirectory, queueDn: string, agentDn: string): string | null {
   const u = findUser(dir, agentDn)
