@@ -12,6 +12,7 @@ import cors from './plugins/cors.js'
 import securityHeaders from './plugins/security-headers.js'
 import type { ReadinessCheck } from './health.js'
 import { lazyChildLoggerFactory } from './request-logger.js'
+import { sharedSerializerFactory } from './shared-serializers.js'
 import legacyRoutes from '../routes/legacy/index.js'
 import reportRoutes from '../routes/reports.js'
 import healthRoutes from '../routes/health.js'
@@ -43,7 +44,8 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
     return503OnClosing: true,
     frameworkErrors,
     // Each request's child logger is built only when the request logs something.
-    childLoggerFactory: lazyChildLoggerFactory
+    childLoggerFactory: lazyChildLoggerFactory,
+    schemaController: { compilersFactory: { buildSerializer: sharedSerializerFactory() } }
   }
   const logging = opts.loggerInstance !== undefined ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }
   const app = (opts.https !== undefined
