@@ -16,8 +16,8 @@ import { simTraffic } from './sim-traffic.js'
 export const FIGURES: Figure[] = [cachedGet, liveGet, coldRead, singleFlight, eventLatency, deliveryThroughput, mp3Conversion, memory, startup, exportFigure, simTraffic]
 
 export const TARGETS: Record<string, string> = {
-  'cached-get': '≥ 0.6 of ceiling',
-  'live-get': '≥ 0.5 of ceiling',
+  'cached-get': '≥ 0.8 of ceiling',
+  'live-get': '≥ 0.8 of ceiling',
   'cold-read': '≤ +1 ms p50',
   'single-flight': 'exactly 1',
   'event-latency': 'p99 ≤ 25 ms',
