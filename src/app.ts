@@ -11,6 +11,8 @@ import requestMetrics from './plugins/request-metrics.js'
 import cors from './plugins/cors.js'
 import securityHeaders from './plugins/security-headers.js'
 import type { ReadinessCheck } from './health.js'
+import { lazyChildLoggerFactory } from './request-logger.js'
+import { sharedSerializerFactory } from './shared-serializers.js'
 import legacyRoutes from '../routes/legacy/index.js'
 import reportRoutes from '../routes/reports.js'
 import healthRoutes from '../routes/health.js'
@@ -41,7 +43,10 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
     keepAliveTimeout: 72_000,
     trustProxy: deps.config.trustProxy,
     return503OnClosing: true,
-    frameworkErrors
+    frameworkErrors,
+    // Each request's child logger is built only when the request logs something.
+    childLoggerFactory: lazyChildLoggerFactory,
+    schemaController: { compilersFactory: { buildSerializer: sharedSerializerFactory() } }
   }
   const logging = opts.loggerInstance !== undefined ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }
   const app = (opts.https !== undefined

@@ -23,9 +23,44 @@ export interface MetricSources {
   deliveryStats?: () => ReadonlyArray<{ name: string, attempts: number, failures: number, delivered: number }>
 }
 
+/**
+ * Requests by label and status as plain numbers: counting runs on every request, so it stays out
+ * of prom-client (which hashes the labels of each increment) until a scrape reads it.
+ */
+export class RequestCounts {
+  private readonly byLabel = new Map<string, StatusCounts>()
+
+  /** The counts of one label (route), to keep and add to. */
+  of (label: string): StatusCounts {
+    let counts = this.byLabel.get(label)
+    if (counts === undefined) {
+      counts = new StatusCounts()
+      this.byLabel.set(label, counts)
+    }
+    return counts
+  }
+
+  entries (): Array<readonly [Labels, number]> {
+    const out: Array<readonly [Labels, number]> = []
+    for (const [method, counts] of this.byLabel) {
+      for (const [status, n] of counts.byStatus) out.push([{ method, status: String(status) }, n])
+    }
+    return out
+  }
+}
+
+export class StatusCounts {
+  readonly byStatus = new Map<number, number>()
+
+  add (status: number): void {
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1)
+  }
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry()
-  readonly requests: Counter<'method' | 'status'>
+  /** gateway_requests_total, counted by the request-metrics plugin. */
+  readonly requests = new RequestCounts()
   readonly pbxDuration: Histogram<'api' | 'route' | 'status'>
   readonly pbxErrors: Counter<'api' | 'route' | 'code'>
   sources: MetricSources = {}
@@ -33,7 +68,7 @@ export class GatewayMetrics {
   constructor (opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry]
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' })
-    this.requests = new Counter({ name: 'gateway_requests_total', help: 'API requests by legacy method (or route) and status', labelNames: ['method', 'status'], registers })
+    collectedCounter(registers, 'gateway_requests_total', 'API requests by legacy method (or route) and status', ['method', 'status'], () => this.requests.entries())
     this.pbxDuration = new Histogram({
       name: 'gateway_pbx_request_duration_seconds',
       help: 'PBX request latency by API (xapi, callcontrol, token), route template and status',

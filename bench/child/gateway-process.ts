@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js'
 import { startGateway } from '../../src/server.js'
 import type { DirectoryCache } from '../../src/directory/directory-cache.js'
 import { filledDirectory } from './directory-fill.js'
-import { memoryMb, serveIpc } from './ipc-server.js'
+import { memoryMb, serveIpc, settledMemoryMb } from './ipc-server.js'
 
 export interface GatewayInfo { url: string, pid: number }
 
@@ -18,6 +18,7 @@ serveIpc({
   clearDirectory: () => { gw.services.directory.clear() },
   stats: () => ({ calls: gw.services.calls.size(), directory: gw.services.directory.stats(), delivery: gw.services.delivery.stats() }),
   memory: () => memoryMb(),
+  settledMemory: async ({ settleMs }: { settleMs: number }) => await settledMemoryMb(settleMs),
   fillDirectory: async ({ count }: { count: number }) => {
     const started = performance.now()
     const cache = await filledDirectory(gw.services.pbx.xapi, count)

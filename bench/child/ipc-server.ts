@@ -45,3 +45,14 @@ export function memoryMb (): { rssMb: number, heapUsedMb: number, externalMb: nu
   const mb = (n: number): number => Math.round(n / 1048576 * 10) / 10
   return { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external), maxRssMb: mb(process.resourceUsage().maxRSS * 1024) }
 }
+
+/**
+ * Memory once V8 has given back what a full GC freed: after a burst of short-lived objects the
+ * freed heap pages are returned to the system by a background task, so RSS read right after gc()
+ * still counts them. Collects, waits `settleMs`, then reads (after another full GC).
+ */
+export async function settledMemoryMb (settleMs: number): Promise<ReturnType<typeof memoryMb>> {
+  memoryMb()
+  await new Promise((resolve) => setTimeout(resolve, settleMs))
+  return memoryMb()
+}

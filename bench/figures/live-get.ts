@@ -1,15 +1,17 @@
 // Live legacy GET: `pbx.ac.get` with 200 calls in progress (started at the simulator, tracked by the
-// gateway's live call model) under 50 connections; same ceiling as the cached GET. For reference it
-// also loads the bare server answering a constant body as large as the real answer.
+// gateway's live call model) under 50 connections, against a bare Fastify route answering a
+// constant body of the same bytes in a process of its own (the ceiling): the answer is large, so
+// writing it is most of the cost, and only a body of the same size is a fair comparison.
 import { request } from 'undici'
 import type { Figure, FigureResult } from '../figure.js'
-import { compareWithCeiling, load } from '../load.js'
+import { compareWithCeiling } from '../load.js'
 import { startChild, type BenchChild } from '../processes.js'
 import type { BareInfo } from '../child/bare-process.js'
 import { KEY_HEADER, startStack } from '../stack.js'
 import { cpuNote, loadSettings } from './http-load.js'
 
-const TARGET = 0.5
+/** Issue 16 (was ≥ 0.5 of a small constant JSON, which a 60 KiB answer cannot reach on 2 cores). */
+const TARGET = 0.8
 const CALLS = 200
 
 export const liveGet: Figure = {
@@ -32,35 +34,23 @@ export const liveGet: Figure = {
       const gatewayCpu = async (): Promise<number> => await stack.gateway.call<number>('cpuMicros')
       const bareChild = bare
       const bareCpu = async (): Promise<number> => await bareChild.call<number>('cpuMicros')
-      const cmp = await compareWithCeiling({ url, headers: KEY_HEADER, cpu: gatewayCpu }, { url: `${bare.info.url}/const`, cpu: bareCpu }, settings)
-      const sized = await load({ url: `${bare.info.url}/sized` }, { connections: settings.connections, seconds: settings.seconds }, bareCpu)
+      const cmp = await compareWithCeiling({ url, headers: KEY_HEADER, cpu: gatewayCpu }, { url: `${bare.info.url}/sized`, cpu: bareCpu }, settings)
       const bad = cmp.measured.reduce((n, r) => n + r.errors + r.non2xx, 0)
       const p99 = Math.max(...cmp.measured.map((r) => r.p99Ms))
-      const sizedRatio = Math.round(cmp.rps / sized.rps * 1000) / 1000
       return {
         id: this.id,
         title: this.title,
         value: cmp.rps,
         unit: 'req/s',
         summary: `${cmp.rps} req/s, p99 ${p99} ms, ${calls} calls, ${Math.round(body.length / 1024)} KiB per answer (ceiling ${cmp.ceilingRps} req/s)`,
-        ceiling: { what: 'bare Fastify route returning constant JSON, own process, logger off', value: cmp.ceilingRps, unit: 'req/s' },
+        ceiling: { what: `bare Fastify route returning a constant body of the same ${body.length} bytes, own process, logger off`, value: cmp.ceilingRps, unit: 'req/s' },
         ratio: cmp.ratio,
         target: { text: `≥ ${TARGET} of ceiling`, met: cmp.ratio >= TARGET && bad === 0 },
-        details: {
-          ...settings,
-          callsInProgress: calls,
-          answerBytes: body.length,
-          runs: cmp.measured,
-          ceilingRuns: cmp.ceiling,
-          sameSizeConstantBody: { ...sized, ratio: sizedRatio },
-          failedRequests: bad
-        },
+        details: { ...settings, callsInProgress: calls, answerBytes: body.length, runs: cmp.measured, ceilingRuns: cmp.ceiling, failedRequests: bad },
         notes: [
-          `For reference: the bare server answering a constant body of the same ${body.length} bytes does ${sized.rps} req/s (${sized.serverCpuUsPerRequest ?? '?'} µs CPU per request); the gateway reaches ${sizedRatio} of that.`,
+          'The gateway serializes the answer once per change of the call list and keeps it as UTF-8 bytes; the bare route sends the same body as a string.',
           ...cpuNote(cmp),
-          ...(cmp.ratio < TARGET
-            ? [`Why, as far as known: the answer for ${calls} calls is ${Math.round(body.length / 1024)} KiB, already serialized only once per change of the call list; writing a body of that size is the cost: even the bare server answering a constant body of the same size reaches only ${Math.round(sized.rps / cmp.ceilingRps * 100) / 100} of the small-JSON ceiling, so this target cannot be met against a constant small JSON on this machine; the same-size ratio above is the fair comparison.`]
-            : []),
+          ...(cmp.ratio < TARGET ? ['Why, as far as known: the per-request work of the cached GET (key check, per-key limit, metrics, security headers) on top of writing the same bytes.'] : []),
           ...(bad > 0 ? [`${bad} requests failed or answered non-2xx.`] : [])
         ]
       }

@@ -56,7 +56,7 @@ export default async function legacyRoutes (app: FastifyInstance, opts: LegacyRo
     // Not async: a handler that answers from memory returns its value without a promise.
     let handler = (req: FastifyRequest, reply: FastifyReply): unknown => {
       const body = m.handler(req.query as never, services)
-      return body instanceof SerializedJson ? reply.type(JSON_TYPE).send(body.json) : body
+      return body instanceof SerializedJson ? reply.type(JSON_TYPE).send(body.bytes) : body
     }
     // Only makecall: every call dials. Setters are idempotent, and answering a later set from an
     // earlier one could undo a change made in between (Away, Available, Away).

@@ -33,17 +33,21 @@ export function defineMethod<Q> (m: LegacyMethod<Q>): AnyLegacyMethod {
 /**
  * A handler may answer with JSON it serialized itself (e.g. once per change of the call list
  * instead of once per request); the route sends it as is. It must match the response schema.
+ * Kept as UTF-8 bytes: a string body would be measured and encoded again on every request.
  */
 export class SerializedJson {
-  constructor (readonly json: string) {}
+  readonly bytes: Buffer
+  constructor (json: string) {
+    this.bytes = Buffer.from(json, 'utf8')
+  }
 }
 
 /** Serializes `format(list)` again only when the list object changed (the call model caches it). */
 export function serializedPerList<L extends object> (format: (list: L) => unknown): (list: L) => SerializedJson {
   let last: L | null = null
-  let body = new SerializedJson('')
+  let body: SerializedJson | null = null
   return (list) => {
-    if (list !== last) {
+    if (list !== last || body === null) {
       last = list
       body = new SerializedJson(JSON.stringify(format(list)))
     }

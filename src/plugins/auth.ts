@@ -2,14 +2,15 @@
 // the key in the path (/webapi/{key}/…), the query (?key=) or the X-API-Key header; constant-time
 // comparison; read/control scopes; failed attempts throttled per client address (a valid key always
 // passes); a general per-key request limit; and the key kept out of every log line (request-key.ts).
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import pino from 'pino'
-import type { FastifyReply, FastifyRequest, FastifyServerOptions, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions, onRequestHookHandler } from 'fastify'
 import '@fastify/rate-limit'
 import type { GatewayKey, KeyScope } from '../config.js'
 import { LegacyError } from '../legacy/legacy-error.js'
 import { CREDENTIAL_HEADERS, presentedKey, REDACTED, redactUrl } from './request-key.js'
+import { WindowCounter } from './window-counter.js'
 
 export type { KeyScope }
 
@@ -77,22 +78,23 @@ export function loggerOptions (level: string, stream?: NodeJS.WritableStream): N
   }
 }
 
+/** SHA-256 of a key: equal-length digests let timingSafeEqual compare keys of any length. */
 function digest (s: string): Buffer {
-  return createHash('sha256').update(s).digest()
+  // One-shot hash: no Hash object per request (the check runs on every request).
+  return hash('sha256', s, 'buffer')
 }
 
 type Limiter = ReturnType<FastifyRequest['server']['createRateLimit']>
-type LimitResult = Awaited<ReturnType<Limiter>>
 
 export class ApiKeyAuth {
-  private readonly keys: Array<{ digest: Buffer, id: string, scope: KeyScope }>
+  private readonly keys: Array<{ digest: Buffer, key: AuthenticatedKey }>
 
   constructor (
     keys: readonly GatewayKey[],
     private readonly failures: Limiter,
-    private readonly perKey: Limiter
+    private readonly perKey: WindowCounter
   ) {
-    this.keys = keys.map((k, i) => ({ digest: digest(k.key), id: `key#${i + 1}`, scope: k.scope }))
+    this.keys = keys.map((k, i) => ({ digest: digest(k.key), key: Object.freeze({ id: `key#${i + 1}`, scope: k.scope }) }))
   }
 
   /** The configured key equal to `presented`, compared in constant time against every key. */
@@ -100,51 +102,66 @@ export class ApiKeyAuth {
     const d = digest(presented ?? '')
     let found: AuthenticatedKey | null = null
     for (const k of this.keys) {
-      if (timingSafeEqual(d, k.digest) && presented !== undefined) found = { id: k.id, scope: k.scope }
+      if (timingSafeEqual(d, k.digest) && presented !== undefined) found = k.key
     }
     return found
   }
 
   /**
-   * Authenticates and authorises a request, or throws the LegacyError to answer with. Only failed
-   * attempts are throttled, per client address: a valid key always passes, so wrong keys sent from
-   * a shared (NAT) or spoofed address can never lock a legitimate client out. Guessing stays
-   * pointless because keys are long and random (config.ts requires ≥ 16 characters).
+   * Authenticates and authorises a request: null when it may go on, the LegacyError to answer
+   * with (403, per-key 429), or, for a missing or wrong key, a promise of it. Only failed attempts
+   * are throttled, per client address: a valid key always passes, so wrong keys sent from a
+   * shared (NAT) or spoofed address can never lock a legitimate client out. Guessing stays
+   * pointless because keys are long and random (config.ts requires ≥ 16 characters). A valid key
+   * is answered without a promise: this runs on every request.
    */
-  async authorize (req: FastifyRequest, reply: FastifyReply, scope: KeyScope): Promise<AuthenticatedKey> {
-    return await this.authorizeKey(req, reply, presentedKey(req), scope)
+  check (req: FastifyRequest, reply: FastifyReply, scope: KeyScope): LegacyError | null | Promise<LegacyError> {
+    return this.checkKey(req, reply, presentedKey(req), scope)
   }
 
-  /** authorize() for a key the request carries elsewhere (the console's login form). */
+  /** check() for a key the request carries elsewhere (the console's login form): the key, or throws. */
   async authorizeKey (req: FastifyRequest, reply: FastifyReply, presented: string | undefined, scope: KeyScope): Promise<AuthenticatedKey> {
+    const refused = await this.checkKey(req, reply, presented, scope)
+    if (refused !== null) throw refused
+    return req.apiKey as AuthenticatedKey
+  }
+
+  private checkKey (req: FastifyRequest, reply: FastifyReply, presented: string | undefined, scope: KeyScope): LegacyError | null | Promise<LegacyError> {
     const key = this.match(presented)
-    if (key === null) {
-      const attempt = await this.failures(req)
-      if (!attempt.isAllowed && attempt.isExceeded) {
-        throw rateLimited(reply, attempt, 'Too many failed authentication attempts from this address')
-      }
-      throw new LegacyError(401, 'UNAUTHORIZED', 'Missing or invalid API key: send it as /webapi/{key}/{method}, ?key= or the X-API-Key header')
-    }
+    if (key === null) return this.refuse(req, reply)
     if (scope === 'control' && key.scope !== 'control') {
-      throw new LegacyError(403, 'FORBIDDEN_SCOPE', 'This API key may only read; this method needs a key with the control scope')
+      return new LegacyError(403, 'FORBIDDEN_SCOPE', 'This API key may only read; this method needs a key with the control scope')
     }
     req.apiKey = key
-    const limit = await this.perKey(req)
-    if (!limit.isAllowed && limit.isExceeded) throw rateLimited(reply, limit, 'Too many requests with this API key')
-    return key
+    const retryAfter = this.perKey.hit(key.id)
+    return retryAfter === 0 ? null : rateLimited(reply, retryAfter, 'Too many requests with this API key')
+  }
+
+  /** A failed attempt: counted against the client address; 429 once it had too many, else 401. */
+  private async refuse (req: FastifyRequest, reply: FastifyReply): Promise<LegacyError> {
+    const attempt = await this.failures(req)
+    if (!attempt.isAllowed && attempt.isExceeded) {
+      return rateLimited(reply, Math.max(1, attempt.ttlInSeconds), 'Too many failed authentication attempts from this address')
+    }
+    return new LegacyError(401, 'UNAUTHORIZED', 'Missing or invalid API key: send it as /webapi/{key}/{method}, ?key= or the X-API-Key header')
   }
 }
 
-function rateLimited (reply: FastifyReply, r: LimitResult, what: string): LegacyError {
-  const seconds = r.isAllowed ? 60 : Math.max(1, r.ttlInSeconds)
+function rateLimited (reply: FastifyReply, seconds: number, what: string): LegacyError {
   void reply.header('retry-after', seconds)
   return new LegacyError(429, 'RATE_LIMITED', `${what}; retry in ${seconds} s`)
 }
 
-/** onRequest (or preHandler) hook: the request needs a key of at least `scope`. */
-export function requireScope (scope: KeyScope): onRequestAsyncHookHandler {
-  return async function checkApiKey (req, reply) {
-    await req.server.apiKeys.authorize(req, reply, scope)
+/** onRequest (or preHandler) hook: the request needs a key of at least `scope`. Callback style: no promise for a valid key. */
+export function requireScope (scope: KeyScope): onRequestHookHandler {
+  return function checkApiKey (req, reply, done) {
+    const refused = req.server.apiKeys.check(req, reply, scope)
+    if (refused instanceof Promise) {
+      refused.then((err) => { done(err as FastifyError) }, done)
+      return
+    }
+    if (refused === null) done()
+    else done(refused as FastifyError)
   }
 }
 
@@ -157,11 +174,7 @@ export default fp(async (app, opts: AuthOptions) => {
     // that is not a trusted proxy; never a client-chosen X-Forwarded-For entry.
     keyGenerator: (req) => `auth-fail:${req.ip}`
   })
-  const perKey = app.createRateLimit({
-    max: opts.perKeyMax ?? config.rateLimitPerMinute,
-    timeWindow: opts.perKeyWindowMs ?? 60_000,
-    keyGenerator: (req) => `key:${req.apiKey?.id ?? ''}`
-  })
+  const perKey = new WindowCounter(opts.perKeyMax ?? config.rateLimitPerMinute, opts.perKeyWindowMs ?? 60_000)
   app.decorate('apiKeys', new ApiKeyAuth(config.keys, failures, perKey))
   app.decorateRequest('apiKey', null)
 }, { name: 'auth', fastify: '5.x', dependencies: ['gateway', '@fastify/rate-limit'] })

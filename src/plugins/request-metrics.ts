@@ -1,6 +1,7 @@
 // Counts requests by legacy method (or route template) and status. The label comes from the route
 // template, so neither a key nor a number can reach it.
 import fp from 'fastify-plugin'
+import type { onResponseHookHandler } from 'fastify'
 import type { GatewayMetrics } from '../metrics.js'
 
 /** `/webapi/:key/pbx.calls.get` → `pbx.calls.get`; unmatched routes → `unmatched`. */
@@ -12,17 +13,21 @@ export function metricLabel (routeUrl: string | undefined): string {
 export default fp(async (app) => {
   const metrics = app.gateway.metrics as GatewayMetrics | undefined
   if (metrics === undefined) return
-  // One child counter per (route, status), looked up by a plain string instead of hashing labels
-  // on every request: this hook runs on the hottest path of the gateway.
-  const children = new Map<string, { inc: () => void }>()
-  app.addHook('onResponse', (req, reply, done) => {
-    const key = `${req.routeOptions.url ?? ''} ${reply.statusCode}`
-    let child = children.get(key)
-    if (child === undefined) {
-      child = metrics.requests.labels({ method: metricLabel(req.routeOptions.url), status: String(reply.statusCode) })
-      children.set(key, child)
+  // Each route's label is worked out once, when the route is added, and the route gets a hook of
+  // its own that counts into it: the hook runs on the hottest path of the gateway, and reading
+  // req.routeOptions builds an object on every call.
+  app.addHook('onRoute', (route) => {
+    const counts = metrics.requests.of(metricLabel(route.url))
+    const count: onResponseHookHandler = (_req, reply, done) => {
+      counts.add(reply.statusCode)
+      done()
     }
-    child.inc()
+    route.onResponse = [...(route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse]), count]
+  })
+  // Requests no route matched (404s, URLs the router refused): the global hook sees them too.
+  const unmatched = metrics.requests.of(metricLabel(undefined))
+  app.addHook('onResponse', (req, reply, done) => {
+    if (req.is404) unmatched.add(reply.statusCode)
     done()
   })
 }, { name: 'request-metrics', fastify: '5.x', dependencies: ['gateway'] })
