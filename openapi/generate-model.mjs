@@ -141,7 +141,10 @@ export function buildModel (doc) {
       if (body !== undefined) set.type = body.body.r
       else delete entitySets[name]
     }
-    if (entitySets[name] !== undefined && set.key === undefined) { set.key = 'Id'; set.keyType = 'integer' }
+    if (entitySets[name] === undefined) continue
+    set.key ??= 'Id'
+    // The key's type is the property's (a set without a keyed path has only its schema to say).
+    set.keyType = types[set.type]?.properties[set.key]?.t === 'string' ? 'string' : 'integer'
   }
   return { types, enums, entitySets, singletons, operations }
 }

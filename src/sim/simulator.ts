@@ -13,6 +13,7 @@ import { REQUEST_LOG_LIMIT, type SimContext } from './sim-context.js'
 import { tokenRoute } from './token-route.js'
 import { CallEngine } from './engine/call-engine.js'
 import { xapiPlugin } from './xapi/xapi-plugin.js'
+import { EntityStore } from './xapi/entity-store.js'
 import { callControlPlugin } from './callcontrol/callcontrol-plugin.js'
 import { controlPlugin } from './control/control-plugin.js'
 
@@ -48,6 +49,7 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
   const faults = new SimFaults()
   const ctx: SimContext = {
     directory,
+    store: undefined as unknown as EntityStore,
     recordingsDir,
     seed,
     faults,
@@ -57,6 +59,7 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
   }
   ctx.auth = new SimAuth(() => ctx.directory.apiClients, { lifetimeS: 3600, expiresInUnit: 'seconds', ...opts.auth })
   ctx.engine = new CallEngine({ ctx })
+  ctx.store = new EntityStore(() => ctx.directory)
   faults.on('revokeTokens', () => { ctx.auth.revokeAll() })
 
   const common = {
@@ -135,6 +138,7 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     reset () {
       ctx.engine.reset()
       ctx.directory = seedDirectory()
+      ctx.store = new EntityStore(() => ctx.directory)
       ctx.faults.apply({})
       ctx.requestLog.length = 0
     },

@@ -7,10 +7,11 @@ import { stat } from 'node:fs/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { SimContext } from '../sim-context.js'
 import { ODataError, notFound, odataErrorBody } from './odata-error.js'
-import { parseQueryString } from './odata-query.js'
+import { parseQueryString, type QueryOptions } from './odata-query.js'
 import { parseResourcePath, type PathSegment } from './xapi-path.js'
-import { readXapi, type XapiResult } from './xapi-read.js'
-import { patchXapi, postXapi } from './xapi-actions.js'
+import { UnmatchedPath, readXapi, type XapiResult } from './xapi-read.js'
+import { genericXapi, type GenericRequest } from './generic-xapi.js'
+import { deleteXapi, patchXapi, postXapi } from './xapi-actions.js'
 
 const ODATA_JSON = 'application/json; odata.metadata=minimal; odata.streaming=true; charset=utf-8'
 
@@ -64,6 +65,7 @@ export async function xapiPlugin (app: FastifyInstance, opts: { ctx: SimContext 
   async function send (reply: FastifyReply, result: XapiResult): Promise<FastifyReply> {
     reply.header('OData-Version', '4.0')
     if (result.kind === 'json') {
+      if (result.location !== undefined) reply.header('Location', result.location)
       if (result.status === 204) return await reply.code(204).send()
       return await reply.code(result.status).type(ODATA_JSON).send(result.body)
     }
@@ -76,24 +78,32 @@ export async function xapiPlugin (app: FastifyInstance, opts: { ctx: SimContext 
       .send(createReadStream(result.filePath))
   }
 
-  app.get('/*', { schema: routeSchema }, async (req, reply) => {
+  /** The hand-written answer, or the generic one where the hand-written XAPI has no such path. */
+  function answer (req: FastifyRequest, method: GenericRequest['method'], handWritten: (segments: PathSegment[], query: QueryOptions) => XapiResult): XapiResult {
     const { segments, rawQuery } = requestTarget(req, prefix)
-    return await send(reply, readXapi(ctx, segments, parseQueryString(rawQuery), req.simClient))
+    const query = parseQueryString(rawQuery)
+    try {
+      return handWritten(segments, query)
+    } catch (err) {
+      if (!(err instanceof UnmatchedPath)) throw err
+      const base = `${req.protocol}://${req.headers.host ?? 'localhost'}${prefix}`
+      return genericXapi(ctx, { method, segments, query, body: req.body, base }) ?? (() => { throw err })()
+    }
+  }
+
+  app.get('/*', { schema: routeSchema }, async (req, reply) => {
+    return await send(reply, answer(req, 'get', (segments, query) => readXapi(ctx, segments, query, req.simClient)))
   })
   app.patch('/*', { schema: { ...routeSchema, body: {} } }, async (req, reply) => {
-    const { segments } = requestTarget(req, prefix)
-    return await send(reply, patchXapi(ctx, segments, req.body))
+    return await send(reply, answer(req, 'patch', (segments) => patchXapi(ctx, segments, req.body)))
   })
   app.post('/*', { schema: { ...routeSchema, body: {} } }, async (req, reply) => {
-    const { segments } = requestTarget(req, prefix)
-    return await send(reply, postXapi(ctx, segments, req.body))
+    return await send(reply, answer(req, 'post', (segments) => postXapi(ctx, segments, req.body)))
   })
-  for (const method of ['PUT', 'DELETE'] as const) {
-    app.route({
-      method,
-      url: '/*',
-      schema: routeSchema,
-      handler: async () => { throw new ODataError(405, 'MethodNotAllowed', `${method} is not supported by the simulator's XAPI.`) }
-    })
-  }
+  app.delete('/*', { schema: routeSchema }, async (req, reply) => {
+    return await send(reply, answer(req, 'delete', (segments) => deleteXapi(segments)))
+  })
+  app.put('/*', { schema: routeSchema }, async () => {
+    throw new ODataError(405, 'MethodNotAllowed', 'PUT is not supported by XAPI; use PATCH.')
+  })
 }
