@@ -16,6 +16,7 @@ import { callRecords } from './record-source.js'
 export type XapiResult =
   | { kind: 'json', status: number, body: unknown, location?: string }
   | { kind: 'file', filePath: string, fileName: string }
+  | { kind: 'text', body: string }
 
 const json = (body: unknown): XapiResult => ({ kind: 'json', status: 200, body })
 
