@@ -10,8 +10,10 @@ const HELP = `3cx-gateway ${VERSION} — legacy 3CX WebAPI, webhooks, MP3 record
 
 Usage:
   3cx-gateway [serve]                 start the gateway (demo mode with a built-in simulator when PBX_URL is unset)
-  3cx-gateway sim [--port 5001] [--host 127.0.0.1] [--recordings DIR] [--seed N]
-                                      run the 3CX V20 simulator alone
+  3cx-gateway sim [--port 5001] [--host 127.0.0.1] [--recordings DIR] [--seed N] [--pbx FILE] [--state FILE]
+                                      run the 3CX V20 simulator alone (a PBX described in FILE)
+  3cx-gateway sim snapshot --out FILE [--url URL --client-id ID --secret S] [--keep-names]
+                                      write a PBX definition read from a PBX's XAPI
   3cx-gateway doctor                  check the configured PBX step by step
   3cx-gateway export <history|calllog|abandoned|queueperf|recordings> --from DATE --to DATE
                      [--queue N] [--ext N] [--wait S] [--format json|csv|xlsx] [--out FILE]
@@ -54,7 +56,7 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
       gw.installSignalHandlers()
       return -1 // keep running
     }
-    case 'sim': return await runSim(rest, io)
+    case 'sim': return rest[0] === 'snapshot' ? await (await import('./sim/pbx-snapshot.js')).runSnapshot(rest.slice(1), io) : await runSim(rest, io)
     case 'doctor': {
       const config = configFromEnvironment(io)
       if (config === null) return 2
@@ -92,11 +94,11 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
 }
 
 async function runSim (args: string[], io: Io): Promise<number> {
-  let values: { port?: string, host?: string, recordings?: string, seed?: string }
+  let values: { port?: string, host?: string, recordings?: string, seed?: string, pbx?: string, state?: string }
   try {
     values = parseArgs({
       args,
-      options: { port: { type: 'string' }, host: { type: 'string' }, recordings: { type: 'string' }, seed: { type: 'string' } },
+      options: { port: { type: 'string' }, host: { type: 'string' }, recordings: { type: 'string' }, seed: { type: 'string' }, pbx: { type: 'string' }, state: { type: 'string' } },
       strict: true
     }).values
   } catch (err) {
@@ -108,9 +110,12 @@ async function runSim (args: string[], io: Io): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) { io.stderr.write('3cx-gateway sim: --port must be 0–65535\n'); return 2 }
   if (!Number.isInteger(seed)) { io.stderr.write('3cx-gateway sim: --seed must be a whole number\n'); return 2 }
   const { createSimulator } = await import('./sim/simulator.js')
-  const { SEED_CLIENT } = await import('./sim/seed.js')
+  const { simulatorFileOptions } = await import('./sim/pbx-definition.js')
   const { default: pino } = await import('pino')
-  const sim = await createSimulator({ port, host: values.host ?? '127.0.0.1', recordingsDir: values.recordings, seed, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }) })
+  let files
+  try { files = simulatorFileOptions(values) } catch (err) { io.stderr.write(`3cx-gateway sim: ${(err as Error).message}\n`); return 2 }
+  const sim = await createSimulator({ port, host: values.host ?? '127.0.0.1', recordingsDir: values.recordings, seed, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }), ...files })
+  const SEED_CLIENT = { clientId: sim.ctx.directory.apiClients[0].clientId, secret: sim.ctx.directory.apiClients[0].secret }
   io.stdout.write([
     `3CX V20 simulator listening on ${sim.url}`,
     `  API client: PBX_CLIENT_ID=${SEED_CLIENT.clientId} PBX_CLIENT_SECRET=${SEED_CLIENT.secret} (simulator credentials, not a secret)`,

@@ -48,7 +48,8 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
     config.dataDir = demoRunDir
     logger.info({ dataDir: demoRunDir }, 'demo mode: this run keeps its data in a fresh folder, removed at shutdown (a real PBX keeps DATA_DIR itself)')
     const { createSimulator } = await import('./sim/simulator.js')
-    simulator = await createSimulator({ port: 0, host: '127.0.0.1', logger: logger.child({ component: 'simulator' }, { level: 'warn' }) })
+    const { simulatorFileOptions } = await import('./sim/pbx-definition.js')
+    simulator = await createSimulator({ port: 0, host: '127.0.0.1', logger: logger.child({ component: 'simulator' }, { level: 'warn' }), ...simulatorFileOptions({}, process.env, config.pbx) })
     config.pbx.url = simulator.url
     stopDemoTraffic = await startDemoTraffic(simulator, config.demoTrafficPerMinute)
   }

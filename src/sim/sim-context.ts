@@ -25,6 +25,8 @@ export interface SimContext {
   recordingsDir: string
   /** Last requests to /xapi and /callcontrol (bounded), for tests and the fuzz suite. */
   requestLog: SimRequestLogEntry[]
+  /** Back to the PBX the simulator started with (its definition; not the --state file). */
+  restorePbx: () => void
   /** Seed of the random generators (traffic, ids). */
   seed: number
 }

@@ -10,7 +10,7 @@ import type { Row } from './odata-filter.js'
 import { badQuery } from './odata-error.js'
 import { defaultRecord } from './schema-defaults.js'
 import { XAPI_MODEL } from './xapi-model.generated.js'
-import { PROFILE_NAMES } from '../seed.js'
+import { profiles } from '../pbx-definition.js'
 
 /** The directory arrays that are XAPI entity sets (rows are the live directory objects). */
 export const DIRECTORY_SETS: Readonly<Record<string, (d: SimDirectory) => Row[]>> = {
@@ -47,7 +47,7 @@ const DIRECTORY_DEFAULTS: Readonly<Record<string, (d: SimDirectory, id: number) 
     PrimaryGroupId: d.groups.find((g) => g.IsDefault)?.Id ?? 1,
     Tags: [],
     Groups: [],
-    ForwardingProfiles: PROFILE_NAMES.map(([Name, CustomName], i) => ({ Id: id * 10 + i + 1, Name, CustomName, AcceptMultipleCalls: false, NoAnswerTimeout: 20, OfficeHoursAutoQueueLogOut: false }))
+    ForwardingProfiles: profiles(id)
   }),
   Queues: (d) => ({ Number: firstFreeNumber(d, 800), IsRegistered: true, PollingStrategy: 'RingAll', RingTimeout: 20, MasterTimeout: 60, MaxCallersInQueue: 10, SLATime: 20, Recording: 'Disabled', Agents: [] }),
   RingGroups: (d) => ({ Number: firstFreeNumber(d, 700), IsRegistered: true, RingStrategy: 'RingAll', RingTime: 20, Members: [] }),
