@@ -114,7 +114,9 @@ function entityOperation (ctx: SimContext, req: GenericRequest, match: Operation
     }
     case 'patch': {
       const target = record as Row
-      Object.assign(target, checkBody(typeName, req.body, target, set === undefined ? [] : [set.key]))
+      // The key, and a DN's number once it has one, cannot change (3CX: "Number cannot be changed").
+      const readOnly = [...(set === undefined ? [] : [set.key]), ...(typeof target.Number === 'string' && target.Number !== '' ? ['Number'] : [])]
+      Object.assign(target, checkBody(typeName, req.body, target, readOnly))
       return noContent
     }
     default:

@@ -12,7 +12,7 @@ import { patchQueue, patchRingGroup, patchUser } from './entity-patch.js'
 
 // Rows of these sets are the directory objects themselves, so the casts are exact.
 const PATCHERS: Readonly<Record<string, (directory: SimDirectory, entity: Row, body: unknown) => void>> = {
-  Users: (_d, user, body) => { patchUser(user as unknown as SimUser, body) },
+  Users: (d, user, body) => { patchUser(d, user as unknown as SimUser, body) },
   Queues: (d, queue, body) => { patchQueue(d, queue as unknown as SimQueue, body) },
   RingGroups: (d, group, body) => { patchRingGroup(d, group as unknown as SimRingGroup, body) }
 }
