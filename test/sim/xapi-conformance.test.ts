@@ -69,3 +69,19 @@ t.test('query options on generic sets', async (t) => {
   t.equal((await x.get('Parkings?$expand=Groups($select=Name)')).status, 200)
   t.equal((await x.get('Parkings?$expand=Bogus')).status, 400)
 })
+
+t.test('compiled $filter: date parts, lambda variables, malformed in-lists', async (t) => {
+  const { compileFilter } = await import('../../src/sim/xapi/odata-filter.js')
+  const row = { At: '2025-03-04T05:06:07Z', When: new Date('2024-12-31T23:59:58Z'), Tags: ['a', 'b'], Items: [{ N: 1 }, { N: 2 }] }
+  const yes = (expr: string): boolean => compileFilter(expr, () => true)(row)
+  t.ok(yes('year(At) eq 2025 and month(At) eq 3 and day(At) eq 4 and hour(At) eq 5 and minute(At) eq 6 and second(At) eq 7'))
+  t.ok(yes('year(When) eq 2024'))
+  t.notOk(yes('year(Nope) eq 2024'), 'a missing date is null')
+  t.ok(yes("Tags/any(t: t eq 'b')"))
+  t.notOk(yes("Tags/all(t: t eq 'b')"))
+  t.ok(yes('Items/all(i: i/N gt 0)'))
+  t.notOk(yes('Missing/any(i: i/N gt 0)'), 'a missing collection matches nothing')
+  t.throws(() => compileFilter('year(At, At) eq 1', () => true), /Syntax error/, 'date functions take one argument')
+  t.throws(() => compileFilter("Name in ('a'", () => true), /Invalid 'in' list|Syntax error/)
+  t.throws(() => compileFilter("Status eq 'x' has Pbx.X'A'", () => true), /./)
+})

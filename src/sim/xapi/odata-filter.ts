@@ -145,12 +145,12 @@ function compileMethod (method: string, args: Evaluate[]): Evaluate {
     case 'length': return unary((s) => s.length)
     case 'indexof': return binary((s, t) => s.indexOf(t))
     case 'concat': return binary((s, t) => s + t)
-    case 'year': return datePart(args, method, (d) => d.getUTCFullYear())
-    case 'month': return datePart(args, method, (d) => d.getUTCMonth() + 1)
-    case 'day': return datePart(args, method, (d) => d.getUTCDate())
-    case 'hour': return datePart(args, method, (d) => d.getUTCHours())
-    case 'minute': return datePart(args, method, (d) => d.getUTCMinutes())
-    case 'second': return datePart(args, method, (d) => d.getUTCSeconds())
+    case 'year': return datePart(args, (d) => d.getUTCFullYear())
+    case 'month': return datePart(args, (d) => d.getUTCMonth() + 1)
+    case 'day': return datePart(args, (d) => d.getUTCDate())
+    case 'hour': return datePart(args, (d) => d.getUTCHours())
+    case 'minute': return datePart(args, (d) => d.getUTCMinutes())
+    case 'second': return datePart(args, (d) => d.getUTCSeconds())
     default: throw badQuery(`Unknown function '${method}' in $filter.`)
   }
 }
@@ -209,8 +209,8 @@ function incompatible (a: unknown, b: unknown, raw: string): Error {
   return badQuery(`A binary operator with incompatible types was detected in '${raw}': found operand types '${edm(a)}' and '${edm(b)}'.`)
 }
 
-function datePart (args: Evaluate[], method: string, part: (d: Date) => number): Evaluate {
-  if (args.length !== 1) throw badQuery(`${method}() takes one argument.`)
+/** year(…)…second(…); the parser already refuses any other number of arguments. */
+function datePart (args: Evaluate[], part: (d: Date) => number): Evaluate {
   return (row, env) => {
     const v = args[0](row, env)
     const d = v instanceof Date ? v : typeof v === 'string' ? new Date(v) : null
