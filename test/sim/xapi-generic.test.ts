@@ -34,6 +34,7 @@ t.test('created directory objects are part of the PBX; errors are 3CX-shaped', a
   t.equal(user.status, 201)
   t.equal(user.body.Number, '120', 'the first free number is allocated')
   t.equal(user.body.VMEnabled, true)
+  t.equal(user.body.DisplayName, 'New Person', 'the display name comes from the names')
   t.same(user.body.ForwardingProfiles, undefined, 'navigation properties are not in the answer')
   t.same((await x.get(`Users?${filter("Number eq '120'")}&$select=FirstName`)).body.value, [{ FirstName: 'New' }])
   t.equal((await x.get(`Users(${String(user.body.Id)})/ForwardingProfiles`)).body.value.length, 5, 'a new user has the five profiles')

@@ -120,6 +120,8 @@ export class EntityStore {
       throw badQuery(`The number ${body.Number} is already in use.`)
     }
     const row = { ...this.complete(setName, {}), ...extra, ...body, [set.key]: key }
+    // 3CX fills a new user's display name from the first and last name.
+    if (setName === 'Users' && (row.DisplayName ?? '') === '') row.DisplayName = `${String(row.FirstName ?? '')} ${String(row.LastName ?? '')}`.trim()
     rows.push(row)
     return row
   }
