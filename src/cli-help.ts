@@ -48,9 +48,24 @@ export const COMMANDS: readonly CliCommand[] = [
       { name: 'seed', value: 'N', help: 'seed of the simulated traffic and ids (default 1)' },
       { name: 'tls', help: 'serve https and wss with a self-signed certificate generated at start' },
       { name: 'cert', value: 'FILE', help: 'serve https and wss with this PEM certificate (with --key)' },
-      { name: 'key', value: 'FILE', help: 'the PEM private key of --cert' }
+      { name: 'key', value: 'FILE', help: 'the PEM private key of --cert' },
+      { name: 'pbx', value: 'FILE', help: 'the PBX to simulate, a YAML definition (default: the built-in one, pbx/default.yaml; or SIM_PBX)' },
+      { name: 'state', value: 'FILE', help: 'keep the PBX\'s changes (created or changed entities) in this JSON file across restarts' }
     ],
     details: 'It prints the command that starts a gateway connected to it. With TLS, see docs/simulator.md "TLS" for trusting the certificate.'
+  },
+  {
+    name: 'sim snapshot',
+    maxPositionals: 0,
+    summary: 'write a PBX definition (YAML for sim --pbx) read from a PBX\'s XAPI',
+    options: [
+      { name: 'out', value: 'FILE', required: true, help: 'the YAML file to write' },
+      { name: 'url', value: 'URL', help: 'the PBX (default PBX_URL)' },
+      { name: 'client-id', value: 'ID', help: 'its API client (default PBX_CLIENT_ID)' },
+      { name: 'secret', value: 'S', help: 'the API client\'s secret (default PBX_CLIENT_SECRET; prefer the variable: a flag shows in the process list)' },
+      { name: 'keep-names', help: 'keep real names and numbers (default: pseudonymised)' }
+    ],
+    details: 'The secret is never written to the file; the definition gets the simulator\'s own API client.'
   },
   {
     name: 'doctor',

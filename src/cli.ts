@@ -31,6 +31,9 @@ export function configFromEnvironment (io: Io, env: NodeJS.ProcessEnv = process.
 function resolveCommand (argv: string[]): { command: CliCommand, rest: string[] } | UsageError {
   const [first = 'serve', ...rest] = argv
   if (first.startsWith('-')) return new UsageError(`unknown flag "${first}" (flags come after the command, e.g. 3cx-gateway sim --port 5001)`)
+  // `sim snapshot` before `sim`: a command's sub-command wins over the command with a positional.
+  const pair = rest[0] === undefined ? undefined : findCommand(`${first} ${rest[0]}`)
+  if (pair !== undefined) return { command: pair, rest: rest.slice(1) }
   const single = findCommand(first)
   if (single !== undefined) return { command: single, rest }
   // Two-word commands: `recordings convert`, `config check`; `recordings --help` shows the one it has.
@@ -74,17 +77,20 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
       if (config === null) return 2
       const { startGateway } = await import('./server.js')
       const { ListenError } = await import('./port-probe.js')
+      const { PbxDefinitionError } = await import('./sim/pbx-definition.js')
       try {
         const gw = await startGateway(config)
         gw.installSignalHandlers()
       } catch (err) {
-        if (!(err instanceof ListenError)) throw err
+        // A taken port, or a SIM_PBX file that is not a valid PBX (demo mode): one sentence, no stack.
+        if (!(err instanceof ListenError) && !(err instanceof PbxDefinitionError)) throw err
         io.stderr.write(`3cx-gateway: ${err.message}\n`)
         return 1
       }
       return -1 // keep running
     }
     case 'sim': return await runSim(parsed.values as SimFlags, io)
+    case 'sim snapshot': return await (await import('./sim/pbx-snapshot.js')).runSnapshot(rest, io)
     case 'doctor': {
       const config = configFromEnvironment(io, process.env, { serving: false })
       if (config === null) return 2
@@ -123,7 +129,7 @@ async function onPbx (config: Config, io: Io, run: (config: Config) => Promise<n
 }
 
 /** The flags of `sim`, as declared in cli-help.ts. */
-interface SimFlags extends SimTlsFlags { port?: string, host?: string, recordings?: string, seed?: string }
+interface SimFlags extends SimTlsFlags { port?: string, host?: string, recordings?: string, seed?: string, pbx?: string, state?: string }
 
 async function runSim (values: SimFlags, io: Io): Promise<number> {
   const port = Number(values.port ?? '5001')
@@ -143,10 +149,14 @@ async function runSim (values: SimFlags, io: Io): Promise<number> {
   }
   const { createSimulator } = await import('./sim/simulator.js')
   const { gatewayCommand } = await import('./demo-simulator.js')
-  const { SEED_CLIENT } = await import('./sim/seed.js')
+  const { simulatorFileOptions } = await import('./sim/pbx-definition.js')
   const { default: pino } = await import('pino')
   const { logDestination } = await import('./log-format.js')
-  const sim = await createSimulator({ port, host, recordingsDir: values.recordings, seed, tls, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }, logDestination(process.env.LOG_FORMAT === 'json' || process.env.LOG_FORMAT === 'pretty' ? process.env.LOG_FORMAT : 'auto')) })
+  let files
+  try { files = simulatorFileOptions(values) } catch (err) { io.stderr.write(`3cx-gateway sim: ${(err as Error).message}\n`); return 2 }
+  const sim = await createSimulator({ port, host, recordingsDir: values.recordings, seed, tls, ...files, logger: pino({ level: process.env.LOG_LEVEL ?? 'info' }, logDestination(process.env.LOG_FORMAT === 'json' || process.env.LOG_FORMAT === 'pretty' ? process.env.LOG_FORMAT : 'auto')) })
+  // The described PBX's first API client (the built-in PBX's is 599 / sim-secret).
+  const SEED_CLIENT = { clientId: sim.ctx.directory.apiClients[0].clientId, secret: sim.ctx.directory.apiClients[0].secret }
   io.stdout.write([
     `3CX V20 simulator listening on ${sim.url}`,
     `  API client: PBX_CLIENT_ID=${SEED_CLIENT.clientId} PBX_CLIENT_SECRET=${SEED_CLIENT.secret} (simulator credentials, not a secret)`,

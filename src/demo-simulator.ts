@@ -20,6 +20,11 @@ export interface DemoSimulatorOptions {
   trafficPerMinute?: number
   /** Days of past calls for the reports (doctor, export); 0 = none. */
   historyDays?: number
+  /**
+   * The gateway's API client settings: with SIM_PBX (a described PBX) they are pointed at the
+   * definition's first API client unless one of its clients matches them.
+   */
+  pbxClient?: { clientId: string, clientSecret: string }
 }
 
 /** How often a past call starts in the demo history: every 20 minutes, day and night. */
@@ -28,7 +33,9 @@ const HISTORY_SPACING_MS = 20 * 60_000
 export async function startDemoSimulator (opts: DemoSimulatorOptions): Promise<DemoSimulator> {
   await assertPortFree('127.0.0.1', opts.port, 'SIM_PORT')
   const { createSimulator } = await import('./sim/simulator.js')
-  const simulator = await createSimulator({ port: opts.port, host: '127.0.0.1', logger: opts.logger })
+  const { simulatorFileOptions } = await import('./sim/pbx-definition.js')
+  const files = simulatorFileOptions({}, process.env, opts.pbxClient)
+  const simulator = await createSimulator({ port: opts.port, host: '127.0.0.1', logger: opts.logger, ...files })
   if ((opts.historyDays ?? 0) > 0) await addHistory(simulator, opts.historyDays ?? 0)
   const stopTraffic = await startTraffic(simulator, opts.trafficPerMinute ?? 0)
   return {
@@ -43,11 +50,12 @@ export async function startDemoSimulator (opts: DemoSimulatorOptions): Promise<D
 /** Runs `run` with the configuration pointed at a fresh demo simulator (doctor, export in demo mode). */
 export async function withDemoPbx<T> (config: Config, say: (line: string) => void, run: (config: Config) => Promise<T>): Promise<T> {
   const historyDays = 7
-  const demo = await startDemoSimulator({ port: 0, logger: false, historyDays })
+  const pbx = { ...config.pbx }
+  const demo = await startDemoSimulator({ port: 0, logger: false, historyDays, pbxClient: pbx })
   say(`demo mode (PBX_URL is not set): using the built-in 3CX V20 simulator at ${demo.simulator.url} with ${historyDays} days of simulated calls; ` +
     'set PBX_URL, PBX_CLIENT_ID and PBX_CLIENT_SECRET (or .env) for your PBX')
   try {
-    return await run({ ...config, pbx: { ...config.pbx, url: demo.simulator.url } })
+    return await run({ ...config, pbx: { ...pbx, url: demo.simulator.url } })
   } finally {
     await demo.stop()
   }

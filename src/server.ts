@@ -50,7 +50,7 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
     // Each demo run gets a fresh simulator whose call and recording ids start again: its state
     // (calls in progress, call counter, recording index, MP3s) must never meet a previous run's.
     // The simulator first: a taken SIM_PORT stops the start before any data folder is made.
-    demo = await startDemoSimulator({ port: config.simPort, logger: logger.child({ component: 'simulator' }, { level: 'warn' }), trafficPerMinute: config.demoTrafficPerMinute })
+    demo = await startDemoSimulator({ port: config.simPort, logger: logger.child({ component: 'simulator' }, { level: 'warn' }), trafficPerMinute: config.demoTrafficPerMinute, pbxClient: config.pbx })
     demoRunDir = await freshDemoRunDir(config.dataDir)
     config.recordings = { ...config.recordings, mp3Dir: config.recordings.mp3Dir === path.join(config.dataDir, 'mp3') ? path.join(demoRunDir, 'mp3') : config.recordings.mp3Dir }
     config.dataDir = demoRunDir

@@ -4,6 +4,7 @@ import type { SimAuth } from './sim-auth.js'
 import type { SimFaults } from './faults.js'
 import type { SimDirectory } from './sim-types.js'
 import type { CallEngine } from './engine/call-engine.js'
+import type { EntityStore } from './xapi/entity-store.js'
 
 export interface SimRequestLogEntry {
   at: number
@@ -15,6 +16,8 @@ export interface SimRequestLogEntry {
 
 export interface SimContext {
   directory: SimDirectory
+  /** Every XAPI entity set and singleton beyond the directory's (generic-xapi.ts). */
+  store: EntityStore
   engine: CallEngine
   auth: SimAuth
   faults: SimFaults
@@ -22,6 +25,8 @@ export interface SimContext {
   recordingsDir: string
   /** Last requests to /xapi and /callcontrol (bounded), for tests and the fuzz suite. */
   requestLog: SimRequestLogEntry[]
+  /** Back to the PBX the simulator started with (its definition; not the --state file). */
+  restorePbx: () => void
   /** Seed of the random generators (traffic, ids). */
   seed: number
 }

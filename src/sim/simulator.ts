@@ -13,6 +13,10 @@ import { REQUEST_LOG_LIMIT, type SimContext } from './sim-context.js'
 import { tokenRoute } from './token-route.js'
 import { CallEngine } from './engine/call-engine.js'
 import { xapiPlugin } from './xapi/xapi-plugin.js'
+import { EntityStore } from './xapi/entity-store.js'
+import { definitionToDirectory, type PbxDefinition } from './pbx-definition.js'
+import { loadState, saveState } from './sim-state.js'
+import type { SimDirectory } from './sim-types.js'
 import { callControlPlugin } from './callcontrol/callcontrol-plugin.js'
 import { controlPlugin } from './control/control-plugin.js'
 import type { TlsMaterial } from './tls-cert.js'
@@ -29,6 +33,10 @@ export interface SimulatorOptions {
   logger?: FastifyBaseLogger | false
   /** Serve https and wss on the same port with this certificate and key (PEM). */
   tls?: TlsMaterial
+  /** The PBX to simulate (pbx-definition.ts); default the built-in one (pbx/default.yaml). */
+  pbx?: PbxDefinition
+  /** Keep the PBX's state (created/changed entities) in this JSON file across restarts. */
+  statePath?: string
 }
 
 export interface Simulator {
@@ -47,19 +55,29 @@ const PBX_PATH = /^\/(xapi\/|callcontrol)/
 export async function createSimulator (opts: SimulatorOptions = {}): Promise<Simulator> {
   const recordingsDir = opts.recordingsDir ?? await mkdtemp(path.join(os.tmpdir(), '3cx-sim-rec-'))
   const seed = opts.seed ?? 1
-  const directory = seedDirectory()
+  const freshDirectory = (): SimDirectory => opts.pbx === undefined ? seedDirectory() : definitionToDirectory(opts.pbx)
+  const saved = opts.statePath === undefined ? null : loadState(opts.statePath)
+  const directory = saved?.directory ?? freshDirectory()
   const faults = new SimFaults()
   const ctx: SimContext = {
     directory,
+    store: undefined as unknown as EntityStore,
     recordingsDir,
     seed,
     faults,
     requestLog: [],
+    restorePbx: () => {
+      ctx.directory = freshDirectory()
+      ctx.store = new EntityStore(() => ctx.directory, { sets: opts.pbx?.entities })
+      persist()
+    },
     auth: undefined as unknown as SimAuth,
     engine: undefined as unknown as CallEngine
   }
   ctx.auth = new SimAuth(() => ctx.directory.apiClients, { lifetimeS: 3600, expiresInUnit: 'seconds', ...opts.auth })
   ctx.engine = new CallEngine({ directory: () => ctx.directory, recordingsDir, seed })
+  ctx.store = new EntityStore(() => ctx.directory, saved?.store ?? { sets: opts.pbx?.entities })
+  const persist = (): void => { if (opts.statePath !== undefined) saveState(opts.statePath, ctx.directory, ctx.store.snapshot()) }
   faults.on('revokeTokens', () => { ctx.auth.revokeAll() })
 
   const common = {
@@ -119,6 +137,7 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     if (req.url.startsWith('/_sim')) controlSockets.delete(req.raw.socket)
     if (!PBX_PATH.test(req.url)) return
     ctx.requestLog.push({ at: Date.now(), method: req.method, url: req.url, status: reply.statusCode })
+    if (req.method !== 'GET' && reply.statusCode < 300 && req.url.startsWith('/xapi/')) persist()
     if (ctx.requestLog.length > REQUEST_LOG_LIMIT) ctx.requestLog.splice(0, ctx.requestLog.length - REQUEST_LOG_LIMIT)
   })
 
@@ -139,7 +158,7 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     ctx,
     reset () {
       ctx.engine.reset()
-      ctx.directory = seedDirectory()
+      ctx.restorePbx()
       ctx.faults.apply({})
       ctx.requestLog.length = 0
     },

@@ -47,6 +47,8 @@ export function loadSwagger (): SwaggerContract | null {
   const doc = rewriteNullable(parse(readFileSync(SWAGGER_PATH, 'utf8')))
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true })
   addFormats(ajv)
+  // Edm.TimeOfDay ('09:00:00') is OpenAPI format `time`, which ajv-formats wants with a zone offset.
+  ajv.addFormat('time', /^\d{2}:\d{2}(:\d{2}(\.\d{1,12})?)?$/)
   for (const f of ['int32', 'int64', 'decimal', 'double', 'float', 'uint8', 'int8', 'int16', 'base64url']) ajv.addFormat(f, true)
   ajv.addSchema({ $id: 'https://3cx.example/xapi.json', components: doc.components })
   const cache = new Map<string, ValidateFunction>()
@@ -61,7 +63,7 @@ export function loadSwagger (): SwaggerContract | null {
       const template = doc.paths[path] !== undefined ? path : Object.keys(doc.paths).find((k) => k.startsWith(`${path}(`))
       const op = template === undefined ? undefined : doc.paths[template]?.[method]
       if (op === undefined) throw new Error(`the spec has no ${method.toUpperCase()} ${path}`)
-      let response = op.responses['200'] ?? op.responses['204']
+      let response = op.responses['200'] ?? op.responses['201'] ?? op.responses['204']
       if (response.$ref !== undefined) response = resolveRef(response.$ref)
       const schema = response.content?.['application/json']?.schema
       if (schema === undefined) throw new Error(`${method} ${path} declares no JSON body`)

@@ -6,7 +6,6 @@ import type { SimContext } from '../sim-context.js'
 import { SimScriptError, type CallScript } from '../engine/call-engine.js'
 import { SCRIPT_LIMITS } from '../engine/call-script.js'
 import { callControlEventsOf } from '../callcontrol/cc-events.js'
-import { seedDirectory } from '../seed.js'
 import { TRAFFIC_LIMITS, TrafficGenerator, type TrafficOptions } from '../traffic.js'
 import type { FaultSettings } from '../faults.js'
 
@@ -147,7 +146,7 @@ export async function controlPlugin (app: FastifyInstance, opts: { ctx: SimConte
   app.post('/reset', async () => {
     traffic.stop()
     ctx.engine.reset()
-    ctx.directory = seedDirectory()
+    ctx.restorePbx()
     ctx.faults.apply({})
     ctx.requestLog.length = 0
     return { reset: true }

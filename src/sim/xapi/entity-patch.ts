@@ -1,8 +1,10 @@
 // PATCH /Users({Id}), /Queues({Id}), /RingGroups({Id}): validate a partial body and merge it into the
 // directory entity. Collection properties (ForwardingProfiles, Agents, Members) take the full desired
 // array, which replaces the list. Unknown or read-only properties and wrong types are 400.
-import type { SimDirectory, SimForwardingProfile, SimQueue, SimQueueAgent, SimRingGroup, SimRingGroupMember, SimUser } from '../sim-types.js'
+import type { SimDirectory, SimForwardingProfile, SimQueue, SimQueueAgent, SimRingGroup, SimRingGroupMember, SimUser, SimUserGroup } from '../sim-types.js'
 import { badQuery } from './odata-error.js'
+import { XAPI_MODEL } from './xapi-model.generated.js'
+import { fitsSpec } from './schema-defaults.js'
 
 type Check = (value: unknown) => boolean
 type Body = Record<string, unknown>
@@ -41,14 +43,20 @@ function mergeFields (target: object, body: unknown, typeName: string, fields: R
     if (special[key] !== undefined) { special[key](value); continue }
     const check = fields[key]
     if (check === undefined) {
-      throw badQuery(key in record
-        ? `The property '${key}' of ${typeName} cannot be changed.`
-        : `The property '${key}' does not exist on type '${typeName}'. Make sure to only use property names that are defined by the type.`)
+      // A read-modify-write client sends read-only values back unchanged: a real PBX accepts that.
+      if (key in record && JSON.stringify(record[key]) === JSON.stringify(value)) continue
+      if (key in record) throw badQuery(`The property '${key}' of ${typeName} cannot be changed.`)
+      // Properties of the swagger type the simulator does not model are kept as sent.
+      const declared = XAPI_MODEL.types[typeName]?.properties[key]
+      if (declared === undefined) throw badQuery(`The property '${key}' does not exist on type '${typeName}'. Make sure to only use property names that are defined by the type.`)
+      if (!fitsSpec(declared, value)) throw badQuery(`Cannot convert the literal '${JSON.stringify(value)}' to the expected type of '${typeName}.${key}'.`)
+      continue
     }
     if (!check(value)) throw badQuery(`The value of '${key}' on ${typeName} has the wrong type or is not allowed: ${JSON.stringify(value)}.`)
   }
   for (const [key, value] of Object.entries(body)) {
-    if (fields[key] !== undefined) record[key] = value
+    if (key.startsWith('@odata.') || special[key] !== undefined) continue
+    if (fields[key] !== undefined || !(key in record)) record[key] = value
   }
 }
 
@@ -75,12 +83,38 @@ function replaceProfiles (user: SimUser, value: unknown): SimForwardingProfile[]
   })
 }
 
+/** `Groups: [{GroupId, Rights: {RoleName}}]`: the user's full department membership. */
+function replaceGroups (directory: SimDirectory, user: SimUser, value: unknown): SimUserGroup[] {
+  if (!Array.isArray(value)) throw badQuery('Groups must be the full array of Pbx.UserGroup.')
+  return value.map((raw, i) => {
+    if (!isObject(raw) || !Number.isInteger(raw.GroupId)) throw badQuery('Every Pbx.UserGroup needs its GroupId.')
+    const group = directory.groups.find((g) => g.Id === raw.GroupId)
+    if (group === undefined) throw badQuery(`Group ${String(raw.GroupId)} does not exist.`)
+    const existing = user.Groups.find((g) => g.GroupId === group.Id)
+    const rights = isObject(raw.Rights) && typeof raw.Rights.RoleName === 'string' ? { RoleName: raw.Rights.RoleName } : existing?.Rights ?? { RoleName: 'users' }
+    return { Id: existing?.Id ?? 1000 + group.Id * 100 + i, GroupId: group.Id, Name: group.Name, Number: group.Number, MemberName: user.DisplayName, Type: 'Extension', Rights: rights }
+  })
+}
+
 /** PATCH Users({Id}). CurrentProfileName must name one of the user's profiles (after the patch). */
-export function patchUser (user: SimUser, body: unknown): void {
+export function patchUser (directory: SimDirectory, user: SimUser, body: unknown): void {
   let profiles: SimForwardingProfile[] | null = null
+  let groups: SimUserGroup[] | null = null
   const draft = { ...user }
-  mergeFields(draft, body, 'Pbx.User', USER_FIELDS, { ForwardingProfiles: (v) => { profiles = replaceProfiles(user, v) } })
+  mergeFields(draft, body, 'Pbx.User', USER_FIELDS, {
+    ForwardingProfiles: (v) => { profiles = replaceProfiles(user, v) },
+    Groups: (v) => { groups = replaceGroups(directory, user, v) }
+  })
   if (profiles !== null) draft.ForwardingProfiles = profiles
+  if (groups !== null) {
+    const ids = new Set((groups as SimUserGroup[]).map((g) => g.GroupId))
+    for (const g of directory.groups) {
+      g.MemberNumbers = g.MemberNumbers.filter((n) => n !== user.Number)
+      if (ids.has(g.Id)) g.MemberNumbers.push(user.Number)
+      g.HasMembers = g.MemberNumbers.length > 0
+    }
+    draft.Groups = groups
+  }
   if (!draft.ForwardingProfiles.some((p) => p.Name === draft.CurrentProfileName)) {
     throw badQuery(`CurrentProfileName '${draft.CurrentProfileName}' is not a forwarding profile of extension ${user.Number}; use one of ${draft.ForwardingProfiles.map((p) => p.Name).join(', ')}.`)
   }

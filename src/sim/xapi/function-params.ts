@@ -4,7 +4,8 @@
 import { ODataError, notFound } from './odata-error.js'
 import { parseLiteral, splitTopLevel } from './odata-literal.js'
 
-export type ParamType = 'datetime' | 'int' | 'string' | 'bool'
+/** `any`: a parameter whose type the simulator does not check (decimals, enums, collections). */
+export type ParamType = 'datetime' | 'int' | 'string' | 'bool' | 'any'
 export type ParamSpec = Readonly<Record<string, ParamType>>
 export type ParamValue = Date | number | string | boolean | null
 export type ParamValues = Record<string, ParamValue>
@@ -23,9 +24,10 @@ export function parseFunctionParams (fn: string, inner: string, spec: ParamSpec)
     const [, name, raw] = m
     const type = spec[name]
     if (type === undefined || name in values) throw missing()
-    const literal = parseLiteral(raw)
+    const literal = parseLiteral(raw) ?? (type === 'any' ? { type: 'string' as const, value: raw.trim() } : null)
     if (literal === null) throw missing()
-    const ok = literal.type === 'null' ? type === 'string'
+    const ok = type === 'any' ? true
+      : literal.type === 'null' ? type === 'string'
       : literal.type === 'string' ? type === 'string'
         : literal.type === 'int' ? type === 'int'
           : literal.type === 'bool' ? type === 'bool'

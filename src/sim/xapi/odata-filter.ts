@@ -8,11 +8,13 @@
 // fork with types, so that is the one used.
 import { defaultParser } from '@odata/parser'
 import { badQuery } from './odata-error.js'
-import { unquote } from './odata-literal.js'
+import { splitTopLevel, unquote } from './odata-literal.js'
 
 export type Row = Record<string, unknown>
 export type RowPredicate = (row: Row) => boolean
-type Evaluate = (row: Row) => unknown
+/** Lambda variables in scope (`g` in `Groups/any(g: …)`) and their current items. */
+type Env = Readonly<Record<string, unknown>>
+type Evaluate = (row: Row, env: Env) => unknown
 
 /** Says whether a property path exists on the rows being filtered (to answer 400 on a typo). */
 export type PropertyCheck = (path: readonly string[]) => boolean
@@ -34,12 +36,12 @@ const INTEGER_TYPES = new Set(['Edm.SByte', 'Edm.Byte', 'Edm.Int16', 'Edm.Int32'
 export function compileFilter (text: string, propertyExists: PropertyCheck): RowPredicate {
   let ast: Token
   try {
-    ast = defaultParser.filter(text) as Token
+    ast = defaultParser.filter(rewriteIn(text)) as Token
   } catch (err) {
     throw badQuery(`Syntax error in $filter '${text}': ${(err as Error).message}.`)
   }
   const evaluate = compile(ast, propertyExists)
-  return (row) => evaluate(row) === true
+  return (row) => evaluate(row, {}) === true
 }
 
 function compile (token: Token, propertyExists: PropertyCheck): Evaluate {
@@ -49,9 +51,9 @@ function compile (token: Token, propertyExists: PropertyCheck): Evaluate {
     const left = sub(token.value.left)
     const right = sub(token.value.right)
     const isEquality = token.type === 'EqualsExpression' || token.type === 'NotEqualsExpression'
-    return (row) => {
-      const a = left(row)
-      const b = right(row)
+    return (row, env) => {
+      const a = left(row, env)
+      const b = right(row, env)
       if (a === null || a === undefined || b === null || b === undefined) {
         const bothNull = (a ?? null) === null && (b ?? null) === null
         if (!isEquality) return false
@@ -64,17 +66,18 @@ function compile (token: Token, propertyExists: PropertyCheck): Evaluate {
     case 'AndExpression': {
       const left = sub(token.value.left)
       const right = sub(token.value.right)
-      return (row) => left(row) === true && right(row) === true
+      return (row, env) => left(row, env) === true && right(row, env) === true
     }
     case 'OrExpression': {
       const left = sub(token.value.left)
       const right = sub(token.value.right)
-      return (row) => left(row) === true || right(row) === true
+      return (row, env) => left(row, env) === true || right(row, env) === true
     }
     case 'NotExpression': {
       const inner = sub(token.value)
-      return (row) => inner(row) !== true
+      return (row, env) => inner(row, env) !== true
     }
+    case 'LambdaPredicateExpression':
     case 'BoolParenExpression':
     case 'ParenExpression':
     case 'CommonExpression':
@@ -83,6 +86,8 @@ function compile (token: Token, propertyExists: PropertyCheck): Evaluate {
     case 'MemberExpression':
     case 'PropertyPathExpression':
     case 'SingleNavigationExpression': {
+      const special = compileVariableOrLambda(token, propertyExists)
+      if (special !== null) return special
       const path = memberPath(token)
       if (!propertyExists(path)) throw badQuery(`Could not find a property named '${path.join('/')}' to filter on.`)
       return (row) => readPath(row, path)
@@ -90,6 +95,18 @@ function compile (token: Token, propertyExists: PropertyCheck): Evaluate {
     case 'Literal': {
       const value = literalValue(token)
       return () => value
+    }
+    case 'Enum': {
+      const value = enumMembers(token).join(', ')
+      return () => value
+    }
+    case 'HasExpression': {
+      const left = sub(token.value.left)
+      const members = enumMembers(token.value.right)
+      return (row, env) => {
+        const flags = left(row, env)
+        return typeof flags === 'string' && members.every((m) => flags.split(/,\s*/).includes(m))
+      }
     }
     case 'MethodCallExpression':
       return compileMethod(token.value.method as string, (token.value.parameters as Token[]).map(sub))
@@ -99,22 +116,22 @@ function compile (token: Token, propertyExists: PropertyCheck): Evaluate {
 }
 
 function compileMethod (method: string, args: Evaluate[]): Evaluate {
-  const text = (row: Row, i: number): string | null => {
-    const v = args[i](row)
+  const text = (row: Row, env: Env, i: number): string | null => {
+    const v = args[i](row, env)
     return typeof v === 'string' ? v : null
   }
-  const binary = (test: (s: string, t: string) => boolean): Evaluate => {
+  const binary = (test: (s: string, t: string) => unknown): Evaluate => {
     if (args.length !== 2) throw badQuery(`${method}() takes two arguments.`)
-    return (row) => {
-      const s = text(row, 0)
-      const t = text(row, 1)
-      return s !== null && t !== null && test(s, t)
+    return (row, env) => {
+      const s = text(row, env, 0)
+      const t = text(row, env, 1)
+      return s !== null && t !== null ? test(s, t) : null
     }
   }
   const unary = (map: (s: string) => unknown): Evaluate => {
     if (args.length !== 1) throw badQuery(`${method}() takes one argument.`)
-    return (row) => {
-      const s = text(row, 0)
+    return (row, env) => {
+      const s = text(row, env, 0)
       return s === null ? null : map(s)
     }
   }
@@ -126,6 +143,14 @@ function compileMethod (method: string, args: Evaluate[]): Evaluate {
     case 'toupper': return unary((s) => s.toUpperCase())
     case 'trim': return unary((s) => s.trim())
     case 'length': return unary((s) => s.length)
+    case 'indexof': return binary((s, t) => s.indexOf(t))
+    case 'concat': return binary((s, t) => s + t)
+    case 'year': return datePart(args, (d) => d.getUTCFullYear())
+    case 'month': return datePart(args, (d) => d.getUTCMonth() + 1)
+    case 'day': return datePart(args, (d) => d.getUTCDate())
+    case 'hour': return datePart(args, (d) => d.getUTCHours())
+    case 'minute': return datePart(args, (d) => d.getUTCMinutes())
+    case 'second': return datePart(args, (d) => d.getUTCSeconds())
     default: throw badQuery(`Unknown function '${method}' in $filter.`)
   }
 }
@@ -182,4 +207,102 @@ function compareValues (a: unknown, b: unknown, raw: string): number {
 function incompatible (a: unknown, b: unknown, raw: string): Error {
   const edm = (v: unknown): string => v instanceof Date ? 'Edm.DateTimeOffset' : typeof v === 'string' ? 'Edm.String' : typeof v === 'number' ? 'Edm.Int32' : typeof v === 'boolean' ? 'Edm.Boolean' : 'complex'
   return badQuery(`A binary operator with incompatible types was detected in '${raw}': found operand types '${edm(a)}' and '${edm(b)}'.`)
+}
+
+/** year(…)…second(…); the parser already refuses any other number of arguments. */
+function datePart (args: Evaluate[], part: (d: Date) => number): Evaluate {
+  return (row, env) => {
+    const v = args[0](row, env)
+    const d = v instanceof Date ? v : typeof v === 'string' ? new Date(v) : null
+    return d === null || Number.isNaN(d.getTime()) ? null : part(d)
+  }
+}
+
+/** `Pbx.QueueStatusType'LoggedIn'` → ['LoggedIn'] (flags: several members). */
+function enumMembers (token: Token): string[] {
+  const values = token.value?.value?.value?.values as Token[] | undefined
+  if (token.type !== 'Enum' || values === undefined) throw badQuery(`'${token.raw ?? ''}' is not an enum literal.`)
+  return values.map((v) => v.value.name as string)
+}
+
+/** Lambda variables (`g`, `g/GroupId`) and lambdas (`Groups/any(g: …)`, `all`); null for plain properties. */
+function compileVariableOrLambda (token: Token, propertyExists: PropertyCheck): Evaluate | null {
+  const v = token.value
+  if (token.type === 'FirstMemberExpression' && Array.isArray(v) && v[0]?.type === 'LambdaVariableExpression') {
+    const name = v[0].value.name as string
+    const path = memberPath(v[1] as Token)
+    return (_row, env) => readPath(env[name] as Row, path)
+  }
+  if (v?.type === 'LambdaVariableExpression') {
+    const name = v.value.name as string
+    return (_row, env) => env[name]
+  }
+  if (v !== null && typeof v === 'object' && v.next?.type === 'CollectionPathExpression') {
+    const path = memberPath(v.current as Token)
+    if (!propertyExists(path)) throw badQuery(`Could not find a property named '${path.join('/')}' to filter on.`)
+    const lambda = v.next.value as Token
+    const isAny = lambda.type === 'AnyExpression'
+    if (!isAny && lambda.type !== 'AllExpression') throw badQuery(`The $filter construct '${token.raw ?? ''}' is not supported.`)
+    const variable = lambda.value?.variable?.value?.name as string | undefined
+    const predicate = variable === undefined ? null : compile(lambda.value.predicate as Token, propertyExists)
+    return (row, env) => {
+      const items = readPath(row, path)
+      if (!Array.isArray(items)) return false
+      if (predicate === null || variable === undefined) return isAny ? items.length > 0 : true
+      const test = (item: unknown): boolean => predicate(row, { ...env, [variable]: item }) === true
+      return isAny ? items.some(test) : items.every(test)
+    }
+  }
+  if (v !== null && typeof v === 'object' && typeof v.type === 'string') return compileVariableOrLambda(v as Token, propertyExists)
+  return null
+}
+
+/**
+ * `X in ('a','b')` → `(X eq 'a' or X eq 'b')`: the parser predates OData 4.01's `in`. Only text
+ * outside string literals is rewritten.
+ */
+export function rewriteIn (text: string): string {
+  let out = ''
+  let i = 0
+  while (i < text.length) {
+    if (text[i] === "'") {
+      const end = closingQuote(text, i)
+      out += text.slice(i, end + 1)
+      i = end + 1
+      continue
+    }
+    const m = /^([A-Za-z_][\w/]*)\s+in\s+\(/.exec(text.slice(i))
+    if (m !== null && (i === 0 || /[\s(]/.test(text[i - 1]))) {
+      const open = i + m[0].length - 1
+      const close = closingParen(text, open)
+      const items = splitTopLevel(text.slice(open + 1, close), ',')
+      if (items === null || items.length === 0 || close < 0) throw badQuery(`Invalid 'in' list in $filter '${text}'.`)
+      out += `(${items.map((item) => `${m[1]} eq ${item.trim()}`).join(' or ')})`
+      i = close + 1
+      continue
+    }
+    out += text[i]
+    i++
+  }
+  return out
+}
+
+function closingQuote (text: string, start: number): number {
+  let i = start + 1
+  while (i < text.length) {
+    if (text[i] === "'" && text[i + 1] === "'") { i += 2; continue }
+    if (text[i] === "'") return i
+    i++
+  }
+  return text.length - 1
+}
+
+function closingParen (text: string, open: number): number {
+  let depth = 0
+  for (let i = open; i < text.length; i++) {
+    if (text[i] === "'") { i = closingQuote(text, i); continue }
+    if (text[i] === '(') depth++
+    if (text[i] === ')' && --depth === 0) return i
+  }
+  return -1
 }

@@ -7,12 +7,12 @@ import type { SimDirectory, SimQueue, SimRingGroup, SimUser } from '../sim-types
 import { ODataError, badQuery, notFound } from './odata-error.js'
 import type { Row } from './odata-filter.js'
 import { parseEntityKey, type PathSegment } from './xapi-path.js'
-import { findEntity, type XapiResult } from './xapi-read.js'
+import { UnmatchedPath, findEntity, unknownPath, type XapiResult } from './xapi-read.js'
 import { patchQueue, patchRingGroup, patchUser } from './entity-patch.js'
 
 // Rows of these sets are the directory objects themselves, so the casts are exact.
 const PATCHERS: Readonly<Record<string, (directory: SimDirectory, entity: Row, body: unknown) => void>> = {
-  Users: (_d, user, body) => { patchUser(user as unknown as SimUser, body) },
+  Users: (d, user, body) => { patchUser(d, user as unknown as SimUser, body) },
   Queues: (d, queue, body) => { patchQueue(d, queue as unknown as SimQueue, body) },
   RingGroups: (d, group, body) => { patchRingGroup(d, group as unknown as SimRingGroup, body) }
 }
@@ -23,7 +23,7 @@ export function patchXapi (ctx: SimContext, segments: PathSegment[], body: unkno
   const [segment] = segments
   const patcher = PATCHERS[segment.name]
   if (segments.length !== 1 || patcher === undefined || segment.args === undefined || parseEntityKey(segment.args)?.kind !== 'id') {
-    throw new ODataError(405, 'MethodNotAllowed', 'PATCH is supported on Users({Id}), Queues({Id}) and RingGroups({Id}).')
+    throw new UnmatchedPath(405, 'MethodNotAllowed', 'PATCH is not supported on this resource.')
   }
   patcher(ctx.directory, findEntity(ctx, segment), body)
   return noContent
@@ -41,7 +41,7 @@ export function postXapi (ctx: SimContext, segments: PathSegment[], body: unknow
     if (!live || !ctx.engine.dropCall(key.id)) throw notFound(`No active call with Id ${key.id}.`)
     return { kind: 'json', status: 200, body: {} }
   }
-  throw notFound(`No action matches POST ${segments.map((s) => s.args === undefined ? s.name : `${s.name}(${s.args})`).join('/')}.`)
+  throw unknownPath(segments)
 }
 
 const MAKE_CALL_FIELDS = new Set(['dn', 'destination', 'contact', 'testCall'])
@@ -77,4 +77,13 @@ function makeCall (ctx: SimContext, body: unknown): XapiResult {
       }
     }
   }
+}
+
+/**
+ * DELETE: the generic XAPI deletes (generic-xapi.ts), except users: the simulator's calls and
+ * Call Control hold on to them, so DELETE Users({Id}) stays refused (405) as it always was.
+ */
+export function deleteXapi (segments: PathSegment[]): XapiResult {
+  if (segments[0].name === 'Users') throw new ODataError(405, 'MethodNotAllowed', 'DELETE of users is not supported by the simulator.')
+  throw unknownPath(segments)
 }

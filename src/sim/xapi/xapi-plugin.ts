@@ -7,10 +7,13 @@ import { stat } from 'node:fs/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { SimContext } from '../sim-context.js'
 import { ODataError, notFound, odataErrorBody } from './odata-error.js'
-import { parseQueryString } from './odata-query.js'
+import { parseQueryString, type QueryOptions } from './odata-query.js'
 import { parseResourcePath, type PathSegment } from './xapi-path.js'
-import { readXapi, type XapiResult } from './xapi-read.js'
-import { patchXapi, postXapi } from './xapi-actions.js'
+import { UnmatchedPath, readXapi, type XapiResult } from './xapi-read.js'
+import { genericXapi, type GenericRequest } from './generic-xapi.js'
+import { metadataDocument } from './csdl.js'
+import { odataContext } from './odata-context.js'
+import { deleteXapi, patchXapi, postXapi } from './xapi-actions.js'
 
 const ODATA_JSON = 'application/json; odata.metadata=minimal; odata.streaming=true; charset=utf-8'
 
@@ -20,7 +23,7 @@ const routeSchema = {
 } as const
 
 /** Splits the raw URL (still percent-encoded) into parsed segments and the raw query string. */
-function requestTarget (req: FastifyRequest, prefix: string): { segments: PathSegment[], rawQuery: string } {
+function requestTarget (req: FastifyRequest, prefix: string): { segments: PathSegment[], rawQuery: string, count: boolean } {
   const url = req.raw.url ?? ''
   const q = url.indexOf('?')
   const rawPath = (q < 0 ? url : url.slice(0, q)).slice(prefix.length)
@@ -30,9 +33,11 @@ function requestTarget (req: FastifyRequest, prefix: string): { segments: PathSe
   } catch {
     throw notFound('The path contains an invalid percent-encoding.')
   }
-  const segments = parseResourcePath(decoded)
+  // `Users/$count`: the number of (filtered) entities, as text.
+  const count = /\/\$count\/?$/.test(decoded)
+  const segments = parseResourcePath(count ? decoded.replace(/\/\$count\/?$/, '') : decoded)
   if (segments === null) throw notFound(`No resource matches the path '${decoded}'.`)
-  return { segments, rawQuery: q < 0 ? '' : url.slice(q + 1) }
+  return { segments, rawQuery: q < 0 ? '' : url.slice(q + 1), count }
 }
 
 export async function xapiPlugin (app: FastifyInstance, opts: { ctx: SimContext }): Promise<void> {
@@ -63,7 +68,9 @@ export async function xapiPlugin (app: FastifyInstance, opts: { ctx: SimContext 
 
   async function send (reply: FastifyReply, result: XapiResult): Promise<FastifyReply> {
     reply.header('OData-Version', '4.0')
+    if (result.kind === 'text') return await reply.type('text/plain; charset=utf-8').send(result.body)
     if (result.kind === 'json') {
+      if (result.location !== undefined) reply.header('Location', result.location)
       if (result.status === 204) return await reply.code(204).send()
       return await reply.code(result.status).type(ODATA_JSON).send(result.body)
     }
@@ -76,24 +83,48 @@ export async function xapiPlugin (app: FastifyInstance, opts: { ctx: SimContext 
       .send(createReadStream(result.filePath))
   }
 
+  /** The hand-written answer, or the generic one where the hand-written XAPI has no such path. */
+  function answer (req: FastifyRequest, method: GenericRequest['method'], handWritten: (segments: PathSegment[], query: QueryOptions) => XapiResult): XapiResult {
+    const { segments, rawQuery, count } = requestTarget(req, prefix)
+    const parsed = parseQueryString(rawQuery)
+    const query: QueryOptions = count ? { filter: parsed.filter, search: parsed.search, count: true, top: 0 } : parsed
+    const base = `${req.protocol}://${req.headers.host ?? 'localhost'}${prefix}`
+    let result: XapiResult
+    let generic = false
+    try {
+      result = handWritten(segments, query)
+    } catch (err) {
+      if (!(err instanceof UnmatchedPath)) throw err
+      result = genericXapi(ctx, { method, segments, query, body: req.body, base }) ?? (() => { throw err })()
+      generic = true
+    }
+    if (result.kind !== 'json' || result.status !== 200 || result.body === null || typeof result.body !== 'object') return result
+    const body = result.body as Record<string, unknown>
+    if (count) {
+      if (typeof body['@odata.count'] !== 'number') throw notFound('$count applies to collections only.')
+      return { kind: 'text', body: String(body['@odata.count']) }
+    }
+    // The hand-written answers keep their exact earlier bodies (without @odata.context) for now.
+    const context = generic && !/odata\.metadata=none/.test(req.headers.accept ?? '') ? odataContext(base, segments, parsed) : null
+    return context === null ? result : { ...result, body: { '@odata.context': context, ...body } }
+  }
+
+  app.get('/$metadata', async (_req, reply) => {
+    return await reply.header('OData-Version', '4.0').type('application/xml; charset=utf-8').send(metadataDocument())
+  })
   app.get('/*', { schema: routeSchema }, async (req, reply) => {
-    const { segments, rawQuery } = requestTarget(req, prefix)
-    return await send(reply, readXapi(ctx, segments, parseQueryString(rawQuery), req.simClient))
+    return await send(reply, answer(req, 'get', (segments, query) => readXapi(ctx, segments, query, req.simClient)))
   })
   app.patch('/*', { schema: { ...routeSchema, body: {} } }, async (req, reply) => {
-    const { segments } = requestTarget(req, prefix)
-    return await send(reply, patchXapi(ctx, segments, req.body))
+    return await send(reply, answer(req, 'patch', (segments) => patchXapi(ctx, segments, req.body)))
   })
   app.post('/*', { schema: { ...routeSchema, body: {} } }, async (req, reply) => {
-    const { segments } = requestTarget(req, prefix)
-    return await send(reply, postXapi(ctx, segments, req.body))
+    return await send(reply, answer(req, 'post', (segments) => postXapi(ctx, segments, req.body)))
   })
-  for (const method of ['PUT', 'DELETE'] as const) {
-    app.route({
-      method,
-      url: '/*',
-      schema: routeSchema,
-      handler: async () => { throw new ODataError(405, 'MethodNotAllowed', `${method} is not supported by the simulator's XAPI.`) }
-    })
-  }
+  app.delete('/*', { schema: routeSchema }, async (req, reply) => {
+    return await send(reply, answer(req, 'delete', (segments) => deleteXapi(segments)))
+  })
+  app.put('/*', { schema: routeSchema }, async () => {
+    throw new ODataError(405, 'MethodNotAllowed', 'PUT is not supported by XAPI; use PATCH.')
+  })
 }

@@ -14,8 +14,9 @@ import { parseFunctionParams } from './function-params.js'
 import { callRecords } from './record-source.js'
 
 export type XapiResult =
-  | { kind: 'json', status: number, body: unknown }
+  | { kind: 'json', status: number, body: unknown, location?: string }
   | { kind: 'file', filePath: string, fileName: string }
+  | { kind: 'text', body: string }
 
 const json = (body: unknown): XapiResult => ({ kind: 'json', status: 200, body })
 
@@ -28,8 +29,11 @@ function requireOwner (client: SimApiClient | undefined, what: string): void {
   if (client?.role === 'SystemAdmin') throw new ODataError(403, 'Forbidden', `${what} requires a System Owner API client; this client has the System Admin role.`)
 }
 
-const unknownPath = (segments: readonly PathSegment[]): ODataError =>
-  notFound(`No resource matches the path '${segments.map((s) => s.args === undefined ? s.name : `${s.name}(${s.args})`).join('/')}'.`)
+/** A path the hand-written XAPI does not serve: the generic XAPI (generic-xapi.ts) may. */
+export class UnmatchedPath extends ODataError {}
+
+export const unknownPath = (segments: readonly PathSegment[]): ODataError =>
+  new UnmatchedPath(404, 'NotFound', `No resource matches the path '${segments.map((s) => s.args === undefined ? s.name : `${s.name}(${s.args})`).join('/')}'.`)
 
 /** Finds the directory entity addressed by `Set(key)`; 404 when there is none. */
 export function findEntity (ctx: SimContext, segment: PathSegment): Row {
