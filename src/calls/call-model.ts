@@ -10,7 +10,7 @@ import type { CallControlDnType, CallParticipant, ParticipantChange, Participant
 import type { CallModelView, LiveCall } from './live-call.js'
 import type { CallEvent, EndedPayload } from './call-events.js'
 import type { DidQuery } from './did-map.js'
-import { CallTracker, legKey } from './event-derivation.js'
+import { CallTracker, legKey, type GapView } from './event-derivation.js'
 import { chainId, legacyCallId, legacyTimePrefix } from './legacy-call-id.js'
 import { EndedLegStore } from './ended-legs.js'
 import { sleep, systemClock } from '../clock.js'
@@ -50,7 +50,8 @@ export interface CallModelOptions {
   /** Notes every callid seen, so calls never seen (gaps in the PBX's counter) can be recovered. */
   unseen?: UnseenCalls
   /**
-   * When calls first seen in a snapshot (already in progress) began and were answered, from the PBX.
+   * When calls first seen in a snapshot (already in progress) began and were answered, from the PBX;
+   * also asked for calls the model knew that a snapshot shows answered meanwhile (during a gap).
    * Such a call's changes are held until it answers (at most callTimesWaitMs), so its chid and
    * durations are the PBX's, not the moment the gateway looked.
    */
@@ -84,8 +85,11 @@ export class CallModel implements CallModelView {
   private readonly dirty = new Set<number>()
   private readonly gone = new Set<number>()
   private flushTimer: NodeJS.Timeout | null = null
-  /** Calls first seen in a snapshot, waiting for the PBX's times: their changes in order (see callTimes). */
-  private readonly held = new Map<number, { seenAt: number, changes: Array<{ change: ParticipantChange, snapshot: boolean }> }>()
+  /**
+   * Calls waiting for the PBX's times (see callTimes): their changes in order. `known`: a call the
+   * model already tracks (a snapshot shows it answered during a gap), last seen at `after`.
+   */
+  private readonly held = new Map<number, { seenAt: number, known: boolean, after: number, changes: Array<{ change: ParticipantChange, snapshot: boolean }> }>()
   private readonly heldLegs = new Map<string, number>()
   private listCache: readonly LiveCall[] | null = null
   private readonly now: () => number
@@ -198,7 +202,7 @@ export class CallModel implements CallModelView {
     this.flushTimer = null
   }
 
-  private upsert (p: CallParticipant, dnType: CallControlDnType, at: number, answeredAt?: number): void {
+  private upsert (p: CallParticipant, dnType: CallControlDnType, at: number, gap?: GapView): void {
     this.opts.unseen?.note(p.callid, at)
     const key = legKey(p.dn, p.id)
     const held = this.held.get(p.callid)
@@ -211,7 +215,7 @@ export class CallModel implements CallModelView {
     if (knownCall !== undefined && knownCall !== p.callid) this.remove(p.dn, p.id, at) // leg moved to another call
     const tracker = this.trackerFor(p.callid, at)
     const before = tracker.legStatus(key)
-    const events = tracker.upsert(p, dnType, at, answeredAt)
+    const events = tracker.upsert(p, dnType, at, gap)
     const after = tracker.legStatus(key)
     if (after !== undefined) this.legCall.set(key, p.callid)
     this.count(p.dn, before, after)
@@ -220,10 +224,11 @@ export class CallModel implements CallModelView {
 
   private remove (dn: string, id: number, at: number, unobserved = false): void {
     const key = legKey(dn, id)
-    const heldCall = this.heldLegs.get(key)
-    if (heldCall !== undefined) {
+    const heldCall = this.heldLegs.get(key) ?? this.legCall.get(key)
+    const held = heldCall === undefined ? undefined : this.held.get(heldCall)
+    if (held !== undefined) {
       this.heldLegs.delete(key)
-      this.held.get(heldCall)?.changes.push({ change: { kind: 'remove', dn, id, at, uncertain: unobserved }, snapshot: false })
+      held.changes.push({ change: { kind: 'remove', dn, id, at, uncertain: unobserved }, snapshot: false })
       return
     }
     const callid = this.legCall.get(key)
@@ -240,6 +245,9 @@ export class CallModel implements CallModelView {
   /** Reconciles with a full snapshot: vanished legs are removed, new or changed legs upserted. */
   private resync (entries: Array<{ p: CallParticipant, dnType: CallControlDnType }>, at: number): void {
     const present = new Set(entries.map((e) => legKey(e.p.dn, e.p.id)))
+    // Known calls answered during the gap wait for the PBX's answer time, their vanished legs too.
+    const answered = this.answeredUnseen(entries)
+    for (const callid of answered) this.held.set(callid, { seenAt: at, known: true, after: this.calls.get(callid)?.lastSeenAt ?? 0, changes: [] })
     for (const key of [...this.legCall.keys(), ...this.heldLegs.keys()]) {
       if (present.has(key)) continue
       const hash = key.lastIndexOf('#')
@@ -249,7 +257,7 @@ export class CallModel implements CallModelView {
     // Oldest participants first, so a call's direction comes from its first legs.
     for (const { p, dnType } of [...entries].sort((a, b) => a.p.id - b.p.id)) {
       if (this.opts.callTimes !== undefined && !this.held.has(p.callid) && this.firstSeen(p.callid)) {
-        this.held.set(p.callid, { seenAt: at, changes: [] })
+        this.held.set(p.callid, { seenAt: at, known: false, after: 0, changes: [] })
         fresh.push(p.callid)
       }
       const held = this.held.get(p.callid)
@@ -258,7 +266,19 @@ export class CallModel implements CallModelView {
       held.changes.push({ change: { kind: 'upsert', participant: p, dnType, at }, snapshot: true })
       this.heldLegs.set(legKey(p.dn, p.id), p.callid)
     }
-    if (fresh.length > 0) void this.timesOf(fresh)
+    if (fresh.length + answered.length > 0) void this.timesOf([...fresh, ...answered])
+  }
+
+  /** Calls the model tracks that the snapshot shows with a leg Connected that was not before. */
+  private answeredUnseen (entries: Array<{ p: CallParticipant }>): number[] {
+    if (this.opts.callTimes === undefined) return []
+    const out = new Set<number>()
+    for (const { p } of entries) {
+      const t = this.calls.get(p.callid)
+      if (t === undefined || t.finished || this.held.has(p.callid) || p.status !== 'Connected') continue
+      if (t.legStatus(legKey(p.dn, p.id)) !== 'Connected') out.add(p.callid)
+    }
+    return [...out]
   }
 
   /** A call the model does not know, nor reserved: a snapshot shows it in progress. */
@@ -282,22 +302,28 @@ export class CallModel implements CallModelView {
       }
     }
     const missing = callids.filter((id) => times?.has(id) !== true)
-    if (missing.length > 0 && !this.stopped) this.opts.log?.warn?.({ calls: missing.length }, 'the PBX gave no times for calls first seen in progress; they are dated from when the gateway saw them')
+    if (missing.length > 0 && !this.stopped) this.opts.log?.warn?.({ calls: missing.length }, 'the PBX gave no times for calls seen in progress after a gap; they are dated from when the gateway saw them, their events marked timing=approximate')
     for (const id of callids) this.release(id, times?.get(id) ?? null)
   }
 
-  /** Builds the held call's tracker with the PBX's times and plays its changes in order. */
+  /**
+   * Plays the held call's changes in order, the snapshot's with the PBX's answer time; a call first
+   * seen gets its tracker first, dated from the PBX's start time.
+   */
   private release (callid: number, times: PbxCallTimes | null): void {
     const held = this.held.get(callid)
     if (held === undefined) return
     this.held.delete(callid)
     for (const [key, id] of [...this.heldLegs]) if (id === callid) this.heldLegs.delete(key)
     if (this.stopped) return
-    const startedAt = times === null ? held.seenAt : Math.min(times.startedAt, held.seenAt)
-    const t = new CallTracker({ ...this.trackerOptions(callid, chainId(legacyTimePrefix(startedAt, this.opts.timeZone), callid)), startedAt })
-    this.calls.set(callid, t)
+    if (!held.known) {
+      const startedAt = times === null ? held.seenAt : Math.min(times.startedAt, held.seenAt)
+      const t = new CallTracker({ ...this.trackerOptions(callid, chainId(legacyTimePrefix(startedAt, this.opts.timeZone), callid)), startedAt })
+      this.calls.set(callid, t)
+    }
+    const gap: GapView = { answeredAt: times?.answeredAt ?? null, after: held.after }
     for (const { change, snapshot } of held.changes) {
-      if (change.kind === 'upsert') this.upsert(change.participant, change.dnType, change.at, snapshot ? times?.answeredAt ?? undefined : undefined)
+      if (change.kind === 'upsert') this.upsert(change.participant, change.dnType, change.at, snapshot ? gap : undefined)
       else if (change.kind === 'remove') this.remove(change.dn, change.id, change.at, change.uncertain === true)
     }
   }

@@ -214,6 +214,80 @@ t.test('without the PBX\'s times (lookup failing), a held call goes on after cal
   await sleep(400)
   t.ok(tries > 1, 'retried')
   t.same(events.map((e) => `${e.payload.event} ${e.payload.id}`), ['hangupincoming 261121083721_1142-1'])
+  t.match(events[0].payload, { timing: 'approximate' }, 'the event says its times are the gateway\'s')
   t.ok(warnings.some((w) => /gave no times/.test(w)))
   t.ok(m.isTalking('102'))
+})
+
+// A call the model knew, ringing, answered during a gap (WebSocket down, gateway restarted): the
+// snapshot after it shows the leg Connected. The answer is the PBX's (ActiveCalls), not the snapshot's.
+const RINGING = DIRECT.slice(0, 2)
+const stamp = (e: CallEvent): string => {
+  const p = e.payload as { event: string, timestamp: string, duration?: number, timing?: string }
+  return [p.event, p.timestamp.slice(11, 19), p.duration, p.timing].filter((x) => x !== undefined).join(' ')
+}
+
+t.test('a known call answered during a gap is timed from the PBX\'s answer; changes wait for it', async (t) => {
+  let answer = (): void => {}
+  const asked: number[][] = []
+  const { m, events } = model({
+    callTimes: async (ids) => {
+      asked.push([...ids])
+      await new Promise<void>((resolve) => { answer = resolve })
+      return new Map([[21, { startedAt: T0, answeredAt: T0 + 2000 }]])
+    }
+  })
+  t.teardown(() => { m.stop() })
+  const ringing = changesOf(RINGING, 21)
+  for (const c of ringing) m.apply(c)
+  t.same(events.map(stamp), ['ringing 08:37:16'])
+  m.apply(snapshotAfter(changesOf(DIRECT, 21), T0 + 10_000))
+  m.apply({ kind: 'remove', dn: '102', id: 2, at: T0 + 15_000 })
+  m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 15_010 })
+  t.same(asked, [[21]], 'the PBX is asked for the known call')
+  t.equal(events.length, 1, 'its changes wait for the answer')
+  answer()
+  await sleep(80)
+  t.same(events.map(stamp), ['ringing 08:37:16', 'hangupincoming 08:37:18', 'incoming 08:37:31 13'], 'started at the answer, 13 s talked')
+})
+
+t.test('a known call answered during a gap without the PBX\'s time: its events say timing=approximate', async (t) => {
+  const { m, events } = model({ callTimes: async () => new Map() })
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf(RINGING, 22)) m.apply(c)
+  m.apply(snapshotAfter(changesOf(DIRECT, 22), T0 + 10_000))
+  await sleep(30)
+  m.apply({ kind: 'remove', dn: '102', id: 2, at: T0 + 15_000 })
+  m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 15_010 })
+  await sleep(80)
+  t.same(events.map(stamp), ['ringing 08:37:16', 'hangupincoming 08:37:26 approximate', 'incoming 08:37:31 5 approximate'], 'dated from the snapshot, and saying so')
+})
+
+t.test('the PBX\'s answer a little before the last sight of the call ringing (clock offset) is taken as that sight', async (t) => {
+  const { m, events } = model({ callTimes: async () => new Map([[23, { startedAt: T0, answeredAt: T0 - 500 }]]) })
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf(RINGING, 23)) m.apply(c)
+  m.apply(snapshotAfter(changesOf(DIRECT, 23), T0 + 10_000))
+  await sleep(30)
+  t.same(events.map(stamp), ['ringing 08:37:16', 'hangupincoming 08:37:16'])
+  t.notOk('timing' in events[1].payload)
+})
+
+t.test('transferred during a gap: ActiveCalls dates only the first answer, so both conversations say timing=approximate', async (t) => {
+  const { m, events } = model({ callTimes: async () => new Map([[24, { startedAt: T0, answeredAt: T0 + 30 }]]) })
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf(DIRECT, 24)) m.apply(c)
+  const after = changesOf([...DIRECT, '-102#p2', `+103#p5 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} referred_by_dn=102 referred_by_type=Wextension`], 24)
+  m.apply(snapshotAfter(after, T0 + 10_000))
+  await sleep(30)
+  t.same(events.slice(1).map((e) => `${stamp(e)} ${e.payload.user}`), [
+    'hangupincoming 08:37:16 102',
+    'incoming 08:37:26 10 approximate 102',
+    'hangupincoming 08:37:26 approximate 103'
+  ])
+  // The target's conversation ends observed: its start was not, so its duration is a lower bound.
+  m.apply({ kind: 'remove', dn: '103', id: 5, at: T0 + 14_000 })
+  m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 14_010 })
+  await sleep(80)
+  t.same(events.slice(4).map(stamp), ['incoming 08:37:30 4 approximate'])
 })
