@@ -17,7 +17,7 @@ import { sleep, systemClock } from '../clock.js'
 import type { CallStateStore, StoredCall } from './call-state-store.js'
 import type { CallRecordLookup, PbxCallRecord } from './pbx-call-record.js'
 import type { UnseenCalls } from './unseen-calls.js'
-import type { CallTimesLookup, PbxCallTimes } from './pbx-call-times.js'
+import { callTimesOfRecord, type CallTimesLookup, type PbxCallTimes } from './pbx-call-times.js'
 
 export interface CallModelOptions {
   /** PBX time zone for the legacy id's time prefix (`PBX_TIMEZONE`). */
@@ -287,23 +287,45 @@ export class CallModel implements CallModelView {
     return (t === undefined || t.finished) && !this.reservations.has(callid)
   }
 
-  /** Asks the PBX when the held calls began (retrying for callTimesWaitMs), then plays their changes. */
+  /**
+   * Asks the PBX when the held calls began and were answered, then plays their changes, each call as
+   * soon as its times are known: ActiveCalls for calls in progress, the call log for calls that
+   * ended meanwhile (ActiveCalls no longer lists them). Retries for callTimesWaitMs.
+   */
   private async timesOf (callids: number[]): Promise<void> {
     const lookup = this.opts.callTimes as CallTimesLookup
     const until = this.now() + (this.opts.callTimesWaitMs ?? 3000)
-    let times: Map<number, PbxCallTimes> | null = null
-    for (let pause = 100; times === null && !this.stopped; pause = Math.min(pause * 2, 1000)) {
-      try {
-        times = await lookup(callids)
-      } catch (err) {
-        this.opts.log?.warn?.({ err: err instanceof Error ? err.message : String(err), calls: callids.length }, 'asking the PBX when calls in progress began failed; retrying')
-        if (this.now() >= until) break
-        await sleep(systemClock, Math.min(pause, Math.max(0, until - this.now())))
-      }
+    let waiting = callids
+    const found = (times: Map<number, PbxCallTimes>): void => {
+      for (const [id, t] of times) this.release(id, t)
+      waiting = waiting.filter((id) => !times.has(id))
     }
-    const missing = callids.filter((id) => times?.has(id) !== true)
-    if (missing.length > 0 && !this.stopped) this.opts.log?.warn?.({ calls: missing.length }, 'the PBX gave no times for calls seen in progress after a gap; they are dated from when the gateway saw them, their events marked timing=approximate')
-    for (const id of callids) this.release(id, times?.get(id) ?? null)
+    for (let pause = 100; waiting.length > 0 && !this.stopped; pause = Math.min(pause * 2, 1000)) {
+      try {
+        found(await lookup(waiting))
+        if (waiting.length > 0) found(await this.endedTimes(waiting))
+      } catch (err) {
+        this.opts.log?.warn?.({ err: err instanceof Error ? err.message : String(err), calls: waiting.length }, 'asking the PBX when calls in progress began failed; retrying')
+      }
+      if (waiting.length === 0 || this.now() >= until) break
+      await sleep(systemClock, Math.min(pause, Math.max(0, until - this.now())))
+    }
+    if (waiting.length > 0 && !this.stopped) this.opts.log?.warn?.({ calls: waiting.length }, 'the PBX gave no times for calls seen in progress after a gap; they are dated from when the gateway saw them, their events marked timing=approximate')
+    for (const id of waiting) this.release(id, null)
+  }
+
+  /** Times of held calls from their call-log records (calls that ended while the PBX was asked). */
+  private async endedTimes (callids: readonly number[]): Promise<Map<number, PbxCallTimes>> {
+    const out = new Map<number, PbxCallTimes>()
+    const lookup = this.opts.callRecords
+    if (lookup === undefined) return out
+    await Promise.all(callids.map(async (callid) => {
+      const held = this.held.get(callid)
+      const record = held === undefined ? null : await lookup({ callid, seenFrom: held.seenAt, until: this.now() })
+      const times = record === null ? null : callTimesOfRecord(record)
+      if (times !== null) out.set(callid, times)
+    }))
+    return out
   }
 
   /**

@@ -252,7 +252,7 @@ t.test('a known call answered during a gap is timed from the PBX\'s answer; chan
 })
 
 t.test('a known call answered during a gap without the PBX\'s time: its events say timing=approximate', async (t) => {
-  const { m, events } = model({ callTimes: async () => new Map() })
+  const { m, events } = model({ callTimes: async () => new Map(), callTimesWaitMs: 10 })
   t.teardown(() => { m.stop() })
   for (const c of changesOf(RINGING, 22)) m.apply(c)
   m.apply(snapshotAfter(changesOf(DIRECT, 22), T0 + 10_000))
@@ -290,4 +290,22 @@ t.test('transferred during a gap: ActiveCalls dates only the first answer, so bo
   m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 14_010 })
   await sleep(80)
   t.same(events.slice(4).map(stamp), ['incoming 08:37:30 4 approximate'])
+})
+
+t.test('a held call that ended before ActiveCalls was asked is dated from its call-log record', async (t) => {
+  const asked: number[] = []
+  const { m, events } = model({
+    callTimes: async () => new Map(), // no longer in progress: not listed
+    callRecords: async (q) => {
+      asked.push(q.callid)
+      return { callid: q.callid, origin: { direction: 'inbound', customerDn: '10000', customerNumber: CALLER, customerName: '', firstDestination: '102', firstDestinationType: 'Wextension', fromDn: '10000', startedAt: T0 + 300 }, conversations: [{ user: '102', answeredAt: T0 + 1500, endedAt: T0 + 5600, talkSeconds: 4.1, trtype: 'NotDef' }], waitedIn: null, endedAt: T0 + 5600 }
+    }
+  })
+  t.teardown(() => { m.stop() })
+  m.apply(snapshotAfter(changesOf(TALKING, 1143), T0 + 5000))
+  m.apply({ kind: 'remove', dn: '102', id: 2, at: T0 + 5600 })
+  m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 5610 })
+  await sleep(80)
+  t.same(asked, [1143])
+  t.same(events.map((e) => `${stamp(e)} ${e.payload.id}`), ['hangupincoming 08:37:17 261121083716_1143-1', 'incoming 08:37:21 4 261121083716_1143-1'], 'chid from its start, 4 s talked (not 0)')
 })
