@@ -314,14 +314,18 @@ export class CallModel implements CallModelView {
     for (const id of waiting) this.release(id, null)
   }
 
-  /** Times of held calls from their call-log records (calls that ended while the PBX was asked). */
+  /**
+   * Times of held calls from their call-log records: calls that ended while the PBX was asked. Only
+   * calls that lost a leg meanwhile are looked up (one query each); the others are still going on.
+   */
   private async endedTimes (callids: readonly number[]): Promise<Map<number, PbxCallTimes>> {
     const out = new Map<number, PbxCallTimes>()
     const lookup = this.opts.callRecords
     if (lookup === undefined) return out
     await Promise.all(callids.map(async (callid) => {
       const held = this.held.get(callid)
-      const record = held === undefined ? null : await lookup({ callid, seenFrom: held.seenAt, until: this.now() })
+      if (held === undefined || !held.changes.some((c) => c.change.kind === 'remove')) return
+      const record = await lookup({ callid, seenFrom: held.seenAt, until: this.now() })
       const times = record === null ? null : callTimesOfRecord(record)
       if (times !== null) out.set(callid, times)
     }))

@@ -309,3 +309,15 @@ t.test('a held call that ended before ActiveCalls was asked is dated from its ca
   t.same(asked, [1143])
   t.same(events.map((e) => `${stamp(e)} ${e.payload.id}`), ['hangupincoming 08:37:17 261121083716_1143-1', 'incoming 08:37:21 4 261121083716_1143-1'], 'chid from its start, 4 s talked (not 0)')
 })
+
+t.test('a held call still going on is not looked up in the call log; without times it goes on after callTimesWaitMs', async (t) => {
+  let logLookups = 0
+  const { m, events } = model({ callTimes: async () => new Map(), callTimesWaitMs: 150, callRecords: async () => { logLookups++; return null } })
+  t.teardown(() => { m.stop() })
+  m.apply(snapshotAfter(changesOf(TALKING, 1144), T0 + 5000))
+  await sleep(50)
+  t.same(events, [], 'ActiveCalls is asked again meanwhile (the call may be listed late)')
+  await sleep(250)
+  t.equal(logLookups, 0)
+  t.same(events.map(stamp), ['hangupincoming 08:37:21 approximate'])
+})
