@@ -4,8 +4,10 @@
 // keeps per-DN busy/talking counts and caches the call list until the next change.
 // A call whose last legs vanished from a snapshot (a gap: WebSocket down, PBX unreachable, gateway
 // restarted) is ended from the PBX's own record of it (pbx-call-record.ts, call-reconciliation.ts),
-// looked up for a bounded time. With a state store, every call's tracker state is kept on disk
-// (written with the events it emits, in their outbox transaction) and resumed after a restart.
+// looked up for a bounded time. A call seen again after a gap with a leg answered meanwhile waits for
+// the PBX's answer time, like a call first seen in progress (callTimes). With a state store, every
+// call's tracker state is kept on disk (written with the events it emits, in their outbox
+// transaction) and resumed after a restart.
 import type { CallControlDnType, CallParticipant, ParticipantChange, ParticipantStatus } from '../pbx/callcontrol-types.js'
 import type { CallModelView, LiveCall } from './live-call.js'
 import type { CallEvent, EndedPayload } from './call-events.js'
