@@ -66,6 +66,19 @@ export interface CallModelOptions {
   log?: { error: (obj: unknown, msg?: string) => void, warn?: (obj: unknown, msg?: string) => void }
 }
 
+/**
+ * A call waiting for the PBX's times (see CallModelOptions.callTimes): its changes in order. `known`:
+ * a call the model already tracks (a snapshot shows it answered during a gap), last seen at `after`.
+ * `movedOut`: legs seen in another call since, whose held changes are older than that and skipped.
+ */
+interface HeldCall {
+  seenAt: number
+  known: boolean
+  after: number
+  changes: Array<{ change: ParticipantChange, snapshot: boolean }>
+  movedOut: Set<string>
+}
+
 /** The longest a call's end waits for changes that are still being fetched, and how often it looks. */
 const MAX_HOLD_MS = 10_000
 const HOLD_POLL_MS = 50
@@ -87,11 +100,8 @@ export class CallModel implements CallModelView {
   private readonly dirty = new Set<number>()
   private readonly gone = new Set<number>()
   private flushTimer: NodeJS.Timeout | null = null
-  /**
-   * Calls waiting for the PBX's times (see callTimes): their changes in order. `known`: a call the
-   * model already tracks (a snapshot shows it answered during a gap), last seen at `after`.
-   */
-  private readonly held = new Map<number, { seenAt: number, known: boolean, after: number, changes: Array<{ change: ParticipantChange, snapshot: boolean }> }>()
+  /** Calls waiting for the PBX's times, by callid. */
+  private readonly held = new Map<number, HeldCall>()
   private readonly heldLegs = new Map<string, number>()
   private listCache: readonly LiveCall[] | null = null
   private readonly now: () => number
@@ -213,8 +223,11 @@ export class CallModel implements CallModelView {
       this.heldLegs.set(key, p.callid)
       return
     }
-    const knownCall = this.legCall.get(key)
-    if (knownCall !== undefined && knownCall !== p.callid) this.remove(p.dn, p.id, at) // leg moved to another call
+    const knownCall = this.legCall.get(key) ?? this.heldLegs.get(key)
+    if (knownCall !== undefined && knownCall !== p.callid) { // leg moved to another call
+      this.held.get(knownCall)?.movedOut.add(key)
+      this.remove(p.dn, p.id, at)
+    }
     const tracker = this.trackerFor(p.callid, at)
     const before = tracker.legStatus(key)
     const events = tracker.upsert(p, dnType, at, gap)
@@ -224,18 +237,19 @@ export class CallModel implements CallModelView {
     this.settle(tracker, events)
   }
 
-  private remove (dn: string, id: number, at: number, unobserved = false): void {
+  /** `owner`: the call the leg is removed from (a held call's remove, played after the leg may have moved on). */
+  private remove (dn: string, id: number, at: number, unobserved = false, owner?: number): void {
     const key = legKey(dn, id)
-    const heldCall = this.heldLegs.get(key) ?? this.legCall.get(key)
+    const heldCall = owner === undefined ? this.heldLegs.get(key) ?? this.legCall.get(key) : undefined
     const held = heldCall === undefined ? undefined : this.held.get(heldCall)
     if (held !== undefined) {
       this.heldLegs.delete(key)
       held.changes.push({ change: { kind: 'remove', dn, id, at, uncertain: unobserved }, snapshot: false })
       return
     }
-    const callid = this.legCall.get(key)
+    const callid = owner ?? this.legCall.get(key)
     if (callid === undefined) return // never seen: nothing to undo
-    this.legCall.delete(key)
+    if (this.legCall.get(key) === callid) this.legCall.delete(key)
     const tracker = this.calls.get(callid)
     if (tracker === undefined) return
     const before = tracker.legStatus(key)
@@ -249,7 +263,7 @@ export class CallModel implements CallModelView {
     const present = new Set(entries.map((e) => legKey(e.p.dn, e.p.id)))
     // Known calls answered during the gap wait for the PBX's answer time, their vanished legs too.
     const answered = this.answeredUnseen(entries)
-    for (const callid of answered) this.held.set(callid, { seenAt: at, known: true, after: this.calls.get(callid)?.lastSeenAt ?? 0, changes: [] })
+    for (const callid of answered) this.held.set(callid, { seenAt: at, known: true, after: this.calls.get(callid)?.lastSeenAt ?? 0, changes: [], movedOut: new Set() })
     for (const key of [...this.legCall.keys(), ...this.heldLegs.keys()]) {
       if (present.has(key)) continue
       const hash = key.lastIndexOf('#')
@@ -259,7 +273,7 @@ export class CallModel implements CallModelView {
     // Oldest participants first, so a call's direction comes from its first legs.
     for (const { p, dnType } of [...entries].sort((a, b) => a.p.id - b.p.id)) {
       if (this.opts.callTimes !== undefined && !this.held.has(p.callid) && this.firstSeen(p.callid)) {
-        this.held.set(p.callid, { seenAt: at, known: false, after: 0, changes: [] })
+        this.held.set(p.callid, { seenAt: at, known: false, after: 0, changes: [], movedOut: new Set() })
         fresh.push(p.callid)
       }
       const held = this.held.get(p.callid)
@@ -351,8 +365,9 @@ export class CallModel implements CallModelView {
     }
     const gap: GapView = { answeredAt: times?.answeredAt ?? null, after: held.after }
     for (const { change, snapshot } of held.changes) {
-      if (change.kind === 'upsert') this.upsert(change.participant, change.dnType, change.at, snapshot ? gap : undefined)
-      else if (change.kind === 'remove') this.remove(change.dn, change.id, change.at, change.uncertain === true)
+      if (change.kind === 'upsert') {
+        if (!held.movedOut.has(legKey(change.participant.dn, change.participant.id))) this.upsert(change.participant, change.dnType, change.at, snapshot ? gap : undefined)
+      } else if (change.kind === 'remove') this.remove(change.dn, change.id, change.at, change.uncertain === true, callid)
     }
   }
 

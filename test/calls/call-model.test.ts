@@ -321,3 +321,24 @@ t.test('a held call still going on is not looked up in the call log; without tim
   t.equal(logLookups, 0)
   t.same(events.map(stamp), ['hangupincoming 08:37:21 approximate'])
 })
+
+t.test('a leg that moves to another call while its call waits for the PBX\'s times is removed from the held call only', async (t) => {
+  let answer = (): void => {}
+  const { m } = model({
+    callTimes: async () => {
+      await new Promise<void>((resolve) => { answer = resolve })
+      return new Map([[31, { startedAt: T0, answeredAt: T0 + 2000 }]])
+    }
+  })
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf(RINGING, 31)) m.apply(c)
+  const snapshot = snapshotAfter(changesOf(DIRECT, 31), T0 + 10_000)
+  m.apply(snapshot)
+  const trunk = changesOf(DIRECT, 31).filter((c) => c.kind === 'upsert' && c.participant.dn === '10000').at(-1)
+  if (trunk?.kind !== 'upsert') throw new Error('no trunk leg')
+  m.apply({ ...trunk, participant: { ...trunk.participant, callid: 32 }, at: T0 + 10_100 }) // the trunk leg now in call 32
+  answer()
+  await sleep(80)
+  t.same(m.list().map((c) => `${c.callid} ${c.legs.map((l) => l.dn).join(',')}`).sort(), ['31 102', '32 10000'])
+  t.ok(m.isBusy('10000'), 'still busy in its new call')
+})
