@@ -358,6 +358,9 @@ export class CallModel implements CallModelView {
     this.held.delete(callid)
     for (const [key, id] of [...this.heldLegs]) if (id === callid) this.heldLegs.delete(key)
     if (this.stopped) return
+    const known = this.calls.get(callid)
+    // Nothing ends a held call meanwhile; should it be gone all the same, its old changes must not start it anew.
+    if (held.known && (known === undefined || known.finished)) return
     if (!held.known) {
       const startedAt = times === null ? held.seenAt : Math.min(times.startedAt, held.seenAt)
       const t = new CallTracker({ ...this.trackerOptions(callid, chainId(legacyTimePrefix(startedAt, this.opts.timeZone), callid)), startedAt })
@@ -451,7 +454,8 @@ export class CallModel implements CallModelView {
       if (this.calls.get(tracker.callid) !== tracker) return
       const pending = this.opts.oldestPendingChange?.() ?? null
       const blind = this.opts.blindSince?.() ?? null
-      if ((blind !== null && blind <= due) || (pending !== null && pending <= due && this.now() - due < MAX_HOLD_MS)) {
+      // A call held for the PBX's times has changes not played yet: its end waits for them.
+      if (this.held.has(tracker.callid) || (blind !== null && blind <= due) || (pending !== null && pending <= due && this.now() - due < MAX_HOLD_MS)) {
         const hold = setTimeout(fire, HOLD_POLL_MS)
         hold.unref()
         this.timers.set(tracker.callid, { at: due, timer: hold })
@@ -570,11 +574,11 @@ export class CallModel implements CallModelView {
         } catch (err) {
           this.opts.log?.warn?.({ err: err instanceof Error ? err.message : String(err), callid }, 'looking up the PBX record of a call failed; retrying')
         }
-        if (this.stopped || this.calls.get(callid) !== tracker || !tracker.awaitsReconciliation(this.now())) return
+        if (this.stopped || this.calls.get(callid) !== tracker || this.held.has(callid) || !tracker.awaitsReconciliation(this.now())) return
         if (record !== null || this.now() >= until) break
         await sleep(systemClock, Math.min(pause, Math.max(0, until - this.now())))
         pause = Math.min(pause * 2, 2000)
-        if (this.stopped || this.calls.get(callid) !== tracker || !tracker.awaitsReconciliation(this.now())) return
+        if (this.stopped || this.calls.get(callid) !== tracker || this.held.has(callid) || !tracker.awaitsReconciliation(this.now())) return
       }
       if (record === null) this.opts.log?.warn?.({ callid }, 'the PBX has no record of a call whose end the gateway did not see; ending it with what the gateway knew')
       this.settle(tracker, tracker.endWithRecord(record, this.now()))

@@ -342,3 +342,26 @@ t.test('a leg that moves to another call while its call waits for the PBX\'s tim
   t.same(m.list().map((c) => `${c.callid} ${c.legs.map((l) => l.dn).join(',')}`).sort(), ['31 102', '32 10000'])
   t.ok(m.isBusy('10000'), 'still busy in its new call')
 })
+
+t.test('a known call held for the PBX\'s times is not ended by its grace timer meanwhile (nothing announced twice)', async (t) => {
+  let answer = (): void => {}
+  const { m, events } = model({
+    callTimes: async () => {
+      await new Promise<void>((resolve) => { answer = resolve })
+      return new Map([[41, { startedAt: T0, answeredAt: T0 + 30 }]])
+    },
+    callRecords: async () => null,
+    reconcileWaitMs: 10
+  })
+  t.teardown(() => { m.stop() })
+  const talking = changesOf(DIRECT, 41)
+  for (const c of talking) m.apply(c)
+  m.apply({ kind: 'remove', dn: '102', id: 2, at: T0 + 100 }) // 102 hangs up its leg: the grace period runs
+  const transferred = changesOf([...DIRECT, '-102#p2', `+103#p5 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} referred_by_dn=102 referred_by_type=Wextension`], 41)
+  m.apply(snapshotAfter(transferred, T0 + 150)) // …and a snapshot shows 103 talking: held
+  await sleep(120) // far beyond the 20 ms grace period
+  t.same(events.slice(2).map((e) => `${e.payload.event} ${e.payload.user}`), [], 'the end waits for the held changes')
+  answer()
+  await sleep(80)
+  t.same(events.slice(2).map((e) => `${e.payload.event} ${e.payload.user} ${String((e.payload as { transfer?: string }).transfer ?? '')}`.trim()), ['incoming 102 true', 'hangupincoming 103'], '102 was transferred, not hung up')
+})
