@@ -18,6 +18,13 @@ interface CommonFields {
   callername?: string
 }
 
+/**
+ * On call-started and call-ended events whose answer (or end) fell into a gap in what the gateway
+ * saw, and the PBX did not say when it happened: the timestamp is when the gateway saw it after the
+ * gap, and the duration counts from (or to) then. Absent when the times are the PBX's or observed.
+ */
+export type Timing = 'approximate'
+
 export interface RingingPayload extends CommonFields {
   event: 'ringing'
   callerid: string
@@ -33,6 +40,7 @@ export interface StartedPayload extends CommonFields {
   user: string
   did: string
   trtype: TransferType
+  timing?: Timing
 }
 
 export interface EndedPayload extends CommonFields {
@@ -44,6 +52,7 @@ export interface EndedPayload extends CommonFields {
   transfer: 'true' | 'false'
   title: string
   duration: number
+  timing?: Timing
 }
 
 export type RecordingPayload = Partial<Omit<EndedPayload, 'event'>> & CommonFields & {

@@ -4,20 +4,22 @@
 // keeps per-DN busy/talking counts and caches the call list until the next change.
 // A call whose last legs vanished from a snapshot (a gap: WebSocket down, PBX unreachable, gateway
 // restarted) is ended from the PBX's own record of it (pbx-call-record.ts, call-reconciliation.ts),
-// looked up for a bounded time. With a state store, every call's tracker state is kept on disk
-// (written with the events it emits, in their outbox transaction) and resumed after a restart.
+// looked up for a bounded time. A call seen again after a gap with a leg answered meanwhile waits for
+// the PBX's answer time, like a call first seen in progress (callTimes). With a state store, every
+// call's tracker state is kept on disk (written with the events it emits, in their outbox
+// transaction) and resumed after a restart.
 import type { CallControlDnType, CallParticipant, ParticipantChange, ParticipantStatus } from '../pbx/callcontrol-types.js'
 import type { CallModelView, LiveCall } from './live-call.js'
 import type { CallEvent, EndedPayload } from './call-events.js'
 import type { DidQuery } from './did-map.js'
-import { CallTracker, legKey } from './event-derivation.js'
+import { CallTracker, legKey, type GapView } from './event-derivation.js'
 import { chainId, legacyCallId, legacyTimePrefix } from './legacy-call-id.js'
 import { EndedLegStore } from './ended-legs.js'
 import { sleep, systemClock } from '../clock.js'
 import type { CallStateStore, StoredCall } from './call-ports.js'
 import type { CallRecordLookup, PbxCallRecord } from './pbx-call-record.js'
 import type { UnseenCalls } from './unseen-calls.js'
-import type { CallTimesLookup, PbxCallTimes } from './pbx-call-times.js'
+import { callTimesOfRecord, type CallTimesLookup, type PbxCallTimes } from './pbx-call-times.js'
 
 export interface CallModelOptions {
   /** PBX time zone for the legacy id's time prefix (`PBX_TIMEZONE`). */
@@ -50,7 +52,8 @@ export interface CallModelOptions {
   /** Notes every callid seen, so calls never seen (gaps in the PBX's counter) can be recovered. */
   unseen?: UnseenCalls
   /**
-   * When calls first seen in a snapshot (already in progress) began and were answered, from the PBX.
+   * When calls first seen in a snapshot (already in progress) began and were answered, from the PBX;
+   * also asked for calls the model knew that a snapshot shows answered meanwhile (during a gap).
    * Such a call's changes are held until it answers (at most callTimesWaitMs), so its chid and
    * durations are the PBX's, not the moment the gateway looked.
    */
@@ -61,6 +64,19 @@ export interface CallModelOptions {
   stateFlushMs?: number
   now?: () => number
   log?: { error: (obj: unknown, msg?: string) => void, warn?: (obj: unknown, msg?: string) => void }
+}
+
+/**
+ * A call waiting for the PBX's times (see CallModelOptions.callTimes): its changes in order. `known`:
+ * a call the model already tracks (a snapshot shows it answered during a gap), last seen at `after`.
+ * `movedOut`: legs seen in another call since, whose held changes are older than that and skipped.
+ */
+interface HeldCall {
+  seenAt: number
+  known: boolean
+  after: number
+  changes: Array<{ change: ParticipantChange, snapshot: boolean }>
+  movedOut: Set<string>
 }
 
 /** The longest a call's end waits for changes that are still being fetched, and how often it looks. */
@@ -84,8 +100,8 @@ export class CallModel implements CallModelView {
   private readonly dirty = new Set<number>()
   private readonly gone = new Set<number>()
   private flushTimer: NodeJS.Timeout | null = null
-  /** Calls first seen in a snapshot, waiting for the PBX's times: their changes in order (see callTimes). */
-  private readonly held = new Map<number, { seenAt: number, changes: Array<{ change: ParticipantChange, snapshot: boolean }> }>()
+  /** Calls waiting for the PBX's times, by callid. */
+  private readonly held = new Map<number, HeldCall>()
   private readonly heldLegs = new Map<string, number>()
   private listCache: readonly LiveCall[] | null = null
   private readonly changeListeners = new Set<() => void>()
@@ -217,7 +233,7 @@ export class CallModel implements CallModelView {
     this.flushTimer = null
   }
 
-  private upsert (p: CallParticipant, dnType: CallControlDnType, at: number, answeredAt?: number): void {
+  private upsert (p: CallParticipant, dnType: CallControlDnType, at: number, gap?: GapView): void {
     this.opts.unseen?.note(p.callid, at)
     const key = legKey(p.dn, p.id)
     const held = this.held.get(p.callid)
@@ -226,28 +242,33 @@ export class CallModel implements CallModelView {
       this.heldLegs.set(key, p.callid)
       return
     }
-    const knownCall = this.legCall.get(key)
-    if (knownCall !== undefined && knownCall !== p.callid) this.remove(p.dn, p.id, at) // leg moved to another call
+    const knownCall = this.legCall.get(key) ?? this.heldLegs.get(key)
+    if (knownCall !== undefined && knownCall !== p.callid) { // leg moved to another call
+      this.held.get(knownCall)?.movedOut.add(key)
+      this.remove(p.dn, p.id, at)
+    }
     const tracker = this.trackerFor(p.callid, at)
     const before = tracker.legStatus(key)
-    const events = tracker.upsert(p, dnType, at, answeredAt)
+    const events = tracker.upsert(p, dnType, at, gap)
     const after = tracker.legStatus(key)
     if (after !== undefined) this.legCall.set(key, p.callid)
     this.count(p.dn, before, after)
     this.settle(tracker, events)
   }
 
-  private remove (dn: string, id: number, at: number, unobserved = false): void {
+  /** `owner`: the call the leg is removed from (a held call's remove, played after the leg may have moved on). */
+  private remove (dn: string, id: number, at: number, unobserved = false, owner?: number): void {
     const key = legKey(dn, id)
-    const heldCall = this.heldLegs.get(key)
-    if (heldCall !== undefined) {
+    const heldCall = owner === undefined ? this.heldLegs.get(key) ?? this.legCall.get(key) : undefined
+    const held = heldCall === undefined ? undefined : this.held.get(heldCall)
+    if (held !== undefined) {
       this.heldLegs.delete(key)
-      this.held.get(heldCall)?.changes.push({ change: { kind: 'remove', dn, id, at, uncertain: unobserved }, snapshot: false })
+      held.changes.push({ change: { kind: 'remove', dn, id, at, uncertain: unobserved }, snapshot: false })
       return
     }
-    const callid = this.legCall.get(key)
+    const callid = owner ?? this.legCall.get(key)
     if (callid === undefined) return // never seen: nothing to undo
-    this.legCall.delete(key)
+    if (this.legCall.get(key) === callid) this.legCall.delete(key)
     const tracker = this.calls.get(callid)
     if (tracker === undefined) return
     const before = tracker.legStatus(key)
@@ -259,6 +280,9 @@ export class CallModel implements CallModelView {
   /** Reconciles with a full snapshot: vanished legs are removed, new or changed legs upserted. */
   private resync (entries: Array<{ p: CallParticipant, dnType: CallControlDnType }>, at: number): void {
     const present = new Set(entries.map((e) => legKey(e.p.dn, e.p.id)))
+    // Known calls answered during the gap wait for the PBX's answer time, their vanished legs too.
+    const answered = this.answeredUnseen(entries)
+    for (const callid of answered) this.held.set(callid, { seenAt: at, known: true, after: this.calls.get(callid)?.lastSeenAt ?? 0, changes: [], movedOut: new Set() })
     for (const key of [...this.legCall.keys(), ...this.heldLegs.keys()]) {
       if (present.has(key)) continue
       const hash = key.lastIndexOf('#')
@@ -268,7 +292,7 @@ export class CallModel implements CallModelView {
     // Oldest participants first, so a call's direction comes from its first legs.
     for (const { p, dnType } of [...entries].sort((a, b) => a.p.id - b.p.id)) {
       if (this.opts.callTimes !== undefined && !this.held.has(p.callid) && this.firstSeen(p.callid)) {
-        this.held.set(p.callid, { seenAt: at, changes: [] })
+        this.held.set(p.callid, { seenAt: at, known: false, after: 0, changes: [], movedOut: new Set() })
         fresh.push(p.callid)
       }
       const held = this.held.get(p.callid)
@@ -277,7 +301,19 @@ export class CallModel implements CallModelView {
       held.changes.push({ change: { kind: 'upsert', participant: p, dnType, at }, snapshot: true })
       this.heldLegs.set(legKey(p.dn, p.id), p.callid)
     }
-    if (fresh.length > 0) void this.timesOf(fresh)
+    if (fresh.length + answered.length > 0) void this.timesOf([...fresh, ...answered])
+  }
+
+  /** Calls the model tracks that the snapshot shows with a leg Connected that was not before. */
+  private answeredUnseen (entries: Array<{ p: CallParticipant }>): number[] {
+    if (this.opts.callTimes === undefined) return []
+    const out = new Set<number>()
+    for (const { p } of entries) {
+      const t = this.calls.get(p.callid)
+      if (t === undefined || t.finished || this.held.has(p.callid) || p.status !== 'Connected') continue
+      if (t.legStatus(legKey(p.dn, p.id)) !== 'Connected') out.add(p.callid)
+    }
+    return [...out]
   }
 
   /** A call the model does not know, nor reserved: a snapshot shows it in progress. */
@@ -286,38 +322,74 @@ export class CallModel implements CallModelView {
     return (t === undefined || t.finished) && !this.reservations.has(callid)
   }
 
-  /** Asks the PBX when the held calls began (retrying for callTimesWaitMs), then plays their changes. */
+  /**
+   * Asks the PBX when the held calls began and were answered, then plays their changes, each call as
+   * soon as its times are known: ActiveCalls for calls in progress, the call log for calls that
+   * ended meanwhile (ActiveCalls no longer lists them). Retries for callTimesWaitMs.
+   */
   private async timesOf (callids: number[]): Promise<void> {
     const lookup = this.opts.callTimes as CallTimesLookup
     const until = this.now() + (this.opts.callTimesWaitMs ?? 3000)
-    let times: Map<number, PbxCallTimes> | null = null
-    for (let pause = 100; times === null && !this.stopped; pause = Math.min(pause * 2, 1000)) {
-      try {
-        times = await lookup(callids)
-      } catch (err) {
-        this.opts.log?.warn?.({ err: err instanceof Error ? err.message : String(err), calls: callids.length }, 'asking the PBX when calls in progress began failed; retrying')
-        if (this.now() >= until) break
-        await sleep(systemClock, Math.min(pause, Math.max(0, until - this.now())))
-      }
+    let waiting = callids
+    const found = (times: Map<number, PbxCallTimes>): void => {
+      for (const [id, t] of times) this.release(id, t)
+      waiting = waiting.filter((id) => !times.has(id))
     }
-    const missing = callids.filter((id) => times?.has(id) !== true)
-    if (missing.length > 0 && !this.stopped) this.opts.log?.warn?.({ calls: missing.length }, 'the PBX gave no times for calls first seen in progress; they are dated from when the gateway saw them')
-    for (const id of callids) this.release(id, times?.get(id) ?? null)
+    for (let pause = 100; waiting.length > 0 && !this.stopped; pause = Math.min(pause * 2, 1000)) {
+      try {
+        found(await lookup(waiting))
+        if (waiting.length > 0) found(await this.endedTimes(waiting))
+      } catch (err) {
+        this.opts.log?.warn?.({ err: err instanceof Error ? err.message : String(err), calls: waiting.length }, 'asking the PBX when calls in progress began failed; retrying')
+      }
+      if (waiting.length === 0 || this.now() >= until) break
+      await sleep(systemClock, Math.min(pause, Math.max(0, until - this.now())))
+    }
+    if (waiting.length > 0 && !this.stopped) this.opts.log?.warn?.({ calls: waiting.length }, 'the PBX gave no times for calls seen in progress after a gap; they are dated from when the gateway saw them, their events marked timing=approximate')
+    for (const id of waiting) this.release(id, null)
   }
 
-  /** Builds the held call's tracker with the PBX's times and plays its changes in order. */
+  /**
+   * Times of held calls from their call-log records: calls that ended while the PBX was asked. Only
+   * calls that lost a leg meanwhile are looked up (one query each); the others are still going on.
+   */
+  private async endedTimes (callids: readonly number[]): Promise<Map<number, PbxCallTimes>> {
+    const out = new Map<number, PbxCallTimes>()
+    const lookup = this.opts.callRecords
+    if (lookup === undefined) return out
+    await Promise.all(callids.map(async (callid) => {
+      const held = this.held.get(callid)
+      if (held === undefined || !held.changes.some((c) => c.change.kind === 'remove')) return
+      const record = await lookup({ callid, seenFrom: held.seenAt, until: this.now() })
+      const times = record === null ? null : callTimesOfRecord(record)
+      if (times !== null) out.set(callid, times)
+    }))
+    return out
+  }
+
+  /**
+   * Plays the held call's changes in order, the snapshot's with the PBX's answer time; a call first
+   * seen gets its tracker first, dated from the PBX's start time.
+   */
   private release (callid: number, times: PbxCallTimes | null): void {
     const held = this.held.get(callid)
     if (held === undefined) return
     this.held.delete(callid)
     for (const [key, id] of [...this.heldLegs]) if (id === callid) this.heldLegs.delete(key)
     if (this.stopped) return
-    const startedAt = times === null ? held.seenAt : Math.min(times.startedAt, held.seenAt)
-    const t = new CallTracker({ ...this.trackerOptions(callid, chainId(legacyTimePrefix(startedAt, this.opts.timeZone), callid)), startedAt })
-    this.calls.set(callid, t)
+    const known = this.calls.get(callid)
+    // Nothing ends a held call meanwhile; should it be gone all the same, its old changes must not start it anew.
+    if (held.known && (known === undefined || known.finished)) return
+    if (!held.known) {
+      const startedAt = times === null ? held.seenAt : Math.min(times.startedAt, held.seenAt)
+      const t = new CallTracker({ ...this.trackerOptions(callid, chainId(legacyTimePrefix(startedAt, this.opts.timeZone), callid)), startedAt })
+      this.calls.set(callid, t)
+    }
+    const gap: GapView = { answeredAt: times?.answeredAt ?? null, after: held.after }
     for (const { change, snapshot } of held.changes) {
-      if (change.kind === 'upsert') this.upsert(change.participant, change.dnType, change.at, snapshot ? times?.answeredAt ?? undefined : undefined)
-      else if (change.kind === 'remove') this.remove(change.dn, change.id, change.at, change.uncertain === true)
+      if (change.kind === 'upsert') {
+        if (!held.movedOut.has(legKey(change.participant.dn, change.participant.id))) this.upsert(change.participant, change.dnType, change.at, snapshot ? gap : undefined)
+      } else if (change.kind === 'remove') this.remove(change.dn, change.id, change.at, change.uncertain === true, callid)
     }
   }
 
@@ -406,7 +478,8 @@ export class CallModel implements CallModelView {
       if (this.calls.get(tracker.callid) !== tracker) return
       const pending = this.opts.oldestPendingChange?.() ?? null
       const blind = this.opts.blindSince?.() ?? null
-      if ((blind !== null && blind <= due) || (pending !== null && pending <= due && this.now() - due < MAX_HOLD_MS)) {
+      // A call held for the PBX's times has changes not played yet: its end waits for them.
+      if (this.held.has(tracker.callid) || (blind !== null && blind <= due) || (pending !== null && pending <= due && this.now() - due < MAX_HOLD_MS)) {
         const hold = setTimeout(fire, HOLD_POLL_MS)
         hold.unref()
         this.timers.set(tracker.callid, { at: due, timer: hold })
@@ -524,11 +597,11 @@ export class CallModel implements CallModelView {
         } catch (err) {
           this.opts.log?.warn?.({ err: err instanceof Error ? err.message : String(err), callid }, 'looking up the PBX record of a call failed; retrying')
         }
-        if (this.stopped || this.calls.get(callid) !== tracker || !tracker.awaitsReconciliation(this.now())) return
+        if (this.stopped || this.calls.get(callid) !== tracker || this.held.has(callid) || !tracker.awaitsReconciliation(this.now())) return
         if (record !== null || this.now() >= until) break
         await sleep(systemClock, Math.min(pause, Math.max(0, until - this.now())))
         pause = Math.min(pause * 2, 2000)
-        if (this.stopped || this.calls.get(callid) !== tracker || !tracker.awaitsReconciliation(this.now())) return
+        if (this.stopped || this.calls.get(callid) !== tracker || this.held.has(callid) || !tracker.awaitsReconciliation(this.now())) return
       }
       if (record === null) this.opts.log?.warn?.({ callid }, 'the PBX has no record of a call whose end the gateway did not see; ending it with what the gateway knew')
       this.settle(tracker, tracker.endWithRecord(record, this.now()))

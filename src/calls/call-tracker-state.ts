@@ -40,6 +40,10 @@ export interface ConversationState {
   callername: string
   /** When its leg went away; the ended event waits for the grace period (or a transfer). */
   endedAt: number | null
+  /** It was answered during a gap and the PBX did not say when: `answeredAt` is when the gateway saw it. Absent when known. */
+  answerUnsure?: boolean
+  /** Its leg vanished during a gap: `endedAt` is when the gateway saw it gone. Absent when known. */
+  endUnsure?: boolean
 }
 
 export interface CallTrackerState {
@@ -72,4 +76,6 @@ export interface CallTrackerState {
   /** Absent in states written before it existed. */
   uncertainAnswer?: boolean
   lastEventAt: number
+  /** When the tracker last saw a change of the call (absent in states written before it existed). */
+  lastSeenAt?: number
 }

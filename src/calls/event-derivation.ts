@@ -6,7 +6,7 @@ import type { CallControlDnType, CallParticipant, ParticipantStatus } from '../p
 import type { CallDirection, CallState, LiveCall, LiveLeg } from './live-call.js'
 import {
   callTitle, eventOf, usertypeOf,
-  type CallEvent, type EndedPayload, type TitleFacts, type TransferType
+  type CallEvent, type EndedPayload, type StartedPayload, type TitleFacts, type Timing, type TransferType
 } from './call-events.js'
 import { legacyCallId } from './legacy-call-id.js'
 import type { DidQuery } from './did-map.js'
@@ -34,6 +34,17 @@ export interface CallTrackerOptions {
   didLookup?: (q: DidQuery) => string
   /** When the call reached the PBX, for a call first seen in progress (pbx-call-times.ts). */
   startedAt?: number
+}
+
+/**
+ * A participant as a snapshot shows it after a gap (a restart, a reconnect, a catch-up): what the
+ * PBX says of the call's answer (pbx-call-times.ts) and since when the gateway had not seen the call.
+ */
+export interface GapView {
+  /** When the PBX says the call was answered (ActiveCalls); null when it does not say. */
+  answeredAt: number | null
+  /** The gateway's last sight of the call before the gap (0: never saw it). */
+  after: number
 }
 
 const STATUS_RANK: Record<ParticipantStatus, number> = { Dialing: 0, Ringing: 0, Connected: 1 }
@@ -87,6 +98,8 @@ export class CallTracker {
   private uncertainAnswer = false
   /** Timestamp of the latest event emitted (reconciled events never go back before it). */
   private lastEventAt = 0
+  /** When the latest change of the call was seen (the start of a gap, for the one after it). */
+  private lastSeen = 0
 
   constructor (private readonly opts: CallTrackerOptions) {
     this.callid = opts.callid
@@ -98,6 +111,11 @@ export class CallTracker {
     return legacyCallId(this.chid, this.link)
   }
 
+  /** The gateway's last sight of the call (after a restart: at least its latest event). */
+  get lastSeenAt (): number {
+    return Math.max(this.lastSeen, this.lastEventAt)
+  }
+
   get legCount (): number {
     return this.legs.size
   }
@@ -107,13 +125,14 @@ export class CallTracker {
   }
 
   /**
-   * The participant was fetched after an upsert (or seen in a snapshot). `answeredAt`: when the PBX
-   * says the leg was answered, for a leg first seen Connected in a call seen late (else `at`).
+   * The participant was fetched after an upsert (or seen in a snapshot). `gap`: it comes from a
+   * snapshot after a gap, so a leg Connected in it was answered at some moment the gateway did not see.
    */
-  upsert (p: CallParticipant, dnType: CallControlDnType, at: number, answeredAt?: number): CallEvent[] {
+  upsert (p: CallParticipant, dnType: CallControlDnType, at: number, gap?: GapView): CallEvent[] {
     const key = legKey(p.dn, p.id)
     if (this.removed.has(key)) return [] // a stale fetch that finished after the remove
     const out: CallEvent[] = []
+    this.lastSeen = Math.max(this.lastSeen, at)
     this.emptySince = null
     this.uncertainEnd = false
     let leg = this.legs.get(key)
@@ -131,11 +150,23 @@ export class CallTracker {
     }
     this.cachedView = null
     if (p.status === 'Connected') {
-      const answered = answeredAt !== undefined && answeredAt < at ? Math.max(answeredAt, this.startedAt) : at
-      if (leg.connectedAt === null) leg.connectedAt = answered
-      this.onConnected(leg, at, out, answered)
+      const answered = leg.connectedAt === null && gap !== undefined ? this.answerInGap(gap, at) : { at, unsure: false }
+      if (leg.connectedAt === null) leg.connectedAt = answered.at
+      this.onConnected(leg, at, out, answered.at, answered.unsure)
     }
     return out
+  }
+
+  /**
+   * When a leg first seen Connected after a gap was answered. The PBX's answer time (ActiveCalls
+   * `LastChangeStatus`) is the call's first answer: it dates the leg only when the call had none
+   * before. Otherwise (a transfer, a second conversation) the PBX does not say, and the answer is
+   * stamped when the gateway saw it, marked unsure.
+   */
+  private answerInGap (gap: GapView, at: number): { at: number, unsure: boolean } {
+    if (this.answeredAt !== null || gap.answeredAt === null) return { at, unsure: true }
+    // Clock offsets and fetch latency may put it a little before the last sight of the call ringing.
+    return { at: Math.min(at, Math.max(gap.answeredAt, gap.after, this.startedAt)), unsure: false }
   }
 
   /**
@@ -149,8 +180,13 @@ export class CallTracker {
     this.legs.delete(key)
     this.removed.add(key)
     this.cachedView = null
+    this.lastSeen = Math.max(this.lastSeen, at)
     const conv = this.conversation
-    if (conv !== null && conv.legKey === key && conv.endedAt === null) conv.endedAt = at
+    if (conv !== null && conv.legKey === key && conv.endedAt === null) {
+      conv.endedAt = at
+      // Gone from a snapshot: it ended at some moment of the gap, not when the gateway looked.
+      if (unobserved) conv.endUnsure = true
+    }
     if (unobserved && leg.p.dn !== this.customerDn) this.vanished.set(leg.p.dn, Math.max(leg.link, this.vanished.get(leg.p.dn) ?? 0))
     if (unobserved && leg.role === 'callee' && leg.p.status !== 'Connected' && (this.conversation === null || this.conversation.endedAt !== null)) this.uncertainAnswer = true
     if (this.legs.size === 0) {
@@ -258,7 +294,9 @@ export class CallTracker {
     conv.endedAt = step.seconds === null ? (conv.endedAt ?? this.emptySince ?? at) : conv.answeredAt + step.seconds * 1000
     conv.closed = true
     const duration = step.seconds !== null ? Math.round(step.seconds) : Math.max(0, Math.round((conv.endedAt - conv.answeredAt) / 1000))
-    return withParticipants(this.endedEvent({ callerid: conv.callerid, user: conv.user, finishtype: 'Ok', transfer: step.transfer, seconds: duration }, duration, conv.link, at, conv.callername), conv)
+    // The PBX's talk time is exact whatever the gateway saw; its own times are as sure as they were.
+    const timing = step.seconds !== null ? undefined : timingOf(conv)
+    return withParticipants(this.endedEvent({ callerid: conv.callerid, user: conv.user, finishtype: 'Ok', transfer: step.transfer, seconds: duration }, duration, conv.link, at, conv.callername, timing), conv)
   }
 
   /** When the owner must call expire(), or null when nothing is pending. */
@@ -316,7 +354,8 @@ export class CallTracker {
       vanished: [...this.vanished],
       uncertainEnd: this.uncertainEnd,
       uncertainAnswer: this.uncertainAnswer,
-      lastEventAt: this.lastEventAt
+      lastEventAt: this.lastEventAt,
+      lastSeenAt: this.lastSeen
     }
   }
 
@@ -353,6 +392,7 @@ export class CallTracker {
     t.uncertainEnd = s.uncertainEnd
     t.uncertainAnswer = s.uncertainAnswer === true
     t.lastEventAt = s.lastEventAt
+    t.lastSeen = s.lastSeenAt ?? 0
     return t
   }
 
@@ -575,7 +615,8 @@ export class CallTracker {
     this.missedAt = { dn: leg.p.dn, dnType: leg.dnType }
   }
 
-  private onConnected (leg: Leg, at: number, out: CallEvent[], answeredAt = at): void {
+  /** `unsure`: answered during a gap, the PBX did not say when (answeredAt is when the gateway saw it). */
+  private onConnected (leg: Leg, at: number, out: CallEvent[], answeredAt = at, unsure = false): void {
     if (leg.answered || !this.talksToCustomer(leg)) return // queue/IVR "answers", consultations
     const back = this.transferFrom
     if (back !== null && back.conv.user === leg.p.dn && this.legs.get(back.targetKey)?.answered !== true) {
@@ -596,12 +637,15 @@ export class CallTracker {
       previous.priorLegKeys = [...previous.priorLegKeys ?? [], previous.legKey]
       previous.legKey = leg.key
       previous.endedAt = null
+      delete previous.endUnsure
       leg.answered = true
       return
     }
     const trtype: TransferType = leg.referredBy !== '' ? 'Blind' : leg.consultTarget || this.unseenConsultation(leg) ? 'Accomp' : 'NotDef'
     if (previous !== null && previous.legKey !== leg.key) {
       previous.endedAt ??= at
+      // Its leg went in the gap that this answer fell into: it ended by the answer at the latest.
+      if (previous.endUnsure === true) previous.endedAt = Math.max(previous.answeredAt, Math.min(previous.endedAt, answeredAt))
       out.push(this.endConversation(previous, true))
     }
     // A transfer target rang in the next link already; a first answer opens link 1.
@@ -621,18 +665,21 @@ export class CallTracker {
       trtype,
       callerid: p.party_caller_id !== '' ? p.party_caller_id : p.party_caller_name,
       callername: p.party_caller_name,
-      endedAt: null
+      endedAt: null,
+      ...(unsure ? { answerUnsure: true } : {})
     }
     this.conversation = conv
     this.talks.push(conv)
-    out.push(eventOf({
+    // Stamped when it was answered: the PBX's time for an answer the gateway did not see.
+    const started: StartedPayload = {
       event: this.direction === 'outbound' ? 'hangupoutgoing' : 'hangupincoming',
       callerid: conv.callerid,
       user: conv.user,
       did: this.eventDid(),
       trtype,
-      ...this.common(conv.link, at, conv.callername)
-    }))
+      ...this.common(conv.link, answeredAt, conv.callername)
+    }
+    out.push(eventOf(withTiming(started, timingOf(conv))))
   }
 
   private endConversation (conv: Conversation, transfer: boolean): CallEvent {
@@ -640,7 +687,7 @@ export class CallTracker {
     conv.closed = true
     const endedAt = conv.endedAt ?? conv.answeredAt
     const duration = Math.max(0, Math.round((endedAt - conv.answeredAt) / 1000))
-    return withParticipants(this.endedEvent({ callerid: conv.callerid, user: conv.user, finishtype: 'Ok', transfer, seconds: duration }, duration, conv.link, endedAt, conv.callername), conv)
+    return withParticipants(this.endedEvent({ callerid: conv.callerid, user: conv.user, finishtype: 'Ok', transfer, seconds: duration }, duration, conv.link, endedAt, conv.callername, timingOf(conv)), conv)
   }
 
   /** `at`: when the call ended; `stamp`: the event's timestamp (the same unless reconciled later). */
@@ -651,7 +698,7 @@ export class CallTracker {
     return this.endedEvent(facts, 0, this.link, stamp, this.customerName)
   }
 
-  private endedEvent (f: Omit<TitleFacts, 'direction' | 'did'> & { user: string }, duration: number, link: number, at: number, callername: string): CallEvent {
+  private endedEvent (f: Omit<TitleFacts, 'direction' | 'did'> & { user: string }, duration: number, link: number, at: number, callername: string, timing?: Timing): CallEvent {
     const did = this.eventDid()
     const payload: EndedPayload = {
       event: this.direction === 'outbound' ? 'outgoing' : 'incoming',
@@ -664,7 +711,7 @@ export class CallTracker {
       duration,
       ...this.common(link, at, callername)
     }
-    return eventOf(payload)
+    return eventOf(withTiming(payload, timing))
   }
 
   private common (link: number, at: number, callername: string): { id: string, chid: string, timestamp: string, callername?: string } {
@@ -700,6 +747,15 @@ export class CallTracker {
 function withParticipants (e: CallEvent, conv: Conversation): CallEvent {
   const ids = [...conv.priorLegKeys ?? [], conv.legKey].map((k) => Number(k.slice(k.lastIndexOf('#') + 1))).filter((id) => Number.isSafeInteger(id) && id > 0)
   return { ...e, participants: [...new Set(ids)] }
+}
+
+/** Whether the conversation's times are what the gateway saw in place of times it could not learn. */
+function timingOf (conv: Conversation): Timing | undefined {
+  return conv.answerUnsure === true || conv.endUnsure === true ? 'approximate' : undefined
+}
+
+function withTiming<P extends { timing?: Timing }> (payload: P, timing: Timing | undefined): P {
+  return timing === undefined ? payload : { ...payload, timing }
 }
 
 function sameParty (a: CallParticipant, b: CallParticipant): boolean {

@@ -3,8 +3,10 @@
 // 3cx-v20.md §4.1: `EstablishedAt`, `LastChangeStatus`, `ServerNow`). Call Control carries no times,
 // so without this such a call would be dated from the moment the gateway looked. `ActiveCall.Id` is
 // taken to be the Call Control `callid` (as in the simulator; unverified on a live PBX): a call not
-// found keeps the observed times.
+// found keeps the observed times. A call that ended before the question (ActiveCalls lists only
+// calls in progress) is dated from its call-log record instead (callTimesOfRecord).
 import type { XapiApi } from '../pbx/pbx-api.js'
+import type { PbxCallRecord } from './pbx-call-record.js'
 
 /** `Pbx.ActiveCall` as far as it is read here. */
 export interface ActiveCallRow {
@@ -41,6 +43,17 @@ export function callTimesOf (rows: readonly ActiveCallRow[], localNow: number): 
     out.set(r.Id, { startedAt: started + shift, answeredAt: talking && !Number.isNaN(changed) && changed >= started ? changed + shift : null })
   }
   return out
+}
+
+/**
+ * The times of a call that is over, from its call-log record: when it began, and its first answer
+ * (the conversation ActiveCalls' `LastChangeStatus` would have dated). Null without its origin.
+ * The call log carries no `ServerNow`: these are on the PBX's clock.
+ */
+export function callTimesOfRecord (record: PbxCallRecord): PbxCallTimes | null {
+  if (record.origin === undefined) return null
+  const first = record.conversations.find((c) => c.returned !== true)
+  return { startedAt: record.origin.startedAt, answeredAt: first?.answeredAt ?? null }
 }
 
 export function createCallTimesLookup (xapi: XapiApi, opts: { timeoutMs?: number, now?: () => number } = {}): CallTimesLookup {

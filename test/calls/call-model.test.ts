@@ -238,6 +238,154 @@ t.test('without the PBX\'s times (lookup failing), a held call goes on after cal
   await sleep(400)
   t.ok(tries > 1, 'retried')
   t.same(events.map((e) => `${e.payload.event} ${e.payload.id}`), ['hangupincoming 261121083721_1142-1'])
+  t.match(events[0].payload, { timing: 'approximate' }, 'the event says its times are the gateway\'s')
   t.ok(warnings.some((w) => /gave no times/.test(w)))
   t.ok(m.isTalking('102'))
+})
+
+// A call the model knew, ringing, answered during a gap (WebSocket down, gateway restarted): the
+// snapshot after it shows the leg Connected. The answer is the PBX's (ActiveCalls), not the snapshot's.
+const RINGING = DIRECT.slice(0, 2)
+const stamp = (e: CallEvent): string => {
+  const p = e.payload as { event: string, timestamp: string, duration?: number, timing?: string }
+  return [p.event, p.timestamp.slice(11, 19), p.duration, p.timing].filter((x) => x !== undefined).join(' ')
+}
+
+t.test('a known call answered during a gap is timed from the PBX\'s answer; changes wait for it', async (t) => {
+  let answer = (): void => {}
+  const asked: number[][] = []
+  const { m, events } = model({
+    callTimes: async (ids) => {
+      asked.push([...ids])
+      await new Promise<void>((resolve) => { answer = resolve })
+      return new Map([[21, { startedAt: T0, answeredAt: T0 + 2000 }]])
+    }
+  })
+  t.teardown(() => { m.stop() })
+  const ringing = changesOf(RINGING, 21)
+  for (const c of ringing) m.apply(c)
+  t.same(events.map(stamp), ['ringing 08:37:16'])
+  m.apply(snapshotAfter(changesOf(DIRECT, 21), T0 + 10_000))
+  m.apply({ kind: 'remove', dn: '102', id: 2, at: T0 + 15_000 })
+  m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 15_010 })
+  t.same(asked, [[21]], 'the PBX is asked for the known call')
+  t.equal(events.length, 1, 'its changes wait for the answer')
+  answer()
+  await sleep(80)
+  t.same(events.map(stamp), ['ringing 08:37:16', 'hangupincoming 08:37:18', 'incoming 08:37:31 13'], 'started at the answer, 13 s talked')
+})
+
+t.test('a known call answered during a gap without the PBX\'s time: its events say timing=approximate', async (t) => {
+  const { m, events } = model({ callTimes: async () => new Map(), callTimesWaitMs: 10 })
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf(RINGING, 22)) m.apply(c)
+  m.apply(snapshotAfter(changesOf(DIRECT, 22), T0 + 10_000))
+  await sleep(30)
+  m.apply({ kind: 'remove', dn: '102', id: 2, at: T0 + 15_000 })
+  m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 15_010 })
+  await sleep(80)
+  t.same(events.map(stamp), ['ringing 08:37:16', 'hangupincoming 08:37:26 approximate', 'incoming 08:37:31 5 approximate'], 'dated from the snapshot, and saying so')
+})
+
+t.test('the PBX\'s answer a little before the last sight of the call ringing (clock offset) is taken as that sight', async (t) => {
+  const { m, events } = model({ callTimes: async () => new Map([[23, { startedAt: T0, answeredAt: T0 - 500 }]]) })
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf(RINGING, 23)) m.apply(c)
+  m.apply(snapshotAfter(changesOf(DIRECT, 23), T0 + 10_000))
+  await sleep(30)
+  t.same(events.map(stamp), ['ringing 08:37:16', 'hangupincoming 08:37:16'])
+  t.notOk('timing' in events[1].payload)
+})
+
+t.test('transferred during a gap: ActiveCalls dates only the first answer, so both conversations say timing=approximate', async (t) => {
+  const { m, events } = model({ callTimes: async () => new Map([[24, { startedAt: T0, answeredAt: T0 + 30 }]]) })
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf(DIRECT, 24)) m.apply(c)
+  const after = changesOf([...DIRECT, '-102#p2', `+103#p5 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} referred_by_dn=102 referred_by_type=Wextension`], 24)
+  m.apply(snapshotAfter(after, T0 + 10_000))
+  await sleep(30)
+  t.same(events.slice(1).map((e) => `${stamp(e)} ${e.payload.user}`), [
+    'hangupincoming 08:37:16 102',
+    'incoming 08:37:26 10 approximate 102',
+    'hangupincoming 08:37:26 approximate 103'
+  ])
+  // The target's conversation ends observed: its start was not, so its duration is a lower bound.
+  m.apply({ kind: 'remove', dn: '103', id: 5, at: T0 + 14_000 })
+  m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 14_010 })
+  await sleep(80)
+  t.same(events.slice(4).map(stamp), ['incoming 08:37:30 4 approximate'])
+})
+
+t.test('a held call that ended before ActiveCalls was asked is dated from its call-log record', async (t) => {
+  const asked: number[] = []
+  const { m, events } = model({
+    callTimes: async () => new Map(), // no longer in progress: not listed
+    callRecords: async (q) => {
+      asked.push(q.callid)
+      return { callid: q.callid, origin: { direction: 'inbound', customerDn: '10000', customerNumber: CALLER, customerName: '', firstDestination: '102', firstDestinationType: 'Wextension', fromDn: '10000', startedAt: T0 + 300 }, conversations: [{ user: '102', answeredAt: T0 + 1500, endedAt: T0 + 5600, talkSeconds: 4.1, trtype: 'NotDef' }], waitedIn: null, endedAt: T0 + 5600 }
+    }
+  })
+  t.teardown(() => { m.stop() })
+  m.apply(snapshotAfter(changesOf(TALKING, 1143), T0 + 5000))
+  m.apply({ kind: 'remove', dn: '102', id: 2, at: T0 + 5600 })
+  m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 5610 })
+  await sleep(80)
+  t.same(asked, [1143])
+  t.same(events.map((e) => `${stamp(e)} ${e.payload.id}`), ['hangupincoming 08:37:17 261121083716_1143-1', 'incoming 08:37:21 4 261121083716_1143-1'], 'chid from its start, 4 s talked (not 0)')
+})
+
+t.test('a held call still going on is not looked up in the call log; without times it goes on after callTimesWaitMs', async (t) => {
+  let logLookups = 0
+  const { m, events } = model({ callTimes: async () => new Map(), callTimesWaitMs: 150, callRecords: async () => { logLookups++; return null } })
+  t.teardown(() => { m.stop() })
+  m.apply(snapshotAfter(changesOf(TALKING, 1144), T0 + 5000))
+  await sleep(50)
+  t.same(events, [], 'ActiveCalls is asked again meanwhile (the call may be listed late)')
+  await sleep(250)
+  t.equal(logLookups, 0)
+  t.same(events.map(stamp), ['hangupincoming 08:37:21 approximate'])
+})
+
+t.test('a leg that moves to another call while its call waits for the PBX\'s times is removed from the held call only', async (t) => {
+  let answer = (): void => {}
+  const { m } = model({
+    callTimes: async () => {
+      await new Promise<void>((resolve) => { answer = resolve })
+      return new Map([[31, { startedAt: T0, answeredAt: T0 + 2000 }]])
+    }
+  })
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf(RINGING, 31)) m.apply(c)
+  const snapshot = snapshotAfter(changesOf(DIRECT, 31), T0 + 10_000)
+  m.apply(snapshot)
+  const trunk = changesOf(DIRECT, 31).filter((c) => c.kind === 'upsert' && c.participant.dn === '10000').at(-1)
+  if (trunk?.kind !== 'upsert') throw new Error('no trunk leg')
+  m.apply({ ...trunk, participant: { ...trunk.participant, callid: 32 }, at: T0 + 10_100 }) // the trunk leg now in call 32
+  answer()
+  await sleep(80)
+  t.same(m.list().map((c) => `${c.callid} ${c.legs.map((l) => l.dn).join(',')}`).sort(), ['31 102', '32 10000'])
+  t.ok(m.isBusy('10000'), 'still busy in its new call')
+})
+
+t.test('a known call held for the PBX\'s times is not ended by its grace timer meanwhile (nothing announced twice)', async (t) => {
+  let answer = (): void => {}
+  const { m, events } = model({
+    callTimes: async () => {
+      await new Promise<void>((resolve) => { answer = resolve })
+      return new Map([[41, { startedAt: T0, answeredAt: T0 + 30 }]])
+    },
+    callRecords: async () => null,
+    reconcileWaitMs: 10
+  })
+  t.teardown(() => { m.stop() })
+  const talking = changesOf(DIRECT, 41)
+  for (const c of talking) m.apply(c)
+  m.apply({ kind: 'remove', dn: '102', id: 2, at: T0 + 100 }) // 102 hangs up its leg: the grace period runs
+  const transferred = changesOf([...DIRECT, '-102#p2', `+103#p5 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} referred_by_dn=102 referred_by_type=Wextension`], 41)
+  m.apply(snapshotAfter(transferred, T0 + 150)) // …and a snapshot shows 103 talking: held
+  await sleep(120) // far beyond the 20 ms grace period
+  t.same(events.slice(2).map((e) => `${e.payload.event} ${e.payload.user}`), [], 'the end waits for the held changes')
+  answer()
+  await sleep(80)
+  t.same(events.slice(2).map((e) => `${e.payload.event} ${e.payload.user} ${String((e.payload as { transfer?: string }).transfer ?? '')}`.trim()), ['incoming 102 true', 'hangupincoming 103'], '102 was transferred, not hung up')
 })

@@ -294,3 +294,19 @@ t.test('an extension talking again on a new leg after a gap is the same conversa
   events.push(...tracker.expire(AT + 6000))
   t.same(events.slice(3).map(brief), ['hangupincoming 101 261121083716_7-1 trtype=NotDef', 'incoming 101 261121083716_7-1 finishtype=Ok transfer=false duration=15'], 'the duration counts from the first answer')
 })
+
+t.test('a conversation gone in a gap: the PBX\'s talk time is exact; without a record the end says timing=approximate, also after a restart', async (t) => {
+  const talking = ['+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=CALLER', '+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=CALLER', '+102#p2 Connected ; +10000#p1 Connected']
+  const timing = (e: CallEvent): unknown => (e.payload as unknown as Record<string, unknown>).timing
+  const withRecord = trackerAfterGap(talking, AT).tracker.endWithRecord(record({ conversations: [conv('102', T0 + 30, 7)] }), AT + 400)
+  t.same(withRecord.map(brief), ['incoming 102 261121083716_7-1 finishtype=Ok transfer=false duration=7'])
+  t.equal(timing(withRecord[0]), undefined, 'the PBX said how long it talked')
+
+  const { tracker } = trackerAfterGap(talking, AT)
+  t.equal(tracker.lastSeenAt, AT)
+  const resumed = CallTracker.fromState({ callid: 7, chid: '261121083716_7', graceMs: 300 }, tracker.toState()) as CallTracker
+  t.equal(resumed.lastSeenAt, AT, 'the last sight survives a restart')
+  const guessed = resumed.endWithRecord(null, AT + 400)
+  t.same(guessed.map(brief), ['incoming 102 261121083716_7-1 finishtype=Ok transfer=false duration=10'])
+  t.equal(timing(guessed[0]), 'approximate', 'ended at the snapshot that found it gone: says so')
+})
