@@ -124,7 +124,7 @@ t.test('sim snapshot writes a definition the simulator runs', async (t) => {
   t.notMatch(text, /Garcia|\+15550101/, 'names and numbers are pseudonymised')
   const def = parsePbxDefinition(text, file)
   t.equal(def.users.length, 20)
-  t.match(def.dids, [{ to: '900' }, { to: '800' }, { to: '102' }, { to: '700' }])
+  t.match(def.dids, [{ to: '900' }, { to: '800' }, { to: '102' }, { to: '599' }, { to: '700' }])
   const directory = definitionToDirectory(def)
   t.equal(directory.queues[0].Agents.length, 3)
   t.equal(await runSnapshot(['--out', path.join(dir, 'keep.yaml'), '--keep-names'], io, { PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret' }), 0)
