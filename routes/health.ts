@@ -75,7 +75,7 @@ export default async function healthRoutes (app: FastifyInstance, opts: HealthRo
     return await reply.code(report.ready ? 200 : 503).send({ ready: report.ready, mode: demo ? 'demo' : 'pbx', degraded: report.degraded, checks: report.checks })
   })
 
-  const metrics = opts.metrics ?? (app.gateway.metrics as GatewayMetrics | undefined)
+  const metrics = opts.metrics ?? app.gateway.metrics
   if (metrics !== undefined) {
     app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'], hide: false } }, async (_req, reply) => {
       const text = await metrics.registry.metrics()

@@ -55,7 +55,7 @@ function staticRoot (app: FastifyInstance, mp3Dir: string): string {
 }
 
 export default async function recordingRoutes (app: FastifyInstance, opts: RecordingRoutesOptions): Promise<void> {
-  const files = opts.files ?? (app.gateway.recordings as RecordingFiles | undefined)
+  const files = opts.files ?? app.gateway.recordings
   if (files === undefined) throw new Error('recording routes: no recordings service (pass `files` or decorate app.gateway.recordings)')
   if (!app.hasReplyDecorator('sendFile')) await app.register(fastifyStatic, { root: staticRoot(app, files.mp3Dir), serve: false })
 

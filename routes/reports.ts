@@ -30,8 +30,7 @@ export interface ReportRoutesOptions {
 
 function mp3LinkOf (app: FastifyInstance, opts: ReportRoutesOptions): Mp3LinkLookup | undefined {
   if (opts.mp3Link !== undefined) return opts.mp3Link
-  const fromServices = app.gateway.mp3Link
-  return typeof fromServices === 'function' ? fromServices as Mp3LinkLookup : undefined
+  return app.gateway.mp3Link
 }
 
 const KEY_PARAM = { type: 'object', properties: { key: { type: 'string', description: 'The API key (vendor URL form).' } }, required: ['key'] }

@@ -53,9 +53,9 @@ const deliverySchema = {
 }
 
 export default async function webhookRoutes (app: FastifyInstance, opts: WebhookRoutesOptions): Promise<void> {
-  const outbox = opts.outbox ?? (app.gateway.outbox as OutboxStore | undefined)
+  const outbox = opts.outbox ?? app.gateway.outbox
   if (outbox === undefined) throw new Error('webhook routes: no outbox (pass `outbox` or decorate app.gateway.outbox)')
-  const delivery = opts.delivery ?? (app.gateway.webhookDelivery as WebhookDelivery | undefined)
+  const delivery = opts.delivery ?? app.gateway.webhookDelivery
   const preHandler = opts.preHandler ?? (app.hasDecorator('apiKeys') ? requireScope('control') : undefined)
   if (preHandler === undefined) throw new Error('webhook routes: no key check (pass `preHandler` or register the auth plugin)')
 

@@ -3,7 +3,6 @@
 // `/webapi/{key}/` and `/info`. Auth, errors and docs come from the auth, error-handler and
 // swagger plugins, which must be registered first.
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify'
-import { DirectoryCache } from '../../src/directory/directory-cache.js'
 import { methodScope, requireScope } from '../../src/plugins/auth.js'
 import { probePbxVersion, type GatewayInfo } from '../../src/legacy/gateway-info.js'
 import { VERSION } from '../../src/version.js'
@@ -39,7 +38,6 @@ export interface LegacyRoutesOptions {
 
 export default async function legacyRoutes (app: FastifyInstance, opts: LegacyRoutesOptions): Promise<void> {
   const gw = app.gateway
-  if (gw.directory === undefined) gw.directory = new DirectoryCache(gw.xapi)
   const services: LegacyServices = { calls: gw.calls, directory: gw.directory, xapi: gw.xapi, callControl: gw.callControl }
   const startedAt = Date.now()
 

@@ -7,7 +7,6 @@ import { PassThrough } from 'node:stream'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fastifyStatic from '@fastify/static'
 import type { ReadinessCheck } from '../health.js'
-import type { RecordingService } from '../recordings/recording-service.js'
 import { recordingUrl } from '../recordings/recording-links.js'
 import webhookRoutes from '../../routes/webhooks.js'
 import { errorSchema } from '../../routes/legacy/schemas.js'
@@ -16,7 +15,6 @@ import { sessionCookie, sessionGuard } from './console-session.js'
 import { LiveFeed } from './live-feed.js'
 import { consoleCalls } from './live-view.js'
 import { systemStatus } from './system-status.js'
-import { DirectoryCache } from '../directory/directory-cache.js'
 
 export interface ConsoleOptions {
   /** The readiness checks /readyz runs, shown in the system panel. */
@@ -50,8 +48,7 @@ export default async function consolePlugin (app: FastifyInstance, opts: Console
   const store = opts.sessions ?? new SessionStore()
   const guard = sessionGuard(store, scopeOf)
   const startedAt = Date.now()
-  // The legacy routes' cache when they registered first: the console adds no PBX traffic of its own.
-  deps.directory ??= new DirectoryCache(deps.xapi)
+  // The legacy routes' cache: the console adds no PBX traffic of its own.
   const directory = deps.directory
   const pbxVersion = async (): Promise<string | null> => await directory.pbxVersion().catch(() => null)
   app.decorateRequest('consoleSession', null)
@@ -139,7 +136,7 @@ export default async function consolePlugin (app: FastifyInstance, opts: Console
       }
     }
   }, async (req) => {
-    const recordings = deps.recordings as RecordingService | undefined
+    const recordings = deps.recordings
     if (recordings === undefined) return { enabled: false, recordings: [] }
     const { limit } = req.query as { limit: number }
     return {
