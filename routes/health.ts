@@ -4,6 +4,7 @@ import type {} from '@fastify/swagger'
 import { evaluateReadiness, type ReadinessCheck } from '../src/health.js'
 import type { GatewayMetrics } from '../src/metrics.js'
 import { VERSION } from '../src/version.js'
+import { demoExamples } from '../src/demo-simulator.js'
 
 export interface HealthRoutesOptions {
   checks: readonly ReadinessCheck[]
@@ -82,13 +83,4 @@ export default async function healthRoutes (app: FastifyInstance, opts: HealthRo
       return await reply.type(metrics.registry.contentType).send(text)
     })
   }
-}
-
-/** Three copy-paste examples for a newcomer in demo mode (key `demo`). */
-export function demoExamples (base: string, key = 'demo'): string[] {
-  return [
-    `curl ${base}/webapi/${key}/pbx.calls.get`,
-    `curl ${base}/webapi/${key}/pbx.ac.get`,
-    `curl -H 'X-API-Key: ${key}' '${base}/ext.state.get?num=101'`
-  ]
 }

@@ -11,7 +11,7 @@ import { errorBody } from '../src/legacy/legacy-error.js'
 import { requireScope } from '../src/plugins/auth.js'
 import { FILE_NAME_PATTERN, TOKEN_PATTERN } from '../src/recordings/recording-links.js'
 import type { RecordingIndex } from '../src/recordings/recording-index.js'
-import { errorSchema } from './legacy/schemas.js'
+import { errorSchema } from '../src/schemas/shared.js'
 
 /** What the routes need: where the MP3s are and the index (a RecordingService has both). */
 export interface RecordingFiles {

@@ -66,6 +66,6 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
   if (deps.recordings !== undefined) await app.register(recordingRoutes)
   await app.register(legacyRoutes)
   await app.register(reportRoutes)
-  await app.register(consolePlugin, { checks: opts.checks ?? [] })
+  await app.register(consolePlugin, { checks: opts.checks ?? [], deliveryRoutes: webhookRoutes })
   return app
 }

@@ -4,12 +4,11 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { PassThrough } from 'node:stream'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fastifyStatic from '@fastify/static'
 import type { ReadinessCheck } from '../health.js'
 import { recordingUrl } from '../recordings/recording-links.js'
-import webhookRoutes from '../../routes/webhooks.js'
-import { errorSchema } from '../../routes/legacy/schemas.js'
+import { errorSchema } from '../schemas/shared.js'
 import { SessionStore } from './session-store.js'
 import { sessionCookie, sessionGuard } from './console-session.js'
 import { LiveFeed } from './live-feed.js'
@@ -22,6 +21,11 @@ export interface ConsoleOptions {
   sessions?: SessionStore
   /** SSE tuning (tests make them short). */
   feed?: { coalesceMs?: number, heartbeatMs?: number }
+  /**
+   * The webhook routes (routes/webhooks.ts), mounted again under /console/api behind the session
+   * check. Passed in by app.ts, which alone picks routes.
+   */
+  deliveryRoutes?: FastifyPluginAsync<{ preHandler: (req: FastifyRequest, reply: FastifyReply) => Promise<void> }>
 }
 
 /** public/ next to src/ (tsx) or next to dist/ (the build); null when it was not installed. */
@@ -187,5 +191,5 @@ export default async function consolePlugin (app: FastifyInstance, opts: Console
     async () => await systemStatus(deps, opts.checks, startedAt, pbxVersion))
 
   // The delivery log, redeliver and test event: the API's own routes behind the session check.
-  if (deps.outbox !== undefined) await app.register(webhookRoutes, { prefix: '/console/api', preHandler: guard })
+  if (deps.outbox !== undefined && opts.deliveryRoutes !== undefined) await app.register(opts.deliveryRoutes, { prefix: '/console/api', preHandler: guard })
 }

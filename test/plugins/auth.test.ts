@@ -2,7 +2,8 @@ import t from 'tap'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import type { FastifyBaseLogger } from 'fastify'
-import { loggerOptions, methodScope } from '../../src/plugins/auth.js'
+import { methodScope } from '../../src/plugins/auth.js'
+import { loggerOptions } from '../../src/logger-options.js'
 import { CONTROL_KEY, READ_KEY, keyForms, startGateway } from '../legacy/legacy-harness.js'
 
 t.test('scopes: makecall and *.set need control', async (t) => {
