@@ -4,6 +4,7 @@ import type {} from '@fastify/swagger'
 import { evaluateReadiness, type ReadinessCheck } from '../src/health.js'
 import type { GatewayMetrics } from '../src/metrics.js'
 import { VERSION } from '../src/version.js'
+import { demoExamples } from '../src/demo-simulator.js'
 
 export interface HealthRoutesOptions {
   checks: readonly ReadinessCheck[]
@@ -75,20 +76,11 @@ export default async function healthRoutes (app: FastifyInstance, opts: HealthRo
     return await reply.code(report.ready ? 200 : 503).send({ ready: report.ready, mode: demo ? 'demo' : 'pbx', degraded: report.degraded, checks: report.checks })
   })
 
-  const metrics = opts.metrics ?? (app.gateway.metrics as GatewayMetrics | undefined)
+  const metrics = opts.metrics ?? app.gateway.metrics
   if (metrics !== undefined) {
     app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'], hide: false } }, async (_req, reply) => {
       const text = await metrics.registry.metrics()
       return await reply.type(metrics.registry.contentType).send(text)
     })
   }
-}
-
-/** Three copy-paste examples for a newcomer in demo mode (key `demo`). */
-export function demoExamples (base: string, key = 'demo'): string[] {
-  return [
-    `curl ${base}/webapi/${key}/pbx.calls.get`,
-    `curl ${base}/webapi/${key}/pbx.ac.get`,
-    `curl -H 'X-API-Key: ${key}' '${base}/ext.state.get?num=101'`
-  ]
 }

@@ -11,7 +11,7 @@ import { errorBody } from '../src/legacy/legacy-error.js'
 import { requireScope } from '../src/plugins/auth.js'
 import { FILE_NAME_PATTERN, TOKEN_PATTERN } from '../src/recordings/recording-links.js'
 import type { RecordingIndex } from '../src/recordings/recording-index.js'
-import { errorSchema } from './legacy/schemas.js'
+import { errorSchema } from '../src/schemas/shared.js'
 
 /** What the routes need: where the MP3s are and the index (a RecordingService has both). */
 export interface RecordingFiles {
@@ -55,7 +55,7 @@ function staticRoot (app: FastifyInstance, mp3Dir: string): string {
 }
 
 export default async function recordingRoutes (app: FastifyInstance, opts: RecordingRoutesOptions): Promise<void> {
-  const files = opts.files ?? (app.gateway.recordings as RecordingFiles | undefined)
+  const files = opts.files ?? app.gateway.recordings
   if (files === undefined) throw new Error('recording routes: no recordings service (pass `files` or decorate app.gateway.recordings)')
   if (!app.hasReplyDecorator('sendFile')) await app.register(fastifyStatic, { root: staticRoot(app, files.mp3Dir), serve: false })
 

@@ -16,8 +16,7 @@ import { parseReportParams, type ReportParamsInput } from '../src/reports/report
 import { withMp3Links, type Mp3LinkLookup } from '../src/reports/mp3-links.js'
 import { CONTENT_TYPES, writeReport } from '../src/reports/report-writers.js'
 import { reportQuerystring, reportResponses } from '../src/reports/report-schemas.js'
-import { API_KEY_SECURITY } from './legacy/index.js'
-import { errorResponses } from './legacy/schemas.js'
+import { API_KEY_SECURITY, errorResponses, webapiKeyForm } from '../src/schemas/shared.js'
 
 export interface ReportRoutesOptions {
   /**
@@ -30,11 +29,8 @@ export interface ReportRoutesOptions {
 
 function mp3LinkOf (app: FastifyInstance, opts: ReportRoutesOptions): Mp3LinkLookup | undefined {
   if (opts.mp3Link !== undefined) return opts.mp3Link
-  const fromServices = app.gateway.mp3Link
-  return typeof fromServices === 'function' ? fromServices as Mp3LinkLookup : undefined
+  return app.gateway.mp3Link
 }
-
-const KEY_PARAM = { type: 'object', properties: { key: { type: 'string', description: 'The API key (vendor URL form).' } }, required: ['key'] }
 
 /** The PBX's refusal in the words of legacy-api.md §2: history and reports need a System Owner client. */
 function explainPbxError (err: unknown, def: ReportDefinition): unknown {
@@ -103,7 +99,7 @@ export default async function reportRoutes (app: FastifyInstance, opts: ReportRo
       security: API_KEY_SECURITY
     }
     app.get(`/${def.method}`, { schema, onRequest: readKey, attachValidation: true }, handler)
-    app.get(`/webapi/:key/${def.method}`, { schema: { ...schema, params: KEY_PARAM, hide: true }, onRequest: readKey, attachValidation: true }, handler)
+    app.get(`/webapi/:key/${def.method}`, { schema: webapiKeyForm(schema), onRequest: readKey, attachValidation: true }, handler)
   }
 }
 

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody } from '../src/legacy/legacy-error.js'
 import { requireScope } from '../src/plugins/auth.js'
+import { errorSchema } from '../src/schemas/shared.js'
 import { isStorageError } from '../src/storage-health.js'
 import { LISTED_STATUSES, type ListedStatus, type OutboxStore } from '../src/webhooks/outbox-store.js'
 import type { WebhookDelivery } from '../src/webhooks/delivery.js'
@@ -15,14 +16,6 @@ export interface WebhookRoutesOptions {
   delivery?: WebhookDelivery
   /** Key check; default the auth plugin's control-scope check when it is registered. */
   preHandler?: (req: FastifyRequest, reply: FastifyReply) => Promise<void>
-}
-
-const errorSchema = {
-  type: 'object',
-  properties: {
-    result: { type: 'boolean' },
-    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } }
-  }
 }
 
 const nullableString = { type: ['string', 'null'] }
@@ -53,9 +46,9 @@ const deliverySchema = {
 }
 
 export default async function webhookRoutes (app: FastifyInstance, opts: WebhookRoutesOptions): Promise<void> {
-  const outbox = opts.outbox ?? (app.gateway.outbox as OutboxStore | undefined)
+  const outbox = opts.outbox ?? app.gateway.outbox
   if (outbox === undefined) throw new Error('webhook routes: no outbox (pass `outbox` or decorate app.gateway.outbox)')
-  const delivery = opts.delivery ?? (app.gateway.webhookDelivery as WebhookDelivery | undefined)
+  const delivery = opts.delivery ?? app.gateway.webhookDelivery
   const preHandler = opts.preHandler ?? (app.hasDecorator('apiKeys') ? requireScope('control') : undefined)
   if (preHandler === undefined) throw new Error('webhook routes: no key check (pass `preHandler` or register the auth plugin)')
 

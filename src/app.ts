@@ -1,15 +1,15 @@
 // Builds the gateway's Fastify instance from plugins. server.ts only starts it; tests call
 // buildApp() and use app.inject() or listen on port 0.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { rateLimitOptions } from './plugins/external/rate-limit.js'
 import gateway, { type GatewayDeps } from './plugins/gateway.js'
 import errorHandler, { frameworkErrors } from './plugins/error-handler.js'
 import auth, { type AuthOptions } from './plugins/auth.js'
-import swagger from './plugins/swagger.js'
+import swagger from './plugins/external/swagger.js'
 import duplicateParameters from './legacy/duplicate-parameters.js'
 import requestMetrics from './plugins/request-metrics.js'
-import cors from './plugins/cors.js'
-import securityHeaders from './plugins/security-headers.js'
+import cors from './plugins/external/cors.js'
+import securityHeaders from './plugins/external/security-headers.js'
 import type { ReadinessCheck } from './health.js'
 import { lazyChildLoggerFactory } from './request-logger.js'
 import { sharedSerializerFactory } from './shared-serializers.js'
@@ -53,16 +53,17 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
     ? Fastify({ ...common, ...logging, https: opts.https })
     : Fastify({ ...common, ...logging })) as unknown as FastifyInstance
 
-  // External plugins
-  await app.register(rateLimit, { global: false })
+  // External plugins (src/plugins/external/: the Fastify ecosystem and helmet, configured)
+  await app.register(rateLimit, rateLimitOptions)
   await app.register(securityHeaders, { servesTls: opts.https !== undefined })
-  // App plugins
-  await app.register(gateway, { deps })
   await app.register(cors, { origins: deps.config.corsOrigins })
+  // App plugins (src/plugins/: the gateway's services, metrics, errors, keys)
+  await app.register(gateway, { deps })
   await app.register(requestMetrics)
   await app.register(errorHandler)
   await app.register(auth, opts.auth ?? {})
   await app.register(duplicateParameters)
+  // External again: the docs collect every route registered after them.
   await app.register(swagger)
   // Routes
   await app.register(healthRoutes, { checks: opts.checks ?? [], startedAt: Date.now() })
@@ -71,6 +72,6 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
   if (deps.recordings !== undefined) await app.register(recordingRoutes)
   await app.register(legacyRoutes)
   await app.register(reportRoutes)
-  await app.register(consolePlugin, { checks: opts.checks ?? [] })
+  await app.register(consolePlugin, { checks: opts.checks ?? [], deliveryRoutes: webhookRoutes })
   return app
 }

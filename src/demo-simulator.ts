@@ -96,3 +96,12 @@ export function gatewayCommand (simUrl: string, client: { clientId: string, secr
   const port = url.port === '8080' ? ' PORT=8081' : ''
   return `PBX_URL=${url.origin} PBX_CLIENT_ID=${client.clientId} PBX_CLIENT_SECRET=${client.secret} GATEWAY_KEYS=${key}:control${port} npm start`
 }
+
+/** Three copy-paste examples for a newcomer in demo mode (key `demo`). */
+export function demoExamples (base: string, key = 'demo'): string[] {
+  return [
+    `curl ${base}/webapi/${key}/pbx.calls.get`,
+    `curl ${base}/webapi/${key}/pbx.ac.get`,
+    `curl -H 'X-API-Key: ${key}' '${base}/ext.state.get?num=101'`
+  ]
+}

@@ -1,7 +1,8 @@
 // Facts about the design anyone can check from the imports (docs/architecture.md "Storage ports"):
 // only src/store/ talks to SQLite; the domain (calls, webhooks, recordings, reports, routes…) knows
 // the storage only through its ports; only the composition root picks the adapters; calls/ depends
-// on nothing above it (webhooks, store, reports).
+// on nothing above it (webhooks, store, reports); only src/app.ts picks routes, and a route imports
+// no other route (shared schemas live in src/schemas/, services come from app.gateway).
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -33,6 +34,16 @@ function importsOf (file: string, text: string): string[] {
 /** Files allowed to choose adapters: the composition root. */
 const COMPOSITION_ROOTS = new Set(['src/services.ts'])
 
+/** The one file that registers routes. */
+const APP = 'src/app.ts'
+
+/** Whether `file` may import the route module `imp`: app.ts, or a helper in the route's own folder (routes/legacy/…). */
+function mayImportRoute (file: string, imp: string): boolean {
+  if (file === APP) return true
+  const dir = path.posix.dirname(file)
+  return dir !== 'routes' && dir.startsWith('routes/') && path.posix.dirname(imp) === dir
+}
+
 /** The broken rules of an import graph, one sentence each. */
 function violations (graph: ReadonlyMap<string, readonly string[]>): string[] {
   const out: string[] = []
@@ -42,6 +53,7 @@ function violations (graph: ReadonlyMap<string, readonly string[]>): string[] {
       if (imp === 'better-sqlite3' && !inStore) out.push(`${file} imports better-sqlite3 (only src/store/ may)`)
       if (imp.startsWith('src/store/') && !inStore && !COMPOSITION_ROOTS.has(file)) out.push(`${file} imports the adapter ${imp} (use the port; only ${[...COMPOSITION_ROOTS].join(', ')} picks adapters)`)
       if (file.startsWith('src/calls/') && /^src\/(webhooks|store|reports)\//.test(imp)) out.push(`${file} imports ${imp} (calls/ declares its ports and imports no higher layer)`)
+      if (imp.startsWith('routes/') && !mayImportRoute(file, imp)) out.push(`${file} imports the route ${imp} (only ${APP} picks routes; shared schemas are in src/schemas/)`)
     }
   }
   return out
@@ -64,14 +76,22 @@ t.test('the rules catch what they forbid', async (t) => {
     ['src/webhooks/x.ts', ['better-sqlite3', 'src/store/sqlite-outbox.ts']],
     ['src/calls/y.ts', ['src/reports/report-queries.ts', 'src/calls/call-ports.ts']],
     ['src/store/z.ts', ['better-sqlite3']],
-    ['src/services.ts', ['src/store/sqlite-outbox.ts']]
+    ['src/services.ts', ['src/store/sqlite-outbox.ts']],
+    ['routes/reports.ts', ['routes/legacy/schemas.ts', 'src/schemas/shared.ts']],
+    ['routes/legacy/index.ts', ['routes/legacy/schemas.ts']],
+    ['routes/a/b.ts', ['routes/c.ts']],
+    ['src/console/index.ts', ['routes/webhooks.ts']],
+    [APP, ['routes/webhooks.ts']]
   ])).map((v) => v.split(' ').slice(0, 3).join(' ')), [
     'src/webhooks/x.ts imports better-sqlite3',
     'src/webhooks/x.ts imports the',
-    'src/calls/y.ts imports src/reports/report-queries.ts'
+    'src/calls/y.ts imports src/reports/report-queries.ts',
+    'routes/reports.ts imports the',
+    'routes/a/b.ts imports the',
+    'src/console/index.ts imports the'
   ])
 })
 
-t.test('storage behind ports: SQLite only in src/store/, adapters chosen by the composition root only, calls/ imports no higher layer', async (t) => {
+t.test('storage behind ports: SQLite only in src/store/, adapters chosen by the composition root only, calls/ imports no higher layer; routes picked by app.ts only', async (t) => {
   t.same(violations(graph), [])
 })

@@ -3,7 +3,6 @@
 // `/webapi/{key}/` and `/info`. Auth, errors and docs come from the auth, error-handler and
 // swagger plugins, which must be registered first.
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify'
-import { DirectoryCache } from '../../src/directory/directory-cache.js'
 import { methodScope, requireScope } from '../../src/plugins/auth.js'
 import { probePbxVersion, type GatewayInfo } from '../../src/legacy/gateway-info.js'
 import { VERSION } from '../../src/version.js'
@@ -12,14 +11,12 @@ import { SerializedJson, type AnyLegacyMethod, type LegacyServices } from './leg
 import { callMethods } from './call-methods.js'
 import { directoryMethods } from './directory-methods.js'
 import { controlMethods } from './control-methods.js'
-import { errorResponses, gatewayInfoResponse, KEY_PARAM, noParams } from './schemas.js'
+import { gatewayInfoResponse, noParams } from './schemas.js'
+import { API_KEY_SECURITY, errorResponses, webapiKeyForm } from '../../src/schemas/shared.js'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
 export const legacyMethods: readonly AnyLegacyMethod[] = [...callMethods, ...directoryMethods, ...controlMethods]
-
-/** How a key may be sent, for the docs (never an actual key). */
-export const API_KEY_SECURITY: Array<Record<string, string[]>> = [{ apiKeyHeader: [] }, { apiKeyQuery: [] }]
 
 /** A URL as it may be shown: user and password (never expected in PBX_URL, but possible) removed. */
 function withoutCredentials (url: string): string {
@@ -39,7 +36,6 @@ export interface LegacyRoutesOptions {
 
 export default async function legacyRoutes (app: FastifyInstance, opts: LegacyRoutesOptions): Promise<void> {
   const gw = app.gateway
-  if (gw.directory === undefined) gw.directory = new DirectoryCache(gw.xapi)
   const services: LegacyServices = { calls: gw.calls, directory: gw.directory, xapi: gw.xapi, callControl: gw.callControl }
   const startedAt = Date.now()
 
@@ -66,7 +62,7 @@ export default async function legacyRoutes (app: FastifyInstance, opts: LegacyRo
       handler = async (req, reply) => await recent.run(requestIdentity(req), async () => await place(req, reply))
     }
     app.get(`/${m.name}`, { schema, onRequest }, handler)
-    app.get(`/webapi/:key/${m.name}`, { schema: { ...schema, params: KEY_PARAM, hide: true }, onRequest }, handler)
+    app.get(`/webapi/:key/${m.name}`, { schema: webapiKeyForm(schema), onRequest }, handler)
   }
 
   const info = async (): Promise<GatewayInfo> => {
@@ -90,6 +86,6 @@ export default async function legacyRoutes (app: FastifyInstance, opts: LegacyRo
   }
   const readKey = requireScope('read')
   app.get('/info', { schema: infoSchema, onRequest: readKey }, info)
-  app.get('/webapi/:key/', { schema: { ...infoSchema, params: KEY_PARAM, hide: true }, onRequest: readKey }, info)
-  app.get('/webapi/:key', { schema: { ...infoSchema, params: KEY_PARAM, hide: true }, onRequest: readKey }, info)
+  app.get('/webapi/:key/', { schema: webapiKeyForm(infoSchema), onRequest: readKey }, info)
+  app.get('/webapi/:key', { schema: webapiKeyForm(infoSchema), onRequest: readKey }, info)
 }

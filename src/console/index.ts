@@ -4,19 +4,16 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { PassThrough } from 'node:stream'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fastifyStatic from '@fastify/static'
 import type { ReadinessCheck } from '../health.js'
-import type { RecordingService } from '../recordings/recording-service.js'
 import { recordingUrl } from '../recordings/recording-links.js'
-import webhookRoutes from '../../routes/webhooks.js'
-import { errorSchema } from '../../routes/legacy/schemas.js'
+import { errorSchema } from '../schemas/shared.js'
 import { SessionStore } from './session-store.js'
 import { sessionCookie, sessionGuard } from './console-session.js'
 import { LiveFeed } from './live-feed.js'
 import { consoleCalls } from './live-view.js'
 import { systemStatus } from './system-status.js'
-import { DirectoryCache } from '../directory/directory-cache.js'
 
 export interface ConsoleOptions {
   /** The readiness checks /readyz runs, shown in the system panel. */
@@ -24,6 +21,11 @@ export interface ConsoleOptions {
   sessions?: SessionStore
   /** SSE tuning (tests make them short). */
   feed?: { coalesceMs?: number, heartbeatMs?: number }
+  /**
+   * The webhook routes (routes/webhooks.ts), mounted again under /console/api behind the session
+   * check. Passed in by app.ts, which alone picks routes.
+   */
+  deliveryRoutes?: FastifyPluginAsync<{ preHandler: (req: FastifyRequest, reply: FastifyReply) => Promise<void> }>
 }
 
 /** public/ next to src/ (tsx) or next to dist/ (the build); null when it was not installed. */
@@ -50,8 +52,7 @@ export default async function consolePlugin (app: FastifyInstance, opts: Console
   const store = opts.sessions ?? new SessionStore()
   const guard = sessionGuard(store, scopeOf)
   const startedAt = Date.now()
-  // The legacy routes' cache when they registered first: the console adds no PBX traffic of its own.
-  deps.directory ??= new DirectoryCache(deps.xapi)
+  // The legacy routes' cache: the console adds no PBX traffic of its own.
   const directory = deps.directory
   const pbxVersion = async (): Promise<string | null> => await directory.pbxVersion().catch(() => null)
   app.decorateRequest('consoleSession', null)
@@ -139,7 +140,7 @@ export default async function consolePlugin (app: FastifyInstance, opts: Console
       }
     }
   }, async (req) => {
-    const recordings = deps.recordings as RecordingService | undefined
+    const recordings = deps.recordings
     if (recordings === undefined) return { enabled: false, recordings: [] }
     const { limit } = req.query as { limit: number }
     return {
@@ -190,5 +191,5 @@ export default async function consolePlugin (app: FastifyInstance, opts: Console
     async () => await systemStatus(deps, opts.checks, startedAt, pbxVersion))
 
   // The delivery log, redeliver and test event: the API's own routes behind the session check.
-  if (deps.outbox !== undefined) await app.register(webhookRoutes, { prefix: '/console/api', preHandler: guard })
+  if (deps.outbox !== undefined && opts.deliveryRoutes !== undefined) await app.register(opts.deliveryRoutes, { prefix: '/console/api', preHandler: guard })
 }

@@ -4,7 +4,6 @@
 import { statfs } from 'node:fs/promises'
 import { evaluateReadiness, type ReadinessCheck, type ReadinessReport } from '../health.js'
 import type { GatewayDeps } from '../plugins/gateway.js'
-import type { OutboxStore } from '../webhooks/outbox-store.js'
 import { VERSION } from '../version.js'
 
 export interface DiskSpace {
@@ -36,7 +35,7 @@ export async function diskSpace (name: string, path: string): Promise<DiskSpace>
 }
 
 export async function systemStatus (deps: GatewayDeps, checks: readonly ReadinessCheck[], startedAt: number, pbxVersion: () => Promise<string | null>): Promise<SystemStatus> {
-  const outbox = deps.outbox as OutboxStore | undefined
+  const outbox = deps.outbox
   let outboxDepth: number | null = null
   try {
     outboxDepth = outbox?.depthTotal() ?? null

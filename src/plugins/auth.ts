@@ -4,12 +4,11 @@
 // passes); a general per-key request limit; and the key kept out of every log line (request-key.ts).
 import { hash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
-import pino from 'pino'
-import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions, onRequestHookHandler } from 'fastify'
+import type { FastifyError, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import '@fastify/rate-limit'
 import type { GatewayKey, KeyScope } from '../config.js'
 import { LegacyError } from '../legacy/legacy-error.js'
-import { CREDENTIAL_HEADERS, presentedKey, REDACTED, redactUrl } from './request-key.js'
+import { presentedKey } from './request-key.js'
 import { WindowCounter } from './window-counter.js'
 
 export type { KeyScope }
@@ -41,41 +40,6 @@ declare module 'fastify' {
 /** `makecall` and every `*.set` need a control key; everything else a read key. */
 export function methodScope (method: string): KeyScope {
   return method === 'makecall' || method.endsWith('.set') ? 'control' : 'read'
-}
-
-/**
- * Pino/Fastify logger options that never print a key: URLs pass redactUrl, credential headers are
- * censored wherever headers are logged, and errors lose Node's `rawPacket` (the raw bytes of a
- * request the HTTP parser rejected, key included; Fastify logs it at trace) and have URLs in their
- * message and stack redacted. server.ts and tests use the same options.
- */
-export function loggerOptions (level: string, stream?: NodeJS.WritableStream): NonNullable<FastifyServerOptions['logger']> & object {
-  return {
-    level,
-    ...(stream === undefined ? {} : { stream }),
-    redact: {
-      paths: CREDENTIAL_HEADERS.flatMap((h) => [`req.headers["${h}"]`, `headers["${h}"]`]),
-      censor: REDACTED
-    },
-    serializers: {
-      req (req: { method: string, url: string, ip?: string, socket?: { remoteAddress?: string, remotePort?: number } }) {
-        return {
-          method: req.method,
-          url: redactUrl(req.url),
-          remoteAddress: req.ip ?? req.socket?.remoteAddress,
-          remotePort: req.socket?.remotePort
-        }
-      },
-      err (err: Error) {
-        const out = pino.stdSerializers.err(err) as ReturnType<typeof pino.stdSerializers.err> & { rawPacket?: unknown }
-        if (typeof out !== 'object' || out === null) return out
-        delete out.rawPacket
-        if (typeof out.message === 'string') out.message = redactUrl(out.message)
-        if (typeof out.stack === 'string') out.stack = redactUrl(out.stack)
-        return out
-      }
-    }
-  }
 }
 
 /** SHA-256 of a key: equal-length digests let timingSafeEqual compare keys of any length. */

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { CONTROL_KEY, login, placeCall, READ_KEY, startConsoleGateway } from './console-harness.js'
 import type { RecordingService } from '../../src/recordings/recording-service.js'
-import { READ_KEY as LEGACY_READ_KEY, startGateway } from '../legacy/legacy-harness.js'
+import { READ_KEY as LEGACY_READ_KEY, startAppOnSimulator } from '../legacy/legacy-harness.js'
 
 const API_GETS = ['/console/api/session', '/console/api/calls', '/console/api/directory', '/console/api/recordings', '/console/api/system', '/console/api/webhooks/deliveries', '/console/events']
 
@@ -219,7 +219,7 @@ t.test('calls, live feed, system, recordings', async (t) => {
 
 t.test('behind a TLS proxy, without outbox or recordings, failed logins throttled', async (t) => {
   // The legacy harness: the API alone (no outbox, no recordings service), TRUST_PROXY on.
-  const gw = await startGateway(t, { env: { TRUST_PROXY: 'on' }, auth: { maxFailures: 2 } })
+  const gw = await startAppOnSimulator(t, { env: { TRUST_PROXY: 'on' }, auth: { maxFailures: 2 } })
   const res = await gw.app.inject({ method: 'POST', url: '/console/api/login', payload: { key: LEGACY_READ_KEY }, headers: { 'x-forwarded-proto': 'https' } })
   t.equal(res.statusCode, 200)
   t.match(String(res.headers['set-cookie']), /; Secure$/, 'Secure when the browser came over https')

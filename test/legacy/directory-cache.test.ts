@@ -2,7 +2,7 @@ import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DirectoryCache } from '../../src/directory/directory-cache.js'
 import { PbxError, type XapiApi } from '../../src/pbx/pbx-api.js'
-import { READ_KEY, startGateway, xapiRequests } from './legacy-harness.js'
+import { READ_KEY, startAppOnSimulator, xapiRequests } from './legacy-harness.js'
 
 /** `real` with its `list` replaced (to delay answers). */
 function withList (real: XapiApi, list: XapiApi['list']): XapiApi {
@@ -18,7 +18,7 @@ function withList (real: XapiApi, list: XapiApi['list']): XapiApi {
 const userRequests = (urls: string[], num: string): string[] => urls.filter((u) => u.includes(`/Users?$filter=Number%20eq%20'${num}'`))
 
 t.test('1,000 concurrent cold requests for one extension cause exactly one XAPI request', async (t) => {
-  const gw = await startGateway(t, { auth: { perKeyMax: 10_000 } })
+  const gw = await startAppOnSimulator(t, { auth: { perKeyMax: 10_000 } })
   const from = gw.sim.ctx.requestLog.length
   const answers = await Promise.all(Array.from({ length: 1000 }, async () =>
     await gw.app.inject({ url: '/ext.info.get?num=103', headers: { 'x-api-key': READ_KEY } })))
@@ -32,7 +32,7 @@ t.test('1,000 concurrent cold requests for one extension cause exactly one XAPI 
 })
 
 t.test('TTL, stale-while-revalidate, invalidation, stale on PBX failure, bounded size', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   const dir = new DirectoryCache(gw.clients.xapi, { ttl: { userMs: 150, listMs: 150, missingMs: 150 }, max: 3 })
   const log = (): string[] => xapiRequests(gw)
 
@@ -72,7 +72,7 @@ t.test('TTL, stale-while-revalidate, invalidation, stale on PBX failure, bounded
 })
 
 t.test('lists and their indexes', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   const dir = new DirectoryCache(gw.clients.xapi)
   const queues = await dir.queues()
   t.same(queues.list.map((q) => q.number), ['800', '801'])
@@ -97,7 +97,7 @@ t.test('lists and their indexes', async (t) => {
 })
 
 t.test('an invalidation during a fetch makes the waiting read fetch the new value', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   const real = gw.clients.xapi
   let delayNext = true
   // The first answer is read from the PBX at once (old data) but arrives late.
@@ -116,7 +116,7 @@ t.test('an invalidation during a fetch makes the waiting read fetch the new valu
 })
 
 t.test('invalidations one after another during fetches never fail the reads waiting on them', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   const real = gw.clients.xapi
   // Every list answer arrives 120 ms late and honours its abort signal, like the real client.
   const slow = withList(real, async (p, o) => {

@@ -13,7 +13,7 @@ import { DidMapLoader } from '../../src/calls/did-map.js'
 export const READ_KEY = 'read-key-5f1c9a7e2b4d8f03'
 export const CONTROL_KEY = 'ctl-key-9d2e7b1a6c3f5e48'
 
-export interface LegacyGateway {
+export interface AppOnSimulator {
   sim: Simulator
   app: FastifyInstance
   clients: PbxClients
@@ -34,7 +34,11 @@ export function staticCalls (calls: LiveCall[] = []): CallModelView {
   }
 }
 
-export async function startGateway (t: Teardown, opts: {
+/**
+ * The app from buildApp() (no services.ts: a static or live call model, no outbox or recordings)
+ * over a fresh simulator; not the whole gateway, which src/server.ts's startGateway() starts.
+ */
+export async function startAppOnSimulator (t: Teardown, opts: {
   calls?: CallModelView
   auth?: AuthOptions
   logger?: FastifyServerOptions['logger']
@@ -43,7 +47,7 @@ export async function startGateway (t: Teardown, opts: {
   env?: Record<string, string>
   /** Drive the real CallModel from the simulator's Call Control stream. */
   liveModel?: boolean
-} = {}): Promise<LegacyGateway> {
+} = {}): Promise<AppOnSimulator> {
   const sim = await createSimulator()
   const config = loadConfig({
     PBX_URL: sim.url,
@@ -86,7 +90,7 @@ export function keyForms (method: string, query: string, key: string): Array<{ f
 }
 
 /** XAPI requests the simulator received since `from` (an index into its request log). */
-export function xapiRequests (gw: LegacyGateway, from = 0): string[] {
+export function xapiRequests (gw: AppOnSimulator, from = 0): string[] {
   return gw.sim.ctx.requestLog.slice(from).filter((r) => r.url.startsWith('/xapi/')).map((r) => `${r.method} ${r.url}`)
 }
 

@@ -2,8 +2,9 @@ import t from 'tap'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import type { FastifyBaseLogger } from 'fastify'
-import { loggerOptions, methodScope } from '../../src/plugins/auth.js'
-import { CONTROL_KEY, READ_KEY, keyForms, startGateway } from '../legacy/legacy-harness.js'
+import { methodScope } from '../../src/plugins/auth.js'
+import { loggerOptions } from '../../src/logger-options.js'
+import { CONTROL_KEY, READ_KEY, keyForms, startAppOnSimulator } from '../legacy/legacy-harness.js'
 
 t.test('scopes: makecall and *.set need control', async (t) => {
   t.equal(methodScope('makecall'), 'control')
@@ -13,7 +14,7 @@ t.test('scopes: makecall and *.set need control', async (t) => {
 })
 
 t.test('401 without a hint, 403 for a read key on a control method', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   const bodies = new Set<string>()
   let n = 0
   for (const key of [undefined, '', 'wrong', READ_KEY.slice(0, -1), READ_KEY + 'x']) {
@@ -40,7 +41,7 @@ t.test('401 without a hint, 403 for a read key on a control method', async (t) =
 type Injected = { statusCode: number, headers: Record<string, unknown>, json: () => any }
 
 t.test('failed authentication is limited per client address; a valid key always passes', async (t) => {
-  const gw = await startGateway(t, { auth: { maxFailures: 3 } })
+  const gw = await startAppOnSimulator(t, { auth: { maxFailures: 3 } })
   const from = (remoteAddress: string, key: string): Promise<Injected> =>
     gw.app.inject({ url: '/pbx.calls.get', headers: { 'x-api-key': key }, remoteAddress }) as never
   for (let i = 0; i < 3; i++) t.equal((await from('10.1.1.1', `guess${i}`)).statusCode, 401)
@@ -58,7 +59,7 @@ t.test('failed authentication is limited per client address; a valid key always 
 
 t.test('TRUST_PROXY: the client address is the right-most X-Forwarded-For entry the proxy added, never one the client chose', async (t) => {
   // TRUST_PROXY=on: a proxy on this machine (loopback) appends the address it saw to X-Forwarded-For.
-  const gw = await startGateway(t, { auth: { maxFailures: 3 }, env: { TRUST_PROXY: 'on' } })
+  const gw = await startAppOnSimulator(t, { auth: { maxFailures: 3 }, env: { TRUST_PROXY: 'on' } })
   const viaProxy = (forwardedFor: string, key: string): Promise<Injected> =>
     gw.app.inject({ url: '/pbx.calls.get', headers: { 'x-api-key': key, 'x-forwarded-for': forwardedFor }, remoteAddress: '127.0.0.1' }) as never
 
@@ -82,7 +83,7 @@ t.test('TRUST_PROXY: the client address is the right-most X-Forwarded-For entry 
 })
 
 t.test('general per-key limit', async (t) => {
-  const gw = await startGateway(t, { auth: { perKeyMax: 4 } })
+  const gw = await startAppOnSimulator(t, { auth: { perKeyMax: 4 } })
   const codes: number[] = []
   for (let i = 0; i < 5; i++) codes.push((await gw.app.inject({ url: `/webapi/${READ_KEY}/pbx.calls.get`, remoteAddress: `10.2.0.${i}` })).statusCode)
   t.same(codes, [200, 200, 200, 200, 429], 'limited by key, whatever the address')
@@ -97,8 +98,8 @@ for (const how of ['logger options', 'pino instance (as server.ts)']) t.test(`th
   let logged = ''
   const stream = new Writable({ write (chunk, _enc, cb) { logged += String(chunk); cb() } })
   const gw = how === 'logger options'
-    ? await startGateway(t, { logger: loggerOptions('trace', stream), listen: true })
-    : await startGateway(t, { loggerInstance: pino(loggerOptions('trace') as pino.LoggerOptions, stream) as unknown as FastifyBaseLogger, listen: true })
+    ? await startAppOnSimulator(t, { logger: loggerOptions('trace', stream), listen: true })
+    : await startAppOnSimulator(t, { loggerInstance: pino(loggerOptions('trace') as pino.LoggerOptions, stream) as unknown as FastifyBaseLogger, listen: true })
   const base = `http://127.0.0.1:${(gw.app.server.address() as { port: number }).port}`
   const requests = [
     ...keyForms('ext.info.get', 'num=101', READ_KEY),

@@ -8,9 +8,10 @@ import net from 'node:net'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import type { FastifyBaseLogger } from 'fastify'
-import { loggerOptions, requireScope } from '../../src/plugins/auth.js'
+import { requireScope } from '../../src/plugins/auth.js'
+import { loggerOptions } from '../../src/logger-options.js'
 import { isSecretParam, presentedKey, redactUrl } from '../../src/plugins/request-key.js'
-import { READ_KEY, startGateway } from '../legacy/legacy-harness.js'
+import { READ_KEY, startAppOnSimulator } from '../legacy/legacy-harness.js'
 
 /** Every character percent-encoded, as a client (or an attacker) may send it. */
 const encodeAll = (s: string): string => [...s].map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`).join('')
@@ -143,7 +144,7 @@ function leaked (text: string): string[] {
 t.test('no key in any log line: every key form, info request logs, warn (PBX down), error (unexpected failure)', async (t) => {
   for (const pbx of ['up', 'down'] as const) {
     const log = capture()
-    const gw = await startGateway(t, {
+    const gw = await startAppOnSimulator(t, {
       loggerInstance: pino(loggerOptions('info') as pino.LoggerOptions, log.stream) as unknown as FastifyBaseLogger,
       ...(pbx === 'down' ? { env: { PBX_URL: 'http://127.0.0.1:1' } } : {})
     })
@@ -196,7 +197,7 @@ async function rawSend (port: number, data: string): Promise<void> {
 
 t.test('a request the HTTP parser rejects is logged (trace) without its raw bytes', async (t) => {
   const log = capture()
-  const gw = await startGateway(t, { loggerInstance: pino(loggerOptions('trace') as pino.LoggerOptions, log.stream) as unknown as FastifyBaseLogger, listen: true })
+  const gw = await startAppOnSimulator(t, { loggerInstance: pino(loggerOptions('trace') as pino.LoggerOptions, log.stream) as unknown as FastifyBaseLogger, listen: true })
   const port = (gw.app.server.address() as { port: number }).port
   const big = 'a'.repeat(20_000)
   await rawSend(port, `GET /webapi/${K}/pbx.calls.get HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n`)

@@ -1,9 +1,9 @@
 import t from 'tap'
 import { legacyMethods } from '../../routes/legacy/index.js'
-import { CONTROL_KEY, READ_KEY, startGateway } from '../legacy/legacy-harness.js'
+import { CONTROL_KEY, READ_KEY, startAppOnSimulator } from '../legacy/legacy-harness.js'
 
 t.test('/docs documents every method with examples and error codes, and never a key', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   const spec = (await gw.app.inject('/docs/json')).json()
   t.equal(spec.openapi, '3.0.3')
   t.same(Object.keys(spec.components.securitySchemes).sort(), ['apiKeyHeader', 'apiKeyQuery'])

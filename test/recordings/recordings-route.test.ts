@@ -7,7 +7,7 @@ import recordingRoutes from '../../routes/recordings.js'
 import { FfmpegPool, resolveFfmpegPath } from '../../src/recordings/ffmpeg-pool.js'
 import { SqliteRecordingIndex } from '../../src/store/sqlite-recording-index.js'
 import { newRecordingToken, recordingUrl } from '../../src/recordings/recording-links.js'
-import { startGateway, READ_KEY } from '../legacy/legacy-harness.js'
+import { startAppOnSimulator, READ_KEY } from '../legacy/legacy-harness.js'
 import { writeWav } from './wav-fixture.js'
 
 /** A raw GET over a real socket: the path goes out exactly as written (no client-side normalisation). */
@@ -38,7 +38,7 @@ t.test('serving MP3s by token and by the legacy path', async (t) => {
   const { bytes } = await pool.convert(await writeWav(path.join(dir, 'a.wav'), 2), path.join(mp3Dir, rec.fileName))
   index.markConverted(rec.id, bytes)
 
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   await gw.app.register(recordingRoutes, { files: { mp3Dir, index } })
   await gw.app.listen({ port: 0, host: '127.0.0.1' })
   const port = (gw.app.server.address() as { port: number }).port

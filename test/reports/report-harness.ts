@@ -3,7 +3,7 @@
 // key auth), so the tests do not depend on the rest of the app's assembly. Scripted calls are
 // played to their end; reports are fetched with app.inject.
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { rateLimitOptions } from '../../src/plugins/external/rate-limit.js'
 import reportRoutes from '../../routes/reports.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createPbxClients } from '../../src/pbx/pbx-clients.js'
@@ -44,7 +44,7 @@ export async function startReportGateway (t: Teardown, env: Record<string, strin
     await clients.close()
     await sim.close()
   })
-  await app.register(rateLimit, { global: false })
+  await app.register(rateLimit, rateLimitOptions)
   await app.register(gateway, { deps: { config, xapi, callControl: clients.callControl, calls: NO_CALLS } })
   await app.register(errorHandler)
   await app.register(auth)

@@ -2,16 +2,16 @@
 // range, PBX refusals of a makecall and device ids that would change a PBX path. Each now gets a
 // 4xx with a stable code and a sentence naming the parameter.
 import t from 'tap'
-import { CONTROL_KEY, startGateway, type LegacyGateway } from '../legacy/legacy-harness.js'
+import { CONTROL_KEY, startAppOnSimulator, type AppOnSimulator } from '../legacy/legacy-harness.js'
 
-const ask = async (gw: LegacyGateway, url: string): Promise<{ status: number, code: string, message: string }> => {
+const ask = async (gw: AppOnSimulator, url: string): Promise<{ status: number, code: string, message: string }> => {
   const r = await gw.app.inject({ url, headers: { 'x-api-key': CONTROL_KEY } })
   const body = r.json()
   return { status: r.statusCode, code: body.error?.code ?? '', message: body.error?.message ?? '' }
 }
 
 t.test('a repeated parameter is 400 DUPLICATE_PARAMETER naming it, on every kind of route', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   const D = '2026-11-01'
   const cases: Array<[string, string]> = [
     [`/report.calllog.get?from=${D}&from=${D}&to=${D}`, 'from'],
@@ -29,7 +29,7 @@ t.test('a repeated parameter is 400 DUPLICATE_PARAMETER naming it, on every kind
 })
 
 t.test('report skip and span bounds are 400s naming the parameter and the maximum', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   const skip = await ask(gw, '/report.calllog.get?from=2026-11-01&to=2026-11-02&skip=99999999999')
   t.same([skip.status, skip.code], [400, 'BAD_PARAMETER'])
   t.match(skip.message, /Parameter "skip".*from 0 to 10000000/)
@@ -44,7 +44,7 @@ t.test('report skip and span bounds are 400s naming the parameter and the maximu
 })
 
 t.test('makecall: bad numbers are 400 naming "second", PBX refusals 422 PBX_REJECTED, never 502', async (t) => {
-  const gw = await startGateway(t, { auth: { perKeyMax: 10_000 } })
+  const gw = await startAppOnSimulator(t, { auth: { perKeyMax: 10_000 } })
   const local: Array<[string, RegExp]> = [
     ['*', /Parameter "second" is ill-formed.*at least one digit/],
     ['%23', /Parameter "second" is ill-formed/],
@@ -65,7 +65,7 @@ t.test('makecall: bad numbers are 400 naming "second", PBX refusals 422 PBX_REJE
 })
 
 t.test('makecall: a device id of . or .. never reaches the PBX as a path', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   for (const contact of ['..', '.', '%2E%2E']) {
     const r = await ask(gw, `/makecall?first=101&second=102&contact=${contact}`)
     t.same([r.status, r.code], [400, 'BAD_PARAMETER'], `contact=${contact}`)
@@ -76,7 +76,7 @@ t.test('makecall: a device id of . or .. never reaches the PBX as a path', async
 })
 
 t.test('makecall: an unencoded + is kept in front, refused inside a contact; an unknown device is 404 DEVICE_NOT_FOUND', async (t) => {
-  const gw = await startGateway(t, { auth: { perKeyMax: 10_000 } })
+  const gw = await startAppOnSimulator(t, { auth: { perKeyMax: 10_000 } })
   const placed = await gw.app.inject({ url: '/makecall?first=101&second=+15559870000', headers: { 'x-api-key': CONTROL_KEY } })
   t.equal(placed.statusCode, 200, placed.body)
 
@@ -94,7 +94,7 @@ t.test('makecall: an unencoded + is kept in front, refused inside a contact; an 
 })
 
 t.test('makecall from an extension without a registered phone: the PBX refuses, 422 PBX_REJECTED naming it', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   t.equal(gw.sim.ctx.directory.users.find((u) => u.Number === '115')?.IsRegistered, false, 'seed: 115 has no phone')
   const before = gw.sim.ctx.requestLog.length
   const r = await ask(gw, '/makecall?first=115&second=101')
@@ -105,7 +105,7 @@ t.test('makecall from an extension without a registered phone: the PBX refuses, 
 })
 
 t.test('50 identical concurrent makecalls dial once and all get the first answer; after the window it dials again', async (t) => {
-  const gw = await startGateway(t, { auth: { perKeyMax: 10_000 }, env: { MAKECALL_DEDUP_MS: '300' } })
+  const gw = await startAppOnSimulator(t, { auth: { perKeyMax: 10_000 }, env: { MAKECALL_DEDUP_MS: '300' } })
   const posts = (): number => gw.sim.ctx.requestLog.filter((e) => e.method === 'POST' && e.url.includes('makecall')).length
   const url = '/makecall?first=101&second=%2B15559870000'
   const answers = await Promise.all(Array.from({ length: 50 }, async () => await gw.app.inject({ url, headers: { 'x-api-key': CONTROL_KEY } })))

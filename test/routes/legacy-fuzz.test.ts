@@ -2,7 +2,7 @@
 // JSON 4xx naming the parameter (never a 5xx), and nothing a caller sent reaches an XAPI URL
 // unescaped.
 import t from 'tap'
-import { CONTROL_KEY, startGateway } from '../legacy/legacy-harness.js'
+import { CONTROL_KEY, startAppOnSimulator } from '../legacy/legacy-harness.js'
 
 /** Valid parameters per method; `?` marks an optional one. */
 const METHODS: Record<string, Record<string, string>> = {
@@ -40,7 +40,7 @@ function query (params: Record<string, string>, replace?: string, value?: string
 }
 
 t.test('every method rejects every hostile value with a JSON 4xx', async (t) => {
-  const gw = await startGateway(t, { auth: { perKeyMax: 100_000 } })
+  const gw = await startAppOnSimulator(t, { auth: { perKeyMax: 100_000 } })
   let checked = 0
   for (const [method, params] of Object.entries(METHODS)) {
     for (const rawName of Object.keys(params)) {
@@ -78,7 +78,7 @@ t.test('every method rejects every hostile value with a JSON 4xx', async (t) => 
 })
 
 t.test('odd but valid DNs reach XAPI quoted and encoded', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   for (const num of ['#1', '+1', '*55', 'HOL']) {
     const r = await gw.app.inject({ url: `/ext.info.get?num=${encodeURIComponent(num)}`, headers: { 'x-api-key': CONTROL_KEY } })
     t.equal(r.statusCode, 404, `${num}: unknown extension`)
@@ -92,7 +92,7 @@ t.test('odd but valid DNs reach XAPI quoted and encoded', async (t) => {
 })
 
 t.test('URLs the router cannot parse', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   for (const url of ['/webapi/%zz/pbx.calls.get', `/webapi/${'k'.repeat(600)}/pbx.calls.get`, '/ext.info.get?num=%zz']) {
     const r = await gw.app.inject({ url, headers: { 'x-api-key': CONTROL_KEY } })
     t.ok(r.statusCode >= 400 && r.statusCode < 500, `${url.slice(0, 40)} → ${r.statusCode}`)

@@ -1,17 +1,17 @@
 // Live-call methods during real scripted calls: simulator engine → Call Control WebSocket → the
 // real CallModel → the legacy routes (no PBX request per live call).
 import t from 'tap'
-import { CONTROL_KEY, READ_KEY, startGateway, waitFor, type LegacyGateway } from '../legacy/legacy-harness.js'
+import { CONTROL_KEY, READ_KEY, startAppOnSimulator, waitFor, type AppOnSimulator } from '../legacy/legacy-harness.js'
 
 const CALLER = '+15557654321'
 
-async function get (gw: LegacyGateway, url: string): Promise<any> {
+async function get (gw: AppOnSimulator, url: string): Promise<any> {
   const r = await gw.app.inject({ url, headers: { 'x-api-key': READ_KEY } })
   if (r.statusCode !== 200) throw new Error(`${url}: ${r.statusCode} ${r.body}`)
   return r.json()
 }
 
-async function startCall (gw: LegacyGateway, script: Record<string, unknown>): Promise<number> {
+async function startCall (gw: AppOnSimulator, script: Record<string, unknown>): Promise<number> {
   const res = await fetch(`${gw.sim.url}/_sim/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(script) })
   const body = await res.json() as { callid: number }
   if (res.status !== 201) throw new Error(`script refused: ${JSON.stringify(body)}`)
@@ -19,7 +19,7 @@ async function startCall (gw: LegacyGateway, script: Record<string, unknown>): P
 }
 
 t.test('inbound queue call: ringing agents, then a talking agent', async (t) => {
-  const gw = await startGateway(t, { liveModel: true })
+  const gw = await startAppOnSimulator(t, { liveModel: true })
   const callid = await startCall(gw, { from: CALLER, to: '+15550101', answer: '101', ringMs: 1500, talkMs: 1500, hangup: 'caller' })
 
   const ringing = await waitFor('agents ringing', 5000, async () => {
@@ -75,7 +75,7 @@ t.test('inbound queue call: ringing agents, then a talking agent', async (t) => 
 })
 
 t.test('makecall: the answer reserves the call id the model then shows', async (t) => {
-  const gw = await startGateway(t, { liveModel: true })
+  const gw = await startAppOnSimulator(t, { liveModel: true })
   const r = await gw.app.inject({ url: '/makecall?first=104&second=105', headers: { 'x-api-key': CONTROL_KEY } })
   t.equal(r.statusCode, 200, r.body)
   const { chid, id } = r.json()
@@ -91,7 +91,7 @@ t.test('makecall: the answer reserves the call id the model then shows', async (
 })
 
 t.test('makecall: device variant, and the XAPI fallback for a DN Call Control does not monitor', async (t) => {
-  const gw = await startGateway(t, { liveModel: true })
+  const gw = await startAppOnSimulator(t, { liveModel: true })
   const device = encodeURIComponent('sip:106@127.0.0.1:5166')
   const r = await gw.app.inject({ url: `/makecall?first=106&second=107&contact=${device}`, headers: { 'x-api-key': CONTROL_KEY } })
   t.equal(r.statusCode, 200, r.body)

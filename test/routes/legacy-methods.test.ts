@@ -3,7 +3,7 @@
 // during real scripted calls are in legacy-live.test.ts).
 import t from 'tap'
 import type { LiveCall } from '../../src/calls/live-call.js'
-import { CONTROL_KEY, READ_KEY, keyForms, startGateway, staticCalls } from '../legacy/legacy-harness.js'
+import { CONTROL_KEY, READ_KEY, keyForms, startAppOnSimulator, staticCalls } from '../legacy/legacy-harness.js'
 import { CALLER, leg, talkingCall } from '../legacy/call-fixtures.js'
 
 const talking = talkingCall
@@ -65,7 +65,7 @@ const WRITES: Array<[string, string]> = [
 ]
 
 t.test('every method, three key forms, app.inject and real HTTP', async (t) => {
-  const gw = await startGateway(t, { calls: staticCalls([talking, ringing]), listen: true })
+  const gw = await startAppOnSimulator(t, { calls: staticCalls([talking, ringing]), listen: true })
   const base = `http://127.0.0.1:${(gw.app.server.address() as { port: number }).port}`
   for (const [method, query, expected] of READS) {
     for (const f of keyForms(method, query, READ_KEY)) {
@@ -94,7 +94,7 @@ t.test('every method, three key forms, app.inject and real HTTP', async (t) => {
 })
 
 t.test('gateway information', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   const expected = { product: '3cx-gateway', version: /^\d+\.\d+\.\d+/, mode: 'pbx', pbx: { url: gw.sim.url, version: /^20\./, reachable: true } }
   for (const url of [`/webapi/${READ_KEY}/`, `/webapi/${READ_KEY}`, `/info?key=${READ_KEY}`]) {
     const r = await gw.app.inject(url)
@@ -109,7 +109,7 @@ t.test('gateway information', async (t) => {
 })
 
 t.test('gateway information: PBX unreachable, demo mode', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   gw.app.gateway.config.demo = true
   gw.app.gateway.simulatorUrl = gw.sim.url
   gw.sim.ctx.faults.apply({ down: true })
@@ -120,7 +120,7 @@ t.test('gateway information: PBX unreachable, demo mode', async (t) => {
 })
 
 t.test('unknown methods and entities: JSON 404 in every form', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   const notFound: Array<[string, string]> = [
     ['ext.state.get?num=999', 'EXT_NOT_FOUND'], ['ext.state.get?num=999', 'EXT_NOT_FOUND'], ['ext.info.get?num=999', 'EXT_NOT_FOUND'],
     ['queue.members.get?num=899', 'QUEUE_NOT_FOUND'], ['queue.free.get?num=700', 'QUEUE_NOT_FOUND'], ['queue.talk.get?num=899', 'QUEUE_NOT_FOUND'],

@@ -2,17 +2,17 @@
 // really changed, every error code, and the limits of 3CX V20 (per-queue login, profile-driven
 // queue status) answered honestly.
 import t from 'tap'
-import { CONTROL_KEY, READ_KEY, startGateway, xapiRequests, type LegacyGateway } from '../legacy/legacy-harness.js'
+import { CONTROL_KEY, READ_KEY, startAppOnSimulator, xapiRequests, type AppOnSimulator } from '../legacy/legacy-harness.js'
 
-const get = async (gw: LegacyGateway, url: string, key = READ_KEY): Promise<{ status: number, body: any }> => {
+const get = async (gw: AppOnSimulator, url: string, key = READ_KEY): Promise<{ status: number, body: any }> => {
   const r = await gw.app.inject({ url, headers: { 'x-api-key': key } })
   return { status: r.statusCode, body: r.json() }
 }
-const set = async (gw: LegacyGateway, url: string): Promise<{ status: number, body: any }> => await get(gw, url, CONTROL_KEY)
-const simUser = (gw: LegacyGateway, num: string): any => gw.sim.ctx.directory.users.find((u) => u.Number === num)
+const set = async (gw: AppOnSimulator, url: string): Promise<{ status: number, body: any }> => await get(gw, url, CONTROL_KEY)
+const simUser = (gw: AppOnSimulator, num: string): any => gw.sim.ctx.directory.users.find((u) => u.Number === num)
 
 t.test('ext.fwd.set: every accepted name, get right after set', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   t.equal((await get(gw, '/ext.state.get?num=102')).body.fwdName, 'Available', 'cached before the set')
   const cases: Array<[string, string, string]> = [
     ['Away', 'Away', 'Away'], ['out%20of%20office', 'OutOfOffice', 'Out of office'], ['CUSTOM%201', 'Available2', 'Custom 1'],
@@ -31,7 +31,7 @@ t.test('ext.fwd.set: every accepted name, get right after set', async (t) => {
 })
 
 t.test('ext.queueglobal.set and ext.queue.set', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   t.same(await set(gw, '/ext.queueglobal.set?num=104&log=OFF'), { status: 200, body: { result: true } })
   t.equal(simUser(gw, '104').QueueStatus, 'LoggedOut')
   t.match((await get(gw, '/ext.state.get?num=104')).body, { qGlobalStatus: 'LoggedOut', qStatus: [{ num: '801', status: 'LoggedOut' }] })
@@ -62,7 +62,7 @@ t.test('ext.queueglobal.set and ext.queue.set', async (t) => {
 })
 
 t.test('ext.queueglobal.set when a profile drives queue status: result false, saying why', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   simUser(gw, '103').ForwardingProfiles[2].OfficeHoursAutoQueueLogOut = true
   const r = await set(gw, '/ext.queueglobal.set?num=103&log=off')
   t.equal(r.status, 200)
@@ -73,7 +73,7 @@ t.test('ext.queueglobal.set when a profile drives queue status: result false, sa
 })
 
 t.test('ext.options.set: each option reaches the PBX and the next get', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   t.equal((await get(gw, '/ext.info.get?num=106')).body.enabled, true)
   t.same(await set(gw, '/ext.options.set?num=106&enabled=off'), { status: 200, body: { result: true } })
   t.equal(simUser(gw, '106').Enabled, false)
@@ -91,7 +91,7 @@ t.test('ext.options.set: each option reaches the PBX and the next get', async (t
 })
 
 t.test('setters fail loudly when the PBX refuses; makecall is never retried', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   await get(gw, '/ext.info.get?num=107')
   gw.sim.ctx.faults.apply({ xapiErrorRate: 1 })
   const r = await set(gw, '/ext.fwd.set?num=107&status=Away')
@@ -112,7 +112,7 @@ t.test('setters fail loudly when the PBX refuses; makecall is never retried', as
 })
 
 t.test('makecall: parameters and answer', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startAppOnSimulator(t)
   const ok = await set(gw, '/makecall?first=102&second=(555)%20987-0000&timeout=5000')
   t.equal(ok.status, 200)
   t.match(ok.body, { result: true, chid: /\S/, id: /\S/ })
@@ -126,7 +126,7 @@ t.test('makecall: parameters and answer', async (t) => {
 })
 
 t.test('PBX unreachable → 503 PBX_UNREACHABLE, PBX too slow → 504 PBX_TIMEOUT', async (t) => {
-  const gw = await startGateway(t, { env: { PBX_TIMEOUT_MS: '150' } })
+  const gw = await startAppOnSimulator(t, { env: { PBX_TIMEOUT_MS: '150' } })
   gw.sim.ctx.faults.apply({ latencyMs: 400 })
   const slow = await get(gw, '/ext.info.get?num=108')
   t.equal(slow.status, 504)
@@ -141,7 +141,7 @@ t.test('PBX unreachable → 503 PBX_UNREACHABLE, PBX too slow → 504 PBX_TIMEOU
 })
 
 t.test('40 setters 40 ms apart on a slow PBX all succeed (invalidations never fail a waiting read)', async (t) => {
-  const gw = await startGateway(t, { auth: { perKeyMax: 10_000 } })
+  const gw = await startAppOnSimulator(t, { auth: { perKeyMax: 10_000 } })
   await fetch(`${gw.sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 150 }) })
   const answers: Array<Promise<{ status: number, body: any }>> = []
   for (let i = 0; i < 40; i++) {

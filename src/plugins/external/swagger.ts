@@ -4,7 +4,7 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import { VERSION } from '../version.js'
+import { VERSION } from '../../version.js'
 
 const DESCRIPTION = [
   'The legacy 3CX WebAPI for 3CX V20: the GET methods CRM scripts already call, plus reports.',
