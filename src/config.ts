@@ -2,6 +2,7 @@
 // at once, one line per variable, so an admin fixes the whole .env in one go (no stack traces).
 import { isIP } from 'node:net'
 import path from 'node:path'
+import { parseDatabaseUrl, redactDatabaseUrl } from './database-url.js'
 
 export type KeyScope = 'read' | 'control'
 export interface GatewayKey { key: string, scope: KeyScope }
@@ -72,6 +73,8 @@ export interface Config {
   /** maxSpanDays: the longest `from`–`to` one request may ask (bounds the PBX requests it costs). */
   reports: { maxRangeDays: number, pageSize: number, maxSpanDays: number }
   dataDir: string
+  /** DATABASE_URL: PostgreSQL holds the state instead of DATA_DIR/gateway.db (null: SQLite, the default). */
+  databaseUrl: string | null
   demoTrafficPerMinute: number
   logLevel: string
   configIni: string
@@ -138,6 +141,12 @@ export function loadConfig (env: Env = process.env): Config {
 
   const retrySchedule = r.durationList('WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE_MS)
   const dataDir = path.resolve(r.str('DATA_DIR', './data'))
+  let databaseUrl: string | null = null
+  if ((env.DATABASE_URL ?? '').trim() !== '') {
+    const parsed = parseDatabaseUrl((env.DATABASE_URL ?? '').trim())
+    if (parsed.ok) databaseUrl = parsed.url
+    else problems.push(parsed.problem)
+  }
   const source = r.oneOf('RECORDINGS_SOURCE', ['xapi', 'dir', 'off'] as const, 'xapi')
   const recordingsDir = r.str('RECORDINGS_DIR', source === 'dir' ? '/var/lib/3cxpbx/Instance1/Data/Recordings' : '')
 
@@ -191,6 +200,7 @@ export function loadConfig (env: Env = process.env): Config {
       maxSpanDays: r.int('REPORT_MAX_SPAN_DAYS', 366, 1, 1827)
     },
     dataDir,
+    databaseUrl,
     demoTrafficPerMinute: r.int('DEMO_TRAFFIC', 4, 0, 60_000),
     logLevel,
     configIni: r.str('CONFIG_INI', '')
@@ -476,6 +486,7 @@ export function describeConfig (c: Config): Record<string, unknown> {
     recordings: c.recordings,
     reports: c.reports,
     dataDir: c.dataDir,
+    database: c.databaseUrl === null ? 'sqlite' : redactDatabaseUrl(c.databaseUrl),
     demoTrafficPerMinute: c.demoTrafficPerMinute,
     logLevel: c.logLevel
   }
