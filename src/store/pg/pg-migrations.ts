@@ -4,6 +4,7 @@
 // step never runs twice; a database migrated by a newer gateway is refused.
 import type pg from 'pg'
 import { DatabaseVersionError } from '../database.js'
+import { withClient } from './pg-pool.js'
 
 /** pg_advisory_lock key of the migrations (any constant; "3cxg" in ASCII). */
 export const MIGRATION_LOCK = 0x33637867
@@ -67,8 +68,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
 
 /** Brings the database up to date; returns how many steps this call applied. */
 export async function migratePg (pool: pg.Pool, name: string, migrations: readonly PgMigration[] = PG_MIGRATIONS): Promise<number> {
-  const c = await pool.connect()
-  try {
+  return await withClient(pool, async (c) => {
     await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
     try {
       await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())')
@@ -91,7 +91,5 @@ export async function migratePg (pool: pg.Pool, name: string, migrations: readon
     } finally {
       await c.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {})
     }
-  } finally {
-    c.release()
-  }
+  })
 }

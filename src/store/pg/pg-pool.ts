@@ -39,18 +39,34 @@ export function createPgStore (url: string, opts: PgStoreOptions = {}): PgStore 
   return { pool, name, health, close: async () => { closed ??= pool.end(); await closed } }
 }
 
-/** Runs `fn` in one transaction on one connection of the pool. */
-export async function inTransaction<T> (pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` on one connection of the pool. A connection lost while checked out emits an error
+ * event besides failing its query; node-postgres would make that an uncaught exception (a crash)
+ * without a listener, so one is attached while `fn` runs (the failed query reports the loss).
+ */
+export async function withClient<T> (pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const c = await pool.connect()
+  const ignore = (): void => {}
+  c.on('error', ignore)
   try {
-    await c.query('BEGIN')
-    const out = await fn(c)
-    await c.query('COMMIT')
-    return out
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => {})
-    throw err
+    return await fn(c)
   } finally {
+    c.removeListener('error', ignore)
     c.release()
   }
+}
+
+/** Runs `fn` in one transaction on one connection of the pool. */
+export async function inTransaction<T> (pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  return await withClient(pool, async (c) => {
+    await c.query('BEGIN')
+    try {
+      const out = await fn(c)
+      await c.query('COMMIT')
+      return out
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {})
+      throw err
+    }
+  })
 }
