@@ -1,4 +1,3 @@
-import net from 'node:net'
 import t from 'tap'
 import type { Test } from 'tap'
 import type { WebhookTargetConfig } from '../../../src/config.js'
@@ -9,7 +8,7 @@ import { outboxContract } from '../outbox-contract.js'
 import type { CallEvent } from '../../../src/calls/call-events.js'
 import type { AttemptRecord } from '../../../src/webhooks/outbox-store.js'
 import { ringing, target } from '../../webhooks/helpers.js'
-import { testDatabase } from './pg-test-db.js'
+import { proxiedDatabase, testDatabase } from './pg-test-db.js'
 
 async function openPg (t: Test, targets: WebhookTargetConfig[], now: () => number = Date.now): Promise<{ outbox: PgOutbox, store: PgStore, url: string }> {
   const url = await testDatabase(t)
@@ -84,12 +83,8 @@ t.test('a claimed delivery is left alone while leased, then taken over when its 
 })
 
 t.test('the database going away during writes is reported by storage health, not a crash, and clears when it is back', async (t) => {
-  const url = await testDatabase(t)
-  const proxy = await tcpProxy(new URL(url))
-  t.teardown(proxy.close)
-  const u = new URL(url)
-  u.host = `127.0.0.1:${proxy.port}`
-  const store = createPgStore(u.toString(), { settleMs: 0, connectTimeoutMs: 1000 })
+  const { url: proxied, direct: url, proxy } = await proxiedDatabase(t)
+  const store = createPgStore(proxied, { settleMs: 0, connectTimeoutMs: 1000 })
   t.teardown(store.close)
   await migratePg(store.pool, store.name)
   const outbox = new PgOutbox(store, { targets: ONE })
@@ -108,26 +103,3 @@ t.test('the database going away during writes is reported by storage health, not
   t.equal(store.health.readiness(), null, 'ready again once a write succeeds')
   t.same(await outbox.pendingJobs('crm'), [])
 })
-
-/** A TCP proxy to the PostgreSQL server that can be taken down (connections cut, new ones refused) and up. */
-async function tcpProxy (to: URL): Promise<{ port: number, down: () => Promise<void>, up: () => Promise<void>, close: () => Promise<void> }> {
-  const sockets = new Set<net.Socket>()
-  let server: net.Server | null = null
-  let port = 0
-  const up = async (): Promise<void> => {
-    server = net.createServer((client) => {
-      const upstream = net.connect(Number(to.port || 5432), to.hostname)
-      for (const s of [client, upstream]) { sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => {}) }
-      client.pipe(upstream).pipe(client)
-    })
-    await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve))
-    port = (server.address() as net.AddressInfo).port
-  }
-  const down = async (): Promise<void> => {
-    for (const s of sockets) s.destroy()
-    await new Promise<void>((resolve) => { if (server === null) resolve(); else server.close(() => { resolve() }) })
-    server = null
-  }
-  await up()
-  return { port, down, up, close: down }
-}

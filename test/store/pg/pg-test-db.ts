@@ -2,6 +2,7 @@
 // PG_URL (default postgres://postgres@127.0.0.1:5432/postgres, trust auth) and dropped at the end.
 // No server: the test fails with a sentence saying how to provide one (tests are never skipped).
 import { randomBytes } from 'node:crypto'
+import net from 'node:net'
 import pg from 'pg'
 
 export const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -30,4 +31,37 @@ export async function testDatabase (t: Teardown): Promise<string> {
   const u = new URL(PG_URL)
   u.pathname = `/${name}`
   return u.toString()
+}
+
+/** A TCP proxy to the PostgreSQL server that can be taken down (connections cut, new ones refused) and up. */
+export async function tcpProxy (to: URL): Promise<{ port: number, down: () => Promise<void>, up: () => Promise<void>, close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>()
+  let server: net.Server | null = null
+  let port = 0
+  const up = async (): Promise<void> => {
+    server = net.createServer((client) => {
+      const upstream = net.connect(Number(to.port || 5432), to.hostname)
+      for (const s of [client, upstream]) { sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => {}) }
+      client.pipe(upstream).pipe(client)
+    })
+    await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve))
+    port = (server.address() as net.AddressInfo).port
+  }
+  const down = async (): Promise<void> => {
+    for (const s of sockets) s.destroy()
+    await new Promise<void>((resolve) => { if (server === null) resolve(); else server.close(() => { resolve() }) })
+    server = null
+  }
+  await up()
+  return { port, down, up, close: down }
+}
+
+/** A database of its own reached through tcpProxy: `url` goes through the proxy, `direct` does not. */
+export async function proxiedDatabase (t: Teardown): Promise<{ url: string, direct: string, proxy: Awaited<ReturnType<typeof tcpProxy>> }> {
+  const direct = await testDatabase(t)
+  const proxy = await tcpProxy(new URL(direct))
+  t.teardown(proxy.close)
+  const u = new URL(direct)
+  u.host = `127.0.0.1:${proxy.port}`
+  return { url: u.toString(), direct, proxy }
 }
