@@ -14,11 +14,26 @@ export interface StorageLog {
 /** SQLite result codes that mean "the file cannot be written or read", not "this statement is wrong". */
 const STORAGE_CODES = /^SQLITE_(FULL|IOERR|CORRUPT|NOTADB|READONLY|CANTOPEN|BUSY|LOCKED|NOMEM|PROTOCOL)/
 
-/** A SqliteError (or node fs error) caused by the disk or the file rather than by the code. */
+/** A SqliteError, node fs error or PostgreSQL error caused by the disk, the file or the database server rather than by the code. */
 export function isStorageError (err: unknown): boolean {
+  if (isPgStorageError(err)) return true
   const code = (err as { code?: unknown } | null)?.code
   if (typeof code !== 'string') return false
   return STORAGE_CODES.test(code) || code === 'ENOSPC' || code === 'EIO' || code === 'EROFS'
+}
+
+// PostgreSQL (DATABASE_URL): the database cannot be reached or written, as opposed to a wrong statement.
+/** SQLSTATE classes: 08 connection, 53 insufficient resources, 57 operator intervention, 58 system error. */
+const STORAGE_SQLSTATE = /^(08|53|57|58)/
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'])
+/** Messages node-postgres gives to a connection it lost or could not open in time. */
+const LOST = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|pool after calling end/i
+
+export function isPgStorageError (err: unknown): boolean {
+  const e = err as { code?: unknown, message?: unknown } | null
+  if (e === null || typeof e !== 'object') return false
+  if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || (e.code.length === 5 && STORAGE_SQLSTATE.test(e.code)) || e.code === '25006')) return true
+  return typeof e.message === 'string' && LOST.test(e.message)
 }
 
 function describe (err: unknown): string {

@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import type { WebhookTargetConfig } from '../../config.js'
 import type { CallEvent, WebhookPayload } from '../../calls/call-events.js'
-import { targetWants, type AttemptRecord, type DeliveryJob, type DeliveryStatus, type StoredEvent } from '../../webhooks/outbox-store.js'
+import { targetWants, type AttemptRecord, type DeliveryJob, type DeliveryStatus, type DeliveryView, type ListQuery, type StoredEvent } from '../../webhooks/outbox-store.js'
 import { inTransaction, type PgStore } from './pg-pool.js'
-import { isPgStorageError } from './pg-errors.js'
+import { isPgStorageError } from '../../storage-health.js'
 
 interface DeliveryRow { id: number, event_id: number, target: string, chain: string, attempts: number, next_at: number, created_at: number }
 
@@ -73,22 +73,29 @@ export class PgOutbox {
 
   /** Stores events and one delivery per matching, enabled target, in one transaction; their ids. */
   async enqueueMany (events: readonly CallEvent[]): Promise<number[]> {
+    return (await this.insert(events)).ids
+  }
+
+  /** enqueueMany, with the deliveries it made (for the delivery scheduler). */
+  async insert (events: readonly CallEvent[]): Promise<{ ids: number[], jobs: DeliveryJob[] }> {
     const at = this.now()
     return await this.write('outbox', async () => await inTransaction(this.pool, async (c) => {
       const disabled = new Set((await c.query<{ name: string }>('SELECT name FROM webhook_targets WHERE disabled_at IS NOT NULL')).rows.map((r) => r.name))
       const ids: number[] = []
+      const jobs: DeliveryJob[] = []
       for (const e of events) {
         const { rows } = await c.query<{ id: number }>('INSERT INTO webhook_events (message_id, type, chain, payload, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id',
           [`msg_${randomUUID()}`, e.type, e.chain, JSON.stringify(e.payload), at])
         const eventId = rows[0].id
-        const targets = this.opts.targets.filter((t) => !disabled.has(t.name) && targetWants(t, e)).map((t) => t.name)
-        if (targets.length > 0) {
-          await c.query("INSERT INTO webhook_deliveries (event_id, target, chain, status, next_at, created_at, updated_at) SELECT $1, t, $2, 'pending', $3, $3, $3 FROM unnest($4::text[]) WITH ORDINALITY AS x(t, n) ORDER BY n",
-            [eventId, e.chain, at, targets])
+        for (const t of this.opts.targets) {
+          if (disabled.has(t.name) || !targetWants(t, e)) continue
+          const d = await c.query<{ id: number }>("INSERT INTO webhook_deliveries (event_id, target, chain, status, next_at, created_at, updated_at) VALUES ($1, $2, $3, 'pending', $4, $4, $4) RETURNING id",
+            [eventId, t.name, e.chain, at])
+          jobs.push({ id: d.rows[0].id, eventId, target: t.name, chain: e.chain, attempts: 0, nextAt: at, createdAt: at })
         }
         ids.push(eventId)
       }
-      return ids
+      return { ids, jobs }
     }))
   }
 
@@ -129,6 +136,53 @@ export class PgOutbox {
       if (isPgStorageError(err)) return false
       throw err
     }
+  }
+
+  /** Puts a delivery back to pending (any status), due now. Null when unknown. */
+  async redeliver (id: number): Promise<DeliveryJob | null> {
+    const at = this.now()
+    const r = (await this.write('delivery log', async () => await this.pool.query<DeliveryRow>(
+      "UPDATE webhook_deliveries SET status = 'pending', next_at = $1, updated_at = $1, claimed_by = NULL, claimed_until = NULL WHERE id = $2 RETURNING *", [at, id]))).rows[0]
+    return r === undefined ? null : jobOf(r)
+  }
+
+  /** The delivery log as GET /webhooks/deliveries lists it, newest first. */
+  async list (q: ListQuery = {}): Promise<DeliveryView[]> {
+    const where: string[] = []
+    const args: unknown[] = []
+    if (q.status === 'retrying') where.push("d.status = 'pending' AND d.attempts > 0")
+    else if (q.status === 'pending') where.push("d.status = 'pending' AND d.attempts = 0")
+    else if (q.status !== undefined) { args.push(q.status); where.push(`d.status = $${args.length}`) }
+    if (q.target !== undefined) { args.push(q.target); where.push(`d.target = $${args.length}`) }
+    const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000)
+    const rows = (await this.pool.query<DeliveryRow & { status: DeliveryStatus, updated_at: number, last_status: number | null, last_error: string | null } & Record<string, unknown>>(`
+      SELECT d.*, e.message_id, e.type, e.payload->>'event' AS event_name, e.payload->>'id' AS legacy_id,
+             a.at AS a_at, a.status_code AS a_status, a.duration_ms AS a_duration, a.error AS a_error, a.excerpt AS a_excerpt
+      FROM webhook_deliveries d
+      JOIN webhook_events e ON e.id = d.event_id
+      LEFT JOIN LATERAL (SELECT * FROM webhook_attempts WHERE delivery_id = d.id ORDER BY id DESC LIMIT 1) a ON true
+      ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY d.id DESC LIMIT ${limit}`, args)).rows
+    const iso = (ms: number): string => new Date(ms).toISOString()
+    return rows.map((r) => ({
+      id: r.id,
+      eventId: r.event_id,
+      messageId: String(r.message_id),
+      event: String(r.event_name ?? r.type),
+      legacyId: String(r.legacy_id ?? ''),
+      target: r.target,
+      chain: r.chain,
+      status: r.status === 'pending' && r.attempts > 0 ? 'retrying' : r.status,
+      attempts: r.attempts,
+      nextAt: r.status === 'pending' ? iso(r.next_at) : null,
+      createdAt: iso(r.created_at),
+      updatedAt: iso(r.updated_at),
+      lastStatus: r.last_status,
+      lastError: r.last_error,
+      lastAttempt: r.a_at == null
+        ? null
+        : { at: iso(Number(r.a_at)), statusCode: r.a_status as number | null, durationMs: Number(r.a_duration), error: r.a_error as string | null, excerpt: r.a_excerpt as string | null }
+    }))
   }
 
   /** Every attempt of one delivery, oldest first. */

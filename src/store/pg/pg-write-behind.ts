@@ -6,7 +6,7 @@
 // returns, unlike SQLite's (architecture.md "Storage ports").
 import type pg from 'pg'
 import { inTransaction, type PgStore } from './pg-pool.js'
-import { isPgStorageError } from './pg-errors.js'
+import { isPgStorageError } from '../../storage-health.js'
 
 export type PgWrite = (c: pg.PoolClient) => Promise<void>
 
