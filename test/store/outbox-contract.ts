@@ -4,7 +4,7 @@
 import type { Test } from 'tap'
 import type { WebhookTargetConfig } from '../../src/config.js'
 import type { CallEvent } from '../../src/calls/call-events.js'
-import type { AttemptRecord, DeliveryJob, DeliveryStatus, StoredEvent } from '../../src/webhooks/outbox-store.js'
+import type { AttemptRecord, DeliveryJob, DeliveryStatus, DeliveryView, ListQuery, StoredEvent } from '../../src/webhooks/outbox-store.js'
 import { ringing, target } from '../webhooks/helpers.js'
 
 type Maybe<T> = T | Promise<T>
@@ -19,6 +19,8 @@ export interface ContractOutbox {
   disableTarget: (name: string, reason: string) => Maybe<void>
   enableTarget: (name: string) => Maybe<void>
   prune: (before: number) => Maybe<number>
+  list: (q?: ListQuery) => Maybe<DeliveryView[]>
+  redeliver: (id: number) => Maybe<DeliveryJob | null>
 }
 
 export const CONTRACT_TARGETS: WebhookTargetConfig[] = [
@@ -80,5 +82,25 @@ export function outboxContract (t: Test, open: OpenOutbox): void {
     await o.enableTarget('all')
     await o.enqueueMany([ringing(7, 2, '102')])
     t.same((await o.pendingJobs('all')).length, 1)
+  })
+
+  t.test('the delivery log lists newest first with the last attempt, filters by status and target; a delivery is sent again on request', async (t) => {
+    const now = 1_700_000_000_000
+    const o = await open(t, CONTRACT_TARGETS, () => now)
+    const [id] = await o.enqueueMany([ringing(9, 1, '102')])
+    const [a] = await o.pendingJobs('all')
+    await o.settle({ ...a, attempts: 1 }, attempt(now, 500, 'HTTP 500'), 'failed', now)
+    const all = await o.list()
+    t.equal(all.length, 2)
+    t.same(all.map((d) => d.target), ['ext102', 'all'], 'newest first')
+    t.match(all[1], { eventId: id, event: 'ringing', legacyId: `${ringing(9, 1).chain}-0`, status: 'failed', attempts: 1, nextAt: null, lastStatus: 500, lastError: 'HTTP 500', lastAttempt: { statusCode: 500, error: 'HTTP 500', durationMs: 12, at: new Date(now).toISOString() } })
+    t.match(all[0], { status: 'pending', lastAttempt: null, nextAt: new Date(now).toISOString() })
+    t.same((await o.list({ status: 'failed' })).map((d) => d.id), [a.id])
+    t.same((await o.list({ status: 'pending', target: 'all' })), [])
+    t.same((await o.list({ target: 'ext102', limit: 1 })).length, 1)
+    const again = await o.redeliver(a.id)
+    t.same([again?.id, again?.eventId], [a.id, id])
+    t.match((await o.list({ target: 'all' }))[0], { status: 'retrying', attempts: 1 })
+    t.equal(await o.redeliver(a.id + 1000), null)
   })
 }

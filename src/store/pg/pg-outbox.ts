@@ -11,6 +11,7 @@ import type { CallEvent, WebhookPayload } from '../../calls/call-events.js'
 import { targetWants, type AttemptRecord, type DeliveryJob, type DeliveryStatus, type DeliveryView, type ListQuery, type StoredEvent } from '../../webhooks/outbox-store.js'
 import { inTransaction, type PgStore } from './pg-pool.js'
 import { isPgStorageError } from '../../storage-health.js'
+import { deliveryViewOf, type DeliveryListRow } from '../delivery-view.js'
 
 interface DeliveryRow { id: number, event_id: number, target: string, chain: string, attempts: number, next_at: number, created_at: number }
 
@@ -155,7 +156,7 @@ export class PgOutbox {
     else if (q.status !== undefined) { args.push(q.status); where.push(`d.status = $${args.length}`) }
     if (q.target !== undefined) { args.push(q.target); where.push(`d.target = $${args.length}`) }
     const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000)
-    const rows = (await this.pool.query<DeliveryRow & { status: DeliveryStatus, updated_at: number, last_status: number | null, last_error: string | null } & Record<string, unknown>>(`
+    const rows = (await this.pool.query<DeliveryListRow>(`
       SELECT d.*, e.message_id, e.type, e.payload->>'event' AS event_name, e.payload->>'id' AS legacy_id,
              a.at AS a_at, a.status_code AS a_status, a.duration_ms AS a_duration, a.error AS a_error, a.excerpt AS a_excerpt
       FROM webhook_deliveries d
@@ -163,26 +164,7 @@ export class PgOutbox {
       LEFT JOIN LATERAL (SELECT * FROM webhook_attempts WHERE delivery_id = d.id ORDER BY id DESC LIMIT 1) a ON true
       ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY d.id DESC LIMIT ${limit}`, args)).rows
-    const iso = (ms: number): string => new Date(ms).toISOString()
-    return rows.map((r) => ({
-      id: r.id,
-      eventId: r.event_id,
-      messageId: String(r.message_id),
-      event: String(r.event_name ?? r.type),
-      legacyId: String(r.legacy_id ?? ''),
-      target: r.target,
-      chain: r.chain,
-      status: r.status === 'pending' && r.attempts > 0 ? 'retrying' : r.status,
-      attempts: r.attempts,
-      nextAt: r.status === 'pending' ? iso(r.next_at) : null,
-      createdAt: iso(r.created_at),
-      updatedAt: iso(r.updated_at),
-      lastStatus: r.last_status,
-      lastError: r.last_error,
-      lastAttempt: r.a_at == null
-        ? null
-        : { at: iso(Number(r.a_at)), statusCode: r.a_status as number | null, durationMs: Number(r.a_duration), error: r.a_error as string | null, excerpt: r.a_excerpt as string | null }
-    }))
+    return rows.map(deliveryViewOf)
   }
 
   /** Every attempt of one delivery, oldest first. */

@@ -1,0 +1,71 @@
+// The whole gateway with DATABASE_URL against the simulator: call webhooks are delivered from the
+// PostgreSQL outbox, and a restart (with an empty DATA_DIR: the state is in the database) resumes
+// the call in progress and delivers everything stored, at least once, each call in order.
+import t from 'tap'
+import { Writable } from 'node:stream'
+import pg from 'pg'
+import { loadConfig } from '../../../src/config.js'
+import { startGateway } from '../../../src/server.js'
+import { createSimulator } from '../../../src/sim/simulator.js'
+import { startReceiver } from '../../webhooks/receiver.js'
+import { until } from '../../webhooks/helpers.js'
+import { testDatabase } from './pg-test-db.js'
+
+const quiet = (): Writable => new Writable({ write (_c, _e, cb) { cb() } })
+
+async function placeCall (simUrl: string, to: string, answer: string, talkMs: number): Promise<void> {
+  const res = await fetch(`${simUrl}/_sim/calls`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from: '+15557654321', to, answer, ringMs: 200, talkMs, hangup: 'caller' })
+  })
+  if (res.status !== 201) throw new Error(`the simulator refused the call (${res.status})`)
+}
+
+t.test('a gateway on PostgreSQL delivers call webhooks and survives a restart with a call in progress', async (t) => {
+  const url = await testDatabase(t)
+  const db = new pg.Pool({ connectionString: url, max: 1 })
+  t.teardown(async () => { await db.end() })
+  const sim = await createSimulator()
+  t.teardown(() => sim.close())
+  const receiver = await startReceiver()
+  t.teardown(() => receiver.close())
+  const env = {
+    PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: 'pg-gateway-test-key-0123456789abcdef', PORT: '0',
+    RECORDINGS_SOURCE: 'off', CALL_END_GRACE_MS: '100', WEBHOOK_RETRY_SCHEDULE: '0,100ms,200ms', DATABASE_URL: url, WEBHOOK_URLS: receiver.url
+  }
+  const dirs = t.testdir({ first: {}, second: {} })
+  const first = await startGateway(loadConfig({ ...env, DATA_DIR: dirs + '/first' }), { logStream: quiet() })
+  await first.services.pbx.callControl.ready()
+  await placeCall(sim.url, '+15550101', '101', 300)
+  await placeCall(sim.url, '+15550102', '102', 5000)
+  const ended = (): Set<string> => new Set(receiver.received.map((r) => JSON.parse(r.body) as { chid: string, event: string }).filter((p) => p.event === 'incoming').map((p) => p.chid))
+  // Restart once the short call has ended and the long one is in progress.
+  await until(() => ended().size === 1 && first.services.calls.size() === 1, 10_000)
+  await first.close()
+  t.equal(Number((await db.query('SELECT COUNT(*) AS n FROM live_calls')).rows[0].n), 1, 'the call in progress is stored in PostgreSQL')
+
+  // An empty DATA_DIR: what the second gateway resumes comes from PostgreSQL.
+  const second = await startGateway(loadConfig({ ...env, DATA_DIR: dirs + '/second' }), { logStream: quiet() })
+  t.teardown(() => second.close())
+  t.equal(second.services.calls.size(), 1, 'the call in progress is resumed from PostgreSQL')
+  await until(() => ended().size === 2, 15_000)
+  const count = async (sql: string): Promise<number> => Number((await db.query(sql)).rows[0].n)
+  await until(() => second.services.outbox.heldCount === 0, 5000)
+  const total = await count('SELECT COUNT(*) AS n FROM webhook_events')
+  for (let i = 0; i < 100 && await count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status != 'done'") > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+  t.equal(await count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status != 'done'"), 0, 'every delivery done')
+  const bodies = new Set(receiver.received.map((r) => r.body))
+  t.equal(bodies.size, total, `every stored event delivered (${receiver.received.length} requests for ${total} events: at-least-once)`)
+  const byCall = new Map<string, string[]>()
+  for (const r of receiver.received) {
+    const p = JSON.parse(r.body) as { chid: string, event: string }
+    byCall.set(p.chid, [...(byCall.get(p.chid) ?? []), p.event])
+  }
+  t.equal(byCall.size, 2, 'both calls announced')
+  for (const [chid, kinds] of byCall) {
+    t.equal(kinds[0], 'ringing', `${chid} began with ringing (${kinds.join(', ')})`)
+    t.equal(kinds.filter((k) => k === 'incoming').length, 1, `${chid} ended once`)
+    t.equal(kinds.indexOf('incoming'), kinds.length - 1, `${chid} ended last`)
+  }
+})
