@@ -54,6 +54,8 @@ export interface StorageHealthOptions {
   now?: () => number
   /** How long without a failed write before a write that succeeds clears the problem (ms; default 2000). */
   settleMs?: number
+  /** What to do about a failed write, ending the /readyz sentence (default: about the disk and the file). */
+  remedy?: string
 }
 
 export const DEFAULT_SETTLE_MS = 2000
@@ -70,10 +72,12 @@ export class StorageHealth {
   /** The first write that succeeded since the last failure (null: none yet). */
   private succeededSince: number | null = null
   private readonly now: () => number
+  private readonly remedy: string
 
   constructor (readonly file: string, opts: StorageHealthOptions = {}) {
     this.now = opts.now ?? Date.now
     this.settleMs = opts.settleMs ?? DEFAULT_SETTLE_MS
+    this.remedy = opts.remedy ?? 'free disk space or fix the file'
   }
 
   get problem (): StorageProblem | null {
@@ -121,7 +125,7 @@ export class StorageHealth {
     this.settle()
     const p = this.current
     if (p === null) return null
-    return `cannot write ${this.file} since ${new Date(p.since).toISOString()} (${p.error}; ${p.failures} failed writes, first by the ${p.where}); free disk space or fix the file`
+    return `cannot write ${this.file} since ${new Date(p.since).toISOString()} (${p.error}; ${p.failures} failed writes, first by the ${p.where}); ${this.remedy}`
   }
 
   /**

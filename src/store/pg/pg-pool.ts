@@ -32,7 +32,7 @@ export function createPgStore (url: string, opts: PgStoreOptions = {}): PgStore 
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
     application_name: '3cx-gateway'
   })
-  const health = new StorageHealth(name, { settleMs: opts.settleMs })
+  const health = new StorageHealth(name, { settleMs: opts.settleMs, remedy: 'check that the PostgreSQL server is running and reachable' })
   // An idle connection dropped by the server (restart, fail-over) must not end the process.
   pool.on('error', (err) => { health.failed('connection', err) })
   let closed: Promise<void> | null = null

@@ -96,7 +96,7 @@ t.test('the database going away during writes is reported by storage health, not
   t.teardown(direct.close)
   const [job] = await new PgOutbox(direct, { targets: ONE }).pendingJobs('crm')
   t.equal(await outbox.settle({ ...job, attempts: 1 }, ok(Date.now()), 'done', Date.now()), false, 'settle says false instead of throwing')
-  t.match(store.health.readiness(), /cannot write postgres:\/\/postgres@127\.0\.0\.1:\d+\/gw_test_\w+ since .*first by the outbox/)
+  t.match(store.health.readiness(), /cannot write postgres:\/\/postgres@127\.0\.0\.1:\d+\/gw_test_\w+ since .*first by the outbox\); check that the PostgreSQL server is running and reachable$/)
   t.notMatch(store.health.readiness(), /undefined/)
   await proxy.up()
   t.equal(await outbox.settle({ ...job, attempts: 1 }, ok(Date.now()), 'done', Date.now()), true)
