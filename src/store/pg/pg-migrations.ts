@@ -68,6 +68,11 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
 
 /** Brings the database up to date; returns how many steps this call applied. */
 export async function migratePg (pool: pg.Pool, name: string, migrations: readonly PgMigration[] = PG_MIGRATIONS): Promise<number> {
+  try {
+    await pool.query('SELECT 1')
+  } catch (err) {
+    throw new Error(`cannot reach ${name} at start (${err instanceof Error ? err.message : String(err)}); check DATABASE_URL and that the PostgreSQL server is running and reachable`)
+  }
   return await withClient(pool, async (c) => {
     await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
     try {

@@ -25,3 +25,11 @@ t.test('a database migrated by a newer gateway is refused with a clear message; 
   t.equal((await s.pool.query("SELECT to_regclass('half') AS t")).rows[0].t, null, 'the failed step was rolled back')
   t.equal((await s.pool.query('SELECT MAX(version) AS v FROM schema_migrations')).rows[0].v, PG_MIGRATIONS.length)
 })
+
+t.test('a database that cannot be reached at start stops it with a sentence naming it, without its password', async (t) => {
+  const s = createPgStore('postgres://gw:Secret-Pw@127.0.0.1:1/gateway', { connectTimeoutMs: 500 })
+  t.teardown(s.close)
+  const err = await migratePg(s.pool, s.name).then(() => null, (e: unknown) => e as Error)
+  t.match(err?.message, /^cannot reach postgres:\/\/gw:\*\*\*@127\.0\.0\.1:1\/gateway at start \(.*ECONNREFUSED.*\); check DATABASE_URL/)
+  t.notMatch(err?.message, /Secret-Pw/)
+})
