@@ -9,7 +9,7 @@ import { startGateway } from '../../../src/server.js'
 import { createSimulator } from '../../../src/sim/simulator.js'
 import { startReceiver } from '../../webhooks/receiver.js'
 import { until } from '../../webhooks/helpers.js'
-import { testDatabase } from './pg-test-db.js'
+import { proxiedDatabase, testDatabase } from './pg-test-db.js'
 
 const quiet = (): Writable => new Writable({ write (_c, _e, cb) { cb() } })
 
@@ -68,4 +68,41 @@ t.test('a gateway on PostgreSQL delivers call webhooks and survives a restart wi
     t.equal(kinds.filter((k) => k === 'incoming').length, 1, `${chid} ended once`)
     t.equal(kinds.indexOf('incoming'), kinds.length - 1, `${chid} ended last`)
   }
+})
+
+t.test('PostgreSQL going away under a gateway with a call in progress: /readyz says so, the process stays up, nothing is lost', async (t) => {
+  const { url, proxy } = await proxiedDatabase(t)
+  const sim = await createSimulator()
+  t.teardown(() => sim.close())
+  const receiver = await startReceiver()
+  t.teardown(() => receiver.close())
+  const gw = await startGateway(loadConfig({
+    PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: 'pg-gateway-test-key-0123456789abcdef', PORT: '0',
+    RECORDINGS_SOURCE: 'off', CALL_END_GRACE_MS: '100', WEBHOOK_RETRY_SCHEDULE: '0,100ms,200ms', DATABASE_URL: url, WEBHOOK_URLS: receiver.url,
+    DATA_DIR: t.testdir({})
+  }), { logStream: quiet() })
+  t.teardown(() => gw.close())
+  await gw.services.pbx.callControl.ready()
+  const readyz = async (): Promise<{ status: number, detail: string }> => {
+    const res = await fetch(`${gw.url}/readyz`)
+    const body = await res.json() as { checks: { outbox: { detail?: string } } }
+    return { status: res.status, detail: body.checks.outbox.detail ?? '' }
+  }
+  t.equal((await readyz()).status, 200)
+  await proxy.down()
+  await placeCall(sim.url, '+15550101', '101', 500)
+  await until(() => gw.services.outbox.heldCount > 0, 10_000)
+  const down = await readyz()
+  t.equal(down.status, 503, 'not ready while the database is away')
+  t.match(down.detail, /cannot reach postgres:\/\/postgres@127\.0\.0\.1:\d+\/gw_test_\w+ .* call events wait in memory/)
+  await until(() => gw.services.calls.size() === 0, 10_000)
+  t.equal(receiver.received.length, 0, 'nothing delivered before it is stored')
+  await proxy.up()
+  await until(() => receiver.received.some((r) => (JSON.parse(r.body) as { event: string }).event === 'incoming'), 15_000)
+  const kinds = receiver.received.map((r) => (JSON.parse(r.body) as { event: string }).event)
+  t.equal(kinds[0], 'ringing', `in order after the outage (${kinds.join(', ')})`)
+  t.equal(kinds.at(-1), 'incoming')
+  const deadline = Date.now() + 10_000
+  while ((await readyz()).status !== 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal((await readyz()).status, 200, 'ready again')
 })
