@@ -85,7 +85,9 @@ export class PgOutboxStore implements OutboxStore {
           const { jobs } = await this.outbox.insert(batch)
           this.writing = 0
           for (const j of jobs) this.lastDepth[j.target] = { pending: (this.lastDepth[j.target]?.pending ?? 0) + 1, failed: this.lastDepth[j.target]?.failed ?? 0 }
-          if (jobs.length > 0) for (const l of this.listeners) l(jobs)
+          // Written before the scheduler asked for what was pending: handed over with that, not lost.
+          const fresh = jobs.filter((j) => this.pendingAtStart.get(j.target)?.push(j) === undefined)
+          if (fresh.length > 0) for (const l of this.listeners) l(fresh)
         } catch (err) {
           this.writing = 0
           this.held = batch.concat(this.held)
