@@ -97,7 +97,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const unseenStore: UnseenCallStore = pgUnseen ?? new SqliteUnseenCallStore(db)
   const unseen = new UnseenCalls({ store: unseenStore, log: log.child({ component: 'calls' }) })
   // The state above belongs to the PBX it came from: checked at start, before any of it is loaded.
-  const origin: StateOriginStore = pg !== null ? new PgStateOrigin(pg) : new SqliteStateOrigin(db)
+  const origin: StateOriginStore = pg !== null ? new PgStateOrigin(pg, new SqliteStateOrigin(db)) : new SqliteStateOrigin(db)
   const calls = new CallModel({
     unseen,
     timeZone: config.pbx.timezone,

@@ -1,11 +1,12 @@
 // Which PBX the state came from, on PostgreSQL (state-origin.ts is the port; store/sqlite-state-origin.ts
-// the SQLite adapter): the identity in `meta`, and the discarding of the calls in progress, the
-// unseen-calls bookkeeping and (when the recordings tables exist) pending recordings; never the outbox.
+// the SQLite adapter): the identity in `meta`, and the discarding of the calls in progress and the
+// unseen-calls bookkeeping; never the outbox. Pending recordings are still in DATA_DIR/gateway.db
+// (no PostgreSQL recordings index yet): `local` discards them there.
 import type { DiscardedState, PbxIdentity, StateOriginStore } from '../../state-origin.js'
 import { inTransaction, type PgStore } from './pg-pool.js'
 
 export class PgStateOrigin implements StateOriginStore {
-  constructor (private readonly store: PgStore) {}
+  constructor (private readonly store: PgStore, private readonly local?: Pick<StateOriginStore, 'discardPbxState'>) {}
 
   async load (): Promise<PbxIdentity | null> {
     const rows = new Map((await this.store.pool.query<{ key: string, value: string }>("SELECT key, value FROM meta WHERE key IN ('pbx.fqdn', 'pbx.license_sha256')")).rows.map((r) => [r.key, r.value]))
@@ -20,17 +21,13 @@ export class PgStateOrigin implements StateOriginStore {
   }
 
   async discardPbxState (): Promise<DiscardedState> {
-    return await inTransaction(this.store.pool, async (c) => {
+    const pg = await inTransaction(this.store.pool, async (c) => {
       const calls = (await c.query('DELETE FROM live_calls')).rowCount ?? 0
       const unseenCalls = (await c.query('DELETE FROM unseen_calls')).rowCount ?? 0
       await c.query('DELETE FROM call_counter')
-      let recordings = 0
-      if ((await c.query<{ t: string | null }>("SELECT to_regclass('recording_legs')::text AS t")).rows[0].t !== null) {
-        const pending = "SELECT leg_key FROM recording_legs WHERE state IN ('waiting', 'held', 'converting')"
-        await c.query(`DELETE FROM recordings WHERE leg_key IN (${pending})`)
-        recordings = (await c.query(`DELETE FROM recording_legs WHERE leg_key IN (${pending})`)).rowCount ?? 0
-      }
-      return { calls, unseenCalls, recordings }
+      return { calls, unseenCalls }
     })
+    const local = await this.local?.discardPbxState() ?? { calls: 0, unseenCalls: 0, recordings: 0 }
+    return { calls: pg.calls + local.calls, unseenCalls: pg.unseenCalls + local.unseenCalls, recordings: local.recordings }
   }
 }

@@ -59,3 +59,14 @@ t.test('a password in DATABASE_URL never reaches storage health', async (t) => {
   t.match(down.health.readiness(), /postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/nowhere .*ECONNREFUSED/)
   t.notMatch(down.health.readiness(), /secret-pw/)
 })
+
+t.test('pending recordings kept in DATA_DIR are discarded with the PostgreSQL state, and counted', async (t) => {
+  const store = createPgStore(await testDatabase(t))
+  t.teardown(store.close)
+  await migratePg(store.pool, store.name)
+  const calls = new PgCallStateStore(store)
+  calls.write([{ callid: 1, chid: 'c1', state: {} as never }], [])
+  await calls.writes.flush()
+  const origin = new PgStateOrigin(store, { discardPbxState: () => ({ calls: 0, unseenCalls: 0, recordings: 2 }) })
+  t.same(await origin.discardPbxState(), { calls: 1, unseenCalls: 0, recordings: 2 })
+})
