@@ -1,8 +1,9 @@
-// A row of the delivery-log listing (the same columns in SQLite and PostgreSQL: the delivery, its
-// event's ids and the last attempt as a_*) as GET /webhooks/deliveries shows it.
-import type { DeliveryStatus, DeliveryView } from '../webhooks/outbox-store.js'
+// A `webhook_deliveries` row (the same columns in SQLite and PostgreSQL) as the scheduler's job, and a
+// row of the delivery-log listing (the delivery, its event's ids, the last attempt as a_*) as
+// GET /webhooks/deliveries shows it.
+import type { DeliveryJob, DeliveryStatus, DeliveryView } from '../webhooks/outbox-store.js'
 
-export interface DeliveryListRow extends Record<string, unknown> {
+export interface DeliveryRow {
   id: number
   event_id: number
   target: string
@@ -14,6 +15,12 @@ export interface DeliveryListRow extends Record<string, unknown> {
   updated_at: number
   last_status: number | null
   last_error: string | null
+}
+
+export type DeliveryListRow = DeliveryRow & Record<string, unknown>
+
+export function jobOf (r: Pick<DeliveryRow, 'id' | 'event_id' | 'target' | 'chain' | 'attempts' | 'next_at' | 'created_at'>): DeliveryJob {
+  return { id: r.id, eventId: r.event_id, target: r.target, chain: r.chain, attempts: r.attempts, nextAt: r.next_at, createdAt: r.created_at }
 }
 
 export function deliveryViewOf (r: DeliveryListRow): DeliveryView {

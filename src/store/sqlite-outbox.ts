@@ -8,7 +8,7 @@ import { isStorageError, storageHealthOf, type StorageHealth } from '../storage-
 import { targetWants, type AttemptRecord, type DeliveryJob, type DeliveryStatus, type DeliveryView, type EnqueueListener, type ListQuery, type OutboxLog, type OutboxStore, type StoredEvent } from '../webhooks/outbox-store.js'
 import { afterCommit, type SqliteDatabase } from './database.js'
 import { migrate, type Migration } from './migrations.js'
-import { deliveryViewOf, type DeliveryListRow } from './delivery-view.js'
+import { deliveryViewOf, jobOf, type DeliveryListRow, type DeliveryRow } from './delivery-view.js'
 
 export const OUTBOX_MIGRATIONS: readonly Migration[] = [
   (db) => db.exec(`
@@ -52,24 +52,6 @@ export const OUTBOX_MIGRATIONS: readonly Migration[] = [
     );
   `)
 ]
-
-interface DeliveryRow {
-  id: number
-  event_id: number
-  target: string
-  chain: string
-  status: DeliveryStatus
-  attempts: number
-  next_at: number
-  created_at: number
-  updated_at: number
-  last_status: number | null
-  last_error: string | null
-}
-
-function jobOf (r: DeliveryRow): DeliveryJob {
-  return { id: r.id, eventId: r.event_id, target: r.target, chain: r.chain, attempts: r.attempts, nextAt: r.next_at, createdAt: r.created_at }
-}
 
 export interface OutboxOptions {
   targets: readonly WebhookTargetConfig[]

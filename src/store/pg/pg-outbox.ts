@@ -11,13 +11,7 @@ import type { CallEvent, WebhookPayload } from '../../calls/call-events.js'
 import { targetWants, type AttemptRecord, type DeliveryJob, type DeliveryStatus, type DeliveryView, type ListQuery, type StoredEvent } from '../../webhooks/outbox-store.js'
 import { inTransaction, type PgStore } from './pg-pool.js'
 import { isPgStorageError } from '../../storage-health.js'
-import { deliveryViewOf, type DeliveryListRow } from '../delivery-view.js'
-
-interface DeliveryRow { id: number, event_id: number, target: string, chain: string, attempts: number, next_at: number, created_at: number }
-
-function jobOf (r: DeliveryRow): DeliveryJob {
-  return { id: r.id, eventId: r.event_id, target: r.target, chain: r.chain, attempts: r.attempts, nextAt: r.next_at, createdAt: r.created_at }
-}
+import { deliveryViewOf, jobOf, type DeliveryListRow, type DeliveryRow } from '../delivery-view.js'
 
 export interface PgOutboxOptions {
   targets: readonly WebhookTargetConfig[]
