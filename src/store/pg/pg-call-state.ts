@@ -28,25 +28,23 @@ export class PgCallStateStore implements CallStateStore {
     for (const id of remove) this.waiting.set(id, null)
     if (this.waiting.size > 0 && !this.queued) {
       this.queued = true
+      // The states are taken once, at the first try: a retry (the write-behind puts a failed step
+      // back, even one whose COMMIT was lost) writes the same rows; newer states go in a later step.
+      let rows: Array<[number, StoredCall | null]> | null = null
       this.writes.push(async (c) => {
-        const rows = [...this.waiting]
-        this.waiting.clear()
-        this.queued = false
-        try {
-          const upserts = rows.filter((r): r is [number, StoredCall] => r[1] !== null).map((r) => r[1])
-          const deletes = rows.filter((r) => r[1] === null).map((r) => r[0])
-          if (deletes.length > 0) await c.query('DELETE FROM live_calls WHERE callid = ANY($1::bigint[])', [deletes])
-          if (upserts.length > 0) {
-            await c.query(`INSERT INTO live_calls (callid, chid, state, updated_at)
-              SELECT x.callid, x.chid, x.state, $4 FROM unnest($1::bigint[], $2::text[], $3::jsonb[]) AS x(callid, chid, state)
-              ON CONFLICT (callid) DO UPDATE SET chid = excluded.chid, state = excluded.state, updated_at = excluded.updated_at`,
-            [upserts.map((u) => u.callid), upserts.map((u) => u.chid), upserts.map((u) => JSON.stringify(u.state)), this.now()])
-          }
-        } catch (err) {
-          // Not written: what no newer write replaced waits again (the write-behind retries this step).
-          for (const [id, s] of rows) if (!this.waiting.has(id)) this.waiting.set(id, s)
-          this.queued = true
-          throw err
+        if (rows === null) {
+          rows = [...this.waiting]
+          this.waiting.clear()
+          this.queued = false
+        }
+        const upserts = rows.filter((r): r is [number, StoredCall] => r[1] !== null).map((r) => r[1])
+        const deletes = rows.filter((r) => r[1] === null).map((r) => r[0])
+        if (deletes.length > 0) await c.query('DELETE FROM live_calls WHERE callid = ANY($1::bigint[])', [deletes])
+        if (upserts.length > 0) {
+          await c.query(`INSERT INTO live_calls (callid, chid, state, updated_at)
+            SELECT x.callid, x.chid, x.state, $4 FROM unnest($1::bigint[], $2::text[], $3::jsonb[]) AS x(callid, chid, state)
+            ON CONFLICT (callid) DO UPDATE SET chid = excluded.chid, state = excluded.state, updated_at = excluded.updated_at`,
+          [upserts.map((u) => u.callid), upserts.map((u) => u.chid), upserts.map((u) => JSON.stringify(u.state)), this.now()])
         }
       })
     }
