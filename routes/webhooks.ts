@@ -101,7 +101,7 @@ export default async function webhookRoutes (app: FastifyInstance, opts: Webhook
       throw bad
     }
     const q = req.query as { status?: ListedStatus, target?: string, limit?: number }
-    const deliveries = outbox.list(q)
+    const deliveries = await outbox.list(q)
     return { count: deliveries.length, deliveries, targets: delivery?.stats() ?? [] }
   })
 
@@ -124,11 +124,11 @@ export default async function webhookRoutes (app: FastifyInstance, opts: Webhook
     const { id } = req.params as { id: number }
     let job
     try {
-      job = outbox.redeliver(id)
+      job = await outbox.redeliver(id)
     } catch (err) {
       if (!isStorageError(err)) throw err
       outbox.health.failed('delivery log', err)
-      return await reply.code(503).send(errorBody('STORAGE_UNAVAILABLE', `gateway.db cannot be written (${(err as { code?: string }).code ?? 'error'}); free disk space, then send this again (see GET /readyz)`))
+      return await reply.code(503).send(errorBody('STORAGE_UNAVAILABLE', `${outbox.health.file} cannot be written (${(err as { code?: string }).code ?? 'error'}); free disk space, then send this again (see GET /readyz)`))
     }
     if (job === null) return await reply.code(404).send(errorBody('NOT_FOUND', `No webhook delivery with id ${id}; list them with GET /webhooks/deliveries`))
     return { result: true, id: job.id, status: 'pending' }

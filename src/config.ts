@@ -3,6 +3,7 @@
 import { isIP } from 'node:net'
 import path from 'node:path'
 import { LOG_FORMATS, type LogFormatSetting } from './log-format.js'
+import { parseDatabaseUrl, redactDatabaseUrl } from './database-url.js'
 
 export type KeyScope = 'read' | 'control'
 export interface GatewayKey { key: string, scope: KeyScope }
@@ -75,6 +76,8 @@ export interface Config {
   dataDir: string
   /** Demo mode: the built-in simulator's port; 0 = any free port. */
   simPort: number
+  /** DATABASE_URL: PostgreSQL holds the state instead of DATA_DIR/gateway.db (null: SQLite, the default). */
+  databaseUrl: string | null
   demoTrafficPerMinute: number
   logLevel: string
   /** json, pretty, or auto (pretty on a terminal); see log-format.ts. */
@@ -152,6 +155,12 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
 
   const retrySchedule = r.durationList('WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE_MS)
   const dataDir = path.resolve(r.str('DATA_DIR', './data'))
+  let databaseUrl: string | null = null
+  if ((env.DATABASE_URL ?? '').trim() !== '') {
+    const parsed = parseDatabaseUrl((env.DATABASE_URL ?? '').trim())
+    if (parsed.ok) databaseUrl = parsed.url
+    else problems.push(parsed.problem)
+  }
   const source = r.oneOf('RECORDINGS_SOURCE', ['xapi', 'dir', 'off'] as const, 'xapi')
   const recordingsDir = r.str('RECORDINGS_DIR', source === 'dir' ? '/var/lib/3cxpbx/Instance1/Data/Recordings' : '')
 
@@ -206,6 +215,7 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
     },
     dataDir,
     simPort: r.int('SIM_PORT', 0, 0, 65535),
+    databaseUrl,
     demoTrafficPerMinute: r.int('DEMO_TRAFFIC', 4, 0, 60_000),
     logLevel,
     logFormat: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
@@ -494,6 +504,7 @@ export function describeConfig (c: Config): Record<string, unknown> {
     reports: c.reports,
     dataDir: c.dataDir,
     simPort: c.simPort,
+    database: c.databaseUrl === null ? 'sqlite' : redactDatabaseUrl(c.databaseUrl),
     demoTrafficPerMinute: c.demoTrafficPerMinute,
     logLevel: c.logLevel,
     logFormat: c.logFormat

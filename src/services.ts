@@ -18,7 +18,13 @@ import type { OutboxStore } from './webhooks/outbox-store.js'
 import { SqliteOutbox } from './store/sqlite-outbox.js'
 import { SqliteRecordingIndex } from './store/sqlite-recording-index.js'
 import { SqliteStateOrigin } from './store/sqlite-state-origin.js'
-import { checkStateOrigin, readPbxIdentity } from './state-origin.js'
+import { createPgStore } from './store/pg/pg-pool.js'
+import { migratePg } from './store/pg/pg-migrations.js'
+import { PgOutboxStore } from './store/pg/pg-outbox-store.js'
+import { PgCallStateStore, PgUnseenCallStore } from './store/pg/pg-call-state.js'
+import { PgStateOrigin } from './store/pg/pg-state-origin.js'
+import type { UnseenCallStore } from './calls/call-ports.js'
+import { checkStateOrigin, readPbxIdentity, type StateOriginStore } from './state-origin.js'
 import { callLogCounterWentBack } from './pbx/call-log-query.js'
 import { WebhookDelivery } from './webhooks/delivery.js'
 import { isStorageError } from './storage-health.js'
@@ -64,8 +70,13 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const pbx = createPbxClients(config, { logger: log.child({ component: 'pbx' }), observe: metrics.observePbx, ...opts.pbx })
 
   mkdirSync(config.dataDir, { recursive: true })
+  // The recordings index stays in DATA_DIR/gateway.db; with DATABASE_URL everything else is in PostgreSQL.
   const db = openDatabase(config.dataDir)
-  const outbox = new SqliteOutbox(db, { targets: config.webhooks.targets })
+  const pg = config.databaseUrl !== null ? createPgStore(config.databaseUrl) : null
+  const pgOutbox = pg !== null ? new PgOutboxStore(pg, { targets: config.webhooks.targets }) : null
+  const outbox: OutboxStore = pgOutbox ?? new SqliteOutbox(db, { targets: config.webhooks.targets })
+  const pgCallState = pg !== null ? new PgCallStateStore(pg) : null
+  const pgUnseen = pg !== null ? new PgUnseenCallStore(pg) : null
   // Every writer of gateway.db reports failed writes here: /readyz, the log and /metrics show them.
   const storage = outbox.health
   storage.log = log.child({ component: 'storage' })
@@ -83,10 +94,10 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const dids = new DidMapLoader({ xapi: pbx.xapi, log: log.child({ component: 'did-map' }) })
   // Calls that began and ended while the gateway could not look (down, cut off, behind) are found
   // as gaps in the PBX's call counter and announced from its call log.
-  const unseenStore = new SqliteUnseenCallStore(db)
+  const unseenStore: UnseenCallStore = pgUnseen ?? new SqliteUnseenCallStore(db)
   const unseen = new UnseenCalls({ store: unseenStore, log: log.child({ component: 'calls' }) })
   // The state above belongs to the PBX it came from: checked at start, before any of it is loaded.
-  const origin = new SqliteStateOrigin(db)
+  const origin: StateOriginStore = pg !== null ? new PgStateOrigin(pg, new SqliteStateOrigin(db)) : new SqliteStateOrigin(db)
   const calls = new CallModel({
     unseen,
     timeZone: config.pbx.timezone,
@@ -96,7 +107,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     internalCalls: config.webhooks.internalCalls,
     didLookup: (q) => dids.lookup(q),
     // Calls in progress survive a restart; their state commits with the outbox rows of their events.
-    stateStore: new SqliteCallStateStore(db),
+    stateStore: pgCallState ?? new SqliteCallStateStore(db),
     // A call whose end fell into a gap is ended from the PBX's call log.
     callRecords: createCallRecordLookup(pbx.xapi),
     // A call first seen in progress is dated from the PBX's ActiveCalls, not from when the gateway looked.
@@ -178,9 +189,9 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
 
   // Delivered events are kept a week for the delivery log, then pruned.
   let pruneTimer: NodeJS.Timeout | null = null
-  const prune = (): void => {
+  const prune = async (): Promise<void> => {
     try {
-      const n = outbox.prune(Date.now() - 7 * 86_400_000)
+      const n = await outbox.prune(Date.now() - 7 * 86_400_000)
       if (n > 0) log.info({ deliveries: n }, 'pruned delivered webhook events older than 7 days')
     } catch (err) {
       if (isStorageError(err)) storage.failed('outbox pruning', err)
@@ -204,6 +215,11 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     async start () {
       if (started) return
       started = true
+      if (pg !== null) {
+        // Concurrent starts against one database take turns (advisory lock); then what start-up needs at once.
+        await migratePg(pg.pool, pg.name)
+        await pgOutbox?.open()
+      }
       // State another PBX left in DATA_DIR is discarded (not the outbox); then what the previous run
       // kept is loaded, before the first change from the PBX is applied.
       await checkStateOrigin({
@@ -219,8 +235,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       await unseen.load()
       await calls.restore()
       delivery.start()
-      prune()
-      pruneTimer = setInterval(prune, 3_600_000)
+      await prune()
+      pruneTimer = setInterval(() => { void prune() }, 3_600_000)
       pruneTimer.unref()
       await recordings?.start()
       await dids.start()
@@ -237,7 +253,14 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       await recordings?.stop(timeoutMs / 2)
       await delivery.stop(Math.max(1000, timeoutMs - (Date.now() - t0)))
       await pbx.close()
-      outbox.close()
+      await outbox.close()
+      // PostgreSQL's write-behind: the last call states and the call counter are written before closing.
+      for (const w of [pgCallState?.writes, pgUnseen?.writes]) {
+        if (w === undefined) continue
+        if (!await w.flush()) log.error({ database: pg?.name, waiting: w.size }, `stopping with ${w.size} call-state writes that could not be written to ${pg?.name ?? ''}: calls in progress are found again from the PBX at the next start`)
+        w.close()
+      }
+      await pg?.close()
       db.close()
     }
   }

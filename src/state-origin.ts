@@ -21,9 +21,10 @@ export interface DiscardedState { calls: number, unseenCalls: number, recordings
 /** The port: where the identity is kept, and the state tied to it (adapter: store/sqlite-state-origin.ts). */
 export interface StateOriginStore {
   load(): Promise<PbxIdentity | null>
-  save(identity: PbxIdentity): void
+  /** Synchronous on SQLite, a promise on PostgreSQL (awaited either way). */
+  save(identity: PbxIdentity): void | Promise<void>
   /** Deletes the calls in progress, the unseen-calls bookkeeping and pending recordings; never the outbox. */
-  discardPbxState(): DiscardedState
+  discardPbxState(): DiscardedState | Promise<DiscardedState>
 }
 
 export type OriginVerdict = 'first' | 'same' | 'different' | 'unknown'
@@ -88,13 +89,13 @@ export async function checkStateOrigin (o: StateOriginOptions): Promise<OriginVe
   }
   const { now, wentBack } = found
   if (saved === null) {
-    o.store.save(now)
+    await o.store.save(now)
     return 'first'
   }
   const change = originChange(saved, now, wentBack)
   if (change === null) return 'same'
-  const gone = o.store.discardPbxState()
-  o.store.save(now)
+  const gone = await o.store.discardPbxState()
+  await o.store.save(now)
   o.log.warn({ fqdn: now.fqdn, was: saved.fqdn, ...gone }, `the state in DATA_DIR came from another PBX (${change}): discarded ${gone.calls} calls in progress, ${gone.unseenCalls} unseen calls and ${gone.recordings} pending recordings; undelivered webhooks are kept and still sent`)
   return 'different'
 }

@@ -14,11 +14,26 @@ export interface StorageLog {
 /** SQLite result codes that mean "the file cannot be written or read", not "this statement is wrong". */
 const STORAGE_CODES = /^SQLITE_(FULL|IOERR|CORRUPT|NOTADB|READONLY|CANTOPEN|BUSY|LOCKED|NOMEM|PROTOCOL)/
 
-/** A SqliteError (or node fs error) caused by the disk or the file rather than by the code. */
+/** A SqliteError, node fs error or PostgreSQL error caused by the disk, the file or the database server rather than by the code. */
 export function isStorageError (err: unknown): boolean {
+  if (isPgStorageError(err)) return true
   const code = (err as { code?: unknown } | null)?.code
   if (typeof code !== 'string') return false
   return STORAGE_CODES.test(code) || code === 'ENOSPC' || code === 'EIO' || code === 'EROFS'
+}
+
+// PostgreSQL (DATABASE_URL): the database cannot be reached or written, as opposed to a wrong statement.
+/** SQLSTATE classes: 08 connection, 53 insufficient resources, 57 operator intervention, 58 system error. */
+const STORAGE_SQLSTATE = /^(08|53|57|58)/
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'])
+/** Messages node-postgres gives to a connection it lost or could not open in time. */
+const LOST = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|pool after calling end/i
+
+export function isPgStorageError (err: unknown): boolean {
+  const e = err as { code?: unknown, message?: unknown } | null
+  if (e === null || typeof e !== 'object') return false
+  if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || (e.code.length === 5 && STORAGE_SQLSTATE.test(e.code)) || e.code === '25006')) return true
+  return typeof e.message === 'string' && LOST.test(e.message)
 }
 
 function describe (err: unknown): string {
@@ -39,6 +54,8 @@ export interface StorageHealthOptions {
   now?: () => number
   /** How long without a failed write before a write that succeeds clears the problem (ms; default 2000). */
   settleMs?: number
+  /** What to do about a failed write, ending the /readyz sentence (default: about the disk and the file). */
+  remedy?: string
 }
 
 export const DEFAULT_SETTLE_MS = 2000
@@ -55,10 +72,12 @@ export class StorageHealth {
   /** The first write that succeeded since the last failure (null: none yet). */
   private succeededSince: number | null = null
   private readonly now: () => number
+  private readonly remedy: string
 
   constructor (readonly file: string, opts: StorageHealthOptions = {}) {
     this.now = opts.now ?? Date.now
     this.settleMs = opts.settleMs ?? DEFAULT_SETTLE_MS
+    this.remedy = opts.remedy ?? 'free disk space or fix the file'
   }
 
   get problem (): StorageProblem | null {
@@ -106,7 +125,7 @@ export class StorageHealth {
     this.settle()
     const p = this.current
     if (p === null) return null
-    return `cannot write ${this.file} since ${new Date(p.since).toISOString()} (${p.error}; ${p.failures} failed writes, first by the ${p.where}); free disk space or fix the file`
+    return `cannot write ${this.file} since ${new Date(p.since).toISOString()} (${p.error}; ${p.failures} failed writes, first by the ${p.where}); ${this.remedy}`
   }
 
   /**

@@ -31,6 +31,9 @@ function importsOf (file: string, text: string): string[] {
   return out
 }
 
+/** Database drivers: SQLite and PostgreSQL (DATABASE_URL). */
+const DATABASE_DRIVERS = new Set(['better-sqlite3', 'pg'])
+
 /** Files allowed to choose adapters: the composition root. */
 const COMPOSITION_ROOTS = new Set(['src/services.ts'])
 
@@ -50,7 +53,7 @@ function violations (graph: ReadonlyMap<string, readonly string[]>): string[] {
   for (const [file, imports] of graph) {
     const inStore = file.startsWith('src/store/')
     for (const imp of imports) {
-      if (imp === 'better-sqlite3' && !inStore) out.push(`${file} imports better-sqlite3 (only src/store/ may)`)
+      if (DATABASE_DRIVERS.has(imp) && !inStore) out.push(`${file} imports ${imp} (only src/store/ may)`)
       if (imp.startsWith('src/store/') && !inStore && !COMPOSITION_ROOTS.has(file)) out.push(`${file} imports the adapter ${imp} (use the port; only ${[...COMPOSITION_ROOTS].join(', ')} picks adapters)`)
       if (file.startsWith('src/calls/') && /^src\/(webhooks|store|reports)\//.test(imp)) out.push(`${file} imports ${imp} (calls/ declares its ports and imports no higher layer)`)
       if (imp.startsWith('routes/') && !mayImportRoute(file, imp)) out.push(`${file} imports the route ${imp} (only ${APP} picks routes; shared schemas are in src/schemas/)`)
@@ -65,6 +68,7 @@ const graph = new Map(files.map((f) => [f, importsOf(f, readFileSync(path.join(r
 t.test('the scan sees the imports it judges', async (t) => {
   t.ok(files.length > 100, `files scanned: ${files.length}`)
   t.ok(graph.get('src/store/database.ts')?.includes('better-sqlite3'), 'the store opens SQLite')
+  t.ok(graph.get('src/store/pg/pg-pool.ts')?.includes('pg'), 'the store opens PostgreSQL')
   t.ok(graph.get('src/services.ts')?.includes('src/store/sqlite-outbox.ts'), 'the composition root picks the outbox adapter')
   t.ok(graph.get('src/webhooks/delivery.ts')?.includes('src/webhooks/outbox-store.ts'), 'delivery uses the outbox port')
   t.same(importsOf('src/a/b.ts', "import x from '../c/d.js'\nexport { y } from './e.js'\nimport type { Z } from 'pkg'\nconst m = await import('./f.js')\n"),
@@ -75,7 +79,8 @@ t.test('the rules catch what they forbid', async (t) => {
   t.same(violations(new Map([
     ['src/webhooks/x.ts', ['better-sqlite3', 'src/store/sqlite-outbox.ts']],
     ['src/calls/y.ts', ['src/reports/report-queries.ts', 'src/calls/call-ports.ts']],
-    ['src/store/z.ts', ['better-sqlite3']],
+    ['src/store/z.ts', ['better-sqlite3', 'pg']],
+    ['src/recordings/w.ts', ['pg']],
     ['src/services.ts', ['src/store/sqlite-outbox.ts']],
     ['routes/reports.ts', ['routes/legacy/schemas.ts', 'src/schemas/shared.ts']],
     ['routes/legacy/index.ts', ['routes/legacy/schemas.ts']],
@@ -86,12 +91,13 @@ t.test('the rules catch what they forbid', async (t) => {
     'src/webhooks/x.ts imports better-sqlite3',
     'src/webhooks/x.ts imports the',
     'src/calls/y.ts imports src/reports/report-queries.ts',
+    'src/recordings/w.ts imports pg',
     'routes/reports.ts imports the',
     'routes/a/b.ts imports the',
     'src/console/index.ts imports the'
   ])
 })
 
-t.test('storage behind ports: SQLite only in src/store/, adapters chosen by the composition root only, calls/ imports no higher layer; routes picked by app.ts only', async (t) => {
+t.test('storage behind ports: SQLite and PostgreSQL only in src/store/, adapters chosen by the composition root only, calls/ imports no higher layer; routes picked by app.ts only', async (t) => {
   t.same(violations(graph), [])
 })

@@ -139,3 +139,23 @@ t.test('parseDuration', async (t) => {
   t.equal(parseDuration('1h'), 3_600_000)
   t.equal(parseDuration('soon'), null)
 })
+
+t.test('DATABASE_URL selects PostgreSQL; unset keeps SQLite; a bad one is refused without its password', async (t) => {
+  t.equal(loadConfig(PBX).databaseUrl, null, 'unset: SQLite in DATA_DIR')
+  t.equal(describeConfig(loadConfig(PBX)).database, 'sqlite')
+  const url = 'postgres://gw:Pa55-word@db.example.com:5432/gateway'
+  const c = loadConfig({ ...PBX, DATABASE_URL: url })
+  t.equal(c.databaseUrl, url)
+  t.equal(describeConfig(c).database, 'postgres://gw:***@db.example.com:5432/gateway')
+  t.notMatch(JSON.stringify(describeConfig(c)), 'Pa55-word')
+  for (const [bad, says] of [
+    ['mysql://gw:Pa55-word@db/gateway', /only PostgreSQL/],
+    ['postgres://gw:Pa55-word@db.example.com:5432/', /names no database/],
+    ['postgres//gw:Pa55-word@db', /is not a URL/]
+  ] as const) {
+    const p = problems({ ...PBX, DATABASE_URL: bad }).join('\n')
+    t.match(p, says, bad.replace('Pa55-word', '…'))
+    t.match(p, /DATABASE_URL: .*postgres:\/\/USER:PASSWORD@HOST/)
+    t.notMatch(p, 'Pa55-word', 'the password is never in the message')
+  }
+})

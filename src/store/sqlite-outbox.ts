@@ -8,6 +8,7 @@ import { isStorageError, storageHealthOf, type StorageHealth } from '../storage-
 import { targetWants, type AttemptRecord, type DeliveryJob, type DeliveryStatus, type DeliveryView, type EnqueueListener, type ListQuery, type OutboxLog, type OutboxStore, type StoredEvent } from '../webhooks/outbox-store.js'
 import { afterCommit, type SqliteDatabase } from './database.js'
 import { migrate, type Migration } from './migrations.js'
+import { deliveryViewOf, jobOf, type DeliveryListRow, type DeliveryRow } from './delivery-view.js'
 
 export const OUTBOX_MIGRATIONS: readonly Migration[] = [
   (db) => db.exec(`
@@ -51,24 +52,6 @@ export const OUTBOX_MIGRATIONS: readonly Migration[] = [
     );
   `)
 ]
-
-interface DeliveryRow {
-  id: number
-  event_id: number
-  target: string
-  chain: string
-  status: DeliveryStatus
-  attempts: number
-  next_at: number
-  created_at: number
-  updated_at: number
-  last_status: number | null
-  last_error: string | null
-}
-
-function jobOf (r: DeliveryRow): DeliveryJob {
-  return { id: r.id, eventId: r.event_id, target: r.target, chain: r.chain, attempts: r.attempts, nextAt: r.next_at, createdAt: r.created_at }
-}
 
 export interface OutboxOptions {
   targets: readonly WebhookTargetConfig[]
@@ -293,27 +276,8 @@ export class SqliteOutbox implements OutboxStore {
       JOIN webhook_events e ON e.id = d.event_id
       LEFT JOIN webhook_attempts a ON a.id = (SELECT MAX(id) FROM webhook_attempts WHERE delivery_id = d.id)
       ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY d.id DESC LIMIT ${limit}`).all(...args) as Array<DeliveryRow & Record<string, unknown>>
-    const iso = (ms: number): string => new Date(ms).toISOString()
-    return rows.map((r) => ({
-      id: r.id,
-      eventId: r.event_id,
-      messageId: String(r.message_id),
-      event: String(r.event_name ?? r.type),
-      legacyId: String(r.legacy_id ?? ''),
-      target: r.target,
-      chain: r.chain,
-      status: r.status === 'pending' && r.attempts > 0 ? 'retrying' : r.status,
-      attempts: r.attempts,
-      nextAt: r.status === 'pending' ? iso(r.next_at) : null,
-      createdAt: iso(r.created_at),
-      updatedAt: iso(r.updated_at),
-      lastStatus: r.last_status,
-      lastError: r.last_error,
-      lastAttempt: r.a_at == null
-        ? null
-        : { at: iso(Number(r.a_at)), statusCode: r.a_status as number | null, durationMs: Number(r.a_duration), error: r.a_error as string | null, excerpt: r.a_excerpt as string | null }
-    }))
+      ORDER BY d.id DESC LIMIT ${limit}`).all(...args) as DeliveryListRow[]
+    return rows.map(deliveryViewOf)
   }
 
   /** Every attempt of one delivery, oldest first. */

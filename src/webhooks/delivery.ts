@@ -323,12 +323,12 @@ export class WebhookDelivery {
 
   private async attempt (target: WebhookTargetConfig, job: DeliveryJob, signal: AbortSignal): Promise<DeliveryStatus | 'gone'> {
     // The receiver already answered but gateway.db could not record it: record it, do not send again.
-    if (job.unsettled !== undefined) return this.record(job, job.unsettled.attempt, job.unsettled.status, job.unsettled.nextAt)
+    if (job.unsettled !== undefined) return await this.record(job, job.unsettled.attempt, job.unsettled.status, job.unsettled.nextAt)
     const s = this.schedulers.get(target.name)
     const started = this.now()
     let outcome: AttemptOutcome
     let excerpt: string | null = null
-    const event = this.opts.outbox.loadEvent(job.eventId)
+    const event = await this.opts.outbox.loadEvent(job.eventId)
     if (event === null) {
       outcome = { kind: 'failed', statusCode: null, retryAfterMs: null, error: 'event no longer in the outbox' }
     } else {
@@ -382,13 +382,13 @@ export class WebhookDelivery {
       this.opts.log?.error({ target: target.name, delivery: job.id }, 'webhook target answered 410 Gone: it is now DISABLED and receives no more events (see /readyz)')
     }
     if (status === 'failed') this.opts.log?.warn({ target: target.name, delivery: job.id, status: outcome.statusCode, error: outcome.error }, 'webhook delivery failed')
-    const recorded = this.record(job, { at: started, statusCode: outcome.statusCode, durationMs: finished - started, error: outcome.error, excerpt }, status, nextAt)
+    const recorded = await this.record(job, { at: started, statusCode: outcome.statusCode, durationMs: finished - started, error: outcome.error, excerpt }, status, nextAt)
     return outcome.kind === 'gone' ? 'gone' : recorded
   }
 
   /** Writes the attempt; when gateway.db cannot be written, keeps it on the job and says pending. */
-  private record (job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number): DeliveryStatus {
-    if (this.opts.outbox.settle(job, attempt, status, nextAt)) {
+  private async record (job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number): Promise<DeliveryStatus> {
+    if (await this.opts.outbox.settle(job, attempt, status, nextAt)) {
       job.unsettled = undefined
       job.nextAt = nextAt
       return status

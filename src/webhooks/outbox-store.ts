@@ -69,6 +69,8 @@ export interface OutboxLog {
   info: (obj: unknown, msg?: string) => void
 }
 
+// Reads and writes answer at once on SQLite and with a promise on PostgreSQL (store/pg/): callers
+// await them. enqueue, pendingJobs (at start) and depth stay synchronous on both.
 export interface OutboxStore {
   /** The configured targets (disabled ones included). */
   readonly targets: readonly WebhookTargetConfig[]
@@ -88,13 +90,13 @@ export interface OutboxStore {
   onEnqueue(listener: EnqueueListener): () => void
   /** Pending deliveries of a target, oldest first (for a scheduler starting up). */
   pendingJobs(target: string): DeliveryJob[]
-  loadEvent(eventId: number): StoredEvent | null
+  loadEvent(eventId: number): StoredEvent | null | Promise<StoredEvent | null>
   /** Records one attempt and the delivery's new state; false when the file could not be written. */
-  settle(job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number): boolean
+  settle(job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number): boolean | Promise<boolean>
   /** Puts a delivery back to pending, to be sent at once. Null when unknown. */
-  redeliver(id: number): DeliveryJob | null
-  list(q?: ListQuery): DeliveryView[]
-  attempts(deliveryId: number): AttemptRecord[]
+  redeliver(id: number): DeliveryJob | null | Promise<DeliveryJob | null>
+  list(q?: ListQuery): DeliveryView[] | Promise<DeliveryView[]>
+  attempts(deliveryId: number): AttemptRecord[] | Promise<AttemptRecord[]>
   /** Pending and failed deliveries per target. */
   depth(): Record<string, { pending: number, failed: number }>
   /** Events waiting to go out: pending deliveries of every target plus events held in memory. */
@@ -103,11 +105,11 @@ export interface OutboxStore {
   enableTarget(name: string): void
   disabledTargets(): ReadonlyMap<string, { at: number, reason: string }>
   /** Deletes finished deliveries older than `before` (ms); how many. */
-  prune(before: number): number
+  prune(before: number): number | Promise<number>
   /** For /readyz: null when the outbox can be read and written, else what is wrong. */
-  readiness(): string | null
+  readiness(): string | null | Promise<string | null>
   /** At shutdown: one last try to store held events. */
-  close(): void
+  close(): void | Promise<void>
 }
 
 /** Does the target want this event (types, extensions, DID rules; empty filter = all)? */

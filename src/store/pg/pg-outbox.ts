@@ -1,0 +1,203 @@
+// The outbox on PostgreSQL (DATABASE_URL): the same tables as store/sqlite-outbox.ts, asynchronous,
+// and shared by any number of consumers (gateway processes). A consumer takes deliveries with
+// claim(): per target and call chain only the oldest pending delivery is ever handed out, taken
+// with FOR UPDATE SKIP LOCKED and leased to the consumer (claimed_by / claimed_until), so two
+// consumers never send one delivery at once and a chain's events go out in order; a consumer that
+// dies leaves its lease to expire and another one sends the delivery again (at-least-once).
+import { randomUUID } from 'node:crypto'
+import type pg from 'pg'
+import type { WebhookTargetConfig } from '../../config.js'
+import type { CallEvent, WebhookPayload } from '../../calls/call-events.js'
+import { targetWants, type AttemptRecord, type DeliveryJob, type DeliveryStatus, type DeliveryView, type ListQuery, type StoredEvent } from '../../webhooks/outbox-store.js'
+import { inTransaction, type PgStore } from './pg-pool.js'
+import { isPgStorageError } from '../../storage-health.js'
+import { deliveryViewOf, jobOf, type DeliveryListRow, type DeliveryRow } from '../delivery-view.js'
+
+export interface PgOutboxOptions {
+  targets: readonly WebhookTargetConfig[]
+  now?: () => number
+}
+
+export interface ClaimOptions {
+  /** Most deliveries handed out by one claim (default 100). */
+  limit?: number
+  /** How long the consumer may take to settle them before another one may (ms; default 60000). */
+  leaseMs?: number
+}
+
+/**
+ * The heads of the pending chains (oldest pending delivery per target and chain), due, not leased,
+ * of targets not disabled; locked so that a concurrent claim skips them instead of waiting.
+ */
+const CLAIM = `
+  WITH heads AS (
+    SELECT DISTINCT ON (target, chain) id FROM webhook_deliveries
+    WHERE status = 'pending' ORDER BY target, chain, id
+  )
+  SELECT d.id, d.event_id, d.target, d.chain, d.attempts, d.next_at, d.created_at
+  FROM webhook_deliveries d JOIN heads h ON h.id = d.id
+  WHERE d.status = 'pending' AND d.next_at <= $1 AND (d.claimed_until IS NULL OR d.claimed_until < $1)
+    AND NOT EXISTS (SELECT 1 FROM webhook_targets t WHERE t.name = d.target AND t.disabled_at IS NOT NULL)
+  ORDER BY d.id LIMIT $2
+  FOR UPDATE OF d SKIP LOCKED`
+
+export class PgOutbox {
+  private readonly pool: pg.Pool
+  private readonly now: () => number
+
+  constructor (private readonly store: PgStore, private readonly opts: PgOutboxOptions) {
+    this.pool = store.pool
+    this.now = opts.now ?? Date.now
+  }
+
+  get targets (): readonly WebhookTargetConfig[] {
+    return this.opts.targets
+  }
+
+  /** Runs a write; a lost database is reported to storage health and rethrown (the caller keeps its data). */
+  private async write<T>(where: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      const out = await fn()
+      this.store.health.ok()
+      return out
+    } catch (err) {
+      if (isPgStorageError(err)) this.store.health.failed(where, err)
+      throw err
+    }
+  }
+
+  /** Stores events and one delivery per matching, enabled target, in one transaction; their ids. */
+  async enqueueMany (events: readonly CallEvent[]): Promise<number[]> {
+    return (await this.insert(events)).ids
+  }
+
+  /** enqueueMany, with the deliveries it made (for the delivery scheduler). */
+  async insert (events: readonly CallEvent[]): Promise<{ ids: number[], jobs: DeliveryJob[] }> {
+    const at = this.now()
+    return await this.write('outbox', async () => await inTransaction(this.pool, async (c) => {
+      const disabled = new Set((await c.query<{ name: string }>('SELECT name FROM webhook_targets WHERE disabled_at IS NOT NULL')).rows.map((r) => r.name))
+      const ids: number[] = []
+      const jobs: DeliveryJob[] = []
+      for (const e of events) {
+        const { rows } = await c.query<{ id: number }>('INSERT INTO webhook_events (message_id, type, chain, payload, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+          [`msg_${randomUUID()}`, e.type, e.chain, JSON.stringify(e.payload), at])
+        const eventId = rows[0].id
+        for (const t of this.opts.targets) {
+          if (disabled.has(t.name) || !targetWants(t, e)) continue
+          const d = await c.query<{ id: number }>("INSERT INTO webhook_deliveries (event_id, target, chain, status, next_at, created_at, updated_at) VALUES ($1, $2, $3, 'pending', $4, $4, $4) RETURNING id",
+            [eventId, t.name, e.chain, at])
+          jobs.push({ id: d.rows[0].id, eventId, target: t.name, chain: e.chain, attempts: 0, nextAt: at, createdAt: at })
+        }
+        ids.push(eventId)
+      }
+      return { ids, jobs }
+    }))
+  }
+
+  /** Hands out due deliveries to `consumer` (see above); none twice while leased. */
+  async claim (consumer: string, o: ClaimOptions = {}): Promise<DeliveryJob[]> {
+    const at = this.now()
+    return await this.write('outbox', async () => await inTransaction(this.pool, async (c) => {
+      const { rows } = await c.query<DeliveryRow>(CLAIM, [at, o.limit ?? 100])
+      if (rows.length > 0) {
+        await c.query('UPDATE webhook_deliveries SET claimed_by = $1, claimed_until = $2 WHERE id = ANY($3::bigint[])', [consumer, at + (o.leaseMs ?? 60_000), rows.map((r) => r.id)])
+      }
+      return rows.map(jobOf)
+    }))
+  }
+
+  /** Pending deliveries of a target, oldest first. */
+  async pendingJobs (target: string): Promise<DeliveryJob[]> {
+    return (await this.pool.query<DeliveryRow>("SELECT * FROM webhook_deliveries WHERE status = 'pending' AND target = $1 ORDER BY id", [target])).rows.map(jobOf)
+  }
+
+  async loadEvent (eventId: number): Promise<StoredEvent | null> {
+    const r = (await this.pool.query<{ id: number, message_id: string, type: string, chain: string, payload: WebhookPayload, created_at: number }>(
+      'SELECT id, message_id, type, chain, payload, created_at FROM webhook_events WHERE id = $1', [eventId])).rows[0]
+    return r === undefined ? null : { id: r.id, messageId: r.message_id, type: r.type, chain: r.chain, payload: r.payload, createdAt: r.created_at }
+  }
+
+  /** Records one attempt and the delivery's new state, and ends its lease. False when the database could not be written. */
+  async settle (job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number): Promise<boolean> {
+    try {
+      await this.write('delivery log', async () => { await inTransaction(this.pool, async (c) => {
+        await c.query('INSERT INTO webhook_attempts (delivery_id, at, status_code, duration_ms, error, excerpt) VALUES ($1, $2, $3, $4, $5, $6)',
+          [job.id, attempt.at, attempt.statusCode, attempt.durationMs, attempt.error, attempt.excerpt])
+        await c.query('UPDATE webhook_deliveries SET status = $1, attempts = $2, next_at = $3, updated_at = $4, last_status = $5, last_error = $6, claimed_by = NULL, claimed_until = NULL WHERE id = $7',
+          [status, job.attempts, nextAt, this.now(), attempt.statusCode, attempt.error, job.id])
+      }) })
+      return true
+    } catch (err) {
+      if (isPgStorageError(err)) return false
+      throw err
+    }
+  }
+
+  /** Puts a delivery back to pending (any status), due now. Null when unknown. */
+  async redeliver (id: number): Promise<DeliveryJob | null> {
+    const at = this.now()
+    const r = (await this.write('delivery log', async () => await this.pool.query<DeliveryRow>(
+      "UPDATE webhook_deliveries SET status = 'pending', next_at = $1, updated_at = $1, claimed_by = NULL, claimed_until = NULL WHERE id = $2 RETURNING *", [at, id]))).rows[0]
+    return r === undefined ? null : jobOf(r)
+  }
+
+  /** The delivery log as GET /webhooks/deliveries lists it, newest first. */
+  async list (q: ListQuery = {}): Promise<DeliveryView[]> {
+    const where: string[] = []
+    const args: unknown[] = []
+    if (q.status === 'retrying') where.push("d.status = 'pending' AND d.attempts > 0")
+    else if (q.status === 'pending') where.push("d.status = 'pending' AND d.attempts = 0")
+    else if (q.status !== undefined) { args.push(q.status); where.push(`d.status = $${args.length}`) }
+    if (q.target !== undefined) { args.push(q.target); where.push(`d.target = $${args.length}`) }
+    const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000)
+    const rows = (await this.pool.query<DeliveryListRow>(`
+      SELECT d.*, e.message_id, e.type, e.payload->>'event' AS event_name, e.payload->>'id' AS legacy_id,
+             a.at AS a_at, a.status_code AS a_status, a.duration_ms AS a_duration, a.error AS a_error, a.excerpt AS a_excerpt
+      FROM webhook_deliveries d
+      JOIN webhook_events e ON e.id = d.event_id
+      LEFT JOIN LATERAL (SELECT * FROM webhook_attempts WHERE delivery_id = d.id ORDER BY id DESC LIMIT 1) a ON true
+      ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY d.id DESC LIMIT ${limit}`, args)).rows
+    return rows.map(deliveryViewOf)
+  }
+
+  /** Every attempt of one delivery, oldest first. */
+  async attempts (deliveryId: number): Promise<AttemptRecord[]> {
+    return (await this.pool.query<{ at: number, status_code: number | null, duration_ms: number, error: string | null, excerpt: string | null }>(
+      'SELECT at, status_code, duration_ms, error, excerpt FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id', [deliveryId])).rows
+      .map((r) => ({ at: r.at, statusCode: r.status_code, durationMs: r.duration_ms, error: r.error, excerpt: r.excerpt }))
+  }
+
+  /** Pending and failed deliveries per target. */
+  async depth (): Promise<Record<string, { pending: number, failed: number }>> {
+    const out: Record<string, { pending: number, failed: number }> = {}
+    for (const t of this.opts.targets) out[t.name] = { pending: 0, failed: 0 }
+    for (const r of (await this.pool.query<{ target: string, status: DeliveryStatus, n: number }>("SELECT target, status, COUNT(*)::int AS n FROM webhook_deliveries WHERE status != 'done' GROUP BY target, status")).rows) {
+      out[r.target] ??= { pending: 0, failed: 0 }
+      if (r.status === 'pending' || r.status === 'failed') out[r.target][r.status] = r.n
+    }
+    return out
+  }
+
+  async disableTarget (name: string, reason: string): Promise<void> {
+    await this.write('webhook targets', async () => { await this.pool.query('INSERT INTO webhook_targets (name, disabled_at, reason) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason', [name, this.now(), reason]) })
+  }
+
+  async enableTarget (name: string): Promise<void> {
+    await this.write('webhook targets', async () => { await this.pool.query('UPDATE webhook_targets SET disabled_at = NULL, reason = NULL WHERE name = $1', [name]) })
+  }
+
+  async disabledTargets (): Promise<Map<string, { at: number, reason: string }>> {
+    const rows = (await this.pool.query<{ name: string, disabled_at: number, reason: string | null }>('SELECT name, disabled_at, reason FROM webhook_targets WHERE disabled_at IS NOT NULL')).rows
+    return new Map(rows.map((r) => [r.name, { at: r.disabled_at, reason: r.reason ?? '' }]))
+  }
+
+  /** Deletes finished deliveries (and events nobody needs any more) older than `before` (ms). */
+  async prune (before: number): Promise<number> {
+    return await this.write('outbox', async () => await inTransaction(this.pool, async (c) => {
+      const n = (await c.query("DELETE FROM webhook_deliveries WHERE status = 'done' AND updated_at < $1", [before])).rowCount ?? 0
+      await c.query('DELETE FROM webhook_events e WHERE created_at < $1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)', [before])
+      return n
+    }))
+  }
+}

@@ -1,0 +1,72 @@
+import t from 'tap'
+import { createPgStore } from '../../../src/store/pg/pg-pool.js'
+import { migratePg } from '../../../src/store/pg/pg-migrations.js'
+import { PgCallStateStore, PgUnseenCallStore } from '../../../src/store/pg/pg-call-state.js'
+import { PgStateOrigin } from '../../../src/store/pg/pg-state-origin.js'
+import { callStateContract } from '../call-state-contract.js'
+import { proxiedDatabase, testDatabase } from './pg-test-db.js'
+import { until } from '../../webhooks/helpers.js'
+
+callStateContract(t, async (t) => {
+  const url = await testDatabase(t)
+  return {
+    open: async () => {
+      const store = createPgStore(url)
+      t.teardown(store.close)
+      await migratePg(store.pool, store.name)
+      const calls = new PgCallStateStore(store)
+      const unseen = new PgUnseenCallStore(store)
+      return {
+        calls,
+        unseen,
+        origin: new PgStateOrigin(store),
+        flush: async () => {
+          t.equal(await calls.writes.flush(), true)
+          t.equal(await unseen.writes.flush(), true)
+        }
+      }
+    }
+  }
+})
+
+t.test('writes made while the database is unreachable wait, are reported, and are written once it is back', async (t) => {
+  const { url, direct, proxy } = await proxiedDatabase(t)
+  const setup = createPgStore(direct)
+  t.teardown(setup.close)
+  await migratePg(setup.pool, setup.name)
+  const store = createPgStore(url, { settleMs: 0, connectTimeoutMs: 500 })
+  t.teardown(store.close)
+  const calls = new PgCallStateStore(store, Date.now, 50)
+  t.teardown(() => { calls.writes.close() })
+  await proxy.down()
+  t.equal(calls.write([{ callid: 1, chid: 'c1', state: {} as never }], []), true, 'the caller is not held up')
+  t.equal(await calls.writes.flush(), false)
+  t.equal(calls.writes.size, 1, 'the write waits')
+  calls.write([{ callid: 1, chid: 'c1', state: { n: 2 } as never }, { callid: 2, chid: 'c2', state: {} as never }], [])
+  t.match(store.health.readiness(), /cannot write postgres:\/\/postgres@127\.0\.0\.1:\d+\/gw_test_\w+ .*first by the call state/)
+  await proxy.up()
+  await until(() => calls.writes.size === 0 && store.health.readiness() === null)
+  t.same(await new PgCallStateStore(setup).loadAll(), [{ callid: 1, chid: 'c1', state: { n: 2 } }, { callid: 2, chid: 'c2', state: {} }], 'retried on its own, the latest state of each call')
+})
+
+t.test('a password in DATABASE_URL never reaches storage health', async (t) => {
+  const down = createPgStore('postgres://postgres:secret-pw@127.0.0.1:1/nowhere', { connectTimeoutMs: 500 })
+  t.teardown(down.close)
+  const calls = new PgCallStateStore(down)
+  t.teardown(() => { calls.writes.close() })
+  calls.write([{ callid: 1, chid: 'c1', state: {} as never }], [])
+  t.equal(await calls.writes.flush(), false)
+  t.match(down.health.readiness(), /postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/nowhere .*ECONNREFUSED/)
+  t.notMatch(down.health.readiness(), /secret-pw/)
+})
+
+t.test('pending recordings kept in DATA_DIR are discarded with the PostgreSQL state, and counted', async (t) => {
+  const store = createPgStore(await testDatabase(t))
+  t.teardown(store.close)
+  await migratePg(store.pool, store.name)
+  const calls = new PgCallStateStore(store)
+  calls.write([{ callid: 1, chid: 'c1', state: {} as never }], [])
+  await calls.writes.flush()
+  const origin = new PgStateOrigin(store, { discardPbxState: () => ({ calls: 0, unseenCalls: 0, recordings: 2 }) })
+  t.same(await origin.discardPbxState(), { calls: 1, unseenCalls: 0, recordings: 2 })
+})

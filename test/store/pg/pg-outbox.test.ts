@@ -1,0 +1,105 @@
+import t from 'tap'
+import type { Test } from 'tap'
+import type { WebhookTargetConfig } from '../../../src/config.js'
+import { createPgStore, type PgStore } from '../../../src/store/pg/pg-pool.js'
+import { migratePg } from '../../../src/store/pg/pg-migrations.js'
+import { PgOutbox } from '../../../src/store/pg/pg-outbox.js'
+import { outboxContract } from '../outbox-contract.js'
+import type { CallEvent } from '../../../src/calls/call-events.js'
+import type { AttemptRecord } from '../../../src/webhooks/outbox-store.js'
+import { ringing, target } from '../../webhooks/helpers.js'
+import { proxiedDatabase, testDatabase } from './pg-test-db.js'
+
+async function openPg (t: Test, targets: WebhookTargetConfig[], now: () => number = Date.now): Promise<{ outbox: PgOutbox, store: PgStore, url: string }> {
+  const url = await testDatabase(t)
+  const store = createPgStore(url, { settleMs: 0 })
+  t.teardown(store.close)
+  await migratePg(store.pool, store.name)
+  return { outbox: new PgOutbox(store, { targets, now }), store, url }
+}
+
+outboxContract(t, async (t, targets, now) => (await openPg(t, targets, now)).outbox)
+
+const ONE: WebhookTargetConfig[] = [target('crm', 'http://127.0.0.1:1/crm')]
+const ok = (at: number): AttemptRecord => ({ at, statusCode: 200, durationMs: 1, error: null, excerpt: null })
+
+t.test('three consumers claiming at once never send one delivery twice and keep every call in order', async (t) => {
+  const { outbox, url } = await openPg(t, ONE)
+  const chains = 12
+  const perChain = 8
+  const events: CallEvent[] = []
+  for (let seq = 1; seq <= perChain; seq++) for (let c = 1; c <= chains; c++) events.push(ringing(c, seq))
+  const ids = await outbox.enqueueMany(events)
+  const byId = new Map(ids.map((id, i) => [id, events[i]]))
+  // Three "processes": each its own pool and outbox on the same database.
+  const consumers = ['a', 'b', 'c'].map((name) => {
+    const store = createPgStore(url, { max: 2 })
+    t.teardown(store.close)
+    return { name, outbox: new PgOutbox(store, { targets: ONE }), sent: 0 }
+  })
+  const delivered: Array<{ chain: string, seq: number, by: string }> = []
+  const inFlight = new Set<string>()
+  await Promise.all(consumers.map(async (c) => {
+    for (let idle = 0; idle < 20;) {
+      const jobs = await c.outbox.claim(c.name, { limit: 4, leaseMs: 30_000 })
+      if (jobs.length === 0) { idle++; await new Promise((resolve) => setTimeout(resolve, 5)); continue }
+      idle = 0
+      await Promise.all(jobs.map(async (job) => {
+        const e = byId.get(job.eventId)
+        if (e === undefined) throw new Error('unknown event')
+        if (inFlight.has(e.chain)) t.fail(`two deliveries of ${e.chain} in flight at once`)
+        inFlight.add(e.chain)
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 4))
+        delivered.push({ chain: e.chain, seq: Number(e.payload.callerid), by: c.name })
+        inFlight.delete(e.chain)
+        c.sent++
+        t.equal(await c.outbox.settle({ ...job, attempts: 1 }, ok(Date.now()), 'done', Date.now()), true)
+      }))
+    }
+  }))
+  t.equal(delivered.length, chains * perChain, 'every delivery sent exactly once')
+  for (let c = 1; c <= chains; c++) {
+    const chain = ringing(c, 1).chain
+    t.same(delivered.filter((d) => d.chain === chain).map((d) => d.seq), Array.from({ length: perChain }, (_, i) => i + 1), `${chain} in order`)
+  }
+  t.ok(consumers.filter((c) => c.sent > 0).length >= 2, `the work was shared (${consumers.map((c) => `${c.name}: ${c.sent}`).join(', ')})`)
+  t.same(await outbox.pendingJobs('crm'), [])
+})
+
+t.test('a claimed delivery is left alone while leased, then taken over when its consumer did not settle it', async (t) => {
+  let now = 1_700_000_000_000
+  const { outbox } = await openPg(t, ONE, () => now)
+  await outbox.enqueueMany([ringing(1, 1), ringing(1, 2)])
+  const [first] = await outbox.claim('dies', { leaseMs: 10_000 })
+  t.equal(first.attempts, 0)
+  t.same(await outbox.claim('other'), [], 'leased: not handed out again, and the next of its call waits behind it')
+  now += 10_001
+  const again = await outbox.claim('other')
+  t.same(again.map((j) => j.id), [first.id], 'the lease ran out: the same delivery (at-least-once), still first')
+  await outbox.settle({ ...again[0], attempts: 1 }, ok(now), 'pending', now + 5000)
+  t.same(await outbox.claim('other'), [], 'a retry later keeps its call waiting behind it')
+  now += 5000
+  t.same((await outbox.claim('other')).map((j) => j.id), [first.id])
+})
+
+t.test('the database going away during writes is reported by storage health, not a crash, and clears when it is back', async (t) => {
+  const { url: proxied, direct: url, proxy } = await proxiedDatabase(t)
+  const store = createPgStore(proxied, { settleMs: 0, connectTimeoutMs: 1000 })
+  t.teardown(store.close)
+  await migratePg(store.pool, store.name)
+  const outbox = new PgOutbox(store, { targets: ONE })
+  await outbox.enqueueMany([ringing(1, 1)])
+  t.equal(store.health.readiness(), null)
+  await proxy.down()
+  await t.rejects(outbox.enqueueMany([ringing(1, 2)]), 'the write fails: the caller keeps the event')
+  const direct = createPgStore(url)
+  t.teardown(direct.close)
+  const [job] = await new PgOutbox(direct, { targets: ONE }).pendingJobs('crm')
+  t.equal(await outbox.settle({ ...job, attempts: 1 }, ok(Date.now()), 'done', Date.now()), false, 'settle says false instead of throwing')
+  t.match(store.health.readiness(), /cannot write postgres:\/\/postgres@127\.0\.0\.1:\d+\/gw_test_\w+ since .*first by the outbox\); check that the PostgreSQL server is running and reachable$/)
+  t.notMatch(store.health.readiness(), /undefined/)
+  await proxy.up()
+  t.equal(await outbox.settle({ ...job, attempts: 1 }, ok(Date.now()), 'done', Date.now()), true)
+  t.equal(store.health.readiness(), null, 'ready again once a write succeeds')
+  t.same(await outbox.pendingJobs('crm'), [])
+})
