@@ -22,6 +22,11 @@ export interface TrafficOptions {
    * seeded key once answered (default 0: the classic mix, unchanged for a given seed).
    */
   routePointShare?: number
+  /**
+   * Whether busy extensions are busy for the generated calls (busy forwarding, as 3CX). Default
+   * false: every call plays as its script says, so a seed's outcomes do not depend on timing.
+   */
+  busy?: boolean
 }
 
 export interface TrafficStats {
@@ -153,6 +158,7 @@ export class TrafficGenerator {
     const rnd = seededRandom(opts.seed ?? this.defaultSeed)
     const scriptOpts = { maxRingMs: opts.maxRingMs ?? 8000, maxTalkMs: opts.maxTalkMs ?? 30_000, recordShare: opts.recordShare ?? 0.3 }
     const routePointShare = opts.routePointShare ?? 0
+    const busy = opts.busy ?? false
     const stats: TrafficStats = { running: true, planned, started: 0, failed: 0, byPath: {}, lastError: null }
     this.stats = stats
     const t0 = Date.now()
@@ -161,7 +167,7 @@ export class TrafficGenerator {
       while (stats.started + stats.failed < due) {
         const path = routePointShare > 0 && rnd() < routePointShare ? 'routepoint' : pickPath(rnd)
         try {
-          this.engine.startCall(trafficScript(this.directory(), rnd, path, scriptOpts))
+          this.engine.startCall({ ...trafficScript(this.directory(), rnd, path, scriptOpts), busy })
           stats.started++
           stats.byPath[path] = (stats.byPath[path] ?? 0) + 1
         } catch (err) {

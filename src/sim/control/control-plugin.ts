@@ -39,7 +39,8 @@ const scriptSchema = {
     recordingSegments: { type: 'integer', minimum: 1, maximum: SCRIPT_LIMITS.maxSegments },
     menu: { type: 'string', pattern: '^[0-9*#]$' },
     overflow: dnString,
-    dtmf: { type: 'string', pattern: '^[0-9*#]{1,32}$' }
+    dtmf: { type: 'string', pattern: '^[0-9*#]{1,32}$' },
+    busy: { type: 'boolean' }
   }
 } as const
 
@@ -54,6 +55,7 @@ const trafficSchema = {
     maxTalkMs: { type: 'integer', minimum: 1, maximum: SCRIPT_LIMITS.maxTalkMs },
     recordShare: { type: 'number', minimum: 0, maximum: 1 },
     routePointShare: { type: 'number', minimum: 0, maximum: 1 },
+    busy: { type: 'boolean' },
     stop: { type: 'boolean' }
   }
 } as const

@@ -15,9 +15,9 @@ import { clearCallTimers, newRecord, type Call, type EngineCore } from './live-c
 import type { Party } from './party.js'
 import { Recorder } from './recorder.js'
 import { endCall } from './call-flow.js'
-import { dialOut, deliver } from './router.js'
+import { dialOut, deliver, isBusy } from './router.js'
 import {
-  answerParticipant, attachParticipantData, divertParticipant, dropParticipant, isBusy, transferParticipant
+  answerParticipant, attachParticipantData, divertParticipant, dropParticipant, transferParticipant
 } from './app-calls.js'
 import { pressDigits, promptAudio, promptSent } from './caller-input.js'
 
@@ -235,6 +235,7 @@ export class CallEngine {
       giveUpScheduled: false,
       transferDone: false,
       overflowDone: false,
+      busyForwarded: false,
       queueEnteredAt: 0
     }
     this.calls.set(callid, call)

@@ -33,6 +33,12 @@ export interface CallScript {
   overflow?: string
   /** Digits the caller presses once a route-point application has answered (DTMF). */
   dtmf?: string
+  /**
+   * Whether a busy extension is busy for this call, as in 3CX: an extension already in a call,
+   * without call waiting, is not rung; the call follows its busy forwarding or ends. Opt-in (default
+   * false), because scripts that overlap on one extension are written to be played as written.
+   */
+  busy?: boolean
 }
 
 export class SimScriptError extends Error {
@@ -89,6 +95,8 @@ export interface CallPlan {
   overflow: string | null
   /** Digits the caller presses after a route point answers. */
   dtmf: string | null
+  /** Whether busy extensions are busy for this call (busy forwarding) or ring as if free. */
+  busy: boolean
 }
 
 export const SCRIPT_LIMITS = { maxRingMs: 600_000, maxTalkMs: 3_600_000, maxSegments: 10 } as const
@@ -194,6 +202,8 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
   const dtmf = script.dtmf ?? null
   if (dtmf !== null && (typeof dtmf !== 'string' || !/^[0-9*#]{1,32}$/.test(dtmf))) fail('dtmf must be 1 to 32 of the keys 0-9, * and #')
   const hangup = script.hangup ?? 'caller'
+  const busy = script.busy ?? false
+  if (typeof busy !== 'boolean') fail('busy must be true or false')
   if (hangup !== 'caller' && hangup !== 'callee') fail('hangup must be "caller" or "callee"')
 
   let kind: CallPlan['kind']
@@ -250,6 +260,7 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
     recordingSegments: segments,
     menu,
     overflow,
-    dtmf
+    dtmf,
+    busy
   }
 }

@@ -41,6 +41,8 @@ export interface Call {
   giveUpScheduled: boolean
   transferDone: boolean
   overflowDone: boolean
+  /** The call already followed a busy forwarding (once: a busy destination after it ends the call). */
+  busyForwarded: boolean
   queueEnteredAt: number
 }
 
