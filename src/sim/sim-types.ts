@@ -245,7 +245,15 @@ export interface SimCallRecord {
   /** Extension that was talking when the call ended, or that first answered. */
   answeredBy: string | null
   /** Queue visited, with the caller's wait and whether they gave up. */
-  queue: { dn: string, waitMs: number, abandoned: boolean, agentsRung: string[], answeredBy: string | null } | null
+  queue: {
+    dn: string
+    waitMs: number
+    abandoned: boolean
+    agentsRung: string[]
+    answeredBy: string | null
+    /** The caller asked to be called back: the call the agent placed back (null: nobody could). */
+    callback?: { callid: number | null }
+  } | null
   transfers: Array<{ kind: 'blind' | 'attended', from: string, to: string, answered: boolean }>
   segments: SimSegment[]
   recordings: SimRecording[]

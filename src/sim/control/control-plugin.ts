@@ -40,7 +40,8 @@ const scriptSchema = {
     menu: { type: 'string', pattern: '^[0-9*#]$' },
     overflow: dnString,
     dtmf: { type: 'string', pattern: '^[0-9*#]{1,32}$' },
-    busy: { type: 'boolean' }
+    busy: { type: 'boolean' },
+    callback: { type: 'boolean' }
   }
 } as const
 
@@ -56,6 +57,7 @@ const trafficSchema = {
     recordShare: { type: 'number', minimum: 0, maximum: 1 },
     routePointShare: { type: 'number', minimum: 0, maximum: 1 },
     busy: { type: 'boolean' },
+    callbackShare: { type: 'number', minimum: 0, maximum: 1 },
     stop: { type: 'boolean' }
   }
 } as const

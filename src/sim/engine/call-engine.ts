@@ -75,7 +75,14 @@ export class CallEngine {
     this.core = {
       get dir () { return options.directory() },
       legs: this.legs,
-      ended (call) { engine.forget(call) }
+      ended (call) { engine.forget(call) },
+      placeCall (from, to) {
+        try {
+          return engine.begin(planMakeCall(options.directory(), from, to)).callid
+        } catch {
+          return null // the directory changed: the agent can no longer call out
+        }
+      }
     }
   }
 

@@ -39,6 +39,11 @@ export interface CallScript {
    * false), because scripts that overlap on one extension are written to be played as written.
    */
   busy?: boolean
+  /**
+   * The caller waiting in a queue asks to be called back after ringMs (3CX's "callback requested")
+   * and hangs up; `answer` (an agent of the queue, or null: nobody) then calls the caller back.
+   */
+  callback?: boolean
 }
 
 export class SimScriptError extends Error {
@@ -97,6 +102,8 @@ export interface CallPlan {
   dtmf: string | null
   /** Whether busy extensions are busy for this call (busy forwarding) or ring as if free. */
   busy: boolean
+  /** The caller requests a queue callback (answer: the agent who calls back). */
+  callback: boolean
 }
 
 export const SCRIPT_LIMITS = { maxRingMs: 600_000, maxTalkMs: 3_600_000, maxSegments: 10 } as const
@@ -204,6 +211,8 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
   const hangup = script.hangup ?? 'caller'
   const busy = script.busy ?? false
   if (typeof busy !== 'boolean') fail('busy must be true or false')
+  const callback = script.callback ?? false
+  if (typeof callback !== 'boolean') fail('callback must be true or false')
   if (hangup !== 'caller' && hangup !== 'callee') fail('hangup must be "caller" or "callee"')
 
   let kind: CallPlan['kind']
@@ -230,7 +239,9 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
     if (answer !== null && answer !== 'remote') fail('an outbound call is answered by "remote" or by nobody (null)')
     if (menu !== null || overflow !== null) fail('menu and overflow apply to calls that reach an IVR or a queue')
     if (dtmf !== null) fail('dtmf applies to calls that reach a route point (its application reads the digits)')
+    if (callback) fail('callback needs a call that waits in a queue (no overflow, no transfer)')
   } else {
+    if (callback && caller.kind !== 'externalline') fail('callback needs an inbound call (the agent calls the external number back)')
     const first = findDn(dir, target)
     if (first === undefined) fail(`the route reaches unknown DN ${target}`)
     if (first.kind === 'externalline') fail(`${target} cannot be called`)
@@ -238,6 +249,7 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
     const stage = finalStage(dir, first, menu, overflow)
     if (first.kind === 'routepoint' && script.ringMs === undefined) giveUpMs = ROUTE_POINT_WAIT_MS
     if (dtmf !== null && stage?.kind !== 'routepoint') fail('dtmf applies to calls that reach a route point (its application reads the digits)')
+    if (callback && (stage?.kind !== 'queue' || overflow !== null || script.transfer !== undefined)) fail('callback needs a call that waits in a queue (no overflow, no transfer)')
     if (answer === 'remote') fail('"remote" answers only outbound calls')
     if (answer !== null) {
       const why = answerReason(dir, stage, answer)
@@ -261,6 +273,7 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
     menu,
     overflow,
     dtmf,
-    busy
+    busy,
+    callback
   }
 }

@@ -63,7 +63,8 @@ export function planMakeCall (dir: SimDirectory, dn: string, destination: string
     overflow: null,
     dtmf: null,
     // Call Control refuses a busy destination up front (PhoneBusy); XAPI's MakeCall rings it as before.
-    busy: false
+    busy: false,
+    callback: false
   }
 }
 

@@ -116,6 +116,10 @@ function enterQueue (core: EngineCore, call: Call, queueLeg: Leg, fromRouter: bo
   const previous = call.record.queue
   call.record.queue = { dn: queueLeg.self.dn, waitMs: 0, abandoned: false, agentsRung: previous?.agentsRung ?? [], answeredBy: null }
   call.queueEnteredAt = Date.now()
+  if (call.plan.callback) {
+    requestCallback(core, call, queueLeg)
+    return
+  }
   const overflow = call.overflowDone ? null : call.plan.overflow
   if (overflow !== null) {
     // Nobody in this queue answers; after ringMs the call moves on to the overflow queue.
@@ -138,6 +142,26 @@ function enterQueue (core: EngineCore, call: Call, queueLeg: Leg, fromRouter: bo
   } else {
     scheduleGiveUp(core, call)
   }
+}
+
+/**
+ * "Callback requested": the agents ring while the caller waits ringMs, then the caller asks to be
+ * called back and hangs up (the queue leg leaves with action `callback`, not abandoned); the agent
+ * the script names calls the caller's number back at once, as a new call from their extension.
+ */
+function requestCallback (core: EngineCore, call: Call, queueLeg: Leg): void {
+  ringMembers(core, call, queueLeg, null)
+  after(call, call.giveUpMs, () => {
+    const agent = call.answer
+    leaveQueue(core, call, 'callback')
+    const q = call.record.queue
+    endCall(core, call, 'callback')
+    const callid = agent === null ? null : core.placeCall(agent, call.plan.caller.number)
+    if (q !== null) {
+      q.abandoned = false
+      q.callback = { callid }
+    }
+  })
 }
 
 /**
