@@ -118,7 +118,18 @@ t.test('a busy forward to an extension that is busy too ends the call (one forwa
 
 t.test('traffic plays busy states only when asked', async (t) => {
   const cc = await startCcSim(t)
-  t.match(await cc.post('/_sim/traffic', { callsPerSecond: 20, seconds: 0.1, seed: 7, busy: true, maxRingMs: 50, maxTalkMs: 50 }), { status: 202 })
+  const engine = cc.sim.ctx.engine
+  const busyFlags: unknown[] = []
+  const startCall = engine.startCall.bind(engine)
+  engine.startCall = (script) => { busyFlags.push(script.busy); return startCall(script) }
+  const run = async (body: Record<string, unknown>): Promise<unknown[]> => {
+    busyFlags.length = 0
+    t.match(await cc.post('/_sim/traffic', { callsPerSecond: 20, seconds: 0.2, seed: 7, maxRingMs: 50, maxTalkMs: 50, ...body }), { status: 202, body: { calls: 4 } })
+    for (let i = 0; i < 100 && (await cc.get('/_sim/traffic')).body.running === true; i++) await sleep(20)
+    return [...busyFlags]
+  }
+  t.same(await run({}), [false, false, false, false], 'by default every extension rings as if free')
+  t.same(await run({ busy: true }), [true, true, true, true])
   t.match(await cc.post('/_sim/traffic', { callsPerSecond: 1, seconds: 1, busy: 'sometimes' }), { status: 400 })
   cc.sim.reset()
 })
