@@ -11,11 +11,6 @@ import { parseArgs } from 'node:util'
 /** Skips a green run may contain, and why each is acceptable. Keep it short. */
 export const ALLOWED_SKIPS = [
   {
-    file: 'test/doctor.test.ts',
-    test: /TLS certificate is not trusted/,
-    reason: 'needs the openssl binary to make a throw-away self-signed certificate; the other doctor checks still run'
-  },
-  {
     file: 'test/console/console-browser.test.ts',
     test: /the console in chromium/,
     reason: 'needs Debian\'s chromium at /usr/bin/chromium (.ci/run installs it); the console\'s routes are still tested without a browser'

@@ -15,7 +15,21 @@ export interface SimForwardingProfile {
   NoAnswerTimeout: number
   /** Office hours log the agent in/out of queues (profile-driven queue status). */
   OfficeHoursAutoQueueLogOut: boolean
+  /** Pbx.AvailableRouting; the simulator reads its busy forwarding (absent in the seed: set by PATCH). */
+  AvailableRoute?: SimAvailableRoute
 }
+
+/** The part of Pbx.AvailableRouting the call engine plays: where a busy extension's calls go. */
+export interface SimAvailableRoute {
+  /** One destination for internal and external calls (BusyInternal). */
+  BusyAllCalls?: boolean | null
+  BusyInternal?: SimForwardDestination | null
+  BusyExternal?: SimForwardDestination | null
+  [other: string]: unknown
+}
+
+/** A Pbx.Destination of a forwarding rule, as PATCHed (To: VoiceMail, Extension, Queue, …). */
+export interface SimForwardDestination { To?: string, Number?: string, [other: string]: unknown }
 
 export interface SimUserGroup {
   Id: number
@@ -231,7 +245,15 @@ export interface SimCallRecord {
   /** Extension that was talking when the call ended, or that first answered. */
   answeredBy: string | null
   /** Queue visited, with the caller's wait and whether they gave up. */
-  queue: { dn: string, waitMs: number, abandoned: boolean, agentsRung: string[], answeredBy: string | null } | null
+  queue: {
+    dn: string
+    waitMs: number
+    abandoned: boolean
+    agentsRung: string[]
+    answeredBy: string | null
+    /** The caller asked to be called back: the call the agent placed back (null: nobody could). */
+    callback?: { callid: number | null }
+  } | null
   transfers: Array<{ kind: 'blind' | 'attended', from: string, to: string, answered: boolean }>
   segments: SimSegment[]
   recordings: SimRecording[]

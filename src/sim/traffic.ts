@@ -22,6 +22,16 @@ export interface TrafficOptions {
    * seeded key once answered (default 0: the classic mix, unchanged for a given seed).
    */
   routePointShare?: number
+  /**
+   * Whether busy extensions are busy for the generated calls (busy forwarding, as 3CX). Default
+   * false: every call plays as its script says, so a seed's outcomes do not depend on timing.
+   */
+  busy?: boolean
+  /**
+   * Share of calls that wait in the Sales queue, ask to be called back and are called back by one of
+   * its agents (default 0: the classic mix, unchanged for a given seed).
+   */
+  callbackShare?: number
 }
 
 export interface TrafficStats {
@@ -38,7 +48,7 @@ export const TRAFFIC_LIMITS = { maxCallsPerSecond: 500, maxSeconds: 86_400 } as 
 
 const TICK_MS = 50
 
-type PathName = 'queue' | 'queue-missed' | 'direct' | 'ivr' | 'ringgroup' | 'outbound' | 'outbound-missed' | 'internal' | 'blind' | 'attended' | 'routepoint'
+type PathName = 'queue' | 'queue-missed' | 'direct' | 'ivr' | 'ringgroup' | 'outbound' | 'outbound-missed' | 'internal' | 'blind' | 'attended' | 'routepoint' | 'callback'
 
 const MIX: ReadonlyArray<readonly [PathName, number]> = [
   ['queue', 25], ['queue-missed', 8], ['direct', 10], ['ivr', 12], ['ringgroup', 5],
@@ -85,11 +95,13 @@ export function trafficScript (dir: SimDirectory, rnd: Random, path: PathName, o
   const caller = externalNumber(rnd)
   switch (path) {
     case 'queue':
-    case 'queue-missed': {
+    case 'queue-missed':
+    case 'callback': {
       const did = rule('Queue')
       if (did === null) break
       const target = dir.inboundRules.find((r) => r.Data === did)?.OfficeHoursDestination.Number ?? ''
-      return { ...base, from: caller, to: did, answer: path === 'queue' ? reachableMember(dir, rnd, target) : null }
+      const answer = path === 'queue-missed' ? null : reachableMember(dir, rnd, target)
+      return path === 'callback' ? { ...base, from: caller, to: did, answer, callback: true } : { ...base, from: caller, to: did, answer }
     }
     case 'direct': {
       const r = dir.inboundRules.find((x) => x.OfficeHoursDestination.To === 'Extension')
@@ -153,15 +165,19 @@ export class TrafficGenerator {
     const rnd = seededRandom(opts.seed ?? this.defaultSeed)
     const scriptOpts = { maxRingMs: opts.maxRingMs ?? 8000, maxTalkMs: opts.maxTalkMs ?? 30_000, recordShare: opts.recordShare ?? 0.3 }
     const routePointShare = opts.routePointShare ?? 0
+    const busy = opts.busy ?? false
+    const callbackShare = opts.callbackShare ?? 0
     const stats: TrafficStats = { running: true, planned, started: 0, failed: 0, byPath: {}, lastError: null }
     this.stats = stats
     const t0 = Date.now()
     const tick = (): void => {
       const due = Math.min(planned, Math.floor((Date.now() - t0) / 1000 * opts.callsPerSecond))
       while (stats.started + stats.failed < due) {
-        const path = routePointShare > 0 && rnd() < routePointShare ? 'routepoint' : pickPath(rnd)
+        const path = routePointShare > 0 && rnd() < routePointShare
+          ? 'routepoint'
+          : callbackShare > 0 && rnd() < callbackShare ? 'callback' : pickPath(rnd)
         try {
-          this.engine.startCall(trafficScript(this.directory(), rnd, path, scriptOpts))
+          this.engine.startCall({ ...trafficScript(this.directory(), rnd, path, scriptOpts), busy })
           stats.started++
           stats.byPath[path] = (stats.byPath[path] ?? 0) + 1
         } catch (err) {

@@ -38,7 +38,9 @@ const scriptSchema = {
     recordingSegments: { type: 'integer', minimum: 1, maximum: SCRIPT_LIMITS.maxSegments },
     menu: { type: 'string', pattern: '^[0-9*#]$' },
     overflow: dnString,
-    dtmf: { type: 'string', pattern: '^[0-9*#]{1,32}$' }
+    dtmf: { type: 'string', pattern: '^[0-9*#]{1,32}$' },
+    busy: { type: 'boolean' },
+    callback: { type: 'boolean' }
   }
 } as const
 
@@ -53,6 +55,8 @@ const trafficSchema = {
     maxTalkMs: { type: 'integer', minimum: 1, maximum: SCRIPT_LIMITS.maxTalkMs },
     recordShare: { type: 'number', minimum: 0, maximum: 1 },
     routePointShare: { type: 'number', minimum: 0, maximum: 1 },
+    busy: { type: 'boolean' },
+    callbackShare: { type: 'number', minimum: 0, maximum: 1 },
     stop: { type: 'boolean' }
   }
 } as const

@@ -6,10 +6,10 @@ import type { SimDnKind } from '../sim-types.js'
 import { MAKECALL_ANSWER_MS, MAKECALL_GIVE_UP_MS } from './makecall-plan.js'
 import { SimRefusal, SimScriptError } from './call-script.js'
 import { answer, endCall, scheduleGiveUp, transfer } from './call-flow.js'
-import { callWaiting, findDn, findUser, unreachableReason } from './dn-lookup.js'
+import { findDn, findUser, unreachableReason } from './dn-lookup.js'
 import { clearCallTimers, type Call, type EngineCore, type Leg } from './live-call.js'
 import type { Party } from './party.js'
-import { autoAnswerer, deliver } from './router.js'
+import { autoAnswerer, deliver, isBusy } from './router.js'
 
 /** A participant action the current leg state does not allow (Call Control answers 422). */
 export class SimActionError extends Error {
@@ -20,11 +20,6 @@ function mustFind (core: EngineCore, dn: string, id: number): { call: Call, leg:
   const found = core.legs.find(dn, id)
   if (found === undefined) throw new SimActionError(`participant ${id} of ${dn} does not exist`)
   return found
-}
-
-/** An extension in a call whose profile takes no second call. */
-export function isBusy (core: EngineCore, dn: string): boolean {
-  return findUser(core.dir, dn) !== undefined && core.legs.participants(dn).length > 0 && !callWaiting(core.dir, dn)
 }
 
 /** Where an application sends a call: an internal DN of one of `kinds`, not a busy extension. */

@@ -15,9 +15,9 @@ import { clearCallTimers, newRecord, type Call, type EngineCore } from './live-c
 import type { Party } from './party.js'
 import { Recorder } from './recorder.js'
 import { endCall } from './call-flow.js'
-import { dialOut, deliver } from './router.js'
+import { dialOut, deliver, isBusy } from './router.js'
 import {
-  answerParticipant, attachParticipantData, divertParticipant, dropParticipant, isBusy, transferParticipant
+  answerParticipant, attachParticipantData, divertParticipant, dropParticipant, transferParticipant
 } from './app-calls.js'
 import { pressDigits, promptAudio, promptSent } from './caller-input.js'
 
@@ -75,7 +75,14 @@ export class CallEngine {
     this.core = {
       get dir () { return options.directory() },
       legs: this.legs,
-      ended (call) { engine.forget(call) }
+      ended (call) { engine.forget(call) },
+      placeCall (from, to) {
+        try {
+          return engine.begin(planMakeCall(options.directory(), from, to)).callid
+        } catch {
+          return null // the directory changed: the agent can no longer call out
+        }
+      }
     }
   }
 
@@ -235,6 +242,7 @@ export class CallEngine {
       giveUpScheduled: false,
       transferDone: false,
       overflowDone: false,
+      busyForwarded: false,
       queueEnteredAt: 0
     }
     this.calls.set(callid, call)

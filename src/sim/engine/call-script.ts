@@ -33,6 +33,17 @@ export interface CallScript {
   overflow?: string
   /** Digits the caller presses once a route-point application has answered (DTMF). */
   dtmf?: string
+  /**
+   * Whether a busy extension is busy for this call, as in 3CX: an extension already in a call,
+   * without call waiting, is not rung; the call follows its busy forwarding or ends. Opt-in (default
+   * false), because scripts that overlap on one extension are written to be played as written.
+   */
+  busy?: boolean
+  /**
+   * The caller waiting in a queue asks to be called back after ringMs (3CX's "callback requested")
+   * and hangs up; `answer` (an agent of the queue, or null: nobody) then calls the caller back.
+   */
+  callback?: boolean
 }
 
 export class SimScriptError extends Error {
@@ -89,6 +100,10 @@ export interface CallPlan {
   overflow: string | null
   /** Digits the caller presses after a route point answers. */
   dtmf: string | null
+  /** Whether busy extensions are busy for this call (busy forwarding) or ring as if free. */
+  busy: boolean
+  /** The caller requests a queue callback (answer: the agent who calls back). */
+  callback: boolean
 }
 
 export const SCRIPT_LIMITS = { maxRingMs: 600_000, maxTalkMs: 3_600_000, maxSegments: 10 } as const
@@ -194,6 +209,10 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
   const dtmf = script.dtmf ?? null
   if (dtmf !== null && (typeof dtmf !== 'string' || !/^[0-9*#]{1,32}$/.test(dtmf))) fail('dtmf must be 1 to 32 of the keys 0-9, * and #')
   const hangup = script.hangup ?? 'caller'
+  const busy = script.busy ?? false
+  if (typeof busy !== 'boolean') fail('busy must be true or false')
+  const callback = script.callback ?? false
+  if (typeof callback !== 'boolean') fail('callback must be true or false')
   if (hangup !== 'caller' && hangup !== 'callee') fail('hangup must be "caller" or "callee"')
 
   let kind: CallPlan['kind']
@@ -220,7 +239,9 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
     if (answer !== null && answer !== 'remote') fail('an outbound call is answered by "remote" or by nobody (null)')
     if (menu !== null || overflow !== null) fail('menu and overflow apply to calls that reach an IVR or a queue')
     if (dtmf !== null) fail('dtmf applies to calls that reach a route point (its application reads the digits)')
+    if (callback) fail('callback needs a call that waits in a queue (no overflow, no transfer)')
   } else {
+    if (callback && caller.kind !== 'externalline') fail('callback needs an inbound call (the agent calls the external number back)')
     const first = findDn(dir, target)
     if (first === undefined) fail(`the route reaches unknown DN ${target}`)
     if (first.kind === 'externalline') fail(`${target} cannot be called`)
@@ -228,6 +249,7 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
     const stage = finalStage(dir, first, menu, overflow)
     if (first.kind === 'routepoint' && script.ringMs === undefined) giveUpMs = ROUTE_POINT_WAIT_MS
     if (dtmf !== null && stage?.kind !== 'routepoint') fail('dtmf applies to calls that reach a route point (its application reads the digits)')
+    if (callback && (stage?.kind !== 'queue' || overflow !== null || script.transfer !== undefined)) fail('callback needs a call that waits in a queue (no overflow, no transfer)')
     if (answer === 'remote') fail('"remote" answers only outbound calls')
     if (answer !== null) {
       const why = answerReason(dir, stage, answer)
@@ -250,6 +272,8 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
     recordingSegments: segments,
     menu,
     overflow,
-    dtmf
+    dtmf,
+    busy,
+    callback
   }
 }

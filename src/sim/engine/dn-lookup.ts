@@ -74,6 +74,26 @@ export function callWaiting (dir: SimDirectory, dn: string): boolean {
   return u?.ForwardingProfiles.find((p) => p.Name === u.CurrentProfileName)?.AcceptMultipleCalls === true
 }
 
+/** Internal DN kinds a busy forwarding can send a call to (Pbx.Destination To → kind). */
+const BUSY_FORWARD_KINDS: Readonly<Record<string, SimDnKind>> = {
+  Extension: 'extension', Queue: 'queue', RingGroup: 'ringgroup', IVR: 'ivr', RoutePoint: 'routepoint'
+}
+
+/**
+ * Where the extension's current profile sends a call while it is busy: an internal DN, or null when
+ * the call ends there (no busy route, VoiceMail — which the simulator does not model — or a
+ * destination that is not an internal DN of the PBX).
+ */
+export function busyForwardDn (dir: SimDirectory, dn: string, external: boolean): string | null {
+  const u = findUser(dir, dn)
+  const route = u?.ForwardingProfiles.find((p) => p.Name === u.CurrentProfileName)?.AvailableRoute
+  if (route === undefined) return null
+  const dest = external && route.BusyAllCalls !== true ? route.BusyExternal : route.BusyInternal
+  const kind = BUSY_FORWARD_KINDS[dest?.To ?? '']
+  const entry = typeof dest?.Number === 'string' ? findDn(dir, dest.Number) : undefined
+  return kind !== undefined && entry?.kind === kind && entry.dn !== dn ? entry.dn : null
+}
+
 /** Why a queue agent is not rung, or null when they are. */
 export function agentUnreachableReason (dir: SimDirectory, queueDn: string, agentDn: string): string | null {
   const u = findUser(dir, agentDn)

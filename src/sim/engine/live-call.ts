@@ -41,6 +41,8 @@ export interface Call {
   giveUpScheduled: boolean
   transferDone: boolean
   overflowDone: boolean
+  /** The call already followed a busy forwarding (once: a busy destination after it ends the call). */
+  busyForwarded: boolean
   queueEnteredAt: number
 }
 
@@ -50,6 +52,8 @@ export interface EngineCore {
   readonly legs: LegBook
   /** Bookkeeping once a call has ended (its record is final). */
   ended (call: Call): void
+  /** A new call the PBX places (a queue callback: the agent calls the number); its callid, or null when refused. */
+  placeCall (from: string, to: string): number | null
 }
 
 export function chainOf (callid: number, at: Date): string {

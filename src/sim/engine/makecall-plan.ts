@@ -61,7 +61,10 @@ export function planMakeCall (dir: SimDirectory, dn: string, destination: string
     recordingSegments: 1,
     menu: null,
     overflow: null,
-    dtmf: null
+    dtmf: null,
+    // Call Control refuses a busy destination up front (PhoneBusy); XAPI's MakeCall rings it as before.
+    busy: false,
+    callback: false
   }
 }
 

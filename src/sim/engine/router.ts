@@ -3,11 +3,18 @@
 // the call's plan.
 import { after, clearCallTimers, type Call, type EngineCore, type Leg } from './live-call.js'
 import { answer, endCall, leaveQueue, scheduleGiveUp } from './call-flow.js'
-import { findDn, findUser, groupMembers, trunkDn, unreachableReason } from './dn-lookup.js'
+import { busyForwardDn, callWaiting, findDn, findUser, groupMembers, trunkDn, unreachableReason } from './dn-lookup.js'
 import { FROM_ROUTER, type Party } from './party.js'
 
 /** How long the caller listens to the IVR prompt before pressing the digit. */
 const IVR_MENU_MS = 300
+
+/** An extension in a call (other than `callid`) whose profile takes no second call. */
+export function isBusy (core: EngineCore, dn: string, callid?: number): boolean {
+  return findUser(core.dir, dn) !== undefined &&
+    core.legs.participants(dn).some((p) => p.callid !== callid) &&
+    !callWaiting(core.dir, dn)
+}
 
 /** An outbound call: the trunk leg dials the external number. */
 export function dialOut (core: EngineCore, call: Call): void {
@@ -29,6 +36,10 @@ export function deliver (core: EngineCore, call: Call, dn: string, fromRouter: b
   const self: Party = { dn: entry.dn, kind: entry.kind, type: entry.type, number: entry.dn, name: entry.name, pid: 0 }
   const origin = fromRouter ? FROM_ROUTER : {}
   if (entry.kind === 'extension') {
+    if (call.plan.busy && isBusy(core, dn, call.callid)) {
+      busyExtension(core, call, self, fromRouter)
+      return
+    }
     legs.setFacing(call, call.caller, self)
     if (unreachableReason(dir, dn) === null) {
       const leg = legs.addLeg(call, self, 'target', 'Ringing', call.caller.self, origin)
@@ -61,6 +72,25 @@ export function deliver (core: EngineCore, call: Call, dn: string, fromRouter: b
   else enterQueue(core, call, leg, fromRouter)
 }
 
+/**
+ * The call reaches an extension that is busy: it is not rung (a history segment "busy", no
+ * participant), and the call follows the profile's busy forwarding once, or ends as 3CX ends it
+ * when the busy route is voicemail or none (the simulator has no voicemail).
+ */
+function busyExtension (core: EngineCore, call: Call, self: Party, fromRouter: boolean): void {
+  core.legs.removeLeg(call, core.legs.newLeg(call, self, 'target', 'Ringing', call.caller.self, {}), 'busy')
+  const next = call.busyForwarded ? null : busyForwardDn(core.dir, self.dn, call.plan.kind === 'inbound')
+  if (next === null) {
+    core.legs.setFacing(call, call.caller, self)
+    endCall(core, call, 'busy')
+    return
+  }
+  call.busyForwarded = true
+  // Whoever can answer at the forward destination does (unless the script has nobody answer).
+  if (call.answer !== null) call.answer = autoAnswerer(core, next)
+  deliver(core, call, next, fromRouter)
+}
+
 /** For interactive routing: the first extension at `dn` that can answer, or null. */
 export function autoAnswerer (core: EngineCore, dn: string): string | null {
   const entry = findDn(core.dir, dn)
@@ -86,6 +116,10 @@ function enterQueue (core: EngineCore, call: Call, queueLeg: Leg, fromRouter: bo
   const previous = call.record.queue
   call.record.queue = { dn: queueLeg.self.dn, waitMs: 0, abandoned: false, agentsRung: previous?.agentsRung ?? [], answeredBy: null }
   call.queueEnteredAt = Date.now()
+  if (call.plan.callback) {
+    requestCallback(core, call, queueLeg)
+    return
+  }
   const overflow = call.overflowDone ? null : call.plan.overflow
   if (overflow !== null) {
     // Nobody in this queue answers; after ringMs the call moves on to the overflow queue.
@@ -108,6 +142,26 @@ function enterQueue (core: EngineCore, call: Call, queueLeg: Leg, fromRouter: bo
   } else {
     scheduleGiveUp(core, call)
   }
+}
+
+/**
+ * "Callback requested": the agents ring while the caller waits ringMs, then the caller asks to be
+ * called back and hangs up (the queue leg leaves with action `callback`, not abandoned); the agent
+ * the script names calls the caller's number back at once, as a new call from their extension.
+ */
+function requestCallback (core: EngineCore, call: Call, queueLeg: Leg): void {
+  ringMembers(core, call, queueLeg, null)
+  after(call, call.giveUpMs, () => {
+    const agent = call.answer
+    leaveQueue(core, call, 'callback')
+    const q = call.record.queue
+    endCall(core, call, 'callback')
+    const callid = agent === null ? null : core.placeCall(agent, call.plan.caller.number)
+    if (q !== null) {
+      q.abandoned = false
+      q.callback = { callid }
+    }
+  })
 }
 
 /**
