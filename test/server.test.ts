@@ -48,11 +48,12 @@ t.test('demo mode: simulator, legacy API, webhooks, health, metrics, shutdown', 
   t.equal(ready.status, 200)
   t.match(await ready.json(), { ready: true, checks: { pbx: { ok: true }, token: { ok: true }, websocket: { ok: true }, outbox: { ok: true } } })
 
-  // One inbound call through the queue, answered by 101 (sequence A without recording).
+  // One inbound call through the queue, answered by 101 (sequence A without recording). It rings 1.5 s:
+  // a ringing leg shorter than the gateway's participant fetch on a loaded machine can go unseen.
   const res = await fetch(`${gw.simulator?.url ?? ''}/_sim/calls`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ from: '+15557654321', to: '+15550101', answer: '101', ringMs: 300, talkMs: 600, hangup: 'caller' })
+    body: JSON.stringify({ from: '+15557654321', to: '+15550101', answer: '101', ringMs: 1500, talkMs: 600, hangup: 'caller' })
   })
   t.equal(res.status, 201)
   await receiver.waitFor(6, 10_000)
