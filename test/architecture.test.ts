@@ -101,3 +101,31 @@ t.test('the rules catch what they forbid', async (t) => {
 t.test('storage behind ports: SQLite and PostgreSQL only in src/store/, adapters chosen by the composition root only, calls/ imports no higher layer; routes picked by app.ts only', async (t) => {
   t.same(violations(graph), [])
 })
+
+/** `pkg`, `@scope/pkg` from `pkg/sub/path`, `@scope/pkg/sub`. */
+function packageName (spec: string): string {
+  const parts = spec.split('/')
+  return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]
+}
+
+/** The packages a file loads at run time (type-only imports are erased by the compiler). */
+const MODULE_LOAD = /^\s*(?:import|export)\s+(type\s+)?[^;'"]*?\bfrom\s+'([^']+)'|^\s*import\s+'([^']+)'|\bimport\(\s*'([^']+)'\s*\)/gm
+
+function runtimePackages (text: string): string[] {
+  const out: string[] = []
+  for (const m of text.matchAll(MODULE_LOAD)) {
+    const spec = m[2] ?? m[3] ?? m[4]
+    if (m[1] !== undefined || spec.startsWith('.') || spec.startsWith('node:')) continue
+    out.push(packageName(spec))
+  }
+  return out
+}
+
+t.test('every package the shipped code loads is a dependency, not a devDependency (npm prune --omit=dev keeps it)', async (t) => {
+  t.same(runtimePackages("import a from 'yaml'\nimport type { B } from 'playwright-core'\nimport {\n  c\n} from '@fastify/static/x'\nimport fs from 'node:fs'\nimport '@fastify/rate-limit'\nexport type E = 'ringing'\nconst d = await import('exceljs')\n"),
+    ['yaml', '@fastify/static', '@fastify/rate-limit', 'exceljs'], 'the scan: type-only imports and node: modules are not packages to install')
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+  const missing = files.flatMap((f) => runtimePackages(readFileSync(path.join(root, f), 'utf8'))
+    .filter((p) => !(p in pkg.dependencies)).map((p) => `${f} loads ${p}`))
+  t.same(missing, [], 'a production install (the Docker image, npm install -g) would fail to load these')
+})
