@@ -36,8 +36,8 @@ export const DEFAULT_PBX: PbxDefinition = {
     { number: '+15550100', name: 'Main line', to: '900' },
     { number: '+15550101', name: 'Sales line', to: '800' },
     { number: '+15550102', name: 'Direct 102', to: '102' },
-    { number: '+15550103', name: 'App line', to: SEED_CLIENT.clientId },
-    { number: '+15550104', name: 'Reception line', to: '700' }
+    { number: '+15550103', name: 'Reception line', to: '700' },
+    { number: '+15550104', name: 'App line', to: SEED_CLIENT.clientId }
   ],
   apiClients: [{ clientId: SEED_CLIENT.clientId, secret: SEED_CLIENT.secret, role: 'SystemOwner', monitored: 'all' }]
 }

@@ -31,7 +31,7 @@ t.test('loader reads InboundRules from the simulator', async (t) => {
   t.teardown(() => { loader.stop() })
   t.equal(loader.lookup({ trunkDn: '10000', did: '', firstDestination: '900' }), 'Main line')
   t.equal(loader.lookup({ trunkDn: '10000', did: '', firstDestination: '102' }), 'Direct 102')
-  t.equal(loader.current().rules.length, 5, 'the default PBX has five DIDs (+15550103 → route point 599, +15550104 → ring group 700)')
+  t.equal(loader.current().rules.length, 5, 'the default PBX has five DIDs (+15550103 → ring group 700, +15550104 → route point 599)')
 })
 
 t.test('loader keeps working when XAPI is unreachable', async (t) => {

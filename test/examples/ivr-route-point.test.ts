@@ -14,8 +14,8 @@ t.test('the IVR example answers, prompts, reads a digit and transfers to that qu
   const ivr = await startIvr({ pbxUrl: sim.url, clientId: '599', clientSecret: 'sim-secret', menu: { 1: '800', 2: '801' }, prompt: Buffer.alloc(16 * 300), ca: tls.cert })
   t.teardown(() => { ivr.close() })
 
-  const { callid } = sim.ctx.engine.startCall({ from: CALLER, to: '+15550103', dtmf: '2', talkMs: 8000 })
-  const other = sim.ctx.engine.startCall({ from: CALLER, to: '+15550103', dtmf: '9', ringMs: 20_000, talkMs: 3000 }).callid
+  const { callid } = sim.ctx.engine.startCall({ from: CALLER, to: '+15550104', dtmf: '2', talkMs: 8000 })
+  const other = sim.ctx.engine.startCall({ from: CALLER, to: '+15550104', dtmf: '9', ringMs: 20_000, talkMs: 3000 }).callid
   const end = Date.now() + 10_000
   let status = sim.ctx.engine.callStatus(callid)
   while (status?.queue?.answeredBy == null && Date.now() < end) {

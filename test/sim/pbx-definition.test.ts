@@ -36,12 +36,12 @@ entities:
     - { FirstName: Grace, LastName: Hopper, CompanyName: Navy Labs, Business: '+15557650001' }
 `
 
-t.test('pbx/default.yaml is the built-in PBX, with DID +15550104 to ring group 700', async (t) => {
+t.test('pbx/default.yaml is the built-in PBX, with DID +15550103 to ring group 700', async (t) => {
   t.same(loadPbxDefinition(DEFAULT_PBX_FILE), JSON.parse(JSON.stringify(DEFAULT_PBX)), 'the file says what seed.ts says')
   t.same(definitionToDirectory(loadPbxDefinition(DEFAULT_PBX_FILE)), seedDirectory())
-  const rule = seedDirectory().inboundRules.find((r) => r.Data === '+15550104')
+  const rule = seedDirectory().inboundRules.find((r) => r.Data === '+15550103')
   t.match(rule?.OfficeHoursDestination, { To: 'RingGroup', Number: '700' })
-  const app = seedDirectory().inboundRules.find((r) => r.Data === '+15550103')
+  const app = seedDirectory().inboundRules.find((r) => r.Data === '+15550104')
   t.match(app?.OfficeHoursDestination, { To: 'RoutePoint', Number: '599', Name: 'API client 599' }, 'a DID to an API client goes to its route point')
 })
 
@@ -124,7 +124,7 @@ t.test('sim snapshot writes a definition the simulator runs', async (t) => {
   t.notMatch(text, /Garcia|\+15550101/, 'names and numbers are pseudonymised')
   const def = parsePbxDefinition(text, file)
   t.equal(def.users.length, 20)
-  t.match(def.dids, [{ to: '900' }, { to: '800' }, { to: '102' }, { to: '599' }, { to: '700' }])
+  t.match(def.dids, [{ to: '900' }, { to: '800' }, { to: '102' }, { to: '700' }, { to: '599' }])
   const directory = definitionToDirectory(def)
   t.equal(directory.queues[0].Agents.length, 3)
   t.equal(await runSnapshot(['--out', path.join(dir, 'keep.yaml'), '--keep-names'], io, { PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret' }), 0)

@@ -5,7 +5,7 @@ import t from 'tap'
 import { CALLER, notation, sleep, startCcSim, type CcSim, type CcWatcher } from './callcontrol-harness.js'
 import type { CallParticipant } from '../../src/pbx/callcontrol-types.js'
 
-const APP_LINE = '+15550103'
+const APP_LINE = '+15550104'
 
 async function until<T> (what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 8000): Promise<T> {
   const end = Date.now() + timeoutMs

@@ -54,7 +54,7 @@ t.test('other directory sets', async (t) => {
   t.equal((await x.get("RingGroups(Number='700')")).body.Name, 'Reception')
   t.equal((await x.get('Receptionists?$expand=Forwards')).body.value[0].Forwards.length, 2)
   t.equal((await x.get('Trunks')).body.value[0].Number, '10000')
-  t.equal((await x.get('DidNumbers?$count=true')).body['@odata.count'], 5, 'with +15550103 → route point 599 and +15550104 → ring group 700')
+  t.equal((await x.get('DidNumbers?$count=true')).body['@odata.count'], 5, 'with +15550103 → ring group 700 and +15550104 → route point 599')
 
   const rules = await x.get(`InboundRules?$expand=TrunkDN($select=Number)&${filter("TrunkDN/Number eq '10000' and Data eq '+15550101'")}&$select=RuleName,Data`)
   t.same(rules.body.value, [{ RuleName: 'Sales line', Data: '+15550101', TrunkDN: { Number: '10000' } }])
