@@ -16,11 +16,10 @@ import { liveCallOf } from './live-view.js'
 import { reconciledEnd, recoveredState } from './reconciled-end.js'
 import {
   currentConversation, emptyTrackerState, keyOf, legKey, legOf, restoreTrackerState, transferredConversation,
-  type CallTrackerState, type Derivation, type LegState
+  type CallTrackerState, type Derivation, type Direction, type LegState
 } from './tracker-state.js'
 
-export { legKey }
-export type Direction = 'inbound' | 'outbound' | 'internal'
+export { legKey, type Direction }
 
 export interface CallTrackerOptions {
   callid: number

@@ -48,9 +48,11 @@ export interface ConversationState {
   endUnsure?: boolean
 }
 
+export type Direction = 'inbound' | 'outbound' | 'internal'
+
 export interface CallTrackerState {
   v: number
-  direction: 'inbound' | 'outbound' | 'internal' | null
+  direction: Direction | null
   startedAt: number
   answeredAt: number | null
   legs: LegState[]
