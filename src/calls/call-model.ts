@@ -12,7 +12,7 @@ import type { CallControlDnType, CallParticipant, ParticipantChange, Participant
 import type { CallModelView, LiveCall } from './live-call.js'
 import type { CallEvent, EndedPayload } from './call-events.js'
 import type { DidQuery } from './did-map.js'
-import { CallTracker, legKey, type GapView } from './event-derivation.js'
+import { CallTracker, legKey, type GapView } from './derivation/call-tracker.js'
 import { chainId, legacyCallId, legacyTimePrefix } from './legacy-call-id.js'
 import { EndedLegStore } from './ended-legs.js'
 import { sleep, systemClock } from '../clock.js'

@@ -3,7 +3,7 @@
 // call counter). The SQLite adapters are store/sqlite-call-state.ts and store/sqlite-unseen-calls.ts;
 // tests may pass memory ones. Loading is asynchronous (awaited once at start, before the Call Control
 // client starts); writes are synchronous so that a call's state commits with its events' outbox rows.
-import type { CallTrackerState } from './call-tracker-state.js'
+import type { CallTrackerState } from './derivation/tracker-state.js'
 
 export interface StoredCall {
   callid: number

@@ -1,10 +1,10 @@
 // The live call state's SQLite adapter (calls/call-ports.ts is the port; the `calls` module of the
-// gateway's SQLite file): one row per call in progress with its chid and its tracker state (call-tracker-state.ts). A state that goes
+// gateway's SQLite file): one row per call in progress with its chid and its tracker state (calls/derivation/tracker-state.ts). A state that goes
 // with emitted events is written inside the same transaction as their outbox rows (the outbox uses
 // the same connection, so its transaction nests as a savepoint): after a kill -9 the file never says
 // "announced" for an event that is not in the outbox, nor the reverse. Other changes are batched.
 import type { CallStateStore, StoredCall } from '../calls/call-ports.js'
-import type { CallTrackerState } from '../calls/call-tracker-state.js'
+import type { CallTrackerState } from '../calls/derivation/tracker-state.js'
 import { isStorageError, storageHealthOf, type StorageHealth } from '../storage-health.js'
 import { afterCommit, atomically, type SqliteDatabase } from './database.js'
 import { migrate, type Migration } from './migrations.js'

@@ -4,7 +4,7 @@ import t from 'tap'
 import { planReconciledEnd, type KnownCall } from '../../src/calls/call-reconciliation.js'
 import { callRecordRequest, isoSeconds, pbxCallRecordOf, type PbxCallRecord } from '../../src/calls/pbx-call-record.js'
 import type { CallLogRow } from '../../src/pbx/call-log-query.js'
-import { CallTracker } from '../../src/calls/event-derivation.js'
+import { CallTracker } from '../../src/calls/derivation/call-tracker.js'
 import type { CallEvent, WebhookPayload } from '../../src/calls/call-events.js'
 import { CALLER, T0, changesOf, queueRinging } from './participant-script.js'
 

@@ -1,7 +1,7 @@
 // Canonical sequences A–H of webhooks.md §3, derived from the participant streams of
 // docs/DEVELOPING.md, plus the awkward paths (re-rings, transfers that fail, duplicates, gaps).
 import t from 'tap'
-import { CallTracker } from '../../src/calls/event-derivation.js'
+import { CallTracker } from '../../src/calls/derivation/call-tracker.js'
 import { DidMap } from '../../src/calls/did-map.js'
 import type { CallEvent, WebhookPayload } from '../../src/calls/call-events.js'
 import { CALLER, T0, changesOf, queueRinging } from './participant-script.js'

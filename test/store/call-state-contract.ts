@@ -3,7 +3,7 @@
 // waits for PostgreSQL's write-behind (nothing to wait for on SQLite); `reopen` is a restart.
 import type { Test } from 'tap'
 import type { CallStateStore, UnseenCallStore } from '../../src/calls/call-ports.js'
-import type { CallTrackerState } from '../../src/calls/call-tracker-state.js'
+import type { CallTrackerState } from '../../src/calls/derivation/tracker-state.js'
 import type { StateOriginStore } from '../../src/state-origin.js'
 
 export interface CallStores {
