@@ -9,81 +9,33 @@
 //   gateway restarted) is ended from the PBX's own record of it, looked up for a bounded time;
 // - call-persistence.ts: with a state store, every call's tracker state is kept on disk (written
 //   with the events it emits, in their outbox transaction) and resumed after a restart;
-// - dn-activity.ts: per-DN busy/talking counts.
+// - dn-activity.ts: per-DN busy/talking counts; call-reservations.ts: chain ids makecall handed out.
 // Time comes from the injected clock (`clock`), so tests run on fake time.
 import type { CallControlDnType, CallParticipant, ParticipantChange } from '../pbx/callcontrol-types.js'
 import type { CallModelView, LiveCall } from './live-call.js'
 import type { CallEvent, EndedPayload } from './call-events.js'
-import type { DidQuery } from './did-map.js'
 import { CallTracker, legKey, type GapView } from './derivation/call-tracker.js'
 import { chainId, legacyCallId, legacyTimePrefix } from './legacy-call-id.js'
 import { EndedLegStore } from './ended-legs.js'
 import { systemClock, type Clock } from '../clock.js'
-import type { CallStateStore } from './call-ports.js'
-import type { CallRecordLookup, PbxCallRecord } from './pbx-call-record.js'
-import type { UnseenCalls } from './unseen-calls.js'
-import type { CallTimesLookup, PbxCallTimes } from './pbx-call-times.js'
+import type { PbxCallRecord } from './pbx-call-record.js'
+import type { PbxCallTimes } from './pbx-call-times.js'
 import { CallDeadlines, endMustWait } from './call-deadlines.js'
 import { CallPersistence } from './call-persistence.js'
 import { HeldCalls } from './held-calls.js'
 import { EndReconciler } from './end-reconciler.js'
 import { DnActivity } from './dn-activity.js'
+import { CallReservations } from './call-reservations.js'
+import type { CallModelOptions } from './call-model-options.js'
 
-export interface CallModelOptions {
-  /** PBX time zone for the legacy id's time prefix (`PBX_TIMEZONE`). */
-  timeZone: string
-  /** `CALL_END_GRACE_MS`. */
-  graceMs: number
-  /**
-   * When the oldest change announced by 3CX but not fetched yet arrived (the Call Control client's
-   * `oldestPendingUpsert`). A call's end waits while a change announced before its deadline is still
-   * being fetched: on a slow PBX that change may be the transfer target that continues the call.
-   */
-  oldestPendingChange?: () => number | null
-  /**
-   * Since when the model's source cannot see the PBX (the Call Control client's `blindSince`): a
-   * call's end due after that waits, without limit, for the snapshot that tells what happened.
-   */
-  blindSince?: () => number | null
-  /** `WEBHOOK_INTERNAL_CALLS`: false suppresses the events of internal calls. */
-  internalCalls: boolean
-  /** Receives every derived event, in order. Must not throw (errors are logged and swallowed). */
-  onEvent?: (e: CallEvent) => void
-  didLookup?: (q: DidQuery) => string
-  endedLegs?: EndedLegStore
-  /** Keeps the calls in progress on disk; restore() resumes them at start. */
-  stateStore?: CallStateStore
-  /** The PBX's record of a call whose end the model did not see (without it: the model's own guess). */
-  callRecords?: CallRecordLookup
-  /** How long to wait for the PBX's record of such a call (3CX writes it after the call); default 20 s. */
-  reconcileWaitMs?: number
-  /** Notes every callid seen, so calls never seen (gaps in the PBX's counter) can be recovered. */
-  unseen?: UnseenCalls
-  /**
-   * When calls first seen in a snapshot (already in progress) began and were answered, from the PBX;
-   * also asked for calls the model knew that a snapshot shows answered meanwhile (during a gap).
-   * Such a call's changes are held until it answers (at most callTimesWaitMs), so its chid and
-   * durations are the PBX's, not the moment the gateway looked.
-   */
-  callTimes?: CallTimesLookup
-  /** Default 3 s; then the call goes on with the times the gateway saw. */
-  callTimesWaitMs?: number
-  /** Changes that emit no event are written to the state store in batches, this often; default 250 ms. */
-  stateFlushMs?: number
-  /** Time and timers (grace periods, retries, batched writes); default the system clock. */
-  clock?: Clock
-  log?: { error: (obj: unknown, msg?: string) => void, warn?: (obj: unknown, msg?: string) => void }
-}
-
-/** How long a makecall reservation waits for its first participant. */
-const RESERVATION_TTL_MS = 120_000
+export type { CallModelOptions } from './call-model-options.js'
 
 export class CallModel implements CallModelView {
   readonly endedLegs: EndedLegStore
   private readonly calls = new Map<number, CallTracker>()
   private readonly legCall = new Map<string, number>()
   private readonly activity = new DnActivity()
-  private readonly reservations = new Map<number, { chid: string, until: number }>()
+  private readonly reservations: CallReservations
   private readonly clock: Clock
   private readonly deadlines: CallDeadlines
   private readonly persistence: CallPersistence
@@ -108,6 +60,7 @@ export class CallModel implements CallModelView {
   constructor (private readonly opts: CallModelOptions) {
     const clock = this.clock = opts.clock ?? systemClock
     this.endedLegs = opts.endedLegs ?? new EndedLegStore()
+    this.reservations = new CallReservations(clock, opts.timeZone)
     this.deadlines = new CallDeadlines(clock)
     this.persistence = new CallPersistence({
       store: opts.stateStore,
@@ -216,14 +169,8 @@ export class CallModel implements CallModelView {
   reserve (callid: number, at: number): { chid: string, legacyId: string } {
     const t = this.calls.get(callid)
     if (t !== undefined && !t.finished) return { chid: t.chid, legacyId: t.legacyId }
-    const now = this.clock.now()
-    for (const [id, r] of this.reservations) if (r.until < now) this.reservations.delete(id)
-    let r = this.reservations.get(callid)
-    if (r === undefined) {
-      r = { chid: chainId(legacyTimePrefix(at, this.opts.timeZone), callid), until: now + RESERVATION_TTL_MS }
-      this.reservations.set(callid, r)
-    }
-    return { chid: r.chid, legacyId: legacyCallId(r.chid, 0) }
+    const chid = this.reservations.reserve(callid, at)
+    return { chid, legacyId: legacyCallId(chid, 0) }
   }
 
   /** For the recordings pipeline: the conversation of `user` in link `link` of call `callid` may still go on. */
@@ -382,9 +329,7 @@ export class CallModel implements CallModelView {
       t = undefined
     }
     if (t === undefined) {
-      const reserved = this.reservations.get(callid)
-      this.reservations.delete(callid)
-      t = new CallTracker(this.trackerOptions(callid, reserved?.chid ?? chainId(legacyTimePrefix(at, this.opts.timeZone), callid)))
+      t = new CallTracker(this.trackerOptions(callid, this.reservations.take(callid) ?? chainId(legacyTimePrefix(at, this.opts.timeZone), callid)))
       this.calls.set(callid, t)
     }
     return t
