@@ -6,15 +6,15 @@ import type { CallEvent } from '../../src/calls/call-events.js'
 import type { ParticipantChange } from '../../src/pbx/callcontrol-types.js'
 import { CALLER, T0, changesOf } from './participant-script.js'
 import { snapshotAfter } from './snapshot-of.js'
+import { FakeClock } from '../fake-clock.js'
 
-function model (over: Partial<ConstructorParameters<typeof CallModel>[0]> = {}): { m: CallModel, events: CallEvent[] } {
+/** A model on fake time, a minute after the scripts' T0: the changes' grace periods are all due. */
+function model (over: Partial<ConstructorParameters<typeof CallModel>[0]> = {}): { m: CallModel, events: CallEvent[], clock: FakeClock } {
   const events: CallEvent[] = []
-  const m = new CallModel({ timeZone: 'UTC', graceMs: 20, internalCalls: true, onEvent: (e) => events.push(e), ...over })
-  return { m, events }
+  const clock = new FakeClock(T0 + 60_000)
+  const m = new CallModel({ timeZone: 'UTC', graceMs: 20, internalCalls: true, onEvent: (e) => events.push(e), clock, ...over })
+  return { m, events, clock }
 }
-
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
-
 
 const DIRECT = [
   `+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`,
@@ -47,7 +47,7 @@ t.test('onChange: a listener that throws does not stop the model', async (t) => 
 })
 
 t.test('busy, talking, list cache and states', async (t) => {
-  const { m, events } = model()
+  const { m, events, clock } = model()
   t.teardown(() => { m.stop() })
   const changes = changesOf(DIRECT, 7)
   m.apply(changes[0])
@@ -70,7 +70,7 @@ t.test('busy, talking, list cache and states', async (t) => {
   t.notOk(m.isBusy('102'))
   t.equal(m.size(), 0, 'a call without legs is not listed')
   t.equal(events.length, 2, 'the end waits for the grace period')
-  await sleep(60)
+  await clock.advance(60)
   t.same(events.map((e) => e.payload.event), ['ringing', 'hangupincoming', 'incoming'])
   t.equal(m.endedLeg('261121083716_7-1')?.duration, 5)
 })
@@ -92,7 +92,7 @@ t.test('reserve(): makecall ids before and after the first participant', async (
 })
 
 t.test('WEBHOOK_INTERNAL_CALLS=off suppresses internal calls only', async (t) => {
-  const { m, events } = model({ internalCalls: false })
+  const { m, events, clock } = model({ internalCalls: false })
   t.teardown(() => { m.stop() })
   for (const c of changesOf([
     '+101#p1 Dialing party_dn=102 party_dn_type=Wextension party_caller_id=102',
@@ -100,14 +100,14 @@ t.test('WEBHOOK_INTERNAL_CALLS=off suppresses internal calls only', async (t) =>
     '+102#p2 Connected ; +101#p1 Connected ; -102#p2 ; -101#p1'
   ], 50)) m.apply(c)
   for (const c of changesOf(DIRECT, 51)) m.apply(c)
-  await sleep(60)
+  await clock.advance(60)
   t.ok(events.length > 0)
   t.ok(events.every((e) => e.chain.endsWith('_51')), 'only the external call')
   t.equal(m.eventCounts.started, 2, 'internal events are still counted')
 })
 
 t.test('resync: vanished calls end after the grace period, new calls start', async (t) => {
-  const { m, events } = model()
+  const { m, events, clock } = model()
   t.teardown(() => { m.stop() })
   for (const c of changesOf(DIRECT, 60)) m.apply(c)
   const fresh = changesOf([
@@ -115,7 +115,7 @@ t.test('resync: vanished calls end after the grace period, new calls start', asy
     '+10000#p2 Connected party_dn=101 party_dn_type=Wextension party_caller_id=+15559870000 ; +101#p1 Connected'
   ], 61)
   m.apply(snapshotAfter(fresh, T0 + 10_000))
-  await sleep(60)
+  await clock.advance(60)
   t.same(events.map((e) => `${e.payload.event} ${e.payload.id}`), [
     'ringing 261121083716_60-0', 'hangupincoming 261121083716_60-1',
     'hangupoutgoing 261121083726_61-1', 'incoming 261121083716_60-1'
@@ -126,7 +126,7 @@ t.test('resync: vanished calls end after the grace period, new calls start', asy
 })
 
 t.test('resync in the middle of a blind transfer', async (t) => {
-  const { m, events } = model()
+  const { m, events, clock } = model()
   t.teardown(() => { m.stop() })
   const all = changesOf([
     ...DIRECT,
@@ -140,7 +140,7 @@ t.test('resync in the middle of a blind transfer', async (t) => {
   const answered = { ...(all[5] as ParticipantChange & { kind: 'upsert' }), at: T0 + 5000 }
   m.apply({ ...answered, participant: { ...answered.participant, status: 'Connected' } })
   for (const c of after.slice(1)) m.apply(c)
-  await sleep(60)
+  await clock.advance(60)
   t.same(events.map((e) => `${e.payload.event} ${String(e.payload.user)} ${e.payload.id}${'trtype' in e.payload ? ' ' + e.payload.trtype : ''}${'transfer' in e.payload ? ' ' + String(e.payload.transfer) : ''}`), [
     'ringing 102 261121083716_70-0',
     'hangupincoming 102 261121083716_70-1 NotDef',
@@ -162,33 +162,33 @@ t.test('a sink that throws does not break the model', async (t) => {
 
 t.test('an end waits while a change announced before its deadline is still being fetched', async (t) => {
   let pending: number | null = null
-  const { m, events } = model({ graceMs: 20, oldestPendingChange: () => pending })
+  const { m, events, clock } = model({ graceMs: 20, oldestPendingChange: () => pending })
   t.teardown(() => { m.stop() })
-  const now = Date.now()
+  const now = clock.now()
   for (const c of changesOf(DIRECT, 11, now)) m.apply(c)
   pending = now // e.g. the transfer target's upsert, still being fetched from a slow PBX
   m.apply({ kind: 'remove', dn: '102', id: 2, at: now })
   m.apply({ kind: 'remove', dn: '10000', id: 1, at: now })
-  await sleep(120)
+  await clock.advance(120)
   t.equal(events.filter((e) => e.type === 'ended').length, 0, 'not ended while the earlier change is pending')
   pending = null
-  await sleep(120)
+  await clock.advance(120)
   t.equal(events.filter((e) => e.type === 'ended').length, 1, 'ended once it was fetched')
 })
 
 t.test('an end due while the PBX cannot be seen waits for the next snapshot, however long (no 10 s cap)', async (t) => {
   let blind: number | null = null
-  const { m, events } = model({ graceMs: 20, blindSince: () => blind })
+  const { m, events, clock } = model({ graceMs: 20, blindSince: () => blind })
   t.teardown(() => { m.stop() })
-  const now = Date.now() - 20_000 // the conversation ended long ago: past the 10 s cap of pending fetches
+  const now = clock.now() - 20_000 // the conversation ended long ago: past the 10 s cap of pending fetches
   for (const c of changesOf(DIRECT, 12, now)) m.apply(c)
   blind = now // the WebSocket dropped; what happened next is unknown
   m.apply({ kind: 'remove', dn: '102', id: 2, at: now + 100 })
   m.apply({ kind: 'remove', dn: '10000', id: 1, at: now + 100 })
-  await sleep(120)
+  await clock.advance(120)
   t.equal(events.filter((e) => e.type === 'ended').length, 0, 'not ended while blind')
   blind = null // the snapshot was applied
-  await sleep(120)
+  await clock.advance(120)
   t.equal(events.filter((e) => e.type === 'ended').length, 1)
 })
 
@@ -202,7 +202,7 @@ const TALKING = [
 t.test('a call first seen in progress in a snapshot is dated and timed from the PBX, its changes held until then', async (t) => {
   const asked: number[][] = []
   let answer = (): void => {}
-  const { m, events } = model({
+  const { m, events, clock } = model({
     callTimes: async (ids) => {
       asked.push([...ids])
       await new Promise<void>((resolve) => { answer = resolve })
@@ -217,7 +217,7 @@ t.test('a call first seen in progress in a snapshot is dated and timed from the 
   t.same(events, [], 'nothing is announced before the times are known')
   t.same(asked, [[1141]])
   answer()
-  await sleep(80)
+  await clock.advance(80)
   t.same(events.map((e) => `${e.payload.event} ${e.payload.id} ${String((e.payload as { duration?: number }).duration ?? '')}`), [
     'hangupincoming 261121083716_1141-1 ',
     'incoming 261121083716_1141-1 10'
@@ -228,14 +228,14 @@ t.test('a call first seen in progress in a snapshot is dated and timed from the 
 t.test('without the PBX\'s times (lookup failing), a held call goes on after callTimesWaitMs with what the gateway saw', async (t) => {
   let tries = 0
   const warnings: string[] = []
-  const { m, events } = model({
+  const { m, events, clock } = model({
     callTimesWaitMs: 150,
     callTimes: async () => { tries++; throw new Error('XAPI down') },
     log: { error: () => {}, warn: (_o, msg) => { warnings.push(String(msg)) } }
   })
   t.teardown(() => { m.stop() })
   m.apply(snapshotAfter(changesOf(TALKING, 1142), T0 + 5000))
-  await sleep(400)
+  await clock.advance(400)
   t.ok(tries > 1, 'retried')
   t.same(events.map((e) => `${e.payload.event} ${e.payload.id}`), ['hangupincoming 261121083721_1142-1'])
   t.match(events[0].payload, { timing: 'approximate' }, 'the event says its times are the gateway\'s')
@@ -254,7 +254,7 @@ const stamp = (e: CallEvent): string => {
 t.test('a known call answered during a gap is timed from the PBX\'s answer; changes wait for it', async (t) => {
   let answer = (): void => {}
   const asked: number[][] = []
-  const { m, events } = model({
+  const { m, events, clock } = model({
     callTimes: async (ids) => {
       asked.push([...ids])
       await new Promise<void>((resolve) => { answer = resolve })
@@ -271,39 +271,39 @@ t.test('a known call answered during a gap is timed from the PBX\'s answer; chan
   t.same(asked, [[21]], 'the PBX is asked for the known call')
   t.equal(events.length, 1, 'its changes wait for the answer')
   answer()
-  await sleep(80)
+  await clock.advance(80)
   t.same(events.map(stamp), ['ringing 08:37:16', 'hangupincoming 08:37:18', 'incoming 08:37:31 13'], 'started at the answer, 13 s talked')
 })
 
 t.test('a known call answered during a gap without the PBX\'s time: its events say timing=approximate', async (t) => {
-  const { m, events } = model({ callTimes: async () => new Map(), callTimesWaitMs: 10 })
+  const { m, events, clock } = model({ callTimes: async () => new Map(), callTimesWaitMs: 10 })
   t.teardown(() => { m.stop() })
   for (const c of changesOf(RINGING, 22)) m.apply(c)
   m.apply(snapshotAfter(changesOf(DIRECT, 22), T0 + 10_000))
-  await sleep(30)
+  await clock.advance(30)
   m.apply({ kind: 'remove', dn: '102', id: 2, at: T0 + 15_000 })
   m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 15_010 })
-  await sleep(80)
+  await clock.advance(80)
   t.same(events.map(stamp), ['ringing 08:37:16', 'hangupincoming 08:37:26 approximate', 'incoming 08:37:31 5 approximate'], 'dated from the snapshot, and saying so')
 })
 
 t.test('the PBX\'s answer a little before the last sight of the call ringing (clock offset) is taken as that sight', async (t) => {
-  const { m, events } = model({ callTimes: async () => new Map([[23, { startedAt: T0, answeredAt: T0 - 500 }]]) })
+  const { m, events, clock } = model({ callTimes: async () => new Map([[23, { startedAt: T0, answeredAt: T0 - 500 }]]) })
   t.teardown(() => { m.stop() })
   for (const c of changesOf(RINGING, 23)) m.apply(c)
   m.apply(snapshotAfter(changesOf(DIRECT, 23), T0 + 10_000))
-  await sleep(30)
+  await clock.advance(30)
   t.same(events.map(stamp), ['ringing 08:37:16', 'hangupincoming 08:37:16'])
   t.notOk('timing' in events[1].payload)
 })
 
 t.test('transferred during a gap: ActiveCalls dates only the first answer, so both conversations say timing=approximate', async (t) => {
-  const { m, events } = model({ callTimes: async () => new Map([[24, { startedAt: T0, answeredAt: T0 + 30 }]]) })
+  const { m, events, clock } = model({ callTimes: async () => new Map([[24, { startedAt: T0, answeredAt: T0 + 30 }]]) })
   t.teardown(() => { m.stop() })
   for (const c of changesOf(DIRECT, 24)) m.apply(c)
   const after = changesOf([...DIRECT, '-102#p2', `+103#p5 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} referred_by_dn=102 referred_by_type=Wextension`], 24)
   m.apply(snapshotAfter(after, T0 + 10_000))
-  await sleep(30)
+  await clock.advance(30)
   t.same(events.slice(1).map((e) => `${stamp(e)} ${e.payload.user}`), [
     'hangupincoming 08:37:16 102',
     'incoming 08:37:26 10 approximate 102',
@@ -312,13 +312,13 @@ t.test('transferred during a gap: ActiveCalls dates only the first answer, so bo
   // The target's conversation ends observed: its start was not, so its duration is a lower bound.
   m.apply({ kind: 'remove', dn: '103', id: 5, at: T0 + 14_000 })
   m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 14_010 })
-  await sleep(80)
+  await clock.advance(80)
   t.same(events.slice(4).map(stamp), ['incoming 08:37:30 4 approximate'])
 })
 
 t.test('a held call that ended before ActiveCalls was asked is dated from its call-log record', async (t) => {
   const asked: number[] = []
-  const { m, events } = model({
+  const { m, events, clock } = model({
     callTimes: async () => new Map(), // no longer in progress: not listed
     callRecords: async (q) => {
       asked.push(q.callid)
@@ -329,26 +329,26 @@ t.test('a held call that ended before ActiveCalls was asked is dated from its ca
   m.apply(snapshotAfter(changesOf(TALKING, 1143), T0 + 5000))
   m.apply({ kind: 'remove', dn: '102', id: 2, at: T0 + 5600 })
   m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 5610 })
-  await sleep(80)
+  await clock.advance(80)
   t.same(asked, [1143])
   t.same(events.map((e) => `${stamp(e)} ${e.payload.id}`), ['hangupincoming 08:37:17 261121083716_1143-1', 'incoming 08:37:21 4 261121083716_1143-1'], 'chid from its start, 4 s talked (not 0)')
 })
 
 t.test('a held call still going on is not looked up in the call log; without times it goes on after callTimesWaitMs', async (t) => {
   let logLookups = 0
-  const { m, events } = model({ callTimes: async () => new Map(), callTimesWaitMs: 150, callRecords: async () => { logLookups++; return null } })
+  const { m, events, clock } = model({ callTimes: async () => new Map(), callTimesWaitMs: 150, callRecords: async () => { logLookups++; return null } })
   t.teardown(() => { m.stop() })
   m.apply(snapshotAfter(changesOf(TALKING, 1144), T0 + 5000))
-  await sleep(50)
+  await clock.advance(50)
   t.same(events, [], 'ActiveCalls is asked again meanwhile (the call may be listed late)')
-  await sleep(250)
+  await clock.advance(250)
   t.equal(logLookups, 0)
   t.same(events.map(stamp), ['hangupincoming 08:37:21 approximate'])
 })
 
 t.test('a leg that moves to another call while its call waits for the PBX\'s times is removed from the held call only', async (t) => {
   let answer = (): void => {}
-  const { m } = model({
+  const { m, clock } = model({
     callTimes: async () => {
       await new Promise<void>((resolve) => { answer = resolve })
       return new Map([[31, { startedAt: T0, answeredAt: T0 + 2000 }]])
@@ -362,14 +362,14 @@ t.test('a leg that moves to another call while its call waits for the PBX\'s tim
   if (trunk?.kind !== 'upsert') throw new Error('no trunk leg')
   m.apply({ ...trunk, participant: { ...trunk.participant, callid: 32 }, at: T0 + 10_100 }) // the trunk leg now in call 32
   answer()
-  await sleep(80)
+  await clock.advance(80)
   t.same(m.list().map((c) => `${c.callid} ${c.legs.map((l) => l.dn).join(',')}`).sort(), ['31 102', '32 10000'])
   t.ok(m.isBusy('10000'), 'still busy in its new call')
 })
 
 t.test('a known call held for the PBX\'s times is not ended by its grace timer meanwhile (nothing announced twice)', async (t) => {
   let answer = (): void => {}
-  const { m, events } = model({
+  const { m, events, clock } = model({
     callTimes: async () => {
       await new Promise<void>((resolve) => { answer = resolve })
       return new Map([[41, { startedAt: T0, answeredAt: T0 + 30 }]])
@@ -383,9 +383,9 @@ t.test('a known call held for the PBX\'s times is not ended by its grace timer m
   m.apply({ kind: 'remove', dn: '102', id: 2, at: T0 + 100 }) // 102 hangs up its leg: the grace period runs
   const transferred = changesOf([...DIRECT, '-102#p2', `+103#p5 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} referred_by_dn=102 referred_by_type=Wextension`], 41)
   m.apply(snapshotAfter(transferred, T0 + 150)) // …and a snapshot shows 103 talking: held
-  await sleep(120) // far beyond the 20 ms grace period
+  await clock.advance(120) // far beyond the 20 ms grace period
   t.same(events.slice(2).map((e) => `${e.payload.event} ${e.payload.user}`), [], 'the end waits for the held changes')
   answer()
-  await sleep(80)
+  await clock.advance(80)
   t.same(events.slice(2).map((e) => `${e.payload.event} ${e.payload.user} ${String((e.payload as { transfer?: string }).transfer ?? '')}`.trim()), ['incoming 102 true', 'hangupincoming 103'], '102 was transferred, not hung up')
 })
