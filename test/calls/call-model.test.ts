@@ -389,3 +389,29 @@ t.test('a known call held for the PBX\'s times is not ended by its grace timer m
   await clock.advance(80)
   t.same(events.slice(2).map((e) => `${e.payload.event} ${e.payload.user} ${String((e.payload as { transfer?: string }).transfer ?? '')}`.trim()), ['incoming 102 true', 'hangupincoming 103'], '102 was transferred, not hung up')
 })
+
+t.test('a call that vanished in a gap: the call log is asked again after a failure, then the end is the gateway\'s guess after reconcileWaitMs', async (t) => {
+  const lookups: number[] = []
+  const warnings: string[] = []
+  const { m, events, clock } = model({
+    callRecords: async (q) => {
+      lookups.push(clock.now())
+      if (lookups.length === 1) throw new Error('XAPI down')
+      return null // 3CX has not written the record (yet)
+    },
+    reconcileWaitMs: 1000,
+    log: { error: () => {}, warn: (_o, msg) => { warnings.push(String(msg)) } }
+  })
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf(DIRECT, 90)) m.apply(c)
+  m.apply({ kind: 'resync', dns: [], at: T0 + 10_000 }) // both legs gone, unobserved
+  await clock.advance(100)
+  t.equal(events.filter((e) => e.type === 'ended').length, 0, 'still asking the PBX')
+  t.ok(warnings.some((w) => /record of a call failed; retrying/.test(w)), 'the failed lookup is logged and retried')
+  await clock.advance(1000)
+  t.ok(lookups.length > 2, 'asked until reconcileWaitMs ran out')
+  t.ok((lookups.at(-1) ?? 0) - lookups[0] >= 1000, 'the retries wait on the model\'s clock')
+  t.equal(events.filter((e) => e.type === 'ended').length, 1, 'ended with what the gateway knew')
+  t.ok(warnings.some((w) => /has no record/.test(w)))
+  t.equal(m.size(), 0)
+})
