@@ -13,9 +13,10 @@ import { openDatabase, type SqliteDatabase } from '../../src/store/database.js'
 import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { CALLER, T0, changesOf } from './participant-script.js'
 import { snapshotAfter } from './snapshot-of.js'
+import { FakeClock } from '../fake-clock.js'
 
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
-
+/** Both processes of a test run on this fake time, a minute after the scripts' T0 (their grace periods due). */
+const fakeTime = (): FakeClock => new FakeClock(T0 + 60_000)
 
 const brief = (e: CallEvent): string => {
   const p = e.payload as WebhookPayload & Record<string, unknown>
@@ -36,7 +37,7 @@ const QUEUE = [
 
 interface Gateway { m: CallModel, events: CallEvent[], outbox: SqliteOutbox }
 
-async function gateway (db: SqliteDatabase, callRecords?: CallRecordLookup): Promise<Gateway> {
+async function gateway (db: SqliteDatabase, clock: FakeClock, callRecords?: CallRecordLookup): Promise<Gateway> {
   const events: CallEvent[] = []
   const outbox = new SqliteOutbox(db, { targets: [] })
   const m = new CallModel({
@@ -45,6 +46,7 @@ async function gateway (db: SqliteDatabase, callRecords?: CallRecordLookup): Pro
     internalCalls: true,
     stateStore: new SqliteCallStateStore(db),
     stateFlushMs: 5,
+    clock,
     ...(callRecords !== undefined ? { callRecords, reconcileWaitMs: 300 } : {}),
     onEvent: (e) => {
       outbox.enqueue(e)
@@ -62,10 +64,11 @@ t.test('a restart resumes calls in progress and ends the ones that vanished', as
     db.close()
     rmSync(dir, { recursive: true, force: true })
   })
+  const clock = fakeTime()
   const direct = changesOf(DIRECT, 60)
   const queue = changesOf(QUEUE, 61)
 
-  const first = await gateway(db)
+  const first = await gateway(db, clock)
   for (const c of [...direct, ...queue]) first.m.apply(c)
   t.same(first.events.map(brief), [
     'ringing 102 261121083716_60-0', 'hangupincoming 102 261121083716_60-1',
@@ -79,14 +82,14 @@ t.test('a restart resumes calls in progress and ends the ones that vanished', as
   const answeredIn = (callid: number): PbxCallRecord => ({
     callid, conversations: [{ user: '101', answeredAt: T0 + 20_000, endedAt: T0 + 25_000, talkSeconds: 5, trtype: 'NotDef' }], waitedIn: { dn: '800', dnType: 'Wqueue' }, endedAt: T0 + 25_000
   })
-  const second = await gateway(db, async (q) => { lookups.push(q.callid); return answeredIn(q.callid) })
+  const second = await gateway(db, clock, async (q) => { lookups.push(q.callid); return answeredIn(q.callid) })
   t.teardown(() => { second.m.stop() })
   t.equal(second.m.restored, 2)
   t.equal(second.m.size(), 2, 'resumed calls are listed before the first snapshot')
   t.ok(second.m.isTalking('102'))
   // First snapshot after the restart: call 60 still talking, call 61 ended while the gateway was down (101 had answered).
   second.m.apply(snapshotAfter(direct, T0 + 30_000))
-  await sleep(100)
+  await clock.advance(100)
   t.same(lookups, [61], 'only the vanished call is looked up')
   t.same(second.events.map(brief), [
     'hangupincoming 101 261121083716_61-1',
@@ -95,7 +98,7 @@ t.test('a restart resumes calls in progress and ends the ones that vanished', as
   t.same(second.m.list().map((c) => c.chid), ['261121083716_60'], 'the call in progress keeps its chid')
 
   for (const c of changesOf(['-102#p2 ; -10000#p1'], 60, T0 + 40_000)) second.m.apply(c)
-  await sleep(100)
+  await clock.advance(100)
   t.same(second.events.slice(2).map(brief), ['incoming 102 261121083716_60-1 Ok'])
   t.equal((second.events[2].payload as unknown as Record<string, unknown>).duration, 40, 'duration counts from the answer before the restart')
   t.equal((db.prepare('SELECT COUNT(*) AS n FROM live_calls').get() as { n: number }).n, 0, 'ended calls leave the store')
@@ -109,14 +112,15 @@ t.test('no PBX record within the wait: the model\'s own end; state not written t
     db.close()
     rmSync(dir, { recursive: true, force: true })
   })
-  const first = await gateway(db)
+  const clock = fakeTime()
+  const first = await gateway(db, clock)
   for (const c of changesOf(QUEUE, 70)) first.m.apply(c)
   first.m.stop() // a clean stop writes pending state too
-  const second = await gateway(db, async () => null)
+  const second = await gateway(db, clock, async () => null)
   t.teardown(() => { second.m.stop() })
   second.m.apply({ kind: 'resync', dns: [], at: T0 + 5000 })
-  await sleep(50)
+  await clock.advance(50)
   t.same(second.events, [], 'still waiting for the PBX record')
-  await sleep(500)
+  await clock.advance(500)
   t.same(second.events.map(brief), ['incoming 800 261121083716_70-0 Missed'])
 })
