@@ -1,5 +1,5 @@
 // The CallModel around the trackers: busy/talking, the cached list, reserve(), internal-call
-// suppression, grace timers, and resync (including one in the middle of a blind transfer).
+// suppression, grace timers, and resync (including one in the middle of a blind transfer). On fake time.
 import t from 'tap'
 import { CallModel } from '../../src/calls/call-model.js'
 import type { CallEvent } from '../../src/calls/call-events.js'
