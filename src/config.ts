@@ -4,6 +4,7 @@ import { isIP } from 'node:net'
 import path from 'node:path'
 import { LOG_FORMATS, type LogFormatSetting } from './log-format.js'
 import { parseDatabaseUrl, redactDatabaseUrl } from './database-url.js'
+import { isHttpUrl, parseDuration, Reader, safeUrlText, type Env } from './env-reader.js'
 
 export type KeyScope = 'read' | 'control'
 export interface GatewayKey { key: string, scope: KeyScope }
@@ -92,9 +93,10 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>
 
 /** The default retry schedule of webhooks.md §4: immediately, 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, then hourly. */
+export { parseDuration }
+
 export const DEFAULT_RETRY_SCHEDULE_MS = [0, 5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000]
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -366,123 +368,6 @@ function parseTargets (raw: string, defaults: { format: WebhookFormat, eventName
     })
   })
   return out
-}
-
-function isHttpUrl (s: string): boolean {
-  try {
-    const u = new URL(s)
-    return u.protocol === 'http:' || u.protocol === 'https:'
-  } catch {
-    return false
-  }
-}
-
-/** Small typed readers that record a problem instead of throwing. */
-class Reader {
-  constructor (private readonly env: Env, private readonly problems: string[]) {}
-
-  private raw (name: string): string | undefined {
-    const v = this.env[name]
-    return v === undefined || v.trim() === '' ? undefined : v.trim()
-  }
-
-  str (name: string, def?: string): string {
-    const v = this.raw(name)
-    if (v !== undefined) return v
-    if (def === undefined) {
-      this.problems.push(`${name}: required`)
-      return ''
-    }
-    return def
-  }
-
-  int (name: string, def: number, min: number, max: number): number {
-    const v = this.raw(name)
-    if (v === undefined) return def
-    const n = Number(v)
-    if (!Number.isInteger(n) || n < min || n > max) {
-      this.problems.push(`${name}: expected a whole number from ${min} to ${max}, got "${v}"`)
-      return def
-    }
-    return n
-  }
-
-  bool (name: string, def: boolean): boolean {
-    const v = this.raw(name)
-    if (v === undefined) return def
-    if (/^(1|true|on|yes)$/i.test(v)) return true
-    if (/^(0|false|off|no)$/i.test(v)) return false
-    this.problems.push(`${name}: expected on/off (also 1/0, true/false, yes/no), got "${v}"`)
-    return def
-  }
-
-  oneOf<T extends string> (name: string, allowed: readonly T[], def: T): T {
-    const v = this.raw(name)
-    if (v === undefined) return def
-    const found = allowed.find((a) => a === v.toLowerCase())
-    if (found === undefined) {
-      this.problems.push(`${name}: expected one of ${allowed.join(', ')}, got "${v}"`)
-      return def
-    }
-    return found
-  }
-
-  list (name: string): string[] {
-    const v = this.raw(name)
-    return v === undefined ? [] : v.split(',').map((s) => s.trim()).filter(Boolean)
-  }
-
-  url (name: string, opts: { optional: boolean }): string {
-    const v = this.raw(name)
-    if (v === undefined) {
-      if (!opts.optional) this.problems.push(`${name}: required`)
-      return ''
-    }
-    if (!isHttpUrl(v)) {
-      this.problems.push(`${name}: expected an http(s) URL such as https://pbx.example.com:5001, got "${safeUrlText(v)}"`)
-      return ''
-    }
-    return v
-  }
-
-  urlList (name: string): string[] {
-    return this.list(name).filter((u) => {
-      if (isHttpUrl(u)) return true
-      this.problems.push(`${name}: "${safeUrlText(u)}" is not an http(s) URL`)
-      return false
-    })
-  }
-
-  /** Comma-separated durations: `0,5s,30s,2m,10m,1h` or plain milliseconds. */
-  durationList (name: string, def: number[]): number[] {
-    const v = this.raw(name)
-    if (v === undefined) return def
-    const out: number[] = []
-    for (const item of v.split(',').map((s) => s.trim())) {
-      const ms = parseDuration(item)
-      if (ms === null) {
-        this.problems.push(`${name}: "${item}" is not a duration; use e.g. 0,5s,30s,2m,10m,1h`)
-        return def
-      }
-      out.push(ms)
-    }
-    return out.length > 0 ? out : def
-  }
-}
-
-/** `250ms`, `5s`, `2m`, `1h`, or a bare number of milliseconds. */
-export function parseDuration (s: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s)
-  if (m === null) return null
-  const n = Number(m[1])
-  const unit = m[2] ?? 'ms'
-  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000
-  return Math.round(n * factor)
-}
-
-/** Never echo credentials embedded in a URL back into an error line. */
-function safeUrlText (s: string): string {
-  return s.replace(/\/\/[^@/]*@/, '//***@').slice(0, 200)
 }
 
 /** The effective configuration with every secret masked, for `config check` and the start log. */

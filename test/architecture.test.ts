@@ -129,3 +129,11 @@ t.test('every package the shipped code loads is a dependency, not a devDependenc
     .filter((p) => !(p in pkg.dependencies)).map((p) => `${f} loads ${p}`))
   t.same(missing, [], 'a production install (the Docker image, npm install -g) would fail to load these')
 })
+
+t.test('no hand-written source file over 450 lines (generated files excepted)', async (t) => {
+  const lengths = [...files, ...sources('test'), ...sources('bench'), ...sources('examples')]
+    .filter((f) => !f.endsWith('.generated.ts'))
+    .map((f) => ({ f, lines: readFileSync(path.join(root, f), 'utf8').split('\n').length - 1 }))
+  t.ok(lengths.length > 300, `files measured: ${lengths.length}`)
+  t.same(lengths.filter((x) => x.lines > 450).map((x) => `${x.f}: ${x.lines} lines`), [])
+})
