@@ -20,7 +20,6 @@ t.test('CRUD round trip on every entity set with POST', async (t) => {
     t.equal((await x.get(`${name}(${literal})`)).status, 200, `GET ${name}(${literal})`)
     const hasPatch = XAPI_MODEL.operations.some((o) => o.method === 'patch' && o.path === `/${name}({${set.key}})`)
     if (hasPatch) t.equal((await x.patch(`${name}(${literal})`, { [set.key]: key })).status, 204, `PATCH ${name} with its unchanged key`)
-    if (name === 'Users') continue
     const del = await fetch(`${x.sim.url}/xapi/v1/${name}(${literal})`, { method: 'DELETE', headers: { authorization: `Bearer ${x.token}` } })
     t.equal(del.status, 204, `DELETE ${name}`)
     t.equal((await x.get(`${name}(${literal})`)).status, 404, `${name} is gone`)

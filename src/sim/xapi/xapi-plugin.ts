@@ -122,7 +122,7 @@ export async function xapiPlugin (app: FastifyInstance, opts: { ctx: SimContext 
     return await send(reply, answer(req, 'post', (segments) => postXapi(ctx, segments, req.body)))
   })
   app.delete('/*', { schema: routeSchema }, async (req, reply) => {
-    return await send(reply, answer(req, 'delete', (segments) => deleteXapi(segments)))
+    return await send(reply, answer(req, 'delete', (segments) => deleteXapi(ctx, segments)))
   })
   app.put('/*', { schema: routeSchema }, async () => {
     throw new ODataError(405, 'MethodNotAllowed', 'PUT is not supported by XAPI; use PATCH.')
