@@ -66,8 +66,8 @@ t.test('other directory sets', async (t) => {
   t.notOk('MemberNumbers' in groups.body.value[0], 'internal fields are not served')
 
   const status = await x.get('SystemStatus?$select=Version,CallsActive,ExtensionsRegistered,ExtensionsTotal')
-  t.same(status.body, { Version: '20.0.10.999', CallsActive: 0, ExtensionsRegistered: 15, ExtensionsTotal: 20 })
-  t.same((await x.get('ActiveCalls')).body, { value: [] })
+  t.same(status.body, { '@odata.context': x.context('SystemStatus(Version,CallsActive,ExtensionsRegistered,ExtensionsTotal)'), Version: '20.0.10.999', CallsActive: 0, ExtensionsRegistered: 15, ExtensionsTotal: 20 })
+  t.same((await x.get('ActiveCalls')).body, { '@odata.context': x.context('ActiveCalls'), value: [] })
 })
 
 t.test('PATCH Users: merges, validates and answers 204', async (t) => {
@@ -76,14 +76,14 @@ t.test('PATCH Users: merges, validates and answers 204', async (t) => {
   t.equal(ok.status, 204)
   t.equal(ok.body, '')
   const after = await x.get('Users(2)?$select=CurrentProfileName,QueueStatus,RecordCalls,Internal,Enabled')
-  t.same(after.body, { CurrentProfileName: 'Away', QueueStatus: 'LoggedOut', RecordCalls: true, Internal: true, Enabled: true })
+  t.same(after.body, { '@odata.context': x.context('Users(CurrentProfileName,QueueStatus,RecordCalls,Internal,Enabled)/$entity'), CurrentProfileName: 'Away', QueueStatus: 'LoggedOut', RecordCalls: true, Internal: true, Enabled: true })
   t.same((await x.get(`Users?${filter("QueueStatus eq 'LoggedOut'")}&$select=Number`)).body.value, [{ Number: '101' }])
 
   const profiles = (await x.get('Users(2)/ForwardingProfiles')).body.value
   profiles[3].CustomName = 'Lunch'
   t.equal((await x.patch('Users(2)', { ForwardingProfiles: profiles, CurrentProfileName: 'Available2' })).status, 204)
   const renamed = await x.get("Users(2)?$expand=ForwardingProfiles($filter=Name eq 'Available2')&$select=CurrentProfileName")
-  t.same(renamed.body, { CurrentProfileName: 'Available2', ForwardingProfiles: [{ ...profiles[3], CustomName: 'Lunch' }] })
+  t.same(renamed.body, { '@odata.context': x.context('Users(CurrentProfileName)/$entity'), CurrentProfileName: 'Available2', ForwardingProfiles: [{ ...profiles[3], CustomName: 'Lunch' }] })
 
   for (const body of [{ CurrentProfileName: 'Holiday' }, { Frobnicate: 1 }, { Enabled: 'yes' }, { QueueStatus: 'Busy' }, { IsRegistered: false },
     { Number: '555' }, { ForwardingProfiles: [] }, { ForwardingProfiles: [{ Id: 99, Bogus: 1 }] }, [1, 2]]) {
