@@ -194,7 +194,7 @@ function renderTargets (targets) {
     test.disabled = state.scope !== 'control'
     test.addEventListener('click', () => sendTest(t.name))
     const health = t.state === 'disabled' ? `disabled${t.disabledReason ? ': ' + t.disabledReason : ''}` : t.state
-    const tr = row([t.name, { text: health, cls: `health health-${t.state}` }, t.lastSuccessAt ? new Date(t.lastSuccessAt).toLocaleTimeString() : 'none yet', t.consecutiveFailures, t.queued, t.delivered, t.lastError, test])
+    const tr = row([t.name, { text: health, cls: `health health-${t.state}` }, t.lastSuccessAt ? new Date(t.lastSuccessAt).toLocaleTimeString() : 'none yet', t.consecutiveFailures, t.queued, { text: t.retrying, cls: t.retrying > 0 ? 'status-retrying' : '' }, t.delivered, t.lastError, test])
     tr.dataset.target = t.name
     return tr
   }))

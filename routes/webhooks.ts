@@ -81,6 +81,7 @@ export default async function webhookRoutes (app: FastifyInstance, opts: Webhook
                 properties: {
                   name: { type: 'string' }, state: { type: 'string', enum: ['ok', 'failing', 'disabled'] }, lastError: nullableString,
                   disabled: { type: 'boolean' }, disabledReason: nullableString, queued: { type: 'integer' },
+                  retrying: { type: 'integer', description: 'Of the queued deliveries, those already tried and failed (status retrying)' },
                   inFlight: { type: 'integer' }, attempts: { type: 'integer' }, failures: { type: 'integer' }, consecutiveFailures: { type: 'integer' }, delivered: { type: 'integer' }, lastSuccessAt: nullableString
                 }
               }

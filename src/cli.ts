@@ -101,8 +101,10 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
     case 'export': {
       const config = configFromEnvironment(io, process.env, { serving: false })
       if (config === null) return 2
-      const { runExport } = await import('./reports/export-command.js')
-      return await onPbx(config, io, async (c) => await runExport(c, rest, io))
+      // The arguments first: a bad date is one error line, without starting demo mode's simulator.
+      const { prepareExport } = await import('./reports/export-command.js')
+      const exportTo = prepareExport(config, rest, io)
+      return typeof exportTo === 'number' ? exportTo : await onPbx(config, io, exportTo)
     }
     case 'recordings convert': {
       const config = configFromEnvironment(io, process.env, { serving: false })

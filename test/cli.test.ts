@@ -124,6 +124,15 @@ t.test('doctor and export work in demo mode, against a fresh built-in simulator'
   t.ok(readFileSync(out, 'utf8').split('\n').length > 2)
 }))
 
+t.test('export in demo mode checks its arguments before it starts the simulator', withEnv({ PBX_URL: undefined, GATEWAY_KEYS: undefined }, async () => {
+  for (const args of [['calllog', '--to', '2026-11-07'], ['calllog', '--from', 'yesterday', '--to', '2026-11-07'], ['bogus', '--from', '2026-11-01', '--to', '2026-11-07']]) {
+    const e = io()
+    t.equal(await main(['export', ...args], e.io), 2, args.join(' '))
+    t.match(e.err(), /^export: .*\nRun "3cx-gateway export --help" for the options\.\n$/, `${args.join(' ')}: the error alone`)
+    t.notMatch(e.err(), /demo mode|simulator/, `${args.join(' ')}: no simulator was started`)
+  }
+}))
+
 t.test('doctor on a PBX does not ask for GATEWAY_KEYS', async (t) => {
   const { createSimulator } = await import('../src/sim/simulator.js')
   const sim = await createSimulator()

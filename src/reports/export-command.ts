@@ -26,6 +26,16 @@ export interface ExportIo {
 const EXPORT_COMMAND = findCommand('export') as CliCommand
 
 export async function runExport (config: Config, argv: string[], io: ExportIo): Promise<number> {
+  const prepared = prepareExport(config, argv, io)
+  return typeof prepared === 'number' ? prepared : await prepared(config)
+}
+
+/**
+ * Checks the command line before anything starts (in demo mode, before the simulator): an exit code
+ * when there is nothing to run (--help: 0, bad arguments: 2), else the export to run on a PBX.
+ * The report's dates are read in `config`'s time zone and span limit, which demo mode keeps.
+ */
+export function prepareExport (config: Config, argv: string[], io: ExportIo): number | ((pbx: Config) => Promise<number>) {
   const say = (line: string): void => { io.stderr.write(`${line}\n`) }
   let job: ExportJob
   try {
@@ -41,12 +51,14 @@ export async function runExport (config: Config, argv: string[], io: ExportIo): 
     say('Run "3cx-gateway export --help" for the options.')
     return 2
   }
-  if (config.pbx.url === '') {
-    // Demo mode without its simulator (the CLI starts one; see demo-simulator.ts).
-    say('export: there is no PBX to export from; set PBX_URL, PBX_CLIENT_ID and PBX_CLIENT_SECRET (or .env) first.')
-    return 2
+  return async (pbx) => {
+    if (pbx.pbx.url === '') {
+      // Demo mode without its simulator (the CLI starts one; see demo-simulator.ts).
+      say('export: there is no PBX to export from; set PBX_URL, PBX_CLIENT_ID and PBX_CLIENT_SECRET (or .env) first.')
+      return 2
+    }
+    return await runJob(pbx, job, io, say)
   }
-  return await runJob(config, job, io, say)
 }
 
 interface ParsedExport { kind: string, values: Record<string, string | boolean | undefined> }

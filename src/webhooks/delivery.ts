@@ -35,6 +35,8 @@ export interface TargetStats {
   disabled: boolean
   disabledReason: string | null
   queued: number
+  /** Of the queued deliveries, those tried and failed at least once (status `retrying` in the log). */
+  retrying: number
   inFlight: number
   attempts: number
   failures: number
@@ -115,6 +117,13 @@ class TargetScheduler {
   lastSuccessAt: number | null = null
 
   constructor (readonly target: WebhookTargetConfig, private readonly owner: WebhookDelivery) {}
+
+  /** Queued deliveries already tried (as the outbox lists them: pending with attempts > 0). */
+  get retrying (): number {
+    let n = 0
+    for (const jobs of this.chains.values()) for (const job of jobs) if (job.attempts > 0) n++
+    return n
+  }
 
   add (job: DeliveryJob): void {
     if (this.known.has(job.id)) return
@@ -286,6 +295,7 @@ export class WebhookDelivery {
         disabled: disabled.has(t.name),
         disabledReason: disabled.get(t.name)?.reason ?? null,
         queued: s?.queued ?? 0,
+        retrying: s?.retrying ?? 0,
         inFlight: s?.inFlight.size ?? 0,
         attempts: s?.attempts ?? 0,
         failures: s?.failures ?? 0,

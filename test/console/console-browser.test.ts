@@ -41,6 +41,9 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
   await page.locator('#live', { hasText: 'live' }).waitFor()
   await page.locator('#targets tbody tr[data-target="webhook1"]').waitFor()
   t.ok(await page.locator('#targets button[data-target="webhook1"]').isDisabled(), 'a read session cannot send test events')
+  const columns = await page.locator('#targets thead th').allTextContents()
+  const cells = await page.locator('#targets tbody tr[data-target="webhook1"] td').allTextContents()
+  t.equal(cells[columns.indexOf('Retrying')], '0', 'the target shows its retrying deliveries next to the waiting ones')
   await page.locator('#system dt', { hasText: 'websocket' }).waitFor()
   t.equal(await page.evaluate('document.cookie'), '', 'the session cookie is HttpOnly')
 

@@ -124,13 +124,20 @@ t.test('webhook views, test event, redeliver, consecutive failures', async (t) =
 
   // A call's events to a failing receiver: the target shows its consecutive failures.
   await placeCall(c.gw, 300)
-  const list = async (q = ''): Promise<{ deliveries: Array<{ id: number, status: string }>, targets: Array<{ name: string, state: string, consecutiveFailures: number, lastSuccessAt: string | null }> }> =>
+  const list = async (q = ''): Promise<{ deliveries: Array<{ id: number, status: string }>, targets: Array<{ name: string, state: string, consecutiveFailures: number, queued: number, retrying: number, lastSuccessAt: string | null }> }> =>
     (await app.inject({ url: `/console/api/webhooks/deliveries${q}`, headers: { cookie: ctl.cookie } })).json()
   const until = Date.now() + 10_000
   while ((await list()).targets[0].consecutiveFailures < 2 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50))
   const body = await list()
   t.match(body.targets, [{ name: 'webhook1', state: 'failing', lastSuccessAt: null }])
   t.ok(body.targets[0].consecutiveFailures >= 2, 'consecutive failures counted')
+  // An attempt in flight is counted before the log records it: compare a settled answer.
+  let retrying = await list('?status=retrying&limit=1000')
+  const until3 = Date.now() + 10_000
+  while (retrying.targets[0].retrying !== retrying.deliveries.length && Date.now() < until3) retrying = await list('?status=retrying&limit=1000')
+  t.ok(retrying.deliveries.length > 0, 'deliveries are retrying')
+  t.equal(retrying.targets[0].retrying, retrying.deliveries.length, 'the target counts the deliveries the log lists as retrying')
+  t.ok(retrying.targets[0].retrying <= retrying.targets[0].queued, 'retrying ones are among the waiting ones')
   t.ok(body.deliveries.length > 0)
   t.equal((await app.inject({ url: '/console/api/webhooks/deliveries?status=bogus', headers: { cookie: ctl.cookie } })).statusCode, 400)
 
@@ -140,7 +147,9 @@ t.test('webhook views, test event, redeliver, consecutive failures', async (t) =
   t.same(again.json(), { result: true, id, status: 'pending' })
   const until2 = Date.now() + 10_000
   while ((await list()).targets[0].consecutiveFailures > 0 && Date.now() < until2) await new Promise((resolve) => setTimeout(resolve, 50))
-  t.match((await list()).targets, [{ state: 'ok', consecutiveFailures: 0, lastSuccessAt: /^\d{4}-\d\d-\d\dT/ }], 'recovered')
+  const recovered = Date.now() + 10_000
+  while ((await list()).targets[0].retrying > 0 && Date.now() < recovered) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.match((await list()).targets, [{ state: 'ok', consecutiveFailures: 0, retrying: 0, lastSuccessAt: /^\d{4}-\d\d-\d\dT/ }], 'recovered')
   t.notMatch(c.logs(), /whsec_/, 'the secret is never logged')
 })
 

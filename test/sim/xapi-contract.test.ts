@@ -54,7 +54,9 @@ if (contract === null) {
       t.equal(res.status, 200, `${request} answers 200`)
       const validate = contract.responseValidator(specPath)
       t.ok(validate(res.body), `${request} matches ${specPath}`, { errors: validate.errors?.slice(0, 3) })
-      const rows: Array<Record<string, unknown>> = Array.isArray(res.body.value) ? res.body.value : [res.body]
+      if (!request.includes('/Pbx.')) t.match(res.body['@odata.context'], /\/xapi\/v1\/\$metadata#\w+/, `${request} names its @odata.context`)
+      const { '@odata.context': _context, ...entity } = res.body
+      const rows: Array<Record<string, unknown>> = Array.isArray(res.body.value) ? res.body.value : [entity]
       if (request !== 'ActiveCalls') t.ok(rows.length > 0, `${request} has rows to check`)
       const declared = contract.declaredProperties(typeName)
       const extra = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => !declared.has(k))

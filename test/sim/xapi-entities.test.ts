@@ -66,8 +66,8 @@ t.test('other directory sets', async (t) => {
   t.notOk('MemberNumbers' in groups.body.value[0], 'internal fields are not served')
 
   const status = await x.get('SystemStatus?$select=Version,CallsActive,ExtensionsRegistered,ExtensionsTotal')
-  t.same(status.body, { Version: '20.0.10.999', CallsActive: 0, ExtensionsRegistered: 15, ExtensionsTotal: 20 })
-  t.same((await x.get('ActiveCalls')).body, { value: [] })
+  t.same(status.body, { '@odata.context': x.context('SystemStatus(Version,CallsActive,ExtensionsRegistered,ExtensionsTotal)'), Version: '20.0.10.999', CallsActive: 0, ExtensionsRegistered: 15, ExtensionsTotal: 20 })
+  t.same((await x.get('ActiveCalls')).body, { '@odata.context': x.context('ActiveCalls'), value: [] })
 })
 
 t.test('PATCH Users: merges, validates and answers 204', async (t) => {
@@ -76,14 +76,14 @@ t.test('PATCH Users: merges, validates and answers 204', async (t) => {
   t.equal(ok.status, 204)
   t.equal(ok.body, '')
   const after = await x.get('Users(2)?$select=CurrentProfileName,QueueStatus,RecordCalls,Internal,Enabled')
-  t.same(after.body, { CurrentProfileName: 'Away', QueueStatus: 'LoggedOut', RecordCalls: true, Internal: true, Enabled: true })
+  t.same(after.body, { '@odata.context': x.context('Users(CurrentProfileName,QueueStatus,RecordCalls,Internal,Enabled)/$entity'), CurrentProfileName: 'Away', QueueStatus: 'LoggedOut', RecordCalls: true, Internal: true, Enabled: true })
   t.same((await x.get(`Users?${filter("QueueStatus eq 'LoggedOut'")}&$select=Number`)).body.value, [{ Number: '101' }])
 
   const profiles = (await x.get('Users(2)/ForwardingProfiles')).body.value
   profiles[3].CustomName = 'Lunch'
   t.equal((await x.patch('Users(2)', { ForwardingProfiles: profiles, CurrentProfileName: 'Available2' })).status, 204)
   const renamed = await x.get("Users(2)?$expand=ForwardingProfiles($filter=Name eq 'Available2')&$select=CurrentProfileName")
-  t.same(renamed.body, { CurrentProfileName: 'Available2', ForwardingProfiles: [{ ...profiles[3], CustomName: 'Lunch' }] })
+  t.same(renamed.body, { '@odata.context': x.context('Users(CurrentProfileName)/$entity'), CurrentProfileName: 'Available2', ForwardingProfiles: [{ ...profiles[3], CustomName: 'Lunch' }] })
 
   for (const body of [{ CurrentProfileName: 'Holiday' }, { Frobnicate: 1 }, { Enabled: 'yes' }, { QueueStatus: 'Busy' }, { IsRegistered: false },
     { Number: '555' }, { ForwardingProfiles: [] }, { ForwardingProfiles: [{ Id: 99, Bogus: 1 }] }, [1, 2]]) {
@@ -109,6 +109,26 @@ t.test('PATCH Queues and RingGroups replace the member list', async (t) => {
   t.same((await x.get('RingGroups(30)/Members?$select=Number')).body.value, [{ Number: '105' }])
 })
 
+t.test('DELETE Users({Id}): 204, and the extension leaves its queues, ring groups and departments', async (t) => {
+  const x = await startXapiSim(t)
+  const del = async (path: string): Promise<number> => (await fetch(`${x.sim.url}/xapi/v1/${path}`, { method: 'DELETE', headers: { authorization: `Bearer ${x.token}` } })).status
+  const call = await x.post('Users/Pbx.MakeCall', { dn: '103', destination: '104' })
+  t.equal(call.status, 200)
+  const user = (await x.get("Users(Number='101')?$select=Id")).body
+  t.equal(await del(`Users(${String(user.Id)})`), 204)
+  t.equal((await x.get(`Users(${String(user.Id)})`)).status, 404, 'the user is gone')
+  t.equal((await x.get('Users/$count')).body, '19')
+  t.same((await x.get("Queues(Number='800')/Agents?$select=Number")).body.value, [{ Number: '102' }, { Number: '103' }], 'out of the queue')
+  t.same((await x.get("RingGroups(Number='700')/Members?$select=Number")).body.value, [{ Number: '100' }], 'out of the ring group')
+  const sales = (await x.get("Groups?$filter=Name eq 'Sales'&$expand=Members($select=Number)")).body.value[0]
+  t.same(sales.Members.map((m: { Number: string }) => m.Number), ['100', '102', '103'], 'out of the department')
+  t.same((await x.get("Users(Number='102')/Groups?$select=GroupId")).body.value.length, 2, 'other users keep their departments')
+  t.same((await x.get('ActiveCalls?$select=Id')).body.value.map((c: { Id: number }) => c.Id), [call.body.Result.CallId], 'the call in progress goes on')
+  t.equal(await del(`Users(${String(user.Id)})`), 404, 'a second DELETE finds nothing')
+  t.equal(await del("Users(Number='102')"), 405, 'DELETE takes the Id key only')
+  t.equal((await x.get("Users(Number='102')?$select=Number")).status, 200)
+})
+
 t.test('actions: MakeCall validation, DropCall of an unknown call, unsupported methods', async (t) => {
   const x = await startXapiSim(t)
   for (const body of [{ dn: '101' }, { destination: '102' }, { dn: '101', destination: '102', extra: 1 }, { dn: '999', destination: '102' }, { dn: '101', destination: '102', testCall: 'no' }]) {
@@ -122,6 +142,6 @@ t.test('actions: MakeCall validation, DropCall of an unknown call, unsupported m
   const bad = await fetch(`${x.sim.url}/xapi/v1/Users(2)`, { method: 'PATCH', headers: { authorization: `Bearer ${x.token}`, 'content-type': 'application/json' }, body: '{nope' })
   t.equal(bad.status, 400)
   t.match(await bad.json(), { error: { code: 'BadRequest' } })
-  t.equal((await fetch(`${x.sim.url}/xapi/v1/Users(2)`, { method: 'DELETE', headers: { authorization: `Bearer ${x.token}` } })).status, 405)
+  t.equal((await fetch(`${x.sim.url}/xapi/v1/Users(2)`, { method: 'PUT', headers: { authorization: `Bearer ${x.token}` } })).status, 405)
   t.equal((await x.post('Users/Pbx.Frob', {})).status, 404)
 })

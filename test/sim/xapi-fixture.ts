@@ -16,6 +16,8 @@ export interface XapiSim {
   get: (path: string) => Promise<XapiAnswer>
   patch: (path: string, body: unknown) => Promise<XapiAnswer>
   post: (path: string, body?: unknown) => Promise<XapiAnswer>
+  /** The `@odata.context` the simulator writes for a fragment: `context('Users/$entity')`. */
+  context: (fragment: string) => string
 }
 
 export async function fetchToken (url: string, clientId = '599', secret = 'sim-secret'): Promise<string> {
@@ -49,7 +51,8 @@ export async function startXapiSim (t: Teardown): Promise<XapiSim> {
     token,
     get: async (path) => await call('GET', path),
     patch: async (path, body) => await call('PATCH', path, body),
-    post: async (path, body) => await call('POST', path, body)
+    post: async (path, body) => await call('POST', path, body),
+    context: (fragment) => `${sim.url}/xapi/v1/$metadata#${fragment}`
   }
 }
 

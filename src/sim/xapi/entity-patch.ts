@@ -96,6 +96,15 @@ function replaceGroups (directory: SimDirectory, user: SimUser, value: unknown):
   })
 }
 
+/** Makes an extension a member of exactly the departments (Groups) with the given ids. */
+export function setDepartments (directory: SimDirectory, number: string, groupIds: ReadonlySet<number>): void {
+  for (const g of directory.groups) {
+    g.MemberNumbers = g.MemberNumbers.filter((n) => n !== number)
+    if (groupIds.has(g.Id)) g.MemberNumbers.push(number)
+    g.HasMembers = g.MemberNumbers.length > 0
+  }
+}
+
 /** PATCH Users({Id}). CurrentProfileName must name one of the user's profiles (after the patch). */
 export function patchUser (directory: SimDirectory, user: SimUser, body: unknown): void {
   let profiles: SimForwardingProfile[] | null = null
@@ -107,12 +116,7 @@ export function patchUser (directory: SimDirectory, user: SimUser, body: unknown
   })
   if (profiles !== null) draft.ForwardingProfiles = profiles
   if (groups !== null) {
-    const ids = new Set((groups as SimUserGroup[]).map((g) => g.GroupId))
-    for (const g of directory.groups) {
-      g.MemberNumbers = g.MemberNumbers.filter((n) => n !== user.Number)
-      if (ids.has(g.Id)) g.MemberNumbers.push(user.Number)
-      g.HasMembers = g.MemberNumbers.length > 0
-    }
+    setDepartments(directory, user.Number, new Set((groups as SimUserGroup[]).map((g) => g.GroupId)))
     draft.Groups = groups
   }
   if (!draft.ForwardingProfiles.some((p) => p.Name === draft.CurrentProfileName)) {

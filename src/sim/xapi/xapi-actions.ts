@@ -1,14 +1,14 @@
-// XAPI writes: PATCH of Users/Queues/RingGroups, and the bound actions Users/Pbx.MakeCall and
+// XAPI writes: PATCH of Users/Queues/RingGroups, DELETE of Users, and the bound actions Users/Pbx.MakeCall and
 // ActiveCalls({Id})/Pbx.DropCall, which drive the call engine.
 import type { CallParticipant } from '../../pbx/callcontrol-types.js'
 import type { SimContext } from '../sim-context.js'
 import { SimScriptError } from '../engine/call-engine.js'
 import type { SimDirectory, SimQueue, SimRingGroup, SimUser } from '../sim-types.js'
-import { ODataError, badQuery, notFound } from './odata-error.js'
+import { badQuery, notFound } from './odata-error.js'
 import type { Row } from './odata-filter.js'
 import { parseEntityKey, type PathSegment } from './xapi-path.js'
 import { UnmatchedPath, findEntity, unknownPath, type XapiResult } from './xapi-read.js'
-import { patchQueue, patchRingGroup, patchUser } from './entity-patch.js'
+import { patchQueue, patchRingGroup, patchUser, setDepartments } from './entity-patch.js'
 
 // Rows of these sets are the directory objects themselves, so the casts are exact.
 const PATCHERS: Readonly<Record<string, (directory: SimDirectory, entity: Row, body: unknown) => void>> = {
@@ -80,10 +80,21 @@ function makeCall (ctx: SimContext, body: unknown): XapiResult {
 }
 
 /**
- * DELETE: the generic XAPI deletes (generic-xapi.ts), except users: the simulator's calls and
- * Call Control hold on to them, so DELETE Users({Id}) stays refused (405) as it always was.
+ * DELETE: the generic XAPI deletes (generic-xapi.ts), except users, which 3CX also takes out of
+ * every queue, ring group and department they belong to. Calls in progress go on: the engine looks
+ * extensions up afresh, so a deleted one is simply no longer found.
  */
-export function deleteXapi (segments: PathSegment[]): XapiResult {
-  if (segments[0].name === 'Users') throw new ODataError(405, 'MethodNotAllowed', 'DELETE of users is not supported by the simulator.')
-  throw unknownPath(segments)
+export function deleteXapi (ctx: SimContext, segments: PathSegment[]): XapiResult {
+  const [segment] = segments
+  if (segments.length !== 1 || segment.name !== 'Users' || segment.args === undefined || parseEntityKey(segment.args)?.kind !== 'id') throw unknownPath(segments)
+  removeUser(ctx.directory, findEntity(ctx, segment) as unknown as SimUser)
+  return noContent
+}
+
+/** Removes a user from the directory and from the member lists that name its extension. */
+export function removeUser (d: SimDirectory, user: SimUser): void {
+  d.users.splice(d.users.indexOf(user), 1)
+  for (const queue of d.queues) queue.Agents = queue.Agents.filter((a) => a.Number !== user.Number)
+  for (const group of d.ringGroups) group.Members = group.Members.filter((m) => m.Number !== user.Number)
+  setDepartments(d, user.Number, new Set())
 }

@@ -90,13 +90,11 @@ export async function xapiPlugin (app: FastifyInstance, opts: { ctx: SimContext 
     const query: QueryOptions = count ? { filter: parsed.filter, search: parsed.search, count: true, top: 0 } : parsed
     const base = `${req.protocol}://${req.headers.host ?? 'localhost'}${prefix}`
     let result: XapiResult
-    let generic = false
     try {
       result = handWritten(segments, query)
     } catch (err) {
       if (!(err instanceof UnmatchedPath)) throw err
       result = genericXapi(ctx, { method, segments, query, body: req.body, base }) ?? (() => { throw err })()
-      generic = true
     }
     if (result.kind !== 'json' || result.status !== 200 || result.body === null || typeof result.body !== 'object') return result
     const body = result.body as Record<string, unknown>
@@ -104,8 +102,7 @@ export async function xapiPlugin (app: FastifyInstance, opts: { ctx: SimContext 
       if (typeof body['@odata.count'] !== 'number') throw notFound('$count applies to collections only.')
       return { kind: 'text', body: String(body['@odata.count']) }
     }
-    // The hand-written answers keep their exact earlier bodies (without @odata.context) for now.
-    const context = generic && !/odata\.metadata=none/.test(req.headers.accept ?? '') ? odataContext(base, segments, parsed) : null
+    const context = !/odata\.metadata=none/.test(req.headers.accept ?? '') ? odataContext(base, segments, parsed) : null
     return context === null ? result : { ...result, body: { '@odata.context': context, ...body } }
   }
 
@@ -122,7 +119,7 @@ export async function xapiPlugin (app: FastifyInstance, opts: { ctx: SimContext 
     return await send(reply, answer(req, 'post', (segments) => postXapi(ctx, segments, req.body)))
   })
   app.delete('/*', { schema: routeSchema }, async (req, reply) => {
-    return await send(reply, answer(req, 'delete', (segments) => deleteXapi(segments)))
+    return await send(reply, answer(req, 'delete', (segments) => deleteXapi(ctx, segments)))
   })
   app.put('/*', { schema: routeSchema }, async () => {
     throw new ODataError(405, 'MethodNotAllowed', 'PUT is not supported by XAPI; use PATCH.')
