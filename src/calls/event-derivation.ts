@@ -304,16 +304,26 @@ export class CallTracker {
     if (this.finished) return null
     const times: number[] = []
     // With an answer that may have been missed, whether the conversation was transferred is the PBX's record's to say.
-    if (this.conversation?.endedAt != null && !this.uncertainAnswer) times.push(this.conversation.endedAt + this.opts.graceMs)
+    if (this.conversation?.endedAt != null && !this.uncertainAnswer && !this.consultationGoesOn(this.conversation)) times.push(this.conversation.endedAt + this.opts.graceMs)
     if (this.emptySince !== null) times.push(this.emptySince + this.opts.graceMs)
     return times.length === 0 ? null : Math.min(...times)
+  }
+
+  /**
+   * The user of an ended conversation left a consultation target in the call (an attended transfer
+   * completing): whether the conversation was transferred is known only once that leg turns to the
+   * customer or goes, however late its change arrives (a slow fetch, a starved gateway).
+   */
+  private consultationGoesOn (conv: Conversation): boolean {
+    for (const l of this.legs.values()) if (l.consultTarget && !l.answered && l.p.party_dn === conv.user) return true
+    return false
   }
 
   /** Ends what the grace period has run out for. */
   expire (now: number): CallEvent[] {
     const out: CallEvent[] = []
     const conv = this.conversation
-    if (conv?.endedAt != null && !this.uncertainAnswer && now >= conv.endedAt + this.opts.graceMs) {
+    if (conv?.endedAt != null && !this.uncertainAnswer && !this.consultationGoesOn(conv) && now >= conv.endedAt + this.opts.graceMs) {
       out.push(this.endConversation(conv, false))
     }
     if (this.emptySince !== null && now >= this.emptySince + this.opts.graceMs) {
