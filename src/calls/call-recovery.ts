@@ -87,6 +87,8 @@ export class CallRecovery {
       done.push(m.callid)
       this.announce(record)
     }
+    // An announced call already left the list with its events (UnseenCalls.persisted, one
+    // transaction); this resolves the rest: given up, not monitored, or known to the model.
     unseen.resolve(done)
   }
 

@@ -89,9 +89,16 @@ export class UnseenCalls {
     this.setHighest(callid, now)
   }
 
-  /** The model wrote the call's state (or announced its end): it is no longer at risk. */
+  /**
+   * The model wrote the call's state (or announced its end): it is no longer at risk. Called inside
+   * the model's state transaction, so for a call recovered from the log its announcement and its
+   * leaving the missing list commit together: a gateway killed in between neither re-announces nor
+   * loses it (call-recovery.ts's later resolve() then finds nothing left to do).
+   */
   persisted (callid: number): void {
-    if (this.unpersisted.delete(callid)) this.opts.store?.removeMissing([callid])
+    const unpersisted = this.unpersisted.delete(callid)
+    const recovered = this.missing.delete(callid)
+    if (unpersisted || recovered) this.opts.store?.removeMissing([callid])
   }
 
   /**

@@ -165,7 +165,8 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     async close () {
       ctx.engine.stop()
       faults.close()
-      await app.close()
+      // Aborted recording writes still clean up their temp files: wait, so the folder can go.
+      await Promise.all([app.close(), ctx.engine.recordingsSettled()])
     }
   }
 }

@@ -116,11 +116,14 @@ export function * wavChunks (durationMs: number, fmt: WavFormat = TELEPHONY_WAV,
 }
 
 /** Writes a tone WAV of `durationMs` to `filePath` atomically (temp file, then rename). */
-export async function writeWavFile (filePath: string, durationMs: number, opts: ToneOptions & { format?: WavFormat } = {}): Promise<void> {
+export async function writeWavFile (filePath: string, durationMs: number, opts: ToneOptions & { format?: WavFormat, signal?: AbortSignal } = {}): Promise<void> {
   await mkdir(path.dirname(filePath), { recursive: true })
   const tmp = `${filePath}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
   try {
-    await pipeline(Readable.from(wavChunks(durationMs, opts.format ?? TELEPHONY_WAV, opts)), createWriteStream(tmp))
+    const signal = opts.signal
+    await pipeline(Readable.from(wavChunks(durationMs, opts.format ?? TELEPHONY_WAV, opts)), createWriteStream(tmp), signal === undefined ? {} : { signal })
+    // An abort that lands after the last chunk must still leave no file behind.
+    signal?.throwIfAborted()
     await rename(tmp, filePath)
   } catch (err) {
     await rm(tmp, { force: true })

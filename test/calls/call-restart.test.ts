@@ -1,7 +1,7 @@
 // A gateway restarted on the same database (kill -9: no stop()): calls in progress resume with the
 // same chid and nothing is announced twice; a call that ended while the gateway was down is ended
 // from the PBX's record; the state commits with the outbox rows of the events.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -11,6 +11,8 @@ import type { CallEvent, WebhookPayload } from '../../src/calls/call-events.js'
 import type { CallRecordLookup, PbxCallRecord } from '../../src/calls/pbx-call-record.js'
 import { openDatabase, type SqliteDatabase } from '../../src/store/database.js'
 import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
+import { SqliteUnseenCallStore } from '../../src/store/sqlite-unseen-calls.js'
+import { UnseenCalls } from '../../src/calls/unseen-calls.js'
 import { CALLER, T0, changesOf } from './participant-script.js'
 import { snapshotAfter } from './snapshot-of.js'
 import { FakeClock } from '../fake-clock.js'
@@ -35,6 +37,17 @@ const QUEUE = [
   `+101#p13 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} on_behalf_of_dn=800 on_behalf_of_type=Wqueue`
 ]
 
+/** A database in a folder of its own, closed and removed after the test. */
+function tempDatabase (t: Test): SqliteDatabase {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-calls-restart-'))
+  const db = openDatabase(dir)
+  t.teardown(() => {
+    db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return db
+}
+
 interface Gateway { m: CallModel, events: CallEvent[], outbox: SqliteOutbox }
 
 async function gateway (db: SqliteDatabase, clock: FakeClock, callRecords?: CallRecordLookup): Promise<Gateway> {
@@ -58,12 +71,7 @@ async function gateway (db: SqliteDatabase, clock: FakeClock, callRecords?: Call
 }
 
 t.test('a restart resumes calls in progress and ends the ones that vanished', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-calls-restart-'))
-  const db = openDatabase(dir)
-  t.teardown(() => {
-    db.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const db = tempDatabase(t)
   const clock = fakeTime()
   const direct = changesOf(DIRECT, 60)
   const queue = changesOf(QUEUE, 61)
@@ -106,12 +114,7 @@ t.test('a restart resumes calls in progress and ends the ones that vanished', as
 })
 
 t.test('no PBX record within the wait: the model\'s own end; state not written twice per event', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-calls-restart-'))
-  const db = openDatabase(dir)
-  t.teardown(() => {
-    db.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const db = tempDatabase(t)
   const clock = fakeTime()
   const first = await gateway(db, clock)
   for (const c of changesOf(QUEUE, 70)) first.m.apply(c)
@@ -123,4 +126,33 @@ t.test('no PBX record within the wait: the model\'s own end; state not written t
   t.same(second.events, [], 'still waiting for the PBX record')
   await clock.advance(500)
   t.same(second.events.map(brief), ['incoming 800 261121083716_70-0 Missed'])
+})
+
+t.test('a recovered call leaves the missing list in the transaction that announces it', async (t) => {
+  const db = tempDatabase(t)
+  const unseen = new UnseenCalls({ store: new SqliteUnseenCallStore(db) })
+  unseen.note(100, T0)
+  unseen.note(103, T0 + 1000) // 101 and 102 were never seen
+  const outbox = new SqliteOutbox(db, { targets: [] })
+  const m = new CallModel({ timeZone: 'UTC', graceMs: 20, internalCalls: true, unseen, stateStore: new SqliteCallStateStore(db), onEvent: (e) => { outbox.enqueue(e) } })
+  t.teardown(() => { m.stop() })
+  m.recover({
+    callid: 101,
+    origin: { direction: 'inbound', customerDn: '10000', customerNumber: CALLER, customerName: '', firstDestination: '102', firstDestinationType: 'Wextension', fromDn: '10000', startedAt: T0 + 200 },
+    dns: ['10000', '102'],
+    conversations: [{ user: '102', answeredAt: T0 + 300, endedAt: T0 + 900, talkSeconds: 1, trtype: 'NotDef' }],
+    waitedIn: null,
+    endedAt: T0 + 900
+  })
+  const rows = (db.prepare('SELECT payload FROM webhook_events').all() as Array<{ payload: string }>).map((r) => r.payload)
+  t.ok(rows.length > 0 && rows.every((p) => p.includes('_101')), 'announced')
+  // kill -9 right here, before call-recovery.ts resolves its round: the next run must not look 101 up again.
+  const next = new UnseenCalls({ store: new SqliteUnseenCallStore(db) })
+  await next.load()
+  const missing = next.due(Number.MAX_SAFE_INTEGER, 0, 100).map((c) => c.callid)
+  t.notOk(missing.includes(101), 'the announced call is no longer missing on disk')
+  t.ok(missing.includes(102), 'the call not yet found still is')
+  t.same(unseen.due(Number.MAX_SAFE_INTEGER, 0, 100).map((c) => c.callid), [102], 'in memory too')
+  unseen.resolve([101])
+  t.equal(unseen.size, 1, 'resolving it again afterwards changes nothing')
 })

@@ -27,18 +27,33 @@ t.test('canonical sequences end to end', async (t) => {
   const delivery = new WebhookDelivery({ outbox, config: FAST })
   const dids = new DidMapLoader({ xapi })
   await dids.refresh()
-  const model = new CallModel({ timeZone: 'UTC', graceMs: 300, internalCalls: true, didLookup: (q) => dids.lookup(q), onEvent: (e) => outbox.enqueue(e) })
+  const model = new CallModel({
+    timeZone: 'UTC',
+    graceMs: 300,
+    internalCalls: true,
+    didLookup: (q) => dids.lookup(q),
+    // As services.ts wires it: a call's end waits for changes still being fetched (a slow fetch of the
+    // transfer target must not end the transferring leg as final).
+    oldestPendingChange: () => callControl.oldestPendingUpsert(),
+    blindSince: () => callControl.blindSince(),
+    onEvent: (e) => outbox.enqueue(e)
+  })
   t.teardown(async () => { model.stop(); await delivery.stop(500); db.close() })
   delivery.start()
   callControl.onChange((c) => { model.apply(c) })
   callControl.start()
   await callControl.ready()
+  // A slow PBX (every fetch 250 ms), as on a loaded machine: the sequences must not depend on speed.
+  const slow = await fetch(`${sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 250 }) })
+  t.equal(slow.status, 200)
 
-  const a = await startCall(sim, { from: '+15557654321', to: '+15550101', answer: '101', ringMs: 200, talkMs: 1200, hangup: 'caller' })
-  const c = await startCall(sim, { from: '+15557654322', to: '+15550102', answer: '102', ringMs: 100, talkMs: 1500, transfer: { kind: 'blind', to: '103', afterMs: 300, answer: true } })
-  const e = await startCall(sim, { from: '104', to: '+15559870000', answer: 'remote', ringMs: 100, talkMs: 1000 })
-  const h = await startCall(sim, { from: '105', to: '106', answer: '106', ringMs: 100, talkMs: 500 })
-  await until(() => model.isTalking('101') && model.isBusy('+15557654321') === false, 5000, '101 talking')
+  // Every state lasts well beyond a fetch under load (the model fetches each upserted participant;
+  // a ring shorter than that fetch is never seen ringing, and the sequences below would not hold).
+  const a = await startCall(sim, { from: '+15557654321', to: '+15550101', answer: '101', ringMs: 2000, talkMs: 1500, hangup: 'caller' })
+  const c = await startCall(sim, { from: '+15557654322', to: '+15550102', answer: '102', ringMs: 1500, talkMs: 1500, transfer: { kind: 'blind', to: '103', afterMs: 1500, answer: true } })
+  const e = await startCall(sim, { from: '104', to: '+15559870000', answer: 'remote', ringMs: 1500, talkMs: 1500 })
+  const h = await startCall(sim, { from: '105', to: '106', answer: '106', ringMs: 1500, talkMs: 1500 })
+  await until(() => model.isTalking('101') && model.isBusy('+15557654321') === false, 10_000, '101 talking')
   const live = model.list().find((call) => call.callid === a)
   t.match(live, { direction: 'Inbound', did: 'Sales line', state: 'Talking' })
 
@@ -47,7 +62,7 @@ t.test('canonical sequences end to end', async (t) => {
     .filter((p) => p.chid.endsWith(`_${callid}`))
     .map((p) => `${p.event} ${p.user}${p.trtype !== undefined ? ' ' + p.trtype : ''}${p.transfer !== undefined ? ' transfer=' + p.transfer : ''} -${p.id.split('-')[1]}`)
   const ended = (callid: number, n: number): boolean => eventsOf(callid).filter((x) => /^(incoming|outgoing) /.test(x)).length >= n
-  await until(() => ended(a, 1) && ended(c, 2) && ended(e, 1) && ended(h, 1), 15_000, 'all calls ended')
+  await until(() => ended(a, 1) && ended(c, 2) && ended(e, 1) && ended(h, 1), 30_000, 'all calls ended')
 
   const ringA = eventsOf(a)
   t.same(ringA.slice(0, 1), ['ringing 800 -0'])

@@ -4,7 +4,7 @@ import t from 'tap'
 import { CallTracker } from '../../src/calls/derivation/call-tracker.js'
 import { DidMap } from '../../src/calls/did-map.js'
 import type { CallEvent, WebhookPayload } from '../../src/calls/call-events.js'
-import { CALLER, T0, changesOf, queueRinging } from './participant-script.js'
+import { CALLER, T0, changesOf, playInto, queueRinging } from './participant-script.js'
 
 const N = 1265
 const CHID = `261121083716_${N}`
@@ -18,18 +18,7 @@ const didMap = new DidMap([
 
 function derive (lines: string[]): { events: CallEvent[], tracker: CallTracker } {
   const tracker = new CallTracker({ callid: N, chid: CHID, graceMs: 2000, didLookup: (q) => didMap.lookup(q) })
-  const events: CallEvent[] = []
-  let last = T0
-  for (const c of changesOf(lines, N)) {
-    // The owner calls expire() whenever a deadline passes before the next change.
-    const due = tracker.deadline()
-    if (due !== null && due <= c.at) events.push(...tracker.expire(due))
-    if (c.kind === 'upsert') events.push(...tracker.upsert(c.participant, c.dnType, c.at))
-    else if (c.kind === 'remove') events.push(...tracker.remove(c.dn, c.id, c.at))
-    last = c.at
-  }
-  for (let due = tracker.deadline(); due !== null; due = tracker.deadline()) events.push(...tracker.expire(Math.max(due, last)))
-  return { events, tracker }
+  return { events: playInto(tracker, lines, N), tracker }
 }
 
 /** The fields a sequence step names, in order. */

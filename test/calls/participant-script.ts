@@ -1,6 +1,8 @@
 // Test helper: plays participant streams written as in docs/DEVELOPING.md ("+10000#p1 Ringing
 // party_dn=800 …", "-101#p3", "wait 65000") into a CallTracker or a CallModel. An upsert of a
 // known leg only lists what changed, as the docs do; the helper merges it into the last entity.
+import type { CallEvent } from '../../src/calls/call-events.js'
+import type { CallTracker } from '../../src/calls/derivation/call-tracker.js'
 import type { CallControlDnType, CallParticipant, ParticipantChange } from '../../src/pbx/callcontrol-types.js'
 
 export const CALLER = '+15557654321'
@@ -69,4 +71,19 @@ export function changesOf (lines: readonly string[], callid = 1265, start = T0):
     out.push({ kind: 'upsert', participant: p, dnType: dnTypeOf(dn), at })
   }
   return out
+}
+
+/** Plays script lines into `tracker` as its owner would (expire() whenever a deadline passes first, then until none is left). */
+export function playInto (tracker: CallTracker, lines: readonly string[], callid: number): CallEvent[] {
+  const events: CallEvent[] = []
+  let last = T0
+  for (const c of changesOf(lines, callid)) {
+    const due = tracker.deadline()
+    if (due !== null && due <= c.at) events.push(...tracker.expire(due))
+    if (c.kind === 'upsert') events.push(...tracker.upsert(c.participant, c.dnType, c.at))
+    else if (c.kind === 'remove') events.push(...tracker.remove(c.dn, c.id, c.at))
+    last = c.at
+  }
+  for (let due = tracker.deadline(); due !== null; due = tracker.deadline()) events.push(...tracker.expire(Math.max(due, last)))
+  return events
 }

@@ -61,7 +61,9 @@ export async function startAppOnSimulator (t: Teardown, opts: {
   if (opts.liveModel === true) {
     const dids = new DidMapLoader({ xapi: clients.xapi })
     await dids.refresh()
-    const m = new CallModel({ timeZone: 'UTC', graceMs: 300, internalCalls: true, didLookup: (q) => dids.lookup(q) })
+    const cc = clients.callControl
+    // Wired as services.ts does: a call's end waits for changes still being fetched on a slow PBX.
+    const m = new CallModel({ timeZone: 'UTC', graceMs: 300, internalCalls: true, didLookup: (q) => dids.lookup(q), oldestPendingChange: () => cc.oldestPendingUpsert(), blindSince: () => cc.blindSince() })
     model = m
     clients.callControl.onChange((change) => { m.apply(change) })
     clients.callControl.start()

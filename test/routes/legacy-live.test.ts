@@ -2,6 +2,7 @@
 // real CallModel → the legacy routes (no PBX request per live call).
 import t from 'tap'
 import { CONTROL_KEY, READ_KEY, startAppOnSimulator, waitFor, type AppOnSimulator } from '../legacy/legacy-harness.js'
+import { issueToken } from '../sim/callcontrol-harness.js'
 
 const CALLER = '+15557654321'
 
@@ -11,8 +12,13 @@ async function get (gw: AppOnSimulator, url: string): Promise<any> {
   return r.json()
 }
 
+async function simPost (gw: AppOnSimulator, path: string, body: unknown, token?: string): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) }
+  return await fetch(`${gw.sim.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) })
+}
+
 async function startCall (gw: AppOnSimulator, script: Record<string, unknown>): Promise<number> {
-  const res = await fetch(`${gw.sim.url}/_sim/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(script) })
+  const res = await simPost(gw, '/_sim/calls', script)
   const body = await res.json() as { callid: number }
   if (res.status !== 201) throw new Error(`script refused: ${JSON.stringify(body)}`)
   return body.callid
@@ -20,9 +26,12 @@ async function startCall (gw: AppOnSimulator, script: Record<string, unknown>): 
 
 t.test('inbound queue call: ringing agents, then a talking agent', async (t) => {
   const gw = await startAppOnSimulator(t, { liveModel: true })
-  const callid = await startCall(gw, { from: CALLER, to: '+15550101', answer: '101', ringMs: 1500, talkMs: 1500, hangup: 'caller' })
+  // A slow PBX (as on a loaded machine): each phase lasts far longer than the checks made in it, and
+  // the talk ends when the checks are done (the test drops the call), not on a timer.
+  t.equal((await simPost(gw, '/_sim/faults', { latencyMs: 250 })).status, 200)
+  const callid = await startCall(gw, { from: CALLER, to: '+15550101', answer: '101', ringMs: 6000, talkMs: 120_000, hangup: 'caller' })
 
-  const ringing = await waitFor('agents ringing', 5000, async () => {
+  const ringing = await waitFor('agents ringing', 6000, async () => {
     const info = await get(gw, '/pbx.callsinfo.get')
     return info.callsInfo[0]?.routingTo.length === 3 ? info : undefined
   })
@@ -32,7 +41,7 @@ t.test('inbound queue call: ringing agents, then a talking agent', async (t) => 
   t.same(await get(gw, '/queue.free.get?num=800'), { nums: [] })
   t.same(await get(gw, '/queue.talk.get?num=800'), { nums: [] })
 
-  const talking = await waitFor('the answer', 5000, async () => {
+  const talking = await waitFor('the answer', 10_000, async () => {
     const info = await get(gw, '/pbx.callsinfo.get')
     return info.callsInfo[0]?.state === 'Talking' ? info : undefined
   })
@@ -69,6 +78,11 @@ t.test('inbound queue call: ringing agents, then a talking agent', async (t) => 
   for (let i = 0; i < 20; i++) await get(gw, '/pbx.callsinfo.get')
   t.equal(gw.sim.ctx.requestLog.slice(from).filter((r) => r.url.startsWith('/xapi')).length, 0, 'no PBX request per live call')
 
+  const token = await issueToken(gw.sim.url)
+  const legs = await (await fetch(`${gw.sim.url}/callcontrol/101/participants`, { headers: { authorization: `Bearer ${token}` } })).json() as Array<{ id: number, callid: number }>
+  const leg = legs.find((p) => p.callid === callid)
+  t.ok(leg !== undefined, '101 is in the call')
+  t.equal((await simPost(gw, `/callcontrol/101/participants/${leg?.id ?? 0}/drop`, {}, token)).status, 200)
   await waitFor('hang-up', 6000, async () => (await get(gw, '/pbx.calls.get')).result === 0 ? true : undefined)
   t.equal((await get(gw, '/ext.state.get?num=101')).status, 'Free')
   t.same(await get(gw, '/pbx.ac.get'), { count: 0, AConnByCallID: [] })

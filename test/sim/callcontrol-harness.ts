@@ -1,5 +1,8 @@
 // Test harness for the simulator's Call Control side: a simulator with a token, small HTTP helpers,
 // and a WebSocket watcher that does what a real client does (fetch every upserted entity).
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import type { Test } from 'tap'
 import WebSocket from 'ws'
 import type { CallParticipant, WsEventMessage } from '../../src/pbx/callcontrol-types.js'
@@ -42,8 +45,14 @@ async function parse (res: Response): Promise<HttpResult> {
 }
 
 export async function startCcSim (t: Test, opts: Parameters<typeof createSimulator>[0] = {}): Promise<CcSim> {
-  const sim = await createSimulator(opts)
-  t.teardown(async () => { await sim.close() })
+  // A recordings folder of its own, removed only once the simulator has closed (and so has stopped
+  // writing into it). Not t.testdir(): tap removes that before teardowns run, racing late recordings.
+  const ownDir = opts.recordingsDir === undefined ? await mkdtemp(path.join(os.tmpdir(), '3cx-cc-sim-rec-')) : undefined
+  const sim = await createSimulator({ ...opts, recordingsDir: opts.recordingsDir ?? ownDir })
+  t.teardown(async () => {
+    await sim.close()
+    if (ownDir !== undefined) await rm(ownDir, { recursive: true, force: true })
+  })
   const token = await issueToken(sim.url)
   const headers = (tok: string): Record<string, string> => ({ authorization: `Bearer ${tok}` })
   const get = async (path: string, tok = token): Promise<HttpResult> => await parse(await fetch(sim.url + path, { headers: headers(tok) }))

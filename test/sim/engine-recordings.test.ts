@@ -35,7 +35,7 @@ t.test('recording file names follow the 3CX layout', async (t) => {
 })
 
 t.test('a recorded call writes WAV files of each answered leg, in segments', async (t) => {
-  const cc = await startCcSim(t, { recordingsDir: t.testdir() })
+  const cc = await startCcSim(t)
   const root = cc.sim.ctx.recordingsDir
   const queued = await cc.call({ from: CALLER, to: '+15550101', answer: '101', ringMs: 100, talkMs: 600, record: true, recordingSegments: 2 })
   const transferred = await cc.call({

@@ -26,7 +26,7 @@ t.test('the generator only writes scripts the engine accepts, repeatably', async
 })
 
 t.test('a short traffic run plays every path and every call ends', async (t) => {
-  const cc = await startCcSim(t, { recordingsDir: t.testdir() })
+  const cc = await startCcSim(t)
   const watcher = await cc.watch()
   t.match(await cc.post('/_sim/traffic', { callsPerSecond: 0, seconds: 1 }), { status: 400 })
   t.match(await cc.post('/_sim/traffic', { seconds: 1 }), { status: 400, body: { error: { message: /callsPerSecond/ } } })

@@ -15,7 +15,7 @@ import { missedEvent, ringingEvent } from './legacy-payloads.js'
 import { liveCallOf } from './live-view.js'
 import { reconciledEnd, recoveredState } from './reconciled-end.js'
 import {
-  currentConversation, emptyTrackerState, keyOf, legKey, legOf, restoreTrackerState, transferredConversation,
+  consultationGoesOn, currentConversation, emptyTrackerState, keyOf, legKey, legOf, restoreTrackerState, transferredConversation,
   type CallTrackerState, type Derivation, type Direction, type LegState
 } from './tracker-state.js'
 
@@ -219,7 +219,7 @@ export class CallTracker {
     const conv = currentConversation(s)
     const times: number[] = []
     // With an answer that may have been missed, whether the conversation was transferred is the PBX's record's to say.
-    if (conv?.endedAt != null && s.uncertainAnswer !== true) times.push(conv.endedAt + this.opts.graceMs)
+    if (conv?.endedAt != null && s.uncertainAnswer !== true && !consultationGoesOn(s, conv)) times.push(conv.endedAt + this.opts.graceMs)
     if (s.emptySince !== null) times.push(s.emptySince + this.opts.graceMs)
     return times.length === 0 ? null : Math.min(...times)
   }
@@ -229,7 +229,7 @@ export class CallTracker {
     const s = this.d.s
     const out: CallEvent[] = []
     const conv = currentConversation(s)
-    if (conv?.endedAt != null && s.uncertainAnswer !== true && now >= conv.endedAt + this.opts.graceMs) {
+    if (conv?.endedAt != null && s.uncertainAnswer !== true && !consultationGoesOn(s, conv) && now >= conv.endedAt + this.opts.graceMs) {
       out.push(endConversation(this.d, conv, false))
     }
     if (s.emptySince !== null && now >= s.emptySince + this.opts.graceMs) {

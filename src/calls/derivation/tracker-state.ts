@@ -161,6 +161,15 @@ export function setCurrentConversation (s: CallTrackerState, conv: ConversationS
   s.conversation = conv === null ? null : s.talks.indexOf(conv)
 }
 
+/**
+ * The user of an ended conversation left a consultation target in the call (an attended transfer
+ * completing): whether the conversation was transferred is known only once that leg turns to the
+ * customer or goes, however late its change arrives (a slow fetch, a starved gateway).
+ */
+export function consultationGoesOn (s: CallTrackerState, conv: ConversationState): boolean {
+  return s.legs.some((l) => l.consultTarget && !l.answered && l.p.party_dn === conv.user)
+}
+
 /** The conversation a blind transfer left, while its target has not answered. */
 export function transferredConversation (s: CallTrackerState): ConversationState | null {
   return s.transferFrom === null ? null : s.talks[s.transferFrom.conv] ?? null

@@ -215,6 +215,11 @@ export class CallEngine {
     this.recorder.clear()
   }
 
+  /** Resolves once no recording file is being written (after `stop`, before removing the folder). */
+  async recordingsSettled (): Promise<void> {
+    await this.recorder.settled()
+  }
+
   private begin (plan: CallPlan): Call {
     const callid = this.nextCallid++
     const record = newRecord(callid, plan)

@@ -1,6 +1,7 @@
 // Recordings of the legs that were recorded: 3CX writes the WAV files a little after the leg ends,
 // so they are scheduled on timers of their own (cleared by reset and stop), then listed on the
-// call's record once written.
+// call's record once written. Writes already under way when cleared are aborted, and `settled()`
+// lets shutdown wait for them, so nothing is written into a folder its owner is deleting.
 import path from 'node:path'
 import type { SimCallRecord, SimRecording } from '../sim-types.js'
 import { callToneHz, writeWavFile } from '../wav.js'
@@ -14,6 +15,9 @@ const RECORDING_DELAY_MS: readonly [number, number] = [200, 2000]
 
 export class Recorder {
   private readonly timers = new Set<NodeJS.Timeout>()
+  private readonly writing = new Set<Promise<void>>()
+  /** Aborts the writes of the current generation; replaced on every clear. */
+  private abort = new AbortController()
   private nextId = 1
   private random: Random
 
@@ -62,26 +66,38 @@ export class Recorder {
     const record = call.record
     const timer = setTimeout(() => {
       this.timers.delete(timer)
-      void this.write(record, recs, partMs)
+      const writing = this.write(record, recs, partMs, this.abort.signal).finally(() => this.writing.delete(writing))
+      this.writing.add(writing)
     }, randomInt(this.random, RECORDING_DELAY_MS[0], RECORDING_DELAY_MS[1]))
     timer.unref()
     this.timers.add(timer)
   }
 
-  /** Drops pending recordings; `restart` also rewinds the delay generator to the seed (reset). */
+  /**
+   * Drops pending recordings and aborts the ones being written (see `settled`); `restart` also
+   * rewinds the delay generator to the seed (reset).
+   */
   clear (restart = false): void {
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
+    this.abort.abort()
+    this.abort = new AbortController()
     if (restart) this.random = seededRandom(this.seed)
   }
 
-  private async write (record: SimCallRecord, recs: SimRecording[], partMs: number): Promise<void> {
+  /** Resolves once no recording is being written (call after `clear` to shut down cleanly). */
+  async settled (): Promise<void> {
+    while (this.writing.size > 0) await Promise.all(this.writing)
+  }
+
+  private async write (record: SimCallRecord, recs: SimRecording[], partMs: number, signal: AbortSignal): Promise<void> {
     for (const rec of recs) {
+      if (signal.aborted) return
       try {
-        await writeWavFile(rec.filePath, partMs, { toneHz: callToneHz(rec.callid) })
+        await writeWavFile(rec.filePath, partMs, { toneHz: callToneHz(rec.callid), signal })
         record.recordings.push(rec)
       } catch {
-        // The recordings folder vanished (simulator closed, disk full): no file, no listing.
+        // Aborted (reset, shutdown) or the folder is unusable (removed, disk full): no file, no listing.
       }
     }
   }

@@ -363,7 +363,8 @@ export function checkDeliveries (records: readonly SimCallRecord[], received: re
 
 /** One line per finding, at most `limit`, for a test message. */
 export function describeFindings (findings: readonly Finding[], limit = 10): string {
-  const lines = findings.slice(0, limit).map((f) => `${f.chid}: ${f.what}`)
+  // What arrived for the call, so a failure can be diagnosed from the test output alone.
+  const lines = findings.slice(0, limit).map((f) => `${f.chid}: ${f.what}${f.got === undefined ? '' : `\n  got: ${f.got === '' ? '(nothing)' : f.got}`}`)
   if (findings.length > limit) lines.push(`… and ${findings.length - limit} more`)
   return lines.join('\n')
 }
