@@ -16,8 +16,11 @@ import { globSync } from 'glob'
  * The sets and their floors (percent). Each floor is what the whole suite reached (2026-12-05, at
  * commit 9e26881; gateway: lines/statements 87.1, functions 86.5, branches 85.4; simulator: lines/
  * statements 97.3, functions 98.2, branches 87.0) less 2 points, rounded down. Raise them as tests grow.
- * The gateway's floors are set 5 points lower until re-measured: six branches were merged at the end
- * of a session without a full coverage run on the merge (see the session note).
+ * Re-measured 2026-12-06 on the merged suite (127 files): gateway lines/statements 87.6, functions 87.1,
+ * branches 86.6; simulator lines/statements 98.8, functions 99.1, branches 89.4. The gateway's floors stay
+ * at 80 rather than measured-less-2: one CI run measured the gateway's functions about 12 points lower
+ * than local runs of the same code, and the cause is not known yet; raise them once CI's own figure
+ * (printed by this script) has been seen to match.
  */
 export const SETS = [
   {
