@@ -1,6 +1,7 @@
 // The admin console (/console): a static page (public/) and its JSON API under /console/api, opened
 // with a gateway key (console-session.ts). Live calls come over SSE from the call model; the webhook
 // views are the webhook admin routes registered again under /console/api with the session check.
+import { LegacyError } from '../legacy/legacy-error.js'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { PassThrough } from 'node:stream'
@@ -75,7 +76,10 @@ export default async function consolePlugin (app: FastifyInstance, opts: Console
       response: { 200: sessionSchema, 400: errorSchema, 401: errorSchema, 429: errorSchema }
     }
   }, async (req, reply) => {
-    const key = await app.apiKeys.authorizeKey(req, reply, (req.body as { key: string }).key, 'read')
+    const key = await app.apiKeys.authorizeKey(req, reply, (req.body as { key: string }).key, 'read').catch((err: unknown) => {
+      // The API's 401 explains where a request carries its key; the login form only needs the key itself.
+      throw err instanceof LegacyError && err.code === 'UNAUTHORIZED' ? new LegacyError(401, 'UNAUTHORIZED', 'Wrong key: log in with one of the gateway\'s keys (GATEWAY_KEYS)') : err
+    })
     const session = store.create(key)
     void reply.header('set-cookie', sessionCookie(session.id, req.protocol === 'https'))
     return { keyId: key.id, scope: key.scope, csrfToken: session.csrfToken }

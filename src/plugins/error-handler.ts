@@ -4,7 +4,7 @@
 // unexpected is logged and answered 502 with a generic sentence, never a stack trace, never a 500.
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
-import { errorBody, LegacyError, toLegacyError } from '../legacy/legacy-error.js'
+import { errorBody, LegacyError, toLegacyError, type LegacyErrorCode } from '../legacy/legacy-error.js'
 import { PARAMETER_RULES } from '../legacy/params.js'
 import { redactUrl } from './request-key.js'
 import { RouteMethods } from './route-methods.js'
@@ -27,6 +27,14 @@ export function describeValidation (issues: readonly ValidationIssue[], context 
   return new LegacyError(400, 'BAD_PARAMETER', `Parameter "${param}" is ill-formed; it ${rule}`)
 }
 
+/** Fastify's body-parsing refusals, each with a sentence that says what to send instead. */
+const BODY_ERRORS: Record<string, [number, LegacyErrorCode, string]> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON, with the header Content-Type: application/json'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'BAD_REQUEST', 'The body is not valid JSON'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'BAD_REQUEST', 'The body is empty; send a JSON object'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'BODY_TOO_LARGE', 'The body is too large']
+}
+
 /** Any thrown value as the LegacyError to answer with; null for an unexpected one. */
 export function classifyError (err: unknown): LegacyError | null {
   const known = toLegacyError(err)
@@ -36,6 +44,8 @@ export function classifyError (err: unknown): LegacyError | null {
     return describeValidation(fe.validation, fe.validationContext)
   }
   const status = fe?.statusCode
+  const body = BODY_ERRORS[fe?.code ?? '']
+  if (body !== undefined) return new LegacyError(body[0], body[1], body[2])
   if (status === 429) return new LegacyError(429, 'RATE_LIMITED', 'Too many requests; retry later')
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new LegacyError(status, 'BAD_REQUEST', 'The request is ill-formed (check its URL, headers and body)')

@@ -40,7 +40,7 @@ t.test('the page, log in, scopes, CSRF, log out', async (t) => {
 
   const wrong = await app.inject({ method: 'POST', url: '/console/api/login', payload: { key: 'wrong-key-0000000000' } })
   t.equal(wrong.statusCode, 401)
-  t.match(wrong.json(), { error: { code: 'UNAUTHORIZED' } })
+  t.match(wrong.json(), { error: { code: 'UNAUTHORIZED', message: /log in with one of the gateway's keys/ } })
   t.notMatch(wrong.body, 'wrong-key-0000000000', 'a wrong key is not echoed')
   t.notOk(wrong.headers['set-cookie'], 'no cookie for a wrong key')
   const empty = await app.inject({ method: 'POST', url: '/console/api/login', payload: {} })
@@ -53,6 +53,10 @@ t.test('the page, log in, scopes, CSRF, log out', async (t) => {
   t.notMatch(tooLong.body, READ_KEY, 'an ill-formed key is not echoed either')
   const form = await app.inject({ method: 'POST', url: '/console/api/login', payload: `key=${READ_KEY}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
   t.equal(form.statusCode, 415, 'JSON only')
+  t.match(form.json(), { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: /Content-Type: application\/json/ } }, 'says what to send')
+  const notJson = await app.inject({ method: 'POST', url: '/console/api/login', payload: `key=${READ_KEY}`, headers: { 'content-type': 'application/json' } })
+  t.match([notJson.statusCode, notJson.json()], [400, { error: { code: 'BAD_REQUEST', message: 'The body is not valid JSON' } }])
+  t.notMatch(notJson.body, READ_KEY)
   t.notMatch(form.body, READ_KEY)
 
   const read = await login(app, READ_KEY)
