@@ -31,7 +31,7 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
 
   await page.fill('#login-key', 'not-a-key-00000000000')
   await page.click('#login-form button')
-  await page.locator('#login-error', { hasText: 'invalid API key' }).waitFor()
+  await page.locator('#login-error', { hasText: "log in with one of the gateway's keys" }).waitFor()
   t.pass('a wrong key is refused with a message')
 
   // A read key sees everything and may not act.
