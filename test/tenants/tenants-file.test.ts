@@ -116,12 +116,12 @@ t.test('a file that is not a tenants list, a YAML syntax error, a missing file',
   t.match(problemsOf('tenants: []\n')[0], /^tenants\.yaml:1: a tenants file is a mapping with a list `tenants:`/)
   t.match(problemsOf('tenants:\n  - id: a\n    pbx: [\n')[0], /^tenants\.yaml:\d+: /)
   t.match(problemsOf('tenant:\n  - id: a\n')[0], /a tenants file is a mapping/)
-  t.throws(() => loadTenantsFile('/nonexistent/tenants.yaml'), { problems: [/^TENANTS_FILE: \/nonexistent\/tenants\.yaml cannot be read \(ENOENT\)/] })
+  t.throws(() => loadTenantsFile('/nonexistent/tenants.yaml'), /TENANTS_FILE: \/nonexistent\/tenants\.yaml cannot be read \(ENOENT\)/)
 })
 
 t.test('without TENANTS_FILE the single-PBX configuration is unchanged', async (t) => {
   const c = loadConfig({ PBX_URL: 'https://pbx.example', PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 's', GATEWAY_KEYS: ENV.ACME_KEY })
   t.equal(c.tenantsFile, null)
   t.equal(c.tenantId, undefined)
-  t.throws(() => loadConfig({ PBX_URL: 'https://pbx.example', PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 's' }), { problems: [/^GATEWAY_KEYS: required/] })
+  t.throws(() => loadConfig({ PBX_URL: 'https://pbx.example', PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 's' }), /GATEWAY_KEYS: required/)
 })
