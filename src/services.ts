@@ -32,7 +32,7 @@ import { DirectoryCache } from './directory/directory-cache.js'
 import { createRecordingService, type RecordingService } from './recordings/recording-service.js'
 import { GatewayMetrics } from './metrics.js'
 import { cachedCheck, type ReadinessCheck } from './health.js'
-import type { GatewayDeps } from './plugins/gateway.js'
+import type { GatewayDeps } from './plugins/app/gateway.js'
 
 export interface GatewayServices {
   config: Config

@@ -406,3 +406,76 @@ t.test('stop() aborts the reads, rejects a pending ready() and ignores later mes
   t.same(kinds(h.changes), ['resync:101#2'])
   t.same(h.logs.filter((l) => l.startsWith('warn')), [], 'an abort by stop() is not a failure')
 })
+
+t.test('a reconnect forgets removed ids: a restarted PBX numbers its participants again', async (t) => {
+  const h = await started(t)
+  h.reader.dns[0].participants.push(participant('101', 1, { callid: 7 }))
+  await h.send(0, '101', 1)
+  h.reader.dns[0].participants.length = 0
+  await h.send(1, '101', 1)
+  h.reader.dns[0].participants.push(participant('101', 2, { callid: 7 }))
+  await h.send(0, '101', 2)
+  h.reader.dns[0].participants.length = 0
+  await h.send(1, '101', 2)
+  // The PBX restarts: the link drops; its new calls reuse participant ids 1 and 2.
+  h.feed.closed()
+  h.reader.dns[0].participants.push(participant('101', 1, { callid: 1 }))
+  h.feed.opened()
+  await settle()
+  h.reader.dns[0].participants[0].status = 'Connected'
+  await h.send(0, '101', 1) // in the snapshot: alive
+  h.reader.dns[0].participants.push(participant('101', 2, { callid: 2 }))
+  await h.send(0, '101', 2) // a new participant after the snapshot
+  await h.send(1, '101', 9) // a remove of an id never seen: still passed on
+  t.same(kinds(h.changes), ['resync:', '+101#1 Ringing', '-101#1', '+101#2 Ringing', '-101#2', 'resync:101#1', '+101#1 Connected', '+101#2 Ringing', '-101#9'])
+  t.match(h.changes[7], { kind: 'upsert', participant: { callid: 2 } })
+  await h.send(1, '101', 2)
+  await h.send(0, '101', 2) // removed on this link: its late upsert is nothing again
+  t.equal(kinds(h.changes).at(-1), '-101#2')
+  t.equal(h.changes.length, 10)
+})
+
+t.test('a catch-up snapshot keeps the removed ids, but a participant in it is alive', async (t) => {
+  const h = await started(t)
+  h.reader.dns[0].participants.push(participant('101', 1))
+  await h.send(0, '101', 1)
+  h.reader.dns[0].participants.length = 0
+  await h.send(1, '101', 1)
+  h.reader.participantGate.set('101/3', new Promise(() => {}))
+  await h.send(0, '101', 3)
+  await h.clock.advance(200)
+  await h.send(0, '101', 4) // behind: a snapshot on the same link
+  t.equal(h.feed.catchUps, 1)
+  await settle()
+  await h.send(0, '101', 1) // removed on this link, not in the snapshot: nothing
+  t.same(kinds(h.changes), ['resync:', '+101#1 Ringing', '-101#1', 'resync:', '-101#4'])
+})
+
+t.test('a failed read stays pending until the snapshot that replaces it: the next change of that participant waits', async (t) => {
+  const h = await started(t)
+  const p = participant('101', 1, { status: 'Connected' })
+  h.reader.dns[0].participants.push(p)
+  h.reader.participantError.set('101/1', new PbxError('PBX_ERROR', 'the PBX answered 500', 502, 500))
+  await h.send(0, '101', 1)
+  const announced = h.clock.now()
+  h.reader.participantError.delete('101/1')
+  await h.clock.advance(5)
+  await h.send(1, '101', 1) // its remove must not overtake the answer the read missed
+  t.same(kinds(h.changes), ['resync:'], 'nothing of 101/1 yet')
+  t.equal(h.feed.oldestPendingUpsert(), announced, 'a call end keeps waiting for the failed read')
+  await h.clock.advance(15) // the replacement snapshot (resyncDelayMs 20), with 101/1 still in it
+  await settle()
+  t.same(kinds(h.changes), ['resync:', 'resync:101#1', '-101#1'], 'the snapshot first, then the remove')
+  t.notOk((h.changes[2] as { uncertain?: boolean }).uncertain, 'read by the snapshot: a certain remove')
+  t.equal(h.feed.oldestPendingUpsert(), null)
+})
+
+t.test('a failed read waiting for its snapshot is released by stop()', async (t) => {
+  const h = await started(t)
+  h.link.connected = false // no snapshot will come
+  h.reader.participantError.set('101/1', new Error('socket hang up'))
+  await h.send(0, '101', 1)
+  t.not(h.feed.oldestPendingUpsert(), null)
+  await h.feed.stop()
+  t.equal(h.feed.oldestPendingUpsert(), null)
+})
