@@ -63,11 +63,27 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   {
     name: 'meta',
     sql: 'CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);'
+  },
+  {
+    // Replicas (pg-stream-lease.ts, pg-shared-token.ts, pg-live-views.ts): who holds each PBX's event
+    // stream, the access token it shares, and the live views it publishes for the standbys.
+    name: 'replicas',
+    sql: `
+      CREATE TABLE stream_leases (
+        pbx_id TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        acquired_at TIMESTAMPTZ NOT NULL,
+        renewed_at TIMESTAMPTZ NOT NULL,
+        access_token TEXT,
+        token_expires_at BIGINT
+      );
+      CREATE TABLE live_views (pbx_id TEXT NOT NULL, name TEXT NOT NULL, body JSONB NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (pbx_id, name));`
   }
 ]
 
 /** Brings the database up to date; returns how many steps this call applied. */
-export async function migratePg (pool: pg.Pool, name: string, migrations: readonly PgMigration[] = PG_MIGRATIONS): Promise<number> {
+export async function migratePg (pool: pg.Pool, name: string, migrations: readonly PgMigration[] = PG_MIGRATIONS, schema?: string): Promise<number> {
   try {
     await pool.query('SELECT 1')
   } catch (err) {
@@ -76,6 +92,8 @@ export async function migratePg (pool: pg.Pool, name: string, migrations: readon
   return await withClient(pool, async (c) => {
     await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
     try {
+      // A tenant's schema (the pool's search_path names it): made here, under the lock, before its tables.
+      if (schema !== undefined) await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
       await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())')
       const applied = Number((await c.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations')).rows[0].v ?? 0)
       if (applied > migrations.length) {
