@@ -36,7 +36,7 @@ const ROUTABLE: SimDnKind[] = ['extension', 'queue', 'ringgroup', 'ivr']
 
 /** The call, without its routing timers, rings `dest` afresh the way interactive routing does. */
 function reroute (core: EngineCore, call: Call, dest: Party): void {
-  call.answer = autoAnswerer(core, dest.dn)
+  call.answer = autoAnswerer(core, dest.dn, call.callid)
   call.ringMs = MAKECALL_ANSWER_MS
   call.giveUpMs = MAKECALL_GIVE_UP_MS
   call.overflowDone = true
