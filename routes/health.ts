@@ -22,7 +22,18 @@ const readinessSchema = {
     ready: { type: 'boolean' },
     mode: { type: 'string' },
     degraded: { type: 'array', items: { type: 'string' }, description: 'Checks that work but need attention (e.g. a disabled webhook target); they do not make the gateway unready' },
-    checks: checkSchema
+    checks: checkSchema,
+    stream: {
+      type: 'object',
+      description: 'Which replica holds the PBX event stream: role `single` (SQLite, one process), `holder` or `standby` (replicas on PostgreSQL)',
+      properties: {
+        role: { type: 'string', enum: ['single', 'holder', 'standby'] },
+        pbxId: { type: 'string' },
+        replica: { type: 'string' },
+        holder: { type: ['string', 'null'] },
+        holderSince: { type: ['string', 'null'] }
+      }
+    }
   }
 }
 
@@ -73,7 +84,8 @@ export default async function healthRoutes (app: FastifyInstance, opts: HealthRo
     }
   }, async (_req, reply) => {
     const report = await evaluateReadiness(opts.checks)
-    return await reply.code(report.ready ? 200 : 503).send({ ready: report.ready, mode: demo ? 'demo' : 'pbx', degraded: report.degraded, checks: report.checks })
+    const stream = app.gateway.stream?.()
+    return await reply.code(report.ready ? 200 : 503).send({ ready: report.ready, mode: demo ? 'demo' : 'pbx', degraded: report.degraded, checks: report.checks, ...(stream !== undefined ? { stream } : {}) })
   })
 
   const metrics = opts.metrics ?? app.gateway.metrics

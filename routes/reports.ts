@@ -5,7 +5,7 @@
 // refusal still gets a proper JSON error. Auth and errors come from the auth and error-handler plugins.
 import { PassThrough } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify'
-import { requireScope } from '../src/plugins/auth.js'
+import { requireScope } from '../src/plugins/app/auth.js'
 import { badParameter, LegacyError } from '../src/legacy/legacy-error.js'
 import { PbxError } from '../src/pbx/pbx-api.js'
 import { openReport } from '../src/reports/report-fetch.js'

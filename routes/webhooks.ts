@@ -2,7 +2,7 @@
 // Control key: the auth plugin's control-scope check by default, or the `preHandler` option.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody } from '../src/legacy/legacy-error.js'
-import { requireScope } from '../src/plugins/auth.js'
+import { requireScope } from '../src/plugins/app/auth.js'
 import { errorSchema } from '../src/schemas/shared.js'
 import { isStorageError } from '../src/storage-health.js'
 import { LISTED_STATUSES, type ListedStatus, type OutboxStore } from '../src/webhooks/outbox-store.js'

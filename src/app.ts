@@ -2,12 +2,12 @@
 // buildApp() and use app.inject() or listen on port 0.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import rateLimit, { rateLimitOptions } from './plugins/external/rate-limit.js'
-import gateway, { type GatewayDeps } from './plugins/gateway.js'
-import errorHandler, { frameworkErrors } from './plugins/error-handler.js'
-import auth, { type AuthOptions } from './plugins/auth.js'
+import gateway, { type GatewayDeps } from './plugins/app/gateway.js'
+import errorHandler, { frameworkErrors } from './plugins/app/error-handler.js'
+import auth, { type AuthOptions } from './plugins/app/auth.js'
 import swagger from './plugins/external/swagger.js'
 import duplicateParameters from './legacy/duplicate-parameters.js'
-import requestMetrics from './plugins/request-metrics.js'
+import requestMetrics from './plugins/app/request-metrics.js'
 import cors from './plugins/external/cors.js'
 import securityHeaders from './plugins/external/security-headers.js'
 import type { ReadinessCheck } from './health.js'
@@ -57,7 +57,7 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
   await app.register(rateLimit, rateLimitOptions)
   await app.register(securityHeaders, { servesTls: opts.https !== undefined })
   await app.register(cors, { origins: deps.config.corsOrigins })
-  // App plugins (src/plugins/: the gateway's services, metrics, errors, keys)
+  // App plugins (src/plugins/app/: the gateway's services, metrics, errors, keys)
   await app.register(gateway, { deps })
   await app.register(requestMetrics)
   await app.register(errorHandler)

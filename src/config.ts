@@ -84,6 +84,10 @@ export interface Config {
   /** json, pretty, or auto (pretty on a terminal); see log-format.ts. */
   logFormat: LogFormatSetting
   configIni: string
+  /** TENANTS_FILE: the tenants (one PBX each) this gateway serves; null: the one PBX of the variables above. */
+  tenantsFile: string | null
+  /** Set on a tenant's own configuration (tenants/tenant-config.ts): its id, for storage, metrics and links. */
+  tenantId?: string
 }
 
 export class ConfigError extends Error {
@@ -118,16 +122,19 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
   const problems: string[] = []
   const r = new Reader(env, problems)
 
+  // With TENANTS_FILE each tenant names its PBX and keys there; the PBX_* variables are not needed.
+  const tenantsFile = (env.TENANTS_FILE ?? '').trim() === '' ? null : path.resolve((env.TENANTS_FILE ?? '').trim())
+  const tenants = tenantsFile !== null
   // Demo mode only when PBX_URL is really unset: a malformed URL is an error, not a demo.
-  const demo = (env.PBX_URL ?? '').trim() === ''
+  const demo = !tenants && (env.PBX_URL ?? '').trim() === ''
   const pbxUrl = r.url('PBX_URL', { optional: true })
-  const clientId = r.str('PBX_CLIENT_ID', demo ? '599' : undefined)
-  const clientSecret = r.str('PBX_CLIENT_SECRET', demo ? 'sim-secret' : undefined)
+  const clientId = r.str('PBX_CLIENT_ID', demo ? '599' : tenants ? '' : undefined)
+  const clientSecret = r.str('PBX_CLIENT_SECRET', demo ? 'sim-secret' : tenants ? '' : undefined)
   if (!demo && clientId !== '' && !/^\d{1,10}$/.test(clientId)) {
     problems.push('PBX_CLIENT_ID: expected the numeric client id of the 3CX API client (Admin > Integrations > API), e.g. 599')
   }
 
-  const keys = parseKeys(env.GATEWAY_KEYS, demo, opts.serving ?? true, problems)
+  const keys = parseKeys(env.GATEWAY_KEYS, demo, (opts.serving ?? true) && !tenants, problems)
   const host = r.str('HOST', demo ? '127.0.0.1' : '0.0.0.0')
   const port = r.int('PORT', 8080, 0, 65535)
   const publicUrl = r.url('PUBLIC_URL', { optional: true }).replace(/\/+$/, '')
@@ -221,13 +228,14 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
     demoTrafficPerMinute: r.int('DEMO_TRAFFIC', 4, 0, 60_000),
     logLevel,
     logFormat: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
-    configIni: r.str('CONFIG_INI', '')
+    configIni: r.str('CONFIG_INI', ''),
+    tenantsFile
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config
 }
 
-function validTimeZone (tz: string): boolean {
+export function validTimeZone (tz: string): boolean {
   try {
     // eslint-disable-next-line no-new
     new Intl.DateTimeFormat('en-US', { timeZone: tz })
@@ -262,17 +270,21 @@ function parseKeys (raw: string | undefined, demo: boolean, serving: boolean, pr
       problems.push(`GATEWAY_KEYS: key #${i + 1} has scope "${scope}"; expected read or control`)
       return
     }
-    if (!demo && key.length < 16) {
-      problems.push(`GATEWAY_KEYS: key #${i + 1} is ${key.length} characters long; use at least 16 (e.g. openssl rand -hex 16)`)
-      return
-    }
-    if (!/^[\x21-\x7e]+$/.test(key) || key.includes('/') || key.includes(',')) {
-      problems.push(`GATEWAY_KEYS: key #${i + 1} may only contain printable ASCII without spaces, "/" or ","`)
+    const problem = keyProblem(key, demo ? 1 : 16)
+    if (problem !== null) {
+      problems.push(`GATEWAY_KEYS: key #${i + 1} ${problem}`)
       return
     }
     keys.push({ key, scope })
   })
   return keys
+}
+
+/** What is wrong with a gateway key (too short, characters a URL or the list would mangle), or null. */
+export function keyProblem (key: string, minLength = 16): string | null {
+  if (key.length < minLength) return `is ${key.length} characters long; use at least ${minLength} (e.g. openssl rand -hex 16)`
+  if (!/^[\x21-\x7e]+$/.test(key) || key.includes('/') || key.includes(',')) return 'may only contain printable ASCII without spaces, "/" or ","'
+  return null
 }
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
@@ -307,7 +319,7 @@ function isProxyAddress (s: string): boolean {
   return bits >= 0 && bits <= (family === 4 ? 32 : 128)
 }
 
-function parseSecrets (variable: string, raw: string | undefined, problems: string[]): string[] {
+export function parseSecrets (variable: string, raw: string | undefined, problems: string[]): string[] {
   if (raw === undefined || raw.trim() === '') return []
   const secrets = raw.split(/[\s,]+/).filter(Boolean)
   secrets.forEach((s, i) => {
@@ -392,6 +404,7 @@ export function describeConfig (c: Config): Record<string, unknown> {
     database: c.databaseUrl === null ? 'sqlite' : redactDatabaseUrl(c.databaseUrl),
     demoTrafficPerMinute: c.demoTrafficPerMinute,
     logLevel: c.logLevel,
-    logFormat: c.logFormat
+    logFormat: c.logFormat,
+    ...(c.tenantsFile !== null ? { tenantsFile: c.tenantsFile } : {})
   }
 }

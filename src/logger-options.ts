@@ -2,7 +2,7 @@
 // (legacy-api.md §1), whichever plugin or error writes it.
 import pino from 'pino'
 import type { FastifyServerOptions } from 'fastify'
-import { CREDENTIAL_HEADERS, REDACTED, redactUrl } from './plugins/request-key.js'
+import { CREDENTIAL_HEADERS, REDACTED, redactUrl } from './plugins/app/request-key.js'
 
 /**
  * Pino/Fastify logger options that never print a key: URLs pass redactUrl, credential headers are

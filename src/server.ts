@@ -21,6 +21,8 @@ export interface StartOptions {
   logStream?: NodeJS.WritableStream
   /** Passed to the services (short reconnect backoff in tests). */
   pbx?: Parameters<typeof createServices>[1]['pbx']
+  /** Replicas on PostgreSQL: stream lease timing and replica id (tests). */
+  lease?: Parameters<typeof createServices>[1]['lease']
   /** Shutdown budget in ms (default 25 s, inside Docker's and systemd's 30 s). */
   shutdownTimeoutMs?: number
 }
@@ -58,7 +60,10 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
   }
   const simulator = demo?.simulator ?? null
 
-  const services = createServices(config, { log: logger, simulatorUrl: simulator?.url, pbx: opts.pbx })
+  // Replicas: a process whose stream lease another replica took (it was cut off from the database
+  // for longer than the lease) has stopped its stream; run by the CLI it exits, to start again as a standby.
+  let onStreamLost: (() => void) | null = null
+  const services = createServices(config, { log: logger, simulatorUrl: simulator?.url, pbx: opts.pbx, lease: opts.lease, onStreamLost: () => { onStreamLost?.() } })
   const app = await buildApp(services.deps, {
     loggerInstance: logger,
     checks: services.checks,
@@ -106,6 +111,10 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
         app.log.error({ err }, 'shutdown failed')
         process.exit(1)
       })
+    }
+    onStreamLost = () => {
+      app.log.error('exiting: this replica lost the PBX event stream to another one; a supervisor (Docker, systemd) starts it again as a standby')
+      void close().finally(() => { process.exit(1) })
     }
     process.once('SIGTERM', () => { onSignal('SIGTERM') })
     process.once('SIGINT', () => { onSignal('SIGINT') })

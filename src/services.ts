@@ -23,6 +23,9 @@ import { migratePg } from './store/pg/pg-migrations.js'
 import { PgOutboxStore } from './store/pg/pg-outbox-store.js'
 import { PgCallStateStore, PgUnseenCallStore } from './store/pg/pg-call-state.js'
 import { PgStateOrigin } from './store/pg/pg-state-origin.js'
+import { PgStreamLease } from './store/pg/pg-stream-lease.js'
+import { PgSharedToken } from './store/pg/pg-shared-token.js'
+import { DEFAULT_PBX_ID, defaultReplicaId, type StreamLease, type StreamStatus } from './replicas/stream-lease.js'
 import type { UnseenCallStore } from './calls/call-ports.js'
 import { checkStateOrigin, readPbxIdentity, type StateOriginStore } from './state-origin.js'
 import { callLogCounterWentBack } from './pbx/call-log-query.js'
@@ -32,7 +35,7 @@ import { DirectoryCache } from './directory/directory-cache.js'
 import { createRecordingService, type RecordingService } from './recordings/recording-service.js'
 import { GatewayMetrics } from './metrics.js'
 import { cachedCheck, type ReadinessCheck } from './health.js'
-import type { GatewayDeps } from './plugins/gateway.js'
+import type { GatewayDeps } from './plugins/app/gateway.js'
 
 export interface GatewayServices {
   config: Config
@@ -53,6 +56,8 @@ export interface GatewayServices {
   start: () => Promise<void>
   /** Stops background work (bounded), then closes the PBX clients and the database. */
   stop: (timeoutMs?: number) => Promise<void>
+  /** Which replica holds the PBX's event stream (`single` without PostgreSQL). */
+  stream: () => StreamStatus
 }
 
 export interface ServicesOptions {
@@ -62,6 +67,10 @@ export interface ServicesOptions {
   /** Short reconnect backoff etc. for tests. */
   pbx?: Parameters<typeof createPbxClients>[1]
   defaultMetrics?: boolean
+  /** On PostgreSQL: another replica took this one's stream lease (its stream is stopped already). */
+  onStreamLost?: (holder: string | null) => void
+  /** Stream lease timing (tests shorten it) and replica id (default hostname:pid). */
+  lease?: { leaseMs?: number, renewMs?: number, replica?: string }
 }
 
 export function createServices (config: Config, opts: ServicesOptions): GatewayServices {
@@ -77,6 +86,12 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const outbox: OutboxStore = pgOutbox ?? new SqliteOutbox(db, { targets: config.webhooks.targets })
   const pgCallState = pg !== null ? new PgCallStateStore(pg) : null
   const pgUnseen = pg !== null ? new PgUnseenCallStore(pg) : null
+  // Replicas on one database: only the lease holder opens the PBX's stream and fetches its tokens.
+  const lease: StreamLease | null = pg !== null ? new PgStreamLease(pg, { ...opts.lease, log: log.child({ component: 'replicas' }) }) : null
+  const sharedToken = pg !== null && lease !== null ? new PgSharedToken(pg, lease.status.pbxId, lease.status.replica) : null
+  pbx.tokens.shared = sharedToken
+  const single: StreamStatus = { role: 'single', pbxId: DEFAULT_PBX_ID, replica: defaultReplicaId(), holder: defaultReplicaId(), holderSince: new Date().toISOString() }
+  const stream = (): StreamStatus => lease?.status ?? single
   // Every writer of gateway.db reports failed writes here: /readyz, the log and /metrics show them.
   const storage = outbox.health
   storage.log = log.child({ component: 'storage' })
@@ -167,12 +182,28 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
         return null
       }
     }, 5000),
-    { name: 'token', run: async () => (pbx.tokens.valid ? null : 'no valid access token (see the pbx check, or run 3cx-gateway doctor)') },
-    { name: 'websocket', run: async () => (pbx.callControl.connected ? null : 'the Call Control WebSocket is not connected; the gateway keeps reconnecting') },
+    { name: 'token', run: async () => await tokenReadiness() },
+    { name: 'websocket', run: async () => websocketReadiness() },
     { name: 'outbox', run: async () => outbox.readiness() },
     // Degraded, not unready: a receiver's trouble must not take the API out of service.
     { name: 'webhooks', run: async () => delivery.readiness() }
   ]
+
+  // A standby has no WebSocket of its own: it is ready while another replica holds the stream.
+  function websocketReadiness (): string | null {
+    const s = stream()
+    if (s.role === 'standby') return s.holder !== null ? null : `no replica holds the event stream of PBX ${s.pbxId} yet; this standby takes it when the lease is free`
+    return pbx.callControl.connected ? null : 'the Call Control WebSocket is not connected; the gateway keeps reconnecting'
+  }
+  async function tokenReadiness (): Promise<string | null> {
+    if (stream().role !== 'standby') return pbx.tokens.valid ? null : 'no valid access token (see the pbx check, or run 3cx-gateway doctor)'
+    try {
+      await pbx.tokens.getToken()
+      return null
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err)
+    }
+  }
 
   const deps: GatewayDeps = {
     config,
@@ -184,6 +215,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     webhookDelivery: delivery,
     ...(recordings !== null ? { recordings, mp3Link: (xapiId: number) => recordings.linkForXapiId(xapiId) } : {}),
     metrics,
+    stream,
     ...(opts.simulatorUrl !== undefined ? { simulatorUrl: opts.simulatorUrl } : {})
   }
 
@@ -198,8 +230,46 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       else log.error({ err }, 'pruning the outbox failed')
     }
   }
+  // The PBX's event stream: at start with SQLite, on taking the lease with PostgreSQL replicas.
+  let streamOpen = false
+  async function openStream (): Promise<void> {
+    if (sharedToken !== null) {
+      // The holder fetches its own token (which also cuts off a cut-off former holder's) and shares it.
+      sharedToken.borrow = false
+      pbx.tokens.forget()
+    }
+    // State another PBX left in DATA_DIR is discarded (not the outbox); then what the previous run
+    // (or the previous holder) kept is loaded, before the first change from the PBX is applied.
+    await checkStateOrigin({
+      store: origin,
+      readIdentity: async () => await readPbxIdentity(pbx.xapi),
+      lastCall: async () => {
+        const saved = await unseenStore.load()
+        return saved.highest === null ? null : { callid: saved.highest, at: saved.highestAt ?? 0 }
+      },
+      counterWentBack: async (last) => await callLogCounterWentBack(pbx.xapi, last, Date.now()),
+      log: log.child({ component: 'state-origin' })
+    })
+    await unseen.load()
+    await calls.restore()
+    await dids.start()
+    pbx.callControl.start()
+    recovery.start()
+    streamOpen = true
+  }
+  async function closeStream (): Promise<void> {
+    if (!streamOpen) return
+    streamOpen = false
+    unsubscribe()
+    await recovery.stop()
+    calls.stop()
+    dids.stop()
+    await pbx.callControl.stop()
+  }
+
   let started = false
   return {
+    stream,
     config,
     pbx,
     calls,
@@ -220,35 +290,17 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
         await migratePg(pg.pool, pg.name)
         await pgOutbox?.open()
       }
-      // State another PBX left in DATA_DIR is discarded (not the outbox); then what the previous run
-      // kept is loaded, before the first change from the PBX is applied.
-      await checkStateOrigin({
-        store: origin,
-        readIdentity: async () => await readPbxIdentity(pbx.xapi),
-        lastCall: async () => {
-          const saved = await unseenStore.load()
-          return saved.highest === null ? null : { callid: saved.highest, at: saved.highestAt ?? 0 }
-        },
-        counterWentBack: async (last) => await callLogCounterWentBack(pbx.xapi, last, Date.now()),
-        log: log.child({ component: 'state-origin' })
-      })
-      await unseen.load()
-      await calls.restore()
       delivery.start()
       await prune()
       pruneTimer = setInterval(() => { void prune() }, 3_600_000)
       pruneTimer.unref()
       await recordings?.start()
-      await dids.start()
-      pbx.callControl.start()
-      recovery.start()
+      if (lease === null) await openStream()
+      else await lease.start({ acquired: openStream, lost: (holder) => { void closeStream().then(() => opts.onStreamLost?.(holder)) } })
     },
     async stop (timeoutMs = 10_000) {
       if (pruneTimer !== null) clearInterval(pruneTimer)
-      unsubscribe()
-      await recovery.stop()
-      calls.stop()
-      dids.stop()
+      await closeStream()
       const t0 = Date.now()
       await recordings?.stop(timeoutMs / 2)
       await delivery.stop(Math.max(1000, timeoutMs - (Date.now() - t0)))
@@ -260,6 +312,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
         if (!await w.flush()) log.error({ database: pg?.name, waiting: w.size }, `stopping with ${w.size} call-state writes that could not be written to ${pg?.name ?? ''}: calls in progress are found again from the PBX at the next start`)
         w.close()
       }
+      // Given back only now: the standby taking over finds every call state written.
+      await lease?.stop()
       await pg?.close()
       db.close()
     }

@@ -2,7 +2,8 @@
 // only src/store/ talks to SQLite; the domain (calls, webhooks, recordings, reports, routes…) knows
 // the storage only through its ports; only the composition root picks the adapters; calls/ depends
 // on nothing above it (webhooks, store, reports); only src/app.ts picks routes, and a route imports
-// no other route (shared schemas live in src/schemas/, services come from app.gateway).
+// no other route (shared schemas live in src/schemas/, services come from app.gateway); plugins are
+// either the application's (src/plugins/app/) or configured ecosystem ones (src/plugins/external/).
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -57,7 +58,9 @@ function violations (graph: ReadonlyMap<string, readonly string[]>): string[] {
       if (imp.startsWith('src/store/') && !inStore && !COMPOSITION_ROOTS.has(file)) out.push(`${file} imports the adapter ${imp} (use the port; only ${[...COMPOSITION_ROOTS].join(', ')} picks adapters)`)
       if (file.startsWith('src/calls/') && /^src\/(webhooks|store|reports)\//.test(imp)) out.push(`${file} imports ${imp} (calls/ declares its ports and imports no higher layer)`)
       if (imp.startsWith('routes/') && !mayImportRoute(file, imp)) out.push(`${file} imports the route ${imp} (only ${APP} picks routes; shared schemas are in src/schemas/)`)
+      if (file.startsWith('src/plugins/external/') && imp.startsWith('src/plugins/app/')) out.push(`${file} imports the application plugin ${imp} (external plugins only configure ecosystem packages)`)
     }
+    if (file.startsWith('src/plugins/') && !/^src\/plugins\/(app|external)\//.test(file)) out.push(`${file} is a plugin outside src/plugins/app/ and src/plugins/external/`)
   }
   return out
 }
@@ -86,7 +89,10 @@ t.test('the rules catch what they forbid', async (t) => {
     ['routes/legacy/index.ts', ['routes/legacy/schemas.ts']],
     ['routes/a/b.ts', ['routes/c.ts']],
     ['src/console/index.ts', ['routes/webhooks.ts']],
-    [APP, ['routes/webhooks.ts']]
+    [APP, ['routes/webhooks.ts']],
+    ['src/plugins/external/cors.ts', ['src/plugins/app/auth.ts']],
+    ['src/plugins/app/auth.ts', ['src/plugins/app/request-key.ts']],
+    ['src/plugins/loose.ts', []]
   ])).map((v) => v.split(' ').slice(0, 3).join(' ')), [
     'src/webhooks/x.ts imports better-sqlite3',
     'src/webhooks/x.ts imports the',
@@ -94,11 +100,13 @@ t.test('the rules catch what they forbid', async (t) => {
     'src/recordings/w.ts imports pg',
     'routes/reports.ts imports the',
     'routes/a/b.ts imports the',
-    'src/console/index.ts imports the'
+    'src/console/index.ts imports the',
+    'src/plugins/external/cors.ts imports the',
+    'src/plugins/loose.ts is a'
   ])
 })
 
-t.test('storage behind ports: SQLite and PostgreSQL only in src/store/, adapters chosen by the composition root only, calls/ imports no higher layer; routes picked by app.ts only', async (t) => {
+t.test('storage behind ports: SQLite and PostgreSQL only in src/store/, adapters chosen by the composition root only, calls/ imports no higher layer; routes picked by app.ts only; plugins in app/ or external/', async (t) => {
   t.same(violations(graph), [])
 })
 

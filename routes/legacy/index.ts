@@ -3,7 +3,7 @@
 // `/webapi/{key}/` and `/info`. Auth, errors and docs come from the auth, error-handler and
 // swagger plugins, which must be registered first.
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify'
-import { methodScope, requireScope } from '../../src/plugins/auth.js'
+import { methodScope, requireScope } from '../../src/plugins/app/auth.js'
 import { probePbxVersion, type GatewayInfo } from '../../src/legacy/gateway-info.js'
 import { VERSION } from '../../src/version.js'
 import { RecentRequests } from '../../src/legacy/recent-requests.js'

@@ -2,7 +2,7 @@
 // Path=/console, Secure over TLS) and, on every state-changing request, the session's CSRF token in
 // the `x-csrf-token` header. A read key's session may look; acting needs a control key's session.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { KeyScope } from '../plugins/auth.js'
+import type { KeyScope } from '../plugins/app/auth.js'
 import { LegacyError } from '../legacy/legacy-error.js'
 import { sameToken, type ConsoleSession, type SessionStore } from './session-store.js'
 

@@ -3,7 +3,7 @@
 // the key's label (`key#1`) and scope. Sessions end on logout, after being idle for `idleMs`, and
 // the oldest go first when `max` are open (a login flood cannot grow memory without bound).
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import type { AuthenticatedKey } from '../plugins/auth.js'
+import type { AuthenticatedKey } from '../plugins/app/auth.js'
 
 export interface ConsoleSession {
   id: string

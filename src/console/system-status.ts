@@ -3,7 +3,7 @@
 // the same facts /readyz and /metrics give, plus the paths the operator configured.
 import { statfs } from 'node:fs/promises'
 import { evaluateReadiness, type ReadinessCheck, type ReadinessReport } from '../health.js'
-import type { GatewayDeps } from '../plugins/gateway.js'
+import type { GatewayDeps } from '../plugins/app/gateway.js'
 import { VERSION } from '../version.js'
 
 export interface DiskSpace {

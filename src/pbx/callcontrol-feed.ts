@@ -17,8 +17,18 @@ import { errText } from './pbx-errors.js'
 import { silentLogger, type PbxLogger } from './pbx-http.js'
 import { systemClock, type Clock, type TimerHandle } from '../clock.js'
 
-/** Removed participants remembered so late upserts and repeated removes emit nothing (ids never come back). */
+/**
+ * Removed participants remembered so late upserts and repeated removes emit nothing (on one PBX run
+ * ids never come back; a reconnect's snapshot forgets them, since a restarted PBX numbers again).
+ */
 const REMOVED_MEMORY = 10_000
+
+/** A promise and its resolver (Promise.withResolvers needs Node 22). */
+function settledBy (): { promise: Promise<void>, resolve: () => void } {
+  let resolve!: () => void
+  const promise = new Promise<void>((res) => { resolve = res })
+  return { promise, resolve }
+}
 
 /** A participant event from the WebSocket. */
 export interface ParticipantEvent {
@@ -105,6 +115,10 @@ export class CallControlFeed {
   /** Aborts the participant fetches of the current epoch: a new snapshot covers them. */
   private epochFetches = new AbortController()
   private readyState!: { promise: Promise<void>, resolve: () => void, reject: (e: Error) => void, settled: boolean }
+  /** Resolved when the next snapshot is applied (or the feed stops): what a failed read waits for. */
+  private nextSnapshot = settledBy()
+  /** Set by opened(): the next snapshot is a new link's, perhaps of a PBX that restarted. */
+  private newLink = false
   private readonly reader: CallControlReader
   private readonly link: FeedLink
   private readonly clock: Clock
@@ -142,6 +156,7 @@ export class CallControlFeed {
     this.buffer = null
     this.snapshotRequestedAt = null
     this.fetches.abort(new Error('Call Control client stopped'))
+    this.snapshotSettled()
     this.clock.clearTimeout(this.resyncTimer ?? undefined)
     this.resyncTimer = null
     if (!this.readyState.settled) {
@@ -164,6 +179,7 @@ export class CallControlFeed {
   /** The link opened: a snapshot first, events meanwhile after it. */
   opened (): void {
     if (this.stopped) return
+    this.newLink = true
     void this.resync(++this.session)
   }
 
@@ -246,7 +262,16 @@ export class CallControlFeed {
     this.dnTypes = new Map(dns.map((d) => [d.dn, d.type]))
     this.unread.clear() // the snapshot read them all (a participant missing from it is gone)
     this.lastEmitted = new Map()
-    for (const d of dns) for (const p of d.participants ?? []) this.lastEmitted.set(`${p.dn}/${p.id}`, JSON.stringify(p))
+    // After a reconnect the PBX may have restarted and numbers participants from 1 again: an id
+    // removed before is no reason to ignore a participant now. A participant in a snapshot is alive.
+    if (this.newLink) this.removed.clear()
+    this.newLink = false
+    for (const d of dns) {
+      for (const p of d.participants ?? []) {
+        this.lastEmitted.set(`${p.dn}/${p.id}`, JSON.stringify(p))
+        this.removed.delete(`${p.dn}/${p.id}`)
+      }
+    }
     this.opts.synced?.()
     this.emit({ kind: 'resync', dns, at: this.clock.now() })
     this.unseenSince = null
@@ -259,7 +284,14 @@ export class CallControlFeed {
     }
     this.buffer = null
     this.snapshotRequestedAt = null
+    this.snapshotSettled()
     for (const e of buffer.events) this.apply(e)
+  }
+
+  /** Releases the reads waiting for a snapshot (see process()). */
+  private snapshotSettled (): void {
+    this.nextSnapshot.resolve()
+    this.nextSnapshot = settledBy()
   }
 
   /** A fetch failed for another reason than 404: the model may have missed a change, take a snapshot soon. */
@@ -309,6 +341,9 @@ export class CallControlFeed {
       this.unread.add(key)
       this.logger.warn({ api: 'callcontrol', err: errText(err) }, 'Call Control: fetching a participant failed; taking a new snapshot')
       this.resyncSoon()
+      // The change stays pending until the snapshot that replaces the read is applied: a call's end
+      // keeps waiting for it, and this participant's next change (a remove) is not applied first.
+      await this.nextSnapshot.promise
       return
     }
     // A snapshot requested after this fetch began already holds this state or a newer one.

@@ -54,7 +54,20 @@ export function jwtClaims (token: string): Record<string, unknown> | null {
   }
 }
 
+/**
+ * A token shared by several gateway replicas of one PBX (3CX keeps one active token per client):
+ * the replica holding the PBX's stream fetches tokens and publishes them; the others borrow them.
+ */
+export interface SharedToken {
+  /** True on a standby: take the published token instead of fetching one. */
+  readonly borrow: boolean
+  read: () => Promise<{ token: string, expiresAt: number } | null>
+  publish: (token: string, expiresAt: number) => void
+}
+
 export class TokenManager {
+  /** Set on replicas (services.ts); null: this manager fetches its own tokens. */
+  shared: SharedToken | null = null
   private token: string | null = null
   private expiresAt = 0
   private refreshAt = 0
@@ -84,7 +97,7 @@ export class TokenManager {
   /** A usable token: the held one until ~80 % of its lifetime, else a fresh one (single-flight). */
   async getToken (): Promise<string> {
     if (this.token !== null && this.clock.now() < this.refreshAt) return this.token
-    this.inflight ??= this.fetch().finally(() => { this.inflight = null })
+    this.inflight ??= (this.shared?.borrow === true ? this.borrow(this.shared) : this.fetch()).finally(() => { this.inflight = null })
     return await this.inflight
   }
 
@@ -97,6 +110,23 @@ export class TokenManager {
       this.token = null
       this.logger.debug({ api: 'token' }, 'PBX rejected the access token; fetching a new one')
     }
+  }
+
+  /** A standby's token: the one the stream's holder published, used until it expires or is refused. */
+  /** Forgets the held token: the next getToken() fetches (or borrows) one. */
+  forget (): void {
+    this.token = null
+  }
+
+  private async borrow (shared: SharedToken): Promise<string> {
+    const got = await shared.read()
+    if (got === null || got.expiresAt <= this.clock.now()) {
+      throw new PbxError('PBX_UNREACHABLE', 'no access token to the PBX yet: this replica is a standby and the replica holding the PBX stream has not published one (it takes a few seconds after a take-over)', 503)
+    }
+    this.token = got.token
+    this.expiresAt = got.expiresAt
+    this.refreshAt = got.expiresAt
+    return got.token
   }
 
   private async fetch (): Promise<string> {
@@ -126,6 +156,7 @@ export class TokenManager {
     this.expiresAt = now + lifetime
     this.refreshAt = now + lifetime * this.refreshRatio
     this.fetched++
+    this.shared?.publish(this.token, this.expiresAt)
     this.logger.debug({ api: 'token', lifetimeS: Math.round(lifetime / 1000) }, 'fetched a PBX access token')
     return this.token
   }

@@ -3,7 +3,7 @@
 // and checked here with errors that name the file, line and field; turned into the simulator's
 // directory by `definitionToDirectory`. pbx/default.yaml is the default PBX (seed.ts) as a file.
 import { readFileSync } from 'node:fs'
-import { LineCounter, parseDocument } from 'yaml'
+import { checkShape, parseYamlFile, YamlSyntaxError, type Shape, type YamlFile, type YamlPath } from '../yaml-shape.js'
 import type { SimApiClient, SimDestination, SimDirectory, SimForwardingProfile, SimUser } from './sim-types.js'
 import type { Row } from './xapi/odata-filter.js'
 import { XAPI_MODEL } from './xapi/xapi-model.generated.js'
@@ -43,9 +43,6 @@ export const PROFILE_NAMES: ReadonlyArray<readonly [string, string]> = [
   ['OutOfOffice2', 'Custom 2']
 ]
 
-type Kind = 'string' | 'number' | 'boolean' | 'strings' | 'object' | 'list'
-type Shape = Readonly<Record<string, { kind: Kind, required?: boolean, oneOf?: readonly string[] }>>
-
 const SHAPES: Readonly<Record<string, Shape>> = {
   system: { version: { kind: 'string' }, fqdn: { kind: 'string' }, maxSimCalls: { kind: 'number' }, productCode: { kind: 'string' }, licenseKey: { kind: 'string' } },
   users: { number: { kind: 'string', required: true }, firstName: { kind: 'string', required: true }, lastName: { kind: 'string', required: true }, email: { kind: 'string' }, mobile: { kind: 'string' }, registered: { kind: 'boolean' }, enabled: { kind: 'boolean' } },
@@ -60,48 +57,23 @@ const SHAPES: Readonly<Record<string, Shape>> = {
 const LISTS = ['users', 'departments', 'queues', 'ringGroups', 'ivrs', 'trunks', 'dids', 'apiClients']
 const REQUIRED_LISTS = ['users', 'trunks', 'apiClients']
 
-function fits (kind: Kind, value: unknown): boolean {
-  switch (kind) {
-    case 'string': return typeof value === 'string'
-    case 'number': return typeof value === 'number' && Number.isFinite(value)
-    case 'boolean': return typeof value === 'boolean'
-    case 'strings': return Array.isArray(value) && value.every((v) => typeof v === 'string')
-    case 'object': return value !== null && typeof value === 'object' && !Array.isArray(value)
-    case 'list': return value === 'all' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))
-  }
-}
-
 /** Parses and checks a definition; `file` names it in errors (`my-pbx.yaml:12: users[3].number: …`). */
 export function parsePbxDefinition (text: string, file: string): PbxDefinition {
-  const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter })
-  const where = (path: Array<string | number>): string => {
-    const node = doc.getIn(path, true) as { range?: [number] } | undefined
-    const line = node?.range === undefined ? 1 : lineCounter.linePos(node.range[0]).line
-    return `${file}:${line}`
+  let parsed: YamlFile
+  try {
+    parsed = parseYamlFile(text, file)
+  } catch (err) {
+    if (err instanceof YamlSyntaxError) throw new PbxDefinitionError(err.message)
+    throw err
   }
-  const fail = (path: Array<string | number>, message: string): never => {
-    const field = path.map((p, i) => typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`).join('')
-    throw new PbxDefinitionError(`${where(path)}: ${field === '' ? '' : `${field}: `}${message}`)
-  }
-  if (doc.errors.length > 0) throw new PbxDefinitionError(`${file}:${doc.errors[0].linePos?.[0].line ?? 1}: ${doc.errors[0].message}`)
-  const def = doc.toJS() as Record<string, unknown> | null
+  const fail = (path: YamlPath, message: string): never => { throw new PbxDefinitionError(parsed.describe(path, message)) }
+  const def = parsed.value as Record<string, unknown> | null
   if (def === null || typeof def !== 'object' || Array.isArray(def)) return fail([], 'a PBX definition is a mapping (users:, trunks:, apiClients:, …)')
   for (const key of Object.keys(def)) {
     if (!LISTS.includes(key) && key !== 'system' && key !== 'entities') fail([key], `unknown section; use one of system, ${LISTS.join(', ')}, entities`)
   }
   for (const key of REQUIRED_LISTS) if (!Array.isArray(def[key]) || (def[key] as unknown[]).length === 0) fail([], `'${key}' must list at least one entry`)
-  const checkItem = (section: string, item: unknown, path: Array<string | number>): void => {
-    const shape = SHAPES[section]
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) { fail(path, 'must be a mapping'); return }
-    for (const [field, value] of Object.entries(item)) {
-      const spec = shape[field]
-      if (spec === undefined) fail([...path, field], `unknown field; use one of ${Object.keys(shape).join(', ')}`)
-      else if (!fits(spec.kind, value)) fail([...path, field], `must be ${spec.kind === 'strings' ? 'a list of strings (quote numbers: \'101\')' : spec.kind === 'list' ? "'all' or a list of numbers" : `a ${spec.kind}${spec.kind === 'string' ? ' (quote numbers: \'101\')' : ''}`}`)
-      else if (spec.oneOf !== undefined && !spec.oneOf.includes(value as string)) fail([...path, field], `must be one of ${spec.oneOf.join(', ')}`)
-    }
-    for (const [field, spec] of Object.entries(shape)) if (spec.required === true && !(field in item)) fail(path, `'${field}' is required`)
-  }
+  const checkItem = (section: string, item: unknown, path: Array<string | number>): void => { checkShape(item, SHAPES[section], path, fail) }
   if (def.system !== undefined) checkItem('system', def.system, ['system'])
   for (const section of LISTS) {
     const list = def[section]

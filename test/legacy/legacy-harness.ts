@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../../src/config.js'
 import { createPbxClients, type PbxClients } from '../../src/pbx/pbx-clients.js'
 import { createSimulator, type Simulator } from '../../src/sim/simulator.js'
 import type { CallModelView, LiveCall } from '../../src/calls/live-call.js'
-import type { AuthOptions } from '../../src/plugins/auth.js'
+import type { AuthOptions } from '../../src/plugins/app/auth.js'
 import { CallModel } from '../../src/calls/call-model.js'
 import { DidMapLoader } from '../../src/calls/did-map.js'
 

@@ -1,115 +1,11 @@
 // The change feed alone: a fake reader whose answers the test holds and releases, a fake link, and
 // fake time. No sockets, no sleeps: every ordering below is exact.
 import t from 'tap'
-import { CallControlFeed, parseEventMessage } from '../../src/pbx/callcontrol-feed.js'
-import type { CallControlReader } from '../../src/pbx/callcontrol-rest.js'
-import type { CallParticipant, DNInfo, ParticipantChange } from '../../src/pbx/callcontrol-types.js'
+import { parseEventMessage } from '../../src/pbx/callcontrol-feed.js'
 import { PbxError } from '../../src/pbx/pbx-api.js'
-import { FakeClock, settle } from '../fake-clock.js'
+import { settle } from '../fake-clock.js'
 import { gate, participant } from './fake-callcontrol.js'
-
-/** Answers from `dns`; a read waits for its gate (or rejects when its signal aborts). */
-class FakeReader implements CallControlReader {
-  dns: DNInfo[] = [
-    { dn: '101', type: 'Wextension', devices: [], participants: [] },
-    { dn: '800', type: 'Wqueue', devices: [], participants: [] }
-  ]
-
-  /** Reads begun, as "snapshot" or "dn/id". */
-  readonly reads: string[] = []
-  snapshotGate: Promise<void> | null = null
-  snapshotError: Error | null = null
-  readonly participantGate = new Map<string, Promise<void>>()
-  readonly participantError = new Map<string, Error>()
-  /** Reads that do not stop when their signal aborts (a request already on the wire). */
-  readonly deaf = new Set<string>()
-  /** Answered instead of the participant in `dns`. */
-  readonly participantAnswer = new Map<string, unknown>()
-
-  async snapshot (signal?: AbortSignal): Promise<DNInfo[]> {
-    this.reads.push('snapshot')
-    const state = structuredClone(this.dns) // the state when asked, answered when the gate opens
-    await held(this.snapshotGate, signal)
-    if (this.snapshotError !== null) throw this.snapshotError
-    return state
-  }
-
-  async participant (dn: string, id: number, signal?: AbortSignal): Promise<CallParticipant> {
-    const key = `${dn}/${id}`
-    this.reads.push(key)
-    await held(this.participantGate.get(key) ?? null, this.deaf.has(key) ? undefined : signal)
-    const error = this.participantError.get(key)
-    if (error !== undefined) throw error
-    if (this.participantAnswer.has(key)) return this.participantAnswer.get(key) as CallParticipant
-    const p = this.dns.find((d) => d.dn === dn)?.participants.find((x) => x.id === id)
-    if (p === undefined) throw new PbxError('PBX_NOT_FOUND', `no participant ${key}`, 404, 404)
-    return structuredClone(p)
-  }
-
-  readsOf (key: string): number { return this.reads.filter((r) => r === key).length }
-}
-
-async function held (gate: Promise<void> | null, signal?: AbortSignal): Promise<void> {
-  if (gate === null) return
-  await new Promise<void>((resolve, reject) => {
-    signal?.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
-    void gate.then(resolve)
-  })
-}
-
-const msg = (type: unknown, dn: string, id: number | string): string =>
-  JSON.stringify({ sequence: 1, event: { event_type: type, entity: `/callcontrol/${dn}/participants/${id}`, attached_data: null } })
-
-const kinds = (changes: ParticipantChange[]): string[] => changes.map((c) =>
-  c.kind === 'resync' ? `resync:${c.dns.flatMap((d) => d.participants.map((p) => `${p.dn}#${p.id}`)).join(',')}` : c.kind === 'upsert' ? `+${c.participant.dn}#${c.participant.id} ${c.participant.status}` : `-${c.dn}#${c.id}`)
-
-interface Harness {
-  feed: CallControlFeed
-  reader: FakeReader
-  clock: FakeClock
-  link: { connected: boolean, drops: number, drop: () => void }
-  changes: ParticipantChange[]
-  logs: string[]
-  synced: number
-  /** A WebSocket message, then time for the feed to handle it. */
-  send: (type: unknown, dn: string, id: number) => Promise<void>
-}
-
-/** A started feed on fake time; `open` (default) also opens the link and applies the first snapshot. */
-async function started (t: { teardown: (fn: () => unknown) => void }, open = true): Promise<Harness> {
-  const clock = new FakeClock()
-  const reader = new FakeReader()
-  const link = { connected: true, drops: 0, drop () { this.drops++ } }
-  const logs: string[] = []
-  const log = (level: string) => (obj: object, text?: string): void => { logs.push(`${level} ${text ?? ''}`) }
-  const h: Harness = {
-    feed: undefined as unknown as CallControlFeed,
-    reader,
-    clock,
-    link,
-    changes: [],
-    logs,
-    synced: 0,
-    send: async (type, dn, id) => { h.feed.message(msg(type, dn, id)); await settle() }
-  }
-  h.feed = new CallControlFeed({
-    reader,
-    link,
-    clock,
-    logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-    catchUpAfterMs: 150,
-    resyncDelayMs: 20,
-    synced: () => { h.synced++ }
-  })
-  h.feed.onChange((c) => h.changes.push(c))
-  h.feed.start()
-  t.teardown(async () => { await h.feed.stop() })
-  if (open) {
-    h.feed.opened()
-    await h.feed.ready()
-  }
-  return h
-}
+import { kinds, msg, started } from './feed-harness.js'
 
 t.test('event messages: upserts and removes of participants; everything else ignored', async (t) => {
   t.same(parseEventMessage(msg(0, '101', 7)), { kind: 'upsert', dn: '101', id: 7 })
@@ -405,4 +301,77 @@ t.test('stop() aborts the reads, rejects a pending ready() and ignores later mes
   await h.feed.stop() // the read in flight is aborted, and its answer is no change
   t.same(kinds(h.changes), ['resync:101#2'])
   t.same(h.logs.filter((l) => l.startsWith('warn')), [], 'an abort by stop() is not a failure')
+})
+
+t.test('a reconnect forgets removed ids: a restarted PBX numbers its participants again', async (t) => {
+  const h = await started(t)
+  h.reader.dns[0].participants.push(participant('101', 1, { callid: 7 }))
+  await h.send(0, '101', 1)
+  h.reader.dns[0].participants.length = 0
+  await h.send(1, '101', 1)
+  h.reader.dns[0].participants.push(participant('101', 2, { callid: 7 }))
+  await h.send(0, '101', 2)
+  h.reader.dns[0].participants.length = 0
+  await h.send(1, '101', 2)
+  // The PBX restarts: the link drops; its new calls reuse participant ids 1 and 2.
+  h.feed.closed()
+  h.reader.dns[0].participants.push(participant('101', 1, { callid: 1 }))
+  h.feed.opened()
+  await settle()
+  h.reader.dns[0].participants[0].status = 'Connected'
+  await h.send(0, '101', 1) // in the snapshot: alive
+  h.reader.dns[0].participants.push(participant('101', 2, { callid: 2 }))
+  await h.send(0, '101', 2) // a new participant after the snapshot
+  await h.send(1, '101', 9) // a remove of an id never seen: still passed on
+  t.same(kinds(h.changes), ['resync:', '+101#1 Ringing', '-101#1', '+101#2 Ringing', '-101#2', 'resync:101#1', '+101#1 Connected', '+101#2 Ringing', '-101#9'])
+  t.match(h.changes[7], { kind: 'upsert', participant: { callid: 2 } })
+  await h.send(1, '101', 2)
+  await h.send(0, '101', 2) // removed on this link: its late upsert is nothing again
+  t.equal(kinds(h.changes).at(-1), '-101#2')
+  t.equal(h.changes.length, 10)
+})
+
+t.test('a catch-up snapshot keeps the removed ids, but a participant in it is alive', async (t) => {
+  const h = await started(t)
+  h.reader.dns[0].participants.push(participant('101', 1))
+  await h.send(0, '101', 1)
+  h.reader.dns[0].participants.length = 0
+  await h.send(1, '101', 1)
+  h.reader.participantGate.set('101/3', new Promise(() => {}))
+  await h.send(0, '101', 3)
+  await h.clock.advance(200)
+  await h.send(0, '101', 4) // behind: a snapshot on the same link
+  t.equal(h.feed.catchUps, 1)
+  await settle()
+  await h.send(0, '101', 1) // removed on this link, not in the snapshot: nothing
+  t.same(kinds(h.changes), ['resync:', '+101#1 Ringing', '-101#1', 'resync:', '-101#4'])
+})
+
+t.test('a failed read stays pending until the snapshot that replaces it: the next change of that participant waits', async (t) => {
+  const h = await started(t)
+  const p = participant('101', 1, { status: 'Connected' })
+  h.reader.dns[0].participants.push(p)
+  h.reader.participantError.set('101/1', new PbxError('PBX_ERROR', 'the PBX answered 500', 502, 500))
+  await h.send(0, '101', 1)
+  const announced = h.clock.now()
+  h.reader.participantError.delete('101/1')
+  await h.clock.advance(5)
+  await h.send(1, '101', 1) // its remove must not overtake the answer the read missed
+  t.same(kinds(h.changes), ['resync:'], 'nothing of 101/1 yet')
+  t.equal(h.feed.oldestPendingUpsert(), announced, 'a call end keeps waiting for the failed read')
+  await h.clock.advance(15) // the replacement snapshot (resyncDelayMs 20), with 101/1 still in it
+  await settle()
+  t.same(kinds(h.changes), ['resync:', 'resync:101#1', '-101#1'], 'the snapshot first, then the remove')
+  t.notOk((h.changes[2] as { uncertain?: boolean }).uncertain, 'read by the snapshot: a certain remove')
+  t.equal(h.feed.oldestPendingUpsert(), null)
+})
+
+t.test('a failed read waiting for its snapshot is released by stop()', async (t) => {
+  const h = await started(t)
+  h.link.connected = false // no snapshot will come
+  h.reader.participantError.set('101/1', new Error('socket hang up'))
+  await h.send(0, '101', 1)
+  t.not(h.feed.oldestPendingUpsert(), null)
+  await h.feed.stop()
+  t.equal(h.feed.oldestPendingUpsert(), null)
 })

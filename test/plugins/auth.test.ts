@@ -2,7 +2,7 @@ import t from 'tap'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import type { FastifyBaseLogger } from 'fastify'
-import { methodScope } from '../../src/plugins/auth.js'
+import { methodScope } from '../../src/plugins/app/auth.js'
 import { loggerOptions } from '../../src/logger-options.js'
 import { CONTROL_KEY, READ_KEY, keyForms, startAppOnSimulator } from '../legacy/legacy-harness.js'
 

@@ -2,7 +2,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { PbxError } from '../../src/pbx/pbx-api.js'
 import { fromPbxError, LegacyError } from '../../src/legacy/legacy-error.js'
-import errorHandler, { classifyError, describeValidation } from '../../src/plugins/error-handler.js'
+import errorHandler, { classifyError, describeValidation } from '../../src/plugins/app/error-handler.js'
 
 t.test('PbxError keeps its status and code, with a hint', async (t) => {
   const e = fromPbxError(new PbxError('PBX_FORBIDDEN', 'XAPI answered 403', 502, 403))
@@ -95,7 +95,7 @@ t.test('a known path with another method: 405 METHOD_NOT_ALLOWED with Allow; unk
 })
 
 t.test('routeRegex: parameters are one segment, * the rest, dots are literal', async (t) => {
-  const { routeRegex } = await import('../../src/plugins/route-methods.js')
+  const { routeRegex } = await import('../../src/plugins/app/route-methods.js')
   t.ok(routeRegex('/webapi/:key/pbx.calls.get').test('/webapi/abc/pbx.calls.get'))
   t.notOk(routeRegex('/webapi/:key/pbx.calls.get').test('/webapi/a/b/pbx.calls.get'))
   t.notOk(routeRegex('/pbx.calls.get').test('/pbxxcalls.get'))

@@ -8,9 +8,9 @@ import net from 'node:net'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import type { FastifyBaseLogger } from 'fastify'
-import { requireScope } from '../../src/plugins/auth.js'
+import { requireScope } from '../../src/plugins/app/auth.js'
 import { loggerOptions } from '../../src/logger-options.js'
-import { isSecretParam, presentedKey, redactUrl } from '../../src/plugins/request-key.js'
+import { isSecretParam, presentedKey, redactUrl } from '../../src/plugins/app/request-key.js'
 import { READ_KEY, startAppOnSimulator } from '../legacy/legacy-harness.js'
 
 /** Every character percent-encoded, as a client (or an attacker) may send it. */

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
-import gateway, { type GatewayDeps } from '../../src/plugins/gateway.js'
-import requestMetrics, { metricLabel } from '../../src/plugins/request-metrics.js'
+import gateway, { type GatewayDeps } from '../../src/plugins/app/gateway.js'
+import requestMetrics, { metricLabel } from '../../src/plugins/app/request-metrics.js'
 import { GatewayMetrics } from '../../src/metrics.js'
 
 t.test('labels come from route templates, never from the URL', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { WindowCounter } from '../../src/plugins/window-counter.js'
+import { WindowCounter } from '../../src/plugins/app/window-counter.js'
 
 t.test('counts per key in fixed windows that open at the first request', async (t) => {
   let now = 1_000_000

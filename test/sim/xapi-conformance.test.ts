@@ -1,7 +1,7 @@
 // OData conformance table: each feature the simulator answers as ASP.NET OData (3CX) does, as a
 // request and what must come back.
 import t from 'tap'
-import { filter, startXapiSim } from './xapi-fixture.js'
+import { callLogPath, filter, startXapiSim } from './xapi-fixture.js'
 import { rewriteIn } from '../../src/sim/xapi/odata-filter.js'
 
 const numbers = (body: { value: Array<{ Number: string }> }): string[] => body.value.map((u) => u.Number)
@@ -17,7 +17,16 @@ t.test('$filter features', async (t) => {
     ["QueueStatus eq Pbx.QueueStatusType'LoggedIn' and Number in ('100','101')", ['100', '101']],
     ["indexof(Number,'1') eq 0 and endswith(Number,'19')", ['119']],
     ["concat(FirstName,'!') eq 'Paul!'", ['119']],
-    ["FirstName eq 'it''s' or Number in ('1''1')", []]
+    ["FirstName eq 'it''s' or Number in ('1''1')", []],
+    // Arithmetic (Users' Ids are 1–20 for 100–119); integer division truncates, a decimal operand does not.
+    ['Id add 100 eq 102', ['101']],
+    ['Id sub 1 eq 0', ['100']],
+    ['Id mul 2 eq 40', ['119']],
+    ['Id div 2 eq 1', ['101', '102']],
+    ['Id mod 10 eq 0', ['109', '119']],
+    ['Id div 2.0 eq 1.5', ['102']],
+    ['(Id add 1) mul 2 lt 6 and -Id lt 0', ['100']],
+    ['Id div 0 eq 1 or Id mod 0 eq 0', []]
   ]
   for (const [expr, expected] of table) {
     const res = await x.get(`Users?${filter(expr)}&$select=Number&$orderby=Number`)
@@ -27,6 +36,7 @@ t.test('$filter features', async (t) => {
   const bad = await x.get(`Users?${filter("Number in ()")}`)
   t.equal(bad.status, 400)
   t.equal((await x.get(`Users?${filter("Nope/any(g: g eq 1)")}`)).status, 400)
+  t.equal((await x.get(`Users?${filter("FirstName add 1 eq 2")}`)).status, 400, 'arithmetic on a string is 400')
   t.equal((await x.get(`Users?${filter("Groups/any(g: g/GroupId has Pbx.X'A')")}`)).status, 200, 'has on a non-enum value is false')
   t.same(rewriteIn("Name eq 'a in (b)' and Id in (1,2)"), "Name eq 'a in (b)' and (Id eq 1 or Id eq 2)")
 })
@@ -50,7 +60,12 @@ t.test('$count, @odata.context and $metadata', async (t) => {
   t.equal((await x.get('SystemStatus')).body['@odata.context'], x.context('SystemStatus'))
   const plain = await fetch(`${x.sim.url}/xapi/v1/Users?$top=1`, { headers: { authorization: `Bearer ${x.token}`, accept: 'application/json;odata.metadata=none' } })
   t.notOk('@odata.context' in (await plain.json() as object), 'odata.metadata=none leaves it out of hand-written answers')
-  t.notOk('@odata.context' in (await x.get('Defs/Pbx.GetSystemParameters()')).body, 'function answers carry none here')
+  // Function and action results name their return type, as 3CX (ASP.NET OData) does.
+  t.equal((await x.get('Defs/Pbx.GetSystemParameters()')).body['@odata.context'], x.context('Pbx.SystemParameters'))
+  t.equal((await x.get('Users/Pbx.GetFirstAvailableExtensionNumber()')).body['@odata.context'], x.context('Pbx.FirstAvailableNumber'))
+  t.equal((await x.get('NetworkSettings/Pbx.GetIfaces()')).body['@odata.context'], x.context('Collection(Edm.String)'))
+  t.equal((await x.get(callLogPath('2020-01-01T00:00:00Z', '2020-01-02T00:00:00Z'))).body['@odata.context'], x.context('Collection(Pbx.CallLogData)'), 'hand-written functions too')
+  t.equal((await x.post('Users/Pbx.MakeCall', { dn: '101', destination: '102' })).body['@odata.context'], x.context('Pbx.CallControlResultResponse'), 'and actions')
   const none = await fetch(`${x.sim.url}/xapi/v1/Contacts`, { headers: { authorization: `Bearer ${x.token}`, accept: 'application/json;odata.metadata=none' } })
   t.notOk('@odata.context' in (await none.json() as object), 'odata.metadata=none leaves it out')
 

@@ -28,7 +28,7 @@ t.test('CRUD round trip on every entity set with POST', async (t) => {
 
 t.test('created directory objects are part of the PBX; errors are 3CX-shaped', async (t) => {
   const x = await startXapiSim(t)
-  t.same((await x.get('Users/Pbx.GetFirstAvailableExtensionNumber()')).body, { value: '120' })
+  t.same((await x.get('Users/Pbx.GetFirstAvailableExtensionNumber()')).body, { '@odata.context': x.context('Pbx.FirstAvailableNumber'), value: '120' })
   const user = await x.post('Users', { FirstName: 'New', LastName: 'Person', VMEnabled: true })
   t.equal(user.status, 201)
   t.equal(user.body.Number, '120', 'the first free number is allocated')
@@ -43,7 +43,7 @@ t.test('created directory objects are part of the PBX; errors are 3CX-shaped', a
   t.equal(queue.body.Number, '802')
   const del = await fetch(`${x.sim.url}/xapi/v1/Queues(${String(queue.body.Id)})`, { method: 'DELETE', headers: { authorization: `Bearer ${x.token}` } })
   t.equal(del.status, 204)
-  t.same((await x.get('Queues/Pbx.GetFirstAvailableQueueNumber()')).body, { value: '802' }, 'deleting a queue frees its number')
+  t.same((await x.get('Queues/Pbx.GetFirstAvailableQueueNumber()')).body, { '@odata.context': x.context('Pbx.FirstAvailableNumber'), value: '802' }, 'deleting a queue frees its number')
 
   t.equal((await x.patch('Groups(2)', { Name: 'Sales EMEA' })).status, 204, 'departments can be patched')
   t.same((await x.get('Groups(2)?$select=Name')).body, { '@odata.context': x.context('Groups(Name)/$entity'), Name: 'Sales EMEA' })
@@ -72,7 +72,7 @@ t.test('created directory objects are part of the PBX; errors are 3CX-shaped', a
   t.match((await x.get('Defs/Pbx.GetSystemParameters()')).body, { FQDN: 'sim.3cx.local', Version: '20.0.10.999' })
   t.match((await x.get("Trunks/Pbx.InitTrunk(template='generic.pv.xml')")).body, { Number: '10001', Gateway: { TemplateFilename: 'generic.pv.xml' } })
   t.match((await x.get('Fax/Pbx.InitFax()')).body, { Number: '888' })
-  t.same((await x.get('SystemStatus/Pbx.GetRemoteAccessStatus()')).body, { value: XAPI_MODEL.enums['Pbx.RemoteAccessStatus'][0] })
+  t.same((await x.get('SystemStatus/Pbx.GetRemoteAccessStatus()')).body, { '@odata.context': x.context('Pbx.RemoteAccessStatus'), value: XAPI_MODEL.enums['Pbx.RemoteAccessStatus'][0] })
   t.equal((await x.post('Users/Pbx.RegeneratePasswords', {})).status, 204)
   t.equal((await x.get('Queues(40)/Managers')).status, 200, 'navigation the hand-written XAPI does not serve')
   t.equal((await x.get("Parkings(Number='x')")).status, 404, 'alternate key lookups')

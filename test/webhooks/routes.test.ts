@@ -1,7 +1,7 @@
 // The webhook admin routes through app.inject: listing, filtering, redelivery, key check, bad input.
 import t from 'tap'
 import Fastify from 'fastify'
-import errorHandler from '../../src/plugins/error-handler.js'
+import errorHandler from '../../src/plugins/app/error-handler.js'
 import webhookRoutes from '../../routes/webhooks.js'
 import { openDatabase } from '../../src/store/database.js'
 import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'

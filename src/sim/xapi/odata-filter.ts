@@ -108,10 +108,50 @@ function compile (token: Token, propertyExists: PropertyCheck): Evaluate {
         return typeof flags === 'string' && members.every((m) => flags.split(/,\s*/).includes(m))
       }
     }
+    case 'AddExpression':
+    case 'SubExpression':
+    case 'MulExpression':
+    case 'DivExpression':
+    case 'ModExpression':
+      return compileArithmetic(token, sub)
+    case 'NegateExpression': {
+      const inner = sub(token.value)
+      return (row, env) => {
+        const v = inner(row, env)
+        if (v === null || v === undefined) return null
+        if (typeof v !== 'number') throw incompatible(v, 0, token.raw ?? '')
+        return -v
+      }
+    }
     case 'MethodCallExpression':
       return compileMethod(token.value.method as string, (token.value.parameters as Token[]).map(sub))
     default:
       throw badQuery(`The $filter construct '${token.raw ?? token.type}' is not supported.`)
+  }
+}
+
+const ARITHMETIC: Readonly<Record<string, (a: number, b: number, integral: boolean) => number | null>> = {
+  AddExpression: (a, b) => a + b,
+  SubExpression: (a, b) => a - b,
+  MulExpression: (a, b) => a * b,
+  // Integer operands divide as C# does (truncated; by zero: no value); a decimal operand divides exactly.
+  DivExpression: (a, b, integral) => integral ? (b === 0 ? null : Math.trunc(a / b)) : a / b,
+  ModExpression: (a, b) => b === 0 ? null : a % b
+}
+
+/** `Id add 1`, `sub`, `mul`, `div`, `mod` on numbers; a null operand gives null, as in OData. */
+function compileArithmetic (token: Token, sub: (t: Token) => Evaluate): Evaluate {
+  const op = ARITHMETIC[token.type]
+  const left = sub(token.value.left)
+  const right = sub(token.value.right)
+  // Integer division unless a literal operand is fractional (`Id div 2.0` is 0.5 for Id 1).
+  const integralLiterals = [token.value.left, token.value.right].every((t: Token) => t.type !== 'Literal' || !/^Edm\.(Decimal|Double|Single)$/.test(t.value as string))
+  return (row, env) => {
+    const a = left(row, env)
+    const b = right(row, env)
+    if (a === null || a === undefined || b === null || b === undefined) return null
+    if (typeof a !== 'number' || typeof b !== 'number') throw incompatible(a, b, token.raw ?? '')
+    return op(a, b, integralLiterals && Number.isInteger(a) && Number.isInteger(b))
   }
 }
 

@@ -102,7 +102,7 @@ export async function xapiPlugin (app: FastifyInstance, opts: { ctx: SimContext 
       if (typeof body['@odata.count'] !== 'number') throw notFound('$count applies to collections only.')
       return { kind: 'text', body: String(body['@odata.count']) }
     }
-    const context = !/odata\.metadata=none/.test(req.headers.accept ?? '') ? odataContext(base, segments, parsed) : null
+    const context = !/odata\.metadata=none/.test(req.headers.accept ?? '') ? odataContext(base, segments, parsed, method) : null
     return context === null ? result : { ...result, body: { '@odata.context': context, ...body } }
   }
 

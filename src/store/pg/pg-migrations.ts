@@ -63,6 +63,22 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   {
     name: 'meta',
     sql: 'CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);'
+  },
+  {
+    // Replicas (pg-stream-lease.ts, pg-shared-token.ts, pg-live-views.ts): who holds each PBX's event
+    // stream, the access token it shares, and the live views it publishes for the standbys.
+    name: 'replicas',
+    sql: `
+      CREATE TABLE stream_leases (
+        pbx_id TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        acquired_at TIMESTAMPTZ NOT NULL,
+        renewed_at TIMESTAMPTZ NOT NULL,
+        access_token TEXT,
+        token_expires_at BIGINT
+      );
+      CREATE TABLE live_views (pbx_id TEXT NOT NULL, name TEXT NOT NULL, body JSONB NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (pbx_id, name));`
   }
 ]
 

@@ -4,8 +4,8 @@
 // unexpected is logged and answered 502 with a generic sentence, never a stack trace, never a 500.
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
-import { errorBody, LegacyError, toLegacyError, type LegacyErrorCode } from '../legacy/legacy-error.js'
-import { PARAMETER_RULES } from '../legacy/params.js'
+import { errorBody, LegacyError, toLegacyError, type LegacyErrorCode } from '../../legacy/legacy-error.js'
+import { PARAMETER_RULES } from '../../legacy/params.js'
 import { redactUrl } from './request-key.js'
 import { RouteMethods } from './route-methods.js'
 

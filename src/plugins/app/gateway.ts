@@ -1,15 +1,16 @@
 // Decorates the Fastify instance with the gateway's services (built once in services.ts, or by a
 // test), so route plugins reach them, typed, as `app.gateway.xapi`, `app.gateway.outbox`, …
 import fp from 'fastify-plugin'
-import type { Config } from '../config.js'
-import type { CallControlApi, XapiApi } from '../pbx/pbx-api.js'
-import type { CallModelView } from '../calls/live-call.js'
-import { DirectoryCache } from '../directory/directory-cache.js'
-import type { OutboxStore } from '../webhooks/outbox-store.js'
-import type { WebhookDelivery } from '../webhooks/delivery.js'
-import type { RecordingService } from '../recordings/recording-service.js'
-import type { Mp3LinkLookup } from '../reports/mp3-links.js'
-import type { GatewayMetrics } from '../metrics.js'
+import type { Config } from '../../config.js'
+import type { CallControlApi, XapiApi } from '../../pbx/pbx-api.js'
+import type { CallModelView } from '../../calls/live-call.js'
+import { DirectoryCache } from '../../directory/directory-cache.js'
+import type { OutboxStore } from '../../webhooks/outbox-store.js'
+import type { WebhookDelivery } from '../../webhooks/delivery.js'
+import type { RecordingService } from '../../recordings/recording-service.js'
+import type { Mp3LinkLookup } from '../../reports/mp3-links.js'
+import type { GatewayMetrics } from '../../metrics.js'
+import type { StreamStatus } from '../../replicas/stream-lease.js'
 
 /** What buildApp() is given. A test may leave out the optional services; their routes are then not registered. */
 export interface GatewayDeps {
@@ -31,6 +32,8 @@ export interface GatewayDeps {
   mp3Link?: Mp3LinkLookup
   /** Prometheus metrics: `/metrics` and the request counters. */
   metrics?: GatewayMetrics
+  /** Which replica holds the PBX's event stream (/readyz `stream`); absent: not shown. */
+  stream?: () => StreamStatus
 }
 
 /** The services as routes see them: every route can count on a directory cache. */

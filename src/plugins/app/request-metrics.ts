@@ -2,7 +2,6 @@
 // template, so neither a key nor a number can reach it.
 import fp from 'fastify-plugin'
 import type { onResponseHookHandler } from 'fastify'
-import type { GatewayMetrics } from '../metrics.js'
 
 /** `/webapi/:key/pbx.calls.get` → `pbx.calls.get`; unmatched routes → `unmatched`. */
 export function metricLabel (routeUrl: string | undefined): string {
@@ -11,7 +10,7 @@ export function metricLabel (routeUrl: string | undefined): string {
 }
 
 export default fp(async (app) => {
-  const metrics = app.gateway.metrics as GatewayMetrics | undefined
+  const metrics = app.gateway.metrics
   if (metrics === undefined) return
   // Each route's label is worked out once, when the route is added, and the route gets a hook of
   // its own that counts into it: the hook runs on the hottest path of the gateway, and reading

@@ -1,0 +1,59 @@
+// Two gateways on one PostgreSQL database against the simulator: the first holds the PBX's event
+// stream (WebSocket, tokens), the second is a standby that is ready, fetches no token of its own
+// (3CX keeps one active token per client: it would cut the holder off), and answers XAPI methods
+// with the holder's token; when the holder stops, the standby takes the stream over.
+import t from 'tap'
+import { Writable } from 'node:stream'
+import { loadConfig } from '../../src/config.js'
+import { startGateway } from '../../src/server.js'
+import { createSimulator } from '../../src/sim/simulator.js'
+import { until } from '../webhooks/helpers.js'
+import { testDatabase } from '../store/pg/pg-test-db.js'
+
+const quiet = (): Writable => new Writable({ write (_c, _e, cb) { cb() } })
+const KEY = 'replica-standby-test-key-0123456789ab'
+
+async function get (url: string): Promise<{ status: number, body: Record<string, any> }> {
+  const r = await fetch(url, { headers: { 'x-api-key': KEY } })
+  return { status: r.status, body: await r.json() as Record<string, any> }
+}
+
+t.test('a standby is ready, borrows the holder\'s token, and takes the stream over when the holder stops', async (t) => {
+  const url = await testDatabase(t)
+  const sim = await createSimulator()
+  t.teardown(() => sim.close())
+  const env = {
+    PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: KEY, PORT: '0',
+    RECORDINGS_SOURCE: 'off', CALL_END_GRACE_MS: '100', DATABASE_URL: url
+  }
+  const dirs = t.testdir({ a: {}, b: {} })
+  const lease = { leaseMs: 1000, renewMs: 200 }
+  const a = await startGateway(loadConfig({ ...env, DATA_DIR: dirs + '/a' }), { logStream: quiet(), lease: { ...lease, replica: 'replica-a' } })
+  let aClosed = false
+  t.teardown(async () => { if (!aClosed) await a.close() })
+  await a.services.pbx.callControl.ready()
+  const b = await startGateway(loadConfig({ ...env, DATA_DIR: dirs + '/b' }), { logStream: quiet(), lease: { ...lease, replica: 'replica-b' } })
+  t.teardown(() => b.close())
+
+  const readyA = await get(`${a.url}/readyz`)
+  t.match(readyA.body.stream, { role: 'holder', replica: 'replica-a', holder: 'replica-a', pbxId: 'default' }, '/readyz of the holder')
+  const readyB = await get(`${b.url}/readyz`)
+  t.equal(readyB.status, 200, `the standby is ready: ${JSON.stringify(readyB.body.checks)}`)
+  t.match(readyB.body.stream, { role: 'standby', replica: 'replica-b', holder: 'replica-a' }, '/readyz of the standby names the holder')
+  t.notOk(b.services.pbx.callControl.connected, 'the standby has no WebSocket of its own')
+
+  const users = await get(`${b.url}/ext.list.get`)
+  t.equal(users.status, 200, 'the standby answers an XAPI method')
+  t.equal(b.services.pbx.tokens.fetched, 0, 'with the holder\'s token: the standby fetched none')
+  t.equal(sim.ctx.auth.issued.get('599'), a.services.pbx.tokens.fetched, 'every token the PBX issued went to the holder')
+  t.ok(a.services.pbx.callControl.connected, 'the holder\'s WebSocket still stands')
+
+  // The holder stops (SIGTERM): it gives the lease back, the standby takes over at its next try.
+  const stopped = Date.now()
+  await a.close()
+  aClosed = true
+  await until(() => b.services.pbx.callControl.connected, 10_000)
+  t.comment(`take-over after a clean stop: ${Date.now() - stopped} ms`)
+  t.match((await get(`${b.url}/readyz`)).body.stream, { role: 'holder', holder: 'replica-b' }, 'the former standby holds the stream')
+  t.equal(b.services.pbx.tokens.fetched, 1, 'and fetched a token of its own')
+})
