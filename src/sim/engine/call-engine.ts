@@ -253,6 +253,7 @@ export class CallEngine {
       transferDone: false,
       overflowDone: false,
       busyForwarded: false,
+      handingOver: null,
       queueEnteredAt: 0
     }
     this.calls.set(callid, call)
