@@ -1,7 +1,11 @@
-// `npm run bench [-- --quick] [-- --only id,id]`: runs every figure against the simulator on this
-// machine, one after another, and writes bench/results.json and bench/results.md. Benchmarks
+// `npm run bench [-- --quick] [-- --only id,id] [-- --cpu-prof]`: runs every figure against the simulator
+// on this machine, one after another, and writes bench/results.json and bench/results.md (with --only:
+// to bench/tmp/, kept with --keep). --cpu-prof: each gateway process writes a V8 CPU profile to
+// bench/profiles/<figure>-gateway.cpuprofile (open it in Chrome DevTools, or summarise it with
+// `node dist/bench/profile-summary.js FILE`); profiling slows the gateway, so its figures are not results. Benchmarks
 // report; they do not fail (exit 0 even when a target is missed; 1 only when the run itself broke).
 import { mkdirSync, rmSync } from 'node:fs'
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { failedFigure, type Figure, type FigureResult } from './figure.js'
 import { describeMachine } from './machine.js'
@@ -9,8 +13,9 @@ import { benchDir, benchTmp } from './paths.js'
 import { writeResults } from './report.js'
 import { stopAllChildren } from './processes.js'
 import { FIGURES, TARGETS } from './figures/index.js'
+import { profileGateways } from './stack.js'
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, keep: { type: 'boolean' } }, strict: true })
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, keep: { type: 'boolean' }, 'cpu-prof': { type: 'boolean' } }, strict: true })
 const quick = values.quick === true
 const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean)
 const selected: Figure[] = only === undefined ? FIGURES : FIGURES.filter((f) => only.includes(f.id))
@@ -23,6 +28,7 @@ const log = (line: string): void => { process.stdout.write(`${line}\n`) }
 const machine = describeMachine()
 log(`3cx-gateway benchmark (${quick ? 'quick' : 'full'}) on ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}`)
 mkdirSync(benchTmp, { recursive: true })
+if (values['cpu-prof'] === true) profileGateways(path.join(benchDir, 'profiles'))
 
 const started = performance.now()
 const results: FigureResult[] = []
@@ -41,7 +47,7 @@ for (const figure of selected) {
   log(`  ${result.summary}${result.ratio !== null ? ` — ratio ${result.ratio}` : ''} — target ${result.target.text}: ${met} (${Math.round((performance.now() - t0) / 1000)} s)`)
 }
 
-const files = writeResults(only === undefined ? benchDir : benchTmp, { mode: quick ? 'quick' : 'full', machine, durationS: (performance.now() - started) / 1000, figures: results })
+const files = writeResults(only === undefined && values['cpu-prof'] !== true ? benchDir : benchTmp, { mode: quick ? 'quick' : 'full', machine, durationS: (performance.now() - started) / 1000, figures: results })
 if (values.keep !== true) rmSync(benchTmp, { recursive: true, force: true })
 log(`wrote ${files.json} and ${files.md}`)
 // Figures close what they open; this only guards against a handle a broken figure left behind.

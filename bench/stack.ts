@@ -29,6 +29,15 @@ export interface StackOptions {
   env?: Record<string, string>
 }
 
+/** Set by `npm run bench -- --cpu-prof`: every gateway process writes a V8 CPU profile here when it exits. */
+let cpuProfileDir: string | null = null
+
+/** Profile the gateway processes started from now on (`<dir>/<figure>-gateway.cpuprofile`). */
+export function profileGateways (dir: string): void {
+  mkdirSync(dir, { recursive: true })
+  cpuProfileDir = dir
+}
+
 export async function startStack (opts: StackOptions): Promise<Stack> {
   mkdirSync(benchTmp, { recursive: true })
   const dataDir = mkdtempSync(path.join(benchTmp, `${opts.name}-data-`))
@@ -36,7 +45,7 @@ export async function startStack (opts: StackOptions): Promise<Stack> {
   let gateway: BenchChild<GatewayInfo>
   try {
     gateway = await startChild<GatewayInfo>('gateway-process', `${opts.name}-gateway`, {
-      execArgv: ['--expose-gc'],
+      execArgv: ['--expose-gc', ...(cpuProfileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, `--cpu-prof-name=${opts.name}-gateway.cpuprofile`])],
       env: {
         PBX_URL: sim.info.url,
         PBX_CLIENT_ID: '599',

@@ -3,7 +3,7 @@
 'use strict'
 
 const REFRESH_MS = 5000
-const state = { csrf: null, scope: null, calls: [], skew: 0, events: null, timer: null, ticker: null, directory: null, directoryAt: 0 }
+const state = { csrf: null, scope: null, calls: [], queues: [], skew: 0, events: null, timer: null, ticker: null, directory: null, directoryAt: 0 }
 const DIRECTORY_MS = 30000
 
 const $ = (id) => document.getElementById(id)
@@ -84,6 +84,7 @@ function connectEvents () {
     const msg = JSON.parse(e.data)
     state.skew = msg.now - Date.now()
     state.calls = msg.calls
+    state.queues = msg.queues
     $('live').textContent = 'live'
     $('live').className = 'live on'
     renderCalls()
@@ -107,7 +108,7 @@ function renderCalls () {
     const tr = row([
       c.callerName && c.callerName !== c.caller ? `${c.caller} (${c.callerName})` : c.caller,
       c.callee,
-      { text: c.state, cls: `state state-${c.state}` },
+      { text: c.stateText, cls: `state state-${c.state}` },
       c.via,
       c.direction,
       duration(now - (c.answeredAt ?? c.startedAt)),
@@ -132,11 +133,11 @@ function extensionState (number) {
   return 'idle'
 }
 
-/** Calls in a queue that no extension has answered yet, and how long each has waited there. */
-function queueWaits (number, now) {
-  return state.calls
-    .filter((c) => c.state !== 'talking')
-    .flatMap((c) => c.legs.filter((l) => l.dn === number && l.dnType === 'queue').map((l) => now - l.since))
+/** An agent of a queue: its number, live state, or that it is logged out (of all its queues: V20 has one login per extension). */
+function agentText (a) {
+  if (!a.registered) return `${a.number} not registered`
+  if (a.queueStatus !== 'LoggedIn') return `${a.number} logged out`
+  return `${a.number} ${extensionState(a.number)}`
 }
 
 function renderDirectory (now) {
@@ -149,10 +150,12 @@ function renderDirectory (now) {
     tr.dataset.ext = e.number
     return tr
   }))
+  const waits = new Map(state.queues.map((w) => [w.number, w]))
   $('queues').tBodies[0].replaceChildren(...d.queues.map((q) => {
-    const agents = q.agents.map((a) => byNumber.get(a)).filter(Boolean)
-    const waits = queueWaits(q.number, now)
-    const tr = row([q.number, q.name, agents.filter((a) => a.queueStatus === 'LoggedIn').length, agents.filter((a) => a.queueStatus !== 'LoggedIn').length, waits.length, waits.length > 0 ? duration(Math.max(...waits)) : ''])
+    const agents = q.agents.map((a) => byNumber.get(a) || { number: a, registered: false, queueStatus: 'LoggedOut' })
+    const w = waits.get(q.number)
+    const loggedIn = agents.filter((a) => a.queueStatus === 'LoggedIn').length
+    const tr = row([q.number, q.name, w ? w.waiting : 0, w ? duration(now - w.longestSince) : '', `${loggedIn} of ${agents.length}`, { text: agents.map(agentText).join(', '), cls: 'agents' }])
     tr.dataset.queue = q.number
     return tr
   }))

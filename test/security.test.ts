@@ -101,11 +101,24 @@ t.test('secrets never leave the gateway; keys and webhook secrets rotate without
 
   // Security headers; CORS is off by default.
   const res = await fetch(`${gw.url}/pbx.calls.get`, { headers: { 'x-api-key': KEY_A, origin: 'https://evil.example' } })
+  // A JSON API answer: the short REST set (src/plugins/external/security-headers.ts).
   t.equal(res.headers.get('x-content-type-options'), 'nosniff')
+  t.equal(res.headers.get('cache-control'), 'no-store')
+  t.equal(res.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'")
+  t.equal(res.headers.get('referrer-policy'), 'no-referrer')
+  t.equal(res.headers.get('cross-origin-resource-policy'), 'same-origin')
+  t.equal(res.headers.get('x-frame-options'), null, 'no document-only headers on a JSON answer')
   // Plain HTTP: no https-only headers, or a browser on a LAN host name fetches /docs' scripts over https.
   t.equal(res.headers.get('strict-transport-security'), null, 'no HSTS over plain HTTP')
-  t.notMatch(res.headers.get('content-security-policy') ?? '', /upgrade-insecure-requests/, 'no upgrade-insecure-requests over plain HTTP')
-  t.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/, 'the rest of the CSP stays')
+  // A page: helmet's full set.
+  const docs = await fetch(`${gw.url}/docs/`)
+  t.equal(docs.status, 200)
+  t.match(docs.headers.get('content-type') ?? '', /text\/html/)
+  t.match(docs.headers.get('content-security-policy') ?? '', /^default-src 'self';/, 'the page\'s CSP')
+  t.notMatch(docs.headers.get('content-security-policy') ?? '', /upgrade-insecure-requests/, 'no upgrade-insecure-requests over plain HTTP')
+  t.equal(docs.headers.get('x-frame-options'), 'SAMEORIGIN')
+  t.equal(docs.headers.get('x-content-type-options'), 'nosniff')
+  t.equal(docs.headers.get('strict-transport-security'), null, 'no HSTS over plain HTTP')
   t.equal(res.headers.get('access-control-allow-origin'), null, 'no CORS unless configured')
   t.equal(res.headers.get('x-powered-by'), null)
 
@@ -150,7 +163,12 @@ t.test('TLS directly with TLS_CERT and TLS_KEY', async (t) => {
   t.teardown(() => dispatcher.close())
   const res = await request(`${gw.url}/webapi/demo/pbx.calls.get`, { dispatcher })
   t.equal(res.statusCode, 200)
-  t.ok(res.headers['strict-transport-security'], 'HSTS when the gateway serves TLS')
-  t.match(String(res.headers['content-security-policy']), /upgrade-insecure-requests/)
+  t.ok(res.headers['strict-transport-security'], 'HSTS when the gateway serves TLS, on API answers too')
+  t.equal(res.headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'")
   t.same(await res.body.json(), { result: 0 })
+  const page = await request(`${gw.url}/console/`, { dispatcher })
+  t.equal(page.statusCode, 200)
+  await page.body.text()
+  t.ok(page.headers['strict-transport-security'], 'HSTS on pages')
+  t.match(String(page.headers['content-security-policy']), /upgrade-insecure-requests/, 'the page\'s CSP upgrades its requests')
 })

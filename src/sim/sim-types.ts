@@ -125,7 +125,8 @@ export interface SimTrunk {
 
 export interface SimDidNumber { Number: string, TrunkId: number, TemplateFileName: string }
 
-export interface SimDestination { To: 'Extension' | 'Queue' | 'RingGroup' | 'IVR' | 'RoutePoint', Number: string, Name: string, External: string }
+/** An inbound rule's destination; `None` (Number '') once the DN it named was deleted. */
+export interface SimDestination { To: 'Extension' | 'Queue' | 'RingGroup' | 'IVR' | 'RoutePoint' | 'None', Number: string, Name: string, External: string }
 
 export interface SimInboundRule {
   Id: number

@@ -1,13 +1,13 @@
 // API-key authentication for the legacy API and every route that uses its keys (legacy-api.md §1):
 // the key in the path (/webapi/{key}/…), the query (?key=) or the X-API-Key header; constant-time
-// comparison; read/control scopes; failed attempts throttled per client address (a valid key always
+// comparison (key-table.ts); read/control scopes; failed attempts throttled per client address (a valid key always
 // passes); a general per-key request limit; and the key kept out of every log line (request-key.ts).
-import { hash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import '@fastify/rate-limit'
 import type { GatewayKey, KeyScope } from '../../config.js'
 import { LegacyError } from '../../legacy/legacy-error.js'
+import { KeyTable } from './key-table.js'
 import { presentedKey } from './request-key.js'
 import { WindowCounter } from './window-counter.js'
 
@@ -42,33 +42,22 @@ export function methodScope (method: string): KeyScope {
   return method === 'makecall' || method.endsWith('.set') ? 'control' : 'read'
 }
 
-/** SHA-256 of a key: equal-length digests let timingSafeEqual compare keys of any length. */
-function digest (s: string): Buffer {
-  // One-shot hash: no Hash object per request (the check runs on every request).
-  return hash('sha256', s, 'buffer')
-}
-
 type Limiter = ReturnType<FastifyRequest['server']['createRateLimit']>
 
 export class ApiKeyAuth {
-  private readonly keys: Array<{ digest: Buffer, key: AuthenticatedKey }>
+  private readonly keys: KeyTable<AuthenticatedKey>
 
   constructor (
     keys: readonly GatewayKey[],
     private readonly failures: Limiter,
     private readonly perKey: WindowCounter
   ) {
-    this.keys = keys.map((k, i) => ({ digest: digest(k.key), key: Object.freeze({ id: `key#${i + 1}`, scope: k.scope }) }))
+    this.keys = new KeyTable(keys.map((k, i) => [k.key, Object.freeze({ id: `key#${i + 1}`, scope: k.scope })] as const))
   }
 
-  /** The configured key equal to `presented`, compared in constant time against every key. */
+  /** The configured key equal to `presented`, compared in constant time against every key of its length. */
   match (presented: string | undefined): AuthenticatedKey | null {
-    const d = digest(presented ?? '')
-    let found: AuthenticatedKey | null = null
-    for (const k of this.keys) {
-      if (timingSafeEqual(d, k.digest) && presented !== undefined) found = k.key
-    }
-    return found
+    return this.keys.find(presented)
   }
 
   /**

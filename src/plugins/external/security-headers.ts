@@ -1,7 +1,14 @@
-// Security headers (helmet's set) on every response. helmet is run once at start-up against a
-// recording response and its headers are replayed per request: @fastify/helmet rebuilds helmet's
-// middleware (parsing the CSP) on every request, which cost ~17% of the CPU of a cached API call.
+// Security headers on every response, in two sets chosen per route when the route is added:
+// - JSON API answers (the legacy API, reports, webhooks admin, health, 404s): the short REST set
+//   of OWASP's REST Security Cheat Sheet (apiHeaders below), six headers at most. Node validates
+//   every header of every response, and helmet's dozen were the largest per-request cost left in a
+//   cached API call (issue 16); the rest of helmet's set tells a browser how to treat a *document*
+//   (framing, opener, DNS prefetch, IE download options), which a JSON answer is not.
+// - What a browser opens or embeds (the console, the /docs UI, recordings): helmet's full set.
+// Both are computed once at start-up; helmet is run once against a recording response and its
+// headers replayed (@fastify/helmet rebuilds helmet's middleware, parsing the CSP, on every request).
 import fp from 'fastify-plugin'
+import type { onRequestHookHandler } from 'fastify'
 import helmet, { type HelmetOptions } from 'helmet'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
@@ -42,11 +49,50 @@ export function gatewayHelmetOptions (servesTls: boolean): Readonly<HelmetOption
   }
 }
 
+/**
+ * The headers of a JSON API answer: no MIME sniffing, never cached, nothing may load or frame it,
+ * no referrer, readable by its own origin only (CORS, when configured, still answers other
+ * origins' fetches), and HSTS when the gateway serves TLS (`hsts`: helmet's value).
+ */
+export function apiHeaders (hsts: string | undefined): Readonly<Record<string, string>> {
+  return Object.freeze({
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'referrer-policy': 'no-referrer',
+    'cross-origin-resource-policy': 'same-origin',
+    ...(hsts === undefined ? {} : { 'strict-transport-security': hsts })
+  })
+}
+
+/**
+ * Route templates a browser opens as a page or embeds (an <audio> of a recording): these keep
+ * helmet's full set, with its same-site resource policy and the page's own caching.
+ */
+const BROWSER_ROUTES = ['/console', '/docs', '/recordings/', '/webapi/:key/recording/']
+
+export function isBrowserRoute (url: string): boolean {
+  return BROWSER_ROUTES.some((prefix) => url.startsWith(prefix))
+}
+
 export default fp(async (app, opts: { servesTls?: boolean, helmet?: HelmetOptions }) => {
-  const { set, remove } = helmetHeaders(opts.helmet ?? gatewayHelmetOptions(opts.servesTls === true))
+  const full = helmetHeaders(opts.helmet ?? gatewayHelmetOptions(opts.servesTls === true))
+  const fullSet = Object.freeze(full.set)
+  const api = apiHeaders(full.set['strict-transport-security'])
+  // Every request, matched or not, gets the API set (one frozen object, the same every time).
   app.addHook('onRequest', (_req, reply, done) => {
-    void reply.headers(set)
-    for (const name of remove) reply.raw.removeHeader(name)
+    void reply.headers(api)
     done()
+  })
+  // Browser routes replace it with helmet's set: a route's own hooks run after the global ones.
+  const browserHeaders: onRequestHookHandler = (_req, reply, done) => {
+    void reply.removeHeader('cache-control')
+    void reply.headers(fullSet)
+    for (const name of full.remove) reply.raw.removeHeader(name)
+    done()
+  }
+  app.addHook('onRoute', (route) => {
+    if (!isBrowserRoute(route.url)) return
+    route.onRequest = [...(route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]), browserHeaders]
   })
 }, { name: 'security-headers', fastify: '5.x' })

@@ -227,6 +227,7 @@ export function planScript (dir: SimDirectory, script: CallScript): CallPlan {
     did = rule.Data
     ruleName = rule.RuleName
     target = rule.OfficeHoursDestination.Number
+    if (rule.OfficeHoursDestination.To === 'None') fail(`the inbound rule "${rule.RuleName}" of ${script.to} has no destination (To: None)`)
   } else if (findDn(dir, script.to) === undefined) {
     if (!isExternalNumber(dir, script.to)) fail(`to "${script.to}" is neither a known DN nor an external number`)
     if (findUser(dir, caller.dn)?.Internal === true) fail(`extension ${caller.dn} may only make internal calls`)

@@ -1,4 +1,4 @@
-// XAPI writes: PATCH of Users/Queues/RingGroups, DELETE of Users, and the bound actions Users/Pbx.MakeCall and
+// XAPI writes: PATCH of Users/Queues/RingGroups, DELETE of Users (and what names them), and the bound actions Users/Pbx.MakeCall and
 // ActiveCalls({Id})/Pbx.DropCall, which drive the call engine.
 import type { CallParticipant } from '../../pbx/callcontrol-types.js'
 import type { SimContext } from '../sim-context.js'
@@ -91,10 +91,25 @@ export function deleteXapi (ctx: SimContext, segments: PathSegment[]): XapiResul
   return noContent
 }
 
-/** Removes a user from the directory and from the member lists that name its extension. */
+/**
+ * Removes a user from the directory and from everything that names its extension, as 3CX does:
+ * queue agents, ring group members, departments, IVR options (the key then does nothing), inbound
+ * rules' destinations (they become `To: None`, so the DID rings nobody) and the API clients'
+ * monitored lists.
+ */
 export function removeUser (d: SimDirectory, user: SimUser): void {
+  const number = user.Number
   d.users.splice(d.users.indexOf(user), 1)
-  for (const queue of d.queues) queue.Agents = queue.Agents.filter((a) => a.Number !== user.Number)
-  for (const group of d.ringGroups) group.Members = group.Members.filter((m) => m.Number !== user.Number)
-  setDepartments(d, user.Number, new Set())
+  for (const queue of d.queues) queue.Agents = queue.Agents.filter((a) => a.Number !== number)
+  for (const group of d.ringGroups) group.Members = group.Members.filter((m) => m.Number !== number)
+  setDepartments(d, number, new Set())
+  for (const ivr of d.receptionists) ivr.Forwards = ivr.Forwards.filter((f) => f.ForwardDN !== number)
+  for (const rule of d.inboundRules) {
+    for (const key of ['OfficeHoursDestination', 'OutOfOfficeHoursDestination', 'HolidaysDestination'] as const) {
+      if (rule[key].Number === number) rule[key] = { To: 'None', Number: '', Name: '', External: '' }
+    }
+  }
+  for (const client of d.apiClients) {
+    if (client.monitored !== 'all') client.monitored = client.monitored.filter((dn) => dn !== number)
+  }
 }

@@ -1,0 +1,32 @@
+import t from 'tap'
+import { KeyTable } from '../../src/plugins/app/key-table.js'
+
+const A = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6' // 32
+const B = 'Zy9-Xw8_Vu7.Ts6~' // 16
+const C = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d7' // 32, differs from A in the last character
+
+t.test('finds each configured key, and only an exact match', async (t) => {
+  const table = new KeyTable([[A, 'key#1'], [B, 'key#2'], [C, 'key#3']])
+  t.equal(table.find(A), 'key#1')
+  t.equal(table.find(B), 'key#2')
+  t.equal(table.find(C), 'key#3', 'two keys of one length: each finds its own')
+  t.equal(table.find(undefined), null, 'no key presented')
+  t.equal(table.find(''), null, 'empty')
+  t.equal(table.find(A.slice(0, -1)), null, 'a prefix')
+  t.equal(table.find(A + 'x'), null, 'a key with more after it')
+  t.equal(table.find(A.toUpperCase()), null, 'case matters')
+  t.equal(table.find(A.slice(0, -1) + 'e'), null, 'same length, one character off')
+})
+
+t.test('a non-ASCII string of a key\'s length that latin1 would turn into its bytes is refused', async (t) => {
+  // U+0161 has 0x61 ("a") as its low byte: Buffer.from(s, 'latin1') would equal the key's bytes.
+  const lookalike = '\u0161' + A.slice(1)
+  t.equal(lookalike.length, A.length)
+  t.same(Buffer.from(lookalike, 'latin1'), Buffer.from(A), 'the trap this guards against')
+  const table = new KeyTable([[A, 1]])
+  t.equal(table.find(lookalike), null)
+})
+
+t.test('an empty table finds nothing', async (t) => {
+  t.equal(new KeyTable<string>([]).find(A), null)
+})
