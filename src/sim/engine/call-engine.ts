@@ -9,6 +9,7 @@ import type { CallParticipant, ParticipantStatus } from '../../pbx/callcontrol-t
 import type { SimCallRecord, SimDirectory } from '../sim-types.js'
 import { planScript, type CallPlan, type CallScript } from './call-script.js'
 import { planMakeCall } from './makecall-plan.js'
+import type { OutboundRuleRow } from './outbound-rules.js'
 import { dnType } from './dn-lookup.js'
 import { LegBook, type ParticipantListener } from './leg-book.js'
 import { clearCallTimers, newRecord, type Call, type EngineCore } from './live-call.js'
@@ -35,6 +36,8 @@ export interface CallEngineOptions {
   /** Root of the WAV recordings tree. */
   recordingsDir: string
   seed: number
+  /** The PBX's outbound rules as XAPI rows (none: every external number takes the first outbound trunk). */
+  outboundRules?: () => readonly OutboundRuleRow[]
 }
 
 /** What GET /_sim/calls/{callid} shows. */
@@ -100,10 +103,12 @@ export class CallEngine {
 
   /**
    * XAPI Users/Pbx.MakeCall and Call Control makecall: returns the caller's own new leg. With
-   * `refusals` (Call Control) the PBX refuses as 3CX does (SimRefusal).
+   * `refusals` the PBX refuses as 3CX does (SimRefusal: PhoneNotRegistered, NoDestinations, PhoneBusy).
    */
   makeCall (dn: string, destination: string, opts: { refusals?: boolean } = {}): CallParticipant {
-    const refusals = opts.refusals === true ? { busy: (ext: string) => isBusy(this.core, ext) } : undefined
+    const refusals = opts.refusals === true
+      ? { busy: (ext: string) => isBusy(this.core, ext), outboundRules: this.options.outboundRules?.() ?? [] }
+      : undefined
     const call = this.begin(planMakeCall(this.core.dir, dn, destination, refusals))
     return { ...call.caller.p }
   }
@@ -248,6 +253,7 @@ export class CallEngine {
       transferDone: false,
       overflowDone: false,
       busyForwarded: false,
+      handingOver: null,
       queueEnteredAt: 0
     }
     this.calls.set(callid, call)

@@ -10,6 +10,7 @@ import { parseEntityKey, type PathSegment } from './xapi-path.js'
 import { UnmatchedPath, findEntity, unknownPath, type XapiResult } from './xapi-read.js'
 import { patchQueue, patchRingGroup, patchUser, setDepartments } from './entity-patch.js'
 import { requireInScope } from './client-scope.js'
+import { devicesOf } from '../callcontrol/dn-visibility.js'
 
 // Rows of these sets are the directory objects themselves, so the casts are exact.
 const PATCHERS: Readonly<Record<string, (directory: SimDirectory, entity: Row, body: unknown) => void>> = {
@@ -58,9 +59,17 @@ function makeCall (ctx: SimContext, body: unknown, client: SimApiClient | undefi
   if (b.contact !== undefined && b.contact !== null && typeof b.contact !== 'string') throw badQuery("'contact' must be a string or null.")
   if (b.testCall !== undefined && b.testCall !== null && typeof b.testCall !== 'boolean') throw badQuery("'testCall' must be a boolean.")
   requireInScope(ctx.directory, client, b.dn, 'MakeCall')
+  // A named device (contact) must be one of the extension's; an unregistered extension has none,
+  // and is refused below as PhoneNotRegistered.
+  const devices = devicesOf(ctx.directory, b.dn)
+  if (typeof b.contact === 'string' && b.contact !== '' && devices.length > 0 && !devices.some((d) => d.device_id === b.contact)) {
+    throw notFound(`DN ${b.dn} has no registered device ${b.contact}.`)
+  }
   let p: CallParticipant
   try {
-    p = ctx.engine.makeCall(b.dn, b.destination)
+    // 3CX's refusals (PhoneNotRegistered, NoDestinations, PhoneBusy) answer 400 with the same sentence
+    // Call Control gives as reasontext.
+    p = ctx.engine.makeCall(b.dn, b.destination, { refusals: true })
   } catch (err) {
     if (err instanceof SimScriptError) throw badQuery(err.message)
     throw err
