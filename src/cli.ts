@@ -79,7 +79,8 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
       const { ListenError } = await import('./port-probe.js')
       const { PbxDefinitionError } = await import('./sim/pbx-definition.js')
       try {
-        const gw = await startGateway(config)
+        const gw = config.tenantsFile !== null ? await startTenants(config, io) : await startGateway(config)
+        if (gw === null) return 2
         gw.installSignalHandlers()
       } catch (err) {
         // A taken port, or a SIM_PBX file that is not a valid PBX (demo mode): one sentence, no stack.
@@ -121,6 +122,21 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
     default:
       throw new Error(`command "${command.name}" is listed in cli-help.ts but has no case here`)
   }
+}
+
+/** TENANTS_FILE: its problems printed like the environment's (exit 2), else every tenant started. */
+async function startTenants (config: Config, io: Io): Promise<{ installSignalHandlers: () => void } | null> {
+  const { loadTenantsFile } = await import('./tenants/tenants-file.js')
+  const { startTenantGateway } = await import('./tenants/tenant-gateway.js')
+  let tenants
+  try {
+    tenants = loadTenantsFile(config.tenantsFile ?? '')
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    io.stderr.write(`3cx-gateway: TENANTS_FILE has problems:\n${err.problems.map((p) => `  - ${p}\n`).join('')}`)
+    return null
+  }
+  return await startTenantGateway(config, tenants)
 }
 
 /** Runs a PBX command against the configured PBX, or in demo mode against a fresh built-in simulator. */

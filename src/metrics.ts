@@ -65,8 +65,9 @@ export class GatewayMetrics {
   readonly pbxErrors: Counter<'api' | 'route' | 'code'>
   sources: MetricSources = {}
 
-  constructor (opts: { defaultMetrics?: boolean } = {}) {
+  constructor (opts: { defaultMetrics?: boolean, tenant?: string } = {}) {
     const registers = [this.registry]
+    if (opts.tenant !== undefined) this.registry.setDefaultLabels({ tenant: opts.tenant })
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' })
     collectedCounter(registers, 'gateway_requests_total', 'API requests by legacy method (or route) and status', ['method', 'status'], () => this.requests.entries())
     this.pbxDuration = new Histogram({

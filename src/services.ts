@@ -60,6 +60,11 @@ export interface GatewayServices {
   stream: () => StreamStatus
 }
 
+/** The PostgreSQL schema of a tenant's tables (ids are checked: a lower-case letter, then letters, digits, _). */
+export function tenantSchema (id: string): string {
+  return `tenant_${id}`
+}
+
 export interface ServicesOptions {
   log: FastifyBaseLogger
   /** Demo mode: the in-process simulator's URL, shown by the info and health endpoints. */
@@ -75,22 +80,26 @@ export interface ServicesOptions {
 
 export function createServices (config: Config, opts: ServicesOptions): GatewayServices {
   const log = opts.log
-  const metrics = new GatewayMetrics({ defaultMetrics: opts.defaultMetrics })
+  // A tenant's series carry its id (label `tenant`); the process's own metrics are the front server's.
+  const metrics = new GatewayMetrics({ defaultMetrics: opts.defaultMetrics, ...(config.tenantId !== undefined ? { tenant: config.tenantId } : {}) })
   const pbx = createPbxClients(config, { logger: log.child({ component: 'pbx' }), observe: metrics.observePbx, ...opts.pbx })
 
   mkdirSync(config.dataDir, { recursive: true })
   // The recordings index stays in DATA_DIR/gateway.db; with DATABASE_URL everything else is in PostgreSQL.
   const db = openDatabase(config.dataDir)
-  const pg = config.databaseUrl !== null ? createPgStore(config.databaseUrl) : null
-  const pgOutbox = pg !== null ? new PgOutboxStore(pg, { targets: config.webhooks.targets }) : null
+  // A tenant's tables are in its own schema (tenant_<id>) of the one database.
+  const pg = config.databaseUrl !== null ? createPgStore(config.databaseUrl, config.tenantId !== undefined ? { schema: tenantSchema(config.tenantId) } : {}) : null
+  const replica = opts.lease?.replica ?? defaultReplicaId()
+  // Every replica delivers: deliveries are claimed (FOR UPDATE SKIP LOCKED), leased a little longer than one attempt can take.
+  const pgOutbox = pg !== null ? new PgOutboxStore(pg, { targets: config.webhooks.targets, claim: { consumer: replica, leaseMs: config.webhooks.timeoutMs + 5000 } }) : null
   const outbox: OutboxStore = pgOutbox ?? new SqliteOutbox(db, { targets: config.webhooks.targets })
-  const pgCallState = pg !== null ? new PgCallStateStore(pg) : null
+  const pgCallState = pg !== null ? new PgCallStateStore(pg, Date.now, undefined, async () => { await pgOutbox?.written() }) : null
   const pgUnseen = pg !== null ? new PgUnseenCallStore(pg) : null
   // Replicas on one database: only the lease holder opens the PBX's stream and fetches its tokens.
-  const lease: StreamLease | null = pg !== null ? new PgStreamLease(pg, { ...opts.lease, log: log.child({ component: 'replicas' }) }) : null
+  const lease: StreamLease | null = pg !== null ? new PgStreamLease(pg, { ...opts.lease, replica, pbxId: config.tenantId ?? DEFAULT_PBX_ID, log: log.child({ component: 'replicas' }) }) : null
   const sharedToken = pg !== null && lease !== null ? new PgSharedToken(pg, lease.status.pbxId, lease.status.replica) : null
   pbx.tokens.shared = sharedToken
-  const single: StreamStatus = { role: 'single', pbxId: DEFAULT_PBX_ID, replica: defaultReplicaId(), holder: defaultReplicaId(), holderSince: new Date().toISOString() }
+  const single: StreamStatus = { role: 'single', pbxId: DEFAULT_PBX_ID, replica, holder: replica, holderSince: new Date().toISOString() }
   const stream = (): StreamStatus => lease?.status ?? single
   // Every writer of gateway.db reports failed writes here: /readyz, the log and /metrics show them.
   const storage = outbox.health
@@ -104,7 +113,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     log: log.child({ component: 'recordings' }),
     // Runs inside the recordings index's transaction: the event and "announced" commit together.
     announce: (event) => { outbox.enqueue(event) },
-    publicUrl: () => config.publicUrl !== '' ? config.publicUrl : `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`
+    publicUrl: () => config.publicUrl !== '' ? config.publicUrl : `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}${config.tenantId !== undefined ? `/t/${config.tenantId}` : ''}`
   })
   const dids = new DidMapLoader({ xapi: pbx.xapi, log: log.child({ component: 'did-map' }) })
   // Calls that began and ended while the gateway could not look (down, cut off, behind) are found
@@ -287,7 +296,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       started = true
       if (pg !== null) {
         // Concurrent starts against one database take turns (advisory lock); then what start-up needs at once.
-        await migratePg(pg.pool, pg.name)
+        await migratePg(pg.pool, pg.name, undefined, pg.schema)
         await pgOutbox?.open()
       }
       delivery.start()

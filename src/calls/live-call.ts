@@ -20,6 +20,17 @@ export interface LiveLeg {
 export type CallDirection = 'FromExternal' | 'FromInternal' | 'Inbound' | 'Outbound' | 'External' | 'Internal'
 export type CallState = 'Unknown' | 'Initiating' | 'Routing' | 'Talking' | 'Transferring' | 'Rerouting'
 
+/**
+ * A transfer in progress. `consultation`: an attended transfer's consultation call, `by` talks to
+ * (or rings) `target` while the customer waits on hold (3CX V20 shows no Held status: the hold is
+ * known from the consultation legs). `blind`: `target` rings for a blind transfer by `by`.
+ */
+export interface LiveTransfer {
+  kind: 'consultation' | 'blind'
+  by: string
+  target: string
+}
+
 export interface LiveCall {
   callid: number
   /** Call-chain id, the same in every webhook of this call and in makecall's answer. */
@@ -30,6 +41,8 @@ export interface LiveCall {
   /** DID rule name for calls from an external line, else ''. */
   did: string
   state: CallState
+  /** The transfer going on, or null. */
+  transfer: LiveTransfer | null
   startedAt: number
   answeredAt: number | null
   legs: readonly LiveLeg[]

@@ -13,7 +13,7 @@ import { errorSchema } from '../schemas/shared.js'
 import { SessionStore } from './session-store.js'
 import { sessionCookie, sessionGuard } from './console-session.js'
 import { LiveFeed } from './live-feed.js'
-import { consoleCalls } from './live-view.js'
+import { liveSnapshot } from './live-view.js'
 import { systemStatus } from './system-status.js'
 
 export interface ConsoleOptions {
@@ -101,8 +101,20 @@ export default async function consolePlugin (app: FastifyInstance, opts: Console
 
   app.get('/console/api/calls', {
     preHandler: guard,
-    schema: { response: { 200: { type: 'object', properties: { now: { type: 'integer' }, calls: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, 401: errorSchema } }
-  }, async () => ({ now: Date.now(), calls: consoleCalls(deps.calls.list()) }))
+    schema: {
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            now: { type: 'integer' },
+            calls: { type: 'array', items: { type: 'object', additionalProperties: true } },
+            queues: { type: 'array', items: { type: 'object', additionalProperties: true } }
+          }
+        },
+        401: errorSchema
+      }
+    }
+  }, async () => liveSnapshot(deps.calls.list(), Date.now()))
 
   const streams = new Set<PassThrough>()
   app.addHook('preClose', async () => { for (const s of streams) s.end() })

@@ -1,8 +1,8 @@
-// The console's live calls over Server-Sent Events: the full list of calls at once, then again
+// The console's live calls (and queue waits) over Server-Sent Events: the full list at once, then again
 // after every change of the live call model (changes within `coalesceMs` sent as one), and a
 // comment line every `heartbeatMs` so proxies keep the connection open. No PBX request is made.
 import type { CallModelView } from '../calls/live-call.js'
-import { consoleCalls } from './live-view.js'
+import { liveSnapshot } from './live-view.js'
 
 /** One SSE message. Data is JSON: one line, so no `data:` continuation is needed. */
 export function sseMessage (event: string, data: unknown): string {
@@ -50,6 +50,6 @@ export class LiveFeed {
 
   /** `now` lets the page tick durations against the server's clock. */
   private send (): void {
-    this.write(sseMessage('calls', { now: this.now(), calls: consoleCalls(this.calls.list()) }))
+    this.write(sseMessage('calls', liveSnapshot(this.calls.list(), this.now())))
   }
 }

@@ -2,8 +2,10 @@
 // in which state, through which queue or ring group, since when. The page ticks the durations
 // itself from `startedAt`/`answeredAt`; the server only sends changes.
 import type { LiveCall, LiveLeg } from '../calls/live-call.js'
+import { queueWaiting, type QueueWaiting } from './queue-view.js'
 
-export type ConsoleCallState = 'dialing' | 'ringing' | 'talking' | 'transferring'
+/** `held`: the customer waits on hold while the transferor consults the target (an attended transfer). */
+export type ConsoleCallState = 'dialing' | 'ringing' | 'talking' | 'held' | 'transferring'
 
 export interface ConsoleCall {
   callid: number
@@ -14,6 +16,8 @@ export interface ConsoleCall {
   callerName: string
   callee: string
   state: ConsoleCallState
+  /** The state as the page shows it: "on hold (102 consults 103)", "transferring (102 → 103)", "talking" … */
+  stateText: string
   /** Queues and ring groups the call is in (DN numbers), '' when none. */
   via: string
   startedAt: number
@@ -29,18 +33,29 @@ function partyOf (leg: LiveLeg): string {
 }
 
 export function consoleState (c: LiveCall): ConsoleCallState {
+  if (c.transfer?.kind === 'consultation') return 'held'
   if (c.state === 'Transferring' || c.state === 'Rerouting') return 'transferring'
   if (c.legs.some((l) => l.status === 'Connected') && c.answeredAt !== null) return 'talking'
   if (c.legs.some((l) => l.status === 'Ringing')) return 'ringing'
   return 'dialing'
 }
 
+export function stateText (c: LiveCall, state: ConsoleCallState): string {
+  const t = c.transfer
+  if (t === null) return state
+  if (t.kind === 'consultation') return `on hold (${t.by} consults ${t.target})`
+  return `transferring (${t.by} → ${t.target})`
+}
+
 export function consoleCall (c: LiveCall): ConsoleCall {
   const first = c.legs[0]
   const rest = c.legs.slice(1).filter((l) => !ROUTING_TYPES.has(l.dnType))
   const talking = rest.filter((l) => l.status === 'Connected')
-  // The answering party, else everyone being rung, else the number being dialled.
-  const callee = (talking.length > 0 ? talking : rest).map(partyOf).join(', ') || (first?.externalParty ?? '')
+  // The answering party (during a consultation: the one who put the caller on hold), else everyone
+  // being rung, else the number being dialled.
+  const parties = c.transfer?.kind === 'consultation' ? [c.transfer.by] : (talking.length > 0 ? talking : rest).map(partyOf)
+  const callee = [...new Set(parties)].join(', ') || (first?.externalParty ?? '')
+  const state = consoleState(c)
   return {
     callid: c.callid,
     legacyId: c.legacyId,
@@ -49,7 +64,8 @@ export function consoleCall (c: LiveCall): ConsoleCall {
     caller: first === undefined ? '' : partyOf(first),
     callerName: first?.callerName ?? '',
     callee,
-    state: consoleState(c),
+    state,
+    stateText: stateText(c, state),
     via: c.legs.filter((l) => ROUTING_TYPES.has(l.dnType)).map((l) => l.dn).join(', '),
     startedAt: c.startedAt,
     answeredAt: c.answeredAt,
@@ -59,4 +75,16 @@ export function consoleCall (c: LiveCall): ConsoleCall {
 
 export function consoleCalls (calls: readonly LiveCall[]): ConsoleCall[] {
   return calls.map(consoleCall).sort((a, b) => a.startedAt - b.startedAt || a.callid - b.callid)
+}
+
+/** What the page gets at once and after every change: the server's clock, the calls, the queues' waits. */
+export interface LiveSnapshot {
+  now: number
+  calls: ConsoleCall[]
+  queues: QueueWaiting[]
+}
+
+export function liveSnapshot (list: readonly LiveCall[], now: number): LiveSnapshot {
+  const calls = consoleCalls(list)
+  return { now, calls, queues: queueWaiting(calls) }
 }

@@ -125,7 +125,8 @@ export interface SimTrunk {
 
 export interface SimDidNumber { Number: string, TrunkId: number, TemplateFileName: string }
 
-export interface SimDestination { To: 'Extension' | 'Queue' | 'RingGroup' | 'IVR' | 'RoutePoint', Number: string, Name: string, External: string }
+/** An inbound rule's destination; `None` (Number '') once the DN it named was deleted. */
+export interface SimDestination { To: 'Extension' | 'Queue' | 'RingGroup' | 'IVR' | 'RoutePoint' | 'None', Number: string, Name: string, External: string }
 
 export interface SimInboundRule {
   Id: number
@@ -160,6 +161,8 @@ export interface SimApiClient {
   role: 'SystemOwner' | 'SystemAdmin'
   /** DNs visible to Call Control: 'all' or a list. The client's own route point is always visible. */
   monitored: 'all' | string[]
+  /** The department (group name) XAPI answers are scoped to; absent: the whole PBX. */
+  department?: string
 }
 
 export interface SimDirectory {

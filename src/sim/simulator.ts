@@ -14,6 +14,7 @@ import { tokenRoute } from './token-route.js'
 import { CallEngine } from './engine/call-engine.js'
 import { xapiPlugin } from './xapi/xapi-plugin.js'
 import { EntityStore } from './xapi/entity-store.js'
+import type { OutboundRuleRow } from './engine/outbound-rules.js'
 import { definitionToDirectory, type PbxDefinition } from './pbx-definition.js'
 import { loadState, saveState } from './sim-state.js'
 import type { SimDirectory } from './sim-types.js'
@@ -75,7 +76,12 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     engine: undefined as unknown as CallEngine
   }
   ctx.auth = new SimAuth(() => ctx.directory.apiClients, { lifetimeS: 3600, expiresInUnit: 'seconds', ...opts.auth })
-  ctx.engine = new CallEngine({ directory: () => ctx.directory, recordingsDir, seed })
+  ctx.engine = new CallEngine({
+    directory: () => ctx.directory,
+    recordingsDir,
+    seed,
+    outboundRules: () => ctx.store.rows('OutboundRules') as OutboundRuleRow[]
+  })
   ctx.store = new EntityStore(() => ctx.directory, saved?.store ?? { sets: opts.pbx?.entities })
   const persist = (): void => { if (opts.statePath !== undefined) saveState(opts.statePath, ctx.directory, ctx.store.snapshot()) }
   faults.on('revokeTokens', () => { ctx.auth.revokeAll() })

@@ -5,7 +5,13 @@
 import t from 'tap'
 import { CallTracker } from '../../src/calls/derivation/call-tracker.js'
 import type { CallEvent, WebhookPayload } from '../../src/calls/call-events.js'
-import { CALLER, playInto } from './participant-script.js'
+import { CALLER, T0, playInto } from './participant-script.js'
+import { CallModel } from '../../src/calls/call-model.js'
+import { CallControlFeed } from '../../src/pbx/callcontrol-feed.js'
+import { PbxError } from '../../src/pbx/pbx-api.js'
+import { FakeClock, settle } from '../fake-clock.js'
+import { participant } from '../pbx/fake-callcontrol.js'
+import { FakeReader, msg } from '../pbx/feed-harness.js'
 
 const N = 1123
 
@@ -56,4 +62,64 @@ t.test('the consultation target goes instead: the conversation ends as final, wh
   ])
   t.same(events.filter((e) => e.type !== 'ringing').map(brief), ['hangupincoming 102 NotDef', 'incoming 102 transfer=false'])
   t.equal((events.at(-1)?.payload as unknown as { duration: number }).duration, 5, 'talk time up to when 102 left')
+})
+
+t.test('an unanswered blind transfer whose target could not be read keeps its transfer=true event', async (t) => {
+  // The feed and the model together on fake time: the target's read fails (20% XAPI errors), the
+  // transferor's remove is read; the snapshot that replaces the failed read comes after the grace
+  // period (500 ms > 300 ms). The transferor must not be ended as final meanwhile.
+  const clock = new FakeClock(T0)
+  const reader = new FakeReader()
+  reader.dns = ['10000', '102', '103'].map((dn) => ({ dn, type: dn === '10000' ? 'Wexternalline' : 'Wextension', devices: [], participants: [] }))
+  const feed = new CallControlFeed({ reader, link: { connected: true, drop () {} }, clock, resyncDelayMs: 500 })
+  const events: CallEvent[] = []
+  const model = new CallModel({
+    timeZone: 'UTC', graceMs: 300, internalCalls: true, clock, onEvent: (e) => events.push(e),
+    oldestPendingChange: () => feed.oldestPendingUpsert(), blindSince: () => feed.blindSince()
+  })
+  feed.onChange((c) => { model.apply(c) })
+  t.teardown(async () => { model.stop(); await feed.stop() })
+  feed.start()
+  feed.opened()
+  await feed.ready()
+  const [trunk, ext102, ext103] = reader.dns.map((d) => d.participants)
+  const send = async (kind: 0 | 1, dn: string, id: number): Promise<void> => { feed.message(msg(kind, dn, id)); await settle() }
+  const caller = participant('10000', 1, { callid: N, party_dn: '102', party_dn_type: 'Wextension', party_caller_id: CALLER })
+  trunk.push(caller)
+  ext102.push(participant('102', 2, { callid: N, party_dn: '10000', party_caller_id: CALLER, originated_by_dn: 'ROUTER', originated_by_type: 'Wroutepoint' }))
+  await send(0, '10000', 1)
+  await send(0, '102', 2)
+  caller.status = 'Connected'
+  ext102[0].status = 'Connected'
+  await send(0, '102', 2)
+  await send(0, '10000', 1)
+  await clock.advance(5000)
+  // 102 blind-transfers to 103: its leg goes, 103 rings for the caller; 103's read fails.
+  ext102.length = 0
+  ext103.push(participant('103', 3, { callid: N, party_dn: '10000', party_caller_id: CALLER, referred_by_dn: '102', referred_by_type: 'Wextension' }))
+  caller.party_dn = '103'
+  reader.participantError.set('103/3', new PbxError('PBX_ERROR', 'the PBX answered 500', 502, 500))
+  await send(0, '103', 3)
+  await send(1, '102', 2)
+  await send(0, '10000', 1)
+  reader.participantError.delete('103/3')
+  await clock.advance(1000) // past the grace period; the replacement snapshot at 500 ms
+  // Nobody answers: the call returns to 102 on a new leg, and ends.
+  ext103.length = 0
+  await send(1, '103', 3)
+  ext102.push(participant('102', 4, { callid: N, status: 'Connected', party_dn: '10000', party_caller_id: CALLER }))
+  caller.party_dn = '102'
+  await send(0, '102', 4)
+  await clock.advance(3000)
+  ext102.length = 0
+  trunk.length = 0
+  await send(1, '102', 4)
+  await send(1, '10000', 1)
+  await clock.advance(1000)
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), [
+    'hangupincoming 102 NotDef',
+    'incoming 102 transfer=true',
+    'incoming 102 transfer=false'
+  ], '102 transferred (never a final end before the transfer was known), then the call came back to it')
+  t.same(events.filter((e) => e.type === 'ringing').map(brief), ['ringing 102', 'ringing 103'])
 })

@@ -4,7 +4,7 @@
 // cookies. CONSOLE_SCREENSHOT=docs/console.png writes the README's screenshot while the call is live.
 import { existsSync } from 'node:fs'
 import t from 'tap'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 import { CONTROL_KEY, placeCall, READ_KEY, startConsoleGateway } from './console-harness.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -12,6 +12,15 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgrou
 
 // Skipped (an allowed skip, scripts/skip-check.mjs) only where Chromium cannot be installed.
 const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM}: apt-get install chromium (.ci/run does) to run the browser tests`
+
+/** Waits until an element matching `selector` shows text (innerText: cells apart) matching `re`. */
+async function waitForText (page: Page, selector: string, re: RegExp): Promise<void> {
+  // Runs in the page (this project's TypeScript has no DOM types; the page's CSP forbids string code).
+  await page.waitForFunction(({ sel, source }) => {
+    const doc = (globalThis as any).document
+    return [...doc.querySelectorAll(sel)].some((e: any) => new RegExp(source).test(e.innerText))
+  }, { sel: selector, source: re.source })
+}
 
 t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
   const c = await startConsoleGateway(t)
@@ -57,7 +66,7 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
   t.equal(await page.locator('#calls-count').innerText(), '1')
   await page.locator('#extensions tr[data-ext="101"]', { hasText: 'talking' }).waitFor()
   t.match(await page.locator('#extensions tr[data-ext="101"]').innerText(), /Available/, 'the extension is talking, with its profile')
-  t.match(await page.locator('#queues tr[data-queue="800"]').innerText(), /Sales\s+3\s+0/, 'the queue with its agents logged in and out')
+  t.match(await page.locator('#queues tr[data-queue="800"]').innerText(), /Sales\s+0\s+3 of 3\s+101 talking, 102 idle, 103 idle/, 'the queue: nobody waiting, its agents logged in with their states')
   const screenshot = process.env.CONSOLE_SCREENSHOT
   if (screenshot !== undefined && screenshot !== '') {
     await page.click('#delivery-filter button')
@@ -68,6 +77,20 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
   await page.locator('#extensions tr[data-ext="101"]', { hasText: 'idle' }).waitFor()
   t.equal(await row.count(), 0, 'the call left the page when it ended')
   t.equal(await page.evaluate('window.marker'), 1, 'without a reload')
+
+  // Transfers: a caller waiting in the queue, on hold while 101 consults 103 (attended), and
+  // transferring while 104 rings for 102's blind transfer.
+  await placeCall(c.gw, 1500, { from: '+15550000001', ringMs: 2500, transfer: { kind: 'attended', to: '103', afterMs: 500, answer: true } })
+  await placeCall(c.gw, 1500, { from: '+15550000002', answer: '102', ringMs: 2500, transfer: { kind: 'blind', to: '104', afterMs: 500, answer: true } })
+  await waitForText(page, '#queues tr[data-queue="800"]', /Sales\s+2\s+0:0\d/)
+  t.pass('the queue shows two callers waiting and the longest wait')
+  await page.locator('#calls tbody tr', { hasText: 'on hold (101 consults 103)' }).waitFor()
+  t.pass('an attended transfer\'s consultation: the caller is on hold')
+  await page.locator('#calls tbody tr', { hasText: 'transferring (102 → 104)' }).waitFor()
+  t.pass('a blind transfer: transferring while the target rings')
+  await waitForText(page, '#calls tbody tr', /\+15550000001\s+103\s+talking/)
+  t.pass('the attended transfer done: 103 talks to the caller')
+  await page.locator('#calls-empty').waitFor({ state: 'visible' })
 
   // Log out; a control key may act.
   await page.click('#logout')

@@ -16,6 +16,7 @@ export const talkingCall: LiveCall = {
   direction: 'Inbound',
   did: 'Sales line',
   state: 'Talking',
+  transfer: null,
   startedAt: T0,
   answeredAt: T0 + 7000,
   legs: [leg('10000', 'externalline', 'Connected', 1), leg('101', 'extension', 'Connected', 3)]

@@ -90,6 +90,38 @@ t.test('inbound queue call: ringing agents, then a talking agent', async (t) => 
   t.same(await get(gw, '/pbx.ac.get'), { count: 0, AConnByCallID: [] })
 })
 
+t.test('attended transfer 101 → 103: Transferring while 101 consults, Talking once 103 has the caller', async (t) => {
+  const gw = await startAppOnSimulator(t, { liveModel: true })
+  t.equal((await simPost(gw, '/_sim/faults', { latencyMs: 250 })).status, 200)
+  const callid = await startCall(gw, {
+    from: CALLER, to: '+15550101', answer: '101', ringMs: 2500, talkMs: 120_000, hangup: 'caller',
+    transfer: { kind: 'attended', to: '103', afterMs: 1500, answer: true }
+  })
+  const consulting = await waitFor('the consultation', 15_000, async () => {
+    // 103 rang as a queue agent before the answer: the consultation is its ringing after it.
+    const info = await get(gw, '/pbx.callsinfo.get')
+    const c = info.callsInfo[0]
+    return c?.answeredAt !== null && c?.routingTo.some((l: any) => l.dnNum === '103') === true ? info : undefined
+  })
+  t.equal(consulting.callsInfo[0].state, 'Transferring', '101 consults 103')
+  t.same(gw.app.gateway.calls.list()[0]?.transfer, { kind: 'consultation', by: '101', target: '103' }, 'the live view names the consultation')
+
+  // 103 talks to the caller: the owner is 103 facing the caller (its leg turned to the customer).
+  const done = await waitFor('the transfer done', 15_000, async () => {
+    const info = await get(gw, '/pbx.callsinfo.get')
+    const c = info.callsInfo[0]
+    return c?.owner?.dnNum === '103' && c.owner.externalParty === CALLER ? info : undefined
+  })
+  t.match(done.callsInfo[0], { callID: callid, state: 'Talking', talkTo: [{ dnNum: '10000' }] }, 'the finished transfer is no longer "Transferring"')
+  t.equal(gw.app.gateway.calls.list()[0]?.transfer, null)
+
+  const token = await issueToken(gw.sim.url)
+  const legs = await (await fetch(`${gw.sim.url}/callcontrol/103/participants`, { headers: { authorization: `Bearer ${token}` } })).json() as Array<{ id: number, callid: number }>
+  const leg = legs.find((p) => p.callid === callid)
+  t.equal((await simPost(gw, `/callcontrol/103/participants/${leg?.id ?? 0}/drop`, {}, token)).status, 200)
+  await waitFor('hang-up', 6000, async () => (await get(gw, '/pbx.calls.get')).result === 0 ? true : undefined)
+})
+
 t.test('makecall: the answer reserves the call id the model then shows', async (t) => {
   const gw = await startAppOnSimulator(t, { liveModel: true })
   const r = await gw.app.inject({ url: '/makecall?first=104&second=105', headers: { 'x-api-key': CONTROL_KEY } })

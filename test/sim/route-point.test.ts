@@ -205,9 +205,10 @@ t.test('the route point places calls from its device and hands the answered part
   t.match(await cc.post(`/_sim/calls/${callid}/dtmf`, { digits: '5' }), { status: 200, body: { heardBy: [{ dn: '599' }] } })
   t.match(await cc.post(`/callcontrol/599/participants/${made.body.result.id as number}/routeto`, { destination: '101' }), { status: 400, body: { reasontext: /party being transferred/ } })
   t.match(await cc.post(`/callcontrol/599/participants/${made.body.result.id as number}/transferto`, { destination: '700' }), { status: 200 })
+  t.match((await cc.get('/callcontrol/599/participants')).body, [{ id: made.body.result.id, status: 'Connected' }], 'the route point keeps the call while 700 rings')
   const s = await until('the ring group answers', async () => {
     const b = (await cc.get(`/_sim/calls/${callid}`)).body
-    return b.legs.some((l: CallParticipant) => l.dn !== '101' && l.status === 'Connected') ? b : undefined
+    return b.legs.some((l: CallParticipant) => l.dn === '100' && l.status === 'Connected') ? b : undefined
   })
   t.equal(s.legs.filter((l: CallParticipant) => l.dn === '599').length, 0, 'the route point left')
   const campaign = await cc.post('/callcontrol/800/makecall', { destination: '+15557000001' })

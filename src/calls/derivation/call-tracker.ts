@@ -16,7 +16,7 @@ import { liveCallOf } from './live-view.js'
 import { reconciledEnd, recoveredState } from './reconciled-end.js'
 import {
   consultationGoesOn, currentConversation, emptyTrackerState, keyOf, legKey, legOf, restoreTrackerState, transferredConversation,
-  type CallTrackerState, type Derivation, type Direction, type LegState
+  type CallTrackerState, type ConversationState, type Derivation, type Direction, type LegState
 } from './tracker-state.js'
 
 export { legKey, type Direction }
@@ -194,7 +194,7 @@ export class CallTracker {
   awaitsReconciliation (now: number): boolean {
     const s = this.d.s
     // A blind transfer still unresolved at the end: the target may have been missed and the call taken back unseen.
-    const unresolved = s.uncertainEnd || s.uncertainAnswer === true || s.transferFrom !== null
+    const unresolved = s.uncertainEnd || s.uncertainAnswer === true || s.transferFrom !== null || this.answeredUnseenGoesOn()
     return !this.finished && unresolved && s.emptySince !== null && now >= s.emptySince + this.opts.graceMs
   }
 
@@ -219,7 +219,7 @@ export class CallTracker {
     const conv = currentConversation(s)
     const times: number[] = []
     // With an answer that may have been missed, whether the conversation was transferred is the PBX's record's to say.
-    if (conv?.endedAt != null && s.uncertainAnswer !== true && !consultationGoesOn(s, conv)) times.push(conv.endedAt + this.opts.graceMs)
+    if (conv?.endedAt != null && this.endsAtGrace(conv)) times.push(conv.endedAt + this.opts.graceMs)
     if (s.emptySince !== null) times.push(s.emptySince + this.opts.graceMs)
     return times.length === 0 ? null : Math.min(...times)
   }
@@ -229,7 +229,7 @@ export class CallTracker {
     const s = this.d.s
     const out: CallEvent[] = []
     const conv = currentConversation(s)
-    if (conv?.endedAt != null && s.uncertainAnswer !== true && !consultationGoesOn(s, conv) && now >= conv.endedAt + this.opts.graceMs) {
+    if (conv?.endedAt != null && this.endsAtGrace(conv) && now >= conv.endedAt + this.opts.graceMs) {
       out.push(endConversation(this.d, conv, false))
     }
     if (s.emptySince !== null && now >= s.emptySince + this.opts.graceMs) {
@@ -240,6 +240,23 @@ export class CallTracker {
       this.cachedView = null
     }
     return out
+  }
+
+  /**
+   * Whether the current conversation ends when its grace period is over. Not while an answer may
+   * have been missed or a consultation target may still take the call; nor when it was answered in
+   * a gap (the PBX did not date it) and the call has emptied: then the call log gives its talk time.
+   */
+  private endsAtGrace (conv: ConversationState): boolean {
+    const s = this.d.s
+    if (s.uncertainAnswer === true || consultationGoesOn(s, conv)) return false
+    return !(s.emptySince !== null && conv.answerUnsure === true)
+  }
+
+  /** A conversation answered in a gap (a transfer target after a reconnect) is still open: its end is the PBX's to date. */
+  private answeredUnseenGoesOn (): boolean {
+    const conv = currentConversation(this.d.s)
+    return conv !== null && !conv.closed && conv.answerUnsure === true
   }
 
   /**

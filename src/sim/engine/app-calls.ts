@@ -5,7 +5,7 @@ import type { CallParticipant } from '../../pbx/callcontrol-types.js'
 import type { SimDnKind } from '../sim-types.js'
 import { MAKECALL_ANSWER_MS, MAKECALL_GIVE_UP_MS } from './makecall-plan.js'
 import { SimRefusal, SimScriptError } from './call-script.js'
-import { answer, endCall, scheduleGiveUp, transfer } from './call-flow.js'
+import { answer, endCall, releaseHandOver, scheduleGiveUp, transfer } from './call-flow.js'
 import { findDn, findUser, unreachableReason } from './dn-lookup.js'
 import { clearCallTimers, type Call, type EngineCore, type Leg } from './live-call.js'
 import type { Party } from './party.js'
@@ -36,7 +36,7 @@ const ROUTABLE: SimDnKind[] = ['extension', 'queue', 'ringgroup', 'ivr']
 
 /** The call, without its routing timers, rings `dest` afresh the way interactive routing does. */
 function reroute (core: EngineCore, call: Call, dest: Party): void {
-  call.answer = autoAnswerer(core, dest.dn)
+  call.answer = autoAnswerer(core, dest.dn, call.callid)
   call.ringMs = MAKECALL_ANSWER_MS
   call.giveUpMs = MAKECALL_GIVE_UP_MS
   call.overflowDone = true
@@ -48,6 +48,11 @@ export function dropParticipant (core: EngineCore, dn: string, id: number): bool
   const found = core.legs.find(dn, id)
   if (found === undefined) return false
   const { call, leg } = found
+  if (leg === call.handingOver) {
+    // The application lets go of a call it routed on (3CX's IVR sample drops right after routeto).
+    releaseHandOver(core, call)
+    return true
+  }
   if (leg.role === 'target' && leg.p.status === 'Ringing' && leg.p.on_behalf_of_dn !== '') {
     core.legs.removeLeg(call, leg, 'rejected')
     if (call.answer === leg.p.dn) {
@@ -101,7 +106,8 @@ export function transferParticipant (core: EngineCore, dn: string, id: number, d
 
 /**
  * `routeto`/`transferto` by a connected route-point leg: the application hands its caller (or the
- * party it called) to an extension, queue, ring group or IVR and leaves the call.
+ * party it called) to an extension, queue, ring group or IVR. Its leg stays in the call until the
+ * destination answers (an IVR at once), so a `drop` right after the routeto finds it.
  */
 function handOver (core: EngineCore, call: Call, leg: Leg, destination: string): CallParticipant {
   if (leg.p.status !== 'Connected') throw new SimActionError(`participant ${leg.p.id} is ${leg.p.status}; transferto works on a connected participant`)
@@ -114,14 +120,14 @@ function handOver (core: EngineCore, call: Call, leg: Leg, destination: string):
   if (leg === call.caller) {
     // The application placed the call: the party it reached becomes the caller of what follows.
     core.legs.setFacing(call, other, dest)
-    core.legs.removeLeg(call, leg, 'transferred')
     other.role = 'caller'
     call.caller = other
-  } else {
-    core.legs.removeLeg(call, leg, 'transferred')
   }
+  releaseHandOver(core, call) // an earlier hand-over of the same call is over
+  call.handingOver = leg
   call.talker = null
   reroute(core, call, dest)
+  if (dest.kind === 'ivr') releaseHandOver(core, call)
   return snapshot
 }
 

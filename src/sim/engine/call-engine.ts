@@ -9,6 +9,7 @@ import type { CallParticipant, ParticipantStatus } from '../../pbx/callcontrol-t
 import type { SimCallRecord, SimDirectory } from '../sim-types.js'
 import { planScript, type CallPlan, type CallScript } from './call-script.js'
 import { planMakeCall } from './makecall-plan.js'
+import type { OutboundRuleRow } from './outbound-rules.js'
 import { dnType } from './dn-lookup.js'
 import { LegBook, type ParticipantListener } from './leg-book.js'
 import { clearCallTimers, newRecord, type Call, type EngineCore } from './live-call.js'
@@ -35,6 +36,8 @@ export interface CallEngineOptions {
   /** Root of the WAV recordings tree. */
   recordingsDir: string
   seed: number
+  /** The PBX's outbound rules as XAPI rows (none: every external number takes the first outbound trunk). */
+  outboundRules?: () => readonly OutboundRuleRow[]
 }
 
 /** What GET /_sim/calls/{callid} shows. */
@@ -76,9 +79,9 @@ export class CallEngine {
       get dir () { return options.directory() },
       legs: this.legs,
       ended (call) { engine.forget(call) },
-      placeCall (from, to) {
+      placeCall (from, to, onBehalfOf) {
         try {
-          return engine.begin(planMakeCall(options.directory(), from, to)).callid
+          return engine.begin({ ...planMakeCall(options.directory(), from, to), onBehalfOf }).callid
         } catch {
           return null // the directory changed: the agent can no longer call out
         }
@@ -100,10 +103,12 @@ export class CallEngine {
 
   /**
    * XAPI Users/Pbx.MakeCall and Call Control makecall: returns the caller's own new leg. With
-   * `refusals` (Call Control) the PBX refuses as 3CX does (SimRefusal).
+   * `refusals` the PBX refuses as 3CX does (SimRefusal: PhoneNotRegistered, NoDestinations, PhoneBusy).
    */
   makeCall (dn: string, destination: string, opts: { refusals?: boolean } = {}): CallParticipant {
-    const refusals = opts.refusals === true ? { busy: (ext: string) => isBusy(this.core, ext) } : undefined
+    const refusals = opts.refusals === true
+      ? { busy: (ext: string) => isBusy(this.core, ext), outboundRules: this.options.outboundRules?.() ?? [] }
+      : undefined
     const call = this.begin(planMakeCall(this.core.dir, dn, destination, refusals))
     return { ...call.caller.p }
   }
@@ -248,13 +253,15 @@ export class CallEngine {
       transferDone: false,
       overflowDone: false,
       busyForwarded: false,
+      handingOver: null,
       queueEnteredAt: 0
     }
     this.calls.set(callid, call)
     this.recordList.push(record)
     const callerStatus: ParticipantStatus = plan.kind === 'inbound' ? 'Ringing' : 'Dialing'
     // The caller leg is announced when it first faces someone (deliver / outbound below).
-    call.caller = this.legs.newLeg(call, callerSelf, 'caller', callerStatus, callerSelf, {})
+    const onBehalf = plan.onBehalfOf === undefined ? {} : { on_behalf_of_dn: plan.onBehalfOf.dn, on_behalf_of_type: plan.onBehalfOf.type }
+    call.caller = this.legs.newLeg(call, callerSelf, 'caller', callerStatus, callerSelf, onBehalf)
     call.caller.recordable = plan.kind === 'outbound' && plan.caller.kind === 'extension'
     if (plan.kind === 'outbound') dialOut(this.core, call)
     else deliver(this.core, call, plan.target, plan.kind === 'inbound')

@@ -13,6 +13,7 @@ export function answer (core: EngineCore, call: Call, leg: Leg): void {
   if (call.ended || !call.legs.has(leg.p.id)) return
   const { legs } = core
   clearCallTimers(call)
+  releaseHandOver(core, call)
   const now = Date.now()
   legs.setStatus(leg, 'Connected')
   for (const l of [...call.legs.values()]) if (l !== leg && l.role === 'target') legs.removeLeg(call, l, 'missed')
@@ -117,10 +118,19 @@ export function transfer (core: EngineCore, call: Call, t: TransferPlan): void {
   })
 }
 
+/** The route-point leg that routed the call on leaves it (the destination answered, or the application dropped it). */
+export function releaseHandOver (core: EngineCore, call: Call): void {
+  const leg = call.handingOver
+  if (leg === null) return
+  call.handingOver = null
+  core.legs.removeLeg(call, leg, 'transferred')
+}
+
 /** Removes every leg (members, then queues/IVRs/groups, then the caller) and closes the record. */
 export function endCall (core: EngineCore, call: Call, action: string): void {
   if (call.ended) return
   clearCallTimers(call)
+  releaseHandOver(core, call)
   const legs = [...call.legs.values()]
   for (const l of legs) if (l.role === 'target' || l.role === 'consult') core.legs.removeLeg(call, l, action)
   for (const l of legs) if (l.role === 'route') core.legs.removeLeg(call, l, action)

@@ -44,6 +44,11 @@ export interface Call {
   /** The call already followed a busy forwarding (once: a busy destination after it ends the call). */
   busyForwarded: boolean
   queueEnteredAt: number
+  /**
+   * A route-point leg that routed its call on (routeto/transferto once connected): it stays in the
+   * call until the destination answers (or the application drops it), as 3CX's route point does.
+   */
+  handingOver: Leg | null
 }
 
 /** What the engine's modules act on: the directory (read afresh), the legs, and the call list. */
@@ -52,8 +57,11 @@ export interface EngineCore {
   readonly legs: LegBook
   /** Bookkeeping once a call has ended (its record is final). */
   ended (call: Call): void
-  /** A new call the PBX places (a queue callback: the agent calls the number); its callid, or null when refused. */
-  placeCall (from: string, to: string): number | null
+  /**
+   * A new call the PBX places (a queue callback: the agent calls the number, on behalf of the
+   * queue); its callid, or null when refused.
+   */
+  placeCall (from: string, to: string, onBehalfOf?: CallPlan['onBehalfOf']): number | null
 }
 
 export function chainOf (callid: number, at: Date): string {

@@ -1,10 +1,11 @@
 // The plan of a call placed by MakeCall (XAPI Pbx.MakeCall, Call Control makecall): no script,
 // so whoever can answer at the destination does, after about a second. With `refusals` (Call
-// Control), the PBX refuses what 3CX refuses: a caller whose phone is not registered, a number no
+// Control and XAPI), the PBX refuses what 3CX refuses: a caller whose phone is not registered, a number no
 // outbound rule allows, an extension that is busy with call waiting off.
 import type { SimDirectory } from '../sim-types.js'
 import { callerOf, DEFAULT_TALK_MS, fail, SimRefusal, type CallerParty, type CallPlan } from './call-script.js'
 import { findDn, findUser, groupMembers, isExternalNumber, unreachableReason } from './dn-lookup.js'
+import { outboundTrunk, type OutboundRuleRow } from './outbound-rules.js'
 
 /** Interactive calls (MakeCall, divert, transferto): a reachable extension answers after ~1 s. */
 export const MAKECALL_ANSWER_MS = 1000
@@ -14,6 +15,8 @@ export const MAKECALL_GIVE_UP_MS = 20_000
 export interface MakeCallRefusals {
   /** Whether the extension is busy (in a call, call waiting off). */
   busy: (dn: string) => boolean
+  /** The PBX's outbound rules (XAPI OutboundRules rows). */
+  outboundRules: readonly OutboundRuleRow[]
 }
 
 /** Queues and IVRs place calls too (outbound campaigns from their device); others as scripts allow. */
@@ -28,7 +31,7 @@ export function planMakeCall (dir: SimDirectory, dn: string, destination: string
   const caller = makeCallCaller(dir, dn)
   if (caller.kind === 'externalline') fail(`${dn} is not an extension or route point of this PBX`)
   // Like 3CX: a makecall rings the caller's own phone first, so an extension without one cannot place it
-  // (Call Control refuses with PhoneNotRegistered below; XAPI's MakeCall answers 400).
+  // (with refusals: PhoneNotRegistered below; without, a queue callback that can no longer be placed).
   if (refusals === undefined && findUser(dir, dn)?.IsRegistered === false) fail(`extension ${dn} is not registered: it has no phone to ring first`)
   if (typeof destination !== 'string' || destination === '') fail('destination is required')
   const dest = findDn(dir, destination)
@@ -39,12 +42,13 @@ export function planMakeCall (dir: SimDirectory, dn: string, destination: string
   } else if (dest.kind === 'extension') {
     answer = unreachableReason(dir, dest.dn) === null ? dest.dn : null
   } else if (dest.kind === 'queue' || dest.kind === 'ringgroup') {
-    answer = groupMembers(dir, dest.dn).find((m) => m.skip === null)?.dn ?? null
+    // A busy member does not pick up (router.ts skips it when busy states are on).
+    answer = groupMembers(dir, dest.dn).find((m) => m.skip === null && refusals?.busy(m.dn) !== true)?.dn ?? null
   } else if (dest.kind !== 'ivr' && dest.kind !== 'routepoint') {
     fail(`${destination} cannot be called`)
   }
   if (dest?.dn === caller.dn) fail('a DN cannot call itself')
-  if (refusals !== undefined) refuse(dir, caller, dest === undefined ? null : dest.dn, refusals)
+  if (refusals !== undefined) refuse(dir, caller, destination, dest === undefined ? null : dest.dn, refusals)
   return {
     kind: dest === undefined ? 'outbound' : 'internal',
     caller,
@@ -62,21 +66,22 @@ export function planMakeCall (dir: SimDirectory, dn: string, destination: string
     menu: null,
     overflow: null,
     dtmf: null,
-    // Call Control refuses a busy destination up front (PhoneBusy); XAPI's MakeCall rings it as before.
+    // A busy extension destination is refused up front (PhoneBusy); a queue or ring group rings all members.
     busy: false,
     callback: false
   }
 }
 
 /** 3CX's refusals of a makecall (SimRefusal), checked once the call itself is valid. */
-function refuse (dir: SimDirectory, caller: CallerParty, destDn: string | null, refusals: MakeCallRefusals): void {
+function refuse (dir: SimDirectory, caller: CallerParty, destination: string, destDn: string | null, refusals: MakeCallRefusals): void {
   const user = findUser(dir, caller.dn)
   if (user !== undefined && !user.IsRegistered) {
     throw new SimRefusal('PhoneNotRegistered', `extension ${caller.dn} is not registered: it has no phone to ring first`)
   }
   if (destDn === null) {
     if (user?.Internal === true) throw new SimRefusal('NoDestinations', `extension ${caller.dn} may only make internal calls; no outbound rule allows the number`)
-    if (!dir.trunks.some((t) => t.IsOnline && t.EnableOutboundCalls)) throw new SimRefusal('NoDestinations', 'no trunk takes outbound calls')
+    const trunk = outboundTrunk(refusals.outboundRules, dir.trunks, caller.dn, user, destination)
+    if (typeof trunk === 'string') throw new SimRefusal('NoDestinations', trunk)
     return
   }
   if (findUser(dir, destDn) !== undefined && refusals.busy(destDn)) {

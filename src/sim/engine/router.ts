@@ -87,15 +87,15 @@ function busyExtension (core: EngineCore, call: Call, self: Party, fromRouter: b
   }
   call.busyForwarded = true
   // Whoever can answer at the forward destination does (unless the script has nobody answer).
-  if (call.answer !== null) call.answer = autoAnswerer(core, next)
+  if (call.answer !== null) call.answer = autoAnswerer(core, next, call.callid)
   deliver(core, call, next, fromRouter)
 }
 
-/** For interactive routing: the first extension at `dn` that can answer, or null. */
-export function autoAnswerer (core: EngineCore, dn: string): string | null {
+/** For interactive routing: the first extension at `dn` that can answer (a busy member cannot), or null. */
+export function autoAnswerer (core: EngineCore, dn: string, callid?: number): string | null {
   const entry = findDn(core.dir, dn)
   if (entry?.kind === 'extension') return unreachableReason(core.dir, dn) === null ? dn : null
-  return groupMembers(core.dir, dn).find((m) => m.skip === null)?.dn ?? null
+  return groupMembers(core.dir, dn).find((m) => m.skip === null && !isBusy(core, m.dn, callid))?.dn ?? null
 }
 
 function playMenu (core: EngineCore, call: Call, ivrLeg: Leg, fromRouter: boolean): void {
@@ -156,7 +156,7 @@ function requestCallback (core: EngineCore, call: Call, queueLeg: Leg): void {
     leaveQueue(core, call, 'callback')
     const q = call.record.queue
     endCall(core, call, 'callback')
-    const callid = agent === null ? null : core.placeCall(agent, call.plan.caller.number)
+    const callid = agent === null ? null : core.placeCall(agent, call.plan.caller.number, { dn: queueLeg.self.dn, type: queueLeg.self.type })
     if (q !== null) {
       q.abandoned = false
       q.callback = { callid }
@@ -175,7 +175,11 @@ function ringMembers (core: EngineCore, call: Call, groupLeg: Leg, answerer: str
   const group = dir.ringGroups.find((g) => g.Number === dn)
   const hunt = queue !== undefined ? queue.PollingStrategy === 'Hunt' : group?.RingStrategy === 'Hunt'
   const slotMs = Math.min(((queue?.RingTimeout ?? group?.RingTime) ?? 20) * 1000, call.ringMs)
-  const members = groupMembers(dir, dn).filter((m) => m.skip === null).map((m) => m.dn)
+  // With busy states on (script `busy`), a member already in another call without call waiting is
+  // skipped as 3CX skips it: not rung, no participant.
+  const members = groupMembers(dir, dn)
+    .filter((m) => m.skip === null && !(call.plan.busy && isBusy(core, m.dn, call.callid)))
+    .map((m) => m.dn)
   const onBehalf = { on_behalf_of_dn: dn, on_behalf_of_type: groupLeg.self.type }
   const willAnswer = answerer !== null && members.includes(answerer)
   const ring = (member: string): Leg => {

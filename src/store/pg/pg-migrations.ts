@@ -83,7 +83,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
 ]
 
 /** Brings the database up to date; returns how many steps this call applied. */
-export async function migratePg (pool: pg.Pool, name: string, migrations: readonly PgMigration[] = PG_MIGRATIONS): Promise<number> {
+export async function migratePg (pool: pg.Pool, name: string, migrations: readonly PgMigration[] = PG_MIGRATIONS, schema?: string): Promise<number> {
   try {
     await pool.query('SELECT 1')
   } catch (err) {
@@ -92,6 +92,8 @@ export async function migratePg (pool: pg.Pool, name: string, migrations: readon
   return await withClient(pool, async (c) => {
     await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
     try {
+      // A tenant's schema (the pool's search_path names it): made here, under the lock, before its tables.
+      if (schema !== undefined) await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
       await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())')
       const applied = Number((await c.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations')).rows[0].v ?? 0)
       if (applied > migrations.length) {

@@ -10,6 +10,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
 
 export interface PgStore {
   pool: pg.Pool
+  /** The schema the tables are in, when not the database's default one. */
+  schema?: string
   /** The URL without its password (for messages). */
   name: string
   health: StorageHealth
@@ -22,6 +24,8 @@ export interface PgStoreOptions {
   /** How long to wait for a connection (ms; default 5000). */
   connectTimeoutMs?: number
   settleMs?: number
+  /** Every table of this store in this schema (a tenant's, `tenant_<id>`), through the connections' search_path. */
+  schema?: string
 }
 
 export function createPgStore (url: string, opts: PgStoreOptions = {}): PgStore {
@@ -30,13 +34,15 @@ export function createPgStore (url: string, opts: PgStoreOptions = {}): PgStore 
     connectionString: url,
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
-    application_name: '3cx-gateway'
+    application_name: '3cx-gateway',
+    // Schema names are checked identifiers (tenants-file.ts), never free text.
+    ...(opts.schema !== undefined ? { options: `-c search_path=${opts.schema}` } : {})
   })
   const health = new StorageHealth(name, { settleMs: opts.settleMs, remedy: 'check that the PostgreSQL server is running and reachable' })
   // An idle connection dropped by the server (restart, fail-over) must not end the process.
   pool.on('error', (err) => { health.failed('connection', err) })
   let closed: Promise<void> | null = null
-  return { pool, name, health, close: async () => { closed ??= pool.end(); await closed } }
+  return { pool, name, health, ...(opts.schema !== undefined ? { schema: opts.schema } : {}), close: async () => { closed ??= pool.end(); await closed } }
 }
 
 /**

@@ -1,0 +1,213 @@
+// The gateway with TENANTS_FILE: one service graph and one Fastify app per tenant (its PBX, keys,
+// webhook targets, storage), none of them listening, behind one front server on PORT that hands
+// each request to its tenant's app (tenant-routing.ts) and answers /healthz, /readyz (every tenant)
+// and /metrics (every tenant's series with its `tenant` label) itself.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import { readFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import pino from 'pino'
+import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { Config } from '../config.js'
+import { buildApp } from '../app.js'
+import { createServices, type GatewayServices, type ServicesOptions } from '../services.js'
+import { evaluateReadiness, type ReadinessReport } from '../health.js'
+import { loggerOptions } from '../logger-options.js'
+import { logDestination } from '../log-format.js'
+import { assertPortFree, describeListenError } from '../port-probe.js'
+import { VERSION } from '../version.js'
+import { errorBody } from '../legacy/legacy-error.js'
+import { tenantConfig } from './tenant-config.js'
+import type { TenantDefinition } from './tenants-file.js'
+import { keyDigest, TenantDirectory, tenantCookie } from './tenant-routing.js'
+
+export interface Tenant { id: string, services: GatewayServices, app: FastifyInstance }
+
+export interface TenantGatewayOptions {
+  logStream?: NodeJS.WritableStream
+  pbx?: ServicesOptions['pbx']
+  shutdownTimeoutMs?: number
+}
+
+export interface RunningTenantGateway {
+  tenants: ReadonlyMap<string, Tenant>
+  server: Server
+  url: string
+  close: () => Promise<void>
+  installSignalHandlers: () => void
+}
+
+/** The console's login carries the key in its body: the front reads it (small) to pick the tenant. */
+const LOGIN_PATH = '/console/api/login'
+const LOGIN_BODY_LIMIT = 65_536
+
+export async function startTenantGateway (base: Config, definitions: readonly TenantDefinition[], opts: TenantGatewayOptions = {}): Promise<RunningTenantGateway> {
+  const logger = pino(loggerOptions(base.logLevel) as pino.LoggerOptions, logDestination(base.logFormat, opts.logStream)) as unknown as FastifyBaseLogger
+  await assertPortFree(base.host, base.port, 'PORT')
+  const https = base.tls !== null ? { cert: readFileSync(base.tls.cert), key: readFileSync(base.tls.key) } : undefined
+
+  const tenants = new Map<string, Tenant>()
+  const stopAll = async (budgetMs: number): Promise<void> => {
+    await Promise.all([...tenants.values()].map(async (t) => {
+      await t.app.close().catch(() => {})
+      await t.services.stop(budgetMs).catch((err: unknown) => { logger.error({ err, tenant: t.id }, 'stopping a tenant failed') })
+    }))
+  }
+  try {
+    for (const def of definitions) {
+      const config = tenantConfig(base, def)
+      const log = logger.child({ tenant: def.id })
+      // The process's own metrics (memory, event loop) once, in the front's registry, not per tenant.
+      const services = createServices(config, { log, pbx: opts.pbx, defaultMetrics: false })
+      const app = await buildApp(services.deps, { loggerInstance: log, checks: services.checks, ...(https !== undefined ? { https } : {}) })
+      tenants.set(def.id, { id: def.id, services, app })
+    }
+    // Tenants start side by side: one slow PBX does not hold the others back.
+    await Promise.all([...tenants.values()].map(async (t) => { await t.services.start(); await t.app.ready() }))
+  } catch (err) {
+    await stopAll(1000)
+    throw err
+  }
+
+  const directory = new TenantDirectory(definitions.map((d) => ({ id: d.id, keyDigests: d.keys.map((k) => keyDigest(k.key)) })), definitions[0].id)
+  const processMetrics = new Registry()
+  collectDefaultMetrics({ register: processMetrics, prefix: 'gateway_' })
+  const secure = https !== undefined
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const route = directory.route({ url: req.url ?? '/', headers: req.headers })
+    if (route.kind === 'unknown-tenant') {
+      sendJson(res, 404, errorBody('UNKNOWN_TENANT', `There is no tenant "${route.id.slice(0, 40)}" on this gateway`))
+      return
+    }
+    if (route.kind === 'front') {
+      void answerFront(route.path, res).catch((err: unknown) => {
+        logger.error({ err }, `answering ${route.path} failed`)
+        if (!res.headersSent) sendJson(res, 500, errorBody('INTERNAL', 'Internal error'))
+      })
+      return
+    }
+    const tenant = tenants.get(route.id) as Tenant
+    if (req.method === 'POST' && route.url.split('?')[0] === LOGIN_PATH) {
+      // /t/<id>/console/api/login names its tenant; the plain path lets the key choose.
+      void consoleLogin(req, res, route.url, route.url !== req.url ? route.id : undefined).catch((err: unknown) => {
+        logger.error({ err }, 'console login failed')
+        if (!res.headersSent) sendJson(res, 500, errorBody('INTERNAL', 'Internal error'))
+      })
+      return
+    }
+    req.url = route.url
+    tenant.app.server.emit('request', req, res)
+  }
+
+  /** The login's key names the tenant: the request goes to that tenant's app, and the answer sets `gw_tenant`. */
+  const consoleLogin = async (req: IncomingMessage, res: ServerResponse, url: string, named: string | undefined): Promise<void> => {
+    const body = await readBody(req, LOGIN_BODY_LIMIT)
+    if (body === null) { sendJson(res, 413, errorBody('BODY_TOO_LARGE', `The login body is larger than ${LOGIN_BODY_LIMIT} bytes`)); return }
+    let key: string | undefined
+    try { key = (JSON.parse(body.toString('utf8')) as { key?: unknown }).key as string | undefined } catch { key = undefined }
+    const id = named ?? directory.ownerOf(typeof key === 'string' ? key : undefined) ?? directory.fallback
+    const tenant = tenants.get(id) as Tenant
+    const answer = await tenant.app.inject({
+      method: 'POST', url, payload: body, headers: req.headers as Record<string, string>,
+      // The per-address throttle of failed logins sees the real client (and TRUST_PROXY's rules).
+      remoteAddress: req.socket.remoteAddress ?? '127.0.0.1'
+    })
+    const headers: Record<string, string | string[]> = {}
+    for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && name !== 'content-length' && name !== 'transfer-encoding' && name !== 'connection') headers[name] = Array.isArray(value) ? value.map(String) : String(value)
+    if (answer.statusCode === 200) {
+      const cookies = headers['set-cookie'] ?? []
+      headers['set-cookie'] = [...(Array.isArray(cookies) ? cookies : [cookies]), tenantCookie(tenant.id, secure || req.headers['x-forwarded-proto'] === 'https')]
+    }
+    res.writeHead(answer.statusCode, headers)
+    res.end(answer.rawPayload)
+  }
+
+  const answerFront = async (path: string, res: ServerResponse): Promise<void> => {
+    if (path === '/healthz') { sendJson(res, 200, { status: 'ok', product: '3cx-gateway', version: VERSION, mode: 'tenants', tenants: tenants.size }); return }
+    if (path === '/readyz') {
+      const reports = await Promise.all([...tenants.values()].map(async (t) => [t.id, await evaluateReadiness(t.services.checks)] as const))
+      const body = readinessOfTenants(reports)
+      // One tenant's PBX being down must not take every other tenant out of a load balancer.
+      sendJson(res, body.unready.length < tenants.size ? 200 : 503, body)
+      return
+    }
+    const registries = [processMetrics, ...[...tenants.values()].map((t) => t.services.metrics.registry)]
+    const merged = AggregatorRegistry.aggregate(await Promise.all(registries.map(async (r) => await r.getMetricsAsJSON())))
+    res.writeHead(200, { 'content-type': merged.contentType })
+    res.end(await merged.metrics())
+  }
+
+  const server = https !== undefined ? createHttpsServer(https, handle) : createHttpServer(handle)
+  server.requestTimeout = 60_000
+  server.keepAliveTimeout = 72_000
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(base.port, base.host, () => { server.off('error', reject); resolve() })
+    })
+  } catch (err) {
+    await stopAll(1000)
+    throw describeListenError(err, base.host, base.port, 'PORT') ?? err
+  }
+  const port = (server.address() as AddressInfo).port
+  const shownHost = base.host === '0.0.0.0' || base.host === '::' ? '127.0.0.1' : base.host
+  const url = `${secure ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`
+  logger.info({ version: VERSION, mode: 'tenants', url, tenants: [...tenants.keys()] }, `3cx-gateway ${VERSION} listening on ${url} for ${tenants.size} tenants (${[...tenants.keys()].join(', ')})`)
+
+  let closing: Promise<void> | null = null
+  const close = async (): Promise<void> => {
+    closing ??= (async () => {
+      const budget = opts.shutdownTimeoutMs ?? 25_000
+      const started = Date.now()
+      logger.info({ budgetMs: budget }, 'shutting down every tenant')
+      const closed = new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+      server.closeIdleConnections()
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, budget / 2).unref())])
+      server.closeAllConnections()
+      await stopAll(Math.max(1000, budget - (Date.now() - started)))
+      logger.info({ ms: Date.now() - started }, 'shutdown complete')
+    })()
+    return await closing
+  }
+  const installSignalHandlers = (): void => {
+    const onSignal = (signal: string): void => {
+      logger.info({ signal }, 'signal received')
+      close().then(() => { process.exit(0) }, (err: unknown) => { logger.error({ err }, 'shutdown failed'); process.exit(1) })
+    }
+    process.once('SIGTERM', () => { onSignal('SIGTERM') })
+    process.once('SIGINT', () => { onSignal('SIGINT') })
+  }
+  return { tenants, server, url, close, installSignalHandlers }
+}
+
+/** /readyz of the front: each tenant's report under its id; `ready` when all are. */
+export function readinessOfTenants (reports: ReadonlyArray<readonly [string, ReadinessReport]>): { ready: boolean, mode: 'tenants', unready: string[], degraded: string[], tenants: Record<string, ReadinessReport> } {
+  const out: Record<string, ReadinessReport> = {}
+  for (const [id, r] of reports) out[id] = r
+  return {
+    ready: reports.every(([, r]) => r.ready),
+    mode: 'tenants',
+    unready: reports.filter(([, r]) => !r.ready).map(([id]) => id),
+    degraded: reports.filter(([, r]) => r.degraded.length > 0).map(([id]) => id),
+    tenants: out
+  }
+}
+
+function sendJson (res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
+  res.end(JSON.stringify(body))
+}
+
+/** The request body, or null once it passes `limit` bytes. */
+async function readBody (req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > limit) return null
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks)
+}

@@ -1,0 +1,25 @@
+// Two tenants on one PostgreSQL database: each in its own schema (tenant_<id>, migrated on its own);
+// calls, events and webhooks of one never visible to the other (two-tenants.ts).
+import t from 'tap'
+import pg from 'pg'
+import { testDatabase } from '../store/pg/pg-test-db.js'
+import { CALLER, checkIsolation, startTwoTenants } from './two-tenants.js'
+
+t.test('PostgreSQL: two tenants, each in its own schema, see only their own calls, events and webhooks', async (t) => {
+  const url = await testDatabase(t)
+  const x = await startTwoTenants(t, { DATABASE_URL: url })
+  await checkIsolation(t, x)
+  const db = new pg.Pool({ connectionString: url, max: 1 })
+  t.teardown(async () => { await db.end() })
+  const schemas = (await db.query<{ s: string }>("SELECT schema_name AS s FROM information_schema.schemata WHERE schema_name LIKE 'tenant_%' ORDER BY 1")).rows.map((r) => r.s)
+  t.same(schemas, ['tenant_acme', 'tenant_beta'], 'one schema per tenant')
+  for (const [id, own, other] of [['acme', CALLER.acme, CALLER.beta], ['beta', CALLER.beta, CALLER.acme]] as const) {
+    const payloads = (await db.query<{ p: string }>(`SELECT payload::text AS p FROM tenant_${id}.webhook_events`)).rows.map((r) => r.p).join('\n')
+    t.ok(payloads.includes(own.slice(2)), `tenant_${id}.webhook_events holds ${id}'s call`)
+    t.notOk(payloads.includes(other.slice(2)), `tenant_${id}.webhook_events holds nothing of the other tenant`)
+    const migrations = Number((await db.query(`SELECT COUNT(*) AS n FROM tenant_${id}.schema_migrations`)).rows[0].n)
+    t.ok(migrations > 0, `tenant_${id} migrated (${migrations} steps)`)
+  }
+  const publicTables = Number((await db.query("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'webhook_events'")).rows[0].n)
+  t.equal(publicTables, 0, 'nothing in the default schema')
+})

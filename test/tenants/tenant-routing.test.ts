@@ -1,0 +1,73 @@
+// Which tenant a request reaches (tenant-routing.ts), and what the front server answers itself:
+// /readyz with every tenant, /metrics with the `tenant` label, the console's gw_tenant cookie.
+import t from 'tap'
+import { keyDigest, TenantDirectory } from '../../src/tenants/tenant-routing.js'
+import { api, KEYS, startTwoTenants } from './two-tenants.js'
+
+const dir = new TenantDirectory([
+  { id: 'acme', keyDigests: [keyDigest('acme-key-0123456789abcdef')] },
+  { id: 'beta', keyDigests: [keyDigest('beta-key-0123456789abcdef')] }
+], 'acme')
+const route = (url: string, headers: Record<string, string> = {}): ReturnType<TenantDirectory['route']> => dir.route({ url, headers })
+
+t.test('the prefix, then the key, then the cookie, else the first tenant', async (t) => {
+  t.same(route('/t/beta/pbx.ac.get?x=1'), { kind: 'tenant', id: 'beta', url: '/pbx.ac.get?x=1' }, 'the prefix is removed')
+  t.same(route('/t/beta'), { kind: 'tenant', id: 'beta', url: '/' })
+  t.same(route('/t/nope/pbx.ac.get'), { kind: 'unknown-tenant', id: 'nope' })
+  t.same(route('/t/acme/pbx.ac.get', { 'x-api-key': 'beta-key-0123456789abcdef' }), { kind: 'tenant', id: 'acme', url: '/pbx.ac.get' }, 'the prefix wins over the key (and acme refuses beta\'s key)')
+  t.same(route('/pbx.ac.get', { 'x-api-key': 'beta-key-0123456789abcdef' }), { kind: 'tenant', id: 'beta', url: '/pbx.ac.get' }, 'X-API-Key')
+  t.same(route('/pbx.ac.get?key=beta-key-0123456789abcdef'), { kind: 'tenant', id: 'beta', url: '/pbx.ac.get?key=beta-key-0123456789abcdef' }, '?key=')
+  t.same(route('/webapi/beta-key-0123456789abcdef/pbx.ac.get'), { kind: 'tenant', id: 'beta', url: '/webapi/beta-key-0123456789abcdef/pbx.ac.get' }, '/webapi/{key}/')
+  t.same(route('/console/api/calls', { cookie: 'a=1; gw_tenant=beta' }), { kind: 'tenant', id: 'beta', url: '/console/api/calls' }, 'the console cookie')
+  t.same(route('/console/api/calls', { cookie: 'gw_tenant=nope' }), { kind: 'tenant', id: 'acme', url: '/console/api/calls' }, 'an unknown cookie: the first tenant')
+  t.same(route('/pbx.ac.get', { 'x-api-key': 'wrong-key-0123456789abcdef' }), { kind: 'tenant', id: 'acme', url: '/pbx.ac.get' }, 'an unknown key: the first tenant (which answers 401)')
+  t.same(route('/readyz'), { kind: 'front', path: '/readyz' })
+  t.same(route('/metrics?x'), { kind: 'front', path: '/metrics' })
+})
+
+t.test('the front server: every tenant in /readyz and /metrics, the console cookie, unknown tenants', async (t) => {
+  const x = await startTwoTenants(t)
+  const ready = await api(x.gw, '/readyz')
+  t.equal(ready.status, 200)
+  const body = JSON.parse(ready.text) as { ready: boolean, mode: string, unready: string[], tenants: Record<string, { ready: boolean, checks: Record<string, { ok: boolean }> }> }
+  t.equal(body.mode, 'tenants')
+  t.same(Object.keys(body.tenants), ['acme', 'beta'], 'one entry per tenant')
+  t.equal(body.tenants.beta.checks.websocket.ok, true)
+  t.equal((await api(x.gw, '/t/beta/readyz')).status, 200, 'one tenant\'s readiness under its prefix')
+
+  // One tenant's PBX gone: that tenant is unready, the process still serves the other.
+  await x.sims.beta.close()
+  const deadline = Date.now() + 15_000
+  let partly = body
+  while (Date.now() < deadline) {
+    const r = await api(x.gw, '/readyz')
+    partly = JSON.parse(r.text) as typeof body
+    if (partly.unready.includes('beta')) { t.equal(r.status, 200, 'still 200 while another tenant is ready'); break }
+    await new Promise((resolve) => setTimeout(resolve, 300))
+  }
+  t.same(partly.unready, ['beta'], 'beta is listed unready')
+  t.equal(partly.ready, false)
+
+  const metrics = await api(x.gw, '/metrics')
+  t.match(metrics.text, /gateway_calls_in_progress\{tenant="acme"\} 0/)
+  t.match(metrics.text, /gateway_calls_in_progress\{tenant="beta"\} 0/)
+  t.equal(metrics.text.match(/^# TYPE gateway_calls_in_progress /gm)?.length, 1, 'one metric family for all tenants')
+  t.match(metrics.text, /gateway_process_resident_memory_bytes \d/, 'the process\'s metrics once, without a tenant')
+  t.notOk(metrics.text.includes(KEYS.acme) || metrics.text.includes(KEYS.beta), 'no key in the metrics')
+
+  const unknown = await api(x.gw, '/t/gamma/pbx.ac.get', KEYS.acme)
+  t.equal(unknown.status, 404)
+  t.match(JSON.parse(unknown.text), { result: false, error: { code: 'UNKNOWN_TENANT' } })
+  t.equal((await api(x.gw, '/pbx.ac.get')).status, 401, 'no key: 401 from the first tenant')
+
+  const login = await api(x.gw, '/console/api/login', undefined, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: KEYS.beta }) })
+  t.equal(login.status, 200, login.text)
+  const cookies = login.headers.getSetCookie()
+  t.ok(cookies.some((c) => c.startsWith('gw_tenant=beta;') && c.includes('HttpOnly')), 'the login sets gw_tenant to the key\'s tenant')
+  const cookie = cookies.map((c) => c.split(';')[0]).join('; ')
+  const session = await api(x.gw, '/console/api/session', undefined, { headers: { cookie } })
+  t.equal(session.status, 200, 'the session is found at the tenant it was opened on')
+  const wrong = await api(x.gw, '/console/api/login', undefined, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: 'nobody-0123456789abcdef' }) })
+  t.equal(wrong.status, 401, 'a key of no tenant: 401')
+  t.notOk(wrong.headers.getSetCookie().some((c) => c.startsWith('gw_tenant=')), 'and no tenant cookie')
+})
