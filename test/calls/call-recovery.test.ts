@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js'
 import { startGateway } from '../../src/server.js'
 import { createSimulator } from '../../src/sim/simulator.js'
 import { startReceiver } from '../webhooks/receiver.js'
+import { until } from '../pbx/pbx-fixture.js'
 
 const quiet = (): Writable => new Writable({ write (_c, _e, cb) { cb() } })
 
@@ -27,29 +28,27 @@ t.test('calls made while the gateway was down are announced from the call log af
   type Payload = Record<string, string | number>
   const eventsOf = (callid: number): Payload[] => rx.received.map((r) => JSON.parse(r.body) as Payload).filter((p) => String(p.chid).endsWith(`_${callid}`))
   const line = (p: Payload): string => [p.event, p.user, p.trtype, p.finishtype, p.transfer === undefined ? undefined : `transfer=${p.transfer}`].filter((x) => x !== undefined).join(' ')
-  const until = async (what: string, ms: number, probe: () => boolean): Promise<void> => {
-    const end = Date.now() + ms
-    while (!probe()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  }
 
   const first = await startGateway(loadConfig(env), { logStream: quiet() })
   await first.services.pbx.callControl.ready()
   const seen = await start({ from: '+15557654321', to: '+15550102', answer: '102', ringMs: 100, talkMs: 300 })
-  await until('the seen call to end', 10_000, () => eventsOf(seen).some((p) => p.event === 'incoming'))
+  await until(() => eventsOf(seen).some((p) => p.event === 'incoming'), 10_000, 'the seen call to end')
   await first.close()
 
   const answered = await start({ from: '+15557654322', to: '+15550101', answer: '101', ringMs: 200, talkMs: 1200 })
   const missed = await start({ from: '+15557654323', to: '+15550101', answer: null, ringMs: 400 })
   const outbound = await start({ from: '101', to: '+15559870000', answer: 'remote', ringMs: 200, talkMs: 1100 })
-  await until('the calls to end', 10_000, () => sim.ctx.engine.activeCalls() === 0)
+  await until(() => sim.ctx.engine.activeCalls() === 0, 10_000, 'the calls to end')
 
   const second = await startGateway(loadConfig(env), { logStream: quiet() })
   t.teardown(() => second.close())
-  await until('the recovered calls', 20_000, () => [answered, missed, outbound].every((id) => eventsOf(id).some((p) => p.event === 'incoming' || p.event === 'outgoing')))
-  await new Promise((resolve) => setTimeout(resolve, 500))
+  await until(() => [answered, missed, outbound].every((id) => eventsOf(id).some((p) => p.event === 'incoming' || p.event === 'outgoing')), 20_000, 'the recovered calls')
+  // Nothing more can come: no call id is left to look up and every event written was delivered.
+  const metric = async (name: string): Promise<number> => {
+    const res = await second.app.inject({ url: '/metrics', headers: { 'x-api-key': env.GATEWAY_KEYS } })
+    return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(res.body)?.[1])
+  }
+  await until(async () => await metric('gateway_unseen_calls') === 0 && await metric('gateway_outbox_depth') === 0, 10_000, 'recovery and delivery to finish')
   t.same(eventsOf(answered).map(line), ['hangupincoming 101 NotDef', 'incoming 101 Ok transfer=false'], 'answered in the queue')
   t.match(eventsOf(answered)[1], { did: 'Sales line', callerid: '+15557654322', duration: 1, title: /^Sales line: answered call from \+15557654322/ })
   t.same(eventsOf(missed).map(line), ['incoming 800 Missed transfer=false'], 'missed in the queue')

@@ -46,11 +46,11 @@ async function gateway (t: { teardown: (fn: () => unknown) => void }, sim: Simul
 const of = (events: Payload[], callid: number, event: string, user: string): Payload | undefined =>
   events.find((p) => String(p.chid).endsWith(`_${callid}`) && p.event === event && p.user === user)
 
-/** The PBX unreachable for `ms` (every connection cut and refused): a gap in what the gateway sees. */
+/** The PBX unreachable for `ms` (every connection cut and refused): a gap in what the gateway sees. Returns once it is back up. */
 async function gap (sim: Simulator, ms: number): Promise<void> {
   const res = await fetch(`${sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: true, downForMs: ms }) })
   if (res.status !== 200) throw new Error(`/_sim/faults answered ${res.status}`)
-  await new Promise((resolve) => setTimeout(resolve, ms))
+  await until(() => !sim.ctx.faults.settings.down, ms + 5000, 'the PBX to be up again')
 }
 
 /**
