@@ -52,7 +52,7 @@ t.test('a standby is ready, borrows the holder\'s token, and takes the stream ov
   const stopped = Date.now()
   await a.close()
   aClosed = true
-  await until(() => b.services.pbx.callControl.connected, 10_000)
+  await until(() => b.services.pbx.callControl.connected, 20_000)
   t.comment(`take-over after a clean stop: ${Date.now() - stopped} ms`)
   t.match((await get(`${b.url}/readyz`)).body.stream, { role: 'holder', holder: 'replica-b' }, 'the former standby holds the stream')
   t.equal(b.services.pbx.tokens.fetched, 1, 'and fetched a token of its own')

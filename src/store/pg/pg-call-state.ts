@@ -14,7 +14,11 @@ export class PgCallStateStore implements CallStateStore {
   private readonly waiting = new Map<number, StoredCall | null>()
   private queued = false
 
-  constructor (private readonly store: PgStore, private readonly now: () => number = Date.now, retryMs?: number) {
+  /**
+   * @param eventsWritten resolves once the events handed to the outbox so far are committed: a
+   *   state is written only after the events that led to it (PgOutboxStore.written()).
+   */
+  constructor (private readonly store: PgStore, private readonly now: () => number = Date.now, retryMs?: number, private readonly eventsWritten?: () => Promise<void>) {
     this.writes = new PgWriteBehind(store, 'call state', retryMs)
   }
 
@@ -36,6 +40,8 @@ export class PgCallStateStore implements CallStateStore {
           rows = [...this.waiting]
           this.waiting.clear()
           this.queued = false
+          // Asked at once: it covers the events handed over with these states (same tick or earlier).
+          await this.eventsWritten?.()
         }
         const upserts = rows.filter((r): r is [number, StoredCall] => r[1] !== null).map((r) => r[1])
         const deletes = rows.filter((r) => r[1] === null).map((r) => r[0])

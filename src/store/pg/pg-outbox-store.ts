@@ -11,12 +11,18 @@ import type { StorageHealth } from '../../storage-health.js'
 import type { AttemptRecord, DeliveryJob, DeliveryStatus, DeliveryView, EnqueueListener, ListQuery, OutboxLog, OutboxStore, StoredEvent } from '../../webhooks/outbox-store.js'
 import { PgOutbox } from './pg-outbox.js'
 import type { PgStore } from './pg-pool.js'
+import { PgClaimer, type PgClaimerOptions } from './pg-claimer.js'
 
 export interface PgOutboxStoreOptions {
   targets: readonly WebhookTargetConfig[]
   now?: () => number
   maxHeld?: number
   retryMs?: number
+  /**
+   * Claim mode (replicas sharing the database): deliveries reach this process's scheduler only
+   * through claims (pg-claimer.ts), never straight from its own writes or at start.
+   */
+  claim?: PgClaimerOptions
 }
 
 type Depth = Record<string, { pending: number, failed: number }>
@@ -35,11 +41,17 @@ export class PgOutboxStore implements OutboxStore {
   private readonly disabled = new Map<string, { at: number, reason: string }>()
   private pendingAtStart = new Map<string, DeliveryJob[]>()
   private lastDepth: Depth = {}
+  private readonly claimer: PgClaimer | null
+  /** Events accepted and events committed so far, and who waits for a count to be committed (written()). */
+  private accepted = 0
+  private committed = 0
+  private waiters: Array<{ n: number, resolve: () => void }> = []
 
   constructor (private readonly store: PgStore, private readonly opts: PgOutboxStoreOptions) {
     this.outbox = new PgOutbox(store, opts)
     this.health = store.health
     for (const t of opts.targets) this.lastDepth[t.name] = { pending: 0, failed: 0 }
+    this.claimer = opts.claim === undefined ? null : new PgClaimer(this.outbox, opts.claim, (jobs) => { for (const l of this.listeners) l(jobs) })
   }
 
   get targets (): readonly WebhookTargetConfig[] {
@@ -53,7 +65,7 @@ export class PgOutboxStore implements OutboxStore {
   /** Loads what start-up needs synchronously: disabled targets, pending deliveries, the depth. */
   async open (): Promise<void> {
     for (const [name, d] of await this.outbox.disabledTargets()) this.disabled.set(name, d)
-    for (const t of this.opts.targets) this.pendingAtStart.set(t.name, await this.outbox.pendingJobs(t.name))
+    if (this.claimer === null) for (const t of this.opts.targets) this.pendingAtStart.set(t.name, await this.outbox.pendingJobs(t.name))
     await this.refreshDepth()
   }
 
@@ -69,7 +81,9 @@ export class PgOutboxStore implements OutboxStore {
       if (this.refused === 0) this.log?.error({ database: this.store.name, held: this.heldCount }, `${this.store.name} cannot be written and too many events already wait in memory: new call events are REFUSED (lost) until it can; see gateway_events_refused_total`)
       this.refused += events.length - room
     }
-    this.held.push(...events.slice(0, room))
+    const taken = events.slice(0, room)
+    this.accepted += taken.length
+    this.held.push(...taken)
     if (this.timer === null) setImmediate(() => { void this.drain() })
     return []
   }
@@ -84,7 +98,10 @@ export class PgOutboxStore implements OutboxStore {
         try {
           const { jobs } = await this.outbox.insert(batch)
           this.writing = 0
+          this.committed += batch.length
+          this.wakeWaiters()
           for (const j of jobs) this.lastDepth[j.target] = { pending: (this.lastDepth[j.target]?.pending ?? 0) + 1, failed: this.lastDepth[j.target]?.failed ?? 0 }
+          if (this.claimer !== null) { this.claimer.wake(); continue }
           // Written before the scheduler asked for what was pending: handed over with that, not lost.
           const fresh = jobs.filter((j) => this.pendingAtStart.get(j.target)?.push(j) === undefined)
           if (fresh.length > 0) for (const l of this.listeners) l(fresh)
@@ -106,8 +123,26 @@ export class PgOutboxStore implements OutboxStore {
     }
   }
 
+  /**
+   * Resolves once every event accepted so far is committed. The call state waits for it before it
+   * is written (pg-call-state.ts), so a crash never leaves a call's state ahead of its events' outbox
+   * rows: the events would be lost (the next holder resumes from the state and sees nothing new).
+   */
+  async written (): Promise<void> {
+    const n = this.accepted
+    if (this.committed >= n) return
+    await new Promise<void>((resolve) => { this.waiters.push({ n, resolve }) })
+  }
+
+  private wakeWaiters (all = false): void {
+    const still = []
+    for (const w of this.waiters) if (all || w.n <= this.committed) w.resolve(); else still.push(w)
+    this.waiters = still
+  }
+
   onEnqueue (listener: EnqueueListener): () => void {
     this.listeners.add(listener)
+    this.claimer?.start()
     return () => { this.listeners.delete(listener) }
   }
 
@@ -123,12 +158,17 @@ export class PgOutboxStore implements OutboxStore {
   }
 
   async settle (job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number): Promise<boolean> {
-    return await this.outbox.settle(job, attempt, status, nextAt)
+    const c = this.claimer
+    // Claimed: a retry stays this consumer's until it is due (plus the lease); it retries it itself.
+    const ok = await this.outbox.settle(job, attempt, status, nextAt, c === null ? null : nextAt + c.opts.leaseMs)
+    if (ok && status !== 'pending') c?.wake()
+    return ok
   }
 
   async redeliver (id: number): Promise<DeliveryJob | null> {
     const job = await this.outbox.redeliver(id)
-    if (job !== null) for (const l of this.listeners) l([job])
+    if (job !== null && this.claimer !== null) this.claimer.wake()
+    else if (job !== null) for (const l of this.listeners) l([job])
     return job
   }
 
@@ -188,11 +228,13 @@ export class PgOutboxStore implements OutboxStore {
 
   /** At shutdown: writes what waits; says how many are lost if it cannot. */
   async close (): Promise<void> {
+    await this.claimer?.stop()
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
     await this.drain()
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
+    this.wakeWaiters(true)
     if (this.heldCount > 0) this.log?.error({ database: this.store.name, events: this.heldCount }, `stopping with ${this.heldCount} call events that could not be written to ${this.store.name}: they are lost`)
   }
 }

@@ -106,6 +106,11 @@ export class PgOutbox {
     }))
   }
 
+  /** Ends the leases `consumer` holds on pending deliveries (it stops): others claim them at once. */
+  async release (consumer: string): Promise<void> {
+    await this.pool.query("UPDATE webhook_deliveries SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1 AND status = 'pending'", [consumer])
+  }
+
   /** Pending deliveries of a target, oldest first. */
   async pendingJobs (target: string): Promise<DeliveryJob[]> {
     return (await this.pool.query<DeliveryRow>("SELECT * FROM webhook_deliveries WHERE status = 'pending' AND target = $1 ORDER BY id", [target])).rows.map(jobOf)
@@ -117,14 +122,18 @@ export class PgOutbox {
     return r === undefined ? null : { id: r.id, messageId: r.message_id, type: r.type, chain: r.chain, payload: r.payload, createdAt: r.created_at }
   }
 
-  /** Records one attempt and the delivery's new state, and ends its lease. False when the database could not be written. */
-  async settle (job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number): Promise<boolean> {
+  /**
+   * Records one attempt and the delivery's new state, and ends its lease (or, with `leaseUntil`,
+   * keeps it that long: the consumer retries it itself). False when the database could not be written.
+   */
+  async settle (job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number, leaseUntil: number | null = null): Promise<boolean> {
     try {
       await this.write('delivery log', async () => { await inTransaction(this.pool, async (c) => {
         await c.query('INSERT INTO webhook_attempts (delivery_id, at, status_code, duration_ms, error, excerpt) VALUES ($1, $2, $3, $4, $5, $6)',
           [job.id, attempt.at, attempt.statusCode, attempt.durationMs, attempt.error, attempt.excerpt])
-        await c.query('UPDATE webhook_deliveries SET status = $1, attempts = $2, next_at = $3, updated_at = $4, last_status = $5, last_error = $6, claimed_by = NULL, claimed_until = NULL WHERE id = $7',
-          [status, job.attempts, nextAt, this.now(), attempt.statusCode, attempt.error, job.id])
+        await c.query(`UPDATE webhook_deliveries SET status = $1, attempts = $2, next_at = $3, updated_at = $4, last_status = $5, last_error = $6,
+          claimed_by = CASE WHEN $8::bigint IS NULL THEN NULL ELSE claimed_by END, claimed_until = $8 WHERE id = $7`,
+        [status, job.attempts, nextAt, this.now(), attempt.statusCode, attempt.error, job.id, status === 'pending' ? leaseUntil : null])
       }) })
       return true
     } catch (err) {

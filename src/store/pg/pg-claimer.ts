@@ -1,0 +1,62 @@
+// The claim loop of one consumer of the PostgreSQL outbox (pg-outbox-store.ts in claim mode): every
+// replica on one database delivers, each taking due chain heads with PgOutbox.claim() (FOR UPDATE
+// SKIP LOCKED, leased to it) and handing them to its delivery scheduler. It claims when woken (an
+// event written here, a delivery settled: its chain's next event may be due) and every pollMs (events
+// written by other replicas, leases of a dead replica run out). One claim runs at a time; a wake
+// during one claims again right after it.
+import type { DeliveryJob } from '../../webhooks/outbox-store.js'
+import type { PgOutbox } from './pg-outbox.js'
+
+export interface PgClaimerOptions {
+  consumer: string
+  /** How long a claimed delivery is this consumer's (ms): longer than one attempt can take. */
+  leaseMs: number
+  pollMs?: number
+  limit?: number
+}
+
+export class PgClaimer {
+  private running = false
+  private again = false
+  private timer: NodeJS.Timeout | null = null
+  private stopped = false
+
+  constructor (private readonly outbox: PgOutbox, readonly opts: PgClaimerOptions, private readonly hand: (jobs: DeliveryJob[]) => void) {}
+
+  start (): void {
+    if (this.timer !== null || this.stopped) return
+    this.timer = setInterval(() => { this.wake() }, this.opts.pollMs ?? 500)
+    this.timer.unref()
+    this.wake()
+  }
+
+  wake (): void {
+    if (this.stopped || this.timer === null) return
+    if (this.running) { this.again = true; return }
+    this.running = true
+    void this.loop().finally(() => { this.running = false })
+  }
+
+  private async loop (): Promise<void> {
+    const limit = this.opts.limit ?? 200
+    do {
+      this.again = false
+      let jobs: DeliveryJob[]
+      try {
+        jobs = await this.outbox.claim(this.opts.consumer, { limit, leaseMs: this.opts.leaseMs })
+      } catch {
+        return // reported to storage health by PgOutbox; the next poll tries again
+      }
+      if (jobs.length > 0 && !this.stopped) this.hand(jobs)
+      if (jobs.length === limit) this.again = true
+    } while (this.again && !this.stopped)
+  }
+
+  /** Stops claiming and gives back the leases of deliveries not settled (at shutdown). */
+  async stop (): Promise<void> {
+    this.stopped = true
+    if (this.timer !== null) clearInterval(this.timer)
+    this.timer = null
+    await this.outbox.release(this.opts.consumer).catch(() => {})
+  }
+}
