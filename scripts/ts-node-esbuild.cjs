@@ -18,6 +18,7 @@ exports.create = function create ({ nodeModuleEmitKind, service }) {
         target: 'node20',
         sourcefile: fileName,
         sourcemap: 'external',
+        sourcesContent: false, // the coverage check reads the .ts files themselves, as with tsc's maps
         // tsc's semantics for what esbuild would otherwise guess from its own defaults
         tsconfigRaw: { compilerOptions: { useDefineForClassFields: true, verbatimModuleSyntax: false } }
       })

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.js'
 import { startGateway } from '../../src/server.js'
 import { createSimulator } from '../../src/sim/simulator.js'
 import { startReceiver } from '../webhooks/receiver.js'
+import { until } from '../pbx/pbx-fixture.js'
 
 t.test('canonical and other call paths, exact events in order', async (t) => {
   const sim = await createSimulator()
@@ -40,10 +41,9 @@ t.test('canonical and other call paths, exact events in order', async (t) => {
   const line = (p: Payload): string => [p.event, p.user, p.trtype, p.finishtype, p.transfer === undefined ? undefined : `transfer=${p.transfer}`, `-${String(p.id).split('-')[1]}`]
     .filter((x) => x !== undefined).join(' ')
   const endedCount: Record<keyof typeof calls, number> = { B: 1, D: 2, F: 1, G: 2, IVR: 1, RG: 1, OVF: 1 }
-  const deadline = Date.now() + 20_000
-  while (Date.now() < deadline && !Object.entries(calls).every(([k, id]) => eventsOf(id).filter((p) => p.event === 'incoming' || p.event === 'outgoing').length >= endedCount[k as keyof typeof calls])) {
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  const allEnded = (): boolean => Object.entries(calls).every(([k, id]) => eventsOf(id).filter((p) => p.event === 'incoming' || p.event === 'outgoing').length >= endedCount[k as keyof typeof calls])
+  // On a timeout the checks below still run and show which events are missing.
+  await until(allEnded, 20_000, 'every call\'s end events').catch((err: Error) => { t.fail(err.message) })
   // Expected sequences: a string is one event in that place; an array is a group of events that
   // may arrive in any order among themselves (agents ringing at once).
   const matches = (callid: number, expected: Array<string | string[]>): { actual: string[], expected: string[] } => {
