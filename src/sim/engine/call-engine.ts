@@ -79,9 +79,9 @@ export class CallEngine {
       get dir () { return options.directory() },
       legs: this.legs,
       ended (call) { engine.forget(call) },
-      placeCall (from, to) {
+      placeCall (from, to, onBehalfOf) {
         try {
-          return engine.begin(planMakeCall(options.directory(), from, to)).callid
+          return engine.begin({ ...planMakeCall(options.directory(), from, to), onBehalfOf }).callid
         } catch {
           return null // the directory changed: the agent can no longer call out
         }
@@ -260,7 +260,8 @@ export class CallEngine {
     this.recordList.push(record)
     const callerStatus: ParticipantStatus = plan.kind === 'inbound' ? 'Ringing' : 'Dialing'
     // The caller leg is announced when it first faces someone (deliver / outbound below).
-    call.caller = this.legs.newLeg(call, callerSelf, 'caller', callerStatus, callerSelf, {})
+    const onBehalf = plan.onBehalfOf === undefined ? {} : { on_behalf_of_dn: plan.onBehalfOf.dn, on_behalf_of_type: plan.onBehalfOf.type }
+    call.caller = this.legs.newLeg(call, callerSelf, 'caller', callerStatus, callerSelf, onBehalf)
     call.caller.recordable = plan.kind === 'outbound' && plan.caller.kind === 'extension'
     if (plan.kind === 'outbound') dialOut(this.core, call)
     else deliver(this.core, call, plan.target, plan.kind === 'inbound')

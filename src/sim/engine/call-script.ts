@@ -1,6 +1,7 @@
 // The script of one simulated call (simulator.md §3) and its validation into a plan the engine
 // plays. Validation is pure and complete: a script either yields a plan that can be played as
 // written, or a SimScriptError saying what is wrong, before anything starts.
+import type { CallControlDnType } from '../../pbx/callcontrol-types.js'
 import type { SimDirectory } from '../sim-types.js'
 import {
   findDn, findUser, groupMembers, inboundRule, isExternalNumber, trunkDn, unreachableReason, type DnEntry
@@ -104,6 +105,8 @@ export interface CallPlan {
   busy: boolean
   /** The caller requests a queue callback (answer: the agent who calls back). */
   callback: boolean
+  /** A call the PBX places for a queue (its callback): the caller's leg shows it as on_behalf_of. */
+  onBehalfOf?: { dn: string, type: CallControlDnType }
 }
 
 export const SCRIPT_LIMITS = { maxRingMs: 600_000, maxTalkMs: 3_600_000, maxSegments: 10 } as const

@@ -57,8 +57,11 @@ export interface EngineCore {
   readonly legs: LegBook
   /** Bookkeeping once a call has ended (its record is final). */
   ended (call: Call): void
-  /** A new call the PBX places (a queue callback: the agent calls the number); its callid, or null when refused. */
-  placeCall (from: string, to: string): number | null
+  /**
+   * A new call the PBX places (a queue callback: the agent calls the number, on behalf of the
+   * queue); its callid, or null when refused.
+   */
+  placeCall (from: string, to: string, onBehalfOf?: CallPlan['onBehalfOf']): number | null
 }
 
 export function chainOf (callid: number, at: Date): string {

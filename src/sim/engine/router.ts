@@ -156,7 +156,7 @@ function requestCallback (core: EngineCore, call: Call, queueLeg: Leg): void {
     leaveQueue(core, call, 'callback')
     const q = call.record.queue
     endCall(core, call, 'callback')
-    const callid = agent === null ? null : core.placeCall(agent, call.plan.caller.number)
+    const callid = agent === null ? null : core.placeCall(agent, call.plan.caller.number, { dn: queueLeg.self.dn, type: queueLeg.self.type })
     if (q !== null) {
       q.abandoned = false
       q.callback = { callid }

@@ -1,6 +1,6 @@
 // The report functions the gateway uses, as bound functions over the engine's call records:
-// GetCallLogData (one row per segment), GetAbandonedQueueCallsData and
-// GetQueuePerformanceOverviewData. Parameters are checked by function-params.ts; rows are pure.
+// GetCallLogData (one row per segment), GetAbandonedQueueCallsData,
+// GetQueuePerformanceOverviewData (the queue callback reports are in queue-callback-rows.ts). Parameters are checked by function-params.ts; rows are pure.
 import type { SimCallRecord, SimSegment } from '../sim-types.js'
 import { ODataError } from './odata-error.js'
 import type { Row } from './odata-filter.js'
@@ -30,10 +30,10 @@ const QUEUE_PARAMS: ParamSpec = { periodFrom: 'datetime', periodTo: 'datetime', 
 
 const CALL_DIRECTION: Readonly<Record<SimCallRecord['kind'], string>> = { inbound: 'Inbound', outbound: 'Outbound', internal: 'Internal' }
 
-/** The call's period window, validated; records that started in [from, to). */
-function inPeriod (records: readonly SimCallRecord[], params: ParamValues): SimCallRecord[] {
-  const from = (params.periodFrom as Date).getTime()
-  const to = (params.periodTo as Date).getTime()
+/** Records that started in [from, to), the window validated (31 days at most). */
+export function inWindow (records: readonly SimCallRecord[], fromDate: Date, toDate: Date): SimCallRecord[] {
+  const from = fromDate.getTime()
+  const to = toDate.getTime()
   if (to - from > MAX_REPORT_PERIOD_MS) throw new ODataError(504, 'GatewayTimeout', 'The report query took too long; choose a period of 31 days or less.')
   return records.filter((r) => {
     const t = r.startedAt.getTime()
@@ -41,8 +41,12 @@ function inPeriod (records: readonly SimCallRecord[], params: ParamValues): SimC
   })
 }
 
+function inPeriod (records: readonly SimCallRecord[], params: ParamValues): SimCallRecord[] {
+  return inWindow(records, params.periodFrom as Date, params.periodTo as Date)
+}
+
 /** `'800,801'` → ['800','801']; an empty list means every queue. */
-function dnList (value: ParamValue): string[] {
+export function dnList (value: ParamValue): string[] {
   return typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s !== '') : []
 }
 

@@ -9,9 +9,11 @@ import { applyToCollection, shapeEntity, type EntityShape, type QueryOptions } f
 import { parseEntityKey, type PathSegment } from './xapi-path.js'
 import { ENTITY_SETS, systemStatus } from './directory-entities.js'
 import { activeCallRow, historyRows, recordingRows } from './call-rows.js'
-import { REPORT_FUNCTIONS, type ReportDirectory } from './report-rows.js'
+import { REPORT_FUNCTIONS, type ReportDirectory, type ReportFunction } from './report-rows.js'
+import { QUEUE_CALLBACK_REPORTS } from './queue-callback-rows.js'
 import { parseFunctionParams } from './function-params.js'
 import { callRecords } from './record-source.js'
+import { requireInScope, usersInScope } from './client-scope.js'
 
 export type XapiResult =
   | { kind: 'json', status: number, body: unknown, location?: string }
@@ -19,6 +21,8 @@ export type XapiResult =
   | { kind: 'text', body: string }
 
 const json = (body: unknown): XapiResult => ({ kind: 'json', status: 200, body })
+
+const REPORTS: readonly ReportFunction[] = [...REPORT_FUNCTIONS, ...QUEUE_CALLBACK_REPORTS]
 
 const ACTIVE_CALL: EntityShape = { typeName: 'Pbx.ActiveCall' }
 const HISTORY: EntityShape = { typeName: 'Pbx.CallHistoryView' }
@@ -53,11 +57,14 @@ export function readXapi (ctx: SimContext, segments: PathSegment[], query: Query
 
   const set = ENTITY_SETS[first.name]
   if (set !== undefined) {
+    const isUsers = first.name === 'Users'
     if (first.args === undefined) {
       if (second !== undefined) throw unknownPath(segments)
-      return json(applyToCollection(set.rows(ctx.directory), query, set.shape))
+      const rows = isUsers ? usersInScope(ctx.directory, client) as unknown as Row[] : set.rows(ctx.directory)
+      return json(applyToCollection(rows, query, set.shape))
     }
     const entity = findEntity(ctx, first)
+    if (isUsers) requireInScope(ctx.directory, client, String(entity.Number), 'Reading this user')
     if (second === undefined) return json(shapeEntity(entity, query, set.shape))
     const nav = set.shape.navigation?.[second.name]
     if (nav === undefined || second.args !== undefined) throw unknownPath(segments)
@@ -88,7 +95,7 @@ export function readXapi (ctx: SimContext, segments: PathSegment[], query: Query
       throw unknownPath(segments)
   }
 
-  const report = REPORT_FUNCTIONS.find((f) => f.entitySet === first.name)
+  const report = REPORTS.find((f) => f.entitySet === first.name)
   if (report !== undefined && first.args === undefined && second?.name === report.name && second.args !== undefined) {
     requireOwner(client, 'Reports')
     const params = parseFunctionParams(report.name, second.args, report.params)
