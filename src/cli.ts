@@ -134,7 +134,16 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
     case 'config check': {
       const config = configFromEnvironment(io)
       if (config === null) return 2
-      io.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n`)
+      // TENANTS_FILE is checked too: every tenant with its PBX and how many keys and targets (no secrets).
+      let tenants: TenantDefinition[] = []
+      if (config.tenantsFile !== null) {
+        const found = await tenantsToServe(config, io)
+        if (found === null) return 2
+        tenants = found
+      }
+      const described = describeConfig(config)
+      const shown = tenants.length === 0 ? described : { ...described, tenants: tenants.map((x) => ({ id: x.id, pbx: x.pbx.url, clientId: x.pbx.clientId, keys: x.keys.map((k) => k.scope), webhooks: x.webhooks.map((w) => w.name) })) }
+      io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`)
       return 0
     }
     default:
