@@ -31,7 +31,8 @@ import { PgLiveViews } from './store/pg/pg-live-views.js'
 import { ReplicaCallsView } from './replicas/replica-calls-view.js'
 import { DEFAULT_PBX_ID, defaultReplicaId, type StreamLease, type StreamStatus } from './replicas/stream-lease.js'
 import type { UnseenCallStore } from './calls/call-ports.js'
-import { checkStateOrigin, readPbxIdentity, type StateOriginStore } from './state-origin.js'
+import { checkStateOrigin, discardEarlierRun, readPbxIdentity, type StateOriginStore } from './state-origin.js'
+import { OriginWatch, readActiveCallStarts } from './origin-watch.js'
 import { callLogCounterWentBack } from './pbx/call-log-query.js'
 import { WebhookDelivery } from './webhooks/delivery.js'
 import { isStorageError } from './storage-health.js'
@@ -169,6 +170,15 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     log: log.child({ component: 'calls' })
   })
   const directory = new DirectoryCache(pbx.xapi)
+  // The PBX's call counter beginning again while running (PBX restarted or replaced): the same rule as at start.
+  const originLog = log.child({ component: 'state-origin' })
+  const originWatch = new OriginWatch({
+    read: async () => await readActiveCallStarts(pbx.xapi),
+    restarted: async (why) => {
+      await discardEarlierRun({ store: origin, forgetInMemory: () => { unseen.reset(); return calls.discardAll() }, log: originLog }, why)
+    },
+    log: originLog
+  })
 
   metrics.sources = {
     callsInProgress: () => calls.size(),
@@ -264,13 +274,14 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
         return saved.highest === null ? null : { callid: saved.highest, at: saved.highestAt ?? 0 }
       },
       counterWentBack: async (last) => await callLogCounterWentBack(pbx.xapi, last, Date.now()),
-      log: log.child({ component: 'state-origin' })
+      log: originLog
     })
     await unseen.load()
     await calls.restore()
     await dids.start()
     pbx.callControl.start()
     recovery.start()
+    originWatch.start()
     callsView?.lead()
     streamOpen = true
   }
@@ -278,6 +289,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     if (!streamOpen) return
     streamOpen = false
     unsubscribe()
+    await originWatch.stop()
     await recovery.stop()
     calls.stop()
     dids.stop()
