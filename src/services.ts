@@ -23,6 +23,8 @@ import { migratePg } from './store/pg/pg-migrations.js'
 import { PgOutboxStore } from './store/pg/pg-outbox-store.js'
 import { PgCallStateStore, PgUnseenCallStore } from './store/pg/pg-call-state.js'
 import { PgStateOrigin } from './store/pg/pg-state-origin.js'
+import { openPgTenantsTable } from './store/pg/pg-tenants.js'
+import type { TenantsTable } from './tenants/tenants-table.js'
 import { PgStreamLease } from './store/pg/pg-stream-lease.js'
 import { PgSharedToken } from './store/pg/pg-shared-token.js'
 import { DEFAULT_PBX_ID, defaultReplicaId, type StreamLease, type StreamStatus } from './replicas/stream-lease.js'
@@ -96,10 +98,11 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const pgCallState = pg !== null ? new PgCallStateStore(pg, Date.now, undefined, async () => { await pgOutbox?.written() }) : null
   const pgUnseen = pg !== null ? new PgUnseenCallStore(pg) : null
   // Replicas on one database: only the lease holder opens the PBX's stream and fetches its tokens.
+  // A tenant's lease is keyed by its id (in its own schema).
   const lease: StreamLease | null = pg !== null ? new PgStreamLease(pg, { ...opts.lease, replica, pbxId: config.tenantId ?? DEFAULT_PBX_ID, log: log.child({ component: 'replicas' }) }) : null
   const sharedToken = pg !== null && lease !== null ? new PgSharedToken(pg, lease.status.pbxId, lease.status.replica) : null
   pbx.tokens.shared = sharedToken
-  const single: StreamStatus = { role: 'single', pbxId: DEFAULT_PBX_ID, replica, holder: replica, holderSince: new Date().toISOString() }
+  const single: StreamStatus = { role: 'single', pbxId: config.tenantId ?? DEFAULT_PBX_ID, replica, holder: replica, holderSince: new Date().toISOString() }
   const stream = (): StreamStatus => lease?.status ?? single
   // Every writer of gateway.db reports failed writes here: /readyz, the log and /metrics show them.
   const storage = outbox.health
@@ -327,4 +330,9 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       db.close()
     }
   }
+}
+
+/** The tenants table of DATABASE_URL (`3cx-gateway tenants …`, and serving its tenants). */
+export async function openTenantsTable (url: string, create = true): Promise<TenantsTable> {
+  return await openPgTenantsTable(url, create)
 }

@@ -4,7 +4,7 @@ import { extNotFound, groupNotFound, queueNotFound } from '../../src/legacy/lega
 import type { DirectoryGroup, DirectoryUser, Indexed, QueueIndex, UserSummary } from '../../src/directory/directory-types.js'
 import type { CallModelView } from '../../src/calls/live-call.js'
 import type { DirectoryCache } from '../../src/directory/directory-cache.js'
-import { defineMethod } from './legacy-method.js'
+import { defineMethod, SerializedJson } from './legacy-method.js'
 import {
   boolResponse, departmentsResponse, extInfoResponse, extStateResponse, noParams, numsResponse, params, querystring
 } from './schemas.js'
@@ -52,6 +52,25 @@ function extState (num: string, u: DirectoryUser | null, queues: QueueIndex, cal
     qStatus: (queues.queuesOfAgent.get(num) ?? []).map((q) => ({ num: q, status }))
   }
 }
+
+/**
+ * ext.state.get's answer, serialized once per directory entry, queue index and Free/Busy and then
+ * sent as the same bytes: the cached path of the API, polled by CRMs. A refreshed entry or queue
+ * index is a new object, and the busy flag is read on every request, so an answer is never stale.
+ */
+function serializedExtState (): (num: string, u: DirectoryUser | null, queues: QueueIndex, calls: CallModelView) => SerializedJson {
+  const answers = new WeakMap<DirectoryUser, { queues: QueueIndex, busy: boolean, body: SerializedJson }>()
+  return (num, u, queues, calls) => {
+    if (u === null) throw extNotFound(num)
+    const busy = calls.isBusy(num)
+    const last = answers.get(u)
+    if (last !== undefined && last.queues === queues && last.busy === busy) return last.body
+    const body = new SerializedJson(JSON.stringify(extState(num, u, queues, calls)))
+    answers.set(u, { queues, busy, body })
+    return body
+  }
+}
+const extStateAnswer = serializedExtState()
 
 const numbersOf = <T extends { number: string }>(index: Indexed<T>): string[] => index.list.map((x) => x.number)
 
@@ -145,8 +164,8 @@ export const directoryMethods = [
       // The benchmark path: answered without a promise when both entries are cached.
       const u = directory.peekUser(num)
       const queues = directory.peekQueues()
-      if (u !== undefined && queues !== undefined) return extState(num, u, queues, calls)
-      return Promise.all([u !== undefined ? u : directory.user(num), queues ?? directory.queues()]).then(([u, queues]) => extState(num, u, queues, calls))
+      if (u !== undefined && queues !== undefined) return extStateAnswer(num, u, queues, calls)
+      return Promise.all([u !== undefined ? u : directory.user(num), queues ?? directory.queues()]).then(([u, queues]) => extStateAnswer(num, u, queues, calls))
     }
   }),
   defineMethod<NumQuery>({

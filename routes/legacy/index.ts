@@ -23,6 +23,11 @@ function withoutCredentials (url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//')
 }
 
+/** A handler's value as the reply: JSON it serialized itself is sent as is, anything else goes through the schema's serializer. */
+function answer (reply: FastifyReply, body: unknown): unknown {
+  return body instanceof SerializedJson ? reply.type(JSON_TYPE).send(body.bytes) : body
+}
+
 /** The key that sent a request and its parameters (the key itself left out), as one string. */
 function requestIdentity (req: FastifyRequest): string {
   const query = Object.entries(req.query as Record<string, unknown>).filter(([k]) => k !== 'key').sort(([a], [b]) => (a < b ? -1 : 1))
@@ -52,7 +57,8 @@ export default async function legacyRoutes (app: FastifyInstance, opts: LegacyRo
     // Not async: a handler that answers from memory returns its value without a promise.
     let handler = (req: FastifyRequest, reply: FastifyReply): unknown => {
       const body = m.handler(req.query as never, services)
-      return body instanceof SerializedJson ? reply.type(JSON_TYPE).send(body.bytes) : body
+      if (body instanceof Promise) return body.then((b: unknown) => answer(reply, b))
+      return answer(reply, body)
     }
     // Only makecall: every call dials. Setters are idempotent, and answering a later set from an
     // earlier one could undo a change made in between (Away, Available, Away).

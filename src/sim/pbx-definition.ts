@@ -16,7 +16,7 @@ export interface PbxRingGroup { number: string, name: string, strategy?: 'RingAl
 export interface PbxIvr { number: string, name: string, prompt?: string, timeout?: number, options: Record<string, string> }
 export interface PbxTrunk { number: string, name: string, host?: string, externalNumber?: string }
 export interface PbxDid { number: string, name: string, to: string, trunk?: string }
-export interface PbxApiClient { clientId: string, secret: string, role?: 'SystemOwner' | 'SystemAdmin', xapi?: boolean, callControl?: boolean, monitored?: 'all' | string[] }
+export interface PbxApiClient { clientId: string, secret: string, role?: 'SystemOwner' | 'SystemAdmin', xapi?: boolean, callControl?: boolean, monitored?: 'all' | string[], department?: string }
 
 export interface PbxDefinition {
   system?: { version?: string, fqdn?: string, maxSimCalls?: number, productCode?: string, licenseKey?: string }
@@ -52,7 +52,7 @@ const SHAPES: Readonly<Record<string, Shape>> = {
   ivrs: { number: { kind: 'string', required: true }, name: { kind: 'string', required: true }, prompt: { kind: 'string' }, timeout: { kind: 'number' }, options: { kind: 'object', required: true } },
   trunks: { number: { kind: 'string', required: true }, name: { kind: 'string', required: true }, host: { kind: 'string' }, externalNumber: { kind: 'string' } },
   dids: { number: { kind: 'string', required: true }, name: { kind: 'string', required: true }, to: { kind: 'string', required: true }, trunk: { kind: 'string' } },
-  apiClients: { clientId: { kind: 'string', required: true }, secret: { kind: 'string', required: true }, role: { kind: 'string', oneOf: ['SystemOwner', 'SystemAdmin'] }, xapi: { kind: 'boolean' }, callControl: { kind: 'boolean' }, monitored: { kind: 'list' } }
+  apiClients: { clientId: { kind: 'string', required: true }, secret: { kind: 'string', required: true }, role: { kind: 'string', oneOf: ['SystemOwner', 'SystemAdmin'] }, xapi: { kind: 'boolean' }, callControl: { kind: 'boolean' }, monitored: { kind: 'list' }, department: { kind: 'string' } }
 }
 const LISTS = ['users', 'departments', 'queues', 'ringGroups', 'ivrs', 'trunks', 'dids', 'apiClients']
 const REQUIRED_LISTS = ['users', 'trunks', 'apiClients']
@@ -132,6 +132,13 @@ function checkReferences (def: PbxDefinition, fail: (path: Array<string | number
     const to = owners.get(did.to)
     if (to === undefined || to.startsWith('trunks')) fail(['dids', i, 'to'], `${did.to} is not an extension, queue, ring group, IVR or API client (route point) of this PBX`)
     if (did.trunk !== undefined && !trunks.has(did.trunk)) fail(['dids', i, 'trunk'], `${did.trunk} is not one of the trunks`)
+  })
+  const departments = (def.departments ?? [{ name: 'DEFAULT' }]).map((d) => d.name)
+  def.apiClients.forEach((client, i) => {
+    if (client.department !== undefined && !departments.includes(client.department)) fail(['apiClients', i, 'department'], `${client.department} is not one of the departments (${departments.join(', ')})`)
+    if (Array.isArray(client.monitored)) {
+      client.monitored.forEach((dn, k) => { if (!owners.has(dn)) fail(['apiClients', i, 'monitored', k], `${dn} is not a number of this PBX`) })
+    }
   })
 }
 
@@ -220,7 +227,8 @@ export function definitionToDirectory (def: PbxDefinition): SimDirectory {
     }
   })
   const apiClients: SimApiClient[] = def.apiClients.map((c) => ({
-    clientId: c.clientId, secret: c.secret, xapi: c.xapi ?? true, callControl: c.callControl ?? true, role: c.role ?? 'SystemOwner', monitored: c.monitored ?? 'all'
+    clientId: c.clientId, secret: c.secret, xapi: c.xapi ?? true, callControl: c.callControl ?? true, role: c.role ?? 'SystemOwner', monitored: c.monitored ?? 'all',
+    ...(c.department === undefined ? {} : { department: c.department })
   }))
   return {
     users,

@@ -39,7 +39,8 @@ export const DEFAULT_PBX: PbxDefinition = {
     { number: '+15550103', name: 'Reception line', to: '700' },
     { number: '+15550104', name: 'App line', to: SEED_CLIENT.clientId }
   ],
-  apiClients: [{ clientId: SEED_CLIENT.clientId, secret: SEED_CLIENT.secret, role: 'SystemOwner', monitored: 'all' }]
+  // Like a real client: its route point plus the DNs picked one by one as "extensions to monitor".
+  apiClients: [{ clientId: SEED_CLIENT.clientId, secret: SEED_CLIENT.secret, role: 'SystemOwner', monitored: [...range(100, 119), '700', '800', '801', '900', '10000'] }]
 }
 
 /** A fresh deep copy of the default PBX's directory. */

@@ -161,6 +161,8 @@ export interface SimApiClient {
   role: 'SystemOwner' | 'SystemAdmin'
   /** DNs visible to Call Control: 'all' or a list. The client's own route point is always visible. */
   monitored: 'all' | string[]
+  /** The department (group name) XAPI answers are scoped to; absent: the whole PBX. */
+  department?: string
 }
 
 export interface SimDirectory {

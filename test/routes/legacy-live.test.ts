@@ -29,6 +29,8 @@ t.test('inbound queue call: ringing agents, then a talking agent', async (t) => 
   // A slow PBX (as on a loaded machine): each phase lasts far longer than the checks made in it, and
   // the talk ends when the checks are done (the test drops the call), not on a timer.
   t.equal((await simPost(gw, '/_sim/faults', { latencyMs: 250 })).status, 200)
+  // ext.state.get keeps its serialized answer per directory entry: the Busy below must not be this Free.
+  t.equal((await get(gw, '/ext.state.get?num=102')).status, 'Free', 'free before the call')
   const callid = await startCall(gw, { from: CALLER, to: '+15550101', answer: '101', ringMs: 6000, talkMs: 120_000, hangup: 'caller' })
 
   const ringing = await waitFor('agents ringing', 6000, async () => {

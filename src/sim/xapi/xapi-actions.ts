@@ -3,12 +3,13 @@
 import type { CallParticipant } from '../../pbx/callcontrol-types.js'
 import type { SimContext } from '../sim-context.js'
 import { SimScriptError } from '../engine/call-engine.js'
-import type { SimDirectory, SimQueue, SimRingGroup, SimUser } from '../sim-types.js'
+import type { SimApiClient, SimDirectory, SimQueue, SimRingGroup, SimUser } from '../sim-types.js'
 import { badQuery, notFound } from './odata-error.js'
 import type { Row } from './odata-filter.js'
 import { parseEntityKey, type PathSegment } from './xapi-path.js'
 import { UnmatchedPath, findEntity, unknownPath, type XapiResult } from './xapi-read.js'
 import { patchQueue, patchRingGroup, patchUser, setDepartments } from './entity-patch.js'
+import { requireInScope } from './client-scope.js'
 import { devicesOf } from '../callcontrol/dn-visibility.js'
 
 // Rows of these sets are the directory objects themselves, so the casts are exact.
@@ -30,10 +31,10 @@ export function patchXapi (ctx: SimContext, segments: PathSegment[], body: unkno
   return noContent
 }
 
-export function postXapi (ctx: SimContext, segments: PathSegment[], body: unknown): XapiResult {
+export function postXapi (ctx: SimContext, segments: PathSegment[], body: unknown, client?: SimApiClient): XapiResult {
   const [first, second] = segments
   if (segments.length === 2 && first.name === 'Users' && first.args === undefined && second.name === 'Pbx.MakeCall' && second.args === undefined) {
-    return makeCall(ctx, body)
+    return makeCall(ctx, body, client)
   }
   if (segments.length === 2 && first.name === 'ActiveCalls' && first.args !== undefined && second.name === 'Pbx.DropCall' && second.args === undefined) {
     const key = parseEntityKey(first.args)
@@ -48,7 +49,7 @@ export function postXapi (ctx: SimContext, segments: PathSegment[], body: unknow
 const MAKE_CALL_FIELDS = new Set(['dn', 'destination', 'contact', 'testCall'])
 
 /** POST Users/Pbx.MakeCall with the lowercase body `{dn, destination, contact?, testCall?}`. */
-function makeCall (ctx: SimContext, body: unknown): XapiResult {
+function makeCall (ctx: SimContext, body: unknown, client: SimApiClient | undefined): XapiResult {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badQuery('The MakeCall body must be a JSON object {"dn","destination"}.')
   const b = body as Record<string, unknown>
   const unknown = Object.keys(b).find((k) => !MAKE_CALL_FIELDS.has(k))
@@ -57,6 +58,7 @@ function makeCall (ctx: SimContext, body: unknown): XapiResult {
   if (typeof b.destination !== 'string' || b.destination === '') throw badQuery("MakeCall needs 'destination', the number to call.")
   if (b.contact !== undefined && b.contact !== null && typeof b.contact !== 'string') throw badQuery("'contact' must be a string or null.")
   if (b.testCall !== undefined && b.testCall !== null && typeof b.testCall !== 'boolean') throw badQuery("'testCall' must be a boolean.")
+  requireInScope(ctx.directory, client, b.dn, 'MakeCall')
   // A named device (contact) must be one of the extension's; an unregistered extension has none,
   // and is refused below as PhoneNotRegistered.
   const devices = devicesOf(ctx.directory, b.dn)

@@ -116,7 +116,7 @@ export async function xapiPlugin (app: FastifyInstance, opts: { ctx: SimContext 
     return await send(reply, answer(req, 'patch', (segments) => patchXapi(ctx, segments, req.body)))
   })
   app.post('/*', { schema: { ...routeSchema, body: {} } }, async (req, reply) => {
-    return await send(reply, answer(req, 'post', (segments) => postXapi(ctx, segments, req.body)))
+    return await send(reply, answer(req, 'post', (segments) => postXapi(ctx, segments, req.body, req.simClient)))
   })
   app.delete('/*', { schema: routeSchema }, async (req, reply) => {
     return await send(reply, answer(req, 'delete', (segments) => deleteXapi(ctx, segments)))

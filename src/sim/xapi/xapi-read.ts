@@ -13,6 +13,7 @@ import { REPORT_FUNCTIONS, type ReportDirectory, type ReportFunction } from './r
 import { QUEUE_CALLBACK_REPORTS } from './queue-callback-rows.js'
 import { parseFunctionParams } from './function-params.js'
 import { callRecords } from './record-source.js'
+import { requireInScope, usersInScope } from './client-scope.js'
 
 export type XapiResult =
   | { kind: 'json', status: number, body: unknown, location?: string }
@@ -56,11 +57,14 @@ export function readXapi (ctx: SimContext, segments: PathSegment[], query: Query
 
   const set = ENTITY_SETS[first.name]
   if (set !== undefined) {
+    const isUsers = first.name === 'Users'
     if (first.args === undefined) {
       if (second !== undefined) throw unknownPath(segments)
-      return json(applyToCollection(set.rows(ctx.directory), query, set.shape))
+      const rows = isUsers ? usersInScope(ctx.directory, client) as unknown as Row[] : set.rows(ctx.directory)
+      return json(applyToCollection(rows, query, set.shape))
     }
     const entity = findEntity(ctx, first)
+    if (isUsers) requireInScope(ctx.directory, client, String(entity.Number), 'Reading this user')
     if (second === undefined) return json(shapeEntity(entity, query, set.shape))
     const nav = set.shape.navigation?.[second.name]
     if (nav === undefined || second.args !== undefined) throw unknownPath(segments)

@@ -1,0 +1,65 @@
+// API-client access like a real PBX: the default client monitors an explicit list of DNs, and a
+// client created with a department reads only that department's users and calls only from them.
+import t from 'tap'
+import { PbxDefinitionError, parsePbxDefinition } from '../../src/sim/pbx-definition.js'
+import { DEFAULT_PBX } from '../../src/sim/seed.js'
+import { createSimulator } from '../../src/sim/simulator.js'
+import { fetchToken } from './xapi-fixture.js'
+
+async function client (url: string, clientId: string, secret: string): Promise<(method: string, path: string, body?: unknown) => Promise<{ status: number, body: any }>> {
+  const token = await fetchToken(url, clientId, secret)
+  return async (method, path, body) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    })
+    const text = await res.text()
+    return { status: res.status, body: text === '' ? null : JSON.parse(text) }
+  }
+}
+
+t.test('the default client monitors 100–119, 700, 800, 801, 900 and trunk 10000, plus its route point', async (t) => {
+  const sim = await createSimulator()
+  t.teardown(async () => { await sim.close() })
+  const call = await client(sim.url, '599', 'sim-secret')
+  const dns = (await call('GET', '/callcontrol')).body.map((d: { dn: string }) => d.dn).sort()
+  const extensions = Array.from({ length: 20 }, (_, i) => String(100 + i))
+  t.same(dns, [...extensions, '10000', '599', '700', '800', '801', '900'].sort())
+  // A user created later is not monitored until someone adds it, as on a real PBX.
+  const made = await call('POST', '/xapi/v1/Users', { FirstName: 'New', LastName: 'Hire' })
+  t.equal(made.body.Number, '120')
+  t.equal((await call('GET', '/callcontrol/120')).status, 403)
+})
+
+t.test("a department-scoped client reads and calls only within its department (403 outside)", async (t) => {
+  const pbx = { ...DEFAULT_PBX, apiClients: [...DEFAULT_PBX.apiClients, { clientId: '598', secret: 'sales-secret', department: 'Sales', monitored: ['100', '101'] }] }
+  const sim = await createSimulator({ pbx })
+  t.teardown(async () => { await sim.close() })
+  const sales = await client(sim.url, '598', 'sales-secret')
+  const owner = await client(sim.url, '599', 'sim-secret')
+
+  const numbers = async (call: typeof sales): Promise<string[]> => (await call('GET', '/xapi/v1/Users?$select=Number&$orderby=Number')).body.value.map((u: { Number: string }) => u.Number)
+  t.same(await numbers(sales), ['100', '101', '102', '103'], 'the Sales department only')
+  t.equal((await numbers(owner)).length, 20, 'a client without a department sees the whole PBX')
+  t.equal((await sales('GET', '/xapi/v1/Users?$count=true&$top=0')).body['@odata.count'], 4)
+  t.equal((await sales('GET', "/xapi/v1/Users(Number='101')?$select=Number")).status, 200)
+  const outside = await sales('GET', "/xapi/v1/Users(Number='104')")
+  t.equal(outside.status, 403)
+  t.match(outside.body, { error: { code: 'Forbidden', message: /104 is not in the API client's department \(Sales\)/ } })
+  t.equal((await sales('GET', '/xapi/v1/Users(5)/Groups')).status, 403, 'navigation of an outside user too')
+
+  t.equal((await sales('POST', '/xapi/v1/Users/Pbx.MakeCall', { dn: '101', destination: '102' })).status, 200)
+  const refused = await sales('POST', '/xapi/v1/Users/Pbx.MakeCall', { dn: '104', destination: '101' })
+  t.equal(refused.status, 403)
+  t.match(refused.body.error.message, /MakeCall: extension 104/)
+  t.equal((await owner('POST', '/xapi/v1/Users/Pbx.MakeCall', { dn: '104', destination: '105' })).status, 200, 'the PBX-wide client may')
+})
+
+t.test('a definition names an unknown department or monitored DN', async (t) => {
+  const base = 'users:\n  - { number: \'200\', firstName: A, lastName: B }\ntrunks:\n  - { number: \'20000\', name: T }\napiClients:\n'
+  t.throws(() => parsePbxDefinition(`${base}  - { clientId: '700', secret: s, department: Nope }\n`, 'p.yaml'),
+    new PbxDefinitionError("p.yaml:6: apiClients[0].department: Nope is not one of the departments (DEFAULT)"))
+  t.throws(() => parsePbxDefinition(`${base}  - { clientId: '700', secret: s, monitored: ['200', '299'] }\n`, 'p.yaml'),
+    new PbxDefinitionError('p.yaml:6: apiClients[0].monitored[1]: 299 is not a number of this PBX'))
+})
