@@ -8,6 +8,7 @@ import { VERSION } from './version.js'
 import { COMMANDS, commandHelp, findCommand, parseCommandLine, topLevelHelp, UsageError, type CliCommand } from './cli-help.js'
 import { simTlsFrom, type SimTlsFlags } from './sim/sim-tls-options.js'
 import type { TenantDefinition } from './tenants/tenants-file.js'
+import type { Simulator } from './sim/simulator.js'
 
 interface Io { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }
 
@@ -182,9 +183,23 @@ async function onPbx (config: Config, io: Io, run: (config: Config) => Promise<n
 }
 
 /** The flags of `sim`, as declared in cli-help.ts. */
-interface SimFlags extends SimTlsFlags { port?: string, host?: string, recordings?: string, seed?: string, pbx?: string, state?: string }
+export interface SimFlags extends SimTlsFlags { port?: string, host?: string, recordings?: string, seed?: string, pbx?: string, state?: string }
 
+/** `sim`: runs the simulator until SIGINT/SIGTERM (-1: the process lives on), or an exit code. */
 async function runSim (values: SimFlags, io: Io): Promise<number> {
+  const sim = await startSim(values, io)
+  if (typeof sim === 'number') return sim
+  const stop = (): void => { sim.close().then(() => process.exit(0), () => process.exit(1)) }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  return -1
+}
+
+/**
+ * Starts the simulator the flags describe and prints how to connect a gateway to it; an exit code
+ * instead when a flag is wrong (2) or the port is taken (1). Exported for the tests.
+ */
+export async function startSim (values: SimFlags, io: Io): Promise<Simulator | number> {
   const port = Number(values.port ?? '5001')
   const seed = Number(values.seed ?? '1')
   if (!Number.isInteger(port) || port < 0 || port > 65535) { io.stderr.write('3cx-gateway sim: --port must be 0–65535\n'); return 2 }
@@ -220,10 +235,7 @@ async function runSim (values: SimFlags, io: Io): Promise<number> {
     `    ${gatewayCommand(sim.url, SEED_CLIENT, randomBytes(16).toString('hex'))}`,
     ''
   ].join('\n'))
-  const stop = (): void => { sim.close().then(() => process.exit(0), () => process.exit(1)) }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
-  return -1
+  return sim
 }
 
 // Run when executed directly (bin or `node dist/src/cli.js`), not when imported by tests.

@@ -27,6 +27,8 @@ import { openPgTenantsTable } from './store/pg/pg-tenants.js'
 import type { TenantsTable } from './tenants/tenants-table.js'
 import { PgStreamLease } from './store/pg/pg-stream-lease.js'
 import { PgSharedToken } from './store/pg/pg-shared-token.js'
+import { PgLiveViews } from './store/pg/pg-live-views.js'
+import { ReplicaCallsView } from './replicas/replica-calls-view.js'
 import { DEFAULT_PBX_ID, defaultReplicaId, type StreamLease, type StreamStatus } from './replicas/stream-lease.js'
 import type { UnseenCallStore } from './calls/call-ports.js'
 import { checkStateOrigin, discardEarlierRun, readPbxIdentity, type StateOriginStore } from './state-origin.js'
@@ -148,6 +150,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     },
     log: log.child({ component: 'calls' })
   })
+  // Replicas: standbys answer the live methods from the holder's published view.
+  const callsView = pg !== null && lease !== null ? new ReplicaCallsView(calls, () => stream().role === 'standby', new PgLiveViews(pg, lease.status.pbxId), log.child({ component: 'replicas' })) : null
   // A recording waits for its conversation's final end (a blind transfer nobody took comes back).
   recordings?.followCalls(calls)
   const unsubscribe = pbx.callControl.onChange((c) => { calls.apply(c) })
@@ -226,7 +230,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     config,
     xapi: pbx.xapi,
     callControl: pbx.callControl,
-    calls,
+    calls: callsView ?? calls,
     directory,
     outbox,
     webhookDelivery: delivery,
@@ -273,6 +277,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     pbx.callControl.start()
     recovery.start()
     originWatch.start()
+    callsView?.lead()
     streamOpen = true
   }
   async function closeStream (): Promise<void> {
@@ -315,7 +320,10 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       pruneTimer.unref()
       await recordings?.start()
       if (lease === null) await openStream()
-      else await lease.start({ acquired: openStream, lost: (holder) => { void closeStream().then(() => opts.onStreamLost?.(holder)) } })
+      else {
+        await callsView?.follow()
+        await lease.start({ acquired: openStream, lost: (holder) => { void closeStream().then(() => opts.onStreamLost?.(holder)) } })
+      }
     },
     async stop (timeoutMs = 10_000) {
       if (pruneTimer !== null) clearInterval(pruneTimer)
@@ -333,6 +341,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       }
       // Given back only now: the standby taking over finds every call state written.
       await lease?.stop()
+      await callsView?.stop()
       await pg?.close()
       db.close()
     }
