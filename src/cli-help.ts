@@ -106,6 +106,43 @@ export const COMMANDS: readonly CliCommand[] = [
     ]
   },
   {
+    name: 'tenants add',
+    args: '<id>',
+    maxPositionals: 1,
+    summary: 'add a tenant (one PBX) to the tenants table in DATABASE_URL and print its first key',
+    options: [
+      { name: 'pbx-url', value: 'URL', required: true, help: 'the tenant\'s PBX, https://…' },
+      { name: 'client-id', value: 'ID', required: true, help: 'its API client (Admin > Integrations > API)' },
+      { name: 'client-secret', value: 'S', required: true, help: 'the API client\'s secret; write \'${VAR}\' to keep it in the environment, not the database' },
+      { name: 'timezone', value: 'TZ', help: 'the PBX\'s time zone (default PBX_TIMEZONE)' },
+      { name: 'webhook', value: 'URL', help: 'a webhook target (named crm) for the tenant\'s call events' },
+      { name: 'webhook-secret', value: 'S', help: 'its signing secret, whsec_… or \'${VAR}\'' },
+      { name: 'scope', value: 'read|control', help: 'the scope of the printed key (default control)' }
+    ],
+    details: 'The key is printed once and stored only as its SHA-256. Tenants in the table are served when\n' +
+      'TENANTS_FILE is unset (docs/operating.md "Several PBXs"); a running gateway picks them up at its next start.'
+  },
+  {
+    name: 'tenants list',
+    maxPositionals: 0,
+    summary: 'list the tenants table (no secrets, no keys)',
+    options: []
+  },
+  {
+    name: 'tenants remove',
+    args: '<id>',
+    maxPositionals: 1,
+    summary: 'remove a tenant and its keys from the tenants table (its stored state is kept)',
+    options: []
+  },
+  {
+    name: 'tenants rotate-key',
+    args: '<id>',
+    maxPositionals: 1,
+    summary: 'replace a tenant\'s keys of one scope by a new key, printed once',
+    options: [{ name: 'scope', value: 'read|control', help: 'which keys (default control)' }]
+  },
+  {
     name: 'config check',
     maxPositionals: 0,
     summary: 'print the effective configuration (secrets masked)',

@@ -7,6 +7,8 @@ import { applyLegacyIni } from './legacy-ini.js'
 import { VERSION } from './version.js'
 import { COMMANDS, commandHelp, findCommand, parseCommandLine, topLevelHelp, UsageError, type CliCommand } from './cli-help.js'
 import { simTlsFrom, type SimTlsFlags } from './sim/sim-tls-options.js'
+import type { TenantDefinition } from './tenants/tenants-file.js'
+import type { Simulator } from './sim/simulator.js'
 
 interface Io { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }
 
@@ -73,14 +75,20 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
 
   switch (command.name) {
     case 'serve': {
-      const config = configFromEnvironment(io)
+      dotenv.config({ quiet: true })
+      // With DATABASE_URL the tenants table may name the PBXs and their keys: GATEWAY_KEYS is then asked for only without tenants.
+      const maybeTable = (process.env.DATABASE_URL ?? '') !== '' && (process.env.GATEWAY_KEYS ?? '') === '' && (process.env.TENANTS_FILE ?? '') === ''
+      let config = configFromEnvironment(io, process.env, { serving: !maybeTable })
       if (config === null) return 2
       const { startGateway } = await import('./server.js')
       const { ListenError } = await import('./port-probe.js')
       const { PbxDefinitionError } = await import('./sim/pbx-definition.js')
       try {
-        const gw = config.tenantsFile !== null ? await startTenants(config, io) : await startGateway(config)
-        if (gw === null) return 2
+        const tenants = await tenantsToServe(config, io)
+        if (tenants === null) return 2
+        if (tenants.length === 0 && maybeTable) config = configFromEnvironment(io)
+        if (config === null) return 2
+        const gw = tenants.length > 0 ? await (await import('./tenants/tenant-gateway.js')).startTenantGateway(config, tenants) : await startGateway(config)
         gw.installSignalHandlers()
       } catch (err) {
         // A taken port, or a SIM_PBX file that is not a valid PBX (demo mode): one sentence, no stack.
@@ -113,10 +121,29 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
       const { runRecordingsConvert } = await import('./recordings/convert-command.js')
       return await runRecordingsConvert(config, rest, io)
     }
+    case 'tenants add':
+    case 'tenants list':
+    case 'tenants remove':
+    case 'tenants rotate-key': {
+      const config = configFromEnvironment(io, process.env, { serving: false })
+      if (config === null) return 2
+      const { runTenantsCommand } = await import('./tenants/tenants-command.js')
+      const { openTenantsTable } = await import('./services.js')
+      return await runTenantsCommand(command.name, config, parsed, io, openTenantsTable)
+    }
     case 'config check': {
       const config = configFromEnvironment(io)
       if (config === null) return 2
-      io.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n`)
+      // TENANTS_FILE is checked too: every tenant with its PBX and how many keys and targets (no secrets).
+      let tenants: TenantDefinition[] = []
+      if (config.tenantsFile !== null) {
+        const found = await tenantsToServe(config, io)
+        if (found === null) return 2
+        tenants = found
+      }
+      const described = describeConfig(config)
+      const shown = tenants.length === 0 ? described : { ...described, tenants: tenants.map((x) => ({ id: x.id, pbx: x.pbx.url, clientId: x.pbx.clientId, keys: x.keys.map((k) => k.scope), webhooks: x.webhooks.map((w) => w.name) })) }
+      io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`)
       return 0
     }
     default:
@@ -124,19 +151,28 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
   }
 }
 
-/** TENANTS_FILE: its problems printed like the environment's (exit 2), else every tenant started. */
-async function startTenants (config: Config, io: Io): Promise<{ installSignalHandlers: () => void } | null> {
+/**
+ * The tenants to serve: TENANTS_FILE's, else (with DATABASE_URL) the tenants table's; none = the one
+ * PBX of the environment. Problems are printed like the environment's: null (exit 2).
+ */
+async function tenantsToServe (config: Config, io: Io): Promise<TenantDefinition[] | null> {
   const { loadTenantsFile } = await import('./tenants/tenants-file.js')
-  const { startTenantGateway } = await import('./tenants/tenant-gateway.js')
-  let tenants
+  const { definitionsFromTable } = await import('./tenants/tenants-command.js')
   try {
-    tenants = loadTenantsFile(config.tenantsFile ?? '')
+    if (config.tenantsFile !== null) return loadTenantsFile(config.tenantsFile)
+    if (config.databaseUrl === null) return []
+    const { openTenantsTable } = await import('./services.js')
+    const table = await openTenantsTable(config.databaseUrl, false)
+    try {
+      return definitionsFromTable(await table.list())
+    } finally {
+      await table.close()
+    }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
-    io.stderr.write(`3cx-gateway: TENANTS_FILE has problems:\n${err.problems.map((p) => `  - ${p}\n`).join('')}`)
+    io.stderr.write(`3cx-gateway: the tenants have problems:\n${err.problems.map((p) => `  - ${p}\n`).join('')}`)
     return null
   }
-  return await startTenantGateway(config, tenants)
 }
 
 /** Runs a PBX command against the configured PBX, or in demo mode against a fresh built-in simulator. */
@@ -147,9 +183,23 @@ async function onPbx (config: Config, io: Io, run: (config: Config) => Promise<n
 }
 
 /** The flags of `sim`, as declared in cli-help.ts. */
-interface SimFlags extends SimTlsFlags { port?: string, host?: string, recordings?: string, seed?: string, pbx?: string, state?: string }
+export interface SimFlags extends SimTlsFlags { port?: string, host?: string, recordings?: string, seed?: string, pbx?: string, state?: string }
 
+/** `sim`: runs the simulator until SIGINT/SIGTERM (-1: the process lives on), or an exit code. */
 async function runSim (values: SimFlags, io: Io): Promise<number> {
+  const sim = await startSim(values, io)
+  if (typeof sim === 'number') return sim
+  const stop = (): void => { sim.close().then(() => process.exit(0), () => process.exit(1)) }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  return -1
+}
+
+/**
+ * Starts the simulator the flags describe and prints how to connect a gateway to it; an exit code
+ * instead when a flag is wrong (2) or the port is taken (1). Exported for the tests.
+ */
+export async function startSim (values: SimFlags, io: Io): Promise<Simulator | number> {
   const port = Number(values.port ?? '5001')
   const seed = Number(values.seed ?? '1')
   if (!Number.isInteger(port) || port < 0 || port > 65535) { io.stderr.write('3cx-gateway sim: --port must be 0–65535\n'); return 2 }
@@ -185,10 +235,7 @@ async function runSim (values: SimFlags, io: Io): Promise<number> {
     `    ${gatewayCommand(sim.url, SEED_CLIENT, randomBytes(16).toString('hex'))}`,
     ''
   ].join('\n'))
-  const stop = (): void => { sim.close().then(() => process.exit(0), () => process.exit(1)) }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
-  return -1
+  return sim
 }
 
 // Run when executed directly (bin or `node dist/src/cli.js`), not when imported by tests.

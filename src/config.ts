@@ -7,7 +7,8 @@ import { parseDatabaseUrl, redactDatabaseUrl } from './database-url.js'
 import { isHttpUrl, parseDuration, Reader, safeUrlText, type Env } from './env-reader.js'
 
 export type KeyScope = 'read' | 'control'
-export interface GatewayKey { key: string, scope: KeyScope }
+/** `sha256`: the key is known only by its SHA-256 hex (the tenants table); `key` is then empty. */
+export interface GatewayKey { key: string, scope: KeyScope, sha256?: string }
 
 export type WebhookFormat = 'json' | 'form' | 'get'
 export type WebhookEventNames = 'legacy' | 'pickup'

@@ -1,7 +1,7 @@
 // The repository stands on its own and its CI checks can fail: no file points at one machine's
 // files or at material outside the repository, every document a comment or doc names exists, and the
 // skip and coverage checks run by `npm test` (scripts/) judge what they are given.
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -57,6 +57,20 @@ t.test('every document named in a comment or a doc exists', async (t) => {
   }
   t.ok(mentions > 20, `document mentions checked: ${mentions}`)
   t.same(missing, [], 'each named document is in the repository')
+})
+
+t.test('every image a Markdown file shows exists, and the README\'s screenshot stays light', async (t) => {
+  const images: string[] = []
+  for (const f of all.filter((f) => f.endsWith('.md'))) {
+    for (const m of text(f).matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)) {
+      if (/^https?:/.test(m[1])) continue
+      images.push(path.join(path.dirname(f), m[1]))
+    }
+  }
+  t.ok(images.includes('docs/console.webp'), 'the README shows the console')
+  t.same(images.filter((i) => !existsSync(path.join(root, i))), [], 'each shown image is in the repository')
+  // It was a 223 KB PNG; the first screen as WebP is about 50 KB.
+  t.ok(statSync(path.join(root, 'docs/console.webp')).size <= 64 * 1024, 'the console screenshot is at most 64 KB')
 })
 
 t.test('the skip check fails on an unlisted skip or todo and allows only its list', async (t) => {

@@ -15,6 +15,7 @@ export function tenantConfig (base: Config, t: TenantDefinition): Config {
   const defaultMp3Dir = base.recordings.mp3Dir === path.join(base.dataDir, 'mp3')
   return {
     ...base,
+    demo: false,
     tenantId: t.id,
     pbx: { ...base.pbx, url: t.pbx.url, clientId: t.pbx.clientId, clientSecret: t.pbx.clientSecret, timezone: t.pbx.timezone ?? base.pbx.timezone },
     keys: t.keys,

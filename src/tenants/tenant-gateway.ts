@@ -70,7 +70,7 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
     throw err
   }
 
-  const directory = new TenantDirectory(definitions.map((d) => ({ id: d.id, keyDigests: d.keys.map((k) => keyDigest(k.key)) })), definitions[0].id)
+  const directory = new TenantDirectory(definitions.map((d) => ({ id: d.id, keyDigests: d.keys.map((k) => k.sha256 ?? keyDigest(k.key)) })), definitions[0].id)
   const processMetrics = new Registry()
   collectDefaultMetrics({ register: processMetrics, prefix: 'gateway_' })
   const secure = https !== undefined

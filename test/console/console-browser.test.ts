@@ -1,11 +1,12 @@
 // The console in a real browser: Debian's chromium driven by playwright-core. Log in (a wrong key,
 // a read key, a control key), a call placed in the simulator appears without a reload and leaves
 // when it ends, the webhook panel sends a test event, the key never reaches a URL or the page's
-// cookies. CONSOLE_SCREENSHOT=docs/console.png writes the README's screenshot while the call is live.
-import { existsSync } from 'node:fs'
+// cookies. CONSOLE_SCREENSHOT=docs/console.webp writes the README's screenshot during the transfers.
+import { existsSync, writeFileSync } from 'node:fs'
 import t from 'tap'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { CONTROL_KEY, placeCall, READ_KEY, startConsoleGateway } from './console-harness.js'
+import type { RecordingService } from '../../src/recordings/recording-service.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
@@ -22,8 +23,36 @@ async function waitForText (page: Page, selector: string, re: RegExp): Promise<v
   }, { sel: selector, source: re.source })
 }
 
+/**
+ * The README's screenshot: the first screen (calls, extensions, queues) as WebP, encoded by Chromium
+ * itself (a canvas in a blank page): about 50 KB where the full page as PNG was 223 KB.
+ */
+async function saveScreenshot (page: Page, file: string): Promise<void> {
+  const png = await page.screenshot()
+  const blank = await page.context().newPage()
+  const dataUrl = await blank.evaluate(async (src) => {
+    const g = globalThis as any
+    const img = new g.Image()
+    img.src = src
+    await img.decode()
+    const canvas = g.document.createElement('canvas')
+    canvas.width = img.width
+    canvas.height = img.height
+    canvas.getContext('2d').drawImage(img, 0, 0)
+    return canvas.toDataURL('image/webp', 0.6) as string
+  }, `data:image/png;base64,${png.toString('base64')}`)
+  await blank.close()
+  writeFileSync(file, Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64'))
+}
+
 t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
-  const c = await startConsoleGateway(t)
+  const c = await startConsoleGateway(t, { RECORDINGS_SOURCE: 'xapi' })
+  // One converted recording in the index: the recordings panel lists it with a player.
+  const index = (c.gw.services.recordings as RecordingService).index
+  const leg = { callid: 901, chid: '261121083716_901', legacyId: '261121083716_901-1', dn: '101', participantIds: [1], startedAt: 1000, endedAt: 1500 }
+  index.addLeg(leg)
+  const [recording] = index.settleLeg(`${leg.legacyId}/101`, [{ sourceRef: 'test:1', recordedAt: Date.now(), wavPath: null, xapiId: null }])
+  index.markConverted(recording.id, 1000)
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
   t.teardown(async () => { await browser.close() })
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
@@ -54,6 +83,9 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
   const cells = await page.locator('#targets tbody tr[data-target="webhook1"] td').allTextContents()
   t.equal(cells[columns.indexOf('Retrying')], '0', 'the target shows its retrying deliveries next to the waiting ones')
   await page.locator('#system dt', { hasText: 'websocket' }).waitFor()
+  const player = page.locator('#recordings li[data-file="261121083716_901-1-1.mp3"] audio')
+  await player.waitFor({ state: 'attached' })
+  t.match(await player.getAttribute('src'), /^\/recordings\/[A-Za-z0-9_-]{24}\/261121083716_901-1-1\.mp3$/, 'the latest recording with a player')
   t.equal(await page.evaluate('document.cookie'), '', 'the session cookie is HttpOnly')
 
   // A call placed in the simulator appears without a reload, and leaves when it ends.
@@ -67,12 +99,6 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
   await page.locator('#extensions tr[data-ext="101"]', { hasText: 'talking' }).waitFor()
   t.match(await page.locator('#extensions tr[data-ext="101"]').innerText(), /Available/, 'the extension is talking, with its profile')
   t.match(await page.locator('#queues tr[data-queue="800"]').innerText(), /Sales\s+0\s+3 of 3\s+101 talking, 102 idle, 103 idle/, 'the queue: nobody waiting, its agents logged in with their states')
-  const screenshot = process.env.CONSOLE_SCREENSHOT
-  if (screenshot !== undefined && screenshot !== '') {
-    await page.click('#delivery-filter button')
-    await page.locator('#deliveries tbody tr').first().waitFor()
-    await page.screenshot({ path: screenshot, fullPage: true })
-  }
   await page.locator('#calls-empty').waitFor({ state: 'visible' })
   await page.locator('#extensions tr[data-ext="101"]', { hasText: 'idle' }).waitFor()
   t.equal(await row.count(), 0, 'the call left the page when it ended')
@@ -88,6 +114,8 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
   t.pass('an attended transfer\'s consultation: the caller is on hold')
   await page.locator('#calls tbody tr', { hasText: 'transferring (102 → 104)' }).waitFor()
   t.pass('a blind transfer: transferring while the target rings')
+  const screenshot = process.env.CONSOLE_SCREENSHOT
+  if (screenshot !== undefined && screenshot !== '') await saveScreenshot(page, screenshot)
   await waitForText(page, '#calls tbody tr', /\+15550000001\s+103\s+talking/)
   t.pass('the attended transfer done: 103 talks to the caller')
   await page.locator('#calls-empty').waitFor({ state: 'visible' })
@@ -106,6 +134,16 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
   t.ok(c.receiver.all.some((r) => r.body.includes('"event":"test"')), 'the receiver got the test event')
   await page.locator('#deliveries tbody tr').first().waitFor()
   t.ok(await page.locator('#deliveries tbody tr').count() > 0, 'the call\'s deliveries are listed')
+  // The filter: only delivered ones, then only failed ones (none).
+  await page.selectOption('#filter-status', 'done')
+  await page.click('#delivery-filter button')
+  await waitForText(page, '#deliveries tbody', /\bdone\b/)
+  const statuses = await page.locator('#deliveries tbody td.status').allTextContents()
+  t.ok(statuses.length > 0 && statuses.every((x) => x === 'done'), `filtered by status: ${statuses.join(', ')}`)
+  await page.selectOption('#filter-status', 'failed')
+  await page.click('#delivery-filter button')
+  await page.locator('#deliveries tbody tr').first().waitFor({ state: 'detached' })
+  t.equal(await page.locator('#deliveries tbody tr').count(), 0, 'no failed deliveries')
 
   t.same(pageErrors, [], 'no script errors')
   for (const key of [READ_KEY, CONTROL_KEY]) t.notOk(urls.some((u) => u.includes(key)), 'the key is in no URL the page requested')

@@ -19,6 +19,8 @@ t.test('PostgreSQL: two tenants, each in its own schema, see only their own call
     t.notOk(payloads.includes(other.slice(2)), `tenant_${id}.webhook_events holds nothing of the other tenant`)
     const migrations = Number((await db.query(`SELECT COUNT(*) AS n FROM tenant_${id}.schema_migrations`)).rows[0].n)
     t.ok(migrations > 0, `tenant_${id} migrated (${migrations} steps)`)
+    const leases = (await db.query<{ pbx_id: string }>(`SELECT pbx_id FROM tenant_${id}.stream_leases`)).rows.map((r) => r.pbx_id)
+    t.same(leases, [id], `the event stream lease of ${id} is keyed by its tenant id`)
   }
   const publicTables = Number((await db.query("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'webhook_events'")).rows[0].n)
   t.equal(publicTables, 0, 'nothing in the default schema')

@@ -2,6 +2,7 @@
 // the key in the path (/webapi/{key}/…), the query (?key=) or the X-API-Key header; constant-time
 // comparison (key-table.ts); read/control scopes; failed attempts throttled per client address (a valid key always
 // passes); a general per-key request limit; and the key kept out of every log line (request-key.ts).
+import { hash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import '@fastify/rate-limit'
@@ -46,18 +47,25 @@ type Limiter = ReturnType<FastifyRequest['server']['createRateLimit']>
 
 export class ApiKeyAuth {
   private readonly keys: KeyTable<AuthenticatedKey>
+  /** Keys known only by their SHA-256 (the tenants table stores no key); null when there are none. */
+  private readonly hashed: KeyTable<AuthenticatedKey> | null
 
   constructor (
     keys: readonly GatewayKey[],
     private readonly failures: Limiter,
     private readonly perKey: WindowCounter
   ) {
-    this.keys = new KeyTable(keys.map((k, i) => [k.key, Object.freeze({ id: `key#${i + 1}`, scope: k.scope })] as const))
+    const labelled = keys.map((k, i) => ({ k, key: Object.freeze({ id: `key#${i + 1}`, scope: k.scope }) }))
+    this.keys = new KeyTable(labelled.filter(({ k }) => k.sha256 === undefined).map(({ k, key }) => [k.key, key] as const))
+    const hashed = labelled.filter(({ k }) => k.sha256 !== undefined)
+    this.hashed = hashed.length === 0 ? null : new KeyTable(hashed.map(({ k, key }) => [k.sha256 as string, key] as const))
   }
 
   /** The configured key equal to `presented`, compared in constant time against every key of its length. */
   match (presented: string | undefined): AuthenticatedKey | null {
-    return this.keys.find(presented)
+    const plain = this.keys.find(presented)
+    if (plain !== null || this.hashed === null || presented === undefined) return plain
+    return this.hashed.find(hash('sha256', presented, 'hex'))
   }
 
   /**

@@ -4,6 +4,7 @@
 // gateway, taking the receiver down. At the end `finish()` waits until everything has settled and
 // checks the deliveries against the simulator's ground truth (ground-truth.ts).
 import { spawn, type ChildProcess } from 'node:child_process'
+import { request as httpRequest } from 'node:http'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -15,6 +16,18 @@ import { checkDeliveries, type BlindWindow, type CheckReport, type ReceivedHook 
 const CHILD = fileURLToPath(new URL('./gateway-child.ts', import.meta.url))
 
 export const RIG_KEY = 'fault-suite-key-7c1e9a2b5d'
+/** The key in the URL in the forms that were logged whole (issue 15 item 4); the first four and the last authenticate. */
+export const KEY_FORMS = [
+  `/pbx.calls.get?%6bey=${RIG_KEY}`,
+  `/pbx.calls.get?ke%79=${RIG_KEY}`,
+  `/%77ebapi/${RIG_KEY}/pbx.calls.get`,
+  `/pbx.calls.get?x=1&%6bey=${RIG_KEY}`,
+  `//webapi/${RIG_KEY}/pbx.calls.get`,
+  `/./webapi/${RIG_KEY}/pbx.calls.get`,
+  `/pbx.calls.get?key[]=${RIG_KEY}`,
+  `/pbx.calls.get?x=1;key=${RIG_KEY}`,
+  `/pbx.calls.get?x=1&%6B%65%79=${RIG_KEY}`
+]
 export const RIG_SECRET = 'whsec_' + Buffer.alloc(32, 7).toString('base64')
 export const GRACE_MS = 300
 
@@ -81,6 +94,8 @@ export class FaultRig {
   private receiverPort = 0
   private readonly received: Received[] = []
   private readonly errorLines: string[] = []
+  /** Every gateway log line, counted (all and at info level); those that carry RIG_KEY kept. */
+  readonly logScan = { lines: 0, info: 0, withKey: [] as string[] }
   private readonly started = Date.now()
   private baselineHeap = 0
 
@@ -148,9 +163,14 @@ export class FaultRig {
     }
     const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
     let out = ''
+    let partial = ''
     const onData = (c: Buffer): void => {
       const text = c.toString()
       out += text
+      // Whole lines only (a chunk may end inside one, or inside the key).
+      const lines = (partial + text).split('\n')
+      partial = lines.pop() ?? ''
+      for (const line of lines) this.scanLine(line)
       if (out.length > 200_000) out = out.slice(-100_000)
       for (const line of text.split('\n')) if (/"level":(50|60)/.test(line)) this.errorLines.push(line.slice(0, 400))
     }
@@ -292,6 +312,32 @@ export class FaultRig {
       if (Object.entries(labels).every(([k, v]) => have.includes(`${k}="${v}"`))) sum += Number(m[2])
     }
     return sum
+  }
+
+  private scanLine (line: string): void {
+    if (line === '') return
+    this.logScan.lines++
+    if (line.includes('"level":30')) this.logScan.info++
+    if (line.includes(RIG_KEY)) this.logScan.withKey.push(line.slice(0, 300))
+  }
+
+  /**
+   * Sends the key in every encoded form of issue 15 item 4 (the key in the URL, no header), as
+   * written: a raw HTTP request, since fetch would normalise `/./` and `//`. The answers' statuses.
+   */
+  async probeKeyForms (): Promise<number[]> {
+    const gw = this.gateway
+    if (gw === null) throw new Error('no gateway')
+    const { hostname, port } = new URL(gw.url)
+    const statuses: number[] = []
+    for (const p of KEY_FORMS) {
+      statuses.push(await new Promise<number>((resolve, reject) => {
+        const req = httpRequest({ host: hostname, port, path: p }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)) })
+        req.on('error', reject)
+        req.end()
+      }))
+    }
+    return statuses
   }
 
   /** Records a statement the scenario makes as a check (see ScenarioResult.claims). */

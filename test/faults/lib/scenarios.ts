@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { FaultRig, GRACE_MS, sleep, type ScenarioResult } from './fault-rig.js'
+import { FaultRig, GRACE_MS, KEY_FORMS, sleep, type ScenarioResult } from './fault-rig.js'
 import { seededRandom } from '../../../src/sim/engine/seeded-random.js'
 import { callToneHz } from '../../../src/sim/wav.js'
 import { parseLegacyCallId } from '../../../src/calls/legacy-call-id.js'
@@ -66,10 +66,13 @@ export const SCENARIOS: Scenario[] = [
     summary: (s) => `${RATE} calls/s for ${s === 'ci' ? 20 : 90} s; every ${s === 'ci' ? 3 : 5} s the WebSocket dropped or (every third time) the tokens revoked; the second time, the PBX down for ${s === 'ci' ? 3 : 30} s instead`,
     run: async (scale) => {
       const moves = { drops: 0, revokes: 0, downs: 0 }
-      return await withRig('pbx-faults', {}, async (rig) => {
+      // The key in every encoded form, with the PBX up and down, at LOG_LEVEL=info (every request logged).
+      const probes: { up: number[], down: number[] } = { up: [], down: [] }
+      return await withRig('pbx-faults', { LOG_LEVEL: 'info' }, async (rig) => {
       const seconds = scale === 'ci' ? 20 : 90
       const every = scale === 'ci' ? 3000 : 5000
       await rig.traffic({ callsPerSecond: RATE, seconds, seed: 12 })
+      probes.up = await rig.probeKeyForms()
       const end = Date.now() + seconds * 1000 - 2000
       let round = 0
       while (Date.now() < end) {
@@ -79,7 +82,9 @@ export const SCENARIOS: Scenario[] = [
           moves.downs++
           await rig.gap(async () => {
             await rig.faults({ down: true })
-            await sleep(scale === 'ci' ? 3000 : 30_000)
+            const t0 = Date.now()
+            probes.down = await rig.probeKeyForms()
+            await sleep(Math.max(0, (scale === 'ci' ? 3000 : 30_000) - (Date.now() - t0)))
             await rig.faults({ down: false })
           })
         } else if (round % 3 === 0) {
@@ -96,6 +101,13 @@ export const SCENARIOS: Scenario[] = [
       // A drop and a revocation each close the WebSocket (the simulator drops it on revocation too).
       const reconnects = await rig.metric('gateway_ws_reconnects')
       rig.claim('the gateway reconnected its WebSocket after each drop and revocation', reconnects >= moves.drops + moves.revokes, `${reconnects} reconnects after ${got}`)
+      const { lines, info, withKey } = rig.logScan
+      const sent = probes.up.length === KEY_FORMS.length && probes.down.length === KEY_FORMS.length
+      // The forms that authenticate are answered (200 up, a PBX error down), never 401: the key was read, and still not logged.
+      const authenticated = [0, 1, 2, 3, 8].every((i) => probes.up[i] === 200 && probes.down[i] !== 401)
+      rig.claim(`none of the ${KEY_FORMS.length} encoded key forms appears in any log line at info level, with the PBX up and down`,
+        sent && authenticated && info > 0 && withKey.length === 0,
+        `${withKey.length} of ${lines} log lines (${info} at info) carry the key${withKey.length > 0 ? `: ${withKey[0]}` : ''}; answers up ${probes.up.join(',')}, down ${probes.down.join(',')}`)
     })
     }
   },
