@@ -177,6 +177,11 @@ async function tenantsToServe (config: Config, io: Io): Promise<TenantDefinition
 
 /** Runs a PBX command against the configured PBX, or in demo mode against a fresh built-in simulator. */
 async function onPbx (config: Config, io: Io, run: (config: Config) => Promise<number>): Promise<number> {
+  if (config.tenantsFile !== null && config.pbx.url === '') {
+    // One PBX at a time: without PBX_URL there is nothing to check or export from.
+    io.stderr.write('3cx-gateway: this command works on one PBX and TENANTS_FILE lists several; set PBX_URL, PBX_CLIENT_ID and PBX_CLIENT_SECRET to the tenant\'s PBX for this run\n')
+    return 2
+  }
   if (!config.demo) return await run(config)
   const { withDemoPbx } = await import('./demo-simulator.js')
   return await withDemoPbx(config, (line) => { io.stderr.write(`${line}\n`) }, run)

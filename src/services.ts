@@ -145,13 +145,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     // The outbox write is synchronous: the event is durable before anything else happens to it.
     onEvent: (e) => {
       outbox.enqueue(e)
-      try {
-        recordings?.onCallEvent(e)
-      } catch (err) {
-        // The recordings index could not be written: the event itself is safe in the outbox.
-        if (!isStorageError(err)) throw err
-        storage.failed('recordings index', err)
-      }
+      // Never throws on a full disk (the failed index write is reported to storage health).
+      recordings?.onCallEvent(e)
     },
     log: log.child({ component: 'calls' })
   })

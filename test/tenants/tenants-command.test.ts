@@ -52,6 +52,12 @@ t.test('config check reads TENANTS_FILE: its tenants without secrets, or its pro
   t.match(bad.err, /bad\.yaml:3: tenants\[0\]\.pbx\.clientSecret: \$\{NOT_SET_ANYWHERE\} is not set in the environment/)
 })
 
+t.test('doctor with TENANTS_FILE and no PBX_URL: which PBX to check, exit 2', async (t) => {
+  const r = await run(['doctor'], { TENANTS_FILE: '/nonexistent/tenants.yaml', PBX_URL: '' })
+  t.equal(r.code, 2)
+  t.match(r.err, /works on one PBX and TENANTS_FILE lists several; set PBX_URL/)
+})
+
 t.test('without DATABASE_URL: a sentence, exit 2', async (t) => {
   const r = await run(['tenants', 'list'], { DATABASE_URL: '' })
   t.equal(r.code, 2)
