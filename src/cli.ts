@@ -8,6 +8,7 @@ import { VERSION } from './version.js'
 import { COMMANDS, commandHelp, findCommand, parseCommandLine, topLevelHelp, UsageError, type CliCommand } from './cli-help.js'
 import { simTlsFrom, type SimTlsFlags } from './sim/sim-tls-options.js'
 import type { TenantDefinition } from './tenants/tenants-file.js'
+import type { Simulator } from './sim/simulator.js'
 
 interface Io { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }
 
@@ -133,7 +134,16 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
     case 'config check': {
       const config = configFromEnvironment(io)
       if (config === null) return 2
-      io.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n`)
+      // TENANTS_FILE is checked too: every tenant with its PBX and how many keys and targets (no secrets).
+      let tenants: TenantDefinition[] = []
+      if (config.tenantsFile !== null) {
+        const found = await tenantsToServe(config, io)
+        if (found === null) return 2
+        tenants = found
+      }
+      const described = describeConfig(config)
+      const shown = tenants.length === 0 ? described : { ...described, tenants: tenants.map((x) => ({ id: x.id, pbx: x.pbx.url, clientId: x.pbx.clientId, keys: x.keys.map((k) => k.scope), webhooks: x.webhooks.map((w) => w.name) })) }
+      io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`)
       return 0
     }
     default:
@@ -167,15 +177,34 @@ async function tenantsToServe (config: Config, io: Io): Promise<TenantDefinition
 
 /** Runs a PBX command against the configured PBX, or in demo mode against a fresh built-in simulator. */
 async function onPbx (config: Config, io: Io, run: (config: Config) => Promise<number>): Promise<number> {
+  if (config.tenantsFile !== null && config.pbx.url === '') {
+    // One PBX at a time: without PBX_URL there is nothing to check or export from.
+    io.stderr.write('3cx-gateway: this command works on one PBX and TENANTS_FILE lists several; set PBX_URL, PBX_CLIENT_ID and PBX_CLIENT_SECRET to the tenant\'s PBX for this run\n')
+    return 2
+  }
   if (!config.demo) return await run(config)
   const { withDemoPbx } = await import('./demo-simulator.js')
   return await withDemoPbx(config, (line) => { io.stderr.write(`${line}\n`) }, run)
 }
 
 /** The flags of `sim`, as declared in cli-help.ts. */
-interface SimFlags extends SimTlsFlags { port?: string, host?: string, recordings?: string, seed?: string, pbx?: string, state?: string }
+export interface SimFlags extends SimTlsFlags { port?: string, host?: string, recordings?: string, seed?: string, pbx?: string, state?: string }
 
+/** `sim`: runs the simulator until SIGINT/SIGTERM (-1: the process lives on), or an exit code. */
 async function runSim (values: SimFlags, io: Io): Promise<number> {
+  const sim = await startSim(values, io)
+  if (typeof sim === 'number') return sim
+  const stop = (): void => { sim.close().then(() => process.exit(0), () => process.exit(1)) }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  return -1
+}
+
+/**
+ * Starts the simulator the flags describe and prints how to connect a gateway to it; an exit code
+ * instead when a flag is wrong (2) or the port is taken (1). Exported for the tests.
+ */
+export async function startSim (values: SimFlags, io: Io): Promise<Simulator | number> {
   const port = Number(values.port ?? '5001')
   const seed = Number(values.seed ?? '1')
   if (!Number.isInteger(port) || port < 0 || port > 65535) { io.stderr.write('3cx-gateway sim: --port must be 0–65535\n'); return 2 }
@@ -211,10 +240,7 @@ async function runSim (values: SimFlags, io: Io): Promise<number> {
     `    ${gatewayCommand(sim.url, SEED_CLIENT, randomBytes(16).toString('hex'))}`,
     ''
   ].join('\n'))
-  const stop = (): void => { sim.close().then(() => process.exit(0), () => process.exit(1)) }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
-  return -1
+  return sim
 }
 
 // Run when executed directly (bin or `node dist/src/cli.js`), not when imported by tests.

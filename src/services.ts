@@ -27,9 +27,12 @@ import { openPgTenantsTable } from './store/pg/pg-tenants.js'
 import type { TenantsTable } from './tenants/tenants-table.js'
 import { PgStreamLease } from './store/pg/pg-stream-lease.js'
 import { PgSharedToken } from './store/pg/pg-shared-token.js'
+import { PgLiveViews } from './store/pg/pg-live-views.js'
+import { ReplicaCallsView } from './replicas/replica-calls-view.js'
 import { DEFAULT_PBX_ID, defaultReplicaId, type StreamLease, type StreamStatus } from './replicas/stream-lease.js'
 import type { UnseenCallStore } from './calls/call-ports.js'
-import { checkStateOrigin, readPbxIdentity, type StateOriginStore } from './state-origin.js'
+import { checkStateOrigin, discardEarlierRun, readPbxIdentity, type StateOriginStore } from './state-origin.js'
+import { OriginWatch, readActiveCallStarts } from './origin-watch.js'
 import { callLogCounterWentBack } from './pbx/call-log-query.js'
 import { WebhookDelivery } from './webhooks/delivery.js'
 import { isStorageError } from './storage-health.js'
@@ -142,16 +145,13 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     // The outbox write is synchronous: the event is durable before anything else happens to it.
     onEvent: (e) => {
       outbox.enqueue(e)
-      try {
-        recordings?.onCallEvent(e)
-      } catch (err) {
-        // The recordings index could not be written: the event itself is safe in the outbox.
-        if (!isStorageError(err)) throw err
-        storage.failed('recordings index', err)
-      }
+      // Never throws on a full disk (the failed index write is reported to storage health).
+      recordings?.onCallEvent(e)
     },
     log: log.child({ component: 'calls' })
   })
+  // Replicas: standbys answer the live methods from the holder's published view.
+  const callsView = pg !== null && lease !== null ? new ReplicaCallsView(calls, () => stream().role === 'standby', new PgLiveViews(pg, lease.status.pbxId), log.child({ component: 'replicas' })) : null
   // A recording waits for its conversation's final end (a blind transfer nobody took comes back).
   recordings?.followCalls(calls)
   const unsubscribe = pbx.callControl.onChange((c) => { calls.apply(c) })
@@ -165,6 +165,15 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     log: log.child({ component: 'calls' })
   })
   const directory = new DirectoryCache(pbx.xapi)
+  // The PBX's call counter beginning again while running (PBX restarted or replaced): the same rule as at start.
+  const originLog = log.child({ component: 'state-origin' })
+  const originWatch = new OriginWatch({
+    read: async () => await readActiveCallStarts(pbx.xapi),
+    restarted: async (why) => {
+      await discardEarlierRun({ store: origin, forgetInMemory: () => { unseen.reset(); return calls.discardAll() }, log: originLog }, why)
+    },
+    log: originLog
+  })
 
   metrics.sources = {
     callsInProgress: () => calls.size(),
@@ -221,7 +230,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     config,
     xapi: pbx.xapi,
     callControl: pbx.callControl,
-    calls,
+    calls: callsView ?? calls,
     directory,
     outbox,
     webhookDelivery: delivery,
@@ -260,19 +269,22 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
         return saved.highest === null ? null : { callid: saved.highest, at: saved.highestAt ?? 0 }
       },
       counterWentBack: async (last) => await callLogCounterWentBack(pbx.xapi, last, Date.now()),
-      log: log.child({ component: 'state-origin' })
+      log: originLog
     })
     await unseen.load()
     await calls.restore()
     await dids.start()
     pbx.callControl.start()
     recovery.start()
+    originWatch.start()
+    callsView?.lead()
     streamOpen = true
   }
   async function closeStream (): Promise<void> {
     if (!streamOpen) return
     streamOpen = false
     unsubscribe()
+    await originWatch.stop()
     await recovery.stop()
     calls.stop()
     dids.stop()
@@ -308,7 +320,10 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       pruneTimer.unref()
       await recordings?.start()
       if (lease === null) await openStream()
-      else await lease.start({ acquired: openStream, lost: (holder) => { void closeStream().then(() => opts.onStreamLost?.(holder)) } })
+      else {
+        await callsView?.follow()
+        await lease.start({ acquired: openStream, lost: (holder) => { void closeStream().then(() => opts.onStreamLost?.(holder)) } })
+      }
     },
     async stop (timeoutMs = 10_000) {
       if (pruneTimer !== null) clearInterval(pruneTimer)
@@ -326,6 +341,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       }
       // Given back only now: the standby taking over finds every call state written.
       await lease?.stop()
+      await callsView?.stop()
       await pg?.close()
       db.close()
     }

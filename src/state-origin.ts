@@ -99,3 +99,16 @@ export async function checkStateOrigin (o: StateOriginOptions): Promise<OriginVe
   o.log.warn({ fqdn: now.fqdn, was: saved.fqdn, ...gone }, `the state in DATA_DIR came from another PBX (${change}): discarded ${gone.calls} calls in progress, ${gone.unseenCalls} unseen calls and ${gone.recordings} pending recordings; undelivered webhooks are kept and still sent`)
   return 'different'
 }
+
+/**
+ * The same rule while the gateway runs (origin-watch.ts saw the call counter begin again): what the
+ * model holds in memory (`forgetInMemory`, returning the calls it dropped) and the stored state of
+ * the earlier PBX run go; the outbox stays. One warning line.
+ */
+export async function discardEarlierRun (o: { store: StateOriginStore, forgetInMemory: () => number, log: StateOriginOptions['log'] }, why: string): Promise<DiscardedState> {
+  const inMemory = o.forgetInMemory()
+  const gone = await o.store.discardPbxState()
+  const calls = Math.max(inMemory, gone.calls)
+  o.log.warn({ ...gone, calls }, `the PBX's state changed while the gateway ran (${why}): discarded ${calls} calls in progress, ${gone.unseenCalls} unseen calls and ${gone.recordings} pending recordings of its earlier run; undelivered webhooks are kept and still sent`)
+  return { ...gone, calls }
+}

@@ -1,10 +1,11 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
-import { main } from '../src/cli.js'
+import { main, startSim } from '../src/cli.js'
 import { COMMANDS } from '../src/cli-help.js'
 import { gatewayCommand } from '../src/demo-simulator.js'
 import { loadConfig } from '../src/config.js'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 
 function io (): { io: { stdout: Writable, stderr: Writable }, out: () => string, err: () => string } {
@@ -159,3 +160,29 @@ t.test('sim validates its flags; its connect command is complete', async (t) => 
   const cfg = loadConfig({ PBX_URL: 'http://127.0.0.1:5001', PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: `${'k'.repeat(32)}:control` })
   t.equal(cfg.pbx.url, 'http://127.0.0.1:5001', 'the printed variables make a valid gateway configuration')
 })
+
+t.test('sim runs the simulator and prints a gateway command that works against it', withEnv({ LOG_LEVEL: 'silent' }, async () => {
+  const s = io()
+  const recordings = mkdtempSync(path.join(os.tmpdir(), 'cli-sim-'))
+  const sim = await startSim({ port: '0', recordings }, s.io)
+  if (typeof sim === 'number') throw new Error(`sim exited ${sim}: ${s.err()}`)
+  try {
+    const out = s.out()
+    t.match(out, new RegExp(`^3CX V20 simulator listening on ${sim.url}\n`))
+    t.match(out, /API client: PBX_CLIENT_ID=599 PBX_CLIENT_SECRET=sim-secret/)
+    const command = /^ {4}(PBX_URL=.* npm start)$/m.exec(out)?.[1]
+    if (command === undefined) throw new Error(`no gateway command in:\n${out}`)
+    const env = Object.fromEntries([...command.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]))
+    t.equal(env.PBX_URL, sim.url, 'the command points at this simulator')
+    t.equal(loadConfig(env).pbx.clientId, '599', 'a valid gateway configuration')
+    const token = await fetch(`${sim.url}/connect/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: env.PBX_CLIENT_ID, client_secret: env.PBX_CLIENT_SECRET })
+    })
+    t.equal(token.status, 200, 'the printed client gets a token from the simulator')
+  } finally {
+    await sim.close()
+    rmSync(recordings, { recursive: true, force: true })
+  }
+}))

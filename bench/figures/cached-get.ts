@@ -10,7 +10,7 @@ import { cpuNote, loadSettings } from './http-load.js'
 
 const TARGET = 0.8 // issue 16 (was 0.6)
 /** What a CPU profile of the gateway under this load showed while the benchmark was written. */
-const MISS_NOTE = 'Why, as far as known: what is left is per-request work the bare route does not do: hashing the presented key for the constant-time comparison, validating the querystring, the per-key limit, request metrics and writing a dozen security headers, which Node validates on every response. Each of these was made cheap (issue 16: no promise for a valid key, a synchronous per-key counter, per-route metric counters added up at scrape time, request loggers built only when a request logs); dropping any would trade a safeguard for speed.'
+const MISS_NOTE = 'Why, as far as known (CPU profiles, `npm run bench -- --only cached-get --cpu-prof`): no single cost is left; the difference to the bare route is spread over the safeguards and the framework work they need: validating the querystring, the key check (a constant-time compare, no hash) and the per-key limit, request metrics, five security headers that Node validates on every response, the hooks that run them, and more garbage collection. Dropping any safeguard would trade it for speed.'
 
 export const cachedGet: Figure = {
   id: 'cached-get',

@@ -13,8 +13,9 @@ import { startup } from './startup.js'
 import { exportFigure } from './export.js'
 import { simTraffic } from './sim-traffic.js'
 import { consoleLoad } from './console-load.js'
+import { historyPaging } from './history-paging.js'
 
-export const FIGURES: Figure[] = [cachedGet, liveGet, coldRead, singleFlight, eventLatency, deliveryThroughput, mp3Conversion, memory, startup, exportFigure, simTraffic, consoleLoad]
+export const FIGURES: Figure[] = [cachedGet, liveGet, coldRead, singleFlight, eventLatency, deliveryThroughput, mp3Conversion, memory, startup, exportFigure, simTraffic, consoleLoad, historyPaging]
 
 export const TARGETS: Record<string, string> = {
   'cached-get': '≥ 0.8 of ceiling',
@@ -28,7 +29,8 @@ export const TARGETS: Record<string, string> = {
   startup: '≤ 1 s',
   export: 'RSS ≤ 150 MB',
   'sim-traffic': 'no refused call, no leftover participant, heap growth ≤ 16 MB',
-  'console-load': '≤ 1 s'
+  'console-load': '≤ 1 s',
+  'history-paging': '≤ 1500 ms'
 }
 
 /** Targets raised: because they were met easily (issue 10, with the measurements that justified it), or by issue 16. */

@@ -194,6 +194,21 @@ export class CallModel implements CallModelView {
   }
 
   /**
+   * The PBX's call counter began again (origin-watch.ts): every call known is an earlier PBX run's
+   * and would be matched with a new call reusing its id. Forgets them all, without events (as at
+   * start on another PBX); returns how many.
+   */
+  discardAll (): number {
+    const n = this.calls.size
+    for (const t of [...this.calls.values()]) {
+      for (const key of t.legKeys()) this.activity.count(key.slice(0, key.lastIndexOf('#')), t.legStatus(key), undefined)
+      this.forget(t.callid)
+    }
+    this.legCall.clear()
+    return n
+  }
+
+  /**
    * Resumes the calls a previous process left in the store (once, at start, before the first
    * change is applied); the first snapshot reconciles them.
    */

@@ -40,6 +40,14 @@ export class UnseenCalls {
     for (const m of saved.missing) this.missing.set(m.callid, m)
   }
 
+  /** The PBX's counter began again (origin-watch.ts): the next snapshot sets a new baseline. */
+  reset (): void {
+    this.highest = null
+    this.highestAt = null
+    this.missing.clear()
+    this.unpersisted.clear()
+  }
+
   get size (): number {
     return this.missing.size
   }

@@ -41,7 +41,8 @@ export function consoleState (c: LiveCall): ConsoleCallState {
 }
 
 export function stateText (c: LiveCall, state: ConsoleCallState): string {
-  const t = c.transfer
+  // A standby may show calls published by an older holder, without `transfer`.
+  const t = c.transfer ?? null
   if (t === null) return state
   if (t.kind === 'consultation') return `on hold (${t.by} consults ${t.target})`
   return `transferring (${t.by} → ${t.target})`

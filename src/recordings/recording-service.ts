@@ -134,7 +134,15 @@ export class RecordingService {
   /** The call model's event sink: ended events of answered legs start the search. */
   onCallEvent (e: CallEvent): void {
     const leg = legFromCallEvent(e)
-    if (leg !== null) this.onLegEnded(leg)
+    if (leg === null) return
+    try {
+      this.onLegEnded(leg)
+    } catch (err) {
+      // The index cannot be written (a full disk): the event is safe in the outbox; never throw
+      // into the call model. /readyz, the log and /metrics show the failed write.
+      if (!isStorageError(err)) throw err
+      this.index.health.failed('recordings index', err)
+    }
   }
 
   /** Runs one pass now (and another after it if asked meanwhile). Resolves when the pass is over. */

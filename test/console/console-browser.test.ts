@@ -6,6 +6,7 @@ import { existsSync, writeFileSync } from 'node:fs'
 import t from 'tap'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { CONTROL_KEY, placeCall, READ_KEY, startConsoleGateway } from './console-harness.js'
+import type { RecordingService } from '../../src/recordings/recording-service.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
@@ -45,7 +46,13 @@ async function saveScreenshot (page: Page, file: string): Promise<void> {
 }
 
 t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
-  const c = await startConsoleGateway(t)
+  const c = await startConsoleGateway(t, { RECORDINGS_SOURCE: 'xapi' })
+  // One converted recording in the index: the recordings panel lists it with a player.
+  const index = (c.gw.services.recordings as RecordingService).index
+  const leg = { callid: 901, chid: '261121083716_901', legacyId: '261121083716_901-1', dn: '101', participantIds: [1], startedAt: 1000, endedAt: 1500 }
+  index.addLeg(leg)
+  const [recording] = index.settleLeg(`${leg.legacyId}/101`, [{ sourceRef: 'test:1', recordedAt: Date.now(), wavPath: null, xapiId: null }])
+  index.markConverted(recording.id, 1000)
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
   t.teardown(async () => { await browser.close() })
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
@@ -76,6 +83,9 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
   const cells = await page.locator('#targets tbody tr[data-target="webhook1"] td').allTextContents()
   t.equal(cells[columns.indexOf('Retrying')], '0', 'the target shows its retrying deliveries next to the waiting ones')
   await page.locator('#system dt', { hasText: 'websocket' }).waitFor()
+  const player = page.locator('#recordings li[data-file="261121083716_901-1-1.mp3"] audio')
+  await player.waitFor({ state: 'attached' })
+  t.match(await player.getAttribute('src'), /^\/recordings\/[A-Za-z0-9_-]{24}\/261121083716_901-1-1\.mp3$/, 'the latest recording with a player')
   t.equal(await page.evaluate('document.cookie'), '', 'the session cookie is HttpOnly')
 
   // A call placed in the simulator appears without a reload, and leaves when it ends.
@@ -124,6 +134,16 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
   t.ok(c.receiver.all.some((r) => r.body.includes('"event":"test"')), 'the receiver got the test event')
   await page.locator('#deliveries tbody tr').first().waitFor()
   t.ok(await page.locator('#deliveries tbody tr').count() > 0, 'the call\'s deliveries are listed')
+  // The filter: only delivered ones, then only failed ones (none).
+  await page.selectOption('#filter-status', 'done')
+  await page.click('#delivery-filter button')
+  await waitForText(page, '#deliveries tbody', /\bdone\b/)
+  const statuses = await page.locator('#deliveries tbody td.status').allTextContents()
+  t.ok(statuses.length > 0 && statuses.every((x) => x === 'done'), `filtered by status: ${statuses.join(', ')}`)
+  await page.selectOption('#filter-status', 'failed')
+  await page.click('#delivery-filter button')
+  await page.locator('#deliveries tbody tr').first().waitFor({ state: 'detached' })
+  t.equal(await page.locator('#deliveries tbody tr').count(), 0, 'no failed deliveries')
 
   t.same(pageErrors, [], 'no script errors')
   for (const key of [READ_KEY, CONTROL_KEY]) t.notOk(urls.some((u) => u.includes(key)), 'the key is in no URL the page requested')

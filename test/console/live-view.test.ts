@@ -42,6 +42,8 @@ t.test('a blind transfer in progress: transferring, with who to whom', async (t)
   const blind = call(1, [CUSTOMER, leg('103', 'extension', 'Ringing')], { state: 'Transferring', answeredAt: 2000, transfer: { kind: 'blind', by: '102', target: '103' } })
   t.match(consoleCall(blind), { state: 'transferring', stateText: 'transferring (102 → 103)', callee: '103' })
   t.match(consoleCall(call(1, [CUSTOMER], { state: 'Rerouting', answeredAt: 2000 })), { state: 'transferring', stateText: 'transferring' }, 'between legs after an answer')
+  const { transfer: _absent, ...older } = call(1, [CUSTOMER, leg('101', 'extension', 'Connected')], { state: 'Talking', answeredAt: 2000 })
+  t.match(consoleCall(older as LiveCall), { state: 'talking', stateText: 'talking' }, 'a call published by an older holder (no transfer field)')
 })
 
 t.test('queues: calls waiting and the longest wait, answered and held calls not counted', async (t) => {

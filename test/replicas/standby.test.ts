@@ -1,7 +1,8 @@
 // Two gateways on one PostgreSQL database against the simulator: the first holds the PBX's event
 // stream (WebSocket, tokens), the second is a standby that is ready, fetches no token of its own
 // (3CX keeps one active token per client: it would cut the holder off), and answers XAPI methods
-// with the holder's token; when the holder stops, the standby takes the stream over.
+// with the holder's token, and answers the live methods from the holder's published view; when the
+// holder stops, the standby takes the stream over.
 import t from 'tap'
 import { Writable } from 'node:stream'
 import { loadConfig } from '../../src/config.js'
@@ -47,6 +48,33 @@ t.test('a standby is ready, borrows the holder\'s token, and takes the stream ov
   t.equal(b.services.pbx.tokens.fetched, 0, 'with the holder\'s token: the standby fetched none')
   t.equal(sim.ctx.auth.issued.get('599'), a.services.pbx.tokens.fetched, 'every token the PBX issued went to the holder')
   t.ok(a.services.pbx.callControl.connected, 'the holder\'s WebSocket still stands')
+
+  // Live methods on the standby answer from the holder's published view, refreshed on every change.
+  const placed = await fetch(`${sim.url}/_sim/calls`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from: '+15557654321', to: '+15550101', answer: '101', ringMs: 200, talkMs: 1500, hangup: 'caller' })
+  })
+  t.equal(placed.status, 201, 'a call placed on the PBX')
+  await until(() => a.services.calls.size() === 1, 5000)
+  const seen = Date.now()
+  let onB = await get(`${b.url}/pbx.calls.get`)
+  while (onB.body.result !== 1 && Date.now() - seen < 3000) onB = await get(`${b.url}/pbx.calls.get`)
+  t.equal(onB.body.result, 1, `the standby's pbx.calls.get counts the holder's call (${Date.now() - seen} ms after the holder saw it)`)
+  // The call moves on (ringing, answered): the standby catches up within a publication or two.
+  let acA = await get(`${a.url}/pbx.ac.get`)
+  let acB = await get(`${b.url}/pbx.ac.get`)
+  for (let i = 0; i < 40 && JSON.stringify(acB.body) !== JSON.stringify(acA.body); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    acA = await get(`${a.url}/pbx.ac.get`)
+    acB = await get(`${b.url}/pbx.ac.get`)
+  }
+  t.equal(acB.body.count, 1)
+  t.same(acB.body, acA.body, 'pbx.ac.get answers the same on the standby as on the holder')
+  await until(() => a.services.calls.size() === 0, 8000)
+  const ended = Date.now()
+  while ((await get(`${b.url}/pbx.calls.get`)).body.result !== 0 && Date.now() - ended < 3000) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal((await get(`${b.url}/pbx.calls.get`)).body.result, 0, 'and sees it end')
 
   // The holder stops (SIGTERM): it gives the lease back, the standby takes over at its next try.
   const stopped = Date.now()

@@ -36,7 +36,7 @@ function wsEvents (w: CcWatcher, type: number): Array<{ entity: string, attached
 
 t.test('a DID call waits on the route point until the application answers, with an empty JSON body', async (t) => {
   const cc = await startCcSim(t)
-  const callid = await cc.call({ from: CALLER, to: APP_LINE, talkMs: 400 })
+  const callid = await cc.call({ from: CALLER, to: APP_LINE, talkMs: 2000 }) // long enough that the status read right after the answer still finds it talking on a loaded machine
   const ringing = await routePointLeg(cc, 'Ringing')
   t.match(ringing, { dn: '599', callid, party_caller_id: CALLER, originated_by_dn: 'ROUTER', originated_by_type: 'Wroutepoint', device_id: /^sip:599@/ })
   const answered = await postEmptyJson(cc, `/callcontrol/599/participants/${ringing.id}/answer`)

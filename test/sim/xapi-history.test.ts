@@ -139,22 +139,16 @@ t.test('calls played by the engine: MakeCall, ActiveCalls, DropCall, history and
   t.equal(Buffer.from(await wav.arrayBuffer()).subarray(0, 4).toString(), 'RIFF')
 })
 
-t.test('paging through 100,000 history rows stays fast', async (t) => {
+t.test('paging through 100,000 history rows answers every page (its speed: the bench figure history-paging)', async (t) => {
   const x = await startXapiSim(t)
   const records = syntheticCallRecords(33_334, { from: new Date('2025-02-01T00:00:00Z'), spacingMs: 30_000 })
   injectCallRecords(x.sim.ctx, records)
-  const started = Date.now()
   const first = await x.get('CallHistoryView?$count=true&$top=1000&$skip=0')
   t.equal(first.body['@odata.count'], 100_002)
-  let slowest = 0
   for (const skip of [25_000, 50_000, 99_000]) {
-    const t0 = Date.now()
     const page = await x.get(`CallHistoryView?$top=1000&$skip=${skip}&${filter('SegmentStartTime ge 2025-02-01T00:00:00Z')}`)
-    slowest = Math.max(slowest, Date.now() - t0)
     t.equal(page.body.value.length, 1000)
   }
   const sorted = await x.get('CallHistoryView?$top=5&$orderby=SegmentStartTime desc&$select=SegmentId')
   t.equal(sorted.body.value.length, 5)
-  t.ok(slowest < 1500, `a filtered page of 1,000 rows took ${slowest} ms`)
-  t.ok(Date.now() - started < 10_000, 'the whole walk took under 10 s')
 })

@@ -38,6 +38,26 @@ t.test('the tenants commands are in the help table', async (t) => {
   for (const c of ['tenants add <id>', 'tenants list', 'tenants remove <id>', 'tenants rotate-key <id>']) t.ok(topLevelHelp().includes(`3cx-gateway ${c}`), c)
 })
 
+t.test('config check reads TENANTS_FILE: its tenants without secrets, or its problems (exit 2)', async (t) => {
+  const dir = t.testdir({
+    'good.yaml': "tenants:\n  - id: acme\n    pbx: { url: 'https://acme.example', clientId: '599', clientSecret: '${PBX_SECRET}' }\n    keys: [{ key: '${ACME_KEY}', scope: read }]\n",
+    'bad.yaml': "tenants:\n  - id: acme\n    pbx: { url: 'https://acme.example', clientId: '599', clientSecret: '${NOT_SET_ANYWHERE}' }\n    keys: [{ key: 'abcdefghijklmnopqrstuvwxyz' }]\n"
+  })
+  const good = await run(['config', 'check'], { TENANTS_FILE: `${dir}/good.yaml`, PBX_SECRET: 'very-secret', ACME_KEY: 'acme-key-0123456789abcdef', PBX_URL: '', GATEWAY_KEYS: '' })
+  t.equal(good.code, 0, good.err)
+  t.match(JSON.parse(good.out), { tenantsFile: `${dir}/good.yaml`, tenants: [{ id: 'acme', pbx: 'https://acme.example', clientId: '599', keys: ['read'], webhooks: [] }] })
+  t.notOk(good.out.includes('very-secret') || good.out.includes('acme-key-0123456789abcdef'), 'no secret, no key')
+  const bad = await run(['config', 'check'], { TENANTS_FILE: `${dir}/bad.yaml`, PBX_URL: '', GATEWAY_KEYS: '' })
+  t.equal(bad.code, 2)
+  t.match(bad.err, /bad\.yaml:3: tenants\[0\]\.pbx\.clientSecret: \$\{NOT_SET_ANYWHERE\} is not set in the environment/)
+})
+
+t.test('doctor with TENANTS_FILE and no PBX_URL: which PBX to check, exit 2', async (t) => {
+  const r = await run(['doctor'], { TENANTS_FILE: '/nonexistent/tenants.yaml', PBX_URL: '' })
+  t.equal(r.code, 2)
+  t.match(r.err, /works on one PBX and TENANTS_FILE lists several; set PBX_URL/)
+})
+
 t.test('without DATABASE_URL: a sentence, exit 2', async (t) => {
   const r = await run(['tenants', 'list'], { DATABASE_URL: '' })
   t.equal(r.code, 2)

@@ -19,6 +19,7 @@ import {
 } from './callcontrol-schemas.js'
 import { canSee, devicesOf, dnInfo, visibleDns } from './dn-visibility.js'
 import { callerAudio } from './caller-audio.js'
+import { planWsRequest, wsResponse } from './ws-requests.js'
 
 /** A prompt streamed in may last this long (10 minutes of PCM); longer bodies are cut off. */
 const MAX_PROMPT_BYTES = 10 * 60_000 * PCM_BYTES_PER_MS
@@ -31,7 +32,8 @@ class CcError extends Error {
   constructor (readonly status: number, readonly code: string, message: string) { super(message) }
 }
 
-interface WsClient { ws: WebSocket, clientId: string }
+/** A connected WebSocket, with the Authorization header it was opened with (its requests use it). */
+interface WsClient { ws: WebSocket, clientId: string, authorization: string }
 
 function success (p: CallParticipant | null, reasontext = ''): CallControlResult {
   return { finalstatus: 'Success', reason: 'None', reasontext, result: p }
@@ -251,13 +253,35 @@ export async function callControlPlugin (app: FastifyInstance, opts: { ctx: SimC
     if (!check.ok) { rejectUpgrade(socket, 401, 'Unauthorized', `Bearer token ${check.reason}`); return }
     if (!check.client.callControl) { rejectUpgrade(socket, 403, 'Forbidden', 'Call Control API access is not enabled for this client'); return }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const client: WsClient = { ws, clientId: check.client.clientId }
+      const client: WsClient = { ws, clientId: check.client.clientId, authorization: req.headers.authorization ?? '' }
       clients.add(client)
+      ws.on('message', (data, isBinary) => { if (!isBinary) void answerRequest(client, String(data)) })
       ws.on('close', () => { clients.delete(client) })
       ws.on('error', () => { ws.terminate() })
     })
   }
   app.server.on('upgrade', onUpgrade)
+
+  /** A request sent over the WebSocket, played as its REST request; the answer is an event 4 on that socket. */
+  const answerRequest = async (client: WsClient, text: string): Promise<void> => {
+    const plan = planWsRequest(text)
+    let status: number
+    let response: unknown
+    if (!plan.ok) {
+      status = plan.status
+      response = { error: { code: 'BadRequest', message: plan.message } }
+    } else {
+      const res = await app.inject({
+        method: plan.method,
+        url: plan.path,
+        headers: plan.body === undefined ? { authorization: client.authorization } : { authorization: client.authorization, 'content-type': 'application/json' },
+        ...(plan.body === undefined ? {} : { payload: JSON.stringify(plan.body) })
+      })
+      status = res.statusCode
+      try { response = res.json() } catch { response = res.body }
+    }
+    if (client.ws.readyState === client.ws.OPEN) client.ws.send(JSON.stringify(wsResponse(events.reserveSequence(), plan, status, response)))
+  }
 
   const unsubscribe = events.subscribe((event, message) => {
     if (clients.size === 0) return

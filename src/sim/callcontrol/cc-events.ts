@@ -65,6 +65,9 @@ export class CallControlEvents {
 
   get lastSequence (): number { return this.sequence }
 
+  /** The next number of the global sequence, for a message sent to one socket only (a type-4 response; not logged). */
+  reserveSequence (): number { return ++this.sequence }
+
   clear (): void {
     this.log = []
   }

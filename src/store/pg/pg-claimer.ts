@@ -1,7 +1,8 @@
 // The claim loop of one consumer of the PostgreSQL outbox (pg-outbox-store.ts in claim mode): every
-// replica on one database delivers, each taking due chain heads with PgOutbox.claim() (FOR UPDATE
-// SKIP LOCKED, leased to it) and handing them to its delivery scheduler. It claims when woken (an
-// event written here, a delivery settled: its chain's next event may be due) and every pollMs (events
+// replica on one database delivers, each taking whole call chains whose head is due with
+// PgOutbox.claimChains() (FOR UPDATE SKIP LOCKED on the heads, every pending delivery of the chain
+// leased to it) and handing them to its delivery scheduler, which sends a chain in order. It claims when woken (an
+// event written here, a chain finished: its newer events may be due) and every pollMs (events
 // written by other replicas, leases of a dead replica run out). One claim runs at a time; a wake
 // during one claims again right after it.
 import type { DeliveryJob } from '../../webhooks/outbox-store.js'
@@ -43,12 +44,12 @@ export class PgClaimer {
       this.again = false
       let jobs: DeliveryJob[]
       try {
-        jobs = await this.outbox.claim(this.opts.consumer, { limit, leaseMs: this.opts.leaseMs })
+        jobs = await this.outbox.claimChains(this.opts.consumer, { limit, leaseMs: this.opts.leaseMs })
       } catch {
         return // reported to storage health by PgOutbox; the next poll tries again
       }
       if (jobs.length > 0 && !this.stopped) this.hand(jobs)
-      if (jobs.length === limit) this.again = true
+      if (new Set(jobs.map((j) => `${j.target} ${j.chain}`)).size === limit) this.again = true
     } while (this.again && !this.stopped)
   }
 

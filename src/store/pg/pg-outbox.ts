@@ -41,6 +41,25 @@ const CLAIM = `
   ORDER BY d.id LIMIT $2
   FOR UPDATE OF d SKIP LOCKED`
 
+/**
+ * claimChains(): the same heads as CLAIM, then every pending delivery of their chains, in id order.
+ * Only the heads are locked: a chain is another consumer's while its head is leased to it.
+ */
+const CLAIM_CHAINS = `
+  WITH heads AS (
+    SELECT DISTINCT ON (target, chain) id FROM webhook_deliveries
+    WHERE status = 'pending' ORDER BY target, chain, id
+  ), free AS (
+    SELECT d.target, d.chain FROM webhook_deliveries d JOIN heads h ON h.id = d.id
+    WHERE d.status = 'pending' AND d.next_at <= $1 AND (d.claimed_until IS NULL OR d.claimed_until < $1)
+      AND NOT EXISTS (SELECT 1 FROM webhook_targets t WHERE t.name = d.target AND t.disabled_at IS NOT NULL)
+    ORDER BY d.id LIMIT $2
+    FOR UPDATE OF d SKIP LOCKED
+  )
+  SELECT d.id, d.event_id, d.target, d.chain, d.attempts, d.next_at, d.created_at
+  FROM webhook_deliveries d JOIN free f ON f.target = d.target AND f.chain = d.chain
+  WHERE d.status = 'pending' ORDER BY d.id`
+
 export class PgOutbox {
   private readonly pool: pg.Pool
   private readonly now: () => number
@@ -99,6 +118,21 @@ export class PgOutbox {
     const at = this.now()
     return await this.write('outbox', async () => await inTransaction(this.pool, async (c) => {
       const { rows } = await c.query<DeliveryRow>(CLAIM, [at, o.limit ?? 100])
+      if (rows.length > 0) {
+        await c.query('UPDATE webhook_deliveries SET claimed_by = $1, claimed_until = $2 WHERE id = ANY($3::bigint[])', [consumer, at + (o.leaseMs ?? 60_000), rows.map((r) => r.id)])
+      }
+      return rows.map(jobOf)
+    }))
+  }
+
+  /**
+   * Like claim(), but hands out whole chains (up to `limit` of them): every pending delivery of each,
+   * leased to `consumer`, which must send them in id order. One claim per chain instead of per event.
+   */
+  async claimChains (consumer: string, o: ClaimOptions = {}): Promise<DeliveryJob[]> {
+    const at = this.now()
+    return await this.write('outbox', async () => await inTransaction(this.pool, async (c) => {
+      const { rows } = await c.query<DeliveryRow>(CLAIM_CHAINS, [at, o.limit ?? 100])
       if (rows.length > 0) {
         await c.query('UPDATE webhook_deliveries SET claimed_by = $1, claimed_until = $2 WHERE id = ANY($3::bigint[])', [consumer, at + (o.leaseMs ?? 60_000), rows.map((r) => r.id)])
       }

@@ -103,3 +103,15 @@ t.test('the database going away during writes is reported by storage health, not
   t.equal(store.health.readiness(), null, 'ready again once a write succeeds')
   t.same(await outbox.pendingJobs('crm'), [])
 })
+
+t.test('claimChains hands out whole call chains: every pending delivery of a chain to one consumer, in order', async (t) => {
+  const now = 1_700_000_000_000
+  const { outbox } = await openPg(t, ONE, () => now)
+  await outbox.enqueueMany([ringing(1, 1), ringing(2, 1), ringing(1, 2), ringing(1, 3), ringing(2, 2)])
+  const a = await outbox.claimChains('a', { limit: 1, leaseMs: 10_000 })
+  t.same(a.map((j) => j.chain), Array(3).fill(ringing(1, 1).chain), 'the oldest due chain, whole')
+  t.same(a.map((j) => j.id), [...a.map((j) => j.id)].sort((x, y) => x - y), 'in id order')
+  const b = await outbox.claimChains('b', { limit: 5 })
+  t.same(b.map((j) => j.chain), Array(2).fill(ringing(2, 1).chain), 'another consumer gets only the other chain')
+  t.same(await outbox.claimChains('c'), [], 'nothing left while both are leased')
+})

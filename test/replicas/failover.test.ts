@@ -1,0 +1,144 @@
+// Fail-over for real: three gateway processes on one PostgreSQL database against the simulator,
+// random call traffic, and the replica holding the PBX's event stream killed with SIGKILL twice
+// during calls. A standby takes the stream over each time (its lease runs out after 5 s); the test
+// checks the webhooks against the simulator's ground truth: nothing lost, each call's events in
+// order (the time between the kill and the take-over is a blind window: calls that ended in it owe
+// their final call-ended event, from the call log). Take-over times are printed, not asserted
+// beyond "it happened" (bench/ measures speed).
+import t from 'tap'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { createSimulator } from '../../src/sim/simulator.js'
+import { startReceiver } from '../webhooks/receiver.js'
+import { checkDeliveries, describeFindings, type BlindWindow } from '../faults/lib/ground-truth.js'
+import { testDatabase } from '../store/pg/pg-test-db.js'
+
+const CHILD = fileURLToPath(new URL('../faults/lib/gateway-child.ts', import.meta.url))
+const KEY = 'failover-test-key-5f2a9c7e1b3d'
+const GRACE_MS = 300
+
+interface Replica { name: string, child: ChildProcess, url: string, exited: Promise<void>, output: () => string }
+interface Stream { role: string, holder: string | null, replica: string }
+
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+t.setTimeout(240_000)
+t.test('three replicas, the stream holder killed twice during calls: nothing lost, every call in order', async (t) => {
+  const databaseUrl = await testDatabase(t)
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 1 })
+  t.teardown(async () => { await db.end() })
+  const sim = await createSimulator({ seed: 11 })
+  t.teardown(() => sim.close())
+  const rx = await startReceiver()
+  t.teardown(() => rx.close())
+  const dirs = t.testdir({ r1: {}, r2: {}, r3: {} })
+
+  const spawnReplica = async (name: string): Promise<Replica> => {
+    const env = {
+      ...process.env,
+      PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: `${KEY}:control`,
+      HOST: '127.0.0.1', PORT: '0', DATA_DIR: `${dirs}/${name}`, DATABASE_URL: databaseUrl,
+      WEBHOOK_URLS: rx.url, WEBHOOK_SECRET: 'whsec_' + Buffer.alloc(32, 9).toString('base64'), WEBHOOK_RETRY_SCHEDULE: '0,50ms,200ms,500ms', WEBHOOK_TIMEOUT_MS: '2000',
+      CALL_END_GRACE_MS: String(GRACE_MS), RECORDINGS_SOURCE: 'off', RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'warn'
+    }
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+    let out = ''
+    child.stdout?.on('data', (c: Buffer) => { out = (out + c.toString()).slice(-50_000) })
+    child.stderr?.on('data', (c: Buffer) => { out = (out + c.toString()).slice(-50_000) })
+    const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const m = /ready (http\S+)/.exec(out)
+        if (m !== null) { clearInterval(timer); resolve(m[1]) }
+      }, 50)
+      void exited.then(() => { clearInterval(timer); reject(new Error(`${name} exited while starting:\n${out.slice(-2000)}`)) })
+    })
+    return { name, child, url, exited, output: () => out }
+  }
+  const replicas = await Promise.all(['r1', 'r2', 'r3'].map(spawnReplica))
+  t.teardown(async () => {
+    for (const r of replicas) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM')
+    await Promise.all(replicas.map(async (r) => await r.exited))
+  })
+  const alive = new Set(replicas)
+
+  const readyz = async (r: Replica): Promise<{ stream: Stream, checks: Record<string, { ok: boolean }> } | null> => {
+    try {
+      return await (await fetch(`${r.url}/readyz`)).json() as { stream: Stream, checks: Record<string, { ok: boolean }> }
+    } catch {
+      return null
+    }
+  }
+  /** The live replica holding the stream with its WebSocket up, once there is one. */
+  const holder = async (ms: number): Promise<Replica> => {
+    const end = Date.now() + ms
+    while (Date.now() < end) {
+      for (const r of alive) {
+        const z = await readyz(r)
+        if (z?.stream.role === 'holder' && z.checks.websocket?.ok) return r
+      }
+      await sleep(100)
+    }
+    throw new Error(`no replica took the stream within ${ms} ms:\n${[...alive].map((r) => r.output().slice(-1500)).join('\n---\n')}`)
+  }
+
+  let current = await holder(20_000)
+  const others = [...alive].filter((r) => r !== current)
+  for (const r of others) t.match((await readyz(r))?.stream, { role: 'standby', holder: (await readyz(current))?.stream.replica }, `${r.name} is a standby naming the holder`)
+
+  const traffic = await fetch(`${sim.url}/_sim/traffic`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ callsPerSecond: 3, seconds: 24, seed: 5, maxRingMs: 1500, maxTalkMs: 3000, recordShare: 0 })
+  })
+  t.equal(traffic.status, 202, 'traffic started')
+
+  const blind: BlindWindow[] = []
+  const takeovers: number[] = []
+  for (const at of [6000, 8000]) {
+    await sleep(at)
+    const killed = current
+    const from = Date.now()
+    killed.child.kill('SIGKILL')
+    await killed.exited
+    alive.delete(killed)
+    current = await holder(30_000)
+    const took = Date.now() - from
+    takeovers.push(took)
+    blind.push({ kind: 'amnesia', from, to: Date.now() })
+    t.comment(`SIGKILL of ${killed.name}: ${current.name} took the stream over after ${took} ms`)
+  }
+  t.equal(takeovers.length, 2, `two take-overs (${takeovers.map((ms) => (ms / 1000).toFixed(1)).join(' s, ')} s)`)
+
+  // Traffic over, every call ended, calls never seen recovered from the call log, the outbox drained.
+  const until = async (what: string, ms: number, probe: () => Promise<boolean>): Promise<void> => {
+    const end = Date.now() + ms
+    while (!(await probe())) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${current.output().slice(-2000)}`)
+      await sleep(200)
+    }
+  }
+  await until('the traffic to end', 60_000, async () => !((await (await fetch(`${sim.url}/_sim/traffic`)).json()) as { running: boolean }).running && sim.ctx.engine.activeCalls() === 0)
+  await sleep(GRACE_MS + 500)
+  const metric = async (name: string): Promise<number> => {
+    const text = await (await fetch(`${current.url}/metrics`, { headers: { 'x-api-key': KEY } })).text()
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)`, 'm').exec(text)
+    return m === null ? NaN : Number(m[1])
+  }
+  await until('calls never seen to be recovered', 60_000, async () => (await metric('gateway_unseen_calls')) === 0)
+  const open = async (): Promise<number> => Number((await db.query("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status != 'done'")).rows[0].n)
+  await until('the shared outbox to drain', 60_000, async () => (await open()) === 0 && (await metric('gateway_outbox_depth')) === 0)
+  await sleep(500)
+
+  const hooks = rx.received.map((r) => ({ webhookId: String(r.headers['webhook-id'] ?? ''), at: r.at, body: JSON.parse(r.body) as Record<string, unknown> }))
+  const records = sim.ctx.engine.records()
+  const report = checkDeliveries(records, hooks, { blind, graceMs: GRACE_MS, marginMs: 300 })
+  t.comment(`${report.calls} calls (${report.fullyChecked} fully checked, ${report.unobservable} ended unseen); received ${report.received} (${report.unique} unique, ${report.duplicates} duplicates, ${report.reDerived} re-derived); take-overs ${takeovers.join(', ')} ms`)
+  t.ok(report.calls >= 40 && report.fullyChecked >= 10, `enough calls checked (${report.calls}, ${report.fullyChecked} fully)`)
+  t.same(report.lost, [], `no event lost${report.lost.length > 0 ? `:\n${describeFindings(report.lost)}` : ''}`)
+  t.same(report.outOfOrder, [], `every call's events in order${report.outOfOrder.length > 0 ? `:\n${describeFindings(report.outOfOrder)}` : ''}`)
+  t.same(report.wrong, [], `no wrong event${report.wrong.length > 0 ? `:\n${describeFindings(report.wrong)}` : ''}`)
+  const ac = await (await fetch(`${current.url}/pbx.ac.get`, { headers: { 'x-api-key': KEY } })).json() as { count?: number }
+  t.equal(ac.count, 0, 'no phantom call left on the holder')
+})
