@@ -14,6 +14,7 @@ t.test('CRUD round trip on every entity set with POST', async (t) => {
     const body = set.keyType === 'string' ? { [set.key]: `rt-${name}` } : {}
     const created = await x.post(name, body)
     t.equal(created.status, 201, `POST ${name}`)
+    t.equal(created.body['@odata.context'], x.context(`${name}/$entity`), `${name}: the 201 names the created entity`)
     const key = created.body[set.key]
     const literal = typeof key === 'string' ? `'${key}'` : String(key)
     t.equal(created.headers.get('location'), `${x.sim.url}/xapi/v1/${name}(${literal})`, `${name}: Location`)

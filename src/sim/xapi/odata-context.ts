@@ -1,7 +1,8 @@
 // The `@odata.context` URL of an answer, as ASP.NET OData writes it: `…/$metadata#Users` for a
 // collection, `#Users/$entity` for one entity, `#Users(Id,Number)` with $select, `#SystemStatus`
 // for a singleton, `#Users(2)/Groups` for navigation, and for a function or action the type of its
-// result: `#Pbx.SystemParameters`, `#Collection(Pbx.CallLogData)`, `#Edm.String`. Pure.
+// result: `#Pbx.SystemParameters`, `#Collection(Pbx.CallLogData)`, `#Edm.String`; a POST's 201 the
+// created entity (`#Users/$entity`). Pure.
 import type { PathSegment } from './xapi-path.js'
 import type { QueryOptions } from './odata-query.js'
 import type { XapiOperation, XapiValue } from './xapi-model-types.js'
@@ -44,7 +45,9 @@ export function odataContext (base: string, segments: readonly PathSegment[], qu
   const select = query.select !== undefined && !query.select.includes('*') ? `(${query.select.join(',')})` : ''
   if (segments.length === 1) {
     if (isSingleton) return `${base}/$metadata#${root}${select}`
-    return `${base}/$metadata#${root}${select}${first.args === undefined ? '' : '/$entity'}`
+    // A POST to a set answers the entity it created.
+    const entity = first.args !== undefined || method === 'post'
+    return `${base}/$metadata#${root}${select}${entity ? '/$entity' : ''}`
   }
   if (segments.length === 2) {
     return `${base}/$metadata#${root}${first.args === undefined ? '' : `(${first.args})`}/${second.name}${select}`

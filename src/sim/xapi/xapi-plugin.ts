@@ -96,7 +96,7 @@ export async function xapiPlugin (app: FastifyInstance, opts: { ctx: SimContext 
       if (!(err instanceof UnmatchedPath)) throw err
       result = genericXapi(ctx, { method, segments, query, body: req.body, base }) ?? (() => { throw err })()
     }
-    if (result.kind !== 'json' || result.status !== 200 || result.body === null || typeof result.body !== 'object') return result
+    if (result.kind !== 'json' || (result.status !== 200 && result.status !== 201) || result.body === null || typeof result.body !== 'object') return result
     const body = result.body as Record<string, unknown>
     if (count) {
       if (typeof body['@odata.count'] !== 'number') throw notFound('$count applies to collections only.')
