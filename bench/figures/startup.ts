@@ -39,12 +39,17 @@ async function oneStart (): Promise<{ readyMs: number, listeningMs: number | nul
   const dataDir = mkdtempSync(path.join(benchTmp, 'startup-'))
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', PORT: String(port), DATA_DIR: dataDir }
   const started = performance.now()
-  const child = spawn(process.execPath, [cliPath, 'serve'], { cwd: dataDir, env, stdio: 'ignore' })
+  const child = spawn(process.execPath, [cliPath, 'serve'], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  // Kept (the last 2 KB) so a start that fails says why in results.json.
+  let output = ''
+  const keep = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-2000) }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
   const url = `http://127.0.0.1:${port}/readyz`
   let listeningMs: number | null = null
   try {
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode} before it was ready`)
+      if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode} before it was ready:\n${output}`)
       const t = performance.now()
       if (await ready(url)) return { readyMs: round(t - started, 1), listeningMs }
       if (listeningMs === null && await reachable(port)) listeningMs = round(performance.now() - started, 1)
