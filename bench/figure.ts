@@ -1,5 +1,9 @@
 // What one benchmark figure is and what it reports. Every figure with a natural ceiling reports
 // the ceiling measured in the same run and the ratio to it.
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { repoRoot } from './paths.js'
+
 export interface FigureTarget {
   /** e.g. "≥ 0.6 of ceiling". */
   text: string
@@ -45,6 +49,15 @@ export interface Figure {
   run: (opts: BenchOptions) => Promise<FigureResult>
 }
 
+/**
+ * A text with this checkout's location taken out (`file:///…/repo/dist/x.js` → `dist/x.js`):
+ * results files are committed, and one machine's paths mean nothing in another clone.
+ */
+export function withoutCheckoutPaths (text: string, root = repoRoot): string {
+  const dir = root.endsWith(path.sep) ? root : root + path.sep
+  return text.split(pathToFileURL(dir).href).join('').split(dir).join('')
+}
+
 /** The result of a figure that failed to run. */
 export function failedFigure (f: Pick<Figure, 'id' | 'title'>, target: string, err: unknown): FigureResult {
   return {
@@ -56,7 +69,7 @@ export function failedFigure (f: Pick<Figure, 'id' | 'title'>, target: string, e
     ceiling: null,
     ratio: null,
     target: { text: target, met: null },
-    details: { error: err instanceof Error ? (err.stack ?? err.message) : String(err) },
-    notes: [`The figure could not be measured: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`]
+    details: { error: withoutCheckoutPaths(err instanceof Error ? (err.stack ?? err.message) : String(err)) },
+    notes: [`The figure could not be measured: ${withoutCheckoutPaths(err instanceof Error ? err.message.split('\n')[0] : String(err))}`]
   }
 }

@@ -29,14 +29,16 @@ const text = (f: string): string => readFileSync(path.join(root, f), 'utf8')
 t.test('no file points at one machine\'s files or outside the repository', async (t) => {
   t.ok(all.length > 100, `files scanned: ${all.length}`)
   t.ok(all.includes('src/server.ts') && all.includes('.ci/run'), 'the scan reaches the code and the CI script')
-  // A developer's or a build box's own directories, and the sibling folder the contracts came from.
+  // A developer's or a build box's own directories (also as file:// URLs, as stack traces write them),
+  // and the sibling folder the contracts came from.
   // Built from parts so this guard does not name the paths it forbids.
   const outside = ['sha', 'red'].join('')
   const machineRoots = ['wo' + 'rk', 'ho' + 'me', 'Users\\/[a-z]', 'ro' + 'ot'].join('|')
-  const forbidden = new RegExp(`(^|[\\s'"\`(=:])(\\/(${machineRoots})\\/|[A-Z]:\\\\Users\\\\|(\\.\\.\\/)+${outside}\\/|${outside}\\/(docs|spec)\\/)`, 'm')
+  const forbidden = new RegExp(`(^|[\\s'"\`(=:]|file:\\/\\/)(\\/(${machineRoots})\\/|[A-Z]:\\\\Users\\\\|(\\.\\.\\/)+${outside}\\/|${outside}\\/(docs|spec)\\/)`, 'm')
   const hits = all.filter((f) => f !== 'test/repository.test.ts' && forbidden.test(text(f)))
     .map((f) => `${f}: ${forbidden.exec(text(f))?.[0].trim()}`)
   t.same(hits, [], 'no absolute machine path, no path outside the repository')
+  t.ok(forbidden.test(`at (file:///${'wo' + 'rk'}/clone/dist/x.js:1:2)`), 'a stack trace\'s file URL is caught too')
 })
 
 t.test('every document named in a comment or a doc exists', async (t) => {

@@ -1,0 +1,20 @@
+// Benchmark results are committed: a figure that fails must not write this checkout's paths into them.
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import t from 'tap'
+import { failedFigure, withoutCheckoutPaths } from '../bench/figure.js'
+import { repoRoot } from '../bench/paths.js'
+
+t.test('a failed figure keeps its stack without the checkout\'s location', async (t) => {
+  const root = path.join(path.sep, 'srv', 'clone')
+  const stack = `Error: boom\n    at run (${pathToFileURL(root).href}/dist/bench/figures/startup.js:44:23)\n    at ${root}/bench/tmp/x.log`
+  t.equal(withoutCheckoutPaths(stack, root), 'Error: boom\n    at run (dist/bench/figures/startup.js:44:23)\n    at bench/tmp/x.log')
+  t.equal(withoutCheckoutPaths('nothing to take out', root), 'nothing to take out')
+
+  const err = new Error(`the gateway exited with 1 before it was ready:\nEADDRINUSE ${path.join(repoRoot, 'bench', 'tmp', 'startup-1')}`)
+  const result = failedFigure({ id: 'startup', title: 'Start-up' }, '≤ 1 s', err)
+  const written = JSON.stringify(result)
+  t.notOk(written.includes(repoRoot), 'no absolute path of this checkout in what results.json gets')
+  t.notOk(written.includes(pathToFileURL(repoRoot).href), 'nor its file URL')
+  t.match(result.details.error, /bench\/tmp\/startup-1/, 'the relative path stays, so the error still says where')
+})
