@@ -28,6 +28,17 @@ t.test('a repeated parameter is 400 DUPLICATE_PARAMETER naming it, on every kind
   t.equal(gw.sim.ctx.requestLog.length, before, 'nothing reached the PBX')
 })
 
+t.test('the key itself repeated in the query is 400 DUPLICATE_PARAMETER, not 401 "missing or invalid"', async (t) => {
+  const gw = await startAppOnSimulator(t)
+  for (const url of [`/pbx.calls.get?key=${CONTROL_KEY}&key=${CONTROL_KEY}`, `/pbx.calls.get?%6bey=${CONTROL_KEY}&key=wrong`]) {
+    const r = await gw.app.inject({ url })
+    t.equal(r.statusCode, 400, url.replace(CONTROL_KEY, 'KEY'))
+    t.same(r.json().error, { code: 'DUPLICATE_PARAMETER', message: 'Parameter "key" is given 2 times; give it once' })
+    t.notOk(r.body.includes(CONTROL_KEY), 'the key is not echoed')
+  }
+  t.equal((await gw.app.inject({ url: `/pbx.calls.get?key=${CONTROL_KEY}` })).statusCode, 200, 'given once, it authenticates')
+})
+
 t.test('report skip and span bounds are 400s naming the parameter and the maximum', async (t) => {
   const gw = await startAppOnSimulator(t)
   const skip = await ask(gw, '/report.calllog.get?from=2026-11-01&to=2026-11-02&skip=99999999999')

@@ -9,7 +9,8 @@ import '@fastify/rate-limit'
 import type { GatewayKey, KeyScope } from '../../config.js'
 import { LegacyError } from '../../legacy/legacy-error.js'
 import { KeyTable } from './key-table.js'
-import { presentedKey } from './request-key.js'
+import { duplicateParameterError } from '../../legacy/duplicate-parameters.js'
+import { KEY_QUERY_PARAM, presentedKey } from './request-key.js'
 import { WindowCounter } from './window-counter.js'
 
 export type { KeyScope }
@@ -77,6 +78,10 @@ export class ApiKeyAuth {
    * is answered without a promise: this runs on every request.
    */
   check (req: FastifyRequest, reply: FastifyReply, scope: KeyScope): LegacyError | null | Promise<LegacyError> {
+    // `?key=K&key=K` is a repeated parameter (400, as on every route), not a wrong key: authentication
+    // runs before the duplicate-parameter rule, and would otherwise answer 401 "missing or invalid".
+    const queryKey = (req.query as Record<string, unknown> | undefined)?.[KEY_QUERY_PARAM]
+    if (Array.isArray(queryKey)) return duplicateParameterError(KEY_QUERY_PARAM, queryKey.length)
     return this.checkKey(req, reply, presentedKey(req), scope)
   }
 
