@@ -6,19 +6,15 @@
 // their final call-ended event, from the call log). Take-over times are printed, not asserted
 // beyond "it happened" (bench/ measures speed).
 import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { createSimulator } from '../../src/sim/simulator.js'
 import { startReceiver } from '../webhooks/receiver.js'
 import { checkDeliveries, describeFindings, type BlindWindow } from '../faults/lib/ground-truth.js'
 import { testDatabase } from '../store/pg/pg-test-db.js'
+import { metric, readyz as readyzOf, REPLICA_KEY as KEY, replicaEnv, spawnReplica as spawnChild, stopReplicas, waitUntil, type Replica } from './replica-harness.js'
 
-const CHILD = fileURLToPath(new URL('../faults/lib/gateway-child.ts', import.meta.url))
-const KEY = 'failover-test-key-5f2a9c7e1b3d'
 const GRACE_MS = 300
 
-interface Replica { name: string, child: ChildProcess, url: string, exited: Promise<void>, output: () => string }
 interface Stream { role: string, holder: string | null, replica: string }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
@@ -34,42 +30,15 @@ t.test('three replicas, the stream holder killed twice during calls: nothing los
   t.teardown(() => rx.close())
   const dirs = t.testdir({ r1: {}, r2: {}, r3: {} })
 
-  const spawnReplica = async (name: string): Promise<Replica> => {
-    const env = {
-      ...process.env,
-      PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: `${KEY}:control`,
-      HOST: '127.0.0.1', PORT: '0', DATA_DIR: `${dirs}/${name}`, DATABASE_URL: databaseUrl,
-      WEBHOOK_URLS: rx.url, WEBHOOK_SECRET: 'whsec_' + Buffer.alloc(32, 9).toString('base64'), WEBHOOK_RETRY_SCHEDULE: '0,50ms,200ms,500ms', WEBHOOK_TIMEOUT_MS: '2000',
-      CALL_END_GRACE_MS: String(GRACE_MS), RECORDINGS_SOURCE: 'off', RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'warn'
-    }
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
-    let out = ''
-    child.stdout?.on('data', (c: Buffer) => { out = (out + c.toString()).slice(-50_000) })
-    child.stderr?.on('data', (c: Buffer) => { out = (out + c.toString()).slice(-50_000) })
-    const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const m = /ready (http\S+)/.exec(out)
-        if (m !== null) { clearInterval(timer); resolve(m[1]) }
-      }, 50)
-      void exited.then(() => { clearInterval(timer); reject(new Error(`${name} exited while starting:\n${out.slice(-2000)}`)) })
-    })
-    return { name, child, url, exited, output: () => out }
-  }
-  const replicas = await Promise.all(['r1', 'r2', 'r3'].map(spawnReplica))
-  t.teardown(async () => {
-    for (const r of replicas) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM')
-    await Promise.all(replicas.map(async (r) => await r.exited))
+  const spawnReplica = async (name: string): Promise<Replica> => await spawnChild(name, {
+    ...replicaEnv({ dataDir: `${dirs}/${name}`, databaseUrl, graceMs: GRACE_MS, webhookUrl: rx.url }),
+    PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret'
   })
+  const replicas = await Promise.all(['r1', 'r2', 'r3'].map(spawnReplica))
+  t.teardown(async () => { await stopReplicas(replicas) })
   const alive = new Set(replicas)
 
-  const readyz = async (r: Replica): Promise<{ stream: Stream, checks: Record<string, { ok: boolean }> } | null> => {
-    try {
-      return await (await fetch(`${r.url}/readyz`)).json() as { stream: Stream, checks: Record<string, { ok: boolean }> }
-    } catch {
-      return null
-    }
-  }
+  const readyz = async (r: Replica): Promise<{ stream: Stream, checks: Record<string, { ok: boolean }> } | null> => await readyzOf(r)
   /** The live replica holding the stream with its WebSocket up, once there is one. */
   const holder = async (ms: number): Promise<Replica> => {
     const end = Date.now() + ms
@@ -112,23 +81,12 @@ t.test('three replicas, the stream holder killed twice during calls: nothing los
   t.equal(takeovers.length, 2, `two take-overs (${takeovers.map((ms) => (ms / 1000).toFixed(1)).join(' s, ')} s)`)
 
   // Traffic over, every call ended, calls never seen recovered from the call log, the outbox drained.
-  const until = async (what: string, ms: number, probe: () => Promise<boolean>): Promise<void> => {
-    const end = Date.now() + ms
-    while (!(await probe())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${current.output().slice(-2000)}`)
-      await sleep(200)
-    }
-  }
+  const until = async (what: string, ms: number, probe: () => Promise<boolean>): Promise<void> => { await waitUntil(what, ms, probe, [current]) }
   await until('the traffic to end', 60_000, async () => !((await (await fetch(`${sim.url}/_sim/traffic`)).json()) as { running: boolean }).running && sim.ctx.engine.activeCalls() === 0)
   await sleep(GRACE_MS + 500)
-  const metric = async (name: string): Promise<number> => {
-    const text = await (await fetch(`${current.url}/metrics`, { headers: { 'x-api-key': KEY } })).text()
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)`, 'm').exec(text)
-    return m === null ? NaN : Number(m[1])
-  }
-  await until('calls never seen to be recovered', 60_000, async () => (await metric('gateway_unseen_calls')) === 0)
+  await until('calls never seen to be recovered', 60_000, async () => (await metric(current, 'gateway_unseen_calls')) === 0)
   const open = async (): Promise<number> => Number((await db.query("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status != 'done'")).rows[0].n)
-  await until('the shared outbox to drain', 60_000, async () => (await open()) === 0 && (await metric('gateway_outbox_depth')) === 0)
+  await until('the shared outbox to drain', 60_000, async () => (await open()) === 0 && (await metric(current, 'gateway_outbox_depth')) === 0)
   await sleep(500)
 
   const hooks = rx.received.map((r) => ({ webhookId: String(r.headers['webhook-id'] ?? ''), at: r.at, body: JSON.parse(r.body) as Record<string, unknown> }))
