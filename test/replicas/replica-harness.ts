@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { until } from '../pbx/pbx-fixture.js'
 
 const CHILD = fileURLToPath(new URL('../faults/lib/gateway-child.ts', import.meta.url))
 export const REPLICA_KEY = 'failover-test-key-5f2a9c7e1b3d'
@@ -26,17 +27,20 @@ export async function spawnReplica (name: string, env: Record<string, string>, s
   let out = ''
   // REPLICA_LOG_DIR=/tmp/x keeps each replica's whole output in /tmp/x/<name>.log (to look into a failure).
   const keep = process.env.REPLICA_LOG_DIR !== undefined ? createWriteStream(path.join(process.env.REPLICA_LOG_DIR, `${name}.log`)) : null
-  const take = (c: Buffer): void => { out = (out + c.toString()).slice(-50_000); keep?.write(c) }
+  let ready: (url: string) => void = () => {}
+  const take = (c: Buffer): void => {
+    out = (out + c.toString()).slice(-50_000)
+    keep?.write(c)
+    const m = /ready (http\S+)/.exec(out)
+    if (m !== null) ready(m[1])
+  }
   child.stdout?.on('data', take)
   child.stderr?.on('data', take)
   const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
   const url = await new Promise<string>((resolve, reject) => {
-    const end = Date.now() + startMs
-    const timer = setInterval(() => {
-      const m = /ready (http\S+)/.exec(out)
-      if (m !== null) { clearInterval(timer); resolve(m[1]) } else if (Date.now() > end) { clearInterval(timer); child.kill('SIGKILL'); reject(new Error(`${name} did not start within ${startMs} ms:\n${out.slice(-2000)}`)) }
-    }, 50)
-    void exited.then(() => { clearInterval(timer); reject(new Error(`${name} exited while starting:\n${out.slice(-2000)}`)) })
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${name} did not start within ${startMs} ms:\n${out.slice(-2000)}`)) }, startMs)
+    ready = (u) => { clearTimeout(timer); resolve(u) }
+    void exited.then(() => { clearTimeout(timer); reject(new Error(`${name} exited while starting:\n${out.slice(-2000)}`)) })
   })
   return { name, child, url, exited, output: () => out, alive: () => child.exitCode === null && child.signalCode === null }
 }
@@ -64,11 +68,11 @@ export async function metric (r: Replica, name: string): Promise<number> {
   return m === null ? NaN : Number(m[1])
 }
 
-/** Polls `probe` every 100 ms until it is true; on time-out the error carries the replicas' last output. */
+/** until() (test/pbx/pbx-fixture.ts); on time-out the error carries the replicas' last output. */
 export async function waitUntil (what: string, ms: number, probe: () => Promise<boolean>, replicas: Iterable<Replica> = []): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${[...replicas].map((r) => `${r.name}: ${r.output().slice(-1500)}`).join('\n---\n')}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+  try {
+    await until(probe, ms, what)
+  } catch (err) {
+    throw new Error(`${(err as Error).message}:\n${[...replicas].map((r) => `${r.name}: ${r.output().slice(-1500)}`).join('\n---\n')}`)
   }
 }
