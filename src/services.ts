@@ -27,6 +27,8 @@ import { PgRecordingIndex } from './store/pg/pg-recording-index.js'
 import { openPgTenantsTable } from './store/pg/pg-tenants.js'
 import type { TenantsTable } from './tenants/tenants-table.js'
 import { PgStreamLease } from './store/pg/pg-stream-lease.js'
+import { openPgReplicaRegistry } from './store/pg/pg-replica-registry.js'
+import type { ReplicaRegistry } from './replicas/replica-registry.js'
 import { PgSharedToken } from './store/pg/pg-shared-token.js'
 import { PgLiveViews } from './store/pg/pg-live-views.js'
 import { ReplicaCallsView } from './replicas/replica-calls-view.js'
@@ -81,7 +83,7 @@ export interface ServicesOptions {
   /** On PostgreSQL: another replica took this one's stream lease (its stream is stopped already). */
   onStreamLost?: (holder: string | null) => void
   /** Stream lease timing (tests shorten it) and replica id (default hostname:pid). */
-  lease?: { leaseMs?: number, renewMs?: number, replica?: string }
+  lease?: { leaseMs?: number, renewMs?: number, replica?: string, takeGraceMs?: () => number }
 }
 
 export function createServices (config: Config, opts: ServicesOptions): GatewayServices {
@@ -350,6 +352,11 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       db.close()
     }
   }
+}
+
+/** The replica registry of DATABASE_URL (tenants spread over the replicas: replicas/spread-keeper.ts). */
+export async function openReplicaRegistry (url: string, replica: string): Promise<ReplicaRegistry> {
+  return await openPgReplicaRegistry(url, { replica })
 }
 
 /** The tenants table of DATABASE_URL (`3cx-gateway tenants …`, and serving its tenants). */
