@@ -45,9 +45,30 @@ export function typeOnlyFiles (root, set) {
     .filter((f) => transformSync(readFileSync(path.join(root, f), 'utf8'), { loader: 'ts', format: 'esm' }).code.trim() === '')
 }
 
+/**
+ * A source map as tsx records it, made readable to c8: tsx leaves `sourcesContent: [null]` in its maps,
+ * and v8-to-istanbul takes a one-entry sourcesContent for the source itself, so every file would shrink
+ * to one line. Without the entry it reads the .ts file, as it does for any map without sources.
+ */
+export function withoutEmptySources (map) {
+  if (!map?.sourcesContent?.every((s) => s == null)) return map
+  const { sourcesContent, ...rest } = map
+  return rest
+}
+
+/** A c8 report that reads its source maps through {@link withoutEmptySources} (c8 builds a report
+ * with a factory, so its private hook is wrapped on the instance rather than overridden). */
+function tsxReport (options) {
+  const report = new Report(options)
+  const normalize = report._normalizeSourceMapCache.bind(report)
+  report._normalizeSourceMapCache = (cache) => normalize(Object.fromEntries(Object.entries(cache)
+    .map(([url, entry]) => [url, { ...entry, data: withoutEmptySources(entry.data) }])))
+  return report
+}
+
 /** The summary of one set: c8 over the raw coverage, with files no test loaded added as uncovered. */
 export async function measure (root, set) {
-  const report = new Report({
+  const report = tsxReport({
     include: set.include,
     exclude: [...set.exclude, ...typeOnlyFiles(root, set)],
     extension: ['.ts'],

@@ -8,7 +8,7 @@ import t from 'tap'
 // @ts-expect-error plain JavaScript without type declarations
 import { directivesIn, isAllowed, ALLOWED_SKIPS } from '../scripts/skip-check.mjs'
 // @ts-expect-error plain JavaScript without type declarations
-import { shortfalls, SETS } from '../scripts/coverage-check.mjs'
+import { shortfalls, SETS, withoutEmptySources } from '../scripts/coverage-check.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const SKIP_DIRS = new Set(['node_modules', '.git', '.tap', 'dist', 'coverage', 'data', 'mp3'])
@@ -98,4 +98,13 @@ t.test('the coverage check measures two sets against real floors', async (t) => 
   t.ok(sets.every((s) => Object.values(s.thresholds).every((v) => v >= 80)), 'no floor is disabled')
   const summary = { lines: { pct: 90 }, statements: { pct: 90 }, functions: { pct: 70 }, branches: { pct: 85 } }
   t.same(shortfalls(summary, { lines: 85, statements: 85, functions: 84, branches: 83 }), ['functions 70% is below the floor of 84%'])
+})
+
+t.test('the coverage check reads the .ts file behind a source map that left its sources out', async (t) => {
+  // tsx writes `sourcesContent: [null]`; c8 would take that null for the whole source (one line).
+  const map = { version: 3, sources: ['file:///x.ts'], sourcesContent: [null], mappings: 'AAAA' }
+  t.same(withoutEmptySources(map), { version: 3, sources: ['file:///x.ts'], mappings: 'AAAA' })
+  const full = { ...map, sourcesContent: ['const x = 1'] }
+  t.equal(withoutEmptySources(full), full, 'a map with its sources is used as it is')
+  t.equal(withoutEmptySources(undefined), undefined)
 })

@@ -15,14 +15,17 @@ const LAST = ['Miller', 'Smith', 'Garcia', 'Brown', 'Ivanova', 'Jones', 'Davis',
 
 /** Reads the directory through `get` and builds the definition. Pure apart from `get`. */
 export async function snapshotDefinition (get: XapiGet, clientId: string, keepNames: boolean): Promise<PbxDefinition> {
-  const [users, groups, queues, ringGroups, ivrs, trunks, rules] = await Promise.all([
+  const [users, groups, queues, ringGroups, ivrs, trunks, rules, principals] = await Promise.all([
     get('Users?$select=Number,FirstName,LastName,EmailAddress,IsRegistered,Enabled'),
     get('Groups?$select=Name,Number&$expand=Members($select=Number)'),
     get('Queues?$select=Number,Name,PollingStrategy,RingTimeout,MasterTimeout&$expand=Agents($select=Number)'),
     get('RingGroups?$select=Number,Name,RingStrategy,RingTime&$expand=Members($select=Number)'),
     get('Receptionists?$select=Number,Name,Timeout&$expand=Forwards'),
     get('Trunks?$select=Number'),
-    get('InboundRules?$select=RuleName,Data,OfficeHoursDestination&$expand=TrunkDN($select=Number)')
+    get('InboundRules?$select=RuleName,Data,OfficeHoursDestination&$expand=TrunkDN($select=Number)'),
+    // The client's monitored DNs: its Pbx.ServicePrincipal's Peers (3cx-v20.md §1). A PBX that does
+    // not answer this (an older version, a narrower role) leaves the definition at `monitored: all`.
+    get('ServicePrincipals?$select=Number&$expand=Peers($select=Number)').catch(() => null)
   ])
   const phone = new Map<string, string>()
   const pseudoPhone = (n: string): string => {
@@ -61,8 +64,20 @@ export async function snapshotDefinition (get: XapiGet, clientId: string, keepNa
       number: pseudoPhone(String(r.Data)), name: name(String(r.RuleName), 'Rule', i), to: String(r.OfficeHoursDestination.Number),
       ...(r.TrunkDN?.Number !== undefined ? { trunk: String(r.TrunkDN.Number) } : {})
     })),
-    apiClients: [{ clientId, secret: 'sim-secret', role: 'SystemOwner', monitored: 'all' }]
+    apiClients: [{ clientId, secret: 'sim-secret', role: 'SystemOwner', monitored: monitoredOf(principals, clientId, [...users, ...queues, ...ringGroups, ...ivrs, ...trunks].map((x) => String(x.Number))) }]
   }
+}
+
+/**
+ * The client's monitored DNs from its ServicePrincipal's Peers, only numbers of DNs the definition has
+ * (nothing else can leave the PBX this way, and the simulator accepts nothing else); `all` when the PBX
+ * did not list the client.
+ */
+export function monitoredOf (principals: Row[] | null, clientId: string, dnNumbers: readonly string[]): 'all' | string[] {
+  const own = principals?.find((p) => String(p.Number) === clientId)
+  if (!Array.isArray(own?.Peers)) return 'all'
+  const known = new Set(dnNumbers)
+  return [...new Set((own.Peers as Row[]).map((p) => String(p.Number)))].filter((n) => known.has(n) && n !== clientId)
 }
 
 interface Io { stdout: { write: (s: string) => unknown }, stderr: { write: (s: string) => unknown } }

@@ -11,13 +11,14 @@ import { probeAudio } from '../../src/recordings/audio-probe.js'
 import { resolveFfmpegPath } from '../../src/recordings/ffmpeg-pool.js'
 import { openDatabase } from '../../src/store/database.js'
 import { writeWav } from './wav-fixture.js'
+import { TS_CHILD_ARGS } from '../ts-child.js'
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url))
 
 interface Run { child: ChildProcess, output: () => string, exited: Promise<number | null> }
 
 function start (env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...TS_CHILD_ARGS, CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout?.on('data', (c: Buffer) => { out += c.toString() })
   child.stderr?.on('data', (c: Buffer) => { out += c.toString() })

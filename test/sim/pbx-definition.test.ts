@@ -8,7 +8,7 @@ import t from 'tap'
 import { PbxDefinitionError, definitionToDirectory, loadPbxDefinition, parsePbxDefinition, simulatorFileOptions } from '../../src/sim/pbx-definition.js'
 import { DEFAULT_PBX, seedDirectory } from '../../src/sim/seed.js'
 import { createSimulator } from '../../src/sim/simulator.js'
-import { runSnapshot } from '../../src/sim/pbx-snapshot.js'
+import { monitoredOf, runSnapshot } from '../../src/sim/pbx-snapshot.js'
 import { loadState } from '../../src/sim/sim-state.js'
 import { fetchToken } from './xapi-fixture.js'
 
@@ -133,6 +133,25 @@ t.test('sim snapshot writes a definition the simulator runs', async (t) => {
   t.match(out.join(''), /refused the API client/)
   t.equal(await runSnapshot([], io, {}), 2)
   t.equal(await runSnapshot(['--bogus'], io, {}), 2)
+})
+
+t.test('sim snapshot writes the client\'s monitored DNs read from its ServicePrincipal\'s Peers', async (t) => {
+  const text = SMALL.replace("monitored: ['200']", "monitored: ['200', '500', '20000']")
+  const sim = await createSimulator({ pbx: parsePbxDefinition(text, 'small.yaml') })
+  t.teardown(async () => { await sim.close() })
+  const token = await fetchToken(sim.url, '700', 'other-secret')
+  const principals = await (await fetch(`${sim.url}/xapi/v1/ServicePrincipals?$expand=Peers`, { headers: { authorization: `Bearer ${token}` } })).json() as any
+  t.match(principals.value, [{ Number: '700', XAPIEnabled: true, CallControlEnabled: true, Peers: [{ Number: '200', Type: 'Extension' }, { Number: '500', Type: 'Queue' }, { Number: '20000', Type: 'ExternalLine' }] }])
+  t.notMatch(JSON.stringify(principals), /other-secret/, 'no secret in the XAPI answer')
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sim-snap-'))
+  const file = path.join(dir, 'pbx.yaml')
+  const io = { stdout: { write: () => true }, stderr: { write: () => true } }
+  t.equal(await runSnapshot(['--out', file, '--url', sim.url, '--client-id', '700', '--secret', 'other-secret'], io, {}), 0)
+  const written = await readFile(file, 'utf8')
+  t.notMatch(written, /Byron|\+15559990001|other-secret/, 'still pseudonymised, no secret')
+  t.same(parsePbxDefinition(written, file).apiClients, [{ clientId: '700', secret: 'sim-secret', role: 'SystemOwner', monitored: ['200', '500', '20000'] }])
+  t.same(monitoredOf(null, '700', ['200']), 'all', 'a PBX that does not list its clients leaves the definition at all')
+  t.same(monitoredOf([{ Number: '700', Peers: [{ Number: '200' }, { Number: '+15550000' }, { Number: '700' }] }], '700', ['200', '700']), ['200'], 'only DNs of the definition, never the client itself')
 })
 
 t.test('--pbx / SIM_PBX options and demo credentials', async (t) => {

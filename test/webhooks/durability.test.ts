@@ -8,6 +8,7 @@ import { SqliteOutbox } from '../../src/store/sqlite-outbox.js'
 import { WebhookDelivery } from '../../src/webhooks/delivery.js'
 import { startReceiver } from './receiver.js'
 import { FAST, target, tempDir, until } from './helpers.js'
+import { TS_CHILD_ARGS } from '../ts-child.js'
 
 const child = fileURLToPath(new URL('./fixtures/outbox-child.ts', import.meta.url))
 
@@ -17,7 +18,7 @@ t.test('SIGKILL mid-enqueue and mid-delivery loses nothing', async (t) => {
   // The first receiver acknowledges 30 requests, then stops answering: those stay in flight.
   const first = await startReceiver(0, () => (++answered <= 30 ? undefined : { delayMs: 60_000 }))
   t.teardown(first.close)
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, first.url], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const proc = spawn(process.execPath, [...TS_CHILD_ARGS, child, dir, first.url], { stdio: ['ignore', 'pipe', 'inherit'] })
   let committed = 0
   await new Promise<void>((resolve, reject) => {
     proc.stdout.on('data', (d: Buffer) => {

@@ -10,7 +10,7 @@ import { legacyCallId } from '../legacy-call-id.js'
 import type { DidQuery } from '../did-map.js'
 import type { PbxCallRecord } from '../pbx-call-record.js'
 import { endConversation, onConnected, startBlindTransfer } from './conversations.js'
-import { classifyLeg, isConsultParty, noteDestination, sameParty, STATUS_RANK } from './leg-classification.js'
+import { answerLeg, classifyLeg, isConsultParty, noteDestination, sameParty, STATUS_RANK } from './leg-classification.js'
 import { missedEvent, ringingEvent } from './legacy-payloads.js'
 import { liveCallOf } from './live-view.js'
 import { reconciledEnd, recoveredState } from './reconciled-end.js'
@@ -179,7 +179,8 @@ export class CallTracker {
       if (unobserved) conv.endUnsure = true
     }
     if (unobserved && leg.p.dn !== s.customerDn) noteVanished(s, leg.p.dn, leg.link)
-    if (unobserved && leg.role === 'callee' && leg.p.status !== 'Connected' && (conv === null || conv.endedAt !== null)) s.uncertainAnswer = true
+    // Its answer may have been missed (an outbound call's too: 106's Connected unread when the remote end hung up).
+    if (unobserved && answerLeg(s, leg) && leg.p.status !== 'Connected' && (conv === null || conv.endedAt !== null)) s.uncertainAnswer = true
     if (s.legs.length === 0) {
       s.emptySince = at
       s.uncertainEnd = unobserved

@@ -82,9 +82,14 @@ export function unseenConsultation (s: CallTrackerState, leg: LegState): boolean
 
 /** Talking to the party the call is about: the external side, or the calling extension. */
 export function talksToCustomer (s: CallTrackerState, leg: LegState): boolean {
-  if (leg.role !== 'callee' && !(leg.role === 'origin' && s.direction === 'outbound')) return false
+  if (!answerLeg(s, leg)) return false
   if (s.direction === 'internal') return leg.p.party_dn === s.customerDn
   return leg.p.party_dn_type === 'Wexternalline' || (s.customerDn !== '' && leg.p.party_dn === s.customerDn)
+}
+
+/** A leg whose Connected may be the call's answer: a callee's, or the caller's own on an outbound call (the remote end answered). */
+export function answerLeg (s: CallTrackerState, leg: LegState): boolean {
+  return leg.role === 'callee' || (leg.role === 'origin' && s.direction === 'outbound')
 }
 
 /** Whether two sightings of a leg show the same other party (a repeated upsert changes nothing). */

@@ -11,6 +11,12 @@ import { badQuery } from './odata-error.js'
 import { defaultRecord } from './schema-defaults.js'
 import { XAPI_MODEL } from './xapi-model.generated.js'
 import { profiles } from '../pbx-definition.js'
+import { servicePrincipalRows, syncServicePrincipals } from './service-principals.js'
+
+/** Sets whose first records and some properties come from the simulator's own state, not defaults. */
+const LIVE_SETS: Readonly<Record<string, { seed: (d: SimDirectory) => Row[], sync: (d: SimDirectory, rows: Row[]) => void }>> = {
+  ServicePrincipals: { seed: servicePrincipalRows, sync: syncServicePrincipals }
+}
 
 /** The directory arrays that are XAPI entity sets (rows are the live directory objects). */
 export const DIRECTORY_SETS: Readonly<Record<string, (d: SimDirectory) => Row[]>> = {
@@ -86,12 +92,15 @@ export class EntityStore {
   rows (setName: string): Row[] {
     const fromDirectory = DIRECTORY_SETS[setName]
     if (fromDirectory !== undefined) return fromDirectory(this.directory())
+    const live = LIVE_SETS[setName]
     let rows = this.sets.get(setName)
     if (rows === undefined) {
       const set = XAPI_MODEL.entitySets[setName]
-      rows = [this.complete(setName, { [set.key]: newKey(set, []) })]
+      const seeded = live?.seed(this.directory()) ?? []
+      rows = seeded.length > 0 ? seeded.map((r) => this.complete(setName, r)) : [this.complete(setName, { [set.key]: newKey(set, []) })]
       this.sets.set(setName, rows)
     }
+    live?.sync(this.directory(), rows)
     return rows
   }
 

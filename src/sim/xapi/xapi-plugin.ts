@@ -9,7 +9,7 @@ import type { SimContext } from '../sim-context.js'
 import { ODataError, notFound, odataErrorBody } from './odata-error.js'
 import { parseQueryString, type QueryOptions } from './odata-query.js'
 import { parseResourcePath, type PathSegment } from './xapi-path.js'
-import { UnmatchedPath, readXapi, type XapiResult } from './xapi-read.js'
+import { UnmatchedPath, readXapi, requireEntityInScope, type XapiResult } from './xapi-read.js'
 import { genericXapi, type GenericRequest } from './generic-xapi.js'
 import { metadataDocument } from './csdl.js'
 import { odataContext } from './odata-context.js'
@@ -89,6 +89,7 @@ export async function xapiPlugin (app: FastifyInstance, opts: { ctx: SimContext 
     const parsed = parseQueryString(rawQuery)
     const query: QueryOptions = count ? { filter: parsed.filter, search: parsed.search, count: true, top: 0 } : parsed
     const base = `${req.protocol}://${req.headers.host ?? 'localhost'}${prefix}`
+    requireEntityInScope(ctx, segments, req.simClient)
     let result: XapiResult
     try {
       result = handWritten(segments, query)

@@ -2,7 +2,7 @@
 // ActiveCalls, CallHistoryView, Recordings (list and download) and the report functions.
 import path from 'node:path'
 import type { SimContext } from '../sim-context.js'
-import type { SimApiClient } from '../sim-types.js'
+import type { SimApiClient, SimCallRecord } from '../sim-types.js'
 import { ODataError, notFound } from './odata-error.js'
 import type { Row } from './odata-filter.js'
 import { applyToCollection, shapeEntity, type EntityShape, type QueryOptions } from './odata-query.js'
@@ -13,7 +13,7 @@ import { REPORT_FUNCTIONS, type ReportDirectory, type ReportFunction } from './r
 import { QUEUE_CALLBACK_REPORTS } from './queue-callback-rows.js'
 import { parseFunctionParams } from './function-params.js'
 import { callRecords } from './record-source.js'
-import { requireInScope, usersInScope } from './client-scope.js'
+import { recordsInScope, requireRowInScope, rowsInScope } from './client-scope.js'
 
 export type XapiResult =
   | { kind: 'json', status: number, body: unknown, location?: string }
@@ -57,14 +57,12 @@ export function readXapi (ctx: SimContext, segments: PathSegment[], query: Query
 
   const set = ENTITY_SETS[first.name]
   if (set !== undefined) {
-    const isUsers = first.name === 'Users'
     if (first.args === undefined) {
       if (second !== undefined) throw unknownPath(segments)
-      const rows = isUsers ? usersInScope(ctx.directory, client) as unknown as Row[] : set.rows(ctx.directory)
-      return json(applyToCollection(rows, query, set.shape))
+      return json(applyToCollection(rowsInScope(ctx.directory, client, first.name, set.rows(ctx.directory)), query, set.shape))
     }
+    // Outside the client's department: 403 (xapi-plugin.ts checks every method on a keyed entity).
     const entity = findEntity(ctx, first)
-    if (isUsers) requireInScope(ctx.directory, client, String(entity.Number), 'Reading this user')
     if (second === undefined) return json(shapeEntity(entity, query, set.shape))
     const nav = set.shape.navigation?.[second.name]
     if (nav === undefined || second.args !== undefined) throw unknownPath(segments)
@@ -80,17 +78,17 @@ export function readXapi (ctx: SimContext, segments: PathSegment[], query: Query
     }
     case 'ActiveCalls': {
       if (first.args !== undefined || second !== undefined) throw unknownPath(segments)
-      const rows = ctx.engine.records().filter((r) => r.status !== 'ended').map((r) => activeCallRow(r, now))
+      const rows = recordsInScope(ctx.directory, client, ctx.engine.records()).filter((r) => r.status !== 'ended').map((r) => activeCallRow(r, now))
       return json(applyToCollection(rows, query, ACTIVE_CALL))
     }
     case 'CallHistoryView':
       if (first.args !== undefined || second !== undefined) throw unknownPath(segments)
       requireOwner(client, 'Call history')
-      return json(applyToCollection(historyRows.all(callRecords(ctx)), query, HISTORY))
+      return json(applyToCollection(historyRows.all(callsFor(ctx, client)), query, HISTORY))
     case 'Recordings':
       if (first.args !== undefined) throw unknownPath(segments)
       requireOwner(client, 'Recordings')
-      if (second === undefined) return json(applyToCollection(recordingRows.all(callRecords(ctx)), query, RECORDING))
+      if (second === undefined) return json(applyToCollection(recordingRows.all(callsFor(ctx, client)), query, RECORDING))
       if (second.name === 'Pbx.DownloadRecording' && second.args !== undefined) return downloadRecording(ctx, second.args)
       throw unknownPath(segments)
   }
@@ -99,10 +97,28 @@ export function readXapi (ctx: SimContext, segments: PathSegment[], query: Query
   if (report !== undefined && first.args === undefined && second?.name === report.name && second.args !== undefined) {
     requireOwner(client, 'Reports')
     const params = parseFunctionParams(report.name, second.args, report.params)
-    const rows = report.rows(callRecords(ctx), params, reportDirectory(ctx))
+    const rows = report.rows(callsFor(ctx, client), params, reportDirectory(ctx))
     return json(applyToCollection(rows, query, { typeName: report.typeName }))
   }
   throw unknownPath(segments)
+}
+
+/** The calls the client may see (its department's, for a department-scoped client). */
+function callsFor (ctx: SimContext, client: SimApiClient | undefined): readonly SimCallRecord[] {
+  return recordsInScope(ctx.directory, client, callRecords(ctx))
+}
+
+/** 403 when `Set(key)` (any method, any path below it) is outside the client's department; an unknown key is left to the handler. */
+export function requireEntityInScope (ctx: SimContext, segments: readonly PathSegment[], client: SimApiClient | undefined): void {
+  const [first] = segments
+  if (first === undefined || first.args === undefined || ENTITY_SETS[first.name] === undefined) return
+  let entity: Row
+  try {
+    entity = findEntity(ctx, first)
+  } catch {
+    return
+  }
+  requireRowInScope(ctx.directory, client, first.name, entity, `${first.name}(${first.args})`)
 }
 
 function reportDirectory (ctx: SimContext): ReportDirectory {

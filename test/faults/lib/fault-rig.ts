@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { createSimulator, type Simulator } from '../../../src/sim/simulator.js'
 import { startReceiver, type Receiver, type Received, type Reply } from '../../webhooks/receiver.js'
 import { checkDeliveries, type BlindWindow, type CheckReport, type ReceivedHook } from './ground-truth.js'
+import { TS_CHILD_ARGS } from '../../ts-child.js'
 
 const CHILD = fileURLToPath(new URL('./gateway-child.ts', import.meta.url))
 
@@ -161,7 +162,7 @@ export class FaultRig {
       LOG_LEVEL: 'warn',
       ...this.env
     }
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+    const child = spawn(process.execPath, ['--expose-gc', ...TS_CHILD_ARGS, CHILD], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
     let out = ''
     let partial = ''
     const onData = (c: Buffer): void => {
