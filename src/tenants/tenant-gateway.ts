@@ -1,7 +1,10 @@
 // The gateway with TENANTS_FILE: one service graph and one Fastify app per tenant (its PBX, keys,
 // webhook targets, storage), none of them listening, behind one front server on PORT that hands
 // each request to its tenant's app (tenant-routing.ts) and answers /healthz, /readyz (every tenant)
-// and /metrics (every tenant's series with its `tenant` label) itself.
+// and /metrics (every tenant's series with its `tenant` label) itself. On PostgreSQL the replicas
+// share the tenants' event streams out evenly (replicas/spread-keeper.ts): a tenant this replica
+// gives back, or whose lease another replica took, is rebuilt as a standby (a fresh service graph:
+// a stopped call model is not reused).
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { readFileSync } from 'node:fs'
@@ -11,7 +14,9 @@ import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
 import { buildApp } from '../app.js'
-import { createServices, type GatewayServices, type ServicesOptions } from '../services.js'
+import { createServices, openReplicaRegistry, type GatewayServices, type ServicesOptions } from '../services.js'
+import { SpreadKeeper } from '../replicas/spread-keeper.js'
+import { defaultReplicaId } from '../replicas/stream-lease.js'
 import { evaluateReadiness, type ReadinessReport } from '../health.js'
 import { loggerOptions } from '../logger-options.js'
 import { logDestination } from '../log-format.js'
@@ -28,6 +33,8 @@ export interface TenantGatewayOptions {
   logStream?: NodeJS.WritableStream
   pbx?: ServicesOptions['pbx']
   shutdownTimeoutMs?: number
+  /** The spread's timing (tests shorten it). */
+  spread?: { everyMs?: number, settleMs?: number, minHoldMs?: number, orphanGraceMs?: number }
 }
 
 export interface RunningTenantGateway {
@@ -48,23 +55,65 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
   const https = base.tls !== null ? { cert: readFileSync(base.tls.cert), key: readFileSync(base.tls.key) } : undefined
 
   const tenants = new Map<string, Tenant>()
+  let closing: Promise<void> | null = null
+  const replica = defaultReplicaId()
+  const keeper = base.databaseUrl === null
+    ? null
+    : new SpreadKeeper({
+      registry: await openReplicaRegistry(base.databaseUrl, replica),
+      tenants: () => definitions.map((d) => ({ id: d.id, stream: () => tenants.get(d.id)?.services.stream() ?? null })),
+      release: async (id) => { await rebuild(id, 'given back to even the spread') },
+      ...opts.spread,
+      log: logger.child({ component: 'replicas' })
+    })
+  const build = async (def: TenantDefinition): Promise<Tenant> => {
+    const config = tenantConfig(base, def)
+    const log = logger.child({ tenant: def.id })
+    // The process's own metrics (memory, event loop) once, in the front's registry, not per tenant.
+    const services = createServices(config, {
+      log,
+      pbx: opts.pbx,
+      defaultMetrics: false,
+      lease: { replica, takeGraceMs: () => keeper?.graceFor(def.id) ?? 0 },
+      onStreamLost: () => { void rebuild(def.id, 'another replica took its lease') }
+    })
+    const app = await buildApp(services.deps, { loggerInstance: log, checks: services.checks, ...(https !== undefined ? { https } : {}) })
+    return { id: def.id, services, app }
+  }
+  // A tenant given back or lost: stopped as at shutdown (its state written, its lease expired), then a
+  // fresh one as a standby. Its API answers from the old one until the new one is ready.
+  const rebuilding = new Map<string, Promise<void>>()
+  const rebuild = async (id: string, why: string): Promise<void> => {
+    const def = definitions.find((d) => d.id === id)
+    const old = tenants.get(id)
+    if (def === undefined || old === undefined || closing !== null) return
+    const running = rebuilding.get(id) ?? (async () => {
+      logger.info({ tenant: id, replica }, `tenant ${id}: stopping its stream here (${why})`)
+      const fresh = await build(def)
+      await old.services.stop(opts.shutdownTimeoutMs ?? 10_000).catch((err: unknown) => { logger.error({ err, tenant: id }, 'stopping a tenant failed') })
+      await fresh.services.start()
+      await fresh.app.ready()
+      tenants.set(id, fresh)
+      await old.app.close().catch(() => {})
+    })().finally(() => { rebuilding.delete(id) })
+    rebuilding.set(id, running)
+    await running
+  }
   const stopAll = async (budgetMs: number): Promise<void> => {
+    // Out of the registry first: the other replicas take this one's tenants as soon as each is given back.
+    await keeper?.stop()
+    await Promise.all([...rebuilding.values()].map(async (p) => { await p.catch(() => {}) }))
     await Promise.all([...tenants.values()].map(async (t) => {
       await t.app.close().catch(() => {})
       await t.services.stop(budgetMs).catch((err: unknown) => { logger.error({ err, tenant: t.id }, 'stopping a tenant failed') })
     }))
   }
   try {
-    for (const def of definitions) {
-      const config = tenantConfig(base, def)
-      const log = logger.child({ tenant: def.id })
-      // The process's own metrics (memory, event loop) once, in the front's registry, not per tenant.
-      const services = createServices(config, { log, pbx: opts.pbx, defaultMetrics: false })
-      const app = await buildApp(services.deps, { loggerInstance: log, checks: services.checks, ...(https !== undefined ? { https } : {}) })
-      tenants.set(def.id, { id: def.id, services, app })
-    }
+    for (const def of definitions) tenants.set(def.id, await build(def))
     // Tenants start side by side: one slow PBX does not hold the others back.
     await Promise.all([...tenants.values()].map(async (t) => { await t.services.start(); await t.app.ready() }))
+    // Registered once every tenant can take its stream: the others give tenants to a replica only when it can hold them.
+    await keeper?.start()
   } catch (err) {
     await stopAll(1000)
     throw err
@@ -127,8 +176,9 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
   const answerFront = async (path: string, res: ServerResponse): Promise<void> => {
     if (path === '/healthz') { sendJson(res, 200, { status: 'ok', product: '3cx-gateway', version: VERSION, mode: 'tenants', tenants: tenants.size }); return }
     if (path === '/readyz') {
-      const reports = await Promise.all([...tenants.values()].map(async (t) => [t.id, await evaluateReadiness(t.services.checks)] as const))
-      const body = readinessOfTenants(reports)
+      // Each tenant's report names the replica holding its stream (as the tenant's own /readyz does).
+      const reports = await Promise.all([...tenants.values()].map(async (t) => [t.id, { ...await evaluateReadiness(t.services.checks), stream: t.services.stream() }] as const))
+      const body = { ...readinessOfTenants(reports), ...(keeper !== null ? { replicas: keeper.status } : {}) }
       // One tenant's PBX being down must not take every other tenant out of a load balancer.
       sendJson(res, body.unready.length < tenants.size ? 200 : 503, body)
       return
@@ -156,7 +206,6 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
   const url = `${secure ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`
   logger.info({ version: VERSION, mode: 'tenants', url, tenants: [...tenants.keys()] }, `3cx-gateway ${VERSION} listening on ${url} for ${tenants.size} tenants (${[...tenants.keys()].join(', ')})`)
 
-  let closing: Promise<void> | null = null
   const close = async (): Promise<void> => {
     closing ??= (async () => {
       const budget = opts.shutdownTimeoutMs ?? 25_000

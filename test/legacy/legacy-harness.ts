@@ -1,5 +1,6 @@
 // Shared setup for the legacy API tests: the simulator on 127.0.0.1:0, the real PBX clients
-// against it and the gateway app built by buildApp(). Everything is closed on teardown.
+// against it and the gateway app built by buildApp(). Everything is closed on teardown. The simulator
+// runs the PBX of SIM_PBX (test/sim/pbx-under-test.ts; default the built-in one) with its API client.
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
@@ -9,6 +10,8 @@ import type { CallModelView, LiveCall } from '../../src/calls/live-call.js'
 import type { AuthOptions } from '../../src/plugins/app/auth.js'
 import { CallModel } from '../../src/calls/call-model.js'
 import { DidMapLoader } from '../../src/calls/did-map.js'
+import type { GatewayMetrics } from '../../src/metrics.js'
+import { PBX } from '../sim/pbx-under-test.js'
 
 export const READ_KEY = 'read-key-5f1c9a7e2b4d8f03'
 export const CONTROL_KEY = 'ctl-key-9d2e7b1a6c3f5e48'
@@ -47,12 +50,14 @@ export async function startAppOnSimulator (t: Teardown, opts: {
   env?: Record<string, string>
   /** Drive the real CallModel from the simulator's Call Control stream. */
   liveModel?: boolean
+  /** Request counters (/metrics): none unless given. */
+  metrics?: GatewayMetrics
 } = {}): Promise<AppOnSimulator> {
-  const sim = await createSimulator()
+  const sim = await createSimulator(PBX.simOptions)
   const config = loadConfig({
     PBX_URL: sim.url,
-    PBX_CLIENT_ID: '599',
-    PBX_CLIENT_SECRET: 'sim-secret',
+    PBX_CLIENT_ID: PBX.clientId,
+    PBX_CLIENT_SECRET: PBX.secret,
     GATEWAY_KEYS: `${READ_KEY}:read,${CONTROL_KEY}:control`,
     ...opts.env
   })
@@ -69,7 +74,7 @@ export async function startAppOnSimulator (t: Teardown, opts: {
     clients.callControl.start()
     await clients.callControl.ready()
   }
-  const app = await buildApp({ config, xapi: clients.xapi, callControl: clients.callControl, calls: model ?? opts.calls ?? staticCalls() },
+  const app = await buildApp({ config, xapi: clients.xapi, callControl: clients.callControl, calls: model ?? opts.calls ?? staticCalls(), metrics: opts.metrics },
     { logger: opts.logger, loggerInstance: opts.loggerInstance, auth: opts.auth })
   t.teardown(async () => {
     model?.stop()

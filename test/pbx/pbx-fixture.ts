@@ -1,10 +1,12 @@
 // Shared set-up for the PBX client tests: a simulator on 127.0.0.1:0 and the clients pointed at it,
-// both closed by tap's teardown. Short retry and reconnect delays keep the tests fast.
+// both closed by tap's teardown. Short retry and reconnect delays keep the tests fast. The simulator
+// runs the PBX of SIM_PBX (test/sim/pbx-under-test.ts; default the built-in one) with its API client.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/simulator.js'
 import { createPbxClients, type PbxClients, type PbxClientsOptions } from '../../src/pbx/pbx-clients.js'
 import type { Config } from '../../src/config.js'
+import { PBX } from '../sim/pbx-under-test.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -15,11 +17,11 @@ export const FAST: PbxClientsOptions = {
 }
 
 export function pbxConfig (url: string, over: Partial<Config['pbx']> = {}): Pick<Config, 'pbx'> {
-  return { pbx: { url, clientId: '599', clientSecret: 'sim-secret', timeoutMs: 5000, timezone: 'UTC', ...over } }
+  return { pbx: { url, clientId: PBX.clientId, clientSecret: PBX.secret, timeoutMs: 5000, timezone: 'UTC', ...over } }
 }
 
 export async function startSim (t: Teardown, opts: SimulatorOptions = {}): Promise<Simulator> {
-  const sim = await createSimulator(opts)
+  const sim = await createSimulator({ ...PBX.simOptions, ...opts })
   t.teardown(async () => { await sim.close() })
   return sim
 }

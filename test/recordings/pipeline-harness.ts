@@ -1,6 +1,7 @@
 // End-to-end set-up for the recordings pipeline: the simulator on 127.0.0.1:0 writing real WAVs,
 // the real PBX clients (XAPI over HTTP, Call Control over WebSocket), the live call model, the
-// recordings service and the gateway app serving the MP3s on 127.0.0.1:0.
+// recordings service and the gateway app serving the MP3s on 127.0.0.1:0. The simulator runs the PBX
+// of SIM_PBX (test/sim/pbx-under-test.ts; default the built-in one) with its API client.
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -15,6 +16,7 @@ import { CallModel } from '../../src/calls/call-model.js'
 import type { CallEvent, EndedPayload, RecordingPayload } from '../../src/calls/call-events.js'
 import { SqliteRecordingIndex } from '../../src/store/sqlite-recording-index.js'
 import { createRecordingService, type RecordingService } from '../../src/recordings/recording-service.js'
+import { PBX } from '../sim/pbx-under-test.js'
 
 export const READ_KEY = 'read-key-5f1c9a7e2b4d8f03'
 
@@ -22,7 +24,7 @@ export interface Pipeline {
   sim: Simulator
   config: Config
   clients: PbxClients
-  service: RecordingService
+  service: RecordingService<SqliteRecordingIndex>
   app: FastifyInstance
   events: CallEvent[]
   /** `seen`: how many call events had been emitted when it was announced (for order checks). */
@@ -48,12 +50,12 @@ async function waitFor<T> (what: string, ms: number, probe: () => T | undefined)
 }
 
 export async function startPipeline (t: Teardown, opts: { source: 'dir' | 'xapi', env?: Record<string, string> }): Promise<Pipeline> {
-  const sim = await createSimulator()
+  const sim = await createSimulator(PBX.simOptions)
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rec-pipeline-'))
   const config = loadConfig({
     PBX_URL: sim.url,
-    PBX_CLIENT_ID: '599',
-    PBX_CLIENT_SECRET: 'sim-secret',
+    PBX_CLIENT_ID: PBX.clientId,
+    PBX_CLIENT_SECRET: PBX.secret,
     GATEWAY_KEYS: `${READ_KEY}:read`,
     RECORDINGS_SOURCE: opts.source,
     RECORDINGS_DIR: sim.ctx.recordingsDir,

@@ -7,20 +7,15 @@
 // beyond "it happened" (bench/ measures speed). No fixed sleeps: each kill waits until calls are
 // in progress (and some have ended since the last take-over), every later step on its condition.
 import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { createSimulator } from '../../src/sim/simulator.js'
 import { startReceiver } from '../webhooks/receiver.js'
 import { checkDeliveries, describeFindings, type BlindWindow } from '../faults/lib/ground-truth.js'
 import { testDatabase } from '../store/pg/pg-test-db.js'
-import { until } from '../pbx/pbx-fixture.js'
+import { metric as metricOf, readyz as readyzOf, REPLICA_KEY as KEY, replicaEnv, spawnReplica as spawnChild, stopReplicas, waitUntil, type Replica } from './replica-harness.js'
 
-const CHILD = fileURLToPath(new URL('../faults/lib/gateway-child.ts', import.meta.url))
-const KEY = 'failover-test-key-5f2a9c7e1b3d'
 const GRACE_MS = 300
 
-interface Replica { name: string, child: ChildProcess, url: string, exited: Promise<void>, output: () => string }
 interface Stream { role: string, holder: string | null, replica: string }
 
 t.setTimeout(240_000)
@@ -34,45 +29,15 @@ t.test('three replicas, the stream holder killed twice during calls: nothing los
   t.teardown(() => rx.close())
   const dirs = t.testdir({ r1: {}, r2: {}, r3: {} })
 
-  const spawnReplica = async (name: string): Promise<Replica> => {
-    const env = {
-      ...process.env,
-      PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: `${KEY}:control`,
-      HOST: '127.0.0.1', PORT: '0', DATA_DIR: `${dirs}/${name}`, DATABASE_URL: databaseUrl,
-      WEBHOOK_URLS: rx.url, WEBHOOK_SECRET: 'whsec_' + Buffer.alloc(32, 9).toString('base64'), WEBHOOK_RETRY_SCHEDULE: '0,50ms,200ms,500ms', WEBHOOK_TIMEOUT_MS: '2000',
-      CALL_END_GRACE_MS: String(GRACE_MS), RECORDINGS_SOURCE: 'off', RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'warn'
-    }
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
-    let out = ''
-    let ready: (url: string) => void = () => {}
-    const onOutput = (c: Buffer): void => {
-      out = (out + c.toString()).slice(-50_000)
-      const m = /ready (http\S+)/.exec(out)
-      if (m !== null) ready(m[1])
-    }
-    child.stdout?.on('data', onOutput)
-    child.stderr?.on('data', onOutput)
-    const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
-    const url = await new Promise<string>((resolve, reject) => {
-      ready = resolve
-      void exited.then(() => { reject(new Error(`${name} exited while starting:\n${out.slice(-2000)}`)) })
-    })
-    return { name, child, url, exited, output: () => out }
-  }
-  const replicas = await Promise.all(['r1', 'r2', 'r3'].map(spawnReplica))
-  t.teardown(async () => {
-    for (const r of replicas) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM')
-    await Promise.all(replicas.map(async (r) => await r.exited))
+  const spawnReplica = async (name: string): Promise<Replica> => await spawnChild(name, {
+    ...replicaEnv({ dataDir: `${dirs}/${name}`, databaseUrl, graceMs: GRACE_MS, webhookUrl: rx.url }),
+    PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret'
   })
+  const replicas = await Promise.all(['r1', 'r2', 'r3'].map(spawnReplica))
+  t.teardown(async () => { await stopReplicas(replicas) })
   const alive = new Set(replicas)
 
-  const readyz = async (r: Replica): Promise<{ stream: Stream, checks: Record<string, { ok: boolean }> } | null> => {
-    try {
-      return await (await fetch(`${r.url}/readyz`)).json() as { stream: Stream, checks: Record<string, { ok: boolean }> }
-    } catch {
-      return null
-    }
-  }
+  const readyz = async (r: Replica): Promise<{ stream: Stream, checks: Record<string, { ok: boolean }> } | null> => await readyzOf(r)
   /** The live replica holding the stream with its WebSocket up, once there is one. */
   const holder = async (ms: number): Promise<Replica> => {
     let found: Replica | null = null
@@ -83,17 +48,10 @@ t.test('three replicas, the stream holder killed twice during calls: nothing los
       }
       return found !== null
     }
-    await waitFor(`a replica to take the stream within ${ms} ms`, ms, holds, () => [...alive].map((r) => r.output().slice(-1500)).join('\n---\n'))
+    await waitUntil(`a replica to take the stream within ${ms} ms`, ms, holds, alive)
     return found as unknown as Replica
   }
-  /** until(), with the gateways' last output in the error. */
-  async function waitFor (what: string, ms: number, probe: () => Promise<boolean>, output = (): string => current.output().slice(-2000)): Promise<void> {
-    try {
-      await until(probe, ms, what)
-    } catch (err) {
-      throw new Error(`${(err as Error).message}:\n${output()}`)
-    }
-  }
+  const waitFor = async (what: string, ms: number, probe: () => Promise<boolean>): Promise<void> => { await waitUntil(what, ms, probe, [current]) }
 
   let current = await holder(20_000)
   const others = [...alive].filter((r) => r !== current)
@@ -130,11 +88,7 @@ t.test('three replicas, the stream holder killed twice during calls: nothing los
   await waitFor('the traffic to end', 60_000, async () => !((await (await fetch(`${sim.url}/_sim/traffic`)).json()) as { running: boolean }).running && sim.ctx.engine.activeCalls() === 0)
   const inProgress = async (): Promise<number | undefined> => (await (await fetch(`${current.url}/pbx.ac.get`, { headers: { 'x-api-key': KEY } })).json() as { count?: number }).count
   await waitFor('the holder to end every call', 60_000, async () => (await inProgress()) === 0)
-  const metric = async (name: string): Promise<number> => {
-    const text = await (await fetch(`${current.url}/metrics`, { headers: { 'x-api-key': KEY } })).text()
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)`, 'm').exec(text)
-    return m === null ? NaN : Number(m[1])
-  }
+  const metric = async (name: string): Promise<number> => await metricOf(current, name)
   await waitFor('calls never seen to be recovered', 60_000, async () => (await metric('gateway_unseen_calls')) === 0)
   const open = async (): Promise<number> => Number((await db.query("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status != 'done'")).rows[0].n)
   // Every delivery done: the receiver has answered (and recorded) each one.

@@ -6,7 +6,9 @@ import { DEFAULT_PBX } from '../../src/sim/seed.js'
 import { createSimulator } from '../../src/sim/simulator.js'
 import { callLogPath, fetchToken } from './xapi-fixture.js'
 
-async function client (url: string, clientId: string, secret: string): Promise<(method: string, path: string, body?: unknown) => Promise<{ status: number, body: any }>> {
+type Client = (method: string, path: string, body?: unknown) => Promise<{ status: number, body: any }>
+
+async function client (url: string, clientId: string, secret: string): Promise<Client> {
   const token = await fetchToken(url, clientId, secret)
   return async (method, path, body) => {
     const res = await fetch(`${url}${path}`, {
@@ -17,6 +19,14 @@ async function client (url: string, clientId: string, secret: string): Promise<(
     const text = await res.text()
     return { status: res.status, body: text === '' ? null : JSON.parse(text) }
   }
+}
+
+/** The default PBX with a second client scoped to the Sales department (100–103), and both clients. */
+async function salesAndOwner (t: { teardown: (fn: () => unknown) => void }): Promise<{ sales: Client, owner: Client }> {
+  const pbx = { ...DEFAULT_PBX, apiClients: [...DEFAULT_PBX.apiClients, { clientId: '598', secret: 'sales-secret', department: 'Sales', monitored: ['100', '101'] }] }
+  const sim = await createSimulator({ pbx })
+  t.teardown(async () => { await sim.close() })
+  return { sales: await client(sim.url, '598', 'sales-secret'), owner: await client(sim.url, '599', 'sim-secret') }
 }
 
 t.test('the default client monitors 100–119, 700, 800, 801, 900 and trunk 10000, plus its route point', async (t) => {
@@ -33,13 +43,9 @@ t.test('the default client monitors 100–119, 700, 800, 801, 900 and trunk 1000
 })
 
 t.test("a department-scoped client reads and calls only within its department (403 outside)", async (t) => {
-  const pbx = { ...DEFAULT_PBX, apiClients: [...DEFAULT_PBX.apiClients, { clientId: '598', secret: 'sales-secret', department: 'Sales', monitored: ['100', '101'] }] }
-  const sim = await createSimulator({ pbx })
-  t.teardown(async () => { await sim.close() })
-  const sales = await client(sim.url, '598', 'sales-secret')
-  const owner = await client(sim.url, '599', 'sim-secret')
+  const { sales, owner } = await salesAndOwner(t)
 
-  const numbers = async (call: typeof sales): Promise<string[]> => (await call('GET', '/xapi/v1/Users?$select=Number&$orderby=Number')).body.value.map((u: { Number: string }) => u.Number)
+  const numbers = async (call: Client): Promise<string[]> => (await call('GET', '/xapi/v1/Users?$select=Number&$orderby=Number')).body.value.map((u: { Number: string }) => u.Number)
   t.same(await numbers(sales), ['100', '101', '102', '103'], 'the Sales department only')
   t.equal((await numbers(owner)).length, 20, 'a client without a department sees the whole PBX')
   t.equal((await sales('GET', '/xapi/v1/Users?$count=true&$top=0')).body['@odata.count'], 4)
@@ -57,12 +63,8 @@ t.test("a department-scoped client reads and calls only within its department (4
 })
 
 t.test('a department-scoped client: queues, ring groups and groups of its department, its calls only, 403 on anything else by key', async (t) => {
-  const pbx = { ...DEFAULT_PBX, apiClients: [...DEFAULT_PBX.apiClients, { clientId: '598', secret: 'sales-secret', department: 'Sales', monitored: ['100', '101'] }] }
-  const sim = await createSimulator({ pbx })
-  t.teardown(async () => { await sim.close() })
-  const sales = await client(sim.url, '598', 'sales-secret')
-  const owner = await client(sim.url, '599', 'sim-secret')
-  const numbers = async (call: typeof sales, set: string, key = 'Number'): Promise<string[]> =>
+  const { sales, owner } = await salesAndOwner(t)
+  const numbers = async (call: Client, set: string, key = 'Number'): Promise<string[]> =>
     (await call('GET', `/xapi/v1/${set}?$select=${key}&$orderby=${key}`)).body.value.map((r: Record<string, string>) => r[key])
 
   t.same(await numbers(sales, 'Queues'), ['800'], 'Sales (agents 101–103), not Support (104, 105)')
@@ -90,7 +92,7 @@ t.test('a department-scoped client: queues, ring groups and groups of its depart
   for (const script of [{ from: '104', to: '105', answer: '105' }, { from: '101', to: '102', answer: '102' }]) {
     t.equal((await owner('POST', '/_sim/calls', { ...script, ringMs: 30, talkMs: 30 })).status, 201)
   }
-  const history = async (call: typeof sales): Promise<string[]> =>
+  const history = async (call: Client): Promise<string[]> =>
     (await call('GET', '/xapi/v1/CallHistoryView?$select=SrcDn,DstDn')).body.value.map((r: Record<string, string>) => `${r.SrcDn}>${r.DstDn}`)
   for (let i = 0; (await history(owner)).length < 2; i++) {
     if (i > 250) throw new Error('the calls never reached the history')
@@ -99,7 +101,7 @@ t.test('a department-scoped client: queues, ring groups and groups of its depart
   t.same((await history(owner)).sort(), ['101>102', '104>105'])
   t.same(await history(sales), ['101>102'], 'the Support call is not in the Sales client\'s history')
   const around = (ms: number): string => new Date(Date.now() + ms).toISOString().replace(/\.\d+Z$/, 'Z')
-  const log = async (call: typeof sales): Promise<string[]> => (await call('GET', `/xapi/v1/${callLogPath(around(-3600_000), around(3600_000))}`)).body.value.map((r: Record<string, string>) => r.SourceDn)
+  const log = async (call: Client): Promise<string[]> => (await call('GET', `/xapi/v1/${callLogPath(around(-3600_000), around(3600_000))}`)).body.value.map((r: Record<string, string>) => r.SourceDn)
   t.same((await log(owner)).sort(), ['101', '104'])
   t.same(await log(sales), ['101'], 'nor in its call log report')
 })

@@ -4,7 +4,12 @@
 // disagree still agree on who holds it. The holder renews every renewMs (1 s) for leaseMs (5 s); a
 // standby tries as often, so a dead holder is replaced within leaseMs + renewMs (+ the stream's
 // start). While the database cannot be reached the holder keeps its stream: nobody else can take the
-// lease then either, and held events are written once it is back.
+// lease then either, and held events are written once it is back. After the server (re)started, a
+// lease it holds is not taken for leaseMs: its holder gets one period to renew it, so a database
+// restart moves no stream. A replica that is not the designated holder of a PBX (tenant-spread.ts)
+// takes its lease only takeGraceMs after it ran out, leaving the designated replica the first try.
+// A lease given back is expired, not deleted, so that grace applies to it too; only a replica that
+// holds the lease renews it past its expiry (a new instance with the same id waits like any other).
 import type { StreamLease, StreamLeaseEvents, StreamStatus } from '../../replicas/stream-lease.js'
 import { DEFAULT_PBX_ID, defaultReplicaId } from '../../replicas/stream-lease.js'
 import type { PgStore } from './pg-pool.js'
@@ -15,6 +20,8 @@ export interface PgStreamLeaseOptions {
   replica?: string
   leaseMs?: number
   renewMs?: number
+  /** How long after the lease ran out this replica may take it (ms, asked before each try; default 0). */
+  takeGraceMs?: () => number
   log?: { info: (o: object, m: string) => void, warn: (o: object, m: string) => void, error: (o: object, m: string) => void }
 }
 
@@ -27,7 +34,9 @@ const TAKE = `
     access_token = CASE WHEN stream_leases.holder = excluded.holder THEN stream_leases.access_token END,
     token_expires_at = CASE WHEN stream_leases.holder = excluded.holder THEN stream_leases.token_expires_at END,
     holder = excluded.holder
-  WHERE stream_leases.holder = excluded.holder OR stream_leases.expires_at < clock_timestamp()
+  WHERE ($5::boolean AND stream_leases.holder = excluded.holder)
+    OR (stream_leases.expires_at < clock_timestamp() - $4 * interval '1 millisecond'
+      AND pg_postmaster_start_time() < clock_timestamp() - $3 * interval '1 millisecond')
   RETURNING holder, acquired_at`
 
 export class PgStreamLease implements StreamLease {
@@ -84,7 +93,7 @@ export class PgStreamLease implements StreamLease {
   private async tick (): Promise<void> {
     let row: { holder: string, acquired_at: Date } | undefined
     try {
-      row = (await this.store.pool.query<{ holder: string, acquired_at: Date }>(TAKE, [this.pbxId, this.replica, this.leaseMs])).rows[0]
+      row = (await this.store.pool.query<{ holder: string, acquired_at: Date }>(TAKE, [this.pbxId, this.replica, this.leaseMs, this.holding ? 0 : this.opts.takeGraceMs?.() ?? 0, this.holding])).rows[0]
       if (row === undefined) {
         const other = (await this.store.pool.query<{ holder: string, acquired_at: Date }>('SELECT holder, acquired_at FROM stream_leases WHERE pbx_id = $1', [this.pbxId])).rows[0]
         this.holder = other?.holder ?? null
@@ -123,8 +132,8 @@ export class PgStreamLease implements StreamLease {
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
     await this.ticking
-    if (!this.holding) return
+    // Also when not holding: a try racing with stop() may have taken the row without acting on it.
     this.holding = false
-    await this.store.pool.query('DELETE FROM stream_leases WHERE pbx_id = $1 AND holder = $2', [this.pbxId, this.replica]).catch(() => {})
+    await this.store.pool.query('UPDATE stream_leases SET expires_at = clock_timestamp() WHERE pbx_id = $1 AND holder = $2', [this.pbxId, this.replica]).catch(() => {})
   }
 }

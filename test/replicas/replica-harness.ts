@@ -1,0 +1,78 @@
+// Test harness for replicas as real processes (test/faults/lib/gateway-child.ts, configured from the
+// environment as in production): spawning one and waiting for its `ready <url>`, its /readyz, its
+// metrics, condition waits that show the replicas' last output when they time out, and the clean-up.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { until } from '../pbx/pbx-fixture.js'
+
+const CHILD = fileURLToPath(new URL('../faults/lib/gateway-child.ts', import.meta.url))
+export const REPLICA_KEY = 'failover-test-key-5f2a9c7e1b3d'
+
+export interface Replica { name: string, child: ChildProcess, url: string, exited: Promise<void>, output: () => string, alive: () => boolean }
+
+/** The settings every replica of these tests shares (webhooks to `webhookUrl`, short retries and grace). */
+export function replicaEnv (o: { dataDir: string, databaseUrl: string, graceMs: number, webhookUrl?: string }): Record<string, string> {
+  return {
+    GATEWAY_KEYS: `${REPLICA_KEY}:control`, HOST: '127.0.0.1', PORT: '0', DATA_DIR: o.dataDir, DATABASE_URL: o.databaseUrl,
+    ...(o.webhookUrl !== undefined ? { WEBHOOK_URLS: o.webhookUrl } : {}),
+    WEBHOOK_SECRET: 'whsec_' + Buffer.alloc(32, 9).toString('base64'), WEBHOOK_RETRY_SCHEDULE: '0,50ms,200ms,500ms', WEBHOOK_TIMEOUT_MS: '2000',
+    CALL_END_GRACE_MS: String(o.graceMs), RECORDINGS_SOURCE: 'off', RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'warn'
+  }
+}
+
+export async function spawnReplica (name: string, env: Record<string, string>, startMs = 60_000): Promise<Replica> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+  let out = ''
+  // REPLICA_LOG_DIR=/tmp/x keeps each replica's whole output in /tmp/x/<name>.log (to look into a failure).
+  const keep = process.env.REPLICA_LOG_DIR !== undefined ? createWriteStream(path.join(process.env.REPLICA_LOG_DIR, `${name}.log`)) : null
+  let ready: (url: string) => void = () => {}
+  const take = (c: Buffer): void => {
+    out = (out + c.toString()).slice(-50_000)
+    keep?.write(c)
+    const m = /ready (http\S+)/.exec(out)
+    if (m !== null) ready(m[1])
+  }
+  child.stdout?.on('data', take)
+  child.stderr?.on('data', take)
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${name} did not start within ${startMs} ms:\n${out.slice(-2000)}`)) }, startMs)
+    ready = (u) => { clearTimeout(timer); resolve(u) }
+    void exited.then(() => { clearTimeout(timer); reject(new Error(`${name} exited while starting:\n${out.slice(-2000)}`)) })
+  })
+  return { name, child, url, exited, output: () => out, alive: () => child.exitCode === null && child.signalCode === null }
+}
+
+/** SIGTERM to every replica still running, and wait for them all to exit. */
+export async function stopReplicas (replicas: Iterable<Replica>): Promise<void> {
+  const all = [...replicas]
+  for (const r of all) if (r.alive()) r.child.kill('SIGTERM')
+  await Promise.all(all.map(async (r) => await r.exited))
+}
+
+/** A replica's /readyz body, or null when it does not answer. */
+export async function readyz<T = Record<string, unknown>> (r: Replica): Promise<T | null> {
+  try {
+    return await (await fetch(`${r.url}/readyz`)).json() as T
+  } catch {
+    return null
+  }
+}
+
+/** The first sample of a metric on a replica's /metrics (NaN when absent). */
+export async function metric (r: Replica, name: string): Promise<number> {
+  const text = await (await fetch(`${r.url}/metrics`, { headers: { 'x-api-key': REPLICA_KEY } })).text()
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)`, 'm').exec(text)
+  return m === null ? NaN : Number(m[1])
+}
+
+/** until() (test/pbx/pbx-fixture.ts); on time-out the error carries the replicas' last output. */
+export async function waitUntil (what: string, ms: number, probe: () => Promise<boolean>, replicas: Iterable<Replica> = []): Promise<void> {
+  try {
+    await until(probe, ms, what)
+  } catch (err) {
+    throw new Error(`${(err as Error).message}:\n${[...replicas].map((r) => `${r.name}: ${r.output().slice(-1500)}`).join('\n---\n')}`)
+  }
+}
