@@ -5,6 +5,7 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
 import path from 'node:path'
+import { mkdir, writeFile } from 'node:fs/promises'
 import pino from 'pino'
 import { loadConfig } from '../../src/config.js'
 import type { XapiApi } from '../../src/pbx/pbx-api.js'
@@ -15,7 +16,7 @@ import { createPgStore } from '../../src/store/pg/pg-pool.js'
 import { migratePg } from '../../src/store/pg/pg-migrations.js'
 import { PgRecordingIndex } from '../../src/store/pg/pg-recording-index.js'
 import { testDatabase } from '../store/pg/pg-test-db.js'
-import { tempDir, writeWav } from '../recordings/wav-fixture.js'
+import { tempDir, wavBytes, writeWav } from '../recordings/wav-fixture.js'
 import { until } from '../webhooks/helpers.js'
 
 interface Replica { service: RecordingService<PgRecordingIndex>, converted: string[], announced: CallEvent[] }
@@ -24,10 +25,13 @@ t.test('a stopping replica gives its claims back; a dead replica\'s claim runs o
   const url = await testDatabase(t)
   const root = await tempDir(t, 'rec-claims-')
   const recordingsDir = path.join(root, '3cx')
-  const now = Date.now()
-  const stamp = new Date(now).toISOString().replace(/\D/g, '').slice(0, 14)
+  const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14)
   // Long files: the first is still in ffmpeg, the second queued, when the first replica stops.
-  for (const n of [1, 2]) await writeWav(path.join(recordingsDir, '101', `Tom-Smith_+15557654321_${stamp}_4${n}.wav`), 900)
+  const long = wavBytes(900)
+  await mkdir(path.join(recordingsDir, '101'), { recursive: true })
+  for (const n of [1, 2]) await writeFile(path.join(recordingsDir, '101', `Tom-Smith_+15557654321_${stamp}_4${n}.wav`), long)
+  // The legs end now, after the files are written (a leg whose files do not show within giveUpMs is unrecorded).
+  const now = Date.now()
   const leg = (callid: number): EndedLeg => ({ callid, chid: `c${callid}`, legacyId: `250301100000_${callid}-1`, dn: '101', participantIds: [3], startedAt: now - 900_000, endedAt: now - 1000 })
 
   function replica (name: string, opts: { looks: boolean, claimMs: number }): Replica {
@@ -54,7 +58,7 @@ t.test('a stopping replica gives its claims back; a dead replica\'s claim runs o
       log: pino({ level: 'info' }, logs),
       pollMs: 50,
       lookEveryMs: 50,
-      timing: { settleMs: 0, giveUpMs: 5_000 },
+      timing: { settleMs: 0, giveUpMs: 60_000 },
       stableMs: 100,
       looks: () => opts.looks,
       claimMs: opts.claimMs
