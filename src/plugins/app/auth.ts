@@ -118,16 +118,25 @@ function rateLimited (reply: FastifyReply, seconds: number, what: string): Legac
   return new LegacyError(429, 'RATE_LIMITED', `${what}; retry in ${seconds} s`)
 }
 
-/** onRequest (or preHandler) hook: the request needs a key of at least `scope`. Callback style: no promise for a valid key. */
-export function requireScope (scope: KeyScope): onRequestHookHandler {
+/**
+ * After a request passed authentication and the per-key limit: answers it at once and returns true
+ * (the rest of the lifecycle is skipped), or returns false to let it go on.
+ */
+export type AuthorizedShortcut = (req: FastifyRequest, reply: FastifyReply) => boolean
+
+/**
+ * onRequest (or preHandler) hook: the request needs a key of at least `scope`. Callback style: no
+ * promise for a valid key. `shortcut` may answer an authorised request from memory in this hook.
+ */
+export function requireScope (scope: KeyScope, shortcut?: AuthorizedShortcut): onRequestHookHandler {
   return function checkApiKey (req, reply, done) {
     const refused = req.server.apiKeys.check(req, reply, scope)
     if (refused instanceof Promise) {
       refused.then((err) => { done(err as FastifyError) }, done)
       return
     }
-    if (refused === null) done()
-    else done(refused as FastifyError)
+    if (refused !== null) done(refused as FastifyError)
+    else if (shortcut === undefined || !shortcut(req, reply)) done()
   }
 }
 

@@ -1,24 +1,35 @@
 // The configured API keys, looked up without hashing: a presented key is compared in constant time
-// (crypto.timingSafeEqual) with every configured key of the same length, and with no other. What a
-// caller can learn from the timing is only whether some key has the length it tried; the keys are
-// 16 or more random characters (config.ts), so that narrows nothing worth guessing. Before this table
-// every request hashed the presented key with SHA-256 to compare equal-length digests (issue 16).
-import { timingSafeEqual } from 'node:crypto'
+// with every configured key of the same length, and with no other. What a caller can learn from the
+// timing is only whether some key has the length it tried; the keys are 16 or more random characters
+// (config.ts), so that narrows nothing worth guessing. Before this table every request hashed the
+// presented key with SHA-256 to compare equal-length digests (issue 16).
 
 interface Entry<T> {
-  bytes: Buffer
+  key: string
   value: T
 }
 
+/**
+ * Whether two strings of the same length are equal, looking at every character whatever differs
+ * (crypto.timingSafeEqual's rule, on UTF-16 code units): no early exit, no Buffer per request.
+ * Code units, not bytes: a non-ASCII character differs from every ASCII one, so no encoding trick
+ * (latin1 keeping only a character's low byte) can make a look-alike equal a key.
+ */
+export function sameString (a: string, b: string): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return diff === 0
+}
+
 export class KeyTable<T> {
-  /** Configured keys by their length in characters (the keys are ASCII: characters = bytes). */
+  /** Configured keys by their length in characters. */
   private readonly byLength = new Map<number, Array<Entry<T>>>()
 
   constructor (entries: Iterable<readonly [key: string, value: T]>) {
     for (const [key, value] of entries) {
-      const bytes = Buffer.from(key, 'utf8')
       const sameLength = this.byLength.get(key.length) ?? []
-      sameLength.push({ bytes, value })
+      sameLength.push({ key, value })
       this.byLength.set(key.length, sameLength)
     }
   }
@@ -28,12 +39,9 @@ export class KeyTable<T> {
     if (presented === undefined) return null
     const candidates = this.byLength.get(presented.length)
     if (candidates === undefined) return null
-    // utf8, not latin1: latin1 keeps only the low byte of each character, so a non-ASCII string could
-    // encode to a key's bytes; utf8 gives it more bytes than characters, and the length check refuses it.
-    const bytes = Buffer.from(presented, 'utf8')
     let found: T | null = null
     for (const c of candidates) {
-      if (c.bytes.length === bytes.length && timingSafeEqual(c.bytes, bytes)) found = c.value
+      if (sameString(c.key, presented)) found = c.value
     }
     return found
   }
