@@ -1,13 +1,20 @@
 // Which tenant a request reaches (tenant-routing.ts), and what the front server answers itself:
 // /readyz with every tenant, /metrics with the `tenant` label, the console's gw_tenant cookie.
 import t from 'tap'
+import Fastify from 'fastify'
 import { keyDigest, TenantDirectory } from '../../src/tenants/tenant-routing.js'
 import { api, KEYS, startTwoTenants } from './two-tenants.js'
 
+// A router shaped like the tenants' apps (the key form and plain paths), with the gateway's options.
+const router = Fastify({ routerOptions: { maxParamLength: 500 } })
+router.get('/webapi/:key/*', async () => null)
+router.get('/webapi/:key', async () => null)
+router.get('/*', async () => null)
+// beta's key is known only by its SHA-256, as the tenants table stores it.
 const dir = new TenantDirectory([
-  { id: 'acme', keyDigests: [keyDigest('acme-key-0123456789abcdef')] },
-  { id: 'beta', keyDigests: [keyDigest('beta-key-0123456789abcdef')] }
-], 'acme')
+  { id: 'acme', keys: [{ key: 'acme-key-0123456789abcdef' }] },
+  { id: 'beta', keys: [{ key: '', sha256: keyDigest('beta-key-0123456789abcdef') }] }
+], 'acme', (method, url) => router.findRoute({ method: method as 'GET', url }))
 const route = (url: string, headers: Record<string, string> = {}): ReturnType<TenantDirectory['route']> => dir.route({ url, headers })
 
 t.test('the prefix, then the key, then the cookie, else the first tenant', async (t) => {
@@ -23,6 +30,19 @@ t.test('the prefix, then the key, then the cookie, else the first tenant', async
   t.same(route('/pbx.ac.get', { 'x-api-key': 'wrong-key-0123456789abcdef' }), { kind: 'tenant', id: 'acme', url: '/pbx.ac.get' }, 'an unknown key: the first tenant (which answers 401)')
   t.same(route('/readyz'), { kind: 'front', path: '/readyz' })
   t.same(route('/metrics?x'), { kind: 'front', path: '/metrics' })
+})
+
+t.test('the key is read as the API reads it: encoded forms reach the key\'s tenant, a repeated key none', async (t) => {
+  const beta = 'beta-key-0123456789abcdef'
+  const to = (url: string): string => { const r = route(url); return r.kind === 'tenant' ? r.id : r.kind }
+  t.equal(to(`/%77ebapi/${beta}/pbx.ac.get`), 'beta', '/%77ebapi/: the router decodes the path before it matches')
+  t.equal(to(`/%77%65%62%61%70%69/${beta}/pbx.ac.get`), 'beta', 'every letter encoded')
+  t.equal(to(`/webapi/${beta.replace('-', '%2D')}/pbx.ac.get`), 'beta', 'an encoded character in the key')
+  t.equal(to(`/webapi/${beta}`), 'beta', 'gateway information, no trailing slash')
+  t.equal(to(`/pbx.ac.get?%6bey=${beta}`), 'beta', '?%6bey=: the query parser decodes names')
+  t.equal(to(`/pbx.ac.get?x=1&ke%79=${beta}`), 'beta')
+  t.equal(to(`/pbx.ac.get?key=${beta}&key=${beta}`), 'acme', 'a repeated key is no key (the app answers 400 DUPLICATE_PARAMETER)')
+  t.equal(to(`/WEBAPI/${beta}/pbx.ac.get`), 'acme', 'the router is case-sensitive: no key form, as on one PBX')
 })
 
 t.test('the front server: every tenant in /readyz and /metrics, the console cookie, unknown tenants', async (t) => {
@@ -59,6 +79,9 @@ t.test('the front server: every tenant in /readyz and /metrics, the console cook
   t.equal(unknown.status, 404)
   t.match(JSON.parse(unknown.text), { result: false, error: { code: 'UNKNOWN_TENANT' } })
   t.equal((await api(x.gw, '/pbx.ac.get')).status, 401, 'no key: 401 from the first tenant')
+  // beta's key at acme would be 401: a 200 means the encoded forms reached beta.
+  t.equal((await api(x.gw, `/%77ebapi/${KEYS.beta}/pbx.ac.get`)).status, 200, '/%77ebapi/{key}/ reaches the key\'s tenant')
+  t.equal((await api(x.gw, `/pbx.ac.get?%6bey=${KEYS.beta}`)).status, 200, '?%6bey= reaches the key\'s tenant')
 
   const login = await api(x.gw, '/console/api/login', undefined, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: KEYS.beta }) })
   t.equal(login.status, 200, login.text)

@@ -2,7 +2,9 @@
 // with every configured key of the same length, and with no other. What a caller can learn from the
 // timing is only whether some key has the length it tried; the keys are 16 or more random characters
 // (config.ts), so that narrows nothing worth guessing. Before this table every request hashed the
-// presented key with SHA-256 to compare equal-length digests (issue 16).
+// presented key with SHA-256 to compare equal-length digests (issue 16). Keys known only by their
+// SHA-256 (the tenants table stores no key) are in a KeyRing: hashed until one matches, then known.
+import { hash } from 'node:crypto'
 
 interface Entry<T> {
   key: string
@@ -27,11 +29,13 @@ export class KeyTable<T> {
   private readonly byLength = new Map<number, Array<Entry<T>>>()
 
   constructor (entries: Iterable<readonly [key: string, value: T]>) {
-    for (const [key, value] of entries) {
-      const sameLength = this.byLength.get(key.length) ?? []
-      sameLength.push({ key, value })
-      this.byLength.set(key.length, sameLength)
-    }
+    for (const [key, value] of entries) this.add(key, value)
+  }
+
+  add (key: string, value: T): void {
+    const sameLength = this.byLength.get(key.length) ?? []
+    sameLength.push({ key, value })
+    this.byLength.set(key.length, sameLength)
   }
 
   /** The value of the configured key equal to `presented`, or null. Every key of that length is compared. */
@@ -44,5 +48,39 @@ export class KeyTable<T> {
       if (sameString(c.key, presented)) found = c.value
     }
     return found
+  }
+}
+
+/** SHA-256 hex of a key: the form the tenants table stores keys in. */
+export function keyDigest (key: string): string {
+  return hash('sha256', key, 'hex')
+}
+
+/**
+ * Configured keys, given as the key or only as its SHA-256 (`sha256`), each with a value. A key
+ * given as a digest is found by hashing the presented key, once: when the digest matches, the
+ * presented key is the configured one, and it joins the plain keys, so later requests with it are
+ * compared in constant time without hashing (issue 20). Only keys that matched are learned, so the
+ * ring never holds more than its configured keys; a wrong key is hashed on every attempt (the auth
+ * plugin throttles failed attempts per address).
+ */
+export class KeyRing<T> {
+  private readonly plain: KeyTable<T>
+  private readonly digests: KeyTable<T> | null
+
+  constructor (keys: Iterable<readonly [key: { key: string, sha256?: string }, value: T]>, private readonly digest: (key: string) => string = keyDigest) {
+    const list = [...keys]
+    this.plain = new KeyTable(list.filter(([k]) => k.sha256 === undefined).map(([k, v]) => [k.key, v] as const))
+    const hashed = list.filter(([k]) => k.sha256 !== undefined)
+    this.digests = hashed.length === 0 ? null : new KeyTable(hashed.map(([k, v]) => [k.sha256 as string, v] as const))
+  }
+
+  find (presented: string | undefined): T | null {
+    if (presented === undefined || presented === '') return null
+    const known = this.plain.find(presented)
+    if (known !== null || this.digests === null) return known
+    const value = this.digests.find(this.digest(presented))
+    if (value !== null) this.plain.add(presented, value)
+    return value
   }
 }
