@@ -58,6 +58,12 @@ export const RECORDING_INDEX_CASES: readonly Case[] = [
     const more = await b.settleLeg(legKeyOf(other), [file('xapi:2', 5000), file('xapi:4', 5000)])
     t.same(more.map((r) => [r.sourceRef, r.fileName]), [['xapi:4', '250101000000_1-1-3.mp3']], 'a claimed file is skipped; the legacy id counts on')
   }],
+  ['settleLeg: a file dated by its mtime (a fraction of a millisecond) is taken', async (t, a) => {
+    const l = leg(1, 1000)
+    await a.addLeg(l)
+    const [rec] = await a.settleLeg(legKeyOf(l), [{ ...file('dir:1', 0), recordedAt: 1234.5678 }])
+    t.ok(Math.abs(rec.recordedAt - 1234.5678) < 1, `recorded at ${rec.recordedAt}`)
+  }],
   ['claimPending: each pending recording goes to one replica; a claim that ran out (dead replica) is taken over', async (t, a, b) => {
     const rows = await recorded(a, 1, ['xapi:1', 'xapi:2', 'xapi:3'])
     const mine = await a.claimPending(2, 60_000)

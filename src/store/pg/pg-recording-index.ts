@@ -80,7 +80,7 @@ export class PgRecordingIndex implements RecordingIndex {
   }
 
   async claimedRefs (since: number): Promise<Set<string>> {
-    return new Set((await this.rows('SELECT source_ref FROM recordings WHERE recorded_at >= $1', [since])).map((r) => r.sourceRef))
+    return new Set((await this.rows('SELECT source_ref FROM recordings WHERE recorded_at >= $1', [Math.floor(since)])).map((r) => r.sourceRef))
   }
 
   async settleLeg (legKey: string, files: readonly FoundRecording[]): Promise<RecordingRow[]> {
@@ -100,7 +100,8 @@ export class PgRecordingIndex implements RecordingIndex {
       for (const [i, f] of fresh.entries()) {
         await c.query(`INSERT INTO recordings (leg_key, source_ref, seq, file_name, token, wav_path, xapi_id, recorded_at, state)
           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending')`,
-        [legKey, f.sourceRef, i + 1, recordingFileName(leg.legacyId, taken + i + 1), newRecordingToken(), f.wavPath, f.xapiId, f.recordedAt])
+        // A file's time may be its mtime, fractional: the column is whole ms.
+        [legKey, f.sourceRef, i + 1, recordingFileName(leg.legacyId, taken + i + 1), newRecordingToken(), f.wavPath, f.xapiId, Math.round(f.recordedAt)])
       }
       await c.query("UPDATE recording_legs SET state = 'converting' WHERE leg_key = $1", [legKey])
       return (await c.query<RawRecording>('SELECT * FROM recordings WHERE leg_key = $1 ORDER BY seq', [legKey])).rows.map(toRecording)
