@@ -24,6 +24,7 @@ import { PgOutboxStore } from './store/pg/pg-outbox-store.js'
 import { PgCallStateStore, PgUnseenCallStore } from './store/pg/pg-call-state.js'
 import { PgStateOrigin } from './store/pg/pg-state-origin.js'
 import { PgRecordingIndex } from './store/pg/pg-recording-index.js'
+import { moveSqliteRecordings } from './store/pg/pg-recordings-move.js'
 import { openPgTenantsTable } from './store/pg/pg-tenants.js'
 import type { TenantsTable } from './tenants/tenants-table.js'
 import { PgStreamLease } from './store/pg/pg-stream-lease.js'
@@ -318,6 +319,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       if (pg !== null) {
         // Concurrent starts against one database take turns (advisory lock); then what start-up needs at once.
         await migratePg(pg.pool, pg.name, undefined, pg.schema)
+        const moved = await moveSqliteRecordings(db, pg)
+        if (moved.legs + moved.recordings > 0) log.info({ ...moved, database: pg.name }, `recordings: moved the recordings index of ${config.dataDir} into ${pg.name}; copy its MP3s into the shared MP3_DIR if it is not that one`)
         await pgOutbox?.open()
       }
       delivery.start()
