@@ -16,8 +16,10 @@ const QUEUE_LINE = PBX.didTo(QUEUE)
 const DIRECT_LINE = PBX.n('+15550102')
 const IVR_LINE = PBX.didTo(IVR)
 // IVR → queue: the menu's last option that reaches a queue (801 by key 2 on the default PBX).
-const [MENU, MENU_QUEUE] = Object.entries(PBX.definition.ivrs?.find((i) => i.number === IVR)?.options ?? {})
-  .filter(([, to]) => PBX.definition.queues?.some((q) => q.number === to)).at(-1) ?? []
+const menuToQueue = Object.entries(PBX.definition.ivrs?.find((i) => i.number === IVR)?.options ?? {})
+  .filter(([, to]) => PBX.definition.queues?.some((q) => q.number === to)).at(-1)
+if (menuToQueue === undefined) throw new Error(`${PBX.name}'s IVR ${IVR} has no option to a queue`)
+const [MENU, MENU_QUEUE] = menuToQueue
 const [MENU_AGENT, OVERFLOW_AGENT] = [PBX.agentsOf(MENU_QUEUE)[0], PBX.agentsOf(OVERFLOW)[0]]
 // Rung together in any order: a group of one is a plain place.
 const together = (dns: string[]): string | string[] => dns.length === 1 ? `ringing ${dns[0]} -0` : dns.map((d) => `ringing ${d} -0`)
