@@ -25,7 +25,7 @@ import { VERSION } from '../version.js'
 import { errorBody } from '../legacy/legacy-error.js'
 import { tenantConfig } from './tenant-config.js'
 import type { TenantDefinition } from './tenants-file.js'
-import { TenantDirectory, tenantCookie, type RouteLocator } from './tenant-routing.js'
+import { prefixedLocation, TenantDirectory, tenantCookie, type RouteLocator } from './tenant-routing.js'
 
 export interface Tenant { id: string, services: GatewayServices, app: FastifyInstance }
 
@@ -149,6 +149,7 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
       return
     }
     req.url = route.url
+    if (route.prefix !== undefined) keepPrefixOnRedirects(res, route.prefix)
     tenant.app.server.emit('request', req, res)
   }
 
@@ -244,6 +245,24 @@ export function readinessOfTenants (reports: ReadonlyArray<readonly [string, Rea
     degraded: reports.filter(([, r]) => r.degraded.length > 0).map(([id]) => id),
     tenants: out
   }
+}
+
+/**
+ * A tenant's app answers a request whose /t/<id> prefix the front removed: a redirect it sends
+ * (`/console` → `/console/`) gets the prefix back, or the browser would leave the tenant.
+ */
+function keepPrefixOnRedirects (res: ServerResponse, prefix: string): void {
+  const writeHead = res.writeHead
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    const set = res.getHeader('location')
+    if (typeof set === 'string') res.setHeader('location', prefixedLocation(set, prefix))
+    const headers = args.find((a) => typeof a === 'object' && a !== null && !Array.isArray(a)) as Record<string, unknown> | undefined
+    for (const name of Object.keys(headers ?? {})) {
+      const value = headers?.[name]
+      if (name.toLowerCase() === 'location' && typeof value === 'string' && headers !== undefined) headers[name] = prefixedLocation(value, prefix)
+    }
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args)
+  } as ServerResponse['writeHead']
 }
 
 function sendJson (res: ServerResponse, status: number, body: unknown): void {
