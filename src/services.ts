@@ -19,6 +19,7 @@ import { SqliteOutbox } from './store/sqlite-outbox.js'
 import { SqliteRecordingIndex } from './store/sqlite-recording-index.js'
 import { SqliteStateOrigin } from './store/sqlite-state-origin.js'
 import { createPgStore } from './store/pg/pg-pool.js'
+import { PgKeyWindows } from './store/pg/pg-key-windows.js'
 import { migratePg } from './store/pg/pg-migrations.js'
 import { PgOutboxStore } from './store/pg/pg-outbox-store.js'
 import { PgCallStateStore, PgUnseenCallStore } from './store/pg/pg-call-state.js'
@@ -244,6 +245,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     ...(recordings !== null ? { recordings, mp3Link: (xapiId: number) => recordings.linkForXapiId(xapiId) } : {}),
     metrics,
     stream,
+    // With PostgreSQL the per-key limit holds across replicas (plugins/app/shared-window-counter.ts).
+    ...(pg !== null ? { keyWindows: new PgKeyWindows(pg.pool) } : {}),
     ...(opts.simulatorUrl !== undefined ? { simulatorUrl: opts.simulatorUrl } : {})
   }
 
