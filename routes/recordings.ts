@@ -68,7 +68,7 @@ export default async function recordingRoutes (app: FastifyInstance, opts: Recor
     }
   }, async (req, reply) => {
     const { token, file } = req.params as { token: string, file: string }
-    const known = TOKEN_PATTERN.test(token) && FILE_NAME_PATTERN.test(file) ? files.index.byToken(token, file) : undefined
+    const known = TOKEN_PATTERN.test(token) && FILE_NAME_PATTERN.test(file) ? await files.index.byToken(token, file) : undefined
     return await serve(reply, files, known?.fileName)
   })
 
@@ -88,6 +88,6 @@ export default async function recordingRoutes (app: FastifyInstance, opts: Recor
     preHandler: keyCheck
   }, async (req, reply) => {
     const { file } = req.params as { file: string }
-    return await serve(reply, files, FILE_NAME_PATTERN.test(file) ? files.index.byFileName(file)?.fileName : undefined)
+    return await serve(reply, files, FILE_NAME_PATTERN.test(file) ? (await files.index.byFileName(file))?.fileName : undefined)
   })
 }

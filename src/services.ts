@@ -23,6 +23,7 @@ import { migratePg } from './store/pg/pg-migrations.js'
 import { PgOutboxStore } from './store/pg/pg-outbox-store.js'
 import { PgCallStateStore, PgUnseenCallStore } from './store/pg/pg-call-state.js'
 import { PgStateOrigin } from './store/pg/pg-state-origin.js'
+import { PgRecordingIndex } from './store/pg/pg-recording-index.js'
 import { openPgTenantsTable } from './store/pg/pg-tenants.js'
 import type { TenantsTable } from './tenants/tenants-table.js'
 import { PgStreamLease } from './store/pg/pg-stream-lease.js'
@@ -92,7 +93,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const pbx = createPbxClients(config, { logger: log.child({ component: 'pbx' }), observe: metrics.observePbx, ...opts.pbx })
 
   mkdirSync(config.dataDir, { recursive: true })
-  // The recordings index stays in DATA_DIR/gateway.db; with DATABASE_URL everything else is in PostgreSQL.
+  // DATA_DIR/gateway.db: everything without DATABASE_URL; with it, only what is never shared.
   const db = openDatabase(config.dataDir)
   // A tenant's tables are in its own schema (tenant_<id>) of the one database.
   const pg = config.databaseUrl !== null ? createPgStore(config.databaseUrl, config.tenantId !== undefined ? { schema: tenantSchema(config.tenantId) } : {}) : null
@@ -116,10 +117,13 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const delivery = new WebhookDelivery({ outbox, config: config.webhooks, log: log.child({ component: 'webhooks' }) })
   const recordings = createRecordingService({
     config,
-    index: () => new SqliteRecordingIndex(db),
+    // On PostgreSQL the index is shared: every replica converts (each recording claimed once) and
+    // serves (MP3_DIR must be a shared directory); only the stream holder looks for new files.
+    index: () => pg !== null ? new PgRecordingIndex(pg, replica, async () => { await pgOutbox?.written() }) : new SqliteRecordingIndex(db),
+    looks: () => stream().role !== 'standby',
     xapi: pbx.xapi,
     log: log.child({ component: 'recordings' }),
-    // Runs inside the recordings index's transaction: the event and "announced" commit together.
+    // SQLite: inside the index's transaction, the event and "announced" commit together.
     announce: (event) => { outbox.enqueue(event) },
     publicUrl: () => config.publicUrl !== '' ? config.publicUrl : `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}${config.tenantId !== undefined ? `/t/${config.tenantId}` : ''}`
   })
@@ -129,7 +133,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const unseenStore: UnseenCallStore = pgUnseen ?? new SqliteUnseenCallStore(db)
   const unseen = new UnseenCalls({ store: unseenStore, log: log.child({ component: 'calls' }) })
   // The state above belongs to the PBX it came from: checked at start, before any of it is loaded.
-  const origin: StateOriginStore = pg !== null ? new PgStateOrigin(pg, new SqliteStateOrigin(db)) : new SqliteStateOrigin(db)
+  const origin: StateOriginStore = pg !== null ? new PgStateOrigin(pg) : new SqliteStateOrigin(db)
   const calls = new CallModel({
     unseen,
     timeZone: config.pbx.timezone,

@@ -1,5 +1,6 @@
 // A webhook receiver in its own process: node:http, reads each request body, answers 204 and
-// counts. Used as the delivery target and, on its own, as the delivery-throughput ceiling.
+// counts. Used as the delivery target and, on its own, as the delivery-throughput ceiling. With
+// BENCH_RECEIVER_ARRIVALS=1 it also notes when each event arrived and its call id (from its chid).
 import http from 'node:http'
 import { serveIpc } from './ipc-server.js'
 
@@ -7,9 +8,16 @@ export interface ReceiverInfo { url: string, pid: number }
 
 let received = 0
 let bytes = 0
+const keepArrivals = process.env.BENCH_RECEIVER_ARRIVALS === '1'
+const arrivals: Array<{ at: number, callid: number }> = []
 const server = http.createServer((req, res) => {
-  req.on('data', (chunk: Buffer) => { bytes += chunk.length })
+  const chunks: Buffer[] = []
+  req.on('data', (chunk: Buffer) => { bytes += chunk.length; if (keepArrivals) chunks.push(chunk) })
   req.on('end', () => {
+    if (keepArrivals) {
+      const chid = /"chid":"[^"]*_(\d+)"/.exec(Buffer.concat(chunks).toString())
+      arrivals.push({ at: Date.now(), callid: chid === null ? -1 : Number(chid[1]) })
+    }
     received++
     res.statusCode = 204
     res.end()
@@ -22,6 +30,8 @@ const port = typeof address === 'object' && address !== null ? address.port : 0
 
 serveIpc({
   count: () => ({ received, bytes }),
+  /** Events that arrived at or after `since` (ms epoch), with their call ids. */
+  arrivals: ({ since }: { since: number }) => arrivals.filter((a) => a.at >= since),
   reset: () => { received = 0; bytes = 0 },
   close: async () => {
     server.closeAllConnections()

@@ -24,6 +24,7 @@ export const callMethods = [
     description: '`direction`: FromExternal, FromInternal, Inbound, Outbound, External or Internal. `dnType`: the DN type in lower case without 3CX\'s W prefix. `status`: Dialing, Ringing or Connected.',
     querystring: noParams,
     response: activeConnectionsResponse,
+    peek: (_q, { calls }) => activeConnections(calls.list()),
     handler: (_q, { calls }) => activeConnections(calls.list())
   }),
   defineMethod({
@@ -33,6 +34,7 @@ export const callMethods = [
     description: '`owner` is the first extension in a conversation, else the leg that started the call; `talkTo` the other connected legs; `routingTo` the legs still ringing or being dialled. `answeredAt` is null until someone answers. Times are ISO-8601 UTC, whole seconds.',
     querystring: noParams,
     response: callsInfoResponse,
+    peek: (_q, { calls }) => callsInfo(calls.list()),
     handler: (_q, { calls }) => callsInfo(calls.list())
   })
 ]

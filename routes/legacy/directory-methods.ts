@@ -160,12 +160,16 @@ export const directoryMethods = [
     description: '`status` is Busy while the extension has any leg in a call (dialling, ringing or talking), from the live call model. `fwdName` is the active forwarding profile\'s display name. 3CX V20 has one queue login status per extension, so every `qStatus` entry equals `qGlobalStatus`.',
     querystring: numQuery,
     response: extStateResponse,
-    handler: ({ num }, { directory, calls }) => {
-      // The benchmark path: answered without a promise when both entries are cached.
+    // The benchmark path: answered from memory when the extension (known to exist) and the queue
+    // index are cached; an unknown extension goes through the handler for its 404.
+    peek: ({ num }, { directory, calls }) => {
       const u = directory.peekUser(num)
       const queues = directory.peekQueues()
-      if (u !== undefined && queues !== undefined) return extStateAnswer(num, u, queues, calls)
-      return Promise.all([u !== undefined ? u : directory.user(num), queues ?? directory.queues()]).then(([u, queues]) => extStateAnswer(num, u, queues, calls))
+      return u === undefined || u === null || queues === undefined ? undefined : extStateAnswer(num, u, queues, calls)
+    },
+    handler: async ({ num }, { directory, calls }) => {
+      const [u, queues] = await Promise.all([directory.user(num), directory.queues()])
+      return extStateAnswer(num, u, queues, calls)
     }
   }),
   defineMethod<NumQuery>({

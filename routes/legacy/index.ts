@@ -3,7 +3,8 @@
 // `/webapi/{key}/` and `/info`. Auth, errors and docs come from the auth, error-handler and
 // swagger plugins, which must be registered first.
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify'
-import { methodScope, requireScope } from '../../src/plugins/app/auth.js'
+import { methodScope, requireScope, type AuthorizedShortcut } from '../../src/plugins/app/auth.js'
+import { repeatedParameter } from '../../src/legacy/duplicate-parameters.js'
 import { probePbxVersion, type GatewayInfo } from '../../src/legacy/gateway-info.js'
 import { VERSION } from '../../src/version.js'
 import { RecentRequests } from '../../src/legacy/recent-requests.js'
@@ -25,7 +26,26 @@ function withoutCredentials (url: string): string {
 
 /** A handler's value as the reply: JSON it serialized itself is sent as is, anything else goes through the schema's serializer. */
 function answer (reply: FastifyReply, body: unknown): unknown {
-  return body instanceof SerializedJson ? reply.type(JSON_TYPE).send(body.bytes) : body
+  return body instanceof SerializedJson ? reply.type(JSON_TYPE).send(body.json) : body
+}
+
+/**
+ * The hot cached path (issue 16): a method's in-memory answer sent from its onRequest hook, right
+ * after authentication and the per-key limit, when the querystring (and the `/webapi/{key}/` form's
+ * path parameters) pass the route's own compiled schema and no parameter is repeated; anything else
+ * goes the usual way, through the duplicate rule, validation and the handler, which answer it alike.
+ */
+function fromMemory (peek: NonNullable<AnyLegacyMethod['peek']>, services: LegacyServices): AuthorizedShortcut {
+  return (req, reply) => {
+    const query = req.query
+    if (repeatedParameter(query) !== null || req.getValidationFunction('querystring')?.(query) !== true) return false
+    const params = req.getValidationFunction('params')
+    if (params !== undefined && params(req.params) !== true) return false
+    const body = peek(query as never, services)
+    if (body === undefined) return false
+    void reply.type(JSON_TYPE).send(body.json)
+    return true
+  }
 }
 
 /** The key that sent a request and its parameters (the key itself left out), as one string. */
@@ -53,7 +73,7 @@ export default async function legacyRoutes (app: FastifyInstance, opts: LegacyRo
       response: { 200: m.response, ...errorResponses },
       security: API_KEY_SECURITY
     }
-    const onRequest = requireScope(methodScope(m.name))
+    const onRequest = requireScope(methodScope(m.name), m.peek === undefined ? undefined : fromMemory(m.peek, services))
     // Not async: a handler that answers from memory returns its value without a promise.
     let handler = (req: FastifyRequest, reply: FastifyReply): unknown => {
       const body = m.handler(req.query as never, services)

@@ -161,7 +161,7 @@ export default async function consolePlugin (app: FastifyInstance, opts: Console
     const { limit } = req.query as { limit: number }
     return {
       enabled: true,
-      recordings: recordings.index.latest(limit).map((r) => ({
+      recordings: (await recordings.index.latest(limit)).map((r) => ({
         fileName: r.fileName,
         dn: r.legKey.slice(r.legKey.lastIndexOf('/') + 1),
         recordedAt: r.recordedAt,

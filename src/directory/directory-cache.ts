@@ -3,6 +3,7 @@
 // (lru-cache's fetch is single-flight), stale entries served while a refresh runs in the background,
 // stale entries kept when the PBX fails, and invalidation by the gateway's own setters.
 import { LRUCache } from 'lru-cache'
+import type { Clock } from '../clock.js'
 import { eq, expandWith, type ODataQuery } from '../pbx/odata.js'
 import type { XapiApi, XapiRequestOptions } from '../pbx/pbx-api.js'
 import {
@@ -28,6 +29,8 @@ export interface DirectoryCacheOptions {
   ttl?: Partial<DirectoryTtls>
   /** Most entries kept (each extension is one entry; each list one). */
   max?: number
+  /** What the TTLs are measured on; lru-cache's own (performance.now) when absent. Tests pass a fake clock. */
+  clock?: Pick<Clock, 'now'>
 }
 
 export interface DirectoryCacheStats {
@@ -73,6 +76,8 @@ export class DirectoryCache {
     this.ttl = { ...DEFAULT_TTLS, ...opts.ttl }
     this.cache = new LRUCache<string, Entry>({
       max: opts.max ?? 10_000,
+      // ttlResolution 0: read the clock on every check rather than a value lru-cache holds for 1 ms of real time
+      ...(opts.clock === undefined ? {} : { perf: { now: () => opts.clock!.now() }, ttlResolution: 0 }),
       ttl: this.ttl.listMs,
       allowStale: true,
       noDeleteOnStaleGet: true,

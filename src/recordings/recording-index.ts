@@ -1,9 +1,10 @@
 // The recordings index (the port): which call legs ended and await their files, which WAV files
 // belong to which leg, where each conversion stands, and the unguessable token of every MP3. Its
-// adapter, store/sqlite-recording-index.ts, keeps it in the gateway's one SQLite file next to the
-// outbox, so a gateway killed at any moment resumes where it was: a leg that ended is looked for
-// again, a conversion that was running is done again, and the announcement and the outbox row are
-// one commit (atomically()).
+// adapters: store/sqlite-recording-index.ts (the gateway's one SQLite file next to the outbox: the
+// announcement and the outbox row are one commit) and store/pg/pg-recording-index.ts (PostgreSQL,
+// shared by replicas: conversions are claimed with a lease on the database's clock, so each runs
+// once). A gateway killed at any moment resumes where it was: a leg that ended is looked for again,
+// a conversion that was running is done again (by another replica once its claim runs out).
 import type { StorageHealth } from '../storage-health.js'
 
 /** A call leg of a recorded extension that ended (what the call model hands over). */
@@ -73,50 +74,76 @@ export function legKeyOf (leg: Pick<EndedLeg, 'legacyId' | 'dn'>): string {
   return `${leg.legacyId}/${leg.dn}`
 }
 
+/** The SQLite adapter answers at once, the PostgreSQL one with a promise: callers await. */
+export type Maybe<T> = T | Promise<T>
+
+/** Applies `fn` to a value that may be a promise, staying synchronous when it is not. */
+export function mapMaybe<T, U> (v: Maybe<T>, fn: (v: T) => U): Maybe<U> {
+  return v instanceof Promise ? v.then(fn) : fn(v)
+}
+
 /** What addLeg did with an ended leg. */
 export type AddLegResult = 'added' | 'extended' | 'replay' | 'late'
 
 export interface RecordingIndex {
-  /** The storage health shared by every writer of the file (failed writes are reported there). */
+  /** The storage health shared by every writer of the database (failed writes are reported there). */
   readonly health: StorageHealth
   /**
    * Records an ended leg to look for. A later end of a leg still waiting (the conversation was taken
    * back after a blind transfer) extends it: its participants, its end and its ended event. A later
    * end of a leg already settled becomes a leg of its own (`late`); an end seen before is a `replay`.
    */
-  addLeg(leg: EndedLeg, now?: number): AddLegResult
-  legsIn(state: LegState): LegRow[]
-  leg(legKey: string): LegRow | undefined
-  /** Whether a WAV (by its sourceRef) already belongs to a leg: a file is claimed once. */
-  isClaimed(sourceRef: string): boolean
+  addLeg(leg: EndedLeg, now?: number): Maybe<AddLegResult>
+  legsIn(state: LegState): Maybe<LegRow[]>
+  leg(legKey: string): Maybe<LegRow | undefined>
+  /** The sourceRefs of the WAVs recorded since `since` that already belong to a leg: a file is claimed once. */
+  claimedRefs(since: number): Maybe<Set<string>>
   /**
    * The leg's files are all there: one row per file, numbered after the files the same legacy id
-   * already has, each with its own token. No files: the leg was not recorded.
+   * already has, each with its own token. No files: the leg was not recorded. Only a leg still
+   * `waiting` is settled (by whichever replica comes first); otherwise nothing happens ([]).
    */
-  settleLeg(legKey: string, files: readonly FoundRecording[]): RecordingRow[]
-  setLegState(legKey: string, state: LegState, now?: number): void
-  recordingsOf(legKey: string): RecordingRow[]
-  /** Counts by state, the bytes of converted MP3s and the legs held unidentified (for metrics). */
+  settleLeg(legKey: string, files: readonly FoundRecording[]): Maybe<RecordingRow[]>
+  /** Sets a leg's state (`held`, `failed`; settleLeg and announce make the others). */
+  setLegState(legKey: string, state: LegState, now?: number): Maybe<void>
+  recordingsOf(legKey: string): Maybe<RecordingRow[]>
+  /** Counts by state, the bytes of converted MP3s and the legs held unidentified (metrics; may lag a second). */
   stats(): { pending: number, done: number, failed: number, bytes: number, held: number }
-  recordingsIn(state: RecordingState): RecordingRow[]
-  setWavPath(id: number, wavPath: string): void
-  markConverted(id: number, bytes: number, now?: number): void
-  markFailed(id: number, reason: string, now?: number): void
+  recordingsIn(state: RecordingState): Maybe<RecordingRow[]>
+  /**
+   * Takes up to `limit` pending recordings nobody else converts (no claim, or one that ran out), for
+   * `leaseMs` on the database's clock: each conversion runs on one replica at a time.
+   */
+  claimPending(limit: number, leaseMs: number): Maybe<RecordingRow[]>
+  /** Extends this consumer's claims on conversions still running. */
+  renewClaims(ids: readonly number[], leaseMs: number): Maybe<void>
+  /**
+   * Gives claims back: `ids` (default every claim of this consumer); with `delayMs` nobody takes them
+   * again before it has passed (a WAV that cannot be fetched yet).
+   */
+  releaseClaims(ids?: readonly number[], delayMs?: number): Maybe<void>
+  setWavPath(id: number, wavPath: string): Maybe<void>
+  markConverted(id: number, bytes: number, now?: number): Maybe<void>
+  markFailed(id: number, reason: string, now?: number): Maybe<void>
+  /**
+   * Marks a leg `converting` as announced and, only if this call did so, runs `enqueue` (SQLite: in
+   * the same transaction). Several replicas may try: one enqueues. Returns whether this one did.
+   */
+  announce(legKey: string, enqueue: () => void, now?: number): Maybe<boolean>
   /** The converted MP3 made from XAPI recording `xapiId` (`recordings.list.get` links to it). */
-  byXapiId(xapiId: number): RecordingRow | undefined
+  byXapiId(xapiId: number): Maybe<RecordingRow | undefined>
   /** A served file: the token and the name must both match a converted recording. */
-  byToken(token: string, fileName: string): RecordingRow | undefined
-  byFileName(fileName: string): RecordingRow | undefined
+  byToken(token: string, fileName: string): Maybe<RecordingRow | undefined>
+  byFileName(fileName: string): Maybe<RecordingRow | undefined>
   /** The `limit` converted recordings recorded last, newest first. */
-  latest(limit: number): RecordingRow[]
+  latest(limit: number): Maybe<RecordingRow[]>
   /** Recordings (any state except pending) recorded before `cutoff`, oldest first, with when their leg was announced. */
-  recordedBefore(cutoff: number): Array<RecordingRow & { announcedAt: number | null }>
-  deleteRecording(id: number): void
+  recordedBefore(cutoff: number): Maybe<Array<RecordingRow & { announcedAt: number | null }>>
+  /** Deletes the row; true only for the one caller that deleted it (that one removes the file). */
+  deleteRecording(id: number): Maybe<boolean>
   /** Legs that ended before `cutoff` and have no recording row left. */
-  deleteEmptyLegsBefore(cutoff: number): number
+  deleteEmptyLegsBefore(cutoff: number): Maybe<number>
   /** Every file name the index knows (retention keeps these, deletes strays). */
-  fileNames(): Set<string>
-  /** Runs `fn` in one transaction (the outbox's, when it shares the file: an announcement and its event commit together). */
-  atomically<T>(fn: () => T): T
-  close(): void
+  fileNames(): Maybe<Set<string>>
+  close(): Maybe<void>
 }

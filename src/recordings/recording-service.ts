@@ -9,7 +9,7 @@ import type { Config } from '../config.js'
 import type { XapiApi } from '../pbx/pbx-api.js'
 import { isStorageError } from '../storage-health.js'
 import { ConversionError, FfmpegPool, PoolClosedError, resolveFfmpegPath } from './ffmpeg-pool.js'
-import { legKeyOf, type RecordingIndex, type EndedLeg, type LegRow, type RecordingRow } from './recording-index.js'
+import { legKeyOf, mapMaybe, type Maybe, type RecordingIndex, type EndedLeg, type LegRow, type RecordingRow } from './recording-index.js'
 import { recordingUrl } from './recording-links.js'
 import { decideLeg, type LegTiming, type LegWindow } from './recording-matcher.js'
 import { announcementKey, recordingEvent } from './recording-event.js'
@@ -29,9 +29,9 @@ import { formatBytes, runRetention, type RetentionResult } from './retention.js'
  */
 export type Announce = (event: CallEvent, key: string) => void
 
-export interface RecordingServiceOptions {
+export interface RecordingServiceOptions<I extends RecordingIndex = RecordingIndex> {
   config: Config
-  index: RecordingIndex
+  index: I
   source: RecordingSource
   pool: FfmpegPool
   announce: Announce
@@ -45,6 +45,13 @@ export interface RecordingServiceOptions {
   inUse?: (fileName: string) => boolean
   /** The base of links when PUBLIC_URL is not set (default `http://HOST:PORT`). */
   publicUrl?: () => string
+  /**
+   * Whether this process looks for the files of ended legs (default always). Replicas: only the
+   * stream holder does; every replica converts what the shared index holds (claimed once).
+   */
+  looks?: () => boolean
+  /** How long a claimed conversion is this replica's without a renewal, ms (default 30 s; renewed every third of it). */
+  claimMs?: number
 }
 
 /** The live call model, asked whether a conversation may still go on (its recording waits for its final end). */
@@ -54,9 +61,13 @@ export interface ConversationsInProgress {
 
 export const DEFAULT_TIMING: LegTiming = { settleMs: 3_000, giveUpMs: 15_000 }
 const FETCH_RETRY_MS = [1_000, 5_000, 30_000, 120_000, 600_000]
+/** Files are matched to legs near their time: refs recorded this long before the oldest leg cannot be among them. */
+const CLAIMED_MARGIN_MS = 3_600_000
+/** Ended legs kept in memory while the index cannot be written (database away, disk full). */
+const MAX_UNWRITTEN = 10_000
 
-export class RecordingService {
-  readonly index: RecordingIndex
+export class RecordingService<I extends RecordingIndex = RecordingIndex> {
+  readonly index: I
   readonly mp3Dir: string
   private readonly timing: LegTiming
   private readonly wavDir: string
@@ -65,16 +76,21 @@ export class RecordingService {
   private readonly inFlight = new Set<number>()
   private readonly fetchFailures = new Map<number, { count: number, retryAt: number }>()
   private readonly jobs = new Set<Promise<void>>()
+  /** Ended legs whose write failed, written again on the next passes (in order). */
+  private readonly unwritten: EndedLeg[] = []
   private timer: NodeJS.Timeout | null = null
   private lastLook = 0
+  private lastRenew = 0
+  private readonly claimMs: number
   private cron: Cron | null = null
   private ticking: Promise<void> | null = null
   private again = false
   private stopped = false
   private calls: ConversationsInProgress | null = null
 
-  constructor (private readonly opts: RecordingServiceOptions) {
+  constructor (private readonly opts: RecordingServiceOptions<I>) {
     this.index = opts.index
+    this.claimMs = opts.claimMs ?? 30_000
     this.mp3Dir = opts.config.recordings.mp3Dir
     this.timing = { ...DEFAULT_TIMING, ...opts.timing }
     this.wavDir = path.join(opts.config.dataDir, 'recordings-wav')
@@ -94,18 +110,19 @@ export class RecordingService {
     } catch (err) {
       this.opts.log.error({ cron: expr }, `recordings: RETENTION_CRON "${expr}" is not a cron expression (${err instanceof Error ? err.message : String(err)}); retention runs only at start-up`)
     }
+    // Claims a killed run of this same consumer left (SQLite's one process) are this run's to redo.
+    await this.index.releaseClaims()
     this.timer = setInterval(() => { this.kick() }, this.opts.pollMs ?? 500)
     this.timer.unref()
-    const waiting = this.index.legsIn('waiting').length
-    const pending = this.index.recordingsIn('pending').length
+    const waiting = (await this.index.legsIn('waiting')).length
+    const pending = (await this.index.recordingsIn('pending')).length
     if (waiting + pending > 0) this.opts.log.info({ waiting, pending }, 'recordings: resuming unfinished work')
     this.kick()
   }
 
   /** The unguessable link of the MP3 converted from XAPI recording `xapiId`, or null. */
-  linkForXapiId (xapiId: number): string | null {
-    const rec = this.index.byXapiId(xapiId)
-    return rec === undefined ? null : this.link(rec)
+  linkForXapiId (xapiId: number): Maybe<string | null> {
+    return mapMaybe(this.index.byXapiId(xapiId), (rec) => rec === undefined ? null : this.link(rec))
   }
 
   /** Conversion counts, MP3 bytes on disk and held legs, read by the metrics at scrape time. */
@@ -122,9 +139,12 @@ export class RecordingService {
   }
 
   /** The call model reports a finished extension leg: look for its recording. Idempotent. */
-  onLegEnded (leg: EndedLeg): void {
+  onLegEnded (leg: EndedLeg): Maybe<void> {
     if (this.stopped) return
-    const result = this.index.addLeg(leg)
+    return mapMaybe(this.index.addLeg(leg), (result) => { this.added(leg, result) })
+  }
+
+  private added (leg: EndedLeg, result: Awaited<ReturnType<RecordingIndex['addLeg']>>): void {
     if (result === 'late') this.opts.log.warn({ id: leg.legacyId, dn: leg.dn }, 'recordings: a leg ended again after its recording was announced; its later part gets a recording event of its own')
     else if (result !== 'replay') this.opts.log.debug({ leg: legKeyOf(leg), result }, 'recordings: looking for the files of an ended leg')
     if (leg.participantIds.length === 0) this.opts.log.warn({ id: leg.legacyId, dn: leg.dn }, 'recordings: the call model does not know the participant of this leg; files near it will be held, not announced')
@@ -135,13 +155,22 @@ export class RecordingService {
   onCallEvent (e: CallEvent): void {
     const leg = legFromCallEvent(e)
     if (leg === null) return
-    try {
-      this.onLegEnded(leg)
-    } catch (err) {
-      // The index cannot be written (a full disk): the event is safe in the outbox; never throw
-      // into the call model. /readyz, the log and /metrics show the failed write.
+    // The index cannot be written (a full disk, PostgreSQL away): the event is safe in the outbox;
+    // never throw into the call model. /readyz, the log and /metrics show the failed write.
+    const failed = (err: unknown): void => {
       if (!isStorageError(err)) throw err
       this.index.health.failed('recordings index', err)
+      if (this.unwritten.length < MAX_UNWRITTEN) this.unwritten.push(leg)
+    }
+    try {
+      const added = this.onLegEnded(leg)
+      if (added instanceof Promise) {
+        added.catch((err: unknown) => {
+          try { failed(err) } catch { this.opts.log.error({ err, id: leg.legacyId }, 'recordings: could not record an ended leg') }
+        })
+      }
+    } catch (err) {
+      failed(err)
     }
   }
 
@@ -162,13 +191,16 @@ export class RecordingService {
   async idle (timeoutMs = 30_000): Promise<boolean> {
     const until = Date.now() + timeoutMs
     while (Date.now() < until) {
-      if (this.index.legsIn('waiting').length === 0 && this.index.recordingsIn('pending').length === 0 && this.jobs.size === 0) return true
+      if ((await this.index.legsIn('waiting')).length === 0 && (await this.index.recordingsIn('pending')).length === 0 && this.jobs.size === 0) return true
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     return false
   }
 
-  /** Graceful shutdown: running conversions get `graceMs`; queued work stays pending for the next start. */
+  /**
+   * Graceful shutdown: running conversions get `graceMs`; queued work stays pending and its claims
+   * are given back, so another replica (or the next start) converts it at once.
+   */
   async stop (graceMs = 10_000): Promise<void> {
     this.stopped = true
     if (this.timer !== null) clearInterval(this.timer)
@@ -176,6 +208,11 @@ export class RecordingService {
     await this.ticking
     await this.opts.pool.drain(graceMs)
     await Promise.allSettled([...this.jobs])
+    try {
+      await this.index.releaseClaims()
+    } catch (err) {
+      this.opts.log.warn({ err }, 'recordings: could not give back the claims of unfinished conversions; they run out by themselves')
+    }
   }
 
   async retention (): Promise<RetentionResult> {
@@ -199,17 +236,31 @@ export class RecordingService {
   }
 
   private async pass (): Promise<void> {
-    await this.lookForFiles()
-    this.startConversions()
-    this.announceReady()
+    while (this.unwritten.length > 0) {
+      await this.index.addLeg(this.unwritten[0]) // still failing: this pass stops here, the next one tries again
+      this.unwritten.shift()
+    }
+    if (this.opts.looks?.() ?? true) await this.lookForFiles()
+    await this.renewClaims()
+    await this.startConversions()
+    await this.announceReady()
+  }
+
+  /** Conversions still running stay this replica's (a claim runs out only when its replica is gone). */
+  private async renewClaims (): Promise<void> {
+    if (this.inFlight.size === 0 || Date.now() - this.lastRenew < this.claimMs / 3) return
+    this.lastRenew = Date.now()
+    await this.index.renewClaims([...this.inFlight], this.claimMs)
   }
 
   private async lookForFiles (): Promise<void> {
-    const legs = this.index.legsIn('waiting')
-    if (legs.length === 0 || Date.now() - this.lastLook < (this.opts.lookEveryMs ?? 1_000)) return
+    if (Date.now() - this.lastLook < (this.opts.lookEveryMs ?? 1_000)) return
+    const legs = await this.index.legsIn('waiting')
+    if (legs.length === 0) return
     this.lastLook = Date.now()
     const windows: LegWindow[] = legs.map((l) => ({ legKey: l.legKey, dn: l.dn, callid: l.callid, participantIds: l.participantIds, startedAt: l.startedAt, endedAt: l.endedAt }))
-    const looks = await this.opts.source.look(windows, (ref) => this.index.isClaimed(ref))
+    const claimed = await this.index.claimedRefs(Math.min(...legs.map((l) => l.startedAt)) - CLAIMED_MARGIN_MS)
+    const looks = await this.opts.source.look(windows, (ref) => claimed.has(ref))
     const now = Date.now()
     for (const leg of legs) {
       if (this.mayContinue(leg)) continue
@@ -220,13 +271,13 @@ export class RecordingService {
       if (decision === 'wait') continue
       this.foundBefore.delete(leg.legKey)
       if (decision === 'held') {
-        this.index.setLegState(leg.legKey, 'held')
+        await this.index.setLegState(leg.legKey, 'held')
         this.opts.log.warn({ id: leg.legacyId, dn: leg.dn, files: look.unidentified },
           'recordings: held: files near this leg carry no participant id that identifies them as its own; no recording event sent (see gateway_recordings_held)')
         continue
       }
       if (look.unidentified.length > 0) this.opts.log.warn({ id: leg.legacyId, dn: leg.dn, files: look.unidentified }, 'recordings: files near this leg could not be identified and are not part of its recording')
-      const rows = this.index.settleLeg(leg.legKey, decision === 'settle' ? look.files : [])
+      const rows = await this.index.settleLeg(leg.legKey, decision === 'settle' ? look.files : [])
       if (rows.length > 0) this.opts.log.info({ id: leg.legacyId, files: rows.length }, 'recordings: found the recording of a leg')
       else this.opts.log.debug({ id: leg.legacyId }, 'recordings: leg was not recorded')
     }
@@ -238,13 +289,17 @@ export class RecordingService {
     return this.calls !== null && parsed !== null && this.calls.conversationMayContinue(leg.callid, leg.dn, parsed.link)
   }
 
-  private startConversions (): void {
+  /** Claims pending conversions (each runs on one replica) up to twice the pool's size. */
+  private async startConversions (): Promise<void> {
     if (this.stopped) return
-    const limit = this.opts.config.recordings.concurrency * 2
+    const room = this.opts.config.recordings.concurrency * 2 - this.inFlight.size
+    if (room <= 0) return
     const now = Date.now()
-    for (const rec of this.index.recordingsIn('pending')) {
-      if (this.inFlight.size >= limit) break
-      if (this.inFlight.has(rec.id) || (this.fetchFailures.get(rec.id)?.retryAt ?? 0) > now) continue
+    for (const rec of await this.index.claimPending(room, this.claimMs)) {
+      if (this.stopped) { await this.index.releaseClaims([rec.id]); continue }
+      if (this.inFlight.has(rec.id)) continue
+      const retryAt = this.fetchFailures.get(rec.id)?.retryAt ?? 0
+      if (retryAt > now) { await this.index.releaseClaims([rec.id], retryAt - now); continue }
       this.inFlight.add(rec.id)
       // A failed index write (disk full) must not become an unhandled rejection that ends the
       // process: the recording stays pending and is converted again on a later pass.
@@ -266,30 +321,31 @@ export class RecordingService {
     try {
       wav = await this.opts.source.fetchWav(rec, this.wavDir)
       this.fetchFailures.delete(rec.id)
-      if (wav.temporary) this.index.setWavPath(rec.id, wav.path)
+      if (wav.temporary) await this.index.setWavPath(rec.id, wav.path)
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err)
       const failures = (this.fetchFailures.get(rec.id)?.count ?? 0) + 1
       if (err instanceof TransientSourceError && failures <= FETCH_RETRY_MS.length) {
         this.fetchFailures.set(rec.id, { count: failures, retryAt: Date.now() + FETCH_RETRY_MS[failures - 1] })
+        await this.index.releaseClaims([rec.id], FETCH_RETRY_MS[failures - 1])
         log.warn({ file: rec.fileName, attempt: failures }, `recordings: ${reason}; will retry`)
         return
       }
       this.fetchFailures.delete(rec.id)
-      this.index.markFailed(rec.id, reason)
+      await this.index.markFailed(rec.id, reason)
       log.error({ file: rec.fileName }, `recordings: cannot fetch the WAV: ${reason}`)
       return
     }
     try {
       const result = await this.opts.pool.convert(wav.path, path.join(this.mp3Dir, rec.fileName))
-      this.index.markConverted(rec.id, result.bytes)
+      await this.index.markConverted(rec.id, result.bytes)
       if (wav.temporary) await unlink(wav.path).catch(() => {})
       log.info({ file: rec.fileName, bytes: result.bytes, ms: Math.round(result.elapsedMs) }, 'recordings: converted to MP3')
     } catch (err) {
       if (err instanceof PoolClosedError || this.stopped) return // stays pending for the next start
       const reason = err instanceof ConversionError ? err.reason : String(err)
       const kept = wav.temporary ? await this.keepFailed(wav.path) : wav.path
-      this.index.markFailed(rec.id, `${reason} (WAV kept at ${kept})`)
+      await this.index.markFailed(rec.id, `${reason} (WAV kept at ${kept})`)
       log.error({ file: rec.fileName, wav: kept }, `recordings: conversion failed: ${reason}`)
     }
   }
@@ -301,36 +357,34 @@ export class RecordingService {
     return await rename(wavPath, target).then(() => target, () => wavPath)
   }
 
-  private announceReady (): void {
-    for (const leg of this.index.legsIn('converting')) {
-      const recs = this.index.recordingsOf(leg.legKey)
+  private async announceReady (): Promise<void> {
+    for (const leg of await this.index.legsIn('converting')) {
+      const recs = await this.index.recordingsOf(leg.legKey)
       if (recs.some((r) => r.state === 'pending')) continue
-      this.announce(leg, recs.filter((r) => r.state === 'done'))
+      await this.announce(leg, recs.filter((r) => r.state === 'done'))
     }
   }
 
-  private announce (leg: LegRow, done: RecordingRow[]): void {
+  /** Announces a leg once, whichever replica gets there first (the index decides). */
+  private async announce (leg: LegRow, done: RecordingRow[]): Promise<void> {
     if (done.length === 0) {
-      this.index.setLegState(leg.legKey, 'failed')
+      await this.index.setLegState(leg.legKey, 'failed')
       this.opts.log.error({ id: leg.legacyId }, 'recordings: no file of this leg could be converted; no recording event sent')
       return
     }
     const event = recordingEvent(leg, done.map((r) => this.link(r)), this.opts.config.webhooks.recordingFullInfo, Date.now())
-    this.index.atomically(() => {
-      this.opts.announce(event, announcementKey(leg))
-      this.index.setLegState(leg.legKey, 'announced')
-    })
+    if (!await this.index.announce(leg.legKey, () => { this.opts.announce(event, announcementKey(leg)) })) return
     this.opts.log.info({ id: leg.legacyId, files: done.length }, 'recordings: recording event queued')
   }
 }
 
-export interface CreateRecordingServiceOptions {
+export interface CreateRecordingServiceOptions<I extends RecordingIndex = RecordingIndex> {
   config: Config
   /**
    * Builds the index (store/sqlite-recording-index.ts in the gateway: on the outbox's database, so an
    * announcement and its event commit together). Called only when recordings are on.
    */
-  index: () => RecordingIndex
+  index: () => I
   xapi: XapiApi
   announce: Announce
   log: FastifyBaseLogger
@@ -341,13 +395,15 @@ export interface CreateRecordingServiceOptions {
   timing?: Partial<LegTiming>
   /** Folder source: ms without writes before a WAV counts as complete (default 2000). */
   stableMs?: number
+  looks?: () => boolean
+  claimMs?: number
 }
 
 /**
  * The service as configured: `RECORDINGS_SOURCE` picks the source; `index` builds the index.
  * Null when recordings are off. Call `start()` after building it.
  */
-export function createRecordingService (o: CreateRecordingServiceOptions): RecordingService | null {
+export function createRecordingService<I extends RecordingIndex> (o: CreateRecordingServiceOptions<I>): RecordingService<I> | null {
   const rc = o.config.recordings
   if (rc.source === 'off') return null
   const source: RecordingSource = rc.source === 'dir' ? new DirRecordingSource(rc.dir, o.stableMs) : new XapiRecordingSource(o.xapi)
@@ -362,6 +418,8 @@ export function createRecordingService (o: CreateRecordingServiceOptions): Recor
     publicUrl: o.publicUrl,
     pollMs: o.pollMs,
     lookEveryMs: o.lookEveryMs,
-    timing: o.timing
+    timing: o.timing,
+    looks: o.looks,
+    claimMs: o.claimMs
   })
 }

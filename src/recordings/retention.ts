@@ -41,24 +41,27 @@ export async function runRetention (index: RecordingIndex, mp3Dir: string, opts:
   const remove = async (file: string): Promise<void> => {
     const size = await stat(file).then((s) => s.size, () => null)
     if (size === null) return
-    await unlink(file)
+    // Another replica's retention (on a shared MP3_DIR) may have removed it first.
+    if (!await unlink(file).then(() => true, (err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return false; throw err })) return
     result.deletedFiles++
     result.freedBytes += size
   }
 
-  for (const rec of index.recordedBefore(cutoff)) {
+  for (const rec of await index.recordedBefore(cutoff)) {
     const linked = opts.inUse !== undefined
       ? opts.inUse(rec.fileName)
       : rec.announcedAt !== null && rec.announcedAt > now - maxEventAge
     if (linked) { result.keptInUse++; continue }
-    if (rec.state === 'done') await remove(path.join(mp3Dir, rec.fileName))
-    index.deleteRecording(rec.id)
+    // The row first: of several replicas sharing the index only the one that deleted it removes the
+    // file (a crash in between leaves a stray file, removed below by a later run).
+    if (!await index.deleteRecording(rec.id)) continue
     result.deletedRows++
+    if (rec.state === 'done') await remove(path.join(mp3Dir, rec.fileName))
   }
-  result.deletedRows += index.deleteEmptyLegsBefore(cutoff)
+  result.deletedRows += await index.deleteEmptyLegsBefore(cutoff)
 
   // Only the top level of MP3_DIR holds gateway files; sub-folders (a backfill archive) are left alone.
-  const known = index.fileNames()
+  const known = await index.fileNames()
   for (const name of await readdir(mp3Dir).catch(() => [] as string[])) {
     const file = path.join(mp3Dir, name)
     const partial = name.endsWith(PARTIAL_SUFFIX)

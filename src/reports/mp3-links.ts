@@ -3,10 +3,10 @@
 import type { ReportRow } from './report-rows.js'
 
 /** The MP3 link of an XAPI recording id, or null when the gateway has not converted it. */
-export type Mp3LinkLookup = (recordingId: number) => string | null
+export type Mp3LinkLookup = (recordingId: number) => string | null | Promise<string | null>
 
 export async function * withMp3Links (rows: AsyncIterable<ReportRow>, lookup: Mp3LinkLookup): AsyncGenerator<ReportRow> {
   for await (const row of rows) {
-    yield { ...row, Mp3Url: typeof row.Id === 'number' ? lookup(row.Id) : null }
+    yield { ...row, Mp3Url: typeof row.Id === 'number' ? await lookup(row.Id) : null }
   }
 }

@@ -3,6 +3,7 @@
 import { legKeyOf, type AddLegResult, type EndedLeg, type FoundRecording, type LegRow, type LegState, type RecordingIndex, type RecordingRow, type RecordingState } from '../recordings/recording-index.js'
 import { newRecordingToken, recordingFileName } from '../recordings/recording-links.js'
 import { storageHealthOf, type StorageHealth } from '../storage-health.js'
+import { toLeg, toRecording, type RawLeg, type RawRecording } from './recording-rows.js'
 import { atomically, openDatabase, type SqliteDatabase } from './database.js'
 import { migrate, type Migration } from './migrations.js'
 
@@ -44,36 +45,17 @@ export const RECORDINGS_MIGRATIONS: readonly Migration[] = [
   // A conversation can span several participants (taken back after a blind transfer); the files are
   // matched by these ids, never by time alone.
   (db) => db.exec(`ALTER TABLE recording_legs ADD COLUMN participant_ids TEXT NOT NULL DEFAULT '[]';
-   UPDATE recording_legs SET participant_ids = '[' || participant_id || ']' WHERE participant_id > 0;`)
+   UPDATE recording_legs SET participant_ids = '[' || participant_id || ']' WHERE participant_id > 0;`),
+  // Conversions are claimed (claimPending), as on PostgreSQL where replicas share the index.
+  (db) => db.exec(`ALTER TABLE recordings ADD COLUMN claimed_by TEXT;
+   ALTER TABLE recordings ADD COLUMN claimed_until INTEGER;`)
 ]
-
-type RawLeg = Record<string, unknown> & { ended_event: string | null, participant_ids: string }
-type RawRecording = Record<string, unknown>
-
-/** `snake_case` columns → `camelCase` fields (the columns are named after the fields). */
-function camel (row: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), v]))
-}
-
-function toLeg (r: RawLeg): LegRow {
-  const { createdAt: _c, announcedAt: _a, participantId: _p, ...leg } = camel(r)
-  return {
-    ...leg,
-    participantIds: JSON.parse(r.participant_ids) as number[],
-    endedEvent: r.ended_event === null ? null : JSON.parse(r.ended_event) as Record<string, unknown>
-  } as unknown as LegRow
-}
-
-function toRecording (r: RawRecording): RecordingRow {
-  const { convertedAt: _c, announcedAt: _a, ...rec } = camel(r)
-  return rec as unknown as RecordingRow
-}
 
 export class SqliteRecordingIndex implements RecordingIndex {
   readonly health: StorageHealth
 
   /** Adds (migrating) the recordings tables to the gateway's database, usually the outbox's. */
-  constructor (readonly db: SqliteDatabase) {
+  constructor (readonly db: SqliteDatabase, private readonly consumer = 'local', private readonly now: () => number = Date.now) {
     migrate(db, 'recordings', RECORDINGS_MIGRATIONS)
     this.health = storageHealthOf(db)
   }
@@ -140,6 +122,44 @@ export class SqliteRecordingIndex implements RecordingIndex {
     return this.db.prepare('SELECT 1 FROM recordings WHERE source_ref = ?').get(sourceRef) !== undefined
   }
 
+  claimedRefs (since: number): Set<string> {
+    return new Set(this.db.prepare('SELECT source_ref FROM recordings WHERE recorded_at >= ?').pluck().all(since) as string[])
+  }
+
+  claimPending (limit: number, leaseMs: number): RecordingRow[] {
+    return this.db.transaction(() => {
+      const now = this.now()
+      const rows = this.db.prepare("SELECT * FROM recordings WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?").all(now, limit) as RawRecording[]
+      const claim = this.db.prepare('UPDATE recordings SET claimed_by = ?, claimed_until = ? WHERE id = ?')
+      for (const r of rows) claim.run(this.consumer, now + leaseMs, r.id)
+      return rows.map(toRecording)
+    })()
+  }
+
+  renewClaims (ids: readonly number[], leaseMs: number): void {
+    const renew = this.db.prepare("UPDATE recordings SET claimed_until = ? WHERE id = ? AND claimed_by = ? AND state = 'pending'")
+    this.db.transaction(() => { for (const id of ids) renew.run(this.now() + leaseMs, id, this.consumer) })()
+  }
+
+  releaseClaims (ids?: readonly number[], delayMs = 0): void {
+    const until = delayMs > 0 ? this.now() + delayMs : null
+    if (ids === undefined) {
+      this.db.prepare("UPDATE recordings SET claimed_until = ? WHERE claimed_by = ? AND state = 'pending'").run(until, this.consumer)
+      return
+    }
+    const release = this.db.prepare("UPDATE recordings SET claimed_until = ? WHERE id = ? AND claimed_by = ? AND state = 'pending'")
+    this.db.transaction(() => { for (const id of ids) release.run(until, id, this.consumer) })()
+  }
+
+  announce (legKey: string, enqueue: () => void, now = Date.now()): boolean {
+    return this.atomically(() => {
+      if (this.leg(legKey)?.state !== 'converting') return false
+      enqueue()
+      this.setLegState(legKey, 'announced', now)
+      return true
+    })
+  }
+
   /**
    * The leg's files are all there: one row per file, numbered after the files the same legacy id
    * already has (a leg that resumed under the same id keeps counting), each with its own token.
@@ -195,11 +215,11 @@ export class SqliteRecordingIndex implements RecordingIndex {
   }
 
   markConverted (id: number, bytes: number, now = Date.now()): void {
-    this.db.prepare("UPDATE recordings SET state = 'done', bytes = ?, error = NULL, converted_at = ? WHERE id = ?").run(bytes, now, id)
+    this.db.prepare("UPDATE recordings SET state = 'done', bytes = ?, error = NULL, converted_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?").run(bytes, now, id)
   }
 
   markFailed (id: number, reason: string, now = Date.now()): void {
-    this.db.prepare("UPDATE recordings SET state = 'failed', error = ?, converted_at = ? WHERE id = ?").run(reason.slice(0, 1000), now, id)
+    this.db.prepare("UPDATE recordings SET state = 'failed', error = ?, converted_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?").run(reason.slice(0, 1000), now, id)
   }
 
   /** The converted MP3 made from XAPI recording `xapiId` (`recordings.list.get` links to it). */
@@ -230,8 +250,8 @@ export class SqliteRecordingIndex implements RecordingIndex {
     return rows.map((r) => ({ ...toRecording(r), announcedAt: r.announced_at }))
   }
 
-  deleteRecording (id: number): void {
-    this.db.prepare('DELETE FROM recordings WHERE id = ?').run(id)
+  deleteRecording (id: number): boolean {
+    return this.db.prepare('DELETE FROM recordings WHERE id = ?').run(id).changes === 1
   }
 
   /** Legs that ended before `cutoff` and have no recording row left. */

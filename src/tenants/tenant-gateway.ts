@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import pino from 'pino'
 import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client'
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, HTTPMethods } from 'fastify'
 import type { Config } from '../config.js'
 import { buildApp } from '../app.js'
 import { createServices, openReplicaRegistry, type GatewayServices, type ServicesOptions } from '../services.js'
@@ -25,7 +25,7 @@ import { VERSION } from '../version.js'
 import { errorBody } from '../legacy/legacy-error.js'
 import { tenantConfig } from './tenant-config.js'
 import type { TenantDefinition } from './tenants-file.js'
-import { keyDigest, TenantDirectory, tenantCookie } from './tenant-routing.js'
+import { prefixedLocation, TenantDirectory, tenantCookie, type RouteLocator } from './tenant-routing.js'
 
 export interface Tenant { id: string, services: GatewayServices, app: FastifyInstance }
 
@@ -127,13 +127,15 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
     throw err
   }
 
-  const directory = new TenantDirectory(definitions.map((d) => ({ id: d.id, keyDigests: d.keys.map((k) => k.sha256 ?? keyDigest(k.key)) })), definitions[0].id)
+  // Every tenant's app has the same routes: the first one's router reads the key's place in a URL.
+  const locate: RouteLocator = (method, url) => (tenants.get(definitions[0].id) as Tenant).app.findRoute({ method: method as HTTPMethods, url }) ?? null
+  const directory = new TenantDirectory(definitions, definitions[0].id, locate)
   const processMetrics = new Registry()
   collectDefaultMetrics({ register: processMetrics, prefix: 'gateway_' })
   const secure = https !== undefined
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const route = directory.route({ url: req.url ?? '/', headers: req.headers })
+    const route = directory.route({ method: req.method, url: req.url ?? '/', headers: req.headers })
     if (route.kind === 'unknown-tenant') {
       sendJson(res, 404, errorBody('UNKNOWN_TENANT', `There is no tenant "${route.id.slice(0, 40)}" on this gateway`))
       return
@@ -155,6 +157,7 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
       return
     }
     req.url = route.url
+    if (route.prefix !== undefined) keepPrefixOnRedirects(res, route.prefix)
     tenant.app.server.emit('request', req, res)
   }
 
@@ -250,6 +253,24 @@ export function readinessOfTenants (reports: ReadonlyArray<readonly [string, Rea
     degraded: reports.filter(([, r]) => r.degraded.length > 0).map(([id]) => id),
     tenants: out
   }
+}
+
+/**
+ * A tenant's app answers a request whose /t/<id> prefix the front removed: a redirect it sends
+ * (`/console` → `/console/`) gets the prefix back, or the browser would leave the tenant.
+ */
+function keepPrefixOnRedirects (res: ServerResponse, prefix: string): void {
+  const writeHead = res.writeHead
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    const set = res.getHeader('location')
+    if (typeof set === 'string') res.setHeader('location', prefixedLocation(set, prefix))
+    const headers = args.find((a) => typeof a === 'object' && a !== null && !Array.isArray(a)) as Record<string, unknown> | undefined
+    for (const name of Object.keys(headers ?? {})) {
+      const value = headers?.[name]
+      if (name.toLowerCase() === 'location' && typeof value === 'string' && headers !== undefined) headers[name] = prefixedLocation(value, prefix)
+    }
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args)
+  } as ServerResponse['writeHead']
 }
 
 function sendJson (res: ServerResponse, status: number, body: unknown): void {

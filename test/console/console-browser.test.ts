@@ -50,9 +50,9 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
   // One converted recording in the index: the recordings panel lists it with a player.
   const index = (c.gw.services.recordings as RecordingService).index
   const leg = { callid: 901, chid: '261121083716_901', legacyId: '261121083716_901-1', dn: '101', participantIds: [1], startedAt: 1000, endedAt: 1500 }
-  index.addLeg(leg)
-  const [recording] = index.settleLeg(`${leg.legacyId}/101`, [{ sourceRef: 'test:1', recordedAt: Date.now(), wavPath: null, xapiId: null }])
-  index.markConverted(recording.id, 1000)
+  await index.addLeg(leg)
+  const [recording] = await index.settleLeg(`${leg.legacyId}/101`, [{ sourceRef: 'test:1', recordedAt: Date.now(), wavPath: null, xapiId: null }])
+  await index.markConverted(recording.id, 1000)
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
   t.teardown(async () => { await browser.close() })
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })

@@ -219,9 +219,9 @@ t.test('calls, live feed, system, recordings', async (t) => {
   const index = recordings.index
   for (let i = 1; i <= 3; i++) {
     const leg = { callid: 900 + i, chid: `261121083716_${900 + i}`, legacyId: `261121083716_${900 + i}-0`, dn: '101', participantIds: [i], startedAt: i * 1000, endedAt: i * 1000 + 500 }
-    index.addLeg(leg)
-    const [row] = index.settleLeg(`${leg.legacyId}/101`, [{ sourceRef: `test:${i}`, recordedAt: i * 1000, wavPath: null, xapiId: null }])
-    index.markConverted(row.id, 1000 * i)
+    await index.addLeg(leg)
+    const [row] = await index.settleLeg(`${leg.legacyId}/101`, [{ sourceRef: `test:${i}`, recordedAt: i * 1000, wavPath: null, xapiId: null }])
+    await index.markConverted(row.id, 1000 * i)
   }
   const latest = await app.inject({ url: '/console/api/recordings?limit=2', headers: rh })
   t.equal(latest.statusCode, 200)

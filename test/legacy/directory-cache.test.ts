@@ -2,6 +2,8 @@ import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DirectoryCache } from '../../src/directory/directory-cache.js'
 import { PbxError, type XapiApi } from '../../src/pbx/pbx-api.js'
+import { FakeClock } from '../fake-clock.js'
+import { until } from '../pbx/pbx-fixture.js'
 import { READ_KEY, startAppOnSimulator, xapiRequests } from './legacy-harness.js'
 
 /** `real` with its `list` replaced (to delay answers). */
@@ -33,7 +35,9 @@ t.test('1,000 concurrent cold requests for one extension cause exactly one XAPI 
 
 t.test('TTL, stale-while-revalidate, invalidation, stale on PBX failure, bounded size', async (t) => {
   const gw = await startAppOnSimulator(t)
-  const dir = new DirectoryCache(gw.clients.xapi, { ttl: { userMs: 150, listMs: 150, missingMs: 150 }, max: 3 })
+  // The TTLs run on a fake clock (no test timing on a busy machine); the PBX requests are real.
+  const clock = new FakeClock()
+  const dir = new DirectoryCache(gw.clients.xapi, { ttl: { userMs: 150, listMs: 150, missingMs: 150 }, max: 3, clock })
   const log = (): string[] => xapiRequests(gw)
 
   t.equal((await dir.user('101'))?.firstName, 'Tom')
@@ -44,10 +48,10 @@ t.test('TTL, stale-while-revalidate, invalidation, stale on PBX failure, bounded
   // Change the PBX behind the cache's back: a fresh entry still shows the old value.
   gw.sim.ctx.directory.users.find((u) => u.Number === '101')!.FirstName = 'Thomas'
   t.equal((await dir.user('101'))?.firstName, 'Tom', 'fresh entry served from memory')
-  await sleep(200)
+  await clock.advance(200)
   t.equal((await dir.user('101'))?.firstName, 'Tom', 'stale entry served at once…')
   t.equal(dir.stats().stale, 1)
-  await sleep(50)
+  await until(() => dir.peekUser('101')?.firstName === 'Thomas', 5000, 'the background refresh')
   t.equal((await dir.user('101'))?.firstName, 'Thomas', '…and refreshed in the background')
   t.equal(userRequests(log(), '101').length, 2)
 
@@ -60,9 +64,9 @@ t.test('TTL, stale-while-revalidate, invalidation, stale on PBX failure, bounded
   t.equal(userRequests(log(), '999').length, 1, 'and the miss is cached too')
 
   gw.sim.ctx.faults.apply({ xapiErrorRate: 1 })
-  await sleep(200)
+  await clock.advance(200)
   t.equal((await dir.user('101'))?.firstName, 'Tommy', 'PBX failing: the stale value is kept')
-  await sleep(50)
+  await until(() => dir.stats().fetchErrors === 1, 5000, 'the failed background refresh')
   t.equal((await dir.user('101'))?.firstName, 'Tommy')
   await t.rejects(dir.user('102'), PbxError, 'nothing cached: the PBX error reaches the caller')
   gw.sim.ctx.faults.apply({})

@@ -10,6 +10,7 @@ import type { CallModelView, LiveCall } from '../../src/calls/live-call.js'
 import type { AuthOptions } from '../../src/plugins/app/auth.js'
 import { CallModel } from '../../src/calls/call-model.js'
 import { DidMapLoader } from '../../src/calls/did-map.js'
+import type { GatewayMetrics } from '../../src/metrics.js'
 import { PBX } from '../sim/pbx-under-test.js'
 
 export const READ_KEY = 'read-key-5f1c9a7e2b4d8f03'
@@ -49,6 +50,8 @@ export async function startAppOnSimulator (t: Teardown, opts: {
   env?: Record<string, string>
   /** Drive the real CallModel from the simulator's Call Control stream. */
   liveModel?: boolean
+  /** Request counters (/metrics): none unless given. */
+  metrics?: GatewayMetrics
 } = {}): Promise<AppOnSimulator> {
   const sim = await createSimulator(PBX.simOptions)
   const config = loadConfig({
@@ -71,7 +74,7 @@ export async function startAppOnSimulator (t: Teardown, opts: {
     clients.callControl.start()
     await clients.callControl.ready()
   }
-  const app = await buildApp({ config, xapi: clients.xapi, callControl: clients.callControl, calls: model ?? opts.calls ?? staticCalls() },
+  const app = await buildApp({ config, xapi: clients.xapi, callControl: clients.callControl, calls: model ?? opts.calls ?? staticCalls(), metrics: opts.metrics },
     { logger: opts.logger, loggerInstance: opts.loggerInstance, auth: opts.auth })
   t.teardown(async () => {
     model?.stop()

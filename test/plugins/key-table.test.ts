@@ -1,5 +1,5 @@
 import t from 'tap'
-import { KeyTable } from '../../src/plugins/app/key-table.js'
+import { KeyRing, KeyTable, keyDigest } from '../../src/plugins/app/key-table.js'
 
 const A = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6' // 32
 const B = 'Zy9-Xw8_Vu7.Ts6~' // 16
@@ -29,4 +29,22 @@ t.test('a non-ASCII string of a key\'s length that latin1 would turn into its by
 
 t.test('an empty table finds nothing', async (t) => {
   t.equal(new KeyTable<string>([]).find(A), null)
+})
+
+t.test('a key known only by its SHA-256 is hashed until it matches once, then compared without hashing', async (t) => {
+  let hashed = 0
+  const digest = (k: string): string => { hashed++; return keyDigest(k) }
+  const ring = new KeyRing([[{ key: A }, 'plain'], [{ key: '', sha256: keyDigest(B) }, 'digest']], digest)
+  t.equal(ring.find(A), 'plain')
+  t.equal(hashed, 0, 'a plain key needs no hash')
+  t.equal(ring.find(B), 'digest')
+  t.equal(ring.find(B), 'digest')
+  t.equal(ring.find(B), 'digest')
+  t.equal(hashed, 1, 'hashed once for three requests')
+  t.equal(ring.find(C), null)
+  t.equal(ring.find(C), null)
+  t.equal(hashed, 3, 'a wrong key is not learned')
+  t.equal(ring.find(B.slice(0, -1) + 'x'), null, 'a near miss of a learned key')
+  t.equal(ring.find(''), null)
+  t.equal(ring.find(undefined), null)
 })

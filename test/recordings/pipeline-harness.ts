@@ -24,7 +24,7 @@ export interface Pipeline {
   sim: Simulator
   config: Config
   clients: PbxClients
-  service: RecordingService
+  service: RecordingService<SqliteRecordingIndex>
   app: FastifyInstance
   events: CallEvent[]
   /** `seen`: how many call events had been emitted when it was announced (for order checks). */

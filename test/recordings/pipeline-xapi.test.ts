@@ -5,11 +5,19 @@ import { startPipeline } from './pipeline-harness.js'
 import path from 'node:path'
 import { downloadAndProbe, firstToneHz } from './download.js'
 import { callToneHz } from '../../src/sim/wav.js'
+import { PBX } from '../sim/pbx-under-test.js'
+
+// The PBX's numbers (SIM_PBX): written for the default PBX, mapped by role on another (docs/simulator.md).
+const QUEUE_LINE = PBX.n('+15550101')
+const DIRECT_LINE = PBX.n('+15550102')
+const AGENT = PBX.n('101')
+const DIRECT = PBX.n('102')
+const TARGET = PBX.n('103')
 
 t.test('queue call recorded in two segments, via XAPI', async (t) => {
   const p = await startPipeline(t, { source: 'xapi' })
-  const callid = await p.call({ from: '+15557654321', to: '+15550101', answer: '101', ringMs: 300, talkMs: 4000, record: true, recordingSegments: 2, hangup: 'callee' })
-  const ended = await p.ended(callid, '101')
+  const callid = await p.call({ from: '+15557654321', to: QUEUE_LINE, answer: AGENT, ringMs: 300, talkMs: 4000, record: true, recordingSegments: 2, hangup: 'callee' })
+  const ended = await p.ended(callid, AGENT)
   const rec = await p.recording(ended.id)
   t.equal(rec.FILES.length, 2)
   t.match(rec.FILES[0], new RegExp(`/recordings/[A-Za-z0-9_-]{24}/${ended.id}-1\\.mp3$`))
@@ -31,11 +39,11 @@ t.test('queue call recorded in two segments, via XAPI', async (t) => {
 t.test('blind transfer: each answered leg gets its own recording event', async (t) => {
   const p = await startPipeline(t, { source: 'xapi' })
   const callid = await p.call({
-    from: '+15557654321', to: '+15550102', answer: '102', ringMs: 200, talkMs: 3000, record: true, recordingSegments: 1,
-    transfer: { kind: 'blind', to: '103', afterMs: 1000, answer: true }
+    from: '+15557654321', to: DIRECT_LINE, answer: DIRECT, ringMs: 200, talkMs: 3000, record: true, recordingSegments: 1,
+    transfer: { kind: 'blind', to: TARGET, afterMs: 1000, answer: true }
   })
-  const first = await p.ended(callid, '102')
-  const second = await p.ended(callid, '103')
+  const first = await p.ended(callid, DIRECT)
+  const second = await p.ended(callid, TARGET)
   t.not(first.id, second.id)
   const [r1, r2] = await Promise.all([p.recording(first.id), p.recording(second.id)])
   t.equal(r1.FILES.length, 1)
@@ -48,11 +56,11 @@ t.test('blind transfer: each answered leg gets its own recording event', async (
 t.test('blind transfer nobody takes: one recording event, after the final call-ended event, covering the whole leg', async (t) => {
   const p = await startPipeline(t, { source: 'xapi' })
   const callid = await p.call({
-    from: '+15557654321', to: '+15550102', answer: '102', ringMs: 200, talkMs: 2500, record: true, recordingSegments: 1,
-    transfer: { kind: 'blind', to: '103', afterMs: 1000, answer: false }
+    from: '+15557654321', to: DIRECT_LINE, answer: DIRECT, ringMs: 200, talkMs: 2500, record: true, recordingSegments: 1,
+    transfer: { kind: 'blind', to: TARGET, afterMs: 1000, answer: false }
   })
-  const ends = async (): Promise<number> => p.events.filter((e) => e.type === 'ended' && e.payload.user === '102' && e.payload.id.includes(`_${callid}-`)).length
-  const id = (await p.ended(callid, '102')).id
+  const ends = async (): Promise<number> => p.events.filter((e) => e.type === 'ended' && e.payload.user === DIRECT && e.payload.id.includes(`_${callid}-`)).length
+  const id = (await p.ended(callid, DIRECT)).id
   const rec = await p.recording(id, 30_000)
   const final = p.events.findIndex((e) => e.type === 'ended' && e.payload.id === id && (e.payload as { transfer?: string }).transfer === 'false')
   t.equal(await ends(), 2, '102 ended twice: at the transfer, and finally')
@@ -64,10 +72,10 @@ t.test('blind transfer nobody takes: one recording event, after the final call-e
 
 t.test('overlapping recorded calls on one extension: each recording is its own call\'s', async (t) => {
   const p = await startPipeline(t, { source: 'xapi' })
-  const a = await p.call({ from: '+15557654321', to: '+15550101', answer: '101', ringMs: 200, talkMs: 4000, record: true, recordingSegments: 1, hangup: 'callee' })
+  const a = await p.call({ from: '+15557654321', to: QUEUE_LINE, answer: AGENT, ringMs: 200, talkMs: 4000, record: true, recordingSegments: 1, hangup: 'callee' })
   await new Promise((resolve) => setTimeout(resolve, 600))
-  const b = await p.call({ from: '+15557650000', to: '+15550101', answer: '101', ringMs: 200, talkMs: 2500, record: true, recordingSegments: 1, hangup: 'callee' })
-  const [ea, eb] = await Promise.all([p.ended(a, '101'), p.ended(b, '101')])
+  const b = await p.call({ from: '+15557650000', to: QUEUE_LINE, answer: AGENT, ringMs: 200, talkMs: 2500, record: true, recordingSegments: 1, hangup: 'callee' })
+  const [ea, eb] = await Promise.all([p.ended(a, AGENT), p.ended(b, AGENT)])
   const [ra, rb] = await Promise.all([p.recording(ea.id, 30_000), p.recording(eb.id, 30_000)])
   t.equal(ra.FILES.length, 1)
   t.equal(rb.FILES.length, 1)

@@ -2,7 +2,13 @@
 // participant actions and their refusals, monitored-DN visibility, WebSocket auth and faults.
 import t from 'tap'
 import WebSocket from 'ws'
-import { CALLER, issueToken, notation, sleep, startCcSim } from './callcontrol-harness.js'
+import { CALLER, issueToken, notation, startCcSim, type CcSim } from './callcontrol-harness.js'
+import { until } from '../pbx/pbx-fixture.js'
+
+/** Waits for `dn` to have a participant in `status` (the simulator answers after about a second). */
+async function untilParticipant (cc: CcSim, dn: string, status: string): Promise<void> {
+  await until(async () => (await cc.get(`/callcontrol/${dn}/participants`)).body.some((p: { status: string }) => p.status === status), 5000, `a ${status} participant on ${dn}`)
+}
 
 t.test('GET /callcontrol lists every DN with its type and devices', async (t) => {
   const cc = await startCcSim(t)
@@ -34,7 +40,7 @@ t.test('GET /callcontrol lists every DN with its type and devices', async (t) =>
 t.test('participants appear on their DN and in DNInfo while the call lasts', async (t) => {
   const cc = await startCcSim(t)
   const callid = await cc.call({ from: CALLER, to: '+15550102', answer: '102', ringMs: 100, talkMs: 600 })
-  await sleep(250)
+  await untilParticipant(cc, '102', 'Connected')
   const list = await cc.get('/callcontrol/102/participants')
   t.equal(list.body.length, 1)
   t.match(list.body[0], { dn: '102', status: 'Connected', callid, party_caller_id: CALLER, party_did: '', device_id: /^sip:102@/ })
@@ -52,7 +58,7 @@ t.test('makecall from an extension and from its device', async (t) => {
   t.equal(res.status, 200)
   t.match(res.body, { finalstatus: 'Success', result: { dn: '101', status: 'Dialing', party_dn: '102', party_dn_type: 'Wextension', legid: 1 } })
   const callid = res.body.result.callid as number
-  await sleep(1300)
+  await until(async () => (await cc.get(`/_sim/calls/${callid}`)).body.status === 'talking', 5000, 'the call to be answered')
   t.match((await cc.get(`/_sim/calls/${callid}`)).body, { status: 'talking', answeredBy: '102' }, 'a registered extension answers after ~1 s')
   t.equal((await cc.post(`/callcontrol/101/participants/${res.body.result.id as number}/drop`, {})).status, 200)
   t.equal((await cc.get(`/_sim/calls/${callid}`)).body.status, 'ended', 'drop ends the call')
@@ -75,7 +81,7 @@ t.test('participant actions: answer needs direct control, divert only ringing, t
   const cc = await startCcSim(t)
   const watcher = await cc.watch()
   const callid = await cc.call({ from: CALLER, to: '+15550102', answer: '102', ringMs: 600, talkMs: 2000 })
-  await sleep(100)
+  await untilParticipant(cc, '102', 'Ringing')
   const [leg] = (await cc.get('/callcontrol/102/participants')).body
   t.match(await cc.post(`/callcontrol/102/participants/${leg.id as number}/answer`, {}), { status: 422, body: { finalstatus: 'Failed', reasontext: /direct control/ } })
   t.match(await cc.post(`/callcontrol/102/participants/${leg.id as number}/transferto`, { destination: '103' }), { status: 422, body: { reasontext: /Ringing/ } })
@@ -83,13 +89,13 @@ t.test('participant actions: answer needs direct control, divert only ringing, t
   t.match(await cc.post(`/callcontrol/102/participants/${leg.id as number}/hold`, {}), { status: 400 }, 'unknown verb')
   const div = await cc.post(`/callcontrol/102/participants/${leg.id as number}/divert`, { destination: '104' })
   t.match(div.body, { finalstatus: 'Success', result: { id: leg.id, status: 'Ringing' } })
-  await sleep(1200)
+  await untilParticipant(cc, '104', 'Connected')
   const [at104] = (await cc.get('/callcontrol/104/participants')).body
   t.match(at104, { status: 'Connected', callid }, 'the diverted call rings 104, which answers after ~1 s')
   t.match(await cc.post(`/callcontrol/104/participants/${at104.id as number}/divert`, { destination: '105' }), { status: 422, body: { reasontext: /divert/ } })
   const tr = await cc.post(`/callcontrol/104/participants/${at104.id as number}/transferto`, { destination: '105' })
   t.equal(tr.status, 200)
-  await sleep(1200)
+  await untilParticipant(cc, '105', 'Connected')
   t.match((await cc.get('/callcontrol/105/participants')).body, [{ status: 'Connected', referred_by_dn: '104', callid }])
   t.match((await cc.get(`/_sim/calls/${callid}`)).body.transfers, [{ kind: 'blind', from: '104', to: '105', answered: true }])
   t.equal((await cc.post(`/callcontrol/10000/participants/${(await cc.get('/callcontrol/10000/participants')).body[0].id as number}/drop`)).status, 200)

@@ -1,20 +1,27 @@
 // Which tenant a request reaches (tenant-routing.ts), and what the front server answers itself:
 // /readyz with every tenant, /metrics with the `tenant` label, the console's gw_tenant cookie.
 import t from 'tap'
-import { keyDigest, TenantDirectory } from '../../src/tenants/tenant-routing.js'
+import Fastify from 'fastify'
+import { keyDigest, prefixedLocation, TenantDirectory } from '../../src/tenants/tenant-routing.js'
 import { api, KEYS, startTwoTenants } from './two-tenants.js'
 
+// A router shaped like the tenants' apps (the key form and plain paths), with the gateway's options.
+const router = Fastify({ routerOptions: { maxParamLength: 500 } })
+router.get('/webapi/:key/*', async () => null)
+router.get('/webapi/:key', async () => null)
+router.get('/*', async () => null)
+// beta's key is known only by its SHA-256, as the tenants table stores it.
 const dir = new TenantDirectory([
-  { id: 'acme', keyDigests: [keyDigest('acme-key-0123456789abcdef')] },
-  { id: 'beta', keyDigests: [keyDigest('beta-key-0123456789abcdef')] }
-], 'acme')
+  { id: 'acme', keys: [{ key: 'acme-key-0123456789abcdef' }] },
+  { id: 'beta', keys: [{ key: '', sha256: keyDigest('beta-key-0123456789abcdef') }] }
+], 'acme', (method, url) => router.findRoute({ method: method as 'GET', url }))
 const route = (url: string, headers: Record<string, string> = {}): ReturnType<TenantDirectory['route']> => dir.route({ url, headers })
 
 t.test('the prefix, then the key, then the cookie, else the first tenant', async (t) => {
-  t.same(route('/t/beta/pbx.ac.get?x=1'), { kind: 'tenant', id: 'beta', url: '/pbx.ac.get?x=1' }, 'the prefix is removed')
-  t.same(route('/t/beta'), { kind: 'tenant', id: 'beta', url: '/' })
+  t.same(route('/t/beta/pbx.ac.get?x=1'), { kind: 'tenant', id: 'beta', url: '/pbx.ac.get?x=1', prefix: '/t/beta' }, 'the prefix is removed')
+  t.same(route('/t/beta'), { kind: 'tenant', id: 'beta', url: '/', prefix: '/t/beta' })
   t.same(route('/t/nope/pbx.ac.get'), { kind: 'unknown-tenant', id: 'nope' })
-  t.same(route('/t/acme/pbx.ac.get', { 'x-api-key': 'beta-key-0123456789abcdef' }), { kind: 'tenant', id: 'acme', url: '/pbx.ac.get' }, 'the prefix wins over the key (and acme refuses beta\'s key)')
+  t.same(route('/t/acme/pbx.ac.get', { 'x-api-key': 'beta-key-0123456789abcdef' }), { kind: 'tenant', id: 'acme', url: '/pbx.ac.get', prefix: '/t/acme' }, 'the prefix wins over the key (and acme refuses beta\'s key)')
   t.same(route('/pbx.ac.get', { 'x-api-key': 'beta-key-0123456789abcdef' }), { kind: 'tenant', id: 'beta', url: '/pbx.ac.get' }, 'X-API-Key')
   t.same(route('/pbx.ac.get?key=beta-key-0123456789abcdef'), { kind: 'tenant', id: 'beta', url: '/pbx.ac.get?key=beta-key-0123456789abcdef' }, '?key=')
   t.same(route('/webapi/beta-key-0123456789abcdef/pbx.ac.get'), { kind: 'tenant', id: 'beta', url: '/webapi/beta-key-0123456789abcdef/pbx.ac.get' }, '/webapi/{key}/')
@@ -23,6 +30,27 @@ t.test('the prefix, then the key, then the cookie, else the first tenant', async
   t.same(route('/pbx.ac.get', { 'x-api-key': 'wrong-key-0123456789abcdef' }), { kind: 'tenant', id: 'acme', url: '/pbx.ac.get' }, 'an unknown key: the first tenant (which answers 401)')
   t.same(route('/readyz'), { kind: 'front', path: '/readyz' })
   t.same(route('/metrics?x'), { kind: 'front', path: '/metrics' })
+})
+
+t.test('the key is read as the API reads it: encoded forms reach the key\'s tenant, a repeated key none', async (t) => {
+  const beta = 'beta-key-0123456789abcdef'
+  const to = (url: string): string => { const r = route(url); return r.kind === 'tenant' ? r.id : r.kind }
+  t.equal(to(`/%77ebapi/${beta}/pbx.ac.get`), 'beta', '/%77ebapi/: the router decodes the path before it matches')
+  t.equal(to(`/%77%65%62%61%70%69/${beta}/pbx.ac.get`), 'beta', 'every letter encoded')
+  t.equal(to(`/webapi/${beta.replace('-', '%2D')}/pbx.ac.get`), 'beta', 'an encoded character in the key')
+  t.equal(to(`/webapi/${beta}`), 'beta', 'gateway information, no trailing slash')
+  t.equal(to(`/pbx.ac.get?%6bey=${beta}`), 'beta', '?%6bey=: the query parser decodes names')
+  t.equal(to(`/pbx.ac.get?x=1&ke%79=${beta}`), 'beta')
+  t.equal(to(`/pbx.ac.get?key=${beta}&key=${beta}`), 'acme', 'a repeated key is no key (the app answers 400 DUPLICATE_PARAMETER)')
+  t.equal(to(`/WEBAPI/${beta}/pbx.ac.get`), 'acme', 'the router is case-sensitive: no key form, as on one PBX')
+})
+
+t.test('a redirect inside a tenant prefix keeps the prefix', async (t) => {
+  t.equal(prefixedLocation('/console/', '/t/beta'), '/t/beta/console/')
+  t.equal(prefixedLocation('/docs/static/index.html?x=1', '/t/beta'), '/t/beta/docs/static/index.html?x=1')
+  t.equal(prefixedLocation('static/index.html', '/t/beta'), 'static/index.html', 'relative: resolves under the prefix already')
+  t.equal(prefixedLocation('https://example.com/x', '/t/beta'), 'https://example.com/x')
+  t.equal(prefixedLocation('//example.com/x', '/t/beta'), '//example.com/x', 'scheme-relative: another host')
 })
 
 t.test('the front server: every tenant in /readyz and /metrics, the console cookie, unknown tenants', async (t) => {
@@ -59,6 +87,14 @@ t.test('the front server: every tenant in /readyz and /metrics, the console cook
   t.equal(unknown.status, 404)
   t.match(JSON.parse(unknown.text), { result: false, error: { code: 'UNKNOWN_TENANT' } })
   t.equal((await api(x.gw, '/pbx.ac.get')).status, 401, 'no key: 401 from the first tenant')
+  for (const [url, location] of [['/t/beta/console', '/t/beta/console/'], ['/t/beta/', '/t/beta/console/']]) {
+    const r = await api(x.gw, url, undefined, { redirect: 'manual' })
+    t.equal(r.status, 302, url)
+    t.equal(r.headers.get('location'), location, `${url}: the redirect stays inside the tenant`)
+  }
+  // beta's key at acme would be 401: a 200 means the encoded forms reached beta.
+  t.equal((await api(x.gw, `/%77ebapi/${KEYS.beta}/pbx.ac.get`)).status, 200, '/%77ebapi/{key}/ reaches the key\'s tenant')
+  t.equal((await api(x.gw, `/pbx.ac.get?%6bey=${KEYS.beta}`)).status, 200, '?%6bey= reaches the key\'s tenant')
 
   const login = await api(x.gw, '/console/api/login', undefined, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: KEYS.beta }) })
   t.equal(login.status, 200, login.text)

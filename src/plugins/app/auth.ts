@@ -2,13 +2,12 @@
 // the key in the path (/webapi/{key}/…), the query (?key=) or the X-API-Key header; constant-time
 // comparison (key-table.ts); read/control scopes; failed attempts throttled per client address (a valid key always
 // passes); a general per-key request limit; and the key kept out of every log line (request-key.ts).
-import { hash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import '@fastify/rate-limit'
 import type { GatewayKey, KeyScope } from '../../config.js'
 import { LegacyError } from '../../legacy/legacy-error.js'
-import { KeyTable } from './key-table.js'
+import { KeyRing } from './key-table.js'
 import { duplicateParameterError } from '../../legacy/duplicate-parameters.js'
 import { KEY_QUERY_PARAM, presentedKey } from './request-key.js'
 import { WindowCounter } from './window-counter.js'
@@ -47,26 +46,20 @@ export function methodScope (method: string): KeyScope {
 type Limiter = ReturnType<FastifyRequest['server']['createRateLimit']>
 
 export class ApiKeyAuth {
-  private readonly keys: KeyTable<AuthenticatedKey>
-  /** Keys known only by their SHA-256 (the tenants table stores no key); null when there are none. */
-  private readonly hashed: KeyTable<AuthenticatedKey> | null
+  /** Plain keys, and keys known only by their SHA-256 (the tenants table stores no key). */
+  private readonly keys: KeyRing<AuthenticatedKey>
 
   constructor (
     keys: readonly GatewayKey[],
     private readonly failures: Limiter,
     private readonly perKey: WindowCounter
   ) {
-    const labelled = keys.map((k, i) => ({ k, key: Object.freeze({ id: `key#${i + 1}`, scope: k.scope }) }))
-    this.keys = new KeyTable(labelled.filter(({ k }) => k.sha256 === undefined).map(({ k, key }) => [k.key, key] as const))
-    const hashed = labelled.filter(({ k }) => k.sha256 !== undefined)
-    this.hashed = hashed.length === 0 ? null : new KeyTable(hashed.map(({ k, key }) => [k.sha256 as string, key] as const))
+    this.keys = new KeyRing(keys.map((k, i) => [k, Object.freeze({ id: `key#${i + 1}`, scope: k.scope })] as const))
   }
 
   /** The configured key equal to `presented`, compared in constant time against every key of its length. */
   match (presented: string | undefined): AuthenticatedKey | null {
-    const plain = this.keys.find(presented)
-    if (plain !== null || this.hashed === null || presented === undefined) return plain
-    return this.hashed.find(hash('sha256', presented, 'hex'))
+    return this.keys.find(presented)
   }
 
   /**
@@ -118,16 +111,25 @@ function rateLimited (reply: FastifyReply, seconds: number, what: string): Legac
   return new LegacyError(429, 'RATE_LIMITED', `${what}; retry in ${seconds} s`)
 }
 
-/** onRequest (or preHandler) hook: the request needs a key of at least `scope`. Callback style: no promise for a valid key. */
-export function requireScope (scope: KeyScope): onRequestHookHandler {
+/**
+ * After a request passed authentication and the per-key limit: answers it at once and returns true
+ * (the rest of the lifecycle is skipped), or returns false to let it go on.
+ */
+export type AuthorizedShortcut = (req: FastifyRequest, reply: FastifyReply) => boolean
+
+/**
+ * onRequest (or preHandler) hook: the request needs a key of at least `scope`. Callback style: no
+ * promise for a valid key. `shortcut` may answer an authorised request from memory in this hook.
+ */
+export function requireScope (scope: KeyScope, shortcut?: AuthorizedShortcut): onRequestHookHandler {
   return function checkApiKey (req, reply, done) {
     const refused = req.server.apiKeys.check(req, reply, scope)
     if (refused instanceof Promise) {
       refused.then((err) => { done(err as FastifyError) }, done)
       return
     }
-    if (refused === null) done()
-    else done(refused as FastifyError)
+    if (refused !== null) done(refused as FastifyError)
+    else if (shortcut === undefined || !shortcut(req, reply)) done()
   }
 }
 

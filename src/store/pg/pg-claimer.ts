@@ -1,11 +1,13 @@
 // The claim loop of one consumer of the PostgreSQL outbox (pg-outbox-store.ts in claim mode): every
 // replica on one database delivers, each taking whole call chains whose head is due with
 // PgOutbox.claimChains() (FOR UPDATE SKIP LOCKED on the heads, every pending delivery of the chain
-// leased to it) and handing them to its delivery scheduler, which sends a chain in order. It claims when woken (an
-// event written here, a chain finished: its newer events may be due) and every pollMs (events
-// written by other replicas, leases of a dead replica run out). One claim runs at a time; a wake
-// during one claims again right after it.
-import type { DeliveryJob } from '../../webhooks/outbox-store.js'
+// leased to it) and handing them to its delivery scheduler, which sends a chain in order. It claims
+// when woken (an event written here; a chain finished while few claimed chains are left: more may
+// be due) and every pollMs (events written by other replicas, leases of a dead replica run out). A
+// claim reads every pending head, so it is not repeated after each delivery: while at least half a
+// claim's worth of chains is still being sent here, a finished chain waits for that low-water mark
+// (or the poll). One claim runs at a time; a wake during one claims again right after it.
+import type { DeliveryJob, StoredEvent } from '../../webhooks/outbox-store.js'
 import type { PgOutbox } from './pg-outbox.js'
 
 export interface PgClaimerOptions {
@@ -17,12 +19,15 @@ export interface PgClaimerOptions {
 }
 
 export class PgClaimer {
+  /** Chains claimed and not finished here, by target and chain: their deliveries not settled yet. */
+  private readonly held = new Map<string, Set<number>>()
   private running = false
   private again = false
   private timer: NodeJS.Timeout | null = null
   private stopped = false
 
-  constructor (private readonly outbox: PgOutbox, readonly opts: PgClaimerOptions, private readonly hand: (jobs: DeliveryJob[]) => void) {}
+  /** `events`: receives the claimed deliveries' events (read with each claim). */
+  constructor (private readonly outbox: PgOutbox, readonly opts: PgClaimerOptions, private readonly hand: (jobs: DeliveryJob[]) => void, private readonly events?: Map<number, StoredEvent>) {}
 
   start (): void {
     if (this.timer !== null || this.stopped) return
@@ -44,18 +49,35 @@ export class PgClaimer {
       this.again = false
       let jobs: DeliveryJob[]
       try {
-        jobs = await this.outbox.claimChains(this.opts.consumer, { limit, leaseMs: this.opts.leaseMs })
+        jobs = await this.outbox.claimChains(this.opts.consumer, { limit, leaseMs: this.opts.leaseMs }, this.events)
       } catch {
         return // reported to storage health by PgOutbox; the next poll tries again
+      }
+      for (const j of jobs) {
+        const key = `${j.target} ${j.chain}`
+        const ids = this.held.get(key) ?? new Set<number>()
+        ids.add(j.id)
+        this.held.set(key, ids)
       }
       if (jobs.length > 0 && !this.stopped) this.hand(jobs)
       if (new Set(jobs.map((j) => `${j.target} ${j.chain}`)).size === limit) this.again = true
     } while (this.again && !this.stopped)
   }
 
+  /** A delivery is settled for good (done or failed): when its chain is finished here and few are left, claim more. */
+  settled (job: DeliveryJob): void {
+    const key = `${job.target} ${job.chain}`
+    const ids = this.held.get(key)
+    ids?.delete(job.id)
+    if (ids !== undefined && ids.size > 0) return
+    this.held.delete(key)
+    if (this.held.size < (this.opts.limit ?? 200) / 2) this.wake()
+  }
+
   /** Stops claiming and gives back the leases of deliveries not settled (at shutdown). */
   async stop (): Promise<void> {
     this.stopped = true
+    this.held.clear()
     if (this.timer !== null) clearInterval(this.timer)
     this.timer = null
     await this.outbox.release(this.opts.consumer).catch(() => {})

@@ -79,6 +79,49 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         token_expires_at BIGINT
       );
       CREATE TABLE live_views (pbx_id TEXT NOT NULL, name TEXT NOT NULL, body JSONB NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (pbx_id, name));`
+  },
+  {
+    // The recordings index (pg-recording-index.ts), shared by replicas: a conversion is claimed
+    // (claimed_by, claimed_until on the database's clock) so it runs on one replica at a time.
+    name: 'recordings',
+    sql: `
+      CREATE TABLE recording_legs (
+        leg_key TEXT PRIMARY KEY,
+        callid BIGINT NOT NULL,
+        chid TEXT NOT NULL,
+        legacy_id TEXT NOT NULL,
+        dn TEXT NOT NULL,
+        participant_ids JSONB NOT NULL,
+        started_at BIGINT NOT NULL,
+        ended_at BIGINT NOT NULL,
+        caller_name TEXT,
+        ended_event JSONB,
+        state TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        announced_at BIGINT
+      );
+      CREATE INDEX recording_legs_state ON recording_legs (state);
+      CREATE TABLE recordings (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        leg_key TEXT NOT NULL REFERENCES recording_legs(leg_key),
+        source_ref TEXT NOT NULL UNIQUE,
+        seq INTEGER NOT NULL,
+        file_name TEXT NOT NULL UNIQUE,
+        token TEXT NOT NULL UNIQUE,
+        wav_path TEXT,
+        xapi_id BIGINT,
+        recorded_at BIGINT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+        error TEXT,
+        bytes BIGINT,
+        converted_at BIGINT,
+        claimed_by TEXT,
+        claimed_until TIMESTAMPTZ
+      );
+      CREATE INDEX recordings_leg ON recordings (leg_key);
+      CREATE INDEX recordings_pending ON recordings (id) WHERE state = 'pending';
+      CREATE INDEX recordings_recorded_at ON recordings (recorded_at);
+      CREATE INDEX recordings_xapi_id ON recordings (xapi_id);`
   }
 ]
 

@@ -5,6 +5,8 @@
 // database cannot be reached they wait in memory (at most maxHeld, then refused and counted) and are
 // tried again every retryMs; close() writes what waits. What start-up needs at once (pending jobs,
 // disabled targets, the depth for /metrics) is loaded by open() and kept up to date here.
+// Delivery costs round trips per batch, not per delivery: a claim brings its events along (loadEvent
+// answers them from memory, once) and outcomes are settled in group commits (pg-settle-batch.ts).
 import type { WebhookTargetConfig } from '../../config.js'
 import type { CallEvent } from '../../calls/call-events.js'
 import type { StorageHealth } from '../../storage-health.js'
@@ -12,6 +14,7 @@ import type { AttemptRecord, DeliveryJob, DeliveryStatus, DeliveryView, EnqueueL
 import { PgOutbox } from './pg-outbox.js'
 import type { PgStore } from './pg-pool.js'
 import { PgClaimer, type PgClaimerOptions } from './pg-claimer.js'
+import { SettleBatch } from './pg-settle-batch.js'
 
 export interface PgOutboxStoreOptions {
   targets: readonly WebhookTargetConfig[]
@@ -42,6 +45,9 @@ export class PgOutboxStore implements OutboxStore {
   private pendingAtStart = new Map<string, DeliveryJob[]>()
   private lastDepth: Depth = {}
   private readonly claimer: PgClaimer | null
+  /** Events of claimed deliveries, read with the claim; taken out by the delivery's first loadEvent. */
+  private readonly claimedEvents = new Map<number, StoredEvent>()
+  private readonly settles: SettleBatch
   /** Events accepted and events committed so far, and who waits for a count to be committed (written()). */
   private accepted = 0
   private committed = 0
@@ -51,7 +57,8 @@ export class PgOutboxStore implements OutboxStore {
     this.outbox = new PgOutbox(store, opts)
     this.health = store.health
     for (const t of opts.targets) this.lastDepth[t.name] = { pending: 0, failed: 0 }
-    this.claimer = opts.claim === undefined ? null : new PgClaimer(this.outbox, opts.claim, (jobs) => { for (const l of this.listeners) l(jobs) })
+    this.claimer = opts.claim === undefined ? null : new PgClaimer(this.outbox, opts.claim, (jobs) => { for (const l of this.listeners) l(jobs) }, this.claimedEvents)
+    this.settles = new SettleBatch(async (items) => await this.outbox.settleMany(items))
   }
 
   get targets (): readonly WebhookTargetConfig[] {
@@ -154,14 +161,17 @@ export class PgOutboxStore implements OutboxStore {
   }
 
   async loadEvent (eventId: number): Promise<StoredEvent | null> {
-    return await this.outbox.loadEvent(eventId)
+    const claimed = this.claimedEvents.get(eventId)
+    if (claimed === undefined) return await this.outbox.loadEvent(eventId)
+    this.claimedEvents.delete(eventId) // a retry reads it again: the map holds only what is about to be sent
+    return claimed
   }
 
   async settle (job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number): Promise<boolean> {
     const c = this.claimer
     // Claimed: a retry stays this consumer's until it is due (plus the lease); it retries it itself.
-    const ok = await this.outbox.settle(job, attempt, status, nextAt, c === null ? null : nextAt + c.opts.leaseMs)
-    if (ok && status !== 'pending') c?.wake()
+    const ok = await this.settles.settle({ job, attempt, status, nextAt, leaseUntil: c === null ? null : nextAt + c.opts.leaseMs })
+    if (ok && status !== 'pending') c?.settled(job)
     return ok
   }
 
@@ -229,6 +239,7 @@ export class PgOutboxStore implements OutboxStore {
   /** At shutdown: writes what waits; says how many are lost if it cannot. */
   async close (): Promise<void> {
     await this.claimer?.stop()
+    this.claimedEvents.clear()
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
     await this.drain()

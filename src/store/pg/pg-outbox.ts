@@ -4,6 +4,9 @@
 // with FOR UPDATE SKIP LOCKED and leased to the consumer (claimed_by / claimed_until), so two
 // consumers never send one delivery at once and a chain's events go out in order; a consumer that
 // dies leaves its lease to expire and another one sends the delivery again (at-least-once).
+// Round trips are counted, not deliveries: a batch of events is stored with two statements, a
+// claim brings the claimed events' payloads along, and settleMany() records a batch of attempts
+// and their deliveries' new states in one statement (one transaction).
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import type { WebhookTargetConfig } from '../../config.js'
@@ -24,6 +27,30 @@ export interface ClaimOptions {
   /** How long the consumer may take to settle them before another one may (ms; default 60000). */
   leaseMs?: number
 }
+
+/** One attempt to record and its delivery's new state (settle()'s arguments). */
+export interface SettleItem {
+  job: DeliveryJob
+  attempt: AttemptRecord
+  status: DeliveryStatus
+  nextAt: number
+  /** A retry keeps its lease this long (the consumer retries it itself); null ends it. */
+  leaseUntil: number | null
+}
+
+/** The attempts in one statement, then every delivery's new state: atomic as one statement is. */
+const SETTLE = `
+  WITH s AS (
+    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bigint[], $10::bigint[])
+      WITH ORDINALITY AS s(id, at, status_code, duration_ms, error, excerpt, status, attempts, next_at, lease, n)
+  ), a AS (
+    INSERT INTO webhook_attempts (delivery_id, at, status_code, duration_ms, error, excerpt)
+    SELECT id, at, status_code, duration_ms, error, excerpt FROM s ORDER BY n
+  )
+  UPDATE webhook_deliveries d SET status = s.status, attempts = s.attempts, next_at = s.next_at, updated_at = $11,
+    last_status = s.status_code, last_error = s.error,
+    claimed_by = CASE WHEN s.lease IS NULL THEN NULL ELSE d.claimed_by END, claimed_until = s.lease
+  FROM s WHERE d.id = s.id`
 
 /**
  * The heads of the pending chains (oldest pending delivery per target and chain), due, not leased,
@@ -56,8 +83,10 @@ const CLAIM_CHAINS = `
     ORDER BY d.id LIMIT $2
     FOR UPDATE OF d SKIP LOCKED
   )
-  SELECT d.id, d.event_id, d.target, d.chain, d.attempts, d.next_at, d.created_at
+  SELECT d.id, d.event_id, d.target, d.chain, d.attempts, d.next_at, d.created_at,
+    e.message_id AS e_message_id, e.type AS e_type, e.payload AS e_payload, e.created_at AS e_created_at
   FROM webhook_deliveries d JOIN free f ON f.target = d.target AND f.chain = d.chain
+  JOIN webhook_events e ON e.id = d.event_id
   WHERE d.status = 'pending' ORDER BY d.id`
 
 export class PgOutbox {
@@ -90,25 +119,34 @@ export class PgOutbox {
     return (await this.insert(events)).ids
   }
 
-  /** enqueueMany, with the deliveries it made (for the delivery scheduler). */
+  /**
+   * enqueueMany, with the deliveries it made (for the delivery scheduler). The events, then their
+   * deliveries, each in one statement: ids are drawn in the order of the rows (ORDER BY the
+   * ordinality), so a chain's deliveries keep their events' order.
+   */
   async insert (events: readonly CallEvent[]): Promise<{ ids: number[], jobs: DeliveryJob[] }> {
     const at = this.now()
+    if (events.length === 0) return { ids: [], jobs: [] }
     return await this.write('outbox', async () => await inTransaction(this.pool, async (c) => {
       const disabled = new Set((await c.query<{ name: string }>('SELECT name FROM webhook_targets WHERE disabled_at IS NOT NULL')).rows.map((r) => r.name))
-      const ids: number[] = []
-      const jobs: DeliveryJob[] = []
-      for (const e of events) {
-        const { rows } = await c.query<{ id: number }>('INSERT INTO webhook_events (message_id, type, chain, payload, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-          [`msg_${randomUUID()}`, e.type, e.chain, JSON.stringify(e.payload), at])
-        const eventId = rows[0].id
-        for (const t of this.opts.targets) {
-          if (disabled.has(t.name) || !targetWants(t, e)) continue
-          const d = await c.query<{ id: number }>("INSERT INTO webhook_deliveries (event_id, target, chain, status, next_at, created_at, updated_at) VALUES ($1, $2, $3, 'pending', $4, $4, $4) RETURNING id",
-            [eventId, t.name, e.chain, at])
-          jobs.push({ id: d.rows[0].id, eventId, target: t.name, chain: e.chain, attempts: 0, nextAt: at, createdAt: at })
-        }
-        ids.push(eventId)
-      }
+      const messageIds = events.map(() => `msg_${randomUUID()}`)
+      const { rows } = await c.query<{ id: number, message_id: string }>(`
+        INSERT INTO webhook_events (message_id, type, chain, payload, created_at)
+        SELECT m, t, c, p::jsonb, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS e(m, t, c, p, n) ORDER BY n
+        RETURNING id, message_id`, [messageIds, events.map((e) => e.type), events.map((e) => e.chain), events.map((e) => JSON.stringify(e.payload)), at])
+      const idOf = new Map(rows.map((r) => [r.message_id, r.id]))
+      const ids = messageIds.map((m) => idOf.get(m) as number)
+      const wanted: Array<{ eventId: number, target: string, chain: string }> = []
+      events.forEach((e, i) => {
+        for (const t of this.opts.targets) if (!disabled.has(t.name) && targetWants(t, e)) wanted.push({ eventId: ids[i], target: t.name, chain: e.chain })
+      })
+      if (wanted.length === 0) return { ids, jobs: [] }
+      const d = await c.query<{ id: number, event_id: number, target: string }>(`
+        INSERT INTO webhook_deliveries (event_id, target, chain, status, next_at, created_at, updated_at)
+        SELECT e, t, c, 'pending', $4, $4, $4 FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS w(e, t, c, n) ORDER BY n
+        RETURNING id, event_id, target`, [wanted.map((w) => w.eventId), wanted.map((w) => w.target), wanted.map((w) => w.chain), at])
+      const deliveryOf = new Map(d.rows.map((r) => [`${r.event_id} ${r.target}`, r.id]))
+      const jobs = wanted.map((w) => ({ id: deliveryOf.get(`${w.eventId} ${w.target}`) as number, eventId: w.eventId, target: w.target, chain: w.chain, attempts: 0, nextAt: at, createdAt: at }))
       return { ids, jobs }
     }))
   }
@@ -128,14 +166,16 @@ export class PgOutbox {
   /**
    * Like claim(), but hands out whole chains (up to `limit` of them): every pending delivery of each,
    * leased to `consumer`, which must send them in id order. One claim per chain instead of per event.
+   * `events`: receives the claimed deliveries' events (read with the claim, not one by one later).
    */
-  async claimChains (consumer: string, o: ClaimOptions = {}): Promise<DeliveryJob[]> {
+  async claimChains (consumer: string, o: ClaimOptions = {}, events?: Map<number, StoredEvent>): Promise<DeliveryJob[]> {
     const at = this.now()
     return await this.write('outbox', async () => await inTransaction(this.pool, async (c) => {
-      const { rows } = await c.query<DeliveryRow>(CLAIM_CHAINS, [at, o.limit ?? 100])
+      const { rows } = await c.query<DeliveryRow & { e_message_id: string, e_type: string, e_payload: WebhookPayload, e_created_at: number }>(CLAIM_CHAINS, [at, o.limit ?? 100])
       if (rows.length > 0) {
         await c.query('UPDATE webhook_deliveries SET claimed_by = $1, claimed_until = $2 WHERE id = ANY($3::bigint[])', [consumer, at + (o.leaseMs ?? 60_000), rows.map((r) => r.id)])
       }
+      for (const r of rows) events?.set(r.event_id, { id: r.event_id, messageId: r.e_message_id, type: r.e_type, chain: r.chain, payload: r.e_payload, createdAt: r.e_created_at })
       return rows.map(jobOf)
     }))
   }
@@ -161,14 +201,18 @@ export class PgOutbox {
    * keeps it that long: the consumer retries it itself). False when the database could not be written.
    */
   async settle (job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number, leaseUntil: number | null = null): Promise<boolean> {
+    return await this.settleMany([{ job, attempt, status, nextAt, leaseUntil }])
+  }
+
+  /** settle() for a batch, in one statement: all recorded, or none (false when the database could not be written). */
+  async settleMany (items: readonly SettleItem[]): Promise<boolean> {
+    if (items.length === 0) return true
+    const col = <T>(f: (i: SettleItem) => T): T[] => items.map(f)
     try {
-      await this.write('delivery log', async () => { await inTransaction(this.pool, async (c) => {
-        await c.query('INSERT INTO webhook_attempts (delivery_id, at, status_code, duration_ms, error, excerpt) VALUES ($1, $2, $3, $4, $5, $6)',
-          [job.id, attempt.at, attempt.statusCode, attempt.durationMs, attempt.error, attempt.excerpt])
-        await c.query(`UPDATE webhook_deliveries SET status = $1, attempts = $2, next_at = $3, updated_at = $4, last_status = $5, last_error = $6,
-          claimed_by = CASE WHEN $8::bigint IS NULL THEN NULL ELSE claimed_by END, claimed_until = $8 WHERE id = $7`,
-        [status, job.attempts, nextAt, this.now(), attempt.statusCode, attempt.error, job.id, status === 'pending' ? leaseUntil : null])
-      }) })
+      await this.write('delivery log', async () => await this.pool.query(SETTLE, [
+        col((i) => i.job.id), col((i) => i.attempt.at), col((i) => i.attempt.statusCode), col((i) => i.attempt.durationMs), col((i) => i.attempt.error),
+        col((i) => i.attempt.excerpt), col((i) => i.status), col((i) => i.job.attempts), col((i) => i.nextAt), col((i) => (i.status === 'pending' ? i.leaseUntil : null)), this.now()
+      ]))
       return true
     } catch (err) {
       if (isPgStorageError(err)) return false

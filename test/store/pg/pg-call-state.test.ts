@@ -3,6 +3,8 @@ import { createPgStore } from '../../../src/store/pg/pg-pool.js'
 import { migratePg } from '../../../src/store/pg/pg-migrations.js'
 import { PgCallStateStore, PgUnseenCallStore } from '../../../src/store/pg/pg-call-state.js'
 import { PgStateOrigin } from '../../../src/store/pg/pg-state-origin.js'
+import { PgRecordingIndex } from '../../../src/store/pg/pg-recording-index.js'
+import { legKeyOf, type EndedLeg } from '../../../src/recordings/recording-index.js'
 import { callStateContract } from '../call-state-contract.js'
 import { proxiedDatabase, testDatabase } from './pg-test-db.js'
 import { until } from '../../webhooks/helpers.js'
@@ -60,13 +62,19 @@ t.test('a password in DATABASE_URL never reaches storage health', async (t) => {
   t.notMatch(down.health.readiness(), /secret-pw/)
 })
 
-t.test('pending recordings kept in DATA_DIR are discarded with the PostgreSQL state, and counted', async (t) => {
+t.test('pending recordings in PostgreSQL are discarded with the PBX state, and counted; announced ones stay', async (t) => {
   const store = createPgStore(await testDatabase(t))
   t.teardown(store.close)
   await migratePg(store.pool, store.name)
   const calls = new PgCallStateStore(store)
   calls.write([{ callid: 1, chid: 'c1', state: {} as never }], [])
   await calls.writes.flush()
-  const origin = new PgStateOrigin(store, { discardPbxState: () => ({ calls: 0, unseenCalls: 0, recordings: 2 }) })
-  t.same(await origin.discardPbxState(), { calls: 1, unseenCalls: 0, recordings: 2 })
+  const index = new PgRecordingIndex(store, 'replica-a')
+  const leg = (n: number): EndedLeg => ({ callid: n, chid: `c${n}`, legacyId: `250101000000_${n}-1`, dn: '101', participantIds: [n], startedAt: 1, endedAt: 2 })
+  for (const n of [1, 2, 3]) await index.addLeg(leg(n))
+  await index.settleLeg(legKeyOf(leg(2)), [{ sourceRef: 'xapi:2', recordedAt: 1, wavPath: null, xapiId: 2 }])
+  await index.settleLeg(legKeyOf(leg(3)), [{ sourceRef: 'xapi:3', recordedAt: 1, wavPath: null, xapiId: 3 }])
+  await index.announce(legKeyOf(leg(3)), () => {})
+  t.same(await new PgStateOrigin(store).discardPbxState(), { calls: 1, unseenCalls: 0, recordings: 2 })
+  t.same((await index.recordingsIn('pending')).map((r) => r.sourceRef), ['xapi:3'], 'the announced leg keeps its recording')
 })

@@ -6,7 +6,7 @@ import { migratePg } from '../../../src/store/pg/pg-migrations.js'
 import { PgOutbox } from '../../../src/store/pg/pg-outbox.js'
 import { outboxContract } from '../outbox-contract.js'
 import type { CallEvent } from '../../../src/calls/call-events.js'
-import type { AttemptRecord } from '../../../src/webhooks/outbox-store.js'
+import type { AttemptRecord, StoredEvent } from '../../../src/webhooks/outbox-store.js'
 import { ringing, target } from '../../webhooks/helpers.js'
 import { proxiedDatabase, testDatabase } from './pg-test-db.js'
 
@@ -114,4 +114,43 @@ t.test('claimChains hands out whole call chains: every pending delivery of a cha
   const b = await outbox.claimChains('b', { limit: 5 })
   t.same(b.map((j) => j.chain), Array(2).fill(ringing(2, 1).chain), 'another consumer gets only the other chain')
   t.same(await outbox.claimChains('c'), [], 'nothing left while both are leased')
+})
+
+t.test('a batch stored in two statements keeps each chain in order over two targets; a claim brings its events along', async (t) => {
+  const now = 1_700_000_000_000
+  const { outbox } = await openPg(t, [...ONE, target('erp', 'http://127.0.0.1:1/erp')], () => now)
+  const events = [ringing(1, 1), ringing(2, 1), ringing(1, 2), ringing(1, 3), ringing(2, 2)]
+  const { ids, jobs } = await outbox.insert(events)
+  t.equal(ids.length, 5)
+  t.same(jobs.map((j) => [j.eventId, j.target]), ids.flatMap((id) => [[id, 'crm'], [id, 'erp']]), 'one delivery per event and target, in event order')
+  t.same(jobs.map((j) => j.id), [...jobs.map((j) => j.id)].sort((x, y) => x - y), 'delivery ids drawn in that order')
+  const claimed = new Map<number, StoredEvent>()
+  const a = await outbox.claimChains('a', { limit: 10 }, claimed)
+  t.equal(a.length, 10)
+  for (const [i, id] of ids.entries()) t.match(claimed.get(id), { id, type: 'ringing', chain: events[i].chain, payload: { callerid: events[i].payload.callerid } }, `event ${id} came with the claim`)
+  t.same(await outbox.loadEvent(ids[0]), claimed.get(ids[0]), 'as loadEvent reads it')
+})
+
+t.test('settleMany records a batch in one statement: attempts, states, leases kept only by retries; all or nothing', async (t) => {
+  const { outbox, store } = await openPg(t, ONE)
+  await outbox.enqueueMany([ringing(1, 1), ringing(2, 1), ringing(3, 1)])
+  const [done, retry, failed] = await outbox.claimChains('a', { leaseMs: 60_000 })
+  const at = Date.now()
+  t.equal(await outbox.settleMany([
+    { job: { ...done, attempts: 1 }, attempt: ok(at), status: 'done', nextAt: at, leaseUntil: null },
+    { job: { ...retry, attempts: 1 }, attempt: { at, statusCode: 503, durationMs: 2, error: 'HTTP 503', excerpt: 'busy' }, status: 'pending', nextAt: at + 1000, leaseUntil: at + 9000 },
+    { job: { ...failed, attempts: 1 }, attempt: { at, statusCode: 400, durationMs: 3, error: 'HTTP 400', excerpt: null }, status: 'failed', nextAt: at, leaseUntil: at + 9000 }
+  ]), true)
+  const rows = (await store.pool.query('SELECT id, status, attempts, next_at, last_status, claimed_by, claimed_until FROM webhook_deliveries ORDER BY id')).rows
+  t.match(rows, [
+    { id: done.id, status: 'done', attempts: 1, last_status: 200, claimed_by: null, claimed_until: null },
+    { id: retry.id, status: 'pending', attempts: 1, next_at: at + 1000, last_status: 503, claimed_by: 'a', claimed_until: at + 9000 },
+    { id: failed.id, status: 'failed', attempts: 1, last_status: 400, claimed_by: null, claimed_until: null }
+  ])
+  t.same((await outbox.attempts(retry.id)).map((a) => [a.statusCode, a.error, a.excerpt]), [[503, 'HTTP 503', 'busy']])
+  await t.rejects(outbox.settleMany([
+    { job: { ...retry, attempts: 2 }, attempt: ok(at), status: 'done', nextAt: at, leaseUntil: null },
+    { job: { ...retry, attempts: 2 }, attempt: { ...ok(at), durationMs: 2 ** 40 }, status: 'done', nextAt: at, leaseUntil: null }
+  ]), 'a batch that cannot be written fails whole')
+  t.equal((await outbox.attempts(retry.id)).length, 1, 'nothing of it recorded')
 })

@@ -1,0 +1,65 @@
+// A throwaway PostgreSQL database for the PostgreSQL figures: created on the server at PG_URL
+// (default postgres://postgres@127.0.0.1:5432/postgres, trust auth, as the tests use) and dropped
+// afterwards. No server: null with the reason, and the figure is skipped with a note saying so.
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import type { Figure, FigureResult } from './figure.js'
+
+export const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+export interface BenchDatabase { url: string, drop: () => Promise<void> }
+
+async function admin<T> (fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 })
+  await c.connect()
+  try {
+    return await fn(c)
+  } finally {
+    await c.end()
+  }
+}
+
+/** A fresh database, or the reason there is none (no server at PG_URL). */
+export async function benchDatabase (): Promise<BenchDatabase | { unavailable: string }> {
+  const name = `gw_bench_${randomBytes(6).toString('hex')}`
+  try {
+    await admin(async (c) => { await c.query(`CREATE DATABASE ${name}`) })
+  } catch (err) {
+    return { unavailable: err instanceof Error ? err.message : String(err) }
+  }
+  const u = new URL(PG_URL)
+  u.pathname = `/${name}`
+  return {
+    url: u.toString(),
+    drop: async () => { await admin(async (c) => { await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }).catch(() => {}) }
+  }
+}
+
+/** The result of a PostgreSQL figure without a server: not measured, with a note saying why and how to run it. */
+export function skippedWithoutPg (f: Pick<Figure, 'id' | 'title'>, target: string, why: string): FigureResult {
+  const where = new URL(PG_URL)
+  where.password = ''
+  return {
+    id: f.id,
+    title: f.title,
+    value: null,
+    unit: '',
+    summary: 'skipped: no PostgreSQL server',
+    ceiling: null,
+    ratio: null,
+    target: { text: target, met: null },
+    details: { skipped: true, reason: why },
+    notes: [`Skipped: no PostgreSQL server could be used at ${where.host} (${why.split('\n')[0]}). Start one (user postgres, trust auth) or set PG_URL=postgres://USER:PASSWORD@HOST:PORT/postgres, then run \`npm run bench -- --only ${f.id}\`.`]
+  }
+}
+
+/** Runs `measure` on a throwaway database, or returns the skipped result when there is no server. */
+export async function withBenchDatabase (f: Pick<Figure, 'id' | 'title'>, target: string, measure: (url: string) => Promise<FigureResult>): Promise<FigureResult> {
+  const db = await benchDatabase()
+  if ('unavailable' in db) return skippedWithoutPg(f, target, db.unavailable)
+  try {
+    return await measure(db.url)
+  } finally {
+    await db.drop()
+  }
+}
