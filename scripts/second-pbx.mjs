@@ -13,6 +13,8 @@ export const SECOND_PBX_FILES = [
   'test/calls/gateway-sequences.test.ts',
   'test/calls/call-recovery.test.ts',
   'test/calls/did-map.test.ts',
+  'test/calls/gap-times.test.ts',
+  'test/routes/legacy-setters.test.ts',
   'test/routes/legacy-live.test.ts',
   'test/recordings/pipeline-xapi.test.ts',
   'test/recordings/pipeline-dir.test.ts'
