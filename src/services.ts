@@ -86,6 +86,8 @@ export interface ServicesOptions {
   onStreamLost?: (holder: string | null) => void
   /** Stream lease timing (tests shorten it) and replica id (default hostname:pid). */
   lease?: { leaseMs?: number, renewMs?: number, replica?: string, takeGraceMs?: () => number }
+  /** Call-log recovery timing (tests shorten it; the defaults are in calls/call-recovery.ts). */
+  recovery?: { settleMs?: number, everyMs?: number }
 }
 
 export function createServices (config: Config, opts: ServicesOptions): GatewayServices {
@@ -170,7 +172,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     syncs: () => calls.syncs,
     monitored: (dns) => calls.monitors(dns),
     recover: (record) => { calls.recover(record) },
-    log: log.child({ component: 'calls' })
+    log: log.child({ component: 'calls' }),
+    ...opts.recovery
   })
   const directory = new DirectoryCache(pbx.xapi)
   // The PBX's call counter beginning again while running (PBX restarted or replaced): the same rule as at start.

@@ -81,19 +81,27 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
     return { id: def.id, services, app }
   }
   // A tenant given back or lost: stopped as at shutdown (its state written, its lease expired), then a
-  // fresh one as a standby. Its API answers from the old one until the new one is ready.
+  // fresh one as a standby. Its API answers from the old one (stopped: PBX calls fail) until the new one is ready.
   const rebuilding = new Map<string, Promise<void>>()
+  let builds: Promise<void> = Promise.resolve()
   const rebuild = async (id: string, why: string): Promise<void> => {
     const def = definitions.find((d) => d.id === id)
     const old = tenants.get(id)
     if (def === undefined || old === undefined || closing !== null) return
     const running = rebuilding.get(id) ?? (async () => {
       logger.info({ tenant: id, replica }, `tenant ${id}: stopping its stream here (${why})`)
-      const fresh = await build(def)
+      // Stopped first: the lease is free (and the other replica's stream open) the sooner.
       await old.services.stop(opts.shutdownTimeoutMs ?? 10_000).catch((err: unknown) => { logger.error({ err, tenant: id }, 'stopping a tenant failed') })
-      await fresh.services.start()
-      await fresh.app.ready()
-      tenants.set(id, fresh)
+      // One build at a time: building an app takes the CPU for a while, and the tenants still held
+      // here must keep up with their PBXs meanwhile.
+      const turn = builds.then(async () => {
+        const fresh = await build(def)
+        await fresh.services.start()
+        await fresh.app.ready()
+        tenants.set(id, fresh)
+      })
+      builds = turn.catch(() => {})
+      await turn
       await old.app.close().catch(() => {})
     })().finally(() => { rebuilding.delete(id) })
     rebuilding.set(id, running)

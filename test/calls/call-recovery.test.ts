@@ -40,7 +40,8 @@ t.test('calls made while the gateway was down are announced from the call log af
   const outbound = await start({ from: AGENT, to: '+15559870000', answer: 'remote', ringMs: 200, talkMs: 1100 })
   await until(() => sim.ctx.engine.activeCalls() === 0, 10_000, 'the calls to end')
 
-  const second = await startGateway(loadConfig(env), { logStream: quiet() })
+  // Missing ids are looked up after 0.5 s rather than the 5 s a call still being fetched may need live.
+  const second = await startGateway(loadConfig(env), { logStream: quiet(), recovery: { settleMs: 500, everyMs: 100 } })
   t.teardown(() => second.close())
   await until(() => [answered, missed, outbound].every((id) => eventsOf(id).some((p) => p.event === 'incoming' || p.event === 'outgoing')), 20_000, 'the recovered calls')
   // Nothing more can come: no call id is left to look up and every event written was delivered.
