@@ -4,6 +4,8 @@
 // nothing outside MP3_DIR is reachable; a tampered token or a traversal attempt is a plain 404.
 // @fastify/static (send) does Range (206), ETag, conditional requests and `audio/mpeg`.
 import { statSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import path from 'node:path'
 import os from 'node:os'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fastifyStatic from '@fastify/static'
@@ -32,6 +34,11 @@ const NOT_FOUND = errorBody('RECORDING_NOT_FOUND', 'No recording at this address
 
 async function serve (reply: FastifyReply, files: RecordingFiles, fileName: string | undefined): Promise<FastifyReply> {
   if (fileName === undefined) return await reply.code(404).type('application/json; charset=utf-8').send(NOT_FOUND)
+  // The index is shared by replicas, the folder may not be: the same 404, and a line naming the cause.
+  if (!await stat(path.join(files.mp3Dir, fileName)).then((s) => s.isFile(), () => false)) {
+    reply.log.error({ file: fileName, mp3Dir: files.mp3Dir }, 'recordings: the index has this recording but MP3_DIR has no such file (deleted by hand, or MP3_DIR is not the directory every replica shares)')
+    return await reply.code(404).type('application/json; charset=utf-8').send(NOT_FOUND)
+  }
   void reply.header('cache-control', 'private, max-age=86400')
   void reply.header('content-disposition', `inline; filename="${fileName}"`)
   return await reply.sendFile(fileName, files.mp3Dir, { dotfiles: 'deny', index: false, acceptRanges: true, etag: true, lastModified: true })

@@ -23,6 +23,8 @@ export interface StartOptions {
   pbx?: Parameters<typeof createServices>[1]['pbx']
   /** Replicas on PostgreSQL: stream lease timing and replica id (tests). */
   lease?: Parameters<typeof createServices>[1]['lease']
+  /** Call-log recovery timing (tests). */
+  recovery?: Parameters<typeof createServices>[1]['recovery']
   /** Shutdown budget in ms (default 25 s, inside Docker's and systemd's 30 s). */
   shutdownTimeoutMs?: number
 }
@@ -63,7 +65,7 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
   // Replicas: a process whose stream lease another replica took (it was cut off from the database
   // for longer than the lease) has stopped its stream; run by the CLI it exits, to start again as a standby.
   let onStreamLost: (() => void) | null = null
-  const services = createServices(config, { log: logger, simulatorUrl: simulator?.url, pbx: opts.pbx, lease: opts.lease, onStreamLost: () => { onStreamLost?.() } })
+  const services = createServices(config, { log: logger, simulatorUrl: simulator?.url, pbx: opts.pbx, lease: opts.lease, recovery: opts.recovery, onStreamLost: () => { onStreamLost?.() } })
   const app = await buildApp(services.deps, {
     loggerInstance: logger,
     checks: services.checks,

@@ -19,11 +19,13 @@ import { SqliteOutbox } from './store/sqlite-outbox.js'
 import { SqliteRecordingIndex } from './store/sqlite-recording-index.js'
 import { SqliteStateOrigin } from './store/sqlite-state-origin.js'
 import { createPgStore } from './store/pg/pg-pool.js'
+import { PgKeyWindows } from './store/pg/pg-key-windows.js'
 import { migratePg } from './store/pg/pg-migrations.js'
 import { PgOutboxStore } from './store/pg/pg-outbox-store.js'
 import { PgCallStateStore, PgUnseenCallStore } from './store/pg/pg-call-state.js'
 import { PgStateOrigin } from './store/pg/pg-state-origin.js'
 import { PgRecordingIndex } from './store/pg/pg-recording-index.js'
+import { moveSqliteRecordings } from './store/pg/pg-recordings-move.js'
 import { openPgTenantsTable } from './store/pg/pg-tenants.js'
 import type { TenantsTable } from './tenants/tenants-table.js'
 import { PgStreamLease } from './store/pg/pg-stream-lease.js'
@@ -84,6 +86,8 @@ export interface ServicesOptions {
   onStreamLost?: (holder: string | null) => void
   /** Stream lease timing (tests shorten it) and replica id (default hostname:pid). */
   lease?: { leaseMs?: number, renewMs?: number, replica?: string, takeGraceMs?: () => number }
+  /** Call-log recovery timing (tests shorten it; the defaults are in calls/call-recovery.ts). */
+  recovery?: { settleMs?: number, everyMs?: number }
 }
 
 export function createServices (config: Config, opts: ServicesOptions): GatewayServices {
@@ -168,7 +172,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     syncs: () => calls.syncs,
     monitored: (dns) => calls.monitors(dns),
     recover: (record) => { calls.recover(record) },
-    log: log.child({ component: 'calls' })
+    log: log.child({ component: 'calls' }),
+    ...opts.recovery
   })
   const directory = new DirectoryCache(pbx.xapi)
   // The PBX's call counter beginning again while running (PBX restarted or replaced): the same rule as at start.
@@ -243,6 +248,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     ...(recordings !== null ? { recordings, mp3Link: (xapiId: number) => recordings.linkForXapiId(xapiId) } : {}),
     metrics,
     stream,
+    // With PostgreSQL the per-key limit holds across replicas (plugins/app/shared-window-counter.ts).
+    ...(pg !== null ? { keyWindows: new PgKeyWindows(pg.pool) } : {}),
     ...(opts.simulatorUrl !== undefined ? { simulatorUrl: opts.simulatorUrl } : {})
   }
 
@@ -318,6 +325,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       if (pg !== null) {
         // Concurrent starts against one database take turns (advisory lock); then what start-up needs at once.
         await migratePg(pg.pool, pg.name, undefined, pg.schema)
+        const moved = await moveSqliteRecordings(db, pg)
+        if (moved.legs + moved.recordings > 0) log.info({ ...moved, database: pg.name }, `recordings: moved the recordings index of ${config.dataDir} into ${pg.name}; copy its MP3s into the shared MP3_DIR if it is not that one`)
         await pgOutbox?.open()
       }
       delivery.start()

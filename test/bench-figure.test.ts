@@ -11,6 +11,8 @@ t.test('a failed figure keeps its stack without the checkout\'s location', async
   t.equal(withoutCheckoutPaths(stack, root), 'Error: boom\n    at run (dist/bench/figures/startup.js:44:23)\n    at bench/tmp/x.log')
   t.equal(withoutCheckoutPaths('nothing to take out', root), 'nothing to take out')
 
+  // The tests load bench/paths.ts from source, one level below the root (dist/bench is two).
+  t.equal(repoRoot, path.resolve(import.meta.dirname, '..'), 'repoRoot is this checkout, from source as from dist')
   const err = new Error(`the gateway exited with 1 before it was ready:\nEADDRINUSE ${path.join(repoRoot, 'bench', 'tmp', 'startup-1')}`)
   const result = failedFigure({ id: 'startup', title: 'Start-up' }, '≤ 1 s', err)
   const written = JSON.stringify(result)

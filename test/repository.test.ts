@@ -9,6 +9,8 @@ import t from 'tap'
 import { directivesIn, isAllowed, ALLOWED_SKIPS } from '../scripts/skip-check.mjs'
 // @ts-expect-error plain JavaScript without type declarations
 import { shortfalls, SETS, withoutEmptySources } from '../scripts/coverage-check.mjs'
+// @ts-expect-error plain JavaScript without type declarations
+import { SECOND_PBX_FILES } from '../scripts/second-pbx.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const SKIP_DIRS = new Set(['node_modules', '.git', '.tap', 'dist', 'coverage', 'data', 'mp3'])
@@ -107,4 +109,11 @@ t.test('the coverage check reads the .ts file behind a source map that left its 
   const full = { ...map, sourcesContent: ['const x = 1'] }
   t.equal(withoutEmptySources(full), full, 'a map with its sources is used as it is')
   t.equal(withoutEmptySources(undefined), undefined)
+})
+
+t.test('npm run test:second-pbx runs files that exist and name the PBX through the number map', async (t) => {
+  const listed = SECOND_PBX_FILES as string[]
+  t.ok(listed.length > 0)
+  for (const f of listed) t.ok(all.includes(f) && /\bPBX\.(n|didTo)\(/.test(text(f)), `${f}: a test file written with pbx.n()`)
+  t.equal(JSON.parse(text('package.json')).scripts['test:second-pbx'], 'node scripts/second-pbx.mjs', 'the list is kept in one place')
 })

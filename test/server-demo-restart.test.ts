@@ -24,6 +24,7 @@ t.test('a demo restart on the same DATA_DIR resumes nothing of the previous simu
   const old = first.simulator?.ctx.engine.startCall({ from: '+15557654321', to: '+15550101', answer: '101', ringMs: 100, talkMs: 60_000, record: true })
   t.ok(old !== undefined)
   const oldChain = await waitFor('the first call to start', 20_000, async () => chains(first, 'started')[0])
+  const oldSecond = Math.floor(Date.now() / 1000) // the first call began in this second or before
   await first.close()
   t.notOk(existsSync(runDir), 'the run\'s folder is removed at shutdown')
 
@@ -32,7 +33,7 @@ t.test('a demo restart on the same DATA_DIR resumes nothing of the previous simu
   await second.services.pbx.callControl.ready()
   t.equal(second.services.calls.restored, 0, 'no call of the previous simulator is resumed')
   // Chain ids carry the second the call began: let the clock move on so only a resumed call can share one.
-  await new Promise((resolve) => setTimeout(resolve, 1100))
+  await waitFor('the clock to pass the first call\'s second', 5000, async () => Math.floor(Date.now() / 1000) > oldSecond ? true : undefined)
   const fresh = second.simulator?.ctx.engine.startCall({ from: '+15557654321', to: '+15550101', answer: '101', ringMs: 100, talkMs: 800, record: true })
   t.equal(fresh?.callid, old?.callid, 'the new simulator reuses the call id')
   await waitFor('the new call\'s recording event', 20_000, async () => chains(second, 'recording')[0])

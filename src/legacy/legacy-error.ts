@@ -14,6 +14,7 @@ export type LegacyErrorCode =
   | 'CSRF_REFUSED'
   | 'UNKNOWN_METHOD'
   | 'NOT_FOUND'
+  | 'NO_TENANTS'
   | 'METHOD_NOT_ALLOWED'
   | 'DEVICE_NOT_FOUND'
   | 'EXT_NOT_FOUND'

@@ -63,6 +63,8 @@ export const DEFAULT_TIMING: LegTiming = { settleMs: 3_000, giveUpMs: 15_000 }
 const FETCH_RETRY_MS = [1_000, 5_000, 30_000, 120_000, 600_000]
 /** Files are matched to legs near their time: refs recorded this long before the oldest leg cannot be among them. */
 const CLAIMED_MARGIN_MS = 3_600_000
+/** Ended legs kept in memory while the index cannot be written (database away, disk full). */
+const MAX_UNWRITTEN = 10_000
 
 export class RecordingService<I extends RecordingIndex = RecordingIndex> {
   readonly index: I
@@ -74,6 +76,8 @@ export class RecordingService<I extends RecordingIndex = RecordingIndex> {
   private readonly inFlight = new Set<number>()
   private readonly fetchFailures = new Map<number, { count: number, retryAt: number }>()
   private readonly jobs = new Set<Promise<void>>()
+  /** Ended legs whose write failed, written again on the next passes (in order). */
+  private readonly unwritten: EndedLeg[] = []
   private timer: NodeJS.Timeout | null = null
   private lastLook = 0
   private lastRenew = 0
@@ -156,6 +160,7 @@ export class RecordingService<I extends RecordingIndex = RecordingIndex> {
     const failed = (err: unknown): void => {
       if (!isStorageError(err)) throw err
       this.index.health.failed('recordings index', err)
+      if (this.unwritten.length < MAX_UNWRITTEN) this.unwritten.push(leg)
     }
     try {
       const added = this.onLegEnded(leg)
@@ -231,6 +236,10 @@ export class RecordingService<I extends RecordingIndex = RecordingIndex> {
   }
 
   private async pass (): Promise<void> {
+    while (this.unwritten.length > 0) {
+      await this.index.addLeg(this.unwritten[0]) // still failing: this pass stops here, the next one tries again
+      this.unwritten.shift()
+    }
     if (this.opts.looks?.() ?? true) await this.lookForFiles()
     await this.renewClaims()
     await this.startConversions()

@@ -123,6 +123,7 @@ export class SpreadKeeper {
     this.opts.log?.info({ tenants: release, quota: this.plan.quota }, `giving back ${release.length} tenants to even the spread over ${live.length} replicas`)
     for (const id of release) {
       this.releasing.add(id)
+      this.heldSince.delete(id)
       void this.opts.release(id).catch((err: unknown) => {
         this.opts.log?.warn({ tenant: id, err: err instanceof Error ? err.message : String(err) }, 'giving a tenant back failed')
       }).finally(() => { this.releasing.delete(id) })

@@ -25,7 +25,7 @@ import { VERSION } from '../version.js'
 import { errorBody } from '../legacy/legacy-error.js'
 import { tenantConfig } from './tenant-config.js'
 import type { TenantDefinition } from './tenants-file.js'
-import { TenantDirectory, tenantCookie, type RouteLocator } from './tenant-routing.js'
+import { prefixedLocation, TenantDirectory, tenantCookie, type RouteLocator } from './tenant-routing.js'
 
 export interface Tenant { id: string, services: GatewayServices, app: FastifyInstance }
 
@@ -81,19 +81,27 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
     return { id: def.id, services, app }
   }
   // A tenant given back or lost: stopped as at shutdown (its state written, its lease expired), then a
-  // fresh one as a standby. Its API answers from the old one until the new one is ready.
+  // fresh one as a standby. Its API answers from the old one (stopped: PBX calls fail) until the new one is ready.
   const rebuilding = new Map<string, Promise<void>>()
+  let builds: Promise<void> = Promise.resolve()
   const rebuild = async (id: string, why: string): Promise<void> => {
     const def = definitions.find((d) => d.id === id)
     const old = tenants.get(id)
     if (def === undefined || old === undefined || closing !== null) return
     const running = rebuilding.get(id) ?? (async () => {
       logger.info({ tenant: id, replica }, `tenant ${id}: stopping its stream here (${why})`)
-      const fresh = await build(def)
+      // Stopped first: the lease is free (and the other replica's stream open) the sooner.
       await old.services.stop(opts.shutdownTimeoutMs ?? 10_000).catch((err: unknown) => { logger.error({ err, tenant: id }, 'stopping a tenant failed') })
-      await fresh.services.start()
-      await fresh.app.ready()
-      tenants.set(id, fresh)
+      // One build at a time: building an app takes the CPU for a while, and the tenants still held
+      // here must keep up with their PBXs meanwhile.
+      const turn = builds.then(async () => {
+        const fresh = await build(def)
+        await fresh.services.start()
+        await fresh.app.ready()
+        tenants.set(id, fresh)
+      })
+      builds = turn.catch(() => {})
+      await turn
       await old.app.close().catch(() => {})
     })().finally(() => { rebuilding.delete(id) })
     rebuilding.set(id, running)
@@ -149,6 +157,7 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
       return
     }
     req.url = route.url
+    if (route.prefix !== undefined) keepPrefixOnRedirects(res, route.prefix)
     tenant.app.server.emit('request', req, res)
   }
 
@@ -244,6 +253,24 @@ export function readinessOfTenants (reports: ReadonlyArray<readonly [string, Rea
     degraded: reports.filter(([, r]) => r.degraded.length > 0).map(([id]) => id),
     tenants: out
   }
+}
+
+/**
+ * A tenant's app answers a request whose /t/<id> prefix the front removed: a redirect it sends
+ * (`/console` → `/console/`) gets the prefix back, or the browser would leave the tenant.
+ */
+function keepPrefixOnRedirects (res: ServerResponse, prefix: string): void {
+  const writeHead = res.writeHead
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    const set = res.getHeader('location')
+    if (typeof set === 'string') res.setHeader('location', prefixedLocation(set, prefix))
+    const headers = args.find((a) => typeof a === 'object' && a !== null && !Array.isArray(a)) as Record<string, unknown> | undefined
+    for (const name of Object.keys(headers ?? {})) {
+      const value = headers?.[name]
+      if (name.toLowerCase() === 'location' && typeof value === 'string' && headers !== undefined) headers[name] = prefixedLocation(value, prefix)
+    }
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args)
+  } as ServerResponse['writeHead']
 }
 
 function sendJson (res: ServerResponse, status: number, body: unknown): void {

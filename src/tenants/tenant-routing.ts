@@ -18,7 +18,8 @@ export const TENANT_COOKIE = 'gw_tenant'
 export const FRONT_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
 
 export type TenantRoute =
-  | { kind: 'tenant', id: string, url: string }
+  /** `prefix`: the `/t/<id>` the URL came with (removed from `url`), for the answer's redirects. */
+  | { kind: 'tenant', id: string, url: string, prefix?: string }
   | { kind: 'front', path: string }
   | { kind: 'unknown-tenant', id: string }
 
@@ -55,7 +56,7 @@ export class TenantDirectory {
     if (prefixed !== null) {
       const id = safeDecode(prefixed[1])
       if (!this.ids.has(id)) return { kind: 'unknown-tenant', id }
-      return { kind: 'tenant', id, url: (prefixed[2] ?? '/') + (q === -1 ? '' : req.url.slice(q)) }
+      return { kind: 'tenant', id, url: (prefixed[2] ?? '/') + (q === -1 ? '' : req.url.slice(q)), prefix: `/t/${prefixed[1]}` }
     }
     if (FRONT_PATHS.has(path)) return { kind: 'front', path }
     const found = this.locate(req.method ?? 'GET', req.url)
@@ -65,6 +66,15 @@ export class TenantDirectory {
     if (cookie !== undefined && this.ids.has(cookie)) return { kind: 'tenant', id: cookie, url: req.url }
     return { kind: 'tenant', id: this.fallback, url: req.url }
   }
+}
+
+/**
+ * A redirect's Location inside a tenant's prefix: an absolute path (`/console/`) gets the prefix the
+ * request came with, so the browser stays with that tenant; a full URL, a scheme-relative `//host`
+ * or a relative path is left as it is (a relative one resolves against the prefixed URL already).
+ */
+export function prefixedLocation (location: string, prefix: string): string {
+  return location.startsWith('/') && !location.startsWith('//') && !location.startsWith('/\\') ? prefix + location : location
 }
 
 /** `gw_tenant` for the console: set at login, the same attributes as the session cookie. */

@@ -19,16 +19,18 @@ const CALLER = '+4917612345678'
 t.test('the number map: the default PBX\'s DNs → the branch office\'s, role by role', async (t) => {
   const branch = pbxUnderTest(BRANCH_PBX_FILE)
   t.same(Object.fromEntries(numberMap(loadPbxDefinition(DEFAULT_PBX_FILE), branch.definition)), {
-    800: '3100', 700: '3200', 900: '3300', 10000: '40000', 599: '3999', // the k-th queue, ring group, IVR, trunk, client
-    101: '2001', 102: '2002', // agents of the first queue
+    800: '3100', 801: '3110', 700: '3200', 900: '3300', 10000: '40000', 599: '3999', // the k-th queue, ring group, IVR, trunk, client
+    101: '2001', 102: '2002', 104: '2005', 105: '2007', // agents of the paired queues
     100: '2003', // a member of the first ring group (101 is already an agent)
-    103: '2004', 104: '2005', 105: '2007', 106: '2008', // the remaining registered users
+    103: '2004', 106: '2008', // the remaining registered users
     115: '2006', // the unregistered ones
     '+15550100': '+4930123401', '+15550101': '+4930123402', '+15550102': '+4930123404', '+15550104': '+4930123409' // DIDs to mapped destinations
   })
   t.equal(pbxUnderTest(DEFAULT_PBX_FILE).n('119'), '119', 'the default PBX maps to itself')
-  t.throws(() => branch.n('801'), /branch-office\.yaml has no counterpart of the default PBX's 801/)
+  t.throws(() => branch.n('107'), /branch-office\.yaml has no counterpart of the default PBX's 107/)
   t.same(branch.didTo('3100'), { number: '+4930123402', name: 'Orders line' })
+  t.same([branch.firstRung('3100'), branch.firstRung('3110'), branch.firstRung('3200')], [['2001'], ['2005', '2007'], []], 'hunt: the first agent; ring-all: all; not a queue: none')
+  t.same(branch.membersOf('3200'), ['2003', '2004'])
   t.throws(() => branch.didTo('2003'), /no DID to 2003/)
 })
 

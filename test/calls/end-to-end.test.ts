@@ -16,9 +16,8 @@ import { PBX } from '../sim/pbx-under-test.js'
 const [QUEUE, AGENT, DIRECT, TARGET, CALLING, CALLED, OUTBOUND] = ['800', '101', '102', '103', '105', '106', '104'].map((n) => PBX.n(n))
 const QUEUE_LINE = PBX.didTo(QUEUE)
 const DIRECT_LINE = PBX.n('+15550102')
-const queue = PBX.definition.queues?.find((q) => q.number === QUEUE)
 // A hunt queue rings its first agent (the one that answers here) before any other; a ring-all queue all of them.
-const RUNG = queue?.strategy === 'Hunt' ? [AGENT] : queue?.agents ?? []
+const RUNG = PBX.firstRung(QUEUE)
 
 async function startCall (sim: Simulator, script: object): Promise<number> {
   const res = await fetch(`${sim.url}/_sim/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(script) })

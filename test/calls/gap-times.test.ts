@@ -4,6 +4,11 @@
 // again; where the PBX does not say, the event says `timing: approximate`. Simulator, real sockets.
 import t, { type Test } from 'tap'
 import { startSim, clientsFor, startCall, until } from '../pbx/pbx-fixture.js'
+import { PBX } from '../sim/pbx-under-test.js'
+
+// The PBX's numbers (SIM_PBX): written for the default PBX, mapped by role on another (docs/simulator.md).
+const [DIRECT, TARGET] = ['102', '103'].map((n) => PBX.n(n))
+const DIRECT_LINE = PBX.n('+15550102')
 import { CallModel } from '../../src/calls/call-model.js'
 import { createCallTimesLookup } from '../../src/calls/pbx-call-times.js'
 import { createCallRecordLookup } from '../../src/calls/pbx-call-record.js'
@@ -61,16 +66,16 @@ async function gap (sim: Simulator, ms: number): Promise<void> {
 async function answeredInGap (t: Test, script: { ringMs: number, talkMs: number }, gapMs: number): Promise<void> {
   const sim = await startSim(t)
   const { events } = await gateway(t, sim)
-  const callid = await startCall(sim, { from: '+15557654321', to: '+15550102', answer: '102', ...script })
-  await until(() => of(events, callid, 'ringing', '102') !== undefined, 5000, 'ringing seen')
+  const callid = await startCall(sim, { from: '+15557654321', to: DIRECT_LINE, answer: DIRECT, ...script })
+  await until(() => of(events, callid, 'ringing', DIRECT) !== undefined, 5000, 'ringing seen')
   await gap(sim, gapMs)
-  await until(() => of(events, callid, 'incoming', '102') !== undefined, 15_000, 'call ended')
+  await until(() => of(events, callid, 'incoming', DIRECT) !== undefined, 15_000, 'call ended')
   const truth = await simCall(sim, callid)
   const answeredAt = Date.parse(truth.answeredAt ?? '')
   const talked = (Date.parse(truth.endedAt ?? '') - answeredAt) / 1000
-  const started = of(events, callid, 'hangupincoming', '102') as Payload
+  const started = of(events, callid, 'hangupincoming', DIRECT) as Payload
   t.ok(Math.abs(Date.parse(String(started.timestamp)) - answeredAt) <= 1000, `call-started stamped at the answer (${String(started.timestamp)} vs ${String(truth.answeredAt)})`)
-  const ended = of(events, callid, 'incoming', '102') as Payload
+  const ended = of(events, callid, 'incoming', DIRECT) as Payload
   t.ok(Math.abs(Number(ended.duration) - talked) <= 1, `duration ${String(ended.duration)} s, talked ${talked.toFixed(1)} s`)
   t.equal(started.timing, undefined, 'exact: no approximate timing')
   t.equal(ended.timing, undefined)
@@ -88,17 +93,17 @@ t.test('answered and ended during a gap: started at the answer, ended with the t
 t.test('transferred during a gap: the PBX does not say when the target answered; its end waits for the call log and takes the PBX\'s talk time', async (t) => {
   const sim = await startSim(t)
   const { events } = await gateway(t, sim)
-  const callid = await startCall(sim, { from: '+15557654321', to: '+15550102', answer: '102', ringMs: 300, talkMs: 4000, transfer: { kind: 'blind', to: '103', afterMs: 1500, answer: true } })
-  await until(() => of(events, callid, 'hangupincoming', '102') !== undefined, 5000, '102 answered')
+  const callid = await startCall(sim, { from: '+15557654321', to: DIRECT_LINE, answer: DIRECT, ringMs: 300, talkMs: 4000, transfer: { kind: 'blind', to: TARGET, afterMs: 1500, answer: true } })
+  await until(() => of(events, callid, 'hangupincoming', DIRECT) !== undefined, 5000, 'the direct user answered')
   await gap(sim, 4000)
-  await until(() => of(events, callid, 'incoming', '103') !== undefined, 15_000, 'call ended')
-  const transferred = of(events, callid, 'incoming', '102') as Payload
+  await until(() => of(events, callid, 'incoming', TARGET) !== undefined, 15_000, 'call ended')
+  const transferred = of(events, callid, 'incoming', DIRECT) as Payload
   t.match(transferred, { transfer: 'true', timing: 'approximate' }, 'the transferor\'s end fell into the gap')
-  t.match(of(events, callid, 'hangupincoming', '103'), { trtype: 'Blind', timing: 'approximate' }, 'the target\'s answer fell into the gap')
-  const ended = of(events, callid, 'incoming', '103') as Payload
+  t.match(of(events, callid, 'hangupincoming', TARGET), { trtype: 'Blind', timing: 'approximate' }, 'the target\'s answer fell into the gap')
+  const ended = of(events, callid, 'incoming', TARGET) as Payload
   t.match(ended, { transfer: 'false' })
   t.equal(ended.timing, undefined, 'the duration is the PBX\'s: not approximate')
   // The simulator hangs up talkMs after the target answered (2.1 s into the call, in the gap that
   // lasted until ~4.5 s): 4 s of talk, of which the gateway saw ~2.
-  t.ok(Math.abs(Number(ended.duration) - 4) <= 1, `duration ${String(ended.duration)} s, 103 talked 4 s (the gateway saw it answer at ${String(of(events, callid, 'hangupincoming', '103')?.timestamp)})`)
+  t.ok(Math.abs(Number(ended.duration) - 4) <= 1, `duration ${String(ended.duration)} s, the target talked 4 s (the gateway saw it answer at ${String(of(events, callid, 'hangupincoming', TARGET)?.timestamp)})`)
 })

@@ -6,17 +6,30 @@ import t from 'tap'
 import { Writable } from 'node:stream'
 import { loadConfig } from '../../src/config.js'
 import { startGateway } from '../../src/server.js'
-import { createSimulator } from '../../src/sim/simulator.js'
 import { startReceiver } from '../webhooks/receiver.js'
-import { until } from '../pbx/pbx-fixture.js'
+import { startSim, until } from '../pbx/pbx-fixture.js'
+import { PBX } from '../sim/pbx-under-test.js'
+
+// The PBX's numbers (SIM_PBX): written for the default PBX, mapped by role on another (docs/simulator.md).
+const [QUEUE, OVERFLOW, AGENT, DIRECT, TARGET, GROUP, IVR, CALLING] = ['800', '801', '101', '102', '103', '700', '900', '106'].map((n) => PBX.n(n))
+const QUEUE_LINE = PBX.didTo(QUEUE)
+const DIRECT_LINE = PBX.n('+15550102')
+const IVR_LINE = PBX.didTo(IVR)
+// IVR → queue: the menu's last option that reaches a queue (801 by key 2 on the default PBX).
+const menuToQueue = Object.entries(PBX.definition.ivrs?.find((i) => i.number === IVR)?.options ?? {})
+  .filter(([, to]) => PBX.definition.queues?.some((q) => q.number === to)).at(-1)
+if (menuToQueue === undefined) throw new Error(`${PBX.name}'s IVR ${IVR} has no option to a queue`)
+const [MENU, MENU_QUEUE] = menuToQueue
+const [MENU_AGENT, OVERFLOW_AGENT] = [PBX.agentsOf(MENU_QUEUE)[0], PBX.agentsOf(OVERFLOW)[0]]
+// Rung together in any order: a group of one is a plain place.
+const together = (dns: string[]): string | string[] => dns.length === 1 ? `ringing ${dns[0]} -0` : dns.map((d) => `ringing ${d} -0`)
 
 t.test('canonical and other call paths, exact events in order', async (t) => {
-  const sim = await createSimulator()
-  t.teardown(() => sim.close())
+  const sim = await startSim(t)
   const rx = await startReceiver()
   t.teardown(() => rx.close())
   const gw = await startGateway(loadConfig({
-    PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: 'sequences-test-key-0123456789', PORT: '0',
+    PBX_URL: sim.url, PBX_CLIENT_ID: PBX.clientId, PBX_CLIENT_SECRET: PBX.secret, GATEWAY_KEYS: 'sequences-test-key-0123456789', PORT: '0',
     DATA_DIR: t.testdir({}), WEBHOOK_URLS: rx.url, CALL_END_GRACE_MS: '300', RECORDINGS_SOURCE: 'off'
   }), { logStream: new Writable({ write (_c, _e, cb) { cb() } }) })
   t.teardown(() => gw.close())
@@ -28,13 +41,13 @@ t.test('canonical and other call paths, exact events in order', async (t) => {
     return ((await res.json()) as { callid: number }).callid
   }
   const calls = {
-    B: await start({ from: '+15557654321', to: '+15550101', answer: null, ringMs: 600 }),
-    D: await start({ from: '+15557654322', to: '+15550102', answer: '102', ringMs: 100, talkMs: 1500, transfer: { kind: 'attended', to: '103', afterMs: 300, answer: true } }),
-    F: await start({ from: '101', to: '+15559870000', answer: null, ringMs: 300 }),
-    G: await start({ from: '+15557654323', to: '+15550102', answer: '102', ringMs: 100, talkMs: 1500, transfer: { kind: 'blind', to: '103', afterMs: 300, answer: false } }),
-    IVR: await start({ from: '+15557654324', to: '+15550100', menu: '2', answer: '104', ringMs: 200, talkMs: 500 }),
-    RG: await start({ from: '103', to: '700', answer: null, ringMs: 400 }),
-    OVF: await start({ from: '+15557654325', to: '+15550101', overflow: '801', answer: '104', ringMs: 300, talkMs: 400 })
+    B: await start({ from: '+15557654321', to: QUEUE_LINE.number, answer: null, ringMs: 600 }),
+    D: await start({ from: '+15557654322', to: DIRECT_LINE, answer: DIRECT, ringMs: 100, talkMs: 1500, transfer: { kind: 'attended', to: TARGET, afterMs: 300, answer: true } }),
+    F: await start({ from: AGENT, to: '+15559870000', answer: null, ringMs: 300 }),
+    G: await start({ from: '+15557654323', to: DIRECT_LINE, answer: DIRECT, ringMs: 100, talkMs: 1500, transfer: { kind: 'blind', to: TARGET, afterMs: 300, answer: false } }),
+    IVR: await start({ from: '+15557654324', to: IVR_LINE.number, menu: MENU, answer: MENU_AGENT, ringMs: 200, talkMs: 500 }),
+    RG: await start({ from: CALLING, to: GROUP, answer: null, ringMs: 400 }),
+    OVF: await start({ from: '+15557654325', to: QUEUE_LINE.number, overflow: OVERFLOW, answer: OVERFLOW_AGENT, ringMs: 300, talkMs: 400 })
   }
   type Payload = Record<string, string | number>
   const eventsOf = (callid: number): Payload[] => rx.received.map((r) => JSON.parse(r.body) as Payload).filter((p) => String(p.chid).endsWith(`_${callid}`))
@@ -63,23 +76,25 @@ t.test('canonical and other call paths, exact events in order', async (t) => {
     t.same(m.actual, m.expected, what)
   }
 
-  check(calls.B, ['ringing 800 -0', ['ringing 101 -0', 'ringing 102 -0', 'ringing 103 -0'], 'incoming 800 Missed transfer=false -0'], 'B: queue missed')
-  t.match(eventsOf(calls.B).at(-1), { did: 'Sales line', duration: 0, title: /Sales line: missed call in queue 800 from \+15557654321/ })
+  check(calls.B, [`ringing ${QUEUE} -0`, together(PBX.firstRung(QUEUE)), `incoming ${QUEUE} Missed transfer=false -0`], 'B: queue missed')
+  t.match(eventsOf(calls.B).at(-1), { did: QUEUE_LINE.name, duration: 0, title: `${QUEUE_LINE.name}: missed call in queue ${QUEUE} from +15557654321` })
   check(calls.D, [
-    'ringing 102 -0', 'hangupincoming 102 NotDef -1', 'ringing 103 -2',
-    'incoming 102 Ok transfer=true -1', 'hangupincoming 103 Accomp -2', 'incoming 103 Ok transfer=false -2'
-  ], 'D: attended transfer (103 rings for the consultation before 102 leaves)')
-  check(calls.F, ['outgoing 101 Missed transfer=false -0'], 'F: outbound not answered')
+    `ringing ${DIRECT} -0`, `hangupincoming ${DIRECT} NotDef -1`, `ringing ${TARGET} -2`,
+    `incoming ${DIRECT} Ok transfer=true -1`, `hangupincoming ${TARGET} Accomp -2`, `incoming ${TARGET} Ok transfer=false -2`
+  ], 'D: attended transfer (the target rings for the consultation before the transferring user leaves)')
+  check(calls.F, [`outgoing ${AGENT} Missed transfer=false -0`], 'F: outbound not answered')
   t.match(eventsOf(calls.F)[0], { callerid: '+15559870000', did: '' })
   check(calls.G, [
-    'ringing 102 -0', 'hangupincoming 102 NotDef -1', 'incoming 102 Ok transfer=true -1', 'ringing 103 -2', 'incoming 102 Ok transfer=false -1'
-  ], 'G: the transfer target does not answer, the call returns to 102 as link 1')
-  check(calls.IVR, ['ringing 900 -0', 'ringing 801 -0', 'ringing 104 -0', 'hangupincoming 104 NotDef -1', 'incoming 104 Ok transfer=false -1'], 'IVR → queue 801')
-  t.match(eventsOf(calls.IVR)[0], { usertype: 'other', did: 'Main line' })
-  check(calls.RG, ['ringing 700 -0', ['ringing 100 -0', 'ringing 101 -0'], 'incoming 700 Missed transfer=false -0'], 'ring group missed')
-  t.match(eventsOf(calls.RG)[0], { callerid: '103', did: '' })
+    `ringing ${DIRECT} -0`, `hangupincoming ${DIRECT} NotDef -1`, `incoming ${DIRECT} Ok transfer=true -1`, `ringing ${TARGET} -2`, `incoming ${DIRECT} Ok transfer=false -1`
+  ], 'G: the transfer target does not answer, the call returns to the transferring user as link 1')
+  check(calls.IVR, [
+    `ringing ${IVR} -0`, `ringing ${MENU_QUEUE} -0`, together(PBX.firstRung(MENU_QUEUE)), `hangupincoming ${MENU_AGENT} NotDef -1`, `incoming ${MENU_AGENT} Ok transfer=false -1`
+  ], `IVR → queue ${MENU_QUEUE}`)
+  t.match(eventsOf(calls.IVR)[0], { usertype: 'other', did: IVR_LINE.name })
+  check(calls.RG, [`ringing ${GROUP} -0`, together(PBX.membersOf(GROUP)), `incoming ${GROUP} Missed transfer=false -0`], 'ring group missed')
+  t.match(eventsOf(calls.RG)[0], { callerid: CALLING, did: '' })
   check(calls.OVF, [
-    'ringing 800 -0', ['ringing 101 -0', 'ringing 102 -0', 'ringing 103 -0'], 'ringing 801 -0', 'ringing 104 -0',
-    'hangupincoming 104 NotDef -1', 'incoming 104 Ok transfer=false -1'
-  ], 'overflow from queue 800 to 801')
+    `ringing ${QUEUE} -0`, together(PBX.firstRung(QUEUE)), `ringing ${OVERFLOW} -0`, together(PBX.firstRung(OVERFLOW)),
+    `hangupincoming ${OVERFLOW_AGENT} NotDef -1`, `incoming ${OVERFLOW_AGENT} Ok transfer=false -1`
+  ], `overflow from queue ${QUEUE} to ${OVERFLOW}`)
 })

@@ -89,6 +89,12 @@ t.test('a known path with another method: 405 METHOD_NOT_ALLOWED with Allow; unk
   t.equal(unknown.json().error.code, 'UNKNOWN_METHOD')
   t.equal(unknown.headers.allow, undefined)
   t.equal((await app.inject({ method: 'POST', url: '/webhooks/crm/test/more' })).statusCode, 404, 'a longer path is another path')
+  for (const url of ['/t/acme/pbx.calls.get', '/t/acme/webapi/k/pbx.calls.get?x=1', '/t/acme', '/t/acme?key=k']) {
+    const prefixed = await app.inject({ method: 'GET', url })
+    t.equal(prefixed.statusCode, 404, url)
+    t.same(prefixed.json(), { result: false, error: { code: 'NO_TENANTS', message: 'This gateway serves one PBX and has no tenants: leave the /t/{tenant}/ prefix out of the address' } }, `${url}: a tenant prefix on a gateway without tenants says so`)
+  }
+  t.equal((await app.inject({ method: 'GET', url: '/tx/pbx.calls.get' })).json().error.code, 'UNKNOWN_METHOD', 'only the /t/ segment')
   const missing = await app.inject({ method: 'GET', url: '/files/nothing.txt' })
   t.equal(missing.statusCode, 404, 'a route of this method that found nothing is a 404, not a 405')
   t.equal(missing.headers.allow, undefined)

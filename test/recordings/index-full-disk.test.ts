@@ -1,7 +1,8 @@
 // The recordings index on a full disk (issue 15 item 2, "same class": every writer of gateway.db):
 // a call-ended event whose leg cannot be written to the index must not throw into the call model
 // (which would stop the event's other consumers); the failed write is reported to storage health
-// (/readyz, the log, /metrics), and the index works again once space returns.
+// (/readyz, the log, /metrics), and the index works again once space returns; the leg that failed is
+// kept and written then (on PostgreSQL the same holds while the database is away).
 import t from 'tap'
 import type { CallEvent } from '../../src/calls/call-events.js'
 import type { SqliteRecordingIndex } from '../../src/store/sqlite-recording-index.js'
@@ -38,4 +39,6 @@ t.test('a leg that cannot be written to the recordings index: no throw, the fail
   freeDisk(index.db)
   p.service.onCallEvent(ended(9000))
   t.equal(index.legsIn('waiting').filter((l) => l.callid === 9000).length, 1, 'written once space returns')
+  await p.service.kick()
+  t.equal(index.legsIn('waiting').filter((l) => l.callid === callid - 1).length, 1, 'the leg that failed is written on the next pass, not lost')
 })

@@ -5,11 +5,17 @@ import { probeAudio } from '../../src/recordings/audio-probe.js'
 import { resolveFfmpegPath } from '../../src/recordings/ffmpeg-pool.js'
 import { startPipeline } from './pipeline-harness.js'
 import { downloadAndProbe } from './download.js'
+import { PBX } from '../sim/pbx-under-test.js'
+
+// The PBX's numbers (SIM_PBX): written for the default PBX, mapped by role on another (docs/simulator.md).
+const DIRECT_LINE = PBX.n('+15550102')
+const DIRECT = PBX.n('102')
+const CALLING = PBX.n('101')
 
 t.test('a recorded call with two segments: two links, in order, total duration = the call', async (t) => {
   const p = await startPipeline(t, { source: 'dir' })
-  const callid = await p.call({ from: '+15557654321', to: '+15550102', answer: '102', ringMs: 200, talkMs: 3000, record: true, recordingSegments: 2, hangup: 'caller' })
-  const ended = await p.ended(callid, '102')
+  const callid = await p.call({ from: '+15557654321', to: DIRECT_LINE, answer: DIRECT, ringMs: 200, talkMs: 3000, record: true, recordingSegments: 2, hangup: 'caller' })
+  const ended = await p.ended(callid, DIRECT)
   t.equal(ended.finishtype, 'Ok')
   const rec = await p.recording(ended.id)
   t.equal(rec.event, 'recording')
@@ -35,13 +41,13 @@ t.test('a recorded call with two segments: two links, in order, total duration =
 
 t.test('an unrecorded call produces no recording event; RECORDING_FULL_INFO adds the ended fields', async (t) => {
   const p = await startPipeline(t, { source: 'dir', env: { RECORDING_FULL_INFO: '1' } })
-  const plain = await p.call({ from: '+15557654321', to: '+15550102', answer: '102', ringMs: 100, talkMs: 500, record: false })
-  const recorded = await p.call({ from: '101', to: '+15559870000', answer: 'remote', ringMs: 100, talkMs: 1500, record: true, recordingSegments: 1 })
-  const endedPlain = await p.ended(plain, '102')
-  const endedRec = await p.ended(recorded, '101')
+  const plain = await p.call({ from: '+15557654321', to: DIRECT_LINE, answer: DIRECT, ringMs: 100, talkMs: 500, record: false })
+  const recorded = await p.call({ from: CALLING, to: '+15559870000', answer: 'remote', ringMs: 100, talkMs: 1500, record: true, recordingSegments: 1 })
+  const endedPlain = await p.ended(plain, DIRECT)
+  const endedRec = await p.ended(recorded, CALLING)
   const rec = await p.recording(endedRec.id)
   t.equal(rec.FILES.length, 1)
-  t.match(rec, { event: 'recording', id: endedRec.id, user: '101', finishtype: 'Ok', duration: endedRec.duration, title: endedRec.title, callerid: '+15559870000' })
+  t.match(rec, { event: 'recording', id: endedRec.id, user: CALLING, finishtype: 'Ok', duration: endedRec.duration, title: endedRec.title, callerid: '+15559870000' })
   const probe = await downloadAndProbe(rec.FILES[0])
   t.ok(Math.abs(probe.durationS - 1.5) < 0.5, `duration ${probe.durationS}`)
   t.ok(await p.service.idle(15_000), 'the unrecorded leg is given up')

@@ -67,6 +67,13 @@ t.test('serving MP3s by token and by the legacy path', async (t) => {
   t.equal((await get(port, `/recordings/${newRecordingToken()}/${rec.fileName}`)).status, 404, 'random token')
   t.equal((await get(port, `/recordings/${pending.token}/${rec.fileName}`)).status, 404, 'another recording\'s token')
   t.equal((await get(port, `/recordings/${pending.token}/${pending.fileName}`)).status, 404, 'not converted yet')
+  // Converted by the index's word but not in this MP3_DIR (a replica whose MP3_DIR is not the shared one): the same 404.
+  index.markConverted(pending.id, 10)
+  for (const missing of [`/recordings/${pending.token}/${pending.fileName}`, `/webapi/${READ_KEY}/recording/${pending.fileName}`]) {
+    const r = await get(port, missing)
+    t.equal(r.status, 404, missing)
+    t.match(JSON.parse(r.body.toString()), { result: false, error: { code: 'RECORDING_NOT_FOUND' } }, 'the recording\'s own 404, not "nothing here"')
+  }
 
   for (const attack of [
     `/recordings/${rec.token}/..%2Frecordings.db`,
@@ -89,7 +96,6 @@ t.test('serving MP3s by token and by the legacy path', async (t) => {
   const legacy = await get(port, `/webapi/${READ_KEY}/recording/${rec.fileName}`)
   t.equal(legacy.status, 200)
   t.same(legacy.body, full.body)
-  t.equal((await get(port, `/webapi/${READ_KEY}/recording/${pending.fileName}`)).status, 404)
   const noKey = await get(port, `/webapi/wrong-key-000000000/recording/${rec.fileName}`)
   t.equal(noKey.status, 401)
   t.match(JSON.parse(noKey.body.toString()), { error: { code: 'UNAUTHORIZED' } })

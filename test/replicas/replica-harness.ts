@@ -18,7 +18,7 @@ export function replicaEnv (o: { dataDir: string, databaseUrl: string, graceMs: 
     GATEWAY_KEYS: `${REPLICA_KEY}:control`, HOST: '127.0.0.1', PORT: '0', DATA_DIR: o.dataDir, DATABASE_URL: o.databaseUrl,
     ...(o.webhookUrl !== undefined ? { WEBHOOK_URLS: o.webhookUrl } : {}),
     WEBHOOK_SECRET: 'whsec_' + Buffer.alloc(32, 9).toString('base64'), WEBHOOK_RETRY_SCHEDULE: '0,50ms,200ms,500ms', WEBHOOK_TIMEOUT_MS: '2000',
-    CALL_END_GRACE_MS: String(o.graceMs), RECORDINGS_SOURCE: 'off', RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'warn'
+    CALL_END_GRACE_MS: String(o.graceMs), RECORDINGS_SOURCE: 'off', RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: process.env.REPLICA_LOG_LEVEL ?? 'warn'
   }
 }
 

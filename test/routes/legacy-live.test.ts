@@ -17,10 +17,9 @@ const RING_GROUP = PBX.n('700')
 // Two users in no queue or ring group of the call above (makecall between them).
 const CALLING = PBX.n('103')
 const CALLED = PBX.n('104')
-const agentsOf = (queue: string): string[] => PBX.definition.queues?.find((q) => q.number === queue)?.agents ?? []
-const membersOf = (group: string): string[] => PBX.definition.ringGroups?.find((g) => g.number === group)?.members ?? []
+const { agentsOf, membersOf } = PBX
 // A hunt queue rings its first agent first (the one that answers here); a ring-all queue all of them.
-const RUNG = PBX.definition.queues?.find((q) => q.number === QUEUE)?.strategy === 'Hunt' ? [AGENT] : agentsOf(QUEUE)
+const RUNG = PBX.firstRung(QUEUE)
 // Another agent: rung with AGENT where the queue rings all, left free where it hunts.
 const OTHER = agentsOf(QUEUE).find((a) => a !== AGENT) ?? AGENT
 

@@ -22,6 +22,12 @@ export interface PbxUnderTest {
   simOptions: { pbx?: PbxDefinition }
   /** The DID (number and rule name) whose inbound rule goes to `to`; throws when there is none. */
   didTo: (to: string) => { number: string, name: string }
+  /** The agents of this PBX's queue `queue` (none when it has no such queue). */
+  agentsOf: (queue: string) => string[]
+  /** The members of this PBX's ring group `group` (none when it has no such group). */
+  membersOf: (group: string) => string[]
+  /** Who rings first when a call reaches `queue`: its first agent on a hunt queue, every agent on a ring-all one. */
+  firstRung: (queue: string) => string[]
 }
 
 const pairs = <T> (from: readonly T[] = [], to: readonly T[] = []): Array<[T, T]> =>
@@ -66,6 +72,7 @@ export function pbxUnderTest (file = process.env.SIM_PBX ?? DEFAULT_PBX_FILE): P
   const definition = loadPbxDefinition(file)
   const map = numberMap(loadPbxDefinition(DEFAULT_PBX_FILE), definition)
   const name = file.split(/[\\/]/).pop() ?? file
+  const agentsOf = (queue: string): string[] => definition.queues?.find((q) => q.number === queue)?.agents ?? []
   return {
     name,
     definition,
@@ -81,6 +88,12 @@ export function pbxUnderTest (file = process.env.SIM_PBX ?? DEFAULT_PBX_FILE): P
       const did = definition.dids?.find((d) => d.to === to)
       if (did === undefined) throw new Error(`${name} has no DID to ${to}`)
       return { number: did.number, name: did.name }
+    },
+    agentsOf,
+    membersOf: (group) => definition.ringGroups?.find((g) => g.number === group)?.members ?? [],
+    firstRung (queue) {
+      const q = definition.queues?.find((x) => x.number === queue)
+      return q?.strategy === 'Hunt' ? agentsOf(queue).slice(0, 1) : agentsOf(queue)
     }
   }
 }

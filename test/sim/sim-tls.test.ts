@@ -10,6 +10,7 @@ import WebSocket from 'ws'
 import { createSimulator } from '../../src/sim/simulator.js'
 import { selfSignedCertificate } from '../../src/sim/tls-cert.js'
 import { simTlsFrom } from '../../src/sim/sim-tls-options.js'
+import { until } from '../pbx/pbx-fixture.js'
 import { main } from '../../src/cli.js'
 
 t.test('https and wss on the same port, trusted by pinning the certificate', async (t) => {
@@ -41,7 +42,7 @@ t.test('https and wss on the same port, trusted by pinning the certificate', asy
 
   const down = await fetch(`${sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: true, downForMs: 200 }), dispatcher })
   t.equal(down.status, 200, 'the control API answers even while the PBX goes down')
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  await until(() => !sim.ctx.faults.settings.down, 5000, 'the PBX to be up again')
   const back = await fetch(`${sim.url}/callcontrol`, { headers: auth, dispatcher })
   t.equal(back.status, 200)
 })

@@ -2,7 +2,7 @@
 // /readyz with every tenant, /metrics with the `tenant` label, the console's gw_tenant cookie.
 import t from 'tap'
 import Fastify from 'fastify'
-import { keyDigest, TenantDirectory } from '../../src/tenants/tenant-routing.js'
+import { keyDigest, prefixedLocation, TenantDirectory } from '../../src/tenants/tenant-routing.js'
 import { api, KEYS, startTwoTenants } from './two-tenants.js'
 
 // A router shaped like the tenants' apps (the key form and plain paths), with the gateway's options.
@@ -18,10 +18,10 @@ const dir = new TenantDirectory([
 const route = (url: string, headers: Record<string, string> = {}): ReturnType<TenantDirectory['route']> => dir.route({ url, headers })
 
 t.test('the prefix, then the key, then the cookie, else the first tenant', async (t) => {
-  t.same(route('/t/beta/pbx.ac.get?x=1'), { kind: 'tenant', id: 'beta', url: '/pbx.ac.get?x=1' }, 'the prefix is removed')
-  t.same(route('/t/beta'), { kind: 'tenant', id: 'beta', url: '/' })
+  t.same(route('/t/beta/pbx.ac.get?x=1'), { kind: 'tenant', id: 'beta', url: '/pbx.ac.get?x=1', prefix: '/t/beta' }, 'the prefix is removed')
+  t.same(route('/t/beta'), { kind: 'tenant', id: 'beta', url: '/', prefix: '/t/beta' })
   t.same(route('/t/nope/pbx.ac.get'), { kind: 'unknown-tenant', id: 'nope' })
-  t.same(route('/t/acme/pbx.ac.get', { 'x-api-key': 'beta-key-0123456789abcdef' }), { kind: 'tenant', id: 'acme', url: '/pbx.ac.get' }, 'the prefix wins over the key (and acme refuses beta\'s key)')
+  t.same(route('/t/acme/pbx.ac.get', { 'x-api-key': 'beta-key-0123456789abcdef' }), { kind: 'tenant', id: 'acme', url: '/pbx.ac.get', prefix: '/t/acme' }, 'the prefix wins over the key (and acme refuses beta\'s key)')
   t.same(route('/pbx.ac.get', { 'x-api-key': 'beta-key-0123456789abcdef' }), { kind: 'tenant', id: 'beta', url: '/pbx.ac.get' }, 'X-API-Key')
   t.same(route('/pbx.ac.get?key=beta-key-0123456789abcdef'), { kind: 'tenant', id: 'beta', url: '/pbx.ac.get?key=beta-key-0123456789abcdef' }, '?key=')
   t.same(route('/webapi/beta-key-0123456789abcdef/pbx.ac.get'), { kind: 'tenant', id: 'beta', url: '/webapi/beta-key-0123456789abcdef/pbx.ac.get' }, '/webapi/{key}/')
@@ -43,6 +43,14 @@ t.test('the key is read as the API reads it: encoded forms reach the key\'s tena
   t.equal(to(`/pbx.ac.get?x=1&ke%79=${beta}`), 'beta')
   t.equal(to(`/pbx.ac.get?key=${beta}&key=${beta}`), 'acme', 'a repeated key is no key (the app answers 400 DUPLICATE_PARAMETER)')
   t.equal(to(`/WEBAPI/${beta}/pbx.ac.get`), 'acme', 'the router is case-sensitive: no key form, as on one PBX')
+})
+
+t.test('a redirect inside a tenant prefix keeps the prefix', async (t) => {
+  t.equal(prefixedLocation('/console/', '/t/beta'), '/t/beta/console/')
+  t.equal(prefixedLocation('/docs/static/index.html?x=1', '/t/beta'), '/t/beta/docs/static/index.html?x=1')
+  t.equal(prefixedLocation('static/index.html', '/t/beta'), 'static/index.html', 'relative: resolves under the prefix already')
+  t.equal(prefixedLocation('https://example.com/x', '/t/beta'), 'https://example.com/x')
+  t.equal(prefixedLocation('//example.com/x', '/t/beta'), '//example.com/x', 'scheme-relative: another host')
 })
 
 t.test('the front server: every tenant in /readyz and /metrics, the console cookie, unknown tenants', async (t) => {
@@ -79,6 +87,11 @@ t.test('the front server: every tenant in /readyz and /metrics, the console cook
   t.equal(unknown.status, 404)
   t.match(JSON.parse(unknown.text), { result: false, error: { code: 'UNKNOWN_TENANT' } })
   t.equal((await api(x.gw, '/pbx.ac.get')).status, 401, 'no key: 401 from the first tenant')
+  for (const [url, location] of [['/t/beta/console', '/t/beta/console/'], ['/t/beta/', '/t/beta/console/']]) {
+    const r = await api(x.gw, url, undefined, { redirect: 'manual' })
+    t.equal(r.status, 302, url)
+    t.equal(r.headers.get('location'), location, `${url}: the redirect stays inside the tenant`)
+  }
   // beta's key at acme would be 401: a 200 means the encoded forms reached beta.
   t.equal((await api(x.gw, `/%77ebapi/${KEYS.beta}/pbx.ac.get`)).status, 200, '/%77ebapi/{key}/ reaches the key\'s tenant')
   t.equal((await api(x.gw, `/pbx.ac.get?%6bey=${KEYS.beta}`)).status, 200, '?%6bey= reaches the key\'s tenant')

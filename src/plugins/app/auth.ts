@@ -3,14 +3,15 @@
 // comparison (key-table.ts); read/control scopes; failed attempts throttled per client address (a valid key always
 // passes); a general per-key request limit; and the key kept out of every log line (request-key.ts).
 import fp from 'fastify-plugin'
-import type { FastifyError, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import '@fastify/rate-limit'
 import type { GatewayKey, KeyScope } from '../../config.js'
 import { LegacyError } from '../../legacy/legacy-error.js'
 import { KeyRing } from './key-table.js'
 import { duplicateParameterError } from '../../legacy/duplicate-parameters.js'
 import { KEY_QUERY_PARAM, presentedKey } from './request-key.js'
-import { WindowCounter } from './window-counter.js'
+import { WindowCounter, type PerKeyLimit } from './window-counter.js'
+import { SharedWindowCounter } from './shared-window-counter.js'
 
 export type { KeyScope }
 
@@ -52,7 +53,7 @@ export class ApiKeyAuth {
   constructor (
     keys: readonly GatewayKey[],
     private readonly failures: Limiter,
-    private readonly perKey: WindowCounter
+    private readonly perKey: PerKeyLimit
   ) {
     this.keys = new KeyRing(keys.map((k, i) => [k, Object.freeze({ id: `key#${i + 1}`, scope: k.scope })] as const))
   }
@@ -133,6 +134,19 @@ export function requireScope (scope: KeyScope, shortcut?: AuthorizedShortcut): o
   }
 }
 
+/** Across replicas when they share a database (the windows in PostgreSQL), else in this process. */
+function sharedOrLocal (app: FastifyInstance, limit: { max: number, windowMs: number }): PerKeyLimit {
+  const store = app.gateway.keyWindows
+  if (store === undefined) return new WindowCounter(limit.max, limit.windowMs)
+  const shared = new SharedWindowCounter(store, {
+    ...limit,
+    onError: (err) => { app.log.warn({ err }, 'per-key limit: the shared request counts cannot be written; each replica limits on what it knows until they can') }
+  })
+  shared.start()
+  app.addHook('onClose', async () => { await shared.stop() })
+  return shared
+}
+
 export default fp(async (app, opts: AuthOptions) => {
   const { config } = app.gateway
   const failures = app.createRateLimit({
@@ -142,7 +156,8 @@ export default fp(async (app, opts: AuthOptions) => {
     // that is not a trusted proxy; never a client-chosen X-Forwarded-For entry.
     keyGenerator: (req) => `auth-fail:${req.ip}`
   })
-  const perKey = new WindowCounter(opts.perKeyMax ?? config.rateLimitPerMinute, opts.perKeyWindowMs ?? 60_000)
+  const limit = { max: opts.perKeyMax ?? config.rateLimitPerMinute, windowMs: opts.perKeyWindowMs ?? 60_000 }
+  const perKey = sharedOrLocal(app, limit)
   app.decorate('apiKeys', new ApiKeyAuth(config.keys, failures, perKey))
   app.decorateRequest('apiKey', null)
 }, { name: 'auth', fastify: '5.x', dependencies: ['gateway', '@fastify/rate-limit'] })

@@ -77,6 +77,10 @@ function methodNameOf (url: string): string {
 
 /** Unknown paths: a JSON 404, `UNKNOWN_METHOD` for what looks like a legacy method. */
 export async function notFound (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  // /t/<id>/… is the tenant prefix of a gateway with TENANTS_FILE; this one serves a single PBX.
+  if (/^\/t\/[^/?]+(?:[/?]|$)/.test(req.url)) {
+    return sendError(reply, new LegacyError(404, 'NO_TENANTS', 'This gateway serves one PBX and has no tenants: leave the /t/{tenant}/ prefix out of the address'))
+  }
   const method = methodNameOf(req.url)
   if (/^\/webapi\//i.test(req.url) || /\.(get|set)$/i.test(method) || method === 'makecall') {
     const what = method === '' ? 'This method' : `Method "${method}"`

@@ -11,6 +11,7 @@ import type { RecordingService } from '../../recordings/recording-service.js'
 import type { Mp3LinkLookup } from '../../reports/mp3-links.js'
 import type { GatewayMetrics } from '../../metrics.js'
 import type { StreamStatus } from '../../replicas/stream-lease.js'
+import type { KeyWindowStore } from './shared-window-counter.js'
 
 /** What buildApp() is given. A test may leave out the optional services; their routes are then not registered. */
 export interface GatewayDeps {
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   mp3Link?: Mp3LinkLookup
   /** Prometheus metrics: `/metrics` and the request counters. */
   metrics?: GatewayMetrics
+  /** The per-key request windows shared by replicas (PostgreSQL); absent: the limit is counted in this process. */
+  keyWindows?: KeyWindowStore
   /** Which replica holds the PBX's event stream (/readyz `stream`); absent: not shown. */
   stream?: () => StreamStatus
 }

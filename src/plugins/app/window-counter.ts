@@ -2,7 +2,13 @@
 // them (a key's window opens at its first request and lasts `windowMs`), but synchronously and
 // without allocating per request: the per-key limit runs on every authenticated request.
 
-export class WindowCounter {
+/** What the auth plugin asks of a per-key limit, synchronously on every authenticated request. */
+export interface PerKeyLimit {
+  /** Counts one request of `key`: 0 when it is within the limit, else the seconds until its window ends (≥ 1). */
+  hit: (key: string) => number
+}
+
+export class WindowCounter implements PerKeyLimit {
   private readonly windows = new Map<string, { count: number, start: number }>()
 
   constructor (

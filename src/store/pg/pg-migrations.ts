@@ -122,6 +122,17 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX recordings_pending ON recordings (id) WHERE state = 'pending';
       CREATE INDEX recordings_recorded_at ON recordings (recorded_at);
       CREATE INDEX recordings_xapi_id ON recordings (xapi_id);`
+  },
+  {
+    name: 'key-request-windows',
+    // The per-key request limit shared by the replicas (store/pg/pg-key-windows.ts).
+    sql: `
+      CREATE TABLE key_request_windows (
+        key_id TEXT NOT NULL,
+        window_start BIGINT NOT NULL,
+        count BIGINT NOT NULL,
+        PRIMARY KEY (key_id, window_start)
+      );`
   }
 ]
 

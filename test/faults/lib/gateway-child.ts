@@ -4,18 +4,22 @@
 // with the heap in use after a full GC (run it with --expose-gc). Exits on SIGTERM like the real one.
 import { loadConfig } from '../../../src/config.js'
 import { startGateway } from '../../../src/server.js'
+import { loadTenantsFile } from '../../../src/tenants/tenants-file.js'
+import { startTenantGateway } from '../../../src/tenants/tenant-gateway.js'
 
 const config = loadConfig(process.env)
-const gateway = await startGateway(config, {
+const common = {
   logStream: process.stderr,
   pbx: { reconnect: { baseMs: 50, maxMs: 400 }, retry: { retries: 2 } },
   shutdownTimeoutMs: 3000
-})
+}
+// With TENANTS_FILE: the several-PBX gateway (test/replicas/tenant-faults.test.ts).
+const gateway = config.tenantsFile !== null ? await startTenantGateway(config, loadTenantsFile(config.tenantsFile), common) : await startGateway(config, common)
 gateway.installSignalHandlers()
 
 process.on('message', (m: { type?: string, pages?: number | null }) => {
   // A full disk, for real: SQLite refuses (SQLITE_FULL) every write that needs a page past the cap.
-  if (m.type === 'disk-full') {
+  if (m.type === 'disk-full' && 'services' in gateway) {
     const db = gateway.services.db
     if (m.pages === null) db.pragma('max_page_count = 1073741823')
     else {
