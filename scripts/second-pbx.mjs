@@ -15,6 +15,13 @@ export const SECOND_PBX_FILES = [
   'test/calls/did-map.test.ts',
   'test/calls/gap-times.test.ts',
   'test/routes/legacy-setters.test.ts',
+  'test/reports/reports-routes.test.ts',
+  'test/reports/export-command.test.ts',
+  'test/routes/legacy-fuzz.test.ts',
+  'test/lifecycle.test.ts',
+  'test/state-origin.test.ts',
+  'test/origin-watch.test.ts',
+  'test/security.test.ts',
   'test/routes/legacy-live.test.ts',
   'test/recordings/pipeline-xapi.test.ts',
   'test/recordings/pipeline-dir.test.ts'

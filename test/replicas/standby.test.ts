@@ -10,6 +10,7 @@ import { startGateway } from '../../src/server.js'
 import { createSimulator } from '../../src/sim/simulator.js'
 import { until } from '../webhooks/helpers.js'
 import { testDatabase } from '../store/pg/pg-test-db.js'
+import { login } from '../console/console-harness.js'
 
 const quiet = (): Writable => new Writable({ write (_c, _e, cb) { cb() } })
 const KEY = 'replica-standby-test-key-0123456789ab'
@@ -42,6 +43,10 @@ t.test('a standby is ready, borrows the holder\'s token, and takes the stream ov
   t.equal(readyB.status, 200, `the standby is ready: ${JSON.stringify(readyB.body.checks)}`)
   t.match(readyB.body.stream, { role: 'standby', replica: 'replica-b', holder: 'replica-a' }, '/readyz of the standby names the holder')
   t.notOk(b.services.pbx.callControl.connected, 'the standby has no WebSocket of its own')
+  // The console's system panel says the same: which replica holds the stream, and this one's role.
+  const session = await login(b.app, KEY)
+  const system = await b.app.inject({ url: '/console/api/system', headers: { cookie: session.cookie } })
+  t.match(system.json(), { stream: { role: 'standby', replica: 'replica-b', holder: 'replica-a', holderSince: /^\d{4}-/ } }, 'the standby\'s console names the holder')
 
   const users = await get(`${b.url}/ext.list.get`)
   t.equal(users.status, 200, 'the standby answers an XAPI method')
