@@ -46,15 +46,15 @@ t.test('a call whose legs are gone is no longer in progress, but owes its end un
 })
 
 t.test('a call first seen in a snapshot, held for the PBX times, owes its end too', async (t) => {
-  let answer: ((times: Map<number, PbxCallTimes>) => void) | null = null
-  const { m, clock } = model({ callTimes: async () => await new Promise((resolve) => { answer = resolve }) })
+  const pbx: { answer?: (times: Map<number, PbxCallTimes>) => void } = {}
+  const { m, clock } = model({ callTimes: async () => await new Promise((resolve) => { pbx.answer = resolve }) })
   t.teardown(() => { m.stop() })
   m.apply(snapshotAfter(changesOf(DIRECT, 9), clock.now()))
   t.equal(m.size(), 0, 'a held call is not listed yet')
   t.equal(m.endsOwed(), 1, 'but owes its events')
   await new Promise((resolve) => setImmediate(resolve))
-  t.not(answer, null, 'the PBX is asked for its times')
-  answer?.(new Map([[9, { startedAt: T0, answeredAt: T0 + 1000 }]]))
+  t.ok(pbx.answer, 'the PBX is asked for its times')
+  pbx.answer?.(new Map([[9, { startedAt: T0, answeredAt: T0 + 1000 }]]))
   await new Promise((resolve) => setImmediate(resolve))
   t.equal(m.size(), 1, 'released with the PBX times')
   t.equal(m.endsOwed(), 1, 'counted once, owed until it ends')
