@@ -100,7 +100,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   // DATA_DIR/gateway.db: everything without DATABASE_URL; with it, only what is never shared.
   const db = openDatabase(config.dataDir)
   // A tenant's tables are in its own schema (tenant_<id>) of the one database.
-  const pg = config.databaseUrl !== null ? createPgStore(config.databaseUrl, config.tenantId !== undefined ? { schema: tenantSchema(config.tenantId) } : {}) : null
+  const pg = config.databaseUrl !== null ? createPgStore(config.databaseUrl, { max: config.databasePoolMax, ...(config.tenantId !== undefined ? { schema: tenantSchema(config.tenantId) } : {}) }) : null
   const replica = opts.lease?.replica ?? defaultReplicaId()
   // Every replica delivers: deliveries are claimed (FOR UPDATE SKIP LOCKED), leased a little longer than one attempt can take.
   const pgOutbox = pg !== null ? new PgOutboxStore(pg, { targets: config.webhooks.targets, claim: { consumer: replica, leaseMs: config.webhooks.timeoutMs + 5000 } }) : null
