@@ -275,6 +275,11 @@ async function loadSystem () {
   for (const [name, c] of Object.entries(s.checks)) {
     items.push([name, c.ok ? (c.degraded ? `degraded: ${c.detail}` : 'ok') : `not ready: ${c.detail}`, c.ok && !c.degraded ? 'ok' : 'bad'])
   }
+  if (s.stream && s.stream.role !== 'single') {
+    // Replicas on PostgreSQL: which one holds this PBX's stream, and whether it is this one.
+    const held = s.stream.holder === null ? 'no replica yet' : `${s.stream.holder}${s.stream.holderSince ? ` since ${new Date(s.stream.holderSince).toLocaleTimeString()}` : ''}`
+    items.push(['Event stream', `held by ${held}; this replica (${s.stream.replica}) is ${s.stream.role === 'holder' ? 'the holder' : 'a standby'}`, s.stream.holder === null ? 'bad' : ''])
+  }
   items.push(['Calls in progress', s.callsInProgress], ['Outbox depth', s.outboxDepth === null ? 'unknown' : s.outboxDepth])
   for (const d of s.disks) items.push([`Free in ${d.name}`, `${d.error ? d.error : `${bytes(d.freeBytes)} of ${bytes(d.totalBytes)}`} (${d.path})`, d.error ? 'bad' : ''])
   $('system').replaceChildren(...items.flatMap(([k, v, cls]) => [el('dt', k), el('dd', v, cls ? { class: cls } : {})]))

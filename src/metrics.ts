@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Values read at scrape time from the live services (set by the composition root). */
 export interface MetricSources {
   callsInProgress?: () => number
+  callEndsOwed?: () => number
   wsReconnects?: () => number
   callControlCatchUps?: () => number | undefined
   recoveredCalls?: () => number
@@ -97,6 +98,7 @@ export class GatewayMetrics {
         [{ target: t.name, outcome: 'failed_attempt' }, t.failures] as const
       ]))
     gauge('gateway_calls_in_progress', 'Calls in progress in the live call model', () => this.sources.callsInProgress?.())
+    gauge('gateway_call_ends_owed', 'Calls whose call-ended events are not emitted yet (in progress, in their grace period, held for the PBX times or reconciled with its record); 0 once every call seen is announced', () => this.sources.callEndsOwed?.())
     gauge('gateway_ws_reconnects', 'Call Control WebSocket reconnects since start', () => this.sources.wsReconnects?.())
     gauge('gateway_callcontrol_catchups', 'Snapshots taken because participant fetches fell behind (a slow PBX under heavy traffic)', () => this.sources.callControlCatchUps?.())
     gauge('gateway_recovered_calls', 'Calls the gateway never saw, announced from the PBX call log since start', () => this.sources.recoveredCalls?.())

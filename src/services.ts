@@ -193,6 +193,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
 
   metrics.sources = {
     callsInProgress: () => calls.size(),
+    callEndsOwed: () => calls.endsOwed(),
     wsReconnects: () => pbx.callControl.reconnects,
     wsConnected: () => pbx.callControl.connected,
     recoveredCalls: () => recovery.recovered,

@@ -4,8 +4,12 @@ import t from 'tap'
 import { Writable } from 'node:stream'
 import { loadConfig } from '../src/config.js'
 import { startGateway, type RunningGateway } from '../src/server.js'
-import { createSimulator } from '../src/sim/simulator.js'
 import { startReceiver } from './webhooks/receiver.js'
+import { pbxEnv, startSim } from './pbx/pbx-fixture.js'
+import { PBX } from './sim/pbx-under-test.js'
+
+// The PBX's numbers (SIM_PBX): written for the default PBX, mapped by role on another (docs/simulator.md).
+const LINES = { [PBX.n('+15550101')]: PBX.n('101'), [PBX.n('+15550102')]: PBX.n('102') }
 
 const quiet = (): Writable => new Writable({ write (_c, _e, cb) { cb() } })
 const KEY = 'lifecycle-test-key-0123456789abcdef'
@@ -54,20 +58,19 @@ t.test('readiness: simulator up, down, WebSocket dropped, recovered', async (t) 
 })
 
 t.test('shutdown with deliveries in flight loses nothing', async (t) => {
-  const sim = await createSimulator()
-  t.teardown(() => sim.close())
+  const sim = await startSim(t)
   // A receiver that holds every request for a long time: deliveries are in flight at shutdown.
   const slow = await startReceiver(0, () => ({ delayMs: 60_000 }))
   t.teardown(() => slow.close())
   const dataDir = t.testdir({})
-  const env = { PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: KEY, PORT: '0', DATA_DIR: dataDir, RECORDINGS_SOURCE: 'off', CALL_END_GRACE_MS: '100', WEBHOOK_RETRY_SCHEDULE: '0,100ms,200ms' }
+  const env = { ...pbxEnv(sim.url), GATEWAY_KEYS: KEY, PORT: '0', DATA_DIR: dataDir, RECORDINGS_SOURCE: 'off', CALL_END_GRACE_MS: '100', WEBHOOK_RETRY_SCHEDULE: '0,100ms,200ms' }
   const first = await startGateway(loadConfig({ ...env, WEBHOOK_URLS: slow.url }), { logStream: quiet(), shutdownTimeoutMs: 3000 })
   await first.services.pbx.callControl.ready()
-  for (const to of ['+15550101', '+15550102']) {
+  for (const [to, answer] of Object.entries(LINES)) {
     const res = await fetch(`${sim.url}/_sim/calls`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ from: '+15557654321', to, answer: to === '+15550101' ? '101' : '102', ringMs: 200, talkMs: 300, hangup: 'caller' })
+      body: JSON.stringify({ from: '+15557654321', to, answer, ringMs: 200, talkMs: 300, hangup: 'caller' })
     })
     t.equal(res.status, 201)
   }
@@ -78,7 +81,8 @@ t.test('shutdown with deliveries in flight loses nothing', async (t) => {
   const stored = first.services.db.prepare('SELECT COUNT(*) AS n FROM webhook_events').get() as { n: number }
   await until('both calls ended', async () => first.services.calls.size() === 0)
   const total = (first.services.db.prepare('SELECT COUNT(*) AS n FROM webhook_events').get() as { n: number }).n
-  t.ok(total >= stored.n && total >= 6, `events stored (${total})`)
+  // Each call's answer and end at least (a ring of 200 ms is not always seen: fewer ringing events on a hunt queue).
+  t.ok(total >= stored.n && total >= 2 * Object.keys(LINES).length, `events stored (${total})`)
   const t0 = Date.now()
   await first.close()
   t.ok(Date.now() - t0 < 10_000, 'shutdown is bounded although the receiver never answers')

@@ -10,6 +10,7 @@ import { UnseenCalls } from '../src/calls/unseen-calls.js'
 import { FakeClock } from './fake-clock.js'
 import { participant } from './pbx/fake-callcontrol.js'
 import { clientsFor, startCall, startSim } from './pbx/pbx-fixture.js'
+import { PBX } from './sim/pbx-under-test.js'
 
 const T = Date.UTC(2026, 11, 6, 9, 0, 0)
 const call = (id: number, startedAtS: number): ActiveCallStart => ({ id, startedAt: T + startedAtS * 1000 })
@@ -81,7 +82,8 @@ t.test('on a restart: the calls in memory, the unseen-calls counter and the stor
 
 t.test('against the simulator: one PBX run, then another whose counter began again (ActiveCalls Id and EstablishedAt)', async (t) => {
   const before = await startSim(t)
-  const script = { from: '+15557654321', to: '+15550101', answer: '101', ringMs: 200, talkMs: 60_000 }
+  // The PBX's numbers (SIM_PBX): the default PBX's queue line and agent, mapped by role on another.
+  const script = { from: '+15557654321', to: PBX.n('+15550101'), answer: PBX.n('101'), ringMs: 200, talkMs: 60_000 }
   const first = await startCall(before, script)
   await startCall(before, script)
   const after = await startSim(t) // the same PBX restarted: its counter begins where the first one's did

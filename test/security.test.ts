@@ -8,7 +8,8 @@ import { Agent, request } from 'undici'
 import { Webhook } from 'standardwebhooks'
 import { describeConfig, loadConfig } from '../src/config.js'
 import { startGateway } from '../src/server.js'
-import { createSimulator } from '../src/sim/simulator.js'
+import { startSim } from './pbx/pbx-fixture.js'
+import { PBX } from './sim/pbx-under-test.js'
 import { startReceiver } from './webhooks/receiver.js'
 import { selfSignedCertificate } from './self-signed-cert.js'
 
@@ -30,15 +31,14 @@ function leaks (text: string): string[] {
 }
 
 t.test('secrets never leave the gateway; keys and webhook secrets rotate without downtime', async (t) => {
-  const sim = await createSimulator()
-  t.teardown(() => sim.close())
+  const sim = await startSim(t)
   sim.ctx.directory.apiClients[0].secret = PBX_SECRET
   const receiver = await startReceiver()
   t.teardown(() => receiver.close())
   const logs = sink()
   const env = {
     PBX_URL: sim.url,
-    PBX_CLIENT_ID: '599',
+    PBX_CLIENT_ID: PBX.clientId,
     PBX_CLIENT_SECRET: PBX_SECRET,
     GATEWAY_KEYS: `${KEY_A}:control,${KEY_B}:control,${READ_KEY}:read`,
     WEBHOOK_URLS: receiver.url,
@@ -63,9 +63,9 @@ t.test('secrets never leave the gateway; keys and webhook secrets rotate without
     t.equal((await fetch(`${gw.url}/%77ebapi/${key}/pbx.calls.get`)).status, 200)
     t.equal((await fetch(`${gw.url}/pbx.calls.get?%6bey=${key}`)).status, 200)
   }
-  const forbidden = await fetch(`${gw.url}/webapi/${READ_KEY}/ext.fwd.set?num=101&status=Away`)
+  const forbidden = await fetch(`${gw.url}/webapi/${READ_KEY}/ext.fwd.set?num=${PBX.n('101')}&status=Away`)
   t.equal(forbidden.status, 403)
-  const wrong = await fetch(`${gw.url}/webapi/${KEY_A}x/ext.info.get?num=101`)
+  const wrong = await fetch(`${gw.url}/webapi/${KEY_A}x/ext.info.get?num=${PBX.n('101')}`)
   t.equal(wrong.status, 401)
   const wrongBody = await wrong.text()
   t.same(leaks(wrongBody + await forbidden.text()), [], 'no key in error bodies')
@@ -78,7 +78,7 @@ t.test('secrets never leave the gateway; keys and webhook secrets rotate without
   await fetch(`${sim.url}/_sim/calls`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ from: '+15557654321', to: '+15550102', answer: '102', ringMs: 100, talkMs: 200, hangup: 'caller' })
+    body: JSON.stringify({ from: '+15557654321', to: PBX.n('+15550102'), answer: PBX.n('102'), ringMs: 100, talkMs: 200, hangup: 'caller' })
   })
   await receiver.waitFor(3, 10_000)
   const got = receiver.received[0]

@@ -65,6 +65,7 @@ t.test('demo mode: simulator, legacy API, webhooks, health, metrics, shutdown', 
   const metrics = await (await fetch(`${gw.url}/metrics`)).text()
   t.match(metrics, /gateway_requests_total\{method="pbx\.calls\.get",status="200"\} 1/)
   t.match(metrics, /gateway_calls_in_progress 0/)
+  t.match(metrics, /gateway_call_ends_owed 0/)
   t.match(metrics, /gateway_webhook_attempts_total\{target="webhook1",outcome="delivered"\} [1-9]/)
   t.match(metrics, /gateway_pbx_request_duration_seconds_bucket/)
   t.notMatch(metrics, /demo/, 'no key in any metric')

@@ -13,7 +13,11 @@ import { checkStateOrigin, originChange, pbxIdentityOf, readPbxIdentity, type Pb
 import { callLogCounterWentBack, counterWentBackRequest } from '../src/pbx/call-log-query.js'
 import { legKeyOf, type EndedLeg } from '../src/recordings/recording-index.js'
 import { ringing, target, tempDir } from './webhooks/helpers.js'
-import { clientsFor, startCall, startSim, until } from './pbx/pbx-fixture.js'
+import { clientsFor, pbxEnv, startCall, startSim, until } from './pbx/pbx-fixture.js'
+import { PBX } from './sim/pbx-under-test.js'
+
+// The PBX's numbers (SIM_PBX): written for the default PBX, mapped by role on another (docs/simulator.md).
+const DIRECT_CALL = { from: '+15557654321', to: PBX.n('+15550102'), answer: PBX.n('102') }
 
 const PBX_A = pbxIdentityOf({ FQDN: 'a.example.com', LicenseKey: 'AAAA-1111' })
 
@@ -127,12 +131,12 @@ t.test('against the simulator: SystemStatus gives the identity, the call log sho
   const sim = await startSim(t)
   const { xapi } = clientsFor(t, sim.url)
   const id = await readPbxIdentity(xapi)
-  t.equal(id.fqdn, 'sim.3cx.local')
+  t.equal(id.fqdn, PBX.definition.system?.fqdn ?? 'sim.3cx.local', 'the definition\'s FQDN (sim.3cx.local on the default PBX)')
   t.equal(id.licenseSha256, createHash('sha256').update(sim.ctx.directory.system.LicenseKey).digest('hex'))
   sim.ctx.directory.system.LicenseKey = 'SIM0-0000-0000-0002'
   t.not((await readPbxIdentity(xapi)).licenseSha256, id.licenseSha256, 'another license, another identity')
 
-  const callid = await startCall(sim, { from: '+15557654321', to: '+15550102', answer: '102', ringMs: 50, talkMs: 100 })
+  const callid = await startCall(sim, { ...DIRECT_CALL, ringMs: 50, talkMs: 100 })
   await until(() => sim.ctx.engine.activeCalls() === 0, 10_000, 'the call to end')
   const now = Date.now()
   const longAgo = now - 10 * 60_000
@@ -146,18 +150,16 @@ t.test('the gateway on another PBX: nothing of the old state is resumed, the out
   const { Writable } = await import('node:stream')
   const { loadConfig } = await import('../src/config.js')
   const { startGateway } = await import('../src/server.js')
-  const { createSimulator } = await import('../src/sim/simulator.js')
-  const sim = await createSimulator()
-  t.teardown(() => sim.close())
+  const sim = await startSim(t)
   const lines: string[] = []
   const logTo = (): InstanceType<typeof Writable> => new Writable({ write (c: Buffer, _e, cb) { lines.push(c.toString()); cb() } })
   const env = {
-    PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: 'origin-test-key-0123456789', PORT: '0',
+    ...pbxEnv(sim.url), GATEWAY_KEYS: 'origin-test-key-0123456789', PORT: '0',
     DATA_DIR: t.testdir({}), WEBHOOK_URLS: 'http://127.0.0.1:9/hook', CALL_END_GRACE_MS: '200', RECORDINGS_SOURCE: 'off'
   }
   const first = await startGateway(loadConfig(env), { logStream: logTo() })
   await first.services.pbx.callControl.ready()
-  await startCall(sim, { from: '+15557654321', to: '+15550102', answer: '102', ringMs: 50, talkMs: 60_000 })
+  await startCall(sim, { ...DIRECT_CALL, ringMs: 50, talkMs: 60_000 })
   const liveRows = (): number => first.services.db.prepare('SELECT COUNT(*) FROM live_calls').pluck().get() as number
   await until(() => liveRows() > 0, 10_000, 'the call in progress to be on disk')
   const pending = (gw: typeof first): number => gw.services.db.prepare("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'").pluck().get() as number

@@ -18,10 +18,11 @@ const CALLS_PER_SECOND = 20
 const LONG_CALLS = 100
 const GRACE_MS = 2000
 
-interface Received { at: number, payload: { event?: string, id?: string, user?: string } }
-interface SimEvent { sequence: number, sentAt: number, event_type: 0 | 1, dn: string, duplicate: boolean, participant: { callid: number, status: string } }
+export interface Received { at: number, path: string, payload: { event?: string, id?: string, user?: string } }
+export interface SimEvent { sequence: number, sentAt: number, event_type: 0 | 1, dn: string, duplicate: boolean, participant: { callid: number, status: string } }
 
-async function startReceiver (): Promise<{ url: string, received: Received[], close: () => Promise<void> }> {
+/** A webhook receiver in this process noting when each event arrived and at which path. */
+export async function startReceiver (): Promise<{ url: string, received: Received[], close: () => Promise<void> }> {
   const received: Received[] = []
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -29,7 +30,7 @@ async function startReceiver (): Promise<{ url: string, received: Received[], cl
     req.on('end', () => {
       const at = Date.now()
       try {
-        received.push({ at, payload: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Received['payload'] })
+        received.push({ at, path: req.url ?? '', payload: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Received['payload'] })
       } catch {}
       res.statusCode = 204
       res.end()
@@ -48,7 +49,7 @@ async function startReceiver (): Promise<{ url: string, received: Received[], cl
   }
 }
 
-async function simEvents (simUrl: string, since: number): Promise<{ lastSequence: number, events: SimEvent[] }> {
+export async function simEvents (simUrl: string, since: number): Promise<{ lastSequence: number, events: SimEvent[] }> {
   const res = await request(`${simUrl}/_sim/events?since=${since}`)
   return await res.body.json() as { lastSequence: number, events: SimEvent[] }
 }
@@ -58,7 +59,7 @@ const kindOf = (event: string | undefined): Kind | null =>
   event === 'ringing' ? 'ringing' : event === 'hangupincoming' || event === 'hangupoutgoing' ? 'started' : event === 'incoming' || event === 'outgoing' ? 'ended' : null
 
 /** Latency of each webhook to the simulator event that caused it, per kind. */
-function match (received: readonly Received[], events: readonly SimEvent[], firstSequence: number): Record<Kind, number[]> & { unmatched: number } {
+export function match (received: readonly Received[], events: readonly SimEvent[], firstSequence: number): Record<Kind, number[]> & { unmatched: number } {
   const byCall = new Map<number, SimEvent[]>()
   for (const e of events) {
     if (e.duplicate) continue

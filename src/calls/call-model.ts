@@ -158,6 +158,19 @@ export class CallModel implements CallModelView {
     return this.list().length
   }
 
+  /**
+   * Calls whose call-ended events are still owed: every call not finished, listed or not (its legs
+   * gone, its end in the grace period, waiting for a fetch or a snapshot, or being reconciled with
+   * the PBX's record), and every call held for the PBX's times. size() drops as the legs go; this
+   * only once the ends are handed to the sink.
+   */
+  endsOwed (): number {
+    let n = 0
+    for (const t of this.calls.values()) if (!t.finished) n++
+    for (const callid of this.held?.callids() ?? []) if (!this.calls.has(callid)) n++
+    return n
+  }
+
   isBusy (dn: string): boolean {
     return this.activity.isBusy(dn)
   }

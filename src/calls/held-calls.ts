@@ -46,6 +46,11 @@ export class HeldCalls {
     return this.held.has(callid)
   }
 
+  /** The calls held. */
+  callids (): IterableIterator<number> {
+    return this.held.keys()
+  }
+
   get (callid: number): HeldCall | undefined {
     return this.held.get(callid)
   }

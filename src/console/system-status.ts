@@ -1,10 +1,12 @@
 // The console's "system" panel: readiness (PBX, token, WebSocket, outbox, webhooks), PBX version,
-// calls in progress, outbox depth and free disk space of DATA_DIR and MP3_DIR. Nothing secret:
-// the same facts /readyz and /metrics give, plus the paths the operator configured.
+// calls in progress, outbox depth, free disk space of DATA_DIR and MP3_DIR, and (replicas) which
+// replica holds this PBX's event stream. Nothing secret: the same facts /readyz and /metrics give,
+// plus the paths the operator configured.
 import { statfs } from 'node:fs/promises'
 import { evaluateReadiness, type ReadinessCheck, type ReadinessReport } from '../health.js'
 import type { GatewayDeps } from '../plugins/app/gateway.js'
 import { VERSION } from '../version.js'
+import type { StreamStatus } from '../replicas/stream-lease.js'
 
 export interface DiskSpace {
   /** The setting the path comes from: DATA_DIR or MP3_DIR. */
@@ -23,6 +25,8 @@ export interface SystemStatus extends ReadinessReport {
   callsInProgress: number
   outboxDepth: number | null
   disks: DiskSpace[]
+  /** Which replica holds the PBX's event stream, as /readyz says (absent when the app has no stream). */
+  stream?: StreamStatus
 }
 
 export async function diskSpace (name: string, path: string): Promise<DiskSpace> {
@@ -56,6 +60,7 @@ export async function systemStatus (deps: GatewayDeps, checks: readonly Readines
     uptimeS: Math.floor((Date.now() - startedAt) / 1000),
     callsInProgress: deps.calls.size(),
     outboxDepth,
-    disks
+    disks,
+    ...(deps.stream !== undefined ? { stream: deps.stream() } : {})
   }
 }

@@ -165,7 +165,7 @@ t.test('calls, live feed, system, recordings', async (t) => {
 
   const system = await app.inject({ url: '/console/api/system', headers: rh })
   t.equal(system.statusCode, 200)
-  t.match(system.json(), { ready: true, mode: 'demo', callsInProgress: 0, outboxDepth: 0, pbxVersion: /^20\./, checks: { pbx: { ok: true }, websocket: { ok: true } } })
+  t.match(system.json(), { ready: true, mode: 'demo', callsInProgress: 0, outboxDepth: 0, pbxVersion: /^20\./, checks: { pbx: { ok: true }, websocket: { ok: true } }, stream: { role: 'single' } })
   const disks = system.json().disks as Array<{ path: string, freeBytes: number | null }>
   t.equal(disks.length, 2)
   for (const d of disks) t.ok((d.freeBytes ?? -1) >= 0, `free space of ${d.path}`)

@@ -20,6 +20,11 @@ export function pbxConfig (url: string, over: Partial<Config['pbx']> = {}): Pick
   return { pbx: { url, clientId: PBX.clientId, clientSecret: PBX.secret, timeoutMs: 5000, timezone: 'UTC', ...over } }
 }
 
+/** The gateway's PBX settings (environment form) for the simulator at `url`, with the API client of SIM_PBX's PBX. */
+export function pbxEnv (url: string): { PBX_URL: string, PBX_CLIENT_ID: string, PBX_CLIENT_SECRET: string } {
+  return { PBX_URL: url, PBX_CLIENT_ID: PBX.clientId, PBX_CLIENT_SECRET: PBX.secret }
+}
+
 export async function startSim (t: Teardown, opts: SimulatorOptions = {}): Promise<Simulator> {
   const sim = await createSimulator({ ...PBX.simOptions, ...opts })
   t.teardown(async () => { await sim.close() })

@@ -7,11 +7,12 @@ import { Writable } from 'node:stream'
 import { readdir } from 'node:fs/promises'
 import { loadConfig } from '../../src/config.js'
 import { startGateway } from '../../src/server.js'
-import { createSimulator } from '../../src/sim/simulator.js'
 import { runRetention } from '../../src/recordings/retention.js'
 import { startReceiver } from '../webhooks/receiver.js'
 import { until } from '../webhooks/helpers.js'
 import { testDatabase } from '../store/pg/pg-test-db.js'
+import { pbxEnv, startSim } from '../pbx/pbx-fixture.js'
+import { PBX } from '../sim/pbx-under-test.js'
 
 const KEY = 'replica-recordings-test-key-0123456789'
 
@@ -34,13 +35,12 @@ async function download (url: string): Promise<{ status: number, body: Buffer, t
 
 t.test('two replicas: each recording converted once, announced once, its links served by both; deleted once, 404 on both', async (t) => {
   const url = await testDatabase(t)
-  const sim = await createSimulator()
-  t.teardown(() => sim.close())
+  const sim = await startSim(t)
   const receiver = await startReceiver()
   t.teardown(() => receiver.close())
   const dirs = t.testdir({ a: {}, b: {}, mp3: {} })
   const env = {
-    PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: KEY, PORT: '0', LOG_FORMAT: 'json',
+    ...pbxEnv(sim.url), GATEWAY_KEYS: KEY, PORT: '0', LOG_FORMAT: 'json',
     CALL_END_GRACE_MS: '100', DATABASE_URL: url, WEBHOOK_URLS: receiver.url, WEBHOOK_RETRY_SCHEDULE: '0,100ms,200ms',
     RECORDINGS_SOURCE: 'xapi', MP3_DIR: dirs + '/mp3', FFMPEG_CONCURRENCY: '1'
   }
@@ -58,7 +58,7 @@ t.test('two replicas: each recording converted once, announced once, its links s
   const placed = await fetch(`${sim.url}/_sim/calls`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ from: '+15557654321', to: '+15550101', answer: '101', ringMs: 200, talkMs: 3000, record: true, recordingSegments: 3, hangup: 'caller' })
+    body: JSON.stringify({ from: '+15557654321', to: PBX.n('+15550101'), answer: PBX.n('101'), ringMs: 200, talkMs: 3000, record: true, recordingSegments: 3, hangup: 'caller' })
   })
   t.equal(placed.status, 201)
   const recordingEvents = (): Array<{ id: string, FILES: string[] }> => receiver.received

@@ -10,9 +10,12 @@ import { startGateway } from '../../src/server.js'
 import { systemClock } from '../../src/clock.js'
 import { until } from '../webhooks/helpers.js'
 import { pgGatewayFixture } from '../store/pg/pg-gateway-fixture.js'
+import { PBX } from '../sim/pbx-under-test.js'
 
 const quiet = (): Writable => new Writable({ write (_c, _e, cb) { cb() } })
 const KEY = 'standby-makecall-test-key-0123456789'
+// The PBX's extensions (SIM_PBX): written for the default PBX, mapped by role on another (docs/simulator.md).
+const [E100, E101, E102, E103, E104, E105] = ['100', '101', '102', '103', '104', '105'].map((n) => PBX.n(n))
 const AHEAD = { ...systemClock, now: () => Date.now() + 120_000 }
 
 interface Answer { status: number, body: { result: boolean, chid?: string, id?: string, error?: { code: string, message: string } } }
@@ -42,7 +45,7 @@ t.test('makecall on a standby answers the ids of the call\'s webhooks; without a
   }
   const callidOf = (id: string | undefined): number => Number(/_(\d+)-/.exec(id ?? '')?.[1])
 
-  const one = await makecall(b.url, '101', '102')
+  const one = await makecall(b.url, E101, E102)
   t.equal(one.status, 200, JSON.stringify(one.body))
   t.match(one.body.id, /^\d{12}_\d+-0$/)
   t.equal(await hooked(callidOf(one.body.id)), one.body.chid, 'the standby\'s makecall answers the chid its webhooks carry')
@@ -59,8 +62,8 @@ t.test('makecall on a standby answers the ids of the call\'s webhooks; without a
   // A double click: two identical makecalls at once, on the holder and then on the standby.
   // (The simulator, like the PBX, answers the second with the call the first placed.)
   const clicks = async (base: string, first: string, second: string): Promise<Answer[]> => await Promise.all([makecall(base, first, second), makecall(base, first, second)])
-  const onHolder = await clicks(a.url, '103', '104')
-  const onStandby = await clicks(b.url, '100', '105')
+  const onHolder = await clicks(a.url, E103, E104)
+  const onStandby = await clicks(b.url, E100, E105)
   const shape = (as: Answer[]): string => `${as.map((x) => `${x.status} ${x.body.error?.code ?? 'ok'}`).sort().join(', ')}; ${as[0].body.id === as[1].body.id ? 'one id' : 'two ids'}`
   t.same(shape(onStandby), shape(onHolder), `a double click answers on the standby as on the holder (${shape(onHolder)})`)
   for (const x of onStandby.filter((x) => x.status === 200)) t.equal(await hooked(callidOf(x.body.id)), x.body.chid, `double click: ${x.body.chid ?? ''} is its webhooks' chid`)
@@ -70,10 +73,10 @@ t.test('makecall on a standby answers the ids of the call\'s webhooks; without a
   await until(() => !a.services.pbx.callControl.connected && b.services.stream().holder === 'replica-gone', 5000)
   const placedBefore = sim.ctx.requestLog.filter((x) => x.method === 'POST' && /makecall/i.test(x.url)).length
   const started = Date.now()
-  const lost = await makecall(b.url, '102', '%2B15559870000')
+  const lost = await makecall(b.url, E102, '%2B15559870000')
   t.equal(lost.status, 503)
   t.equal(lost.body.error?.code, 'STREAM_HOLDER_UNAVAILABLE')
-  t.match(lost.body.error?.message, /^The call from 102 to \+15559870000 was placed \(3CX call id (\d+)\), but the replica holding the PBX's event stream did not confirm its call id in time; do not place it again/)
+  t.match(lost.body.error?.message, new RegExp(`^The call from ${E102} to \\+15559870000 was placed \\(3CX call id \\d+\\), but the replica holding the PBX's event stream did not confirm its call id in time; do not place it again`))
   t.ok(Date.now() - started >= 1500, `answered after the 1.5 s wait (${Date.now() - started} ms)`)
   t.equal(sim.ctx.requestLog.filter((x) => x.method === 'POST' && /makecall/i.test(x.url)).length, placedBefore + 1, 'the PBX got the call once')
 })

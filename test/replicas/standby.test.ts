@@ -7,9 +7,11 @@ import t from 'tap'
 import { Writable } from 'node:stream'
 import { loadConfig } from '../../src/config.js'
 import { startGateway } from '../../src/server.js'
-import { createSimulator } from '../../src/sim/simulator.js'
 import { until } from '../webhooks/helpers.js'
 import { testDatabase } from '../store/pg/pg-test-db.js'
+import { login } from '../console/console-harness.js'
+import { pbxEnv, startSim } from '../pbx/pbx-fixture.js'
+import { PBX } from '../sim/pbx-under-test.js'
 
 const quiet = (): Writable => new Writable({ write (_c, _e, cb) { cb() } })
 const KEY = 'replica-standby-test-key-0123456789ab'
@@ -21,10 +23,9 @@ async function get (url: string): Promise<{ status: number, body: Record<string,
 
 t.test('a standby is ready, borrows the holder\'s token, and takes the stream over when the holder stops', async (t) => {
   const url = await testDatabase(t)
-  const sim = await createSimulator()
-  t.teardown(() => sim.close())
+  const sim = await startSim(t)
   const env = {
-    PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: KEY, PORT: '0',
+    ...pbxEnv(sim.url), GATEWAY_KEYS: KEY, PORT: '0',
     RECORDINGS_SOURCE: 'off', CALL_END_GRACE_MS: '100', DATABASE_URL: url
   }
   const dirs = t.testdir({ a: {}, b: {} })
@@ -42,18 +43,22 @@ t.test('a standby is ready, borrows the holder\'s token, and takes the stream ov
   t.equal(readyB.status, 200, `the standby is ready: ${JSON.stringify(readyB.body.checks)}`)
   t.match(readyB.body.stream, { role: 'standby', replica: 'replica-b', holder: 'replica-a' }, '/readyz of the standby names the holder')
   t.notOk(b.services.pbx.callControl.connected, 'the standby has no WebSocket of its own')
+  // The console's system panel says the same: which replica holds the stream, and this one's role.
+  const session = await login(b.app, KEY)
+  const system = await b.app.inject({ url: '/console/api/system', headers: { cookie: session.cookie } })
+  t.match(system.json(), { stream: { role: 'standby', replica: 'replica-b', holder: 'replica-a', holderSince: /^\d{4}-/ } }, 'the standby\'s console names the holder')
 
   const users = await get(`${b.url}/ext.list.get`)
   t.equal(users.status, 200, 'the standby answers an XAPI method')
   t.equal(b.services.pbx.tokens.fetched, 0, 'with the holder\'s token: the standby fetched none')
-  t.equal(sim.ctx.auth.issued.get('599'), a.services.pbx.tokens.fetched, 'every token the PBX issued went to the holder')
+  t.equal(sim.ctx.auth.issued.get(PBX.clientId), a.services.pbx.tokens.fetched, 'every token the PBX issued went to the holder')
   t.ok(a.services.pbx.callControl.connected, 'the holder\'s WebSocket still stands')
 
   // Live methods on the standby answer from the holder's published view, refreshed on every change.
   const placed = await fetch(`${sim.url}/_sim/calls`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ from: '+15557654321', to: '+15550101', answer: '101', ringMs: 200, talkMs: 1500, hangup: 'caller' })
+    body: JSON.stringify({ from: '+15557654321', to: PBX.n('+15550101'), answer: PBX.n('101'), ringMs: 200, talkMs: 1500, hangup: 'caller' })
   })
   t.equal(placed.status, 201, 'a call placed on the PBX')
   await until(() => a.services.calls.size() === 1, 5000)

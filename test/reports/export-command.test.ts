@@ -11,15 +11,19 @@ import { injectCallRecords } from '../../src/sim/xapi/record-source.js'
 import { syntheticCallRecords } from '../../src/sim/xapi/synthetic-records.js'
 import { startSim } from '../pbx/pbx-fixture.js'
 import { aroundToday, playCall } from './report-harness.js'
+import { PBX } from '../sim/pbx-under-test.js'
 import { csvObjects, readXlsx } from './report-readers.js'
 
+// The PBX's numbers (SIM_PBX): written for the default PBX, mapped by role on another (docs/simulator.md).
+const [QUEUE, AGENT] = ['800', '101'].map((n) => PBX.n(n))
+const QUEUE_LINE = PBX.didTo(QUEUE).number
 const sim = await startSim(t)
 const dir = await mkdtemp(path.join(os.tmpdir(), '3cx-export-'))
 t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
-const config: Config = loadConfig({ PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: 'k'.repeat(16), REPORT_MAX_RANGE_DAYS: '7', REPORT_PAGE_SIZE: '10' })
+const config: Config = loadConfig({ PBX_URL: sim.url, PBX_CLIENT_ID: PBX.clientId, PBX_CLIENT_SECRET: PBX.secret, GATEWAY_KEYS: 'k'.repeat(16), REPORT_MAX_RANGE_DAYS: '7', REPORT_PAGE_SIZE: '10' })
 
-await playCall({ sim }, { from: '+15557654321', to: '+15550101', answer: '101', ringMs: 200, talkMs: 1200, hangup: 'caller' })
-await playCall({ sim }, { from: '+15557654322', to: '+15550101', answer: null, ringMs: 1200 })
+await playCall({ sim }, { from: '+15557654321', to: QUEUE_LINE, answer: AGENT, ringMs: 200, talkMs: 1200, hangup: 'caller' })
+await playCall({ sim }, { from: '+15557654322', to: QUEUE_LINE, answer: null, ringMs: 1200 })
 const today = aroundToday()
 const segments = (): number => sim.ctx.engine.records().flatMap((r) => r.segments).length
 
@@ -48,7 +52,7 @@ t.test('calllog to a CSV file: rows of the calls played, and a summary', async (
 
 t.test('the format follows --out, or --format', async (t) => {
   const xlsxPath = path.join(dir, 'abandoned.xlsx')
-  const r = await run('abandoned', '--from', today.from, '--to', today.to, '--queue', '800', '--out', xlsxPath)
+  const r = await run('abandoned', '--from', today.from, '--to', today.to, '--queue', QUEUE, '--out', xlsxPath)
   t.equal(r.code, 0, r.stderr)
   const sheet = await readXlsx(await readFile(xlsxPath))
   t.equal(sheet.rows.length, 1)
@@ -56,17 +60,17 @@ t.test('the format follows --out, or --format', async (t) => {
   t.ok(sheet.rows[0].CallTime instanceof Date)
 
   const jsonPath = path.join(dir, 'perf.data')
-  const j = await run('queueperf', '--from', today.from, '--to', today.to, '--queue', '800', '--format', 'json', '--out', jsonPath)
+  const j = await run('queueperf', '--from', today.from, '--to', today.to, '--queue', QUEUE, '--format', 'json', '--out', jsonPath)
   t.equal(j.code, 0, j.stderr)
   const body = JSON.parse(await readFile(jsonPath, 'utf8')) as { rows: Array<Record<string, unknown>>, count: number }
   t.ok(body.count > 0 && body.rows.every((row) => row.QueueReceivedCount === 2 && row.QueueAnsweredCount === 1))
 })
 
 t.test('--out - writes to stdout, the summary to stderr', async (t) => {
-  const r = await run('history', '--from', today.from, '--to', today.to, '--ext', '101', '--out', '-')
+  const r = await run('history', '--from', today.from, '--to', today.to, '--ext', AGENT, '--out', '-')
   t.equal(r.code, 0, r.stderr)
   const body = JSON.parse(r.stdout) as { rows: Array<Record<string, unknown>>, count: number }
-  t.ok(body.count > 0 && body.rows.every((row) => row.SrcDn === '101' || row.DstDn === '101'))
+  t.ok(body.count > 0 && body.rows.every((row) => row.SrcDn === AGENT || row.DstDn === AGENT))
   t.match(r.stderr, /^Exported \d+ rows of the call history segments .* to stdout in/)
 })
 

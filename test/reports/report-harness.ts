@@ -1,5 +1,5 @@
 // Shared setup of the report tests: the simulator on 127.0.0.1:0, the real PBX clients against it,
-// and a Fastify app with just what the report routes stand on (gateway services, error handler,
+// (the PBX of SIM_PBX, test/sim/pbx-under-test.ts) and a Fastify app with just what the report routes stand on (gateway services, error handler,
 // key auth), so the tests do not depend on the rest of the app's assembly. Scripted calls are
 // played to their end; reports are fetched with app.inject.
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
@@ -15,6 +15,7 @@ import type { XapiApi } from '../../src/pbx/pbx-api.js'
 import { createSimulator, type Simulator } from '../../src/sim/simulator.js'
 import type { CallModelView } from '../../src/calls/live-call.js'
 import { until } from '../pbx/pbx-fixture.js'
+import { PBX } from '../sim/pbx-under-test.js'
 import { csvObjects, readXlsx } from './report-readers.js'
 
 export const READ_KEY = 'read-key-for-reports-7c41'
@@ -33,8 +34,8 @@ export interface ReportGatewayOptions {
 }
 
 export async function startReportGateway (t: Teardown, env: Record<string, string> = {}, opts: ReportGatewayOptions = {}): Promise<ReportGateway> {
-  const sim = await createSimulator()
-  const config = loadConfig({ PBX_URL: sim.url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 'sim-secret', GATEWAY_KEYS: `${READ_KEY}:read`, ...env })
+  const sim = await createSimulator(PBX.simOptions)
+  const config = loadConfig({ PBX_URL: sim.url, PBX_CLIENT_ID: PBX.clientId, PBX_CLIENT_SECRET: PBX.secret, GATEWAY_KEYS: `${READ_KEY}:read`, ...env })
   const clients = createPbxClients(config, { retry: { retries: 0 } })
   const app = Fastify({ logger: false })
   const xapi = Object.create(clients.xapi) as XapiApi
