@@ -25,6 +25,9 @@ export const SECOND_PBX_FILES = [
   'test/store/pg/pg-gateway.test.ts',
   'test/replicas/standby.test.ts',
   'test/replicas/recordings.test.ts',
+  'test/doctor.test.ts',
+  'test/pbx/token-manager.test.ts',
+  'test/pbx/callcontrol-socket.test.ts',
   'test/routes/legacy-live.test.ts',
   'test/recordings/pipeline-xapi.test.ts',
   'test/recordings/pipeline-dir.test.ts'

@@ -6,7 +6,7 @@
 // connection was re-established. The standby deletes its row once answered or given up.
 import type { CallIdChannel, CallIds } from '../../replicas/call-id-requests.js'
 import { inTransaction, type PgStore } from './pg-pool.js'
-import { listenOn } from './pg-listener.js'
+import { listenAndPoll } from './pg-listen.js'
 
 interface Pending { resolve: () => void }
 
@@ -17,11 +17,9 @@ export class PgCallIds implements CallIdChannel {
   constructor (private readonly store: PgStore, private readonly pbxId: string, private readonly pollMs = 500) {}
 
   async request (callid: number, at: number, waitMs: number): Promise<CallIds | null> {
-    this.stopAnswers ??= listenOn(this.store, 'call_id_answers', {
-      on: (payload) => { this.waiting.get(payload)?.resolve() },
-      tick: async () => { for (const p of this.waiting.values()) p.resolve() },
-      everyMs: this.pollMs
-    })
+    this.stopAnswers ??= listenAndPoll(this.store.pool, 'call_id_answers', this.pollMs,
+      (payload) => { this.waiting.get(payload ?? '')?.resolve() },
+      () => { for (const p of this.waiting.values()) p.resolve() })
     await this.stopAnswers
     const id = await inTransaction(this.store.pool, async (c) => {
       const r = await c.query<{ id: string }>('INSERT INTO call_id_requests (pbx_id, callid, at) VALUES ($1, $2, $3) RETURNING id', [this.pbxId, callid, at])
@@ -74,15 +72,16 @@ export class PgCallIds implements CallIdChannel {
       })().finally(() => { running = null })
       return await running
     }
-    return await listenOn(this.store, 'call_id_requests', {
-      on: (pbxId) => { if (pbxId === this.pbxId) void drain().catch(() => {}) },
-      // A standby that died while waiting leaves its row: gone after a minute.
-      tick: async () => {
-        await this.store.pool.query("DELETE FROM call_id_requests WHERE pbx_id = $1 AND created_at < now() - interval '1 minute'", [this.pbxId])
-        await drain()
-      },
-      everyMs: this.pollMs
-    })
+    // A standby that died while waiting leaves its row: gone after a minute.
+    const prune = async (): Promise<void> => {
+      await this.store.pool.query("DELETE FROM call_id_requests WHERE pbx_id = $1 AND created_at < now() - interval '1 minute'", [this.pbxId])
+    }
+    const stop = await listenAndPoll(this.store.pool, 'call_id_requests', this.pollMs,
+      (pbxId) => { if (pbxId === this.pbxId) void drain().catch(() => {}) },
+      () => { void prune().then(drain).catch(() => {}) })
+    // Listening first: a request made before it would wait for the poll.
+    await drain().catch(() => {})
+    return stop
   }
 
   async close (): Promise<void> {

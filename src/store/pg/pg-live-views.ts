@@ -4,7 +4,7 @@
 // 2 s, in case a notification was missed while that connection was being re-established).
 import type { LiveViewChannel, PublishedCalls } from '../../replicas/replica-calls-view.js'
 import { inTransaction, type PgStore } from './pg-pool.js'
-import { listenOn } from './pg-listener.js'
+import { listenAndPoll } from './pg-listen.js'
 
 const NAME = 'calls'
 
@@ -25,10 +25,9 @@ export class PgLiveViews implements LiveViewChannel {
       const r = (await this.store.pool.query<{ body: PublishedCalls, updated_at: number }>('SELECT body, updated_at FROM live_views WHERE pbx_id = $1 AND name = $2', [this.pbxId, NAME])).rows[0]
       if (r !== undefined && r.updated_at !== last) { last = r.updated_at; on(r.body) }
     }
-    return await listenOn(this.store, 'live_views', {
-      on: (pbxId) => { if (pbxId === this.pbxId) void read().catch(() => {}) },
-      tick: read,
-      everyMs: 2000
-    })
+    // Listening first: a view published between the read and the LISTEN would wait for the poll.
+    const stop = await listenAndPoll(this.store.pool, 'live_views', 2000, (pbx) => { if (pbx === this.pbxId) void read().catch(() => {}) }, () => { void read().catch(() => {}) })
+    await read().catch(() => {})
+    return stop
   }
 }
