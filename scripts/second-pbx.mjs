@@ -18,6 +18,7 @@ export const SECOND_PBX_FILES = [
   'test/reports/reports-routes.test.ts',
   'test/reports/export-command.test.ts',
   'test/routes/legacy-fuzz.test.ts',
+  'test/routes/input-rules.test.ts',
   'test/lifecycle.test.ts',
   'test/state-origin.test.ts',
   'test/origin-watch.test.ts',
@@ -25,6 +26,9 @@ export const SECOND_PBX_FILES = [
   'test/store/pg/pg-gateway.test.ts',
   'test/replicas/standby.test.ts',
   'test/replicas/recordings.test.ts',
+  'test/doctor.test.ts',
+  'test/pbx/token-manager.test.ts',
+  'test/pbx/callcontrol-socket.test.ts',
   'test/routes/legacy-live.test.ts',
   'test/recordings/pipeline-xapi.test.ts',
   'test/recordings/pipeline-dir.test.ts'

@@ -88,7 +88,7 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
         if (tenants === null) return 2
         if (tenants.length === 0 && maybeTable) config = configFromEnvironment(io)
         if (config === null) return 2
-        const gw = tenants.length > 0 ? await (await import('./tenants/tenant-gateway.js')).startTenantGateway(config, tenants) : await startGateway(config)
+        const gw = tenants.length > 0 ? await (await import('./tenants/tenant-gateway.js')).startTenantGateway(config, tenants, { source: await tenantSource(config) }) : await startGateway(config)
         gw.installSignalHandlers()
       } catch (err) {
         // A taken port, or a SIM_PBX file that is not a valid PBX (demo mode): one sentence, no stack.
@@ -173,6 +173,14 @@ async function tenantsToServe (config: Config, io: Io): Promise<TenantDefinition
     io.stderr.write(`3cx-gateway: the tenants have problems:\n${err.problems.map((p) => `  - ${p}\n`).join('')}`)
     return null
   }
+}
+
+/** Where the served tenants' changes come from: TENANTS_FILE (read again on SIGHUP), else the tenants table (notified, polled). */
+async function tenantSource (config: Config): Promise<import('./tenants/tenant-reload.js').TenantSource> {
+  const { tenantsFileSource, tenantsTableSource } = await import('./tenants/tenant-reload.js')
+  if (config.tenantsFile !== null) return tenantsFileSource(config.tenantsFile)
+  const { openTenantsTable } = await import('./services.js')
+  return tenantsTableSource(await openTenantsTable(config.databaseUrl as string, false))
 }
 
 /** Runs a PBX command against the configured PBX, or in demo mode against a fresh built-in simulator. */

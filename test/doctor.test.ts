@@ -5,9 +5,10 @@ import { loadConfig, type Config } from '../src/config.js'
 import { runDoctor } from '../src/doctor.js'
 import { selfSignedCertificate } from './self-signed-cert.js'
 import { closedPortUrl, startSim } from './pbx/pbx-fixture.js'
+import { PBX } from './sim/pbx-under-test.js'
 
-function configFor (url: string, secret = 'sim-secret'): Config {
-  return loadConfig({ PBX_URL: url, PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: secret, GATEWAY_KEYS: 'k'.repeat(16), PBX_TIMEOUT_MS: '3000' })
+function configFor (url: string, secret = PBX.secret): Config {
+  return loadConfig({ PBX_URL: url, PBX_CLIENT_ID: PBX.clientId, PBX_CLIENT_SECRET: secret, GATEWAY_KEYS: 'k'.repeat(16), PBX_TIMEOUT_MS: '3000' })
 }
 
 async function doctor (config: Config): Promise<{ code: number, lines: string[], line: (label: string) => string }> {
@@ -26,7 +27,7 @@ t.test('passes against the simulator', async (t) => {
   t.match(line('TLS'), /^– TLS: not used/)
   t.match(line('XAPI'), /3CX 20\.\d/)
   t.match(lines.at(-1), 'All checks passed.')
-  t.notOk(lines.join('\n').includes('sim-secret'))
+  t.notOk(lines.join('\n').includes(PBX.secret))
 })
 
 t.test('a wrong secret: the token check fails with advice, the rest is skipped', async (t) => {
@@ -68,10 +69,15 @@ t.test('a System Admin client fails only the System Owner check', async (t) => {
 
 t.test('unmonitored extensions are listed as a warning', async (t) => {
   const sim = await startSim(t)
-  sim.ctx.directory.apiClients[0].monitored = ['100', '101', '800']
+  // The PBX's numbers (SIM_PBX): two users and a queue, mapped by role on another PBX than the default.
+  const watched = ['100', '101', '800'].map((n) => PBX.n(n))
+  sim.ctx.directory.apiClients[0].monitored = watched
+  const users = PBX.definition.users.map((u) => u.number)
+  const unwatched = users.filter((u) => !watched.includes(u))
   const { code, line, lines } = await doctor(configFor(sim.url))
   t.equal(code, 0, lines.join('\n'))
-  t.match(line('Monitored DNs'), /^! Monitored DNs: 18 of 20 extensions are not monitored \(102, 103, .*extensions to monitor/)
+  t.match(line('Monitored DNs'), `! Monitored DNs: ${unwatched.length} of ${users.length} extensions are not monitored (${unwatched.slice(0, 2).join(', ')}, `, '18 of 20 (102, 103, …) on the default PBX')
+  t.match(line('Monitored DNs'), /extensions to monitor/)
 })
 
 t.test('a PBX whose TLS certificate is not trusted: TLS fails with advice', async (t) => {

@@ -4,7 +4,8 @@
 // and /metrics (every tenant's series with its `tenant` label) itself. On PostgreSQL the replicas
 // share the tenants' event streams out evenly (replicas/spread-keeper.ts): a tenant this replica
 // gives back, or whose lease another replica took, is rebuilt as a standby (a fresh service graph:
-// a stopped call model is not reused).
+// a stopped call model is not reused). With a source (TENANTS_FILE, the tenants table) the set
+// changes while running (tenant-reload.ts reads it, tenant-diff.ts says what changed, reconcile() below applies it).
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { readFileSync } from 'node:fs'
@@ -25,6 +26,8 @@ import { VERSION } from '../version.js'
 import { errorBody } from '../legacy/legacy-error.js'
 import { tenantConfig } from './tenant-config.js'
 import type { TenantDefinition } from './tenants-file.js'
+import { describeDiff, diffTenants, isEmptyDiff } from './tenant-diff.js'
+import { TenantReloader, type TenantSource } from './tenant-reload.js'
 import { prefixedLocation, TenantDirectory, tenantCookie, type RouteLocator } from './tenant-routing.js'
 
 export interface Tenant { id: string, services: GatewayServices, app: FastifyInstance }
@@ -35,6 +38,10 @@ export interface TenantGatewayOptions {
   shutdownTimeoutMs?: number
   /** The spread's timing (tests shorten it). */
   spread?: { everyMs?: number, settleMs?: number, minHoldMs?: number, orphanGraceMs?: number }
+  /** This process's id among the replicas (default host:pid; tests run two in one process). */
+  replica?: string
+  /** Where the tenants come from: watched, and changes applied while running. */
+  source?: TenantSource
 }
 
 export interface RunningTenantGateway {
@@ -43,20 +50,24 @@ export interface RunningTenantGateway {
   url: string
   close: () => Promise<void>
   installSignalHandlers: () => void
+  /** Reads the source again and applies what changed (what SIGHUP or a table notification does); no source: nothing. */
+  reload: () => Promise<void>
 }
 
 /** The console's login carries the key in its body: the front reads it (small) to pick the tenant. */
 const LOGIN_PATH = '/console/api/login'
 const LOGIN_BODY_LIMIT = 65_536
 
-export async function startTenantGateway (base: Config, definitions: readonly TenantDefinition[], opts: TenantGatewayOptions = {}): Promise<RunningTenantGateway> {
+export async function startTenantGateway (base: Config, initial: readonly TenantDefinition[], opts: TenantGatewayOptions = {}): Promise<RunningTenantGateway> {
   const logger = pino(loggerOptions(base.logLevel) as pino.LoggerOptions, logDestination(base.logFormat, opts.logStream)) as unknown as FastifyBaseLogger
   await assertPortFree(base.host, base.port, 'PORT')
   const https = base.tls !== null ? { cert: readFileSync(base.tls.cert), key: readFileSync(base.tls.key) } : undefined
 
   const tenants = new Map<string, Tenant>()
+  /** The tenants being served (or starting), in the source's order. */
+  let definitions: readonly TenantDefinition[] = initial
   let closing: Promise<void> | null = null
-  const replica = defaultReplicaId()
+  const replica = opts.replica ?? defaultReplicaId()
   const keeper = base.databaseUrl === null
     ? null
     : new SpreadKeeper({
@@ -84,17 +95,22 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
   // fresh one as a standby. Its API answers from the old one (stopped: PBX calls fail) until the new one is ready.
   const rebuilding = new Map<string, Promise<void>>()
   let builds: Promise<void> = Promise.resolve()
-  const rebuild = async (id: string, why: string): Promise<void> => {
-    const def = definitions.find((d) => d.id === id)
-    const old = tenants.get(id)
-    if (def === undefined || old === undefined || closing !== null) return
-    const running = rebuilding.get(id) ?? (async () => {
+  const rebuild = async (id: string, why: string, again = false): Promise<void> => {
+    if (!definitions.some((d) => d.id === id) || !tenants.has(id) || closing !== null) return
+    // `again`: the settings changed, so a rebuild that already started from the old ones does not count.
+    if (again) await rebuilding.get(id)?.catch(() => {})
+    const current = tenants.get(id)
+    if (current === undefined) return
+    const running = (again ? undefined : rebuilding.get(id)) ?? (async () => {
       logger.info({ tenant: id, replica }, `tenant ${id}: stopping its stream here (${why})`)
       // Stopped first: the lease is free (and the other replica's stream open) the sooner.
-      await old.services.stop(opts.shutdownTimeoutMs ?? 10_000).catch((err: unknown) => { logger.error({ err, tenant: id }, 'stopping a tenant failed') })
+      await current.services.stop(opts.shutdownTimeoutMs ?? 10_000).catch((err: unknown) => { logger.error({ err, tenant: id }, 'stopping a tenant failed') })
       // One build at a time: building an app takes the CPU for a while, and the tenants still held
       // here must keep up with their PBXs meanwhile.
       const turn = builds.then(async () => {
+        // Its definition as it is now (the settings may have changed meanwhile); removed meanwhile: nothing.
+        const def = definitions.find((d) => d.id === id)
+        if (def === undefined) return
         const fresh = await build(def)
         await fresh.services.start()
         await fresh.app.ready()
@@ -102,7 +118,7 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
       })
       builds = turn.catch(() => {})
       await turn
-      await old.app.close().catch(() => {})
+      await current.app.close().catch(() => {})
     })().finally(() => { rebuilding.delete(id) })
     rebuilding.set(id, running)
     await running
@@ -116,6 +132,62 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
       await t.services.stop(budgetMs).catch((err: unknown) => { logger.error({ err, tenant: t.id }, 'stopping a tenant failed') })
     }))
   }
+  // A tenant no longer listed: out of routing at once (its API answers 404 UNKNOWN_TENANT), then
+  // stopped as at shutdown: its deliveries drained within the budget, its state written, its lease given back.
+  const remove = async (id: string): Promise<void> => {
+    await rebuilding.get(id)?.catch(() => {})
+    const t = tenants.get(id)
+    if (t === undefined) return
+    tenants.delete(id)
+    await t.services.stop(opts.shutdownTimeoutMs ?? 10_000).catch((err: unknown) => { logger.error({ err, tenant: id }, 'stopping a removed tenant failed') })
+    await t.app.close().catch(() => {})
+    logger.info({ tenant: id }, `tenant ${id} removed and stopped`)
+  }
+  // A new tenant: built in the builds' turn, started, then routed to; the spread gives its stream to a replica.
+  const add = async (def: TenantDefinition): Promise<void> => {
+    const turn = builds.then(async () => {
+      const t = await build(def)
+      try {
+        await t.services.start()
+        await t.app.ready()
+      } catch (err) {
+        await t.services.stop(1000).catch(() => {})
+        await t.app.close().catch(() => {})
+        throw err
+      }
+      if (closing !== null) { await t.services.stop(1000); await t.app.close(); return }
+      tenants.set(def.id, t)
+    })
+    builds = turn.catch(() => {})
+    await turn
+  }
+  /** Applies a new set of tenants (one call at a time: TenantReloader). */
+  const reconcile = async (next: readonly TenantDefinition[]): Promise<void> => {
+    const diff = diffTenants(definitions, next)
+    if (isEmptyDiff(diff) || closing !== null) return
+    logger.info({ added: diff.added.map((d) => d.id), removed: diff.removed, rebuilt: diff.rebuilt.map((d) => d.id), rekeyed: diff.rekeyed.map((d) => d.id) }, `the tenants changed (${describeDiff(diff)})`)
+    // Every new key, and no old one, at once: routing, and the running apps' own checks.
+    definitions = next.filter((d) => tenants.has(d.id))
+    for (const d of [...diff.rekeyed, ...diff.rebuilt]) tenants.get(d.id)?.app.apiKeys.replaceKeys(d.keys)
+    route()
+    await Promise.all([
+      ...diff.removed.map(remove),
+      ...diff.rebuilt.map(async (d) => { await rebuild(d.id, 'its settings changed', true) }),
+      ...diff.added.map(async (d) => {
+        try {
+          await add(d)
+        } catch (err) {
+          // Left out: the next reload tries it again.
+          logger.error({ err, tenant: d.id }, `tenant ${d.id} could not be started; it is tried again at the next reload`)
+          return
+        }
+        definitions = next.filter((x) => tenants.has(x.id))
+        route()
+        logger.info({ tenant: d.id }, `tenant ${d.id} added`)
+      })
+    ])
+  }
+
   try {
     for (const def of definitions) tenants.set(def.id, await build(def))
     // Tenants start side by side: one slow PBX does not hold the others back.
@@ -127,9 +199,13 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
     throw err
   }
 
-  // Every tenant's app has the same routes: the first one's router reads the key's place in a URL.
-  const locate: RouteLocator = (method, url) => (tenants.get(definitions[0].id) as Tenant).app.findRoute({ method: method as HTTPMethods, url }) ?? null
-  const directory = new TenantDirectory(definitions, definitions[0].id, locate)
+  // Every tenant's app has the same routes: any one's router reads the key's place in a URL.
+  const locate: RouteLocator = (method, url) => tenants.values().next().value?.app.findRoute({ method: method as HTTPMethods, url }) ?? null
+  let directory = new TenantDirectory(definitions, definitions[0].id, locate)
+  /** Routing by the tenants served now (the first one is the fallback; none left: every request 404). */
+  function route (): void {
+    directory = new TenantDirectory(definitions, definitions[0]?.id ?? '', locate)
+  }
   const processMetrics = new Registry()
   collectDefaultMetrics({ register: processMetrics, prefix: 'gateway_' })
   const secure = https !== undefined
@@ -137,7 +213,7 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const route = directory.route({ method: req.method, url: req.url ?? '/', headers: req.headers })
     if (route.kind === 'unknown-tenant') {
-      sendJson(res, 404, errorBody('UNKNOWN_TENANT', `There is no tenant "${route.id.slice(0, 40)}" on this gateway`))
+      unknownTenant(res, route.id)
       return
     }
     if (route.kind === 'front') {
@@ -147,7 +223,12 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
       })
       return
     }
-    const tenant = tenants.get(route.id) as Tenant
+    const tenant = tenants.get(route.id)
+    if (tenant === undefined) {
+      // Removed while the request was routed, or no tenant left to fall back to.
+      unknownTenant(res, route.id)
+      return
+    }
     if (req.method === 'POST' && route.url.split('?')[0] === LOGIN_PATH) {
       // /t/<id>/console/api/login names its tenant; the plain path lets the key choose.
       void consoleLogin(req, res, route.url, route.url !== req.url ? route.id : undefined).catch((err: unknown) => {
@@ -168,7 +249,8 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
     let key: string | undefined
     try { key = (JSON.parse(body.toString('utf8')) as { key?: unknown }).key as string | undefined } catch { key = undefined }
     const id = named ?? directory.ownerOf(typeof key === 'string' ? key : undefined) ?? directory.fallback
-    const tenant = tenants.get(id) as Tenant
+    const tenant = tenants.get(id)
+    if (tenant === undefined) { unknownTenant(res, id); return }
     const answer = await tenant.app.inject({
       method: 'POST', url, payload: body, headers: req.headers as Record<string, string>,
       // The per-address throttle of failed logins sees the real client (and TRUST_PROXY's rules).
@@ -215,6 +297,14 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
   const port = (server.address() as AddressInfo).port
   const shownHost = base.host === '0.0.0.0' || base.host === '::' ? '127.0.0.1' : base.host
   const url = `${secure ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`
+  const reloader = opts.source === undefined ? null : new TenantReloader(opts.source, reconcile, logger)
+  try {
+    await reloader?.start()
+  } catch (err) {
+    server.close()
+    await stopAll(1000)
+    throw err
+  }
   logger.info({ version: VERSION, mode: 'tenants', url, tenants: [...tenants.keys()] }, `3cx-gateway ${VERSION} listening on ${url} for ${tenants.size} tenants (${[...tenants.keys()].join(', ')})`)
 
   const close = async (): Promise<void> => {
@@ -226,6 +316,8 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
       server.closeIdleConnections()
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, budget / 2).unref())])
       server.closeAllConnections()
+      // No reload starts now; one under way finishes first (a tenant it is starting is then stopped with the rest).
+      await reloader?.stop()
       await stopAll(Math.max(1000, budget - (Date.now() - started)))
       logger.info({ ms: Date.now() - started }, 'shutdown complete')
     })()
@@ -239,7 +331,8 @@ export async function startTenantGateway (base: Config, definitions: readonly Te
     process.once('SIGTERM', () => { onSignal('SIGTERM') })
     process.once('SIGINT', () => { onSignal('SIGINT') })
   }
-  return { tenants, server, url, close, installSignalHandlers }
+  const reload = async (): Promise<void> => { await reloader?.reload() }
+  return { tenants, server, url, close, installSignalHandlers, reload }
 }
 
 /** /readyz of the front: each tenant's report under its id; `ready` when all are. */
@@ -271,6 +364,10 @@ function keepPrefixOnRedirects (res: ServerResponse, prefix: string): void {
     }
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args)
   } as ServerResponse['writeHead']
+}
+
+function unknownTenant (res: ServerResponse, id: string): void {
+  sendJson(res, 404, errorBody('UNKNOWN_TENANT', `There is no tenant "${id.slice(0, 40)}" on this gateway`))
 }
 
 function sendJson (res: ServerResponse, status: number, body: unknown): void {

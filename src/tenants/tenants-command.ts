@@ -54,17 +54,17 @@ export async function runTenantsCommand (name: string, config: Config, cmd: Pars
       case 'tenants add': {
         const { key, stored } = newKey(scope)
         if (!await table.add({ ...(tenant as StoredTenant), keys: [stored] })) return fail(`tenant "${id as string}" already exists (3cx-gateway tenants rotate-key ${id as string} makes a new key)`)
-        io.stdout.write(`tenant ${id as string} added. Its ${scope} key, shown only now: ${key}\n`)
+        io.stdout.write(`tenant ${id as string} added (running gateways start it within seconds). Its ${scope} key, shown only now: ${key}\n`)
         return 0
       }
       case 'tenants remove':
         if (!await table.remove(id as string)) return fail(`there is no tenant "${id as string}"`)
-        io.stdout.write(`tenant ${id as string} removed with its keys (gateways drop it at their next start); its stored state (schema tenant_${id as string}, DATA_DIR/tenants/${id as string}) is kept\n`)
+        io.stdout.write(`tenant ${id as string} removed with its keys (running gateways stop it within seconds: its deliveries drained, its API gone); its stored state (schema tenant_${id as string}, DATA_DIR/tenants/${id as string}) is kept\n`)
         return 0
       case 'tenants rotate-key': {
         const { key, stored } = newKey(scope)
         if (!await table.replaceKeys(id as string, stored)) return fail(`there is no tenant "${id as string}"`)
-        io.stdout.write(`tenant ${id as string}: its ${scope} keys are replaced (gateways use the new one from their next start). The new key, shown only now: ${key}\n`)
+        io.stdout.write(`tenant ${id as string}: its ${scope} keys are replaced (running gateways refuse the old one and take the new one within seconds). The new key, shown only now: ${key}\n`)
         return 0
       }
       default:

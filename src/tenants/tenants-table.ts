@@ -30,5 +30,10 @@ export interface TenantsTable {
   replaceKeys: (id: string, key: StoredTenantKey) => Promise<boolean>
   /** Whether another tenant already has this key (keys belong to one tenant). */
   keyTaken: (sha256: string) => Promise<boolean>
+  /**
+   * Calls `changed` after every change made through the table (by any process: the CLI commands
+   * notify on commit) and every `pollMs` anyway; resolves to the function that stops it.
+   */
+  follow: (changed: () => void, pollMs: number) => Promise<() => Promise<void>>
   close: () => Promise<void>
 }

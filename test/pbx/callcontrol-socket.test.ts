@@ -2,6 +2,7 @@
 // a reconnect happens only when the test moves the clock past its back-off, a ping only when it
 // moves past the interval.
 import t from 'tap'
+import { PBX } from '../sim/pbx-under-test.js'
 import type { Duplex } from 'node:stream'
 import { clientsFor, startCall, startSim, until } from './pbx-fixture.js'
 import { CallControlSocket } from '../../src/pbx/callcontrol-socket.js'
@@ -61,7 +62,7 @@ t.test('opens, hands over messages, and after a drop reconnects only once the ba
   await until(() => h.count('open') === 1, 2000, 'open')
   t.ok(h.socket.connected)
   t.equal(h.clock.pending, 1, 'the ping timer')
-  await startCall(sim, { from: '+15557654321', to: '+15550101', answer: null, ringMs: 50 })
+  await startCall(sim, { from: '+15557654321', to: PBX.n('+15550101'), answer: null, ringMs: 50 })
   await until(() => h.count('message') > 0, 2000, 'an event')
 
   sim.ctx.faults.apply({ dropWebSocket: true })
@@ -87,9 +88,9 @@ t.test('a 401 upgrade drops the token; the next try brings a new one', async (t)
   await h.clock.advanceToNext()
   await until(() => h.count('close') === 2, 2000, 'the refused upgrade')
   t.ok(h.logs.includes('warn Call Control WebSocket upgrade refused (401)'))
-  t.equal(sim.ctx.auth.issued.get('599'), 1)
+  t.equal(sim.ctx.auth.issued.get(PBX.clientId), 1)
   await reconnected(h, 2)
-  t.equal(sim.ctx.auth.issued.get('599'), 2, 'a new token for the next upgrade')
+  t.equal(sim.ctx.auth.issued.get(PBX.clientId), 2, 'a new token for the next upgrade')
   t.ok(h.socket.connected)
 })
 

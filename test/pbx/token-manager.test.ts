@@ -1,4 +1,5 @@
 import t from 'tap'
+import { PBX } from '../sim/pbx-under-test.js'
 import { clientsFor, localServer, startSim, until } from './pbx-fixture.js'
 import { jwtClaims, tokenLifetimeMs } from '../../src/pbx/token-manager.js'
 import { PbxError } from '../../src/pbx/pbx-api.js'
@@ -24,10 +25,10 @@ t.test('50 concurrent callers share one token request', async (t) => {
   t.notOk(tokens.valid)
   const got = await Promise.all(Array.from({ length: 50 }, async () => await tokens.getToken()))
   t.equal(new Set(got).size, 1)
-  t.equal(sim.ctx.auth.issued.get('599'), 1)
+  t.equal(sim.ctx.auth.issued.get(PBX.clientId), 1)
   t.ok(tokens.valid)
   t.equal(await tokens.getToken(), got[0], 'held token reused')
-  t.equal(sim.ctx.auth.issued.get('599'), 1)
+  t.equal(sim.ctx.auth.issued.get(PBX.clientId), 1)
 })
 
 t.test('a short-lived token is renewed at ~80 % of its lifetime', async (t) => {
@@ -46,7 +47,7 @@ t.test('a short-lived token is renewed at ~80 % of its lifetime', async (t) => {
   await clock.advance(1)
   const second = await tokens.getToken()
   t.not(second, first)
-  t.equal(sim.ctx.auth.issued.get('599'), 2)
+  t.equal(sim.ctx.auth.issued.get(PBX.clientId), 2)
   // The renewed token works: an unknown XAPI path gets past the bearer check to a 404.
   await t.rejects(xapi.get('NoSuchEntitySet'), { code: 'PBX_NOT_FOUND' })
   t.equal(sim.ctx.requestLog.at(-1)?.status, 404)
@@ -79,7 +80,7 @@ t.test('a token without exp uses expires_in; minutes when below 300', async (t) 
   t.ok(left > 3_590_000 && left <= 3_600_000, `60 read as minutes (${left} ms)`)
   t.equal(requests, 1)
   const params = new URLSearchParams(form)
-  t.same([params.get('grant_type'), params.get('client_id'), params.get('client_secret')], ['client_credentials', '599', 'sim-secret'])
+  t.same([params.get('grant_type'), params.get('client_id'), params.get('client_secret')], ['client_credentials', PBX.clientId, PBX.secret])
 })
 
 t.test('a 401 (revoked token) leads to exactly one refresh however many requests saw it', async (t) => {
@@ -89,7 +90,7 @@ t.test('a 401 (revoked token) leads to exactly one refresh however many requests
   sim.ctx.faults.apply({ revokeTokens: true })
   const results = await Promise.allSettled(Array.from({ length: 20 }, async () => await xapi.get('NoSuchEntitySet')))
   t.ok(results.every((r) => r.status === 'rejected' && (r.reason as PbxError).code === 'PBX_NOT_FOUND'), 'every request got past auth after the refresh')
-  t.equal(sim.ctx.auth.issued.get('599'), 2)
+  t.equal(sim.ctx.auth.issued.get(PBX.clientId), 2)
   t.equal(sim.ctx.requestLog.filter((r) => r.status === 401).length, 20)
 })
 
@@ -127,5 +128,5 @@ t.test('invalidate is a no-op for an old token', async (t) => {
   t.equal(await tokens.getToken(), a)
   tokens.invalidate(a)
   t.not(await tokens.getToken(), a)
-  await until(() => sim.ctx.auth.issued.get('599') === 2, 1000, 'second token')
+  await until(() => sim.ctx.auth.issued.get(PBX.clientId) === 2, 1000, 'second token')
 })

@@ -3,7 +3,6 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
 import pg from 'pg'
-import { main } from '../../src/cli.js'
 import { topLevelHelp } from '../../src/cli-help.js'
 import { loadConfig } from '../../src/config.js'
 import { openTenantsTable } from '../../src/services.js'
@@ -12,27 +11,9 @@ import { keyDigest } from '../../src/tenants/tenant-routing.js'
 import { startTenantGateway } from '../../src/tenants/tenant-gateway.js'
 import { createSimulator } from '../../src/sim/simulator.js'
 import { testDatabase } from '../store/pg/pg-test-db.js'
+import { printedKey, run } from './cli-run.js'
 
 const quiet = (): Writable => new Writable({ write (_c, _e, cb) { cb() } })
-
-async function run (args: string[], env: Record<string, string>): Promise<{ code: number, out: string, err: string }> {
-  let out = ''
-  let err = ''
-  const saved = { ...process.env }
-  Object.assign(process.env, env)
-  try {
-    const code = await main(args, {
-      stdout: new Writable({ write (c, _e, cb) { out += String(c); cb() } }),
-      stderr: new Writable({ write (c, _e, cb) { err += String(c); cb() } })
-    })
-    return { code, out, err }
-  } finally {
-    for (const k of Object.keys(process.env)) if (!(k in saved)) Reflect.deleteProperty(process.env, k)
-    Object.assign(process.env, saved)
-  }
-}
-
-const printedKey = (out: string): string => /shown only now: (\S+)/.exec(out)?.[1] ?? ''
 
 t.test('the tenants commands are in the help table', async (t) => {
   for (const c of ['tenants add <id>', 'tenants list', 'tenants remove <id>', 'tenants rotate-key <id>']) t.ok(topLevelHelp().includes(`3cx-gateway ${c}`), c)

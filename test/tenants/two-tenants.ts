@@ -6,6 +6,7 @@ import type { Test } from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { parseTenantsFile } from '../../src/tenants/tenants-file.js'
 import { startTenantGateway, type RunningTenantGateway } from '../../src/tenants/tenant-gateway.js'
+import { tenantsFileSource } from '../../src/tenants/tenant-reload.js'
 import { createSimulator, type Simulator } from '../../src/sim/simulator.js'
 import { startReceiver, type Receiver } from '../webhooks/receiver.js'
 import { until } from '../webhooks/helpers.js'
@@ -19,11 +20,21 @@ export interface TwoTenants {
   sims: { acme: Simulator, beta: Simulator }
   receivers: { acme: Receiver, beta: Receiver }
   dataDir: string
+  /** TENANTS_FILE as started, and the variables its ${VAR}s name. */
+  file: string
+  text: string
+  vars: Record<string, string>
+}
+
+export interface TwoTenantsOptions {
+  /** Read the file again on SIGHUP (as `serve` does). */
+  watch?: boolean
+  logStream?: NodeJS.WritableStream
 }
 
 const quiet = (): Writable => new Writable({ write (_c, _e, cb) { cb() } })
 
-export async function startTwoTenants (t: Test, env: Record<string, string> = {}): Promise<TwoTenants> {
+export async function startTwoTenants (t: Test, env: Record<string, string> = {}, opts: TwoTenantsOptions = {}): Promise<TwoTenants> {
   const sims = { acme: await createSimulator(), beta: await createSimulator() }
   const receivers = { acme: await startReceiver(), beta: await startReceiver() }
   t.teardown(async () => {
@@ -46,10 +57,14 @@ export async function startTwoTenants (t: Test, env: Record<string, string> = {}
     TENANTS_FILE: `${dataDir}/tenants.yaml`, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', RECORDINGS_SOURCE: 'off',
     CALL_END_GRACE_MS: '100', WEBHOOK_RETRY_SCHEDULE: '0,100ms,200ms', ...env
   })
-  const gw = await startTenantGateway(config, parseTenantsFile(text, 'tenants.yaml', vars), { logStream: quiet() })
+  const file = `${dataDir}/tenants.yaml`
+  const gw = await startTenantGateway(config, parseTenantsFile(text, file, vars), {
+    logStream: opts.logStream ?? quiet(),
+    ...(opts.watch === true ? { source: tenantsFileSource(file, vars) } : {})
+  })
   t.teardown(() => gw.close())
   await Promise.all([...gw.tenants.values()].map(async (x) => { await x.services.pbx.callControl.ready() }))
-  return { gw, sims, receivers, dataDir }
+  return { gw, sims, receivers, dataDir, file, text, vars }
 }
 
 async function placeCall (simUrl: string, from: string, talkMs: number): Promise<void> {

@@ -48,14 +48,23 @@ type Limiter = ReturnType<FastifyRequest['server']['createRateLimit']>
 
 export class ApiKeyAuth {
   /** Plain keys, and keys known only by their SHA-256 (the tenants table stores no key). */
-  private readonly keys: KeyRing<AuthenticatedKey>
+  private keys: KeyRing<AuthenticatedKey>
 
   constructor (
     keys: readonly GatewayKey[],
     private readonly failures: Limiter,
     private readonly perKey: PerKeyLimit
   ) {
-    this.keys = new KeyRing(keys.map((k, i) => [k, Object.freeze({ id: `key#${i + 1}`, scope: k.scope })] as const))
+    this.keys = ApiKeyAuth.ring(keys)
+  }
+
+  private static ring (keys: readonly GatewayKey[]): KeyRing<AuthenticatedKey> {
+    return new KeyRing(keys.map((k, i) => [k, Object.freeze({ id: `key#${i + 1}`, scope: k.scope })] as const))
+  }
+
+  /** New keys at once (a tenant's keys rotated while running): the next request is checked against them only. */
+  replaceKeys (keys: readonly GatewayKey[]): void {
+    this.keys = ApiKeyAuth.ring(keys)
   }
 
   /** The configured key equal to `presented`, compared in constant time against every key of its length. */

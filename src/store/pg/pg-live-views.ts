@@ -2,9 +2,9 @@
 // stream upserts its view into `live_views` and NOTIFYs channel `live_views` with the PBX id, in one
 // transaction; standbys LISTEN on a connection of their own and read the row when told (and every
 // 2 s, in case a notification was missed while that connection was being re-established).
-import type pg from 'pg'
 import type { LiveViewChannel, PublishedCalls } from '../../replicas/replica-calls-view.js'
 import { inTransaction, type PgStore } from './pg-pool.js'
+import { listenAndPoll } from './pg-listen.js'
 
 const NAME = 'calls'
 
@@ -25,33 +25,9 @@ export class PgLiveViews implements LiveViewChannel {
       const r = (await this.store.pool.query<{ body: PublishedCalls, updated_at: number }>('SELECT body, updated_at FROM live_views WHERE pbx_id = $1 AND name = $2', [this.pbxId, NAME])).rows[0]
       if (r !== undefined && r.updated_at !== last) { last = r.updated_at; on(r.body) }
     }
-    let client: pg.PoolClient | null = null
-    let stopped = false
-    const listen = async (): Promise<void> => {
-      try {
-        const c = await this.store.pool.connect()
-        c.on('error', () => { c.release(true); if (client === c) client = null })
-        c.on('notification', (n) => { if (n.payload === this.pbxId) void read().catch(() => {}) })
-        await c.query('LISTEN live_views')
-        if (stopped) { c.release(true); return }
-        client = c
-      } catch {
-        // the poll below keeps the view fresh until LISTEN works again
-      }
-    }
-    await listen()
+    // Listening first: a view published between the read and the LISTEN would wait for the poll.
+    const stop = await listenAndPoll(this.store.pool, 'live_views', 2000, (pbx) => { if (pbx === this.pbxId) void read().catch(() => {}) }, () => { void read().catch(() => {}) })
     await read().catch(() => {})
-    const timer = setInterval(() => {
-      if (client === null) void listen()
-      void read().catch(() => {})
-    }, 2000)
-    timer.unref()
-    return async () => {
-      stopped = true
-      clearInterval(timer)
-      const c = client
-      client = null
-      if (c !== null) { await c.query('UNLISTEN live_views').catch(() => {}); c.release(true) }
-    }
+    return stop
   }
 }

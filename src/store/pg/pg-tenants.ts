@@ -1,8 +1,13 @@
 // The tenants table on PostgreSQL (tenants/tenants-table.ts): `gateway_tenants` and
 // `gateway_tenant_keys` (SHA-256 of each key, never the key) in the database's default schema,
 // beside the per-tenant schemas tenant_<id> that hold each tenant's state.
+import type pg from 'pg'
 import type { StoredTenant, StoredTenantKey, TenantsTable } from '../../tenants/tenants-table.js'
 import { createPgStore, inTransaction } from './pg-pool.js'
+import { listenAndPoll } from './pg-listen.js'
+
+/** Every change made through the table is NOTIFYed here (payload: the tenant id), on commit. */
+const CHANNEL = 'gateway_tenants'
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS gateway_tenants (
@@ -43,23 +48,33 @@ export async function openPgTenantsTable (url: string, create = true): Promise<T
           [t.id, t.pbxUrl, t.clientId, t.clientSecret, t.timezone, JSON.stringify(t.webhooks), t.recordings, t.createdAt])
         if (inserted.rowCount === 0) return false
         for (const k of t.keys) await c.query('INSERT INTO gateway_tenant_keys (sha256, tenant_id, scope, created_at) VALUES ($1, $2, $3, $4)', [k.sha256, t.id, k.scope, t.createdAt])
+        await notify(c, t.id)
         return true
       })
     },
     async remove (id) {
-      return ((await pool.query('DELETE FROM gateway_tenants WHERE id = $1', [id])).rowCount ?? 0) > 0
+      // One statement: the notification goes out when the delete commits, and only if it deleted.
+      return ((await pool.query(`WITH d AS (DELETE FROM gateway_tenants WHERE id = $1 RETURNING id) SELECT pg_notify('${CHANNEL}', id) FROM d`, [id])).rowCount ?? 0) > 0
     },
     async replaceKeys (id, key) {
       return await inTransaction(pool, async (c) => {
         if ((await c.query('SELECT 1 FROM gateway_tenants WHERE id = $1 FOR UPDATE', [id])).rowCount === 0) return false
         await c.query('DELETE FROM gateway_tenant_keys WHERE tenant_id = $1 AND scope = $2', [id, key.scope])
         await c.query('INSERT INTO gateway_tenant_keys (sha256, tenant_id, scope, created_at) VALUES ($1, $2, $3, $4)', [key.sha256, id, key.scope, Date.now()])
+        await notify(c, id)
         return true
       })
     },
     async keyTaken (sha256) {
       return ((await pool.query('SELECT 1 FROM gateway_tenant_keys WHERE sha256 = $1', [sha256])).rowCount ?? 0) > 0
     },
+    async follow (changed, pollMs) {
+      return await listenAndPoll(pool, CHANNEL, pollMs, () => { changed() }, changed)
+    },
     close: store.close
   }
+}
+
+async function notify (c: pg.PoolClient, id: string): Promise<void> {
+  await c.query(`SELECT pg_notify('${CHANNEL}', $1)`, [id])
 }
