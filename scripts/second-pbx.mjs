@@ -18,6 +18,8 @@ export const SECOND_PBX_FILES = [
   'test/reports/reports-routes.test.ts',
   'test/reports/export-command.test.ts',
   'test/routes/legacy-fuzz.test.ts',
+  'test/routes/input-rules.test.ts',
+  'test/fuzz/routes-fuzz.test.ts',
   'test/lifecycle.test.ts',
   'test/state-origin.test.ts',
   'test/origin-watch.test.ts',

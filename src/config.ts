@@ -80,6 +80,8 @@ export interface Config {
   simPort: number
   /** DATABASE_URL: PostgreSQL holds the state instead of DATA_DIR/gateway.db (null: SQLite, the default). */
   databaseUrl: string | null
+  /** DATABASE_POOL_MAX: connections each PostgreSQL pool (one per tenant per replica) may open. */
+  databasePoolMax: number
   demoTrafficPerMinute: number
   logLevel: string
   /** json, pretty, or auto (pretty on a terminal); see log-format.ts. */
@@ -226,6 +228,8 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
     dataDir,
     simPort: r.int('SIM_PORT', 0, 0, 65535),
     databaseUrl,
+    // A standby holds one connection for LISTEN: one more is needed for every query.
+    databasePoolMax: r.int('DATABASE_POOL_MAX', 10, 2, 1000, 'each pool needs one connection for queries besides the one a standby holds for LISTEN'),
     demoTrafficPerMinute: r.int('DEMO_TRAFFIC', 4, 0, 60_000),
     logLevel,
     logFormat: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
@@ -403,6 +407,7 @@ export function describeConfig (c: Config): Record<string, unknown> {
     dataDir: c.dataDir,
     simPort: c.simPort,
     database: c.databaseUrl === null ? 'sqlite' : redactDatabaseUrl(c.databaseUrl),
+    ...(c.databaseUrl !== null ? { databasePoolMax: c.databasePoolMax } : {}),
     demoTrafficPerMinute: c.demoTrafficPerMinute,
     logLevel: c.logLevel,
     logFormat: c.logFormat,

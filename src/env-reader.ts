@@ -31,12 +31,13 @@ export class Reader {
     return def
   }
 
-  int (name: string, def: number, min: number, max: number): number {
+  /** `why`: appended to the problem, when the bounds need a reason. */
+  int (name: string, def: number, min: number, max: number, why?: string): number {
     const v = this.raw(name)
     if (v === undefined) return def
     const n = Number(v)
     if (!Number.isInteger(n) || n < min || n > max) {
-      this.problems.push(`${name}: expected a whole number from ${min} to ${max}, got "${v}"`)
+      this.problems.push(`${name}: expected a whole number from ${min} to ${max}, got "${v}"${why !== undefined ? ` (${why})` : ''}`)
       return def
     }
     return n

@@ -22,7 +22,7 @@ import { createPgStore } from './store/pg/pg-pool.js'
 import { PgKeyWindows } from './store/pg/pg-key-windows.js'
 import { migratePg } from './store/pg/pg-migrations.js'
 import { PgOutboxStore } from './store/pg/pg-outbox-store.js'
-import { PgCallStateStore, PgUnseenCallStore } from './store/pg/pg-call-state.js'
+import { pgCallStores } from './store/pg/pg-call-state.js'
 import { PgStateOrigin } from './store/pg/pg-state-origin.js'
 import { PgRecordingIndex } from './store/pg/pg-recording-index.js'
 import { moveSqliteRecordings } from './store/pg/pg-recordings-move.js'
@@ -33,6 +33,7 @@ import { openPgReplicaRegistry } from './store/pg/pg-replica-registry.js'
 import type { ReplicaRegistry } from './replicas/replica-registry.js'
 import { PgSharedToken } from './store/pg/pg-shared-token.js'
 import { PgLiveViews } from './store/pg/pg-live-views.js'
+import { PgCallIds } from './store/pg/pg-call-ids.js'
 import { ReplicaCallsView } from './replicas/replica-calls-view.js'
 import { DEFAULT_PBX_ID, defaultReplicaId, type StreamLease, type StreamStatus } from './replicas/stream-lease.js'
 import type { UnseenCallStore } from './calls/call-ports.js'
@@ -84,8 +85,8 @@ export interface ServicesOptions {
   defaultMetrics?: boolean
   /** On PostgreSQL: another replica took this one's stream lease (its stream is stopped already). */
   onStreamLost?: (holder: string | null) => void
-  /** Stream lease timing (tests shorten it) and replica id (default hostname:pid). */
-  lease?: { leaseMs?: number, renewMs?: number, replica?: string, takeGraceMs?: () => number }
+  /** Stream lease timing (tests shorten it), replica id (default hostname:pid), a standby makecall's wait for the holder's ids. */
+  lease?: { leaseMs?: number, renewMs?: number, replica?: string, takeGraceMs?: () => number, callIdWaitMs?: number }
   /** Call-log recovery timing (tests shorten it; the defaults are in calls/call-recovery.ts). */
   recovery?: { settleMs?: number, everyMs?: number }
 }
@@ -100,13 +101,15 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   // DATA_DIR/gateway.db: everything without DATABASE_URL; with it, only what is never shared.
   const db = openDatabase(config.dataDir)
   // A tenant's tables are in its own schema (tenant_<id>) of the one database.
-  const pg = config.databaseUrl !== null ? createPgStore(config.databaseUrl, config.tenantId !== undefined ? { schema: tenantSchema(config.tenantId) } : {}) : null
+  const pg = config.databaseUrl !== null ? createPgStore(config.databaseUrl, { max: config.databasePoolMax, ...(config.tenantId !== undefined ? { schema: tenantSchema(config.tenantId) } : {}) }) : null
   const replica = opts.lease?.replica ?? defaultReplicaId()
   // Every replica delivers: deliveries are claimed (FOR UPDATE SKIP LOCKED), leased a little longer than one attempt can take.
   const pgOutbox = pg !== null ? new PgOutboxStore(pg, { targets: config.webhooks.targets, claim: { consumer: replica, leaseMs: config.webhooks.timeoutMs + 5000 } }) : null
   const outbox: OutboxStore = pgOutbox ?? new SqliteOutbox(db, { targets: config.webhooks.targets })
-  const pgCallState = pg !== null ? new PgCallStateStore(pg, Date.now, undefined, async () => { await pgOutbox?.written() }) : null
-  const pgUnseen = pg !== null ? new PgUnseenCallStore(pg) : null
+  // One write-behind for both, in order: a call leaves the unseen list only with or after its state.
+  const pgCalls = pg !== null ? pgCallStores(pg, async () => { await pgOutbox?.written() }) : null
+  const pgCallState = pgCalls?.calls ?? null
+  const pgUnseen = pgCalls?.unseen ?? null
   // Replicas on one database: only the lease holder opens the PBX's stream and fetches its tokens.
   // A tenant's lease is keyed by its id (in its own schema).
   const lease: StreamLease | null = pg !== null ? new PgStreamLease(pg, { ...opts.lease, replica, pbxId: config.tenantId ?? DEFAULT_PBX_ID, log: log.child({ component: 'replicas' }) }) : null
@@ -161,7 +164,11 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     log: log.child({ component: 'calls' })
   })
   // Replicas: standbys answer the live methods from the holder's published view.
-  const callsView = pg !== null && lease !== null ? new ReplicaCallsView(calls, () => stream().role === 'standby', new PgLiveViews(pg, lease.status.pbxId), log.child({ component: 'replicas' })) : null
+  // A standby's makecall takes the call's ids from the holder's model (replicas/call-id-requests.ts).
+  const callsView = pg !== null && lease !== null
+    ? new ReplicaCallsView(calls, () => stream().role === 'standby', new PgLiveViews(pg, lease.status.pbxId), log.child({ component: 'replicas' }),
+      { channel: new PgCallIds(pg, lease.status.pbxId), holderKnown: () => stream().holder !== null, waitMs: opts.lease?.callIdWaitMs })
+    : null
   // A recording waits for its conversation's final end (a blind transfer nobody took comes back).
   recordings?.followCalls(calls)
   const unsubscribe = pbx.callControl.onChange((c) => { calls.apply(c) })
@@ -297,6 +304,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   async function closeStream (): Promise<void> {
     if (!streamOpen) return
     streamOpen = false
+    await callsView?.stopServingIds()
     unsubscribe()
     await originWatch.stop()
     await recovery.stop()
@@ -350,7 +358,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
       await pbx.close()
       await outbox.close()
       // PostgreSQL's write-behind: the last call states and the call counter are written before closing.
-      for (const w of [pgCallState?.writes, pgUnseen?.writes]) {
+      for (const w of new Set([pgCallState?.writes, pgUnseen?.writes])) {
         if (w === undefined) continue
         if (!await w.flush()) log.error({ database: pg?.name, waiting: w.size }, `stopping with ${w.size} call-state writes that could not be written to ${pg?.name ?? ''}: calls in progress are found again from the PBX at the next start`)
         w.close()

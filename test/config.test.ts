@@ -159,3 +159,12 @@ t.test('DATABASE_URL selects PostgreSQL; unset keeps SQLite; a bad one is refuse
     t.notMatch(p, 'Pa55-word', 'the password is never in the message')
   }
 })
+
+t.test('DATABASE_POOL_MAX sizes each PostgreSQL pool; a bad value is refused with a sentence', async (t) => {
+  t.equal(loadConfig(PBX).databasePoolMax, 10, 'default 10')
+  t.equal(loadConfig({ ...PBX, DATABASE_POOL_MAX: '3' }).databasePoolMax, 3)
+  t.equal(describeConfig(loadConfig({ ...PBX, DATABASE_URL: 'postgres://gw@db/gateway', DATABASE_POOL_MAX: '4' })).databasePoolMax, 4, 'shown by config check')
+  for (const bad of ['ten', '1', '0', '-5', '2.5', '100000']) {
+    t.match(problems({ ...PBX, DATABASE_POOL_MAX: bad }).join('\n'), `DATABASE_POOL_MAX: expected a whole number from 2 to 1000, got "${bad}" (each pool needs one connection for queries besides the one a standby holds for LISTEN)`, bad)
+  }
+})

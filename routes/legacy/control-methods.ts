@@ -45,6 +45,17 @@ function isRefusal (err: unknown): err is PbxError {
   return err instanceof PbxError && (err.code === 'PBX_REJECTED' || err.pbxStatus === 400 || err.pbxStatus === 422)
 }
 
+/**
+ * 503 on a standby replica whose stream holder did not name the call (docs/operating.md "Replicas on
+ * one database"); the message says whether the call was placed, so nobody retries a ringing call.
+ */
+function noStreamHolder (q: MakeCallQuery, destination: string, placed: number | null): LegacyError {
+  const what = placed === null
+    ? `The call from ${q.first} to ${destination} was not placed: this replica (a standby) knows no replica holding the PBX's event stream, which names the calls; retry in a few seconds, or check the replicas' /readyz`
+    : `The call from ${q.first} to ${destination} was placed (3CX call id ${placed}), but the replica holding the PBX's event stream did not confirm its call id in time; do not place it again: its webhooks carry a chid ending in _${placed}`
+  return new LegacyError(503, 'STREAM_HOLDER_UNAVAILABLE', what)
+}
+
 interface XapiMakeCallResult {
   FinalStatus?: string | null
   ReasonText?: string | null
@@ -106,10 +117,13 @@ export const controlMethods = [
         contact = c.contact
       }
       await userOf(svc.directory, q.first)
+      // A standby takes the ids from the stream holder: without one it places no call it cannot name.
+      if (svc.calls.canReserve?.() === false) throw noStreamHolder(q, destination, null)
       const callid = await placeCall(svc, { ...q, contact }, destination, timeout)
       if (callid === null) throw new LegacyError(502, 'PBX_ERROR', 'The PBX accepted the call but returned no call id')
-      const { chid, legacyId } = svc.calls.reserve(callid, Date.now())
-      return { result: true, chid, id: legacyId }
+      const ids = await svc.calls.reserve(callid, Date.now())
+      if (ids === null) throw noStreamHolder(q, destination, callid)
+      return { result: true, chid: ids.chid, id: ids.legacyId }
     }
   }),
   defineMethod<FwdQuery>({

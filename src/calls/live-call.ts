@@ -57,9 +57,15 @@ export interface CallModelView {
   isTalking(dn: string): boolean
   /**
    * Ids for a call the gateway itself just placed (makecall): registers the callid so the webhooks
-   * of that call carry the same chid and legacy id.
+   * of that call carry the same chid and legacy id. A standby replica asks the stream holder, whose
+   * model announces the webhooks (replicas/call-id-requests.ts): null when it did not answer in time.
    */
-  reserve(callid: number, at: number): { chid: string, legacyId: string }
+  reserve(callid: number, at: number): { chid: string, legacyId: string } | Promise<{ chid: string, legacyId: string } | null>
+  /**
+   * Whether reserve() can answer now (false: a standby that knows no stream holder). makecall asks
+   * before it places the call. Absent: always.
+   */
+  canReserve?(): boolean
   /** Runs `listener` after every change of list(); returns the unsubscribe (absent: a fixed list). */
   onChange?(listener: () => void): () => void
 }

@@ -24,6 +24,7 @@ export type LegacyErrorCode =
   | 'NOT_SUPPORTED_BY_PBX'
   | 'QUEUE_STATUS_PROFILE_DRIVEN'
   | 'NOT_READY'
+  | 'STREAM_HOLDER_UNAVAILABLE'
   | 'GATEWAY_ERROR'
   | PbxError['code']
 

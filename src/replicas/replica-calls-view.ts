@@ -4,6 +4,7 @@
 // refreshed on every change (PostgreSQL LISTEN/NOTIFY: store/pg/pg-live-views.ts). A standby's
 // answer is therefore as old as the last publication (about 100 ms behind the holder).
 import type { CallModelView, LiveCall } from '../calls/live-call.js'
+import { CALL_ID_WAIT_MS, type CallIdChannel, type CallIds } from './call-id-requests.js'
 
 /** What the holder publishes of its call model. */
 export interface PublishedCalls { calls: LiveCall[], at: number }
@@ -25,8 +26,9 @@ export class ReplicaCallsView implements CallModelView {
   private timer: NodeJS.Timeout | null = null
   private stopFollowing: (() => Promise<void>) | null = null
   private unsubscribe: (() => void) | null = null
+  private stopServing: Promise<() => Promise<void>> | null = null
 
-  constructor (private readonly own: CallModelView & { onChange: (l: () => void) => () => void }, private readonly standby: () => boolean, private readonly channel: LiveViewChannel, private readonly log?: { warn: (o: object, m: string) => void }) {
+  constructor (private readonly own: Omit<CallModelView, 'reserve'> & { onChange: (l: () => void) => () => void, reserve: (callid: number, at: number) => CallIds }, private readonly standby: () => boolean, private readonly channel: LiveViewChannel, private readonly log?: { warn: (o: object, m: string) => void }, private readonly ids?: { channel: CallIdChannel, holderKnown: () => boolean, waitMs?: number }) {
     own.onChange(() => { if (!this.standby()) this.changed() })
   }
 
@@ -34,8 +36,13 @@ export class ReplicaCallsView implements CallModelView {
   size (): number { return this.standby() ? this.published.calls.length : this.own.size() }
   isBusy (dn: string): boolean { return this.standby() ? this.busy.has(dn) : this.own.isBusy(dn) }
   isTalking (dn: string): boolean { return this.standby() ? this.talking.has(dn) : this.own.isTalking(dn) }
-  /** A standby's makecall registers the call in its own (unused) model: see docs/operating.md. */
-  reserve (callid: number, at: number): { chid: string, legacyId: string } { return this.own.reserve(callid, at) }
+  /** A standby asks the holder, whose model announces the call's webhooks (call-id-requests.ts). */
+  reserve (callid: number, at: number): CallIds | Promise<CallIds | null> {
+    if (!this.standby() || this.ids === undefined) return this.own.reserve(callid, at)
+    return this.ids.channel.request(callid, at, this.ids.waitMs ?? CALL_ID_WAIT_MS)
+  }
+
+  canReserve (): boolean { return !this.standby() || this.ids === undefined || this.ids.holderKnown() }
 
   onChange (listener: () => void): () => void {
     this.listeners.add(listener)
@@ -48,6 +55,7 @@ export class ReplicaCallsView implements CallModelView {
 
   /** Standby: follows the holder's publications. */
   async follow (): Promise<void> {
+    await this.stopServingIds()
     this.stopFollowing ??= await this.channel.follow((view) => {
       this.published = view
       this.busy = new Set(view.calls.flatMap((c) => c.legs.map((l) => l.dn)))
@@ -62,6 +70,20 @@ export class ReplicaCallsView implements CallModelView {
     this.stopFollowing = null
     this.unsubscribe ??= this.own.onChange(() => { this.schedule() })
     this.schedule()
+    if (this.ids !== undefined && this.stopServing === null) {
+      const serving = this.ids.channel.serve((callid, at) => this.own.reserve(callid, at))
+      serving.catch((err: unknown) => {
+        this.log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'answering the standbys\' makecall ids failed to start; their makecalls answer 503 until it does')
+      })
+      this.stopServing = serving
+    }
+  }
+
+  /** Holder no more (its stream closed): its stopped model must not answer the standbys' makecalls. */
+  async stopServingIds (): Promise<void> {
+    const stop = this.stopServing
+    this.stopServing = null
+    if (stop !== null) await (await stop.catch(() => async () => {}))()
   }
 
   private schedule (): void {
@@ -82,5 +104,7 @@ export class ReplicaCallsView implements CallModelView {
     this.timer = null
     await this.stopFollowing?.()
     this.stopFollowing = null
+    await this.stopServingIds()
+    await this.ids?.channel.close()
   }
 }

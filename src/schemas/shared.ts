@@ -30,7 +30,7 @@ export const errorResponses = {
   422: errorResponse('PBX_REJECTED: the PBX refused what was asked (e.g. a number it cannot dial); the message gives its reason.', 'PBX_REJECTED', 'The PBX refused to place the call from 101 to 0: destination "0" is neither a known DN nor an external number; check "second" (and "contact")'),
   429: errorResponse('RATE_LIMITED: too many requests with this key, or too many failed keys from this address (see Retry-After).', 'RATE_LIMITED', 'Too many requests with this API key; retry in 42 s'),
   502: errorResponse('The PBX answered with an error (PBX_FORBIDDEN, PBX_AUTH_FAILED, PBX_ERROR, …); the message says what it usually means.', 'PBX_FORBIDDEN', 'XAPI answered 403. The API client lacks a right: it usually needs the System Owner role and XAPI / Call Control access.'),
-  503: errorResponse('PBX_UNREACHABLE or NOT_READY.', 'PBX_UNREACHABLE', 'The PBX is unreachable. Check PBX_URL and that the PBX is up and reachable from the gateway.'),
+  503: errorResponse('PBX_UNREACHABLE or NOT_READY; STREAM_HOLDER_UNAVAILABLE: makecall on a standby replica that no replica holding the event stream answered (the message says whether the call was placed).', 'PBX_UNREACHABLE', 'The PBX is unreachable. Check PBX_URL and that the PBX is up and reachable from the gateway.'),
   504: errorResponse('PBX_TIMEOUT: the PBX did not answer in time.', 'PBX_TIMEOUT', 'The PBX did not answer within 10000 ms')
 }
 

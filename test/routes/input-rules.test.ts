@@ -3,6 +3,11 @@
 // 4xx with a stable code and a sentence naming the parameter.
 import t from 'tap'
 import { CONTROL_KEY, startAppOnSimulator, type AppOnSimulator } from '../legacy/legacy-harness.js'
+import { PBX } from '../sim/pbx-under-test.js'
+
+// The PBX's numbers (SIM_PBX): written for the default PBX, mapped by role on another (docs/simulator.md).
+// A and B have a registered phone, OFF has none.
+const [A, B, OFF] = ['101', '102', '115'].map((n) => PBX.n(n))
 
 const ask = async (gw: AppOnSimulator, url: string): Promise<{ status: number, code: string, message: string }> => {
   const r = await gw.app.inject({ url, headers: { 'x-api-key': CONTROL_KEY } })
@@ -17,9 +22,9 @@ t.test('a repeated parameter is 400 DUPLICATE_PARAMETER naming it, on every kind
     [`/report.calllog.get?from=${D}&from=${D}&to=${D}`, 'from'],
     [`/report.calllog.get?from=${D}&to=${D}&top=5&top=5`, 'top'],
     [`/recordings.list.get?from=${D}&to=${D}&to=${D}`, 'to'],
-    ['/ext.info.get?num=101&num=101', 'num'],
-    ['/makecall?first=101&second=102&second=102', 'second'],
-    [`/webapi/${CONTROL_KEY}/ext.state.get?num=101&%6eum=102`, 'num']
+    [`/ext.info.get?num=${A}&num=${A}`, 'num'],
+    [`/makecall?first=${A}&second=${B}&second=${B}`, 'second'],
+    [`/webapi/${CONTROL_KEY}/ext.state.get?num=${A}&%6eum=${B}`, 'num']
   ]
   const before = gw.sim.ctx.requestLog.length
   for (const [url, param] of cases) {
@@ -60,25 +65,25 @@ t.test('makecall: bad numbers are 400 naming "second", PBX refusals 422 PBX_REJE
     ['*', /Parameter "second" is ill-formed.*at least one digit/],
     ['%23', /Parameter "second" is ill-formed/],
     ['1'.repeat(24), /Parameter "second" is ill-formed.*at most 20/],
-    ['101', /Parameter "second" is the calling extension 101 itself/]
+    [A, new RegExp(`Parameter "second" is the calling extension ${A} itself`)]
   ]
   for (const [second, message] of local) {
-    const r = await ask(gw, `/makecall?first=101&second=${second}`)
+    const r = await ask(gw, `/makecall?first=${A}&second=${second}`)
     t.same([r.status, r.code], [400, 'BAD_PARAMETER'], `second=${second}`)
     t.match(r.message, message)
   }
   // The simulator, like 3CX, refuses numbers it cannot dial.
   for (const second of ['0', '-1']) {
-    const r = await ask(gw, `/makecall?first=101&second=${second}`)
+    const r = await ask(gw, `/makecall?first=${A}&second=${second}`)
     t.same([r.status, r.code], [422, 'PBX_REJECTED'], `second=${second}`)
-    t.match(r.message, /^The PBX refused to place the call from 101 to \d+: .*check "second"/)
+    t.match(r.message, new RegExp(`^The PBX refused to place the call from ${A} to \\d+: .*check "second"`))
   }
 })
 
 t.test('makecall: a device id of . or .. never reaches the PBX as a path', async (t) => {
   const gw = await startAppOnSimulator(t)
   for (const contact of ['..', '.', '%2E%2E']) {
-    const r = await ask(gw, `/makecall?first=101&second=102&contact=${contact}`)
+    const r = await ask(gw, `/makecall?first=${A}&second=${B}&contact=${contact}`)
     t.same([r.status, r.code], [400, 'BAD_PARAMETER'], `contact=${contact}`)
     t.match(r.message, /Parameter "contact" is ill-formed.*not \. or \.\./)
   }
@@ -88,43 +93,43 @@ t.test('makecall: a device id of . or .. never reaches the PBX as a path', async
 
 t.test('makecall: an unencoded + is kept in front, refused inside a contact; an unknown device is 404 DEVICE_NOT_FOUND', async (t) => {
   const gw = await startAppOnSimulator(t, { auth: { perKeyMax: 10_000 } })
-  const placed = await gw.app.inject({ url: '/makecall?first=101&second=+15559870000', headers: { 'x-api-key': CONTROL_KEY } })
+  const placed = await gw.app.inject({ url: `/makecall?first=${A}&second=+15559870000`, headers: { 'x-api-key': CONTROL_KEY } })
   t.equal(placed.statusCode, 200, placed.body)
 
-  const inside = await ask(gw, '/makecall?first=101&second=102&contact=sip:+4930@pbx')
+  const inside = await ask(gw, `/makecall?first=${A}&second=${B}&contact=sip:+4930@pbx`)
   t.same([inside.status, inside.code], [400, 'BAD_PARAMETER'])
   t.match(inside.message, /^Parameter "contact" contains a space: an unencoded "\+" .* as %2B/)
 
   const before = gw.sim.ctx.requestLog.length
-  const unknown = await ask(gw, '/makecall?first=101&second=102&contact=+nosuchphone')
+  const unknown = await ask(gw, `/makecall?first=${A}&second=${B}&contact=+nosuchphone`)
   t.same([unknown.status, unknown.code], [404, 'DEVICE_NOT_FOUND'])
-  t.match(unknown.message, /^Extension 101 has no registered device "\+nosuchphone"; (use one of \S+|it has no registered device now)/, 'names the device, leading + kept')
+  t.match(unknown.message, new RegExp(`^Extension ${A} has no registered device "\\+nosuchphone"; (use one of \\S+|it has no registered device now)`), 'names the device, leading + kept')
   const posts = gw.sim.ctx.requestLog.slice(before).filter((e) => e.method === 'POST').map((e) => e.url)
   t.equal(posts.length, 1, 'no fallback to another path')
-  t.match(posts[0], /^\/callcontrol\/101\/devices\/%2Bnosuchphone\/makecall/)
+  t.match(posts[0], `/callcontrol/${A}/devices/%2Bnosuchphone/makecall`)
 })
 
 t.test('makecall from an extension without a registered phone: the PBX refuses, 422 PBX_REJECTED naming it', async (t) => {
   const gw = await startAppOnSimulator(t)
-  t.equal(gw.sim.ctx.directory.users.find((u) => u.Number === '115')?.IsRegistered, false, 'seed: 115 has no phone')
+  t.equal(gw.sim.ctx.directory.users.find((u) => u.Number === OFF)?.IsRegistered, false, 'OFF (115 on the default PBX) has no phone')
   const before = gw.sim.ctx.requestLog.length
-  const r = await ask(gw, '/makecall?first=115&second=101')
+  const r = await ask(gw, `/makecall?first=${OFF}&second=${A}`)
   t.same([r.status, r.code], [422, 'PBX_REJECTED'])
-  t.match(r.message, /^The PBX refused to place the call from 115 to 101: .*extension 115 is not registered: it has no phone to ring first/)
+  t.match(r.message, new RegExp(`^The PBX refused to place the call from ${OFF} to ${A}: .*extension ${OFF} is not registered: it has no phone to ring first`))
   const posts = gw.sim.ctx.requestLog.slice(before).filter((e) => e.method === 'POST').map((e) => e.url)
-  t.same(posts, ['/callcontrol/115/makecall'], 'refused once, no other path tried')
+  t.same(posts, [`/callcontrol/${OFF}/makecall`], 'refused once, no other path tried')
 })
 
 t.test('50 identical concurrent makecalls dial once and all get the first answer; after the window it dials again', async (t) => {
   const gw = await startAppOnSimulator(t, { auth: { perKeyMax: 10_000 }, env: { MAKECALL_DEDUP_MS: '300' } })
   const posts = (): number => gw.sim.ctx.requestLog.filter((e) => e.method === 'POST' && e.url.includes('makecall')).length
-  const url = '/makecall?first=101&second=%2B15559870000'
+  const url = `/makecall?first=${A}&second=%2B15559870000`
   const answers = await Promise.all(Array.from({ length: 50 }, async () => await gw.app.inject({ url, headers: { 'x-api-key': CONTROL_KEY } })))
   t.equal(answers.length, 50)
   t.same(new Set(answers.map((a) => a.statusCode)), new Set([200]), 'all 200')
   t.equal(new Set(answers.map((a) => a.json().chid)).size, 1, 'one call chain for all')
   t.equal(posts(), 1, 'the PBX was asked to dial once')
-  const other = await gw.app.inject({ url: '/makecall?first=101&second=%2B15559870001', headers: { 'x-api-key': CONTROL_KEY } })
+  const other = await gw.app.inject({ url: `/makecall?first=${A}&second=%2B15559870001`, headers: { 'x-api-key': CONTROL_KEY } })
   t.equal(other.statusCode, 200)
   t.equal(posts(), 2, 'other parameters: a call of its own')
   await new Promise((resolve) => setTimeout(resolve, 400))

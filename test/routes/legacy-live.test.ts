@@ -1,7 +1,7 @@
 // Live-call methods during real scripted calls: simulator engine → Call Control WebSocket → the
 // real CallModel → the legacy routes (no PBX request per live call).
 import t from 'tap'
-import { CONTROL_KEY, READ_KEY, startAppOnSimulator, waitFor, type AppOnSimulator } from '../legacy/legacy-harness.js'
+import { CONTROL_KEY, READ_KEY, startAppOnSimulator, staticCalls, waitFor, type AppOnSimulator } from '../legacy/legacy-harness.js'
 import { fetchToken } from '../sim/xapi-fixture.js'
 import { PBX } from '../sim/pbx-under-test.js'
 import { devicesOf } from '../../src/sim/callcontrol/dn-visibility.js'
@@ -171,4 +171,13 @@ t.test('makecall: device variant, and the XAPI fallback for a DN Call Control do
   t.equal(posts.length, 2, 'Call Control refused once, XAPI placed the call once')
   t.match(posts[0], new RegExp(`^40[34] /callcontrol/${AGENT}/makecall`))
   t.match(posts[1], /^200 \/xapi\/v1\/Users\/Pbx\.MakeCall/)
+})
+
+t.test('makecall on a standby that knows no stream holder: 503, and no call placed', async (t) => {
+  const gw = await startAppOnSimulator(t, { calls: { ...staticCalls(), canReserve: () => false } })
+  const r = await gw.app.inject({ url: `/makecall?first=${CALLING}&second=${CALLED}`, headers: { 'x-api-key': CONTROL_KEY } })
+  t.equal(r.statusCode, 503)
+  t.same(r.json().error.code, 'STREAM_HOLDER_UNAVAILABLE')
+  t.match(r.json().error.message, new RegExp(`^The call from ${CALLING} to ${CALLED} was not placed: `))
+  t.notOk(gw.sim.ctx.requestLog.some((x) => x.method === 'POST' && /makecall|MakeCall/.test(x.url)), 'the PBX got no makecall')
 })

@@ -66,8 +66,15 @@ export class PgCallStateStore implements CallStateStore {
 export class PgUnseenCallStore implements UnseenCallStore {
   readonly writes: PgWriteBehind
 
-  constructor (private readonly store: PgStore, retryMs?: number) {
-    this.writes = new PgWriteBehind(store, 'unseen calls', retryMs)
+  /**
+   * @param states the call state's write-behind (PgCallStateStore.writes), to share: a call leaves
+   *   the unseen list (removeMissing, once the model wrote its state) only in the same or a later
+   *   transaction than that state. With a queue of its own the removal committed first (the state
+   *   waits for its events), and a replica killed in between left a call in neither table: the next
+   *   holder neither resumed it nor looked it up, and its call-ended event was never sent.
+   */
+  constructor (private readonly store: PgStore, retryMs?: number, states?: PgWriteBehind) {
+    this.writes = states ?? new PgWriteBehind(store, 'unseen calls', retryMs)
   }
 
   async load (): Promise<SavedUnseenCalls> {
@@ -92,4 +99,13 @@ export class PgUnseenCallStore implements UnseenCallStore {
     const rows = [...ids]
     this.writes.push(async (c) => { await c.query('DELETE FROM unseen_calls WHERE callid = ANY($1::bigint[])', [rows]) })
   }
+}
+
+/**
+ * The call state and the unseen calls as the gateway uses them: one write-behind, in order (see
+ * PgUnseenCallStore's `states`); a state waits for the events handed over before it (`eventsWritten`).
+ */
+export function pgCallStores (store: PgStore, eventsWritten?: () => Promise<void>): { calls: PgCallStateStore, unseen: PgUnseenCallStore } {
+  const calls = new PgCallStateStore(store, Date.now, undefined, eventsWritten)
+  return { calls, unseen: new PgUnseenCallStore(store, undefined, calls.writes) }
 }

@@ -133,6 +133,21 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         count BIGINT NOT NULL,
         PRIMARY KEY (key_id, window_start)
       );`
+  },
+  {
+    name: 'call-id-requests',
+    // makecall on a standby asks the holder for the call's ids (store/pg/pg-call-ids.ts).
+    sql: `
+      CREATE TABLE call_id_requests (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        pbx_id TEXT NOT NULL,
+        callid BIGINT NOT NULL,
+        at BIGINT NOT NULL,
+        chid TEXT,
+        legacy_id TEXT,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      );
+      CREATE INDEX call_id_requests_open ON call_id_requests (pbx_id, id) WHERE chid IS NULL;`
   }
 ]
 

@@ -19,8 +19,10 @@ export interface PgStore {
 }
 
 export interface PgStoreOptions {
-  /** Connections in the pool (default 10). */
+  /** Connections in the pool (default 10; DATABASE_POOL_MAX). */
   max?: number
+  /** An idle connection is closed after this long (ms; default 10000), so idle tenants hold few. */
+  idleMs?: number
   /** How long to wait for a connection (ms; default 5000). */
   connectTimeoutMs?: number
   settleMs?: number
@@ -33,6 +35,7 @@ export function createPgStore (url: string, opts: PgStoreOptions = {}): PgStore 
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,
+    idleTimeoutMillis: opts.idleMs ?? 10_000,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
     application_name: '3cx-gateway',
     // Schema names are checked identifiers (tenants-file.ts), never free text.

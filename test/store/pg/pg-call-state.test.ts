@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createPgStore } from '../../../src/store/pg/pg-pool.js'
 import { migratePg } from '../../../src/store/pg/pg-migrations.js'
-import { PgCallStateStore, PgUnseenCallStore } from '../../../src/store/pg/pg-call-state.js'
+import { PgCallStateStore, PgUnseenCallStore, pgCallStores } from '../../../src/store/pg/pg-call-state.js'
 import { PgStateOrigin } from '../../../src/store/pg/pg-state-origin.js'
 import { PgRecordingIndex } from '../../../src/store/pg/pg-recording-index.js'
 import { legKeyOf, type EndedLeg } from '../../../src/recordings/recording-index.js'
@@ -77,4 +77,37 @@ t.test('pending recordings in PostgreSQL are discarded with the PBX state, and c
   await index.announce(legKeyOf(leg(3)), () => {})
   t.same(await new PgStateOrigin(store).discardPbxState(), { calls: 1, unseenCalls: 0, recordings: 2 })
   t.same((await index.recordingsIn('pending')).map((r) => r.sourceRef), ['xapi:3'], 'the announced leg keeps its recording')
+})
+
+// A call the model has seen is on the unseen list until its state is written (unseen-calls.ts). On
+// PostgreSQL the state waits for its events to be committed; the list's removal must not overtake
+// it, or a replica killed in between leaves the call in neither table (failover.test.ts lost a
+// call-ended event that way: the next holder neither resumed the call nor looked it up).
+t.test('a call leaves the unseen list only once its state is written', async (t) => {
+  const store = createPgStore(await testDatabase(t))
+  t.teardown(store.close)
+  await migratePg(store.pool, store.name)
+  let eventsCommitted!: () => void
+  let stateWaits!: () => void
+  const waiting = new Promise<void>((resolve) => { stateWaits = resolve })
+  const events = new Promise<void>((resolve) => { eventsCommitted = resolve })
+  const { calls, unseen } = pgCallStores(store, async () => { stateWaits(); await events })
+  unseen.addMissing([{ callid: 7, since: 1, after: 0 }])
+  t.equal(await unseen.writes.flush(), true, 'the call is on the unseen list')
+  // The model's publish(): the call's state handed over (its events not committed yet), then persisted().
+  calls.write([{ callid: 7, chid: 'c7', state: { n: 1 } as never }], [])
+  unseen.removeMissing([7])
+  await waiting
+  const where = async (): Promise<string> => {
+    const [live, missing] = await Promise.all(['live_calls', 'unseen_calls'].map(async (table) => (await store.pool.query(`SELECT 1 FROM ${table} WHERE callid = 7`)).rowCount ?? 0))
+    return live > 0 ? 'state' : missing > 0 ? 'unseen' : 'neither'
+  }
+  // As many round trips as a separate queue needs to commit the removal several times over.
+  const seen = new Set<string>()
+  for (let i = 0; i < 30; i++) seen.add(await where())
+  t.same([...seen], ['unseen'], 'while the state waits for its events the call stays on the unseen list (never in neither table)')
+  eventsCommitted()
+  t.equal(await calls.writes.flush(), true)
+  t.equal(await unseen.writes.flush(), true)
+  t.equal(await where(), 'state', 'then the state is written and the call is off the list')
 })

@@ -3,12 +3,12 @@
 // the call in progress and delivers everything stored, at least once, each call in order.
 import t from 'tap'
 import { Writable } from 'node:stream'
-import pg from 'pg'
 import { loadConfig } from '../../../src/config.js'
 import { startGateway } from '../../../src/server.js'
 import { startReceiver } from '../../webhooks/receiver.js'
 import { until } from '../../webhooks/helpers.js'
-import { proxiedDatabase, testDatabase } from './pg-test-db.js'
+import { proxiedDatabase } from './pg-test-db.js'
+import { pgGatewayFixture } from './pg-gateway-fixture.js'
 import { pbxEnv, startSim } from '../../pbx/pbx-fixture.js'
 import { PBX } from '../../sim/pbx-under-test.js'
 
@@ -27,16 +27,7 @@ async function placeCall (simUrl: string, to: string, answer: string, talkMs: nu
 }
 
 t.test('a gateway on PostgreSQL delivers call webhooks and survives a restart with a call in progress', async (t) => {
-  const url = await testDatabase(t)
-  const db = new pg.Pool({ connectionString: url, max: 1 })
-  t.teardown(async () => { await db.end() })
-  const sim = await startSim(t)
-  const receiver = await startReceiver()
-  t.teardown(() => receiver.close())
-  const env = {
-    ...pbxEnv(sim.url), GATEWAY_KEYS: 'pg-gateway-test-key-0123456789abcdef', PORT: '0',
-    RECORDINGS_SOURCE: 'off', CALL_END_GRACE_MS: '100', WEBHOOK_RETRY_SCHEDULE: '0,100ms,200ms', DATABASE_URL: url, WEBHOOK_URLS: receiver.url
-  }
+  const { db, sim, receiver, env } = await pgGatewayFixture(t, 'pg-gateway-test-key-0123456789abcdef')
   const dirs = t.testdir({ first: {}, second: {} })
   const first = await startGateway(loadConfig({ ...env, DATA_DIR: dirs + '/first' }), { logStream: quiet() })
   await first.services.pbx.callControl.ready()
