@@ -13,7 +13,7 @@ t.test('SIGHUP: an invalid file keeps serving, a valid one applies without a res
   t.equal((await api(x.gw, '/pbx.calls.get', KEYS.acme)).status, 200)
   const hup = async (what: string, done: () => boolean): Promise<void> => {
     process.kill(process.pid, 'SIGHUP')
-    await until(done, 8000, what)
+    await until(done, 20_000, what)
   }
 
   // Invalid: beta's PBX URL broken, acme's key changed in the same edit: nothing of it is applied.
