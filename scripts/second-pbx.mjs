@@ -19,6 +19,7 @@ export const SECOND_PBX_FILES = [
   'test/reports/export-command.test.ts',
   'test/routes/legacy-fuzz.test.ts',
   'test/routes/input-rules.test.ts',
+  'test/fuzz/routes-fuzz.test.ts',
   'test/lifecycle.test.ts',
   'test/state-origin.test.ts',
   'test/origin-watch.test.ts',
