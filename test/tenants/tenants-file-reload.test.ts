@@ -45,4 +45,11 @@ t.test('SIGHUP: an invalid file keeps serving, a valid one applies without a res
   t.equal(gone.status, 404)
   t.match(JSON.parse(gone.text), { error: { code: 'UNKNOWN_TENANT' } })
   t.match(log, /the tenants changed \(removed: beta; keys changed: acme\)/)
+
+  // acme's PBX changed (another URL, as after moving it): a fresh service graph on the new PBX, the same key.
+  writeFileSync(x.file, valid.slice(0, valid.indexOf('  - id: beta')).replace(x.sims.acme.url, x.sims.beta.url))
+  await hup('acme rebuilt', () => x.gw.tenants.get('acme') !== acme)
+  t.match(log, /the tenants changed \(rebuilt: acme\)/)
+  t.equal(x.gw.tenants.get('acme')?.services.config.pbx.url, x.sims.beta.url, 'built on the new PBX')
+  t.equal((await api(x.gw, '/pbx.calls.get', rotatedKey)).status, 200, 'served with its key')
 })
