@@ -18,7 +18,7 @@ export interface MetricSources {
   eventsRederived?: () => number
   storageWriteFailures?: () => ReadonlyMap<string, number>
   conversionQueue?: () => number
-  conversions?: () => { done: number, failed: number }
+  conversions?: () => { done: number, failed: number, retries?: number }
   mp3DiskBytes?: () => number
   heldRecordings?: () => number
   cacheStats?: () => { hits: number, stale: number, misses: number }
@@ -80,9 +80,9 @@ export class GatewayMetrics {
       registers
     })
     this.pbxErrors = new Counter({ name: 'gateway_pbx_errors_total', help: 'PBX request failures by API, route template and error code', labelNames: ['api', 'route', 'code'], registers })
-    collectedCounter(registers, 'gateway_recording_conversions_total', 'WAV to MP3 conversions by outcome (ok, failed)', ['outcome'], () => {
+    collectedCounter(registers, 'gateway_recording_conversions_total', 'WAV to MP3 conversions by outcome (ok, failed; retry: failed, tried again later)', ['outcome'], () => {
       const c = this.sources.conversions?.()
-      return c === undefined ? [] : [[{ outcome: 'ok' }, c.done], [{ outcome: 'failed' }, c.failed]]
+      return c === undefined ? [] : [[{ outcome: 'ok' }, c.done], [{ outcome: 'failed' }, c.failed], [{ outcome: 'retry' }, c.retries ?? 0]]
     })
 
     const gauge = (name: string, help: string, read: () => number | undefined): void => {

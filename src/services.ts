@@ -210,7 +210,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     cacheStats: () => directory.stats(),
     deliveryStats: () => delivery.stats(),
     conversionQueue: () => recordings?.stats().pending ?? 0,
-    conversions: () => recordings?.stats() ?? { done: 0, failed: 0 },
+    conversions: () => recordings !== null ? { ...recordings.stats(), retries: recordings.retries } : { done: 0, failed: 0 },
     mp3DiskBytes: () => recordings?.stats().bytes ?? 0,
     heldRecordings: () => recordings?.stats().held ?? 0
   }

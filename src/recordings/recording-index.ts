@@ -126,6 +126,11 @@ export interface RecordingIndex {
   markConverted(id: number, bytes: number, now?: number): Maybe<void>
   markFailed(id: number, reason: string, now?: number): Maybe<void>
   /**
+   * Failed recordings of legs not announced (their leg `failed`) become pending again and their
+   * legs `converting`, so a restart tries what failed for want of MP3_DIR again. Returns how many.
+   */
+  retryFailed(): Maybe<number>
+  /**
    * Marks a leg `converting` as announced and, only if this call did so, runs `enqueue` (SQLite: in
    * the same transaction). Several replicas may try: one enqueues. Returns whether this one did.
    */

@@ -20,6 +20,7 @@ import { parseLegacyCallId } from '../calls/legacy-call-id.js'
 import { DirRecordingSource } from './dir-source.js'
 import { XapiRecordingSource } from './xapi-source.js'
 import { formatBytes, runRetention, type RetentionResult } from './retention.js'
+import { CONVERT_RETRY_MS, RetryCounts } from './retry-counts.js'
 
 /**
  * Hands a `recording` event to the durable outbox (`outbox.enqueue`). Called inside a transaction
@@ -52,6 +53,8 @@ export interface RecordingServiceOptions<I extends RecordingIndex = RecordingInd
   looks?: () => boolean
   /** How long a claimed conversion is this replica's without a renewal, ms (default 30 s; renewed every third of it). */
   claimMs?: number
+  /** Delays before each new try of a failed conversion, ms (default 1 min … 1 h); then it is marked failed. */
+  convertRetryMs?: readonly number[]
 }
 
 /** The live call model, asked whether a conversation may still go on (its recording waits for its final end). */
@@ -75,6 +78,9 @@ export class RecordingService<I extends RecordingIndex = RecordingIndex> {
   private readonly foundBefore = new Map<string, number>()
   private readonly inFlight = new Set<number>()
   private readonly fetchFailures = new Map<number, { count: number, retryAt: number }>()
+  private readonly convertFailures: RetryCounts
+  /** Failed conversions scheduled to be tried again (metrics: `outcome="retry"`). */
+  retries = 0
   private readonly jobs = new Set<Promise<void>>()
   /** Ended legs whose write failed, written again on the next passes (in order). */
   private readonly unwritten: EndedLeg[] = []
@@ -91,6 +97,7 @@ export class RecordingService<I extends RecordingIndex = RecordingIndex> {
   constructor (private readonly opts: RecordingServiceOptions<I>) {
     this.index = opts.index
     this.claimMs = opts.claimMs ?? 30_000
+    this.convertFailures = new RetryCounts(opts.convertRetryMs ?? CONVERT_RETRY_MS)
     this.mp3Dir = opts.config.recordings.mp3Dir
     this.timing = { ...DEFAULT_TIMING, ...opts.timing }
     this.wavDir = path.join(opts.config.dataDir, 'recordings-wav')
@@ -112,6 +119,9 @@ export class RecordingService<I extends RecordingIndex = RecordingIndex> {
     }
     // Claims a killed run of this same consumer left (SQLite's one process) are this run's to redo.
     await this.index.releaseClaims()
+    // What failed for good (MP3_DIR away for hours) is tried once more at every start.
+    const retried = await this.index.retryFailed()
+    if (retried > 0) this.opts.log.warn({ recordings: retried }, 'recordings: trying failed conversions again')
     this.timer = setInterval(() => { this.kick() }, this.opts.pollMs ?? 500)
     this.timer.unref()
     const waiting = (await this.index.legsIn('waiting')).length
@@ -337,17 +347,33 @@ export class RecordingService<I extends RecordingIndex = RecordingIndex> {
       return
     }
     try {
+      // MP3_DIR may have come back (a remount, a file removed from its place) since the start.
+      await mkdir(this.mp3Dir, { recursive: true }).catch(() => {})
       const result = await this.opts.pool.convert(wav.path, path.join(this.mp3Dir, rec.fileName))
+      this.convertFailures.clear(rec.id)
       await this.index.markConverted(rec.id, result.bytes)
       if (wav.temporary) await unlink(wav.path).catch(() => {})
       log.info({ file: rec.fileName, bytes: result.bytes, ms: Math.round(result.elapsedMs) }, 'recordings: converted to MP3')
     } catch (err) {
       if (err instanceof PoolClosedError || this.stopped) return // stays pending for the next start
       const reason = err instanceof ConversionError ? err.reason : String(err)
+      if (await this.retryLater(rec, reason)) return
       const kept = wav.temporary ? await this.keepFailed(wav.path) : wav.path
       await this.index.markFailed(rec.id, `${reason} (WAV kept at ${kept})`)
-      log.error({ file: rec.fileName, wav: kept }, `recordings: conversion failed: ${reason}`)
+      if (kept !== wav.path) await this.index.setWavPath(rec.id, kept)
+      log.error({ file: rec.fileName, wav: kept, attempts: this.convertFailures.schedule.length + 1 },
+        `recordings: conversion failed for good: ${reason}; it is tried again at the next start (fix MP3_DIR, then restart)`)
     }
+  }
+
+  /** Never lost data: a failed conversion stays pending, its claim held back for the schedule's next delay. */
+  private async retryLater (rec: RecordingRow, reason: string): Promise<boolean> {
+    const next = this.convertFailures.next(rec.id)
+    if (next === null) return false
+    this.retries++
+    await this.index.releaseClaims([rec.id], next.delayMs)
+    this.opts.log.warn({ file: rec.fileName, ...next }, `recordings: conversion failed: ${reason}; will retry`)
+    return true
   }
 
   /** A downloaded WAV ffmpeg could not read is kept for inspection (until retention). */
@@ -397,6 +423,7 @@ export interface CreateRecordingServiceOptions<I extends RecordingIndex = Record
   stableMs?: number
   looks?: () => boolean
   claimMs?: number
+  convertRetryMs?: readonly number[]
 }
 
 /**
@@ -407,19 +434,7 @@ export function createRecordingService<I extends RecordingIndex> (o: CreateRecor
   const rc = o.config.recordings
   if (rc.source === 'off') return null
   const source: RecordingSource = rc.source === 'dir' ? new DirRecordingSource(rc.dir, o.stableMs) : new XapiRecordingSource(o.xapi)
-  return new RecordingService({
-    config: o.config,
-    index: o.index(),
-    source,
-    pool: new FfmpegPool({ ffmpegPath: resolveFfmpegPath(rc.ffmpegPath), concurrency: rc.concurrency, bitrateKbps: rc.bitrateKbps }),
-    announce: o.announce,
-    log: o.log,
-    inUse: o.inUse,
-    publicUrl: o.publicUrl,
-    pollMs: o.pollMs,
-    lookEveryMs: o.lookEveryMs,
-    timing: o.timing,
-    looks: o.looks,
-    claimMs: o.claimMs
-  })
+  const { index, xapi: _xapi, stableMs: _stableMs, ...rest } = o
+  const pool = new FfmpegPool({ ffmpegPath: resolveFfmpegPath(rc.ffmpegPath), concurrency: rc.concurrency, bitrateKbps: rc.bitrateKbps })
+  return new RecordingService({ ...rest, index: index(), source, pool })
 }

@@ -222,6 +222,15 @@ export class SqliteRecordingIndex implements RecordingIndex {
     this.db.prepare("UPDATE recordings SET state = 'failed', error = ?, converted_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?").run(reason.slice(0, 1000), now, id)
   }
 
+  retryFailed (): number {
+    return this.db.transaction(() => {
+      const legs = "SELECT leg_key FROM recording_legs WHERE state = 'failed'"
+      const n = this.db.prepare(`UPDATE recordings SET state = 'pending', claimed_by = NULL, claimed_until = NULL WHERE state = 'failed' AND leg_key IN (${legs})`).run().changes
+      this.db.prepare(`UPDATE recording_legs SET state = 'converting' WHERE state = 'failed' AND leg_key IN (SELECT leg_key FROM recordings WHERE state = 'pending')`).run()
+      return n
+    })()
+  }
+
   /** The converted MP3 made from XAPI recording `xapiId` (`recordings.list.get` links to it). */
   byXapiId (xapiId: number): RecordingRow | undefined {
     const r = this.db.prepare("SELECT * FROM recordings WHERE xapi_id = ? AND state = 'done'").get(xapiId) as RawRecording | undefined

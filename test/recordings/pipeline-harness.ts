@@ -49,7 +49,7 @@ async function waitFor<T> (what: string, ms: number, probe: () => T | undefined)
   }
 }
 
-export async function startPipeline (t: Teardown, opts: { source: 'dir' | 'xapi', env?: Record<string, string> }): Promise<Pipeline> {
+export async function startPipeline (t: Teardown, opts: { source: 'dir' | 'xapi', env?: Record<string, string>, convertRetryMs?: number[] }): Promise<Pipeline> {
   const sim = await createSimulator(PBX.simOptions)
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rec-pipeline-'))
   const config = loadConfig({
@@ -75,7 +75,8 @@ export async function startPipeline (t: Teardown, opts: { source: 'dir' | 'xapi'
     pollMs: 100,
     lookEveryMs: 200,
     timing: { settleMs: 2500, giveUpMs: 8000 },
-    stableMs: 500
+    stableMs: 500,
+    convertRetryMs: opts.convertRetryMs
   })
   if (service === null) throw new Error('recordings are off')
   const model = new CallModel({

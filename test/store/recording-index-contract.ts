@@ -97,6 +97,20 @@ export const RECORDING_INDEX_CASES: readonly Case[] = [
     t.match(await b.leg(rec.legKey), { state: 'announced' })
     t.same(await a.announce(rec.legKey, () => { sent.push('again') }), false, 'an announced leg is not announced again')
   }],
+  ['retryFailed: a failed leg\'s recordings are pending again (once, whichever replica restarts); announced legs are left alone', async (t, a, b) => {
+    const [failed] = await recorded(a, 1, ['xapi:1'])
+    const [gone, done] = await recorded(a, 2, ['xapi:2', 'xapi:3'])
+    await a.markFailed(failed.id, 'MP3_DIR is not a directory')
+    await a.setLegState(failed.legKey, 'failed')
+    await a.markFailed(gone.id, 'bad wav')
+    await a.markConverted(done.id, 10)
+    await a.announce(done.legKey, () => {})
+    t.same(await Promise.all([a.retryFailed(), b.retryFailed()]).then((n) => n.sort()), [0, 1], 'one recording, made pending by one replica')
+    t.match(await b.leg(failed.legKey), { state: 'converting' }, 'its leg waits for the conversion again')
+    t.match((await b.recordingsOf(failed.legKey))[0], { state: 'pending' })
+    t.match((await b.recordingsOf(done.legKey)).map((r) => r.state), ['failed', 'done'], 'an announced leg is not announced again')
+    t.same(ids(await b.claimPending(10, 60_000)), [failed.id], 'claimable at once')
+  }],
   ['byToken: token and name must match a converted recording; deleted once, then gone on every replica', async (t, a, b) => {
     const [rec, other] = await recorded(a, 1, ['xapi:1', 'xapi:2'])
     t.equal(await b.byToken(rec.token, rec.fileName), undefined, 'pending: not served')

@@ -32,8 +32,8 @@ t.test('add, rotate-key and remove reach every running replica within seconds', 
     const table = await openTenantsTable(url, false)
     const definitions = definitionsFromTable(await table.list())
     const config = loadConfig({ DATABASE_URL: url, DATA_DIR: t.testdir({}), PORT: '0', HOST: '127.0.0.1', RECORDINGS_SOURCE: 'off' }, { serving: false })
-    // Polling every 10 s here: what arrives within seconds came by the notification.
-    const gw = await startTenantGateway(config, definitions, { logStream: quiet(), replica, source: tenantsTableSource(table, 10_000), shutdownTimeoutMs: 3000, spread: { everyMs: 200, settleMs: 400, minHoldMs: 500, orphanGraceMs: 300 } })
+    // Polling every 60 s here: whatever arrives sooner came by the notification.
+    const gw = await startTenantGateway(config, definitions, { logStream: quiet(), replica, source: tenantsTableSource(table, 60_000), shutdownTimeoutMs: 3000, spread: { everyMs: 200, settleMs: 400, minHoldMs: 500, orphanGraceMs: 300 } })
     t.teardown(() => gw.close())
     return gw
   }
@@ -41,7 +41,8 @@ t.test('add, rotate-key and remove reach every running replica within seconds', 
   const status = async (gw: RunningTenantGateway, key: string, path = '/pbx.calls.get'): Promise<number> => (await fetch(`${gw.url}${path}`, { headers: { 'x-api-key': key } })).status
   const onEvery = async (what: string, check: (gw: RunningTenantGateway) => Promise<boolean>): Promise<number> => {
     const t0 = Date.now()
-    await until(async () => (await Promise.all(gws.map(check))).every(Boolean), 8000, what)
+    // Generous on a loaded machine; the comments below report how long it took.
+    await until(async () => (await Promise.all(gws.map(check))).every(Boolean), 20_000, what)
     return Date.now() - t0
   }
   for (const gw of gws) t.equal(await status(gw, keys.acme), 200, 'the tenants of the table are served')
@@ -54,7 +55,7 @@ t.test('add, rotate-key and remove reach every running replica within seconds', 
   const added = await onEvery('gamma served on every replica', async (gw) => knows(gw, gamma))
   for (const gw of gws) t.equal(await status(gw, gamma), 200, 'the new tenant\'s key works')
   t.comment(`gamma's key worked on both replicas ${added} ms after \`tenants add\` returned`)
-  await until(() => gws.filter((gw) => gw.tenants.get('gamma')?.services.stream()?.role === 'holder').length === 1, 8000, 'one replica holding gamma\'s stream')
+  await until(() => gws.filter((gw) => gw.tenants.get('gamma')?.services.stream()?.role === 'holder').length === 1, 20_000, 'one replica holding gamma\'s stream')
   t.equal(await status(gws[1], keys.beta), 200, 'the other tenants are untouched')
 
   // rotate-key: the new key works, and wherever it does the old one is already refused.
@@ -71,7 +72,7 @@ t.test('add, rotate-key and remove reach every running replica within seconds', 
   const removed = await run(['tenants', 'remove', 'gamma'], env)
   t.equal(removed.code, 0, removed.err)
   const gone = await onEvery('gamma gone from every replica', async (gw) => !gw.tenants.has('gamma'))
-  t.comment(`gamma was stopped on both replicas ${gone} ms after \`tenants remove\` returned`)
+  t.comment(`gamma was out of both replicas' routing ${gone} ms after \`tenants remove\` returned`)
   for (const gw of gws) {
     const res = await fetch(`${gw.url}/t/gamma/pbx.calls.get`, { headers: { 'x-api-key': fresh } })
     t.equal(res.status, 404)
@@ -80,8 +81,11 @@ t.test('add, rotate-key and remove reach every running replica within seconds', 
   }
   const db = new pg.Pool({ connectionString: url, max: 1 })
   t.teardown(async () => { await db.end() })
-  const lease = (await db.query<{ free: boolean }>("SELECT expires_at <= clock_timestamp() AS free FROM tenant_gamma.stream_leases WHERE pbx_id = 'gamma'")).rows
-  t.same(lease, [{ free: true }], 'its stream lease is given back')
+  // Out of routing first, then stopped: the lease is given back once its state is written.
+  const free = async (): Promise<boolean> => (await db.query<{ free: boolean }>("SELECT expires_at <= clock_timestamp() AS free FROM tenant_gamma.stream_leases WHERE pbx_id = 'gamma'")).rows[0]?.free === true
+  const t0 = Date.now()
+  await until(free, 20_000, 'gamma\'s stream lease given back')
+  t.pass(`its stream lease is given back (${Date.now() - t0} ms after that)`)
   for (const gw of gws) t.equal(await status(gw, keys.acme), 200, 'acme is still served')
   const ready = await (await fetch(`${gws[0].url}/readyz`)).json() as { tenants: Record<string, unknown> }
   t.same(Object.keys(ready.tenants).sort(), ['acme', 'beta'], '/readyz lists the tenants served')

@@ -13,7 +13,7 @@ t.test('SIGHUP: an invalid file keeps serving, a valid one applies without a res
   t.equal((await api(x.gw, '/pbx.calls.get', KEYS.acme)).status, 200)
   const hup = async (what: string, done: () => boolean): Promise<void> => {
     process.kill(process.pid, 'SIGHUP')
-    await until(done, 8000, what)
+    await until(done, 20_000, what)
   }
 
   // Invalid: beta's PBX URL broken, acme's key changed in the same edit: nothing of it is applied.
@@ -28,13 +28,18 @@ t.test('SIGHUP: an invalid file keeps serving, a valid one applies without a res
   t.equal((await api(x.gw, '/pbx.calls.get', KEYS.beta)).status, 200, 'beta still served')
   t.same([...x.gw.tenants.keys()], ['acme', 'beta'])
 
-  // Valid: acme's key rotated (its graph kept), beta removed.
+  // Valid: acme's key rotated (its graph kept), beta removed. A console session opened with the old key ends with it.
+  const login = await api(x.gw, '/console/api/login', undefined, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: KEYS.acme }) })
+  t.equal(login.status, 200, login.text)
+  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+  t.equal((await api(x.gw, '/console/api/session', undefined, { headers: { cookie } })).status, 200, 'a console session with acme\'s key')
   const acme = x.gw.tenants.get('acme')
   const valid = x.text.replace('${ACME_KEY}', rotatedKey)
   writeFileSync(x.file, valid.slice(0, valid.indexOf('  - id: beta')))
   await hup('beta removed', () => !x.gw.tenants.has('beta'))
   t.equal((await api(x.gw, '/pbx.calls.get', rotatedKey)).status, 200, 'the new key works')
   t.equal((await api(x.gw, '/pbx.calls.get', KEYS.acme)).status, 401, 'the old key is refused')
+  t.equal((await api(x.gw, '/console/api/session', undefined, { headers: { cookie } })).status, 401, 'the session opened with the old key has ended')
   t.equal(x.gw.tenants.get('acme'), acme, 'acme kept its running service graph (keys swapped in place)')
   const gone = await api(x.gw, '/t/beta/pbx.calls.get', KEYS.beta)
   t.equal(gone.status, 404)

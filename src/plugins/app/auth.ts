@@ -48,23 +48,40 @@ type Limiter = ReturnType<FastifyRequest['server']['createRateLimit']>
 
 export class ApiKeyAuth {
   /** Plain keys, and keys known only by their SHA-256 (the tenants table stores no key). */
-  private keys: KeyRing<AuthenticatedKey>
+  private keys!: KeyRing<AuthenticatedKey>
+  /** Each configured key's label object, by the key (or its digest): kept for a key that stays across replaceKeys. */
+  private current = new Map<string, AuthenticatedKey>()
 
   constructor (
     keys: readonly GatewayKey[],
     private readonly failures: Limiter,
     private readonly perKey: PerKeyLimit
   ) {
-    this.keys = ApiKeyAuth.ring(keys)
+    this.replaceKeys(keys)
   }
 
-  private static ring (keys: readonly GatewayKey[]): KeyRing<AuthenticatedKey> {
-    return new KeyRing(keys.map((k, i) => [k, Object.freeze({ id: `key#${i + 1}`, scope: k.scope })] as const))
-  }
-
-  /** New keys at once (a tenant's keys rotated while running): the next request is checked against them only. */
+  /**
+   * New keys at once (a tenant's keys changed while running): the next request is checked against
+   * them only. A key that stays keeps its label object, so console sessions opened with it go on;
+   * a session opened with a key that went is refused (isCurrent).
+   */
   replaceKeys (keys: readonly GatewayKey[]): void {
-    this.keys = ApiKeyAuth.ring(keys)
+    const next = new Map<string, AuthenticatedKey>()
+    const entries = keys.map((k, i) => {
+      const identity = `${k.scope}\0${k.sha256 ?? ''}\0${k.key}`
+      const old = this.current.get(identity)
+      const label = old?.id === `key#${i + 1}` ? old : Object.freeze({ id: `key#${i + 1}`, scope: k.scope })
+      next.set(identity, label)
+      return [k, label] as const
+    })
+    this.keys = new KeyRing(entries)
+    this.current = next
+  }
+
+  /** Whether a key that authenticated earlier (a console session's) is still one of the configured keys. */
+  isCurrent (key: AuthenticatedKey): boolean {
+    for (const k of this.current.values()) if (k === key) return true
+    return false
   }
 
   /** The configured key equal to `presented`, compared in constant time against every key of its length. */

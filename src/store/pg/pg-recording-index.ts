@@ -171,6 +171,17 @@ export class PgRecordingIndex implements RecordingIndex {
       claimed_by = NULL, claimed_until = NULL WHERE id = $3`, [reason.slice(0, 1000), now, id]))
   }
 
+  /** One statement: another replica's restart doing the same at once changes nothing twice. */
+  async retryFailed (): Promise<number> {
+    return await this.run(async () => {
+      const r = await this.pool.query(`WITH legs AS (UPDATE recording_legs SET state = 'converting' WHERE state = 'failed'
+          AND leg_key IN (SELECT leg_key FROM recordings WHERE state = 'failed') RETURNING leg_key)
+        UPDATE recordings SET state = 'pending', claimed_by = NULL, claimed_until = NULL
+        WHERE state = 'failed' AND leg_key IN (SELECT leg_key FROM legs)`)
+      return r.rowCount ?? 0
+    })
+  }
+
   /**
    * The leg's row lock decides which replica announces (another one waits, then finds it announced).
    * The outbox is write-behind on other connections, so the event cannot share this commit: it is
