@@ -15,6 +15,7 @@ export interface MetricSources {
   outboxDepth?: () => number | undefined
   outboxHeld?: () => number
   eventsRefused?: () => number
+  eventsRederived?: () => number
   storageWriteFailures?: () => ReadonlyMap<string, number>
   conversionQueue?: () => number
   conversions?: () => { done: number, failed: number, retries?: number }
@@ -111,6 +112,10 @@ export class GatewayMetrics {
     gauge('gateway_outbox_held_events', 'Call events held in memory because gateway.db cannot be written (disk full, I/O error)', () => this.sources.outboxHeld?.())
     collectedCounter(registers, 'gateway_events_refused_total', 'Call events refused (lost) because gateway.db could not be written and the in-memory hold was full', [], () => {
       const n = this.sources.eventsRefused?.()
+      return n === undefined ? [] : [[{}, n]]
+    })
+    collectedCounter(registers, 'gateway_events_rederived_total', 'Call events derived again (a replica resumed a call from a state older than its stored events) and not stored: the first copy is kept', [], () => {
+      const n = this.sources.eventsRederived?.()
       return n === undefined ? [] : [[{}, n]]
     })
     collectedCounter(registers, 'gateway_storage_write_failures_total', 'Failed writes to gateway.db by writer (outbox, delivery log, call state, unseen calls, ...)', ['store'], () =>

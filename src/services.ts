@@ -205,6 +205,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     outboxDepth: () => { try { return outbox.depthTotal() } catch { return undefined } },
     outboxHeld: () => outbox.heldCount,
     eventsRefused: () => outbox.refused,
+    eventsRederived: () => outbox.rederived,
     storageWriteFailures: () => storage.failures,
     cacheStats: () => directory.stats(),
     deliveryStats: () => delivery.stats(),

@@ -76,6 +76,12 @@ export interface CallEvent {
    * leg(s), which 3CX stores with the recording (`RefParticipantId`). In process only, never sent.
    */
   participants?: number[]
+  /**
+   * The event's natural key: the same whenever the call model derives this event again (a holder
+   * resuming a call from a state older than its committed events), different for every other event.
+   * The outbox stores one event per key and derives the webhook id from it. Absent: always new.
+   */
+  key?: string
 }
 
 export function eventOf (payload: WebhookPayload): CallEvent {

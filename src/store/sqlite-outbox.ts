@@ -1,11 +1,11 @@
 // The outbox's SQLite adapter (webhooks/outbox-store.ts is the port): every event is written (one event row plus one delivery row per matching
 // target, in one transaction) before anything else happens to it; delivery state, every attempt and
 // disabled targets (410) live here too, so a restarted gateway carries on where it stopped.
-import { randomUUID } from 'node:crypto'
 import type { WebhookTargetConfig } from '../config.js'
 import type { CallEvent, WebhookPayload } from '../calls/call-events.js'
 import { isStorageError, storageHealthOf, type StorageHealth } from '../storage-health.js'
 import { targetWants, type AttemptRecord, type DeliveryJob, type DeliveryStatus, type DeliveryView, type EnqueueListener, type ListQuery, type OutboxLog, type OutboxStore, type StoredEvent } from '../webhooks/outbox-store.js'
+import { messageIdOf } from '../webhooks/message-id.js'
 import { afterCommit, type SqliteDatabase } from './database.js'
 import { migrate, type Migration } from './migrations.js'
 import { deliveryViewOf, jobOf, type DeliveryListRow, type DeliveryRow } from './delivery-view.js'
@@ -72,6 +72,8 @@ export class SqliteOutbox implements OutboxStore {
   private heldTimer: NodeJS.Timeout | null = null
   /** Events refused because the held list was full (lost: counted, logged). */
   refused = 0
+  /** Events not stored because their key was stored already (derived again after a takeover). */
+  rederived = 0
   private refusing = false
   readonly health: StorageHealth
   log: OutboxLog | undefined
@@ -81,7 +83,9 @@ export class SqliteOutbox implements OutboxStore {
     this.health = storageHealthOf(db)
     this.now = opts.now ?? Date.now
     this.stmt = {
-      insertEvent: db.prepare('INSERT INTO webhook_events (message_id, type, chain, payload, created_at) VALUES (?, ?, ?, ?, ?)'),
+      // A key stored already (an event derived again): nothing is inserted, the first copy stays.
+      insertEvent: db.prepare('INSERT INTO webhook_events (message_id, type, chain, payload, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING'),
+      eventByMessage: db.prepare('SELECT id FROM webhook_events WHERE message_id = ?'),
       insertDelivery: db.prepare("INSERT INTO webhook_deliveries (event_id, target, chain, status, next_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)"),
       event: db.prepare('SELECT id, message_id, type, chain, payload, created_at FROM webhook_events WHERE id = ?'),
       pending: db.prepare("SELECT * FROM webhook_deliveries WHERE status = 'pending' AND target = ? ORDER BY id"),
@@ -210,7 +214,14 @@ export class SqliteOutbox implements OutboxStore {
     const at = this.now()
     const jobs: DeliveryJob[] = []
     const ids = this.db.transaction(() => events.map((e) => {
-      const eventId = Number(this.stmt.insertEvent.run(`msg_${randomUUID()}`, e.type, e.chain, JSON.stringify(e.payload), at).lastInsertRowid)
+      const messageId = messageIdOf(e.key)
+      const inserted = this.stmt.insertEvent.run(messageId, e.type, e.chain, JSON.stringify(e.payload), at)
+      if (inserted.changes === 0) {
+        this.rederived++
+        this.log?.debug?.({ key: e.key, messageId }, 'call event derived again: the stored copy is kept')
+        return (this.stmt.eventByMessage.get(messageId) as { id: number }).id
+      }
+      const eventId = Number(inserted.lastInsertRowid)
       for (const t of this.opts.targets) {
         if (this.disabled.has(t.name) || !targetWants(t, e)) continue
         const id = Number(this.stmt.insertDelivery.run(eventId, t.name, e.chain, at, at, at).lastInsertRowid)

@@ -67,6 +67,7 @@ export type EnqueueListener = (jobs: DeliveryJob[]) => void
 export interface OutboxLog {
   error: (obj: unknown, msg?: string) => void
   info: (obj: unknown, msg?: string) => void
+  debug?: (obj: unknown, msg?: string) => void
 }
 
 // Reads and writes answer at once on SQLite and with a promise on PostgreSQL (store/pg/): callers
@@ -79,6 +80,8 @@ export interface OutboxStore {
   log: OutboxLog | undefined
   /** Events refused because too many were held in memory (lost: counted, logged). */
   readonly refused: number
+  /** Events not stored because an event of the same key was (derived again after a takeover); counted, logged at debug. */
+  readonly rederived: number
   /** Events held in memory because the file could not be written. */
   readonly heldCount: number
   /**

@@ -5,6 +5,7 @@ import type { Test } from 'tap'
 import type { WebhookTargetConfig } from '../../src/config.js'
 import type { CallEvent } from '../../src/calls/call-events.js'
 import type { AttemptRecord, DeliveryJob, DeliveryStatus, DeliveryView, ListQuery, StoredEvent } from '../../src/webhooks/outbox-store.js'
+import { messageIdOf } from '../../src/webhooks/message-id.js'
 import { ringing, target } from '../webhooks/helpers.js'
 
 type Maybe<T> = T | Promise<T>
@@ -102,5 +103,20 @@ export function outboxContract (t: Test, open: OpenOutbox): void {
     t.same([again?.id, again?.eventId], [a.id, id])
     t.match((await o.list({ target: 'all' }))[0], { status: 'retrying', attempts: 1 })
     t.equal(await o.redeliver(a.id + 1000), null)
+  })
+
+  t.test('an event whose key is stored already is stored once: the first copy stays, its webhook id comes from the key', async (t) => {
+    const now = 1_700_000_000_000
+    const o = await open(t, CONTRACT_TARGETS.slice(0, 1), () => now)
+    const keyed = (callid: number, seq: number, key: string): CallEvent => ({ ...ringing(callid, seq), key })
+    const [first, second] = await o.enqueueMany([keyed(11, 1, 'c11:ringing:0:101'), keyed(11, 2, 'c11:ringing:0:102')])
+    // Derived again (a holder resumed an older state): same keys, other payloads; and one new event.
+    const again = await o.enqueueMany([keyed(11, 3, 'c11:ringing:0:101'), keyed(11, 4, 'c11:ringing:1:101'), keyed(11, 5, 'c11:ringing:1:101')])
+    t.same([again[0], again[2]], [first, again[1]], 'a repeated key answers with the stored event')
+    t.same((await o.pendingJobs('all')).map((j) => j.eventId), [first, second, again[1]], 'one delivery per key, in the order first stored')
+    const stored = await o.loadEvent(first)
+    t.equal(stored?.payload.callerid, '1', 'the first copy is kept')
+    t.equal(stored?.messageId, messageIdOf('c11:ringing:0:101'))
+    t.not(messageIdOf('c11:ringing:0:101'), messageIdOf('c11:ringing:1:101'))
   })
 }

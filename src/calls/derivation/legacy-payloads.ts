@@ -13,16 +13,28 @@ export function callerIdOf (p: { party_caller_id: string, party_caller_name: str
   return p.party_caller_id !== '' ? p.party_caller_id : p.party_caller_name
 }
 
+// Natural keys (CallEvent.key): what the tracker itself allows once. A ringing per DN and link
+// (ringingSent), a start and an end per conversation (its place in `talks`, its link, user and leg,
+// so a conversation taken back is another one), a missed end per call. Re-derived from an older
+// state, an event gets the same key as the committed one; a key never names two different events.
+function conversationKey (d: Derivation, kind: 'started' | 'ended', conv: ConversationState): string {
+  return `${d.chid}:${kind}:${d.s.talks.indexOf(conv)}:${conv.link}:${conv.user}:${conv.legKey}`
+}
+
+function keyed (e: CallEvent, key: string): CallEvent {
+  return { ...e, key }
+}
+
 export function ringingEvent (d: Derivation, leg: LegState, at: number): CallEvent {
   const p = leg.p
-  return eventOf({
+  return keyed(eventOf({
     event: 'ringing',
     callerid: callerIdOf(p),
     did: eventDid(d),
     user: p.dn,
     usertype: usertypeOf(leg.dnType),
     ...common(d, leg.link, at, p.party_caller_name)
-  })
+  }), `${d.chid}:ringing:${leg.link}:${p.dn}`)
 }
 
 /** The call-started event of a conversation, stamped `at` (when it was answered). */
@@ -35,13 +47,13 @@ export function startedEvent (d: Derivation, conv: ConversationState, at: number
     trtype: conv.trtype,
     ...common(d, conv.link, at, conv.callername)
   }
-  return eventOf(withTiming(started, timing))
+  return keyed(eventOf(withTiming(started, timing)), conversationKey(d, 'started', conv))
 }
 
 /** The call-ended event of a conversation that lasted `seconds`, stamped `at`. */
 export function conversationEndedEvent (d: Derivation, conv: ConversationState, transfer: boolean, seconds: number, at: number, timing?: Timing): CallEvent {
   const facts = { callerid: conv.callerid, user: conv.user, finishtype: 'Ok' as const, transfer, seconds }
-  return withParticipants(endedEvent(d, facts, seconds, conv.link, at, conv.callername, timing), conv)
+  return keyed(withParticipants(endedEvent(d, facts, seconds, conv.link, at, conv.callername, timing), conv), conversationKey(d, 'ended', conv))
 }
 
 /** `at`: when the call ended; `stamp`: the event's timestamp (the same unless reconciled later). */
@@ -50,7 +62,7 @@ export function missedEvent (d: Derivation, at: number, stamp = at): CallEvent {
   const where = s.missedAt ?? { dn: s.firstDestination, dnType: 'None' }
   const missedAt = { dn: where.dn, usertype: usertypeOf(where.dnType), dnType: where.dnType }
   const facts = { callerid: s.customerNumber, user: where.dn, finishtype: 'Missed' as const, transfer: false, seconds: (at - s.linkStartedAt) / 1000, missedAt }
-  return endedEvent(d, facts, 0, s.link, stamp, s.customerName)
+  return keyed(endedEvent(d, facts, 0, s.link, stamp, s.customerName), `${d.chid}:missed:${s.link}:${where.dn}`)
 }
 
 function endedEvent (d: Derivation, f: Omit<TitleFacts, 'direction' | 'did'> & { user: string }, duration: number, link: number, at: number, callername: string, timing?: Timing): CallEvent {

@@ -35,6 +35,8 @@ export class PgOutboxStore implements OutboxStore {
   readonly health: StorageHealth
   log: OutboxLog | undefined
   refused = 0
+  /** Events not stored because their key was stored already (derived again after a takeover). */
+  rederived = 0
   private held: CallEvent[] = []
   /** The batch being written now (counted as held until committed). */
   private writing = 0
@@ -103,8 +105,10 @@ export class PgOutboxStore implements OutboxStore {
         const batch = this.held.splice(0, 500)
         this.writing = batch.length
         try {
-          const { jobs } = await this.outbox.insert(batch)
+          const { jobs, rederived } = await this.outbox.insert(batch)
           this.writing = 0
+          this.rederived += rederived.length
+          for (const e of rederived) this.log?.debug?.({ key: e.key }, 'call event derived again: the stored copy is kept')
           this.committed += batch.length
           this.wakeWaiters()
           for (const j of jobs) this.lastDepth[j.target] = { pending: (this.lastDepth[j.target]?.pending ?? 0) + 1, failed: this.lastDepth[j.target]?.failed ?? 0 }
