@@ -7,28 +7,36 @@ export async function listenAndPoll (pool: pg.Pool, channel: string, pollMs: num
   let client: pg.PoolClient | null = null
   let stopped = false
   const listen = async (): Promise<void> => {
+    let c: pg.PoolClient | undefined
+    // A connection that fails can emit 'error' more than once, or while stop() is releasing it:
+    // it goes back to the pool (destroyed) exactly once, since pg-pool throws on a second release.
+    let released = false
+    const drop = (): void => {
+      if (client === c) client = null
+      if (c !== undefined && !released) { released = true; c.release(true) }
+    }
     try {
-      const c = await pool.connect()
-      c.on('error', () => { c.release(true); if (client === c) client = null })
+      c = await pool.connect()
+      c.on('error', drop)
       c.on('notification', (n) => { if (n.channel === channel) notified(n.payload) })
       await c.query(`LISTEN ${channel}`)
-      if (stopped) { c.release(true); return }
+      if (stopped) { drop(); return }
       client = c
+      unlisten = async () => { await c?.query(`UNLISTEN ${channel}`).catch(() => {}); drop() }
     } catch {
-      // the poll keeps things fresh until LISTEN works again
+      drop() // the poll keeps things fresh until LISTEN works again
     }
   }
+  let unlisten = async (): Promise<void> => {}
   await listen()
   const timer = setInterval(() => {
-    if (client === null) void listen()
+    if (client === null && !stopped) void listen()
     poll()
   }, pollMs)
   timer.unref()
   return async () => {
     stopped = true
     clearInterval(timer)
-    const c = client
-    client = null
-    if (c !== null) { await c.query(`UNLISTEN ${channel}`).catch(() => {}); c.release(true) }
+    if (client !== null) await unlisten()
   }
 }
