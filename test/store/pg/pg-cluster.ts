@@ -28,7 +28,7 @@ export function missing (): string | null {
   return null
 }
 
-async function freePort (): Promise<number> {
+export async function freePort (): Promise<number> {
   const s = net.createServer()
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
   const port = (s.address() as net.AddressInfo).port

