@@ -4,7 +4,10 @@
 import { startEmbeddedPg } from './pg-embedded.js'
 
 const runner = Number(process.argv[2])
-const send = (m: { url: string } | { error: string }): void => { process.send?.(m); process.disconnect?.() }
+// With a callback, a send to a `before` script that is gone (runner killed) fails quietly; the watchdog then stops the server.
+const send = (m: { url: string } | { error: string }): void => {
+  if (process.connected) process.send?.(m, () => { if (process.connected) process.disconnect() })
+}
 
 try {
   const server = await startEmbeddedPg()
