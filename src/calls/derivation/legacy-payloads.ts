@@ -14,11 +14,15 @@ export function callerIdOf (p: { party_caller_id: string, party_caller_name: str
 }
 
 // Natural keys (CallEvent.key): what the tracker itself allows once. A ringing per DN and link
-// (ringingSent), a start and an end per conversation (its place in `talks`, its link, user and leg,
-// so a conversation taken back is another one), a missed end per call. Re-derived from an older
-// state, an event gets the same key as the committed one; a key never names two different events.
+// (ringingSent), a start and an end per conversation, a missed end per call. A conversation is named
+// by its link, its user and how many conversations of that user in that link came before it (one
+// taken back is another one): facts the PBX's record gives too, so a call announced live by a holder
+// killed before its state was written and then recovered from the call log (call-recovery.ts) by the
+// next gets the same keys on both paths. Re-derived from an older state, an event gets the same key
+// as the committed one; a key never names two different events.
 function conversationKey (d: Derivation, kind: 'started' | 'ended', conv: ConversationState): string {
-  return `${d.chid}:${kind}:${d.s.talks.indexOf(conv)}:${conv.link}:${conv.user}:${conv.legKey}`
+  const nth = d.s.talks.filter((c) => c.link === conv.link && c.user === conv.user).indexOf(conv)
+  return `${d.chid}:${kind}:${conv.link}:${conv.user}:${nth}`
 }
 
 function keyed (e: CallEvent, key: string): CallEvent {
