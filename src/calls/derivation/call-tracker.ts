@@ -74,6 +74,15 @@ export class CallTracker {
     return s === null ? null : new CallTracker(opts, s)
   }
 
+  /**
+   * The call was first seen in a snapshot already answered or transferred: an answer before it may
+   * have been missed, so its end is reconciled with the PBX's record (awaitsReconciliation), which
+   * announces the conversations the gateway never saw.
+   */
+  seenPastItsStart (): void {
+    this.d.s.uncertainAnswer = true
+  }
+
   /** The tracker's whole state as plain JSON (persisted so a restarted gateway resumes the call). */
   toState (): CallTrackerState {
     return structuredClone(this.d.s)
