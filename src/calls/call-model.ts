@@ -119,7 +119,9 @@ export class CallModel implements CallModelView {
    * call-started and call-ended events, as for a call whose end fell into a gap.
    */
   recover (record: PbxCallRecord): void {
-    if (this.stopped || this.calls.has(record.callid) || record.origin === undefined) return
+    // A call held for the PBX's times is seen live: announced from its participants, not from a
+    // record the call log may show while it still goes on (the recovery looked it up meanwhile).
+    if (this.stopped || this.calls.has(record.callid) || this.held?.has(record.callid) === true || record.origin === undefined) return
     const chid = chainId(legacyTimePrefix(record.origin.startedAt, this.opts.timeZone), record.callid)
     const tracker = CallTracker.recovered(this.trackerOptions(record.callid, chid), record)
     if (tracker === null) return

@@ -4,7 +4,8 @@
 // its unseen list, and recovers it from the call log (call-recovery.ts). The recovered call-started
 // event must have the live one's natural key, so the outbox keeps the first copy and the receiver
 // gets the call started once (tenant-faults.test.ts saw it twice after a take-over: the live one
-// and the call log's). Model, unseen list, recovery and outbox on fake time.
+// and the call log's). And a call held for the PBX's times is not recovered meanwhile: it is seen live.
+// Model, unseen list, recovery and outbox on fake time.
 import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
@@ -86,4 +87,24 @@ t.test('a call announced live, its state never written, ended unseen: recovered 
   t.same(types(), ['ringing', 'hangupincoming', 'incoming'], 'one call-started delivery: the live one')
   t.equal(outbox.rederived, 1, 'the repeat counted')
   t.equal(unseen.size, 0)
+})
+
+t.test('a call held for the PBX\'s times while the recovery looks it up is announced live only', async (t) => {
+  const clock = new FakeClock(Date.parse('2026-12-06T21:03:22.000Z'))
+  let times: (m: Map<number, { startedAt: number, answeredAt: number | null }>) => void = () => {}
+  const events: CallEvent[] = []
+  // The PBX's times are slow to come: the call is held meanwhile.
+  const callTimes = async (): Promise<Map<number, { startedAt: number, answeredAt: number | null }>> => await new Promise((resolve) => { times = resolve })
+  const m = new CallModel({ timeZone: 'UTC', graceMs: 300, internalCalls: true, clock, callTimes, onEvent: (e) => { events.push(e) } })
+  t.teardown(() => { m.stop() })
+  const T = clock.now()
+  const [trunk, ext] = legsOf('Ringing')
+  m.apply({ kind: 'resync', dns: [{ dn: '10000', type: 'Wexternalline', devices: [], participants: [trunk] }, { dn: '101', type: 'Wextension', devices: [], participants: [ext] }], at: T })
+  // The call log lists the call while it rings (its record as far as it goes): nobody answered so far.
+  const origin = { direction: 'inbound' as const, customerDn: '10000', customerNumber: EXT, customerName: '', firstDestination: '101', firstDestinationType: 'Wextension' as const, fromDn: '10000', startedAt: T - 400 }
+  m.recover({ callid: CALLID, origin, dns: ['10000', '101'], conversations: [], waitedIn: null, endedAt: T })
+  t.same(events, [], 'nothing announced from the record of a call seen live')
+  times(new Map([[CALLID, { startedAt: T - 400, answeredAt: null }]]))
+  await clock.advance(10)
+  t.same(events.map((e) => `${e.payload.event} ${String(e.payload.user)}`), ['ringing 101'], 'the live path announces it')
 })
