@@ -35,8 +35,12 @@ export async function benchDatabase (): Promise<BenchDatabase | { unavailable: s
   }
 }
 
-/** The result of a PostgreSQL figure without a server: not measured, with a note saying why and how to run it. */
-export function skippedWithoutPg (f: Pick<Figure, 'id' | 'title'>, target: string, why: string): FigureResult {
+/** What stopped a PostgreSQL figure, and what to do about it; by default, no server at all. */
+interface PgProblem { problem: string, remedy: string }
+const NO_SERVER: PgProblem = { problem: 'no PostgreSQL server', remedy: 'Start one (user postgres, trust auth) or set PG_URL=postgres://USER:PASSWORD@HOST:PORT/postgres' }
+
+/** The result of a PostgreSQL figure that could not run: not measured, with a note saying why and how to run it. */
+export function skippedWithoutPg (f: Pick<Figure, 'id' | 'title'>, target: string, why: string, { problem, remedy }: PgProblem = NO_SERVER): FigureResult {
   const where = new URL(PG_URL)
   where.password = ''
   return {
@@ -44,12 +48,12 @@ export function skippedWithoutPg (f: Pick<Figure, 'id' | 'title'>, target: strin
     title: f.title,
     value: null,
     unit: '',
-    summary: 'skipped: no PostgreSQL server',
+    summary: `skipped: ${problem}`,
     ceiling: null,
     ratio: null,
     target: { text: target, met: null },
     details: { skipped: true, reason: why },
-    notes: [`Skipped: no PostgreSQL server could be used at ${where.host} (${why.split('\n')[0]}). Start one (user postgres, trust auth) or set PG_URL=postgres://USER:PASSWORD@HOST:PORT/postgres, then run \`npm run bench -- --only ${f.id}\`.`]
+    notes: [`Skipped: ${problem} at ${where.host} (${why.split('\n')[0]}). ${remedy}, then run \`npm run bench -- --only ${f.id}\`.`]
   }
 }
 

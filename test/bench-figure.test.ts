@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import { failedFigure, withoutCheckoutPaths } from '../bench/figure.js'
 import { repoRoot } from '../bench/paths.js'
+import { skippedWithoutPg } from '../bench/pg-database.js'
 
 t.test('a failed figure keeps its stack without the checkout\'s location', async (t) => {
   const root = path.join(path.sep, 'srv', 'clone')
@@ -19,4 +20,14 @@ t.test('a failed figure keeps its stack without the checkout\'s location', async
   t.notOk(written.includes(repoRoot), 'no absolute path of this checkout in what results.json gets')
   t.notOk(written.includes(pathToFileURL(repoRoot).href), 'nor its file URL')
   t.match(result.details.error, /bench\/tmp\/startup-1/, 'the relative path stays, so the error still says where')
+})
+
+t.test('a PostgreSQL figure that could not run says what stopped it', async (t) => {
+  const f = { id: 'tenants-sizing', title: 'Tenants' }
+  const none = skippedWithoutPg(f, 'x', 'connect ECONNREFUSED')
+  t.equal(none.summary, 'skipped: no PostgreSQL server')
+  t.match(none.notes[0], /Start one .*--only tenants-sizing/)
+  const small = skippedWithoutPg(f, 'x', 'max_connections is 100', { problem: 'the PostgreSQL server allows too few connections', remedy: 'Raise max_connections to 510' })
+  t.equal(small.summary, 'skipped: the PostgreSQL server allows too few connections', 'not "no PostgreSQL server" when one answered')
+  t.match(small.notes[0], /too few connections .*max_connections is 100.*Raise max_connections to 510/)
 })

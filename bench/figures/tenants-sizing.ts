@@ -162,7 +162,7 @@ export const tenantsSizing: Figure = {
     const seconds = opts.quick ? 10 : 20
     const needed = 10 * counts[counts.length - 1] + 10
     const allowed = await maxConnections(first)
-    if (allowed < needed) return skippedWithoutPg(tenantsSizing, SIZING_TARGET, `max_connections is ${allowed}; ${counts[counts.length - 1]} tenants on one replica may need ${needed}`)
+    if (allowed < needed) return skippedWithoutPg(tenantsSizing, SIZING_TARGET, `max_connections is ${allowed}; ${counts[counts.length - 1]} tenants on one replica may need ${needed}`, { problem: 'the PostgreSQL server allows too few connections', remedy: `Raise max_connections to ${needed} or more (or point PG_URL at a server that allows it)` })
     const steps: SizingStep[] = []
     // A fresh database for every step (the first one's is the figure's): no step starts on another's outbox.
     for (const n of counts) {
