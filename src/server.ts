@@ -54,7 +54,13 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
     // (calls in progress, call counter, recording index, MP3s) must never meet a previous run's.
     // The simulator first: a taken SIM_PORT stops the start before any data folder is made.
     demo = await startDemoSimulator({ port: config.simPort, logger: logger.child({ component: 'simulator' }, { level: 'warn' }), trafficPerMinute: config.demoTrafficPerMinute, pbxClient: config.pbx })
-    demoRunDir = await freshDemoRunDir(config.dataDir)
+    try {
+      demoRunDir = await freshDemoRunDir(config.dataDir)
+    } catch (err) {
+      // The simulator already listens: left running, it would keep the failed process alive.
+      await demo.stop().catch(() => {})
+      throw dataDirError(err, config.dataDir)
+    }
     config.recordings = { ...config.recordings, mp3Dir: config.recordings.mp3Dir === path.join(config.dataDir, 'mp3') ? path.join(demoRunDir, 'mp3') : config.recordings.mp3Dir }
     config.dataDir = demoRunDir
     logger.info({ dataDir: demoRunDir }, 'demo mode: this run keeps its data in a fresh folder, removed at shutdown (a real PBX keeps DATA_DIR itself)')
@@ -144,6 +150,13 @@ async function freshDemoRunDir (dataDir: string): Promise<string> {
   const dir = path.join(dataDir, `${DEMO_RUN_PREFIX}${Date.now()}-${process.pid}`)
   await mkdir(dir, { recursive: true })
   return dir
+}
+
+/** A DATA_DIR that cannot be made or read, named with its cause (a file of that name, no permission). */
+function dataDirError (err: unknown, dataDir: string): Error {
+  const code = (err as NodeJS.ErrnoException | null)?.code
+  if (code === 'EEXIST' || code === 'ENOTDIR') return new Error(`DATA_DIR ${dataDir} is not a folder (a file has that name or is on its path); set DATA_DIR to a folder`, { cause: err })
+  return new Error(`DATA_DIR ${dataDir} cannot be used: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
 }
 
 function processAlive (pid: number): boolean {

@@ -117,3 +117,18 @@ t.test('LOG_FORMAT=pretty: readable lines', async (t) => {
   t.match(logs.text(), /INFO: shutdown complete/)
   t.notMatch(logs.text(), /^\{"level"/m)
 })
+
+t.test('a DATA_DIR that is a file is named, and the demo simulator started before it is stopped', async (t) => {
+  const { createServer } = await import('node:net')
+  const probe = createServer()
+  await new Promise<void>((resolve) => { probe.listen(0, '127.0.0.1', resolve) })
+  const address = probe.address()
+  const simPort = typeof address === 'object' && address !== null ? address.port : 0
+  await new Promise((resolve) => { probe.close(resolve) })
+  const dataDir = `${t.testdir({ file: 'x' })}/file`
+  await t.rejects(startGateway(loadConfig({ PORT: '0', DATA_DIR: dataDir, SIM_PORT: String(simPort), DEMO_TRAFFIC: '0', RECORDINGS_SOURCE: 'off' }), { logStream: logSink().stream }),
+    { message: `DATA_DIR ${dataDir} is not a folder (a file has that name or is on its path); set DATA_DIR to a folder` })
+  const again = createServer()
+  t.teardown(() => { again.close() })
+  await t.resolves(new Promise<void>((resolve, reject) => { again.once('error', reject); again.listen(simPort, '127.0.0.1', resolve) }), 'the simulator\'s port is free again: nothing keeps the process alive')
+})
