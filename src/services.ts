@@ -104,8 +104,9 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const pg = config.databaseUrl !== null ? createPgStore(config.databaseUrl, { max: config.databasePoolMax, ...(config.tenantId !== undefined ? { schema: tenantSchema(config.tenantId) } : {}) }) : null
   const replica = opts.lease?.replica ?? defaultReplicaId()
   // Every replica delivers: deliveries are claimed (FOR UPDATE SKIP LOCKED), leased a little longer than one attempt can take.
-  const pgOutbox = pg !== null ? new PgOutboxStore(pg, { targets: config.webhooks.targets, claim: { consumer: replica, leaseMs: config.webhooks.timeoutMs + 5000 } }) : null
-  const outbox: OutboxStore = pgOutbox ?? new SqliteOutbox(db, { targets: config.webhooks.targets })
+  const idScope = config.tenantId ?? config.pbx.url
+  const pgOutbox = pg !== null ? new PgOutboxStore(pg, { targets: config.webhooks.targets, idScope, claim: { consumer: replica, leaseMs: config.webhooks.timeoutMs + 5000 } }) : null
+  const outbox: OutboxStore = pgOutbox ?? new SqliteOutbox(db, { targets: config.webhooks.targets, idScope })
   // One write-behind for both, in order: a call leaves the unseen list only with or after its state.
   const pgCalls = pg !== null ? pgCallStores(pg, async () => { await pgOutbox?.written() }) : null
   const pgCallState = pgCalls?.calls ?? null

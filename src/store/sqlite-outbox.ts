@@ -56,6 +56,8 @@ export const OUTBOX_MIGRATIONS: readonly Migration[] = [
 export interface OutboxOptions {
   targets: readonly WebhookTargetConfig[]
   now?: () => number
+  /** The PBX the events come from, in their webhook ids (webhooks/message-id.ts). */
+  idScope?: string
   /** Events kept in memory while gateway.db cannot be written; past this, new events are refused. */
   maxHeld?: number
   /** How often held events are written again (ms). */
@@ -214,7 +216,7 @@ export class SqliteOutbox implements OutboxStore {
     const at = this.now()
     const jobs: DeliveryJob[] = []
     const ids = this.db.transaction(() => events.map((e) => {
-      const messageId = messageIdOf(e.key)
+      const messageId = messageIdOf(e.key, this.opts.idScope)
       const inserted = this.stmt.insertEvent.run(messageId, e.type, e.chain, JSON.stringify(e.payload), at)
       if (inserted.changes === 0) {
         this.rederived++

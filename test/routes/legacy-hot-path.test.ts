@@ -7,6 +7,7 @@ import t from 'tap'
 import { GatewayMetrics } from '../../src/metrics.js'
 import { CONTROL_KEY, READ_KEY, keyForms, startAppOnSimulator, staticCalls } from '../legacy/legacy-harness.js'
 import { talkingCall } from '../legacy/call-fixtures.js'
+import { legacyMethods } from '../../routes/legacy/index.js'
 
 interface Answer { status: number, headers: Record<string, string>, body: string }
 
@@ -40,6 +41,31 @@ t.test('answered from memory exactly as through the handler: same status, header
     }
   }
   t.same(JSON.parse((await get(base, '/ext.state.get?num=101', { 'x-api-key': READ_KEY })).body).status, 'Busy', 'the live busy flag')
+})
+
+/** An app on the same PBX whose routes have no shortcut: every request runs the handler. */
+async function withoutShortcut (t: Parameters<typeof startAppOnSimulator>[0]): Promise<string> {
+  const methods = legacyMethods as unknown as Array<{ peek?: unknown }>
+  const saved = methods.map((m) => m.peek)
+  for (const m of methods) delete m.peek
+  try {
+    return await listening(t)
+  } finally {
+    methods.forEach((m, i) => { if (saved[i] !== undefined) m.peek = saved[i] })
+  }
+}
+
+t.test('the shortcut answers what an app without it answers (in the same app the first answer may already come from the shortcut)', async (t) => {
+  const hotBase = await listening(t)
+  const coldBase = await withoutShortcut(t)
+  for (const [method, query] of [['ext.state.get', 'num=101'], ['pbx.ac.get', ''], ['pbx.callsinfo.get', ''], ['pbx.ac.get', 'x=1']]) {
+    for (const f of keyForms(method, query, READ_KEY)) {
+      await get(hotBase, f.url, f.headers) // fills the directory cache
+      const hot = await get(hotBase, f.url, f.headers)
+      const cold = await get(coldBase, f.url, f.headers)
+      t.same(hot, cold, `${method}?${query} ${f.form}`)
+    }
+  }
 })
 
 t.test('the shortcut keeps the key, the duplicate rule and the schema', async (t) => {

@@ -19,6 +19,8 @@ import { SettleBatch } from './pg-settle-batch.js'
 export interface PgOutboxStoreOptions {
   targets: readonly WebhookTargetConfig[]
   now?: () => number
+  /** The PBX the events come from, in their webhook ids (webhooks/message-id.ts). */
+  idScope?: string
   maxHeld?: number
   retryMs?: number
   /**

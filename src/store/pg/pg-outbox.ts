@@ -19,6 +19,8 @@ import { deliveryViewOf, jobOf, type DeliveryListRow, type DeliveryRow } from '.
 export interface PgOutboxOptions {
   targets: readonly WebhookTargetConfig[]
   now?: () => number
+  /** The PBX the events come from, in their webhook ids (webhooks/message-id.ts). */
+  idScope?: string
 }
 
 export interface ClaimOptions {
@@ -129,7 +131,7 @@ export class PgOutbox {
     if (events.length === 0) return { ids: [], jobs: [], rederived: [] }
     return await this.write('outbox', async () => await inTransaction(this.pool, async (c) => {
       const disabled = new Set((await c.query<{ name: string }>('SELECT name FROM webhook_targets WHERE disabled_at IS NOT NULL')).rows.map((r) => r.name))
-      const messageIds = events.map((e) => messageIdOf(e.key))
+      const messageIds = events.map((e) => messageIdOf(e.key, this.opts.idScope))
       // A key stored already (an event derived again after a takeover): the first copy stays.
       const { rows } = await c.query<{ id: number, message_id: string }>(`
         INSERT INTO webhook_events (message_id, type, chain, payload, created_at)
