@@ -72,6 +72,8 @@ export interface Config {
     bitrateKbps: number
     ffmpegPath: string
     concurrency: number
+    /** How long after a leg ends its files are looked for before it counts as not recorded, ms (docs/recordings.md). */
+    giveUpMs: number
   }
   /** maxSpanDays: the longest `from`–`to` one request may ask (bounds the PBX requests it costs). */
   reports: { maxRangeDays: number, pageSize: number, maxSpanDays: number }
@@ -103,6 +105,9 @@ export class ConfigError extends Error {
 
 /** The default retry schedule of webhooks.md §4: immediately, 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, then hourly. */
 export { parseDuration }
+
+/** RECORDINGS_GIVE_UP_MS: a leg whose files have not shown this long after it ended counts as not recorded. */
+export const DEFAULT_RECORDINGS_GIVE_UP_MS = 15_000
 
 export const DEFAULT_RETRY_SCHEDULE_MS = [0, 5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000]
 
@@ -218,7 +223,9 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
       retentionCron: r.str('RETENTION_CRON', '30 3 * * *'),
       bitrateKbps: r.int('MP3_BITRATE_KBPS', 32, 8, 320),
       ffmpegPath: r.str('FFMPEG_PATH', ''),
-      concurrency: r.int('FFMPEG_CONCURRENCY', 2, 1, 64)
+      concurrency: r.int('FFMPEG_CONCURRENCY', 2, 1, 64),
+      // 3CX writes a recording up to ~2 s after hang-up: shorter, a recorded leg could be taken for unrecorded.
+      giveUpMs: r.int('RECORDINGS_GIVE_UP_MS', DEFAULT_RECORDINGS_GIVE_UP_MS, 3000, 3_600_000, '3CX writes a recording up to ~2 s after the call, and a leg whose files do not show in time is not announced')
     },
     reports: {
       maxRangeDays: r.int('REPORT_MAX_RANGE_DAYS', 7, 1, 366),

@@ -168,3 +168,12 @@ t.test('DATABASE_POOL_MAX sizes each PostgreSQL pool; a bad value is refused wit
     t.match(problems({ ...PBX, DATABASE_POOL_MAX: bad }).join('\n'), `DATABASE_POOL_MAX: expected a whole number from 2 to 1000, got "${bad}" (each pool needs one connection for queries besides the one a standby holds for LISTEN)`, bad)
   }
 })
+
+t.test('RECORDINGS_GIVE_UP_MS: how long a leg\'s recording is looked for; a bad value is refused with a sentence', async (t) => {
+  t.equal(loadConfig(PBX).recordings.giveUpMs, 15_000, 'default 15 s')
+  t.equal(loadConfig({ ...PBX, RECORDINGS_GIVE_UP_MS: '4000' }).recordings.giveUpMs, 4000)
+  t.match(describeConfig(loadConfig({ ...PBX, RECORDINGS_GIVE_UP_MS: '60000' })), { recordings: { giveUpMs: 60_000 } }, 'shown by config check')
+  for (const bad of ['soon', '2999', '0', '-1', '1.5', '3600001']) {
+    t.match(problems({ ...PBX, RECORDINGS_GIVE_UP_MS: bad }).join('\n'), `RECORDINGS_GIVE_UP_MS: expected a whole number from 3000 to 3600000, got "${bad}" (3CX writes a recording up to ~2 s after the call`, bad)
+  }
+})
