@@ -9,7 +9,7 @@ import type { GatewayKey, KeyScope } from '../../config.js'
 import { LegacyError } from '../../legacy/legacy-error.js'
 import { KeyRing, stableKeyId } from './key-table.js'
 import { duplicateParameterError } from '../../legacy/duplicate-parameters.js'
-import { KEY_QUERY_PARAM, presentedKey } from './request-key.js'
+import { KEY_QUERY_PARAM, presentedKey, repeatedKeyHeader } from './request-key.js'
 import { WindowCounter, type PerKeyLimit } from './window-counter.js'
 import { SharedWindowCounter } from './shared-window-counter.js'
 
@@ -115,6 +115,9 @@ export class ApiKeyAuth {
     // runs before the duplicate-parameter rule, and would otherwise answer 401 "missing or invalid".
     const queryKey = (req.query as Record<string, unknown> | undefined)?.[KEY_QUERY_PARAM]
     if (Array.isArray(queryKey)) return duplicateParameterError(KEY_QUERY_PARAM, queryKey.length)
+    // Likewise the X-API-Key header sent twice (or two keys comma-joined in one).
+    const headerKeys = repeatedKeyHeader(req.headers)
+    if (headerKeys !== 0) return duplicateParameterError('X-API-Key', headerKeys, 'Header')
     return this.checkKey(req, reply, presentedKey(req), scope)
   }
 
