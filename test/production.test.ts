@@ -34,6 +34,7 @@ t.test('the Dockerfile copies only files that exist and runs the compiled CLI', 
   const unit = readFileSync(path.join(root, 'docker/3cx-gateway.service'), 'utf8')
   for (const directive of ['User=', 'Restart=on-failure', 'EnvironmentFile=', 'NoNewPrivileges=true', 'ProtectSystem=strict']) t.match(unit, directive)
   t.match(unit, /ExecStart=\/usr\/bin\/node \/opt\/3cx-gateway\/dist\/src\/cli\.js serve/)
+  t.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m, 'systemctl reload sends SIGHUP, which the gateway survives (test/serve-sighup.test.ts)')
 })
 
 t.test('a production install starts in demo mode and answers the legacy API', async (t) => {
