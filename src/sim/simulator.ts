@@ -15,6 +15,7 @@ import { CallEngine } from './engine/call-engine.js'
 import { xapiPlugin } from './xapi/xapi-plugin.js'
 import { EntityStore } from './xapi/entity-store.js'
 import type { OutboundRuleRow } from './engine/outbound-rules.js'
+import type { SimTiming } from './engine/sim-timing.js'
 import { definitionToDirectory, type PbxDefinition } from './pbx-definition.js'
 import { loadState, saveState } from './sim-state.js'
 import type { SimDirectory } from './sim-types.js'
@@ -39,6 +40,8 @@ export interface SimulatorOptions {
   pbx?: PbxDefinition
   /** Keep the PBX's state (created/changed entities) in this JSON file across restarts. */
   statePath?: string
+  /** The simulator's own durations (makecall answers and talk, recording delays…; docs/simulator.md "Timing"). */
+  timing?: Partial<SimTiming>
 }
 
 export interface Simulator {
@@ -81,7 +84,8 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     directory: () => ctx.directory,
     recordingsDir,
     seed,
-    outboundRules: () => ctx.store.rows('OutboundRules') as OutboundRuleRow[]
+    outboundRules: () => ctx.store.rows('OutboundRules') as OutboundRuleRow[],
+    timing: opts.timing
   })
   ctx.store = new EntityStore(() => ctx.directory, saved?.store ?? { sets: opts.pbx?.entities })
   const persist = (): void => { if (opts.statePath !== undefined) saveState(opts.statePath, ctx.directory, ctx.store.snapshot()) }
