@@ -22,6 +22,7 @@ import type { SimDirectory } from './sim-types.js'
 import { callControlPlugin } from './callcontrol/callcontrol-plugin.js'
 import { controlPlugin } from './control/control-plugin.js'
 import type { TlsMaterial } from './tls-cert.js'
+import { sharedCompilers } from '../shared-compilers.js'
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -94,7 +95,9 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     forceCloseConnections: true,
     bodyLimit: 1_048_576,
     // Real 3CX paths contain parentheses, quotes and commas; keep them as they are.
-    routerOptions: { maxParamLength: 2000, ignoreTrailingSlash: true }
+    routerOptions: { maxParamLength: 2000, ignoreTrailingSlash: true },
+    // Every simulator of the process (tests start one per case) shares the compiled schemas.
+    schemaController: { compilersFactory: sharedCompilers }
   }
   const server = opts.tls === undefined ? {} : { https: { cert: opts.tls.cert, key: opts.tls.key } }
   const app = (opts.logger === undefined || opts.logger === false
