@@ -3,18 +3,14 @@
 // outlives it, and the moves a scenario makes: random traffic, PBX faults, killing and restarting the
 // gateway, taking the receiver down. At the end `finish()` waits until everything has settled and
 // checks the deliveries against the simulator's ground truth (ground-truth.ts).
-import { spawn, type ChildProcess } from 'node:child_process'
 import { request as httpRequest } from 'node:http'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { createSimulator, type Simulator } from '../../../src/sim/simulator.js'
 import { startReceiver, type Receiver, type Received, type Reply } from '../../webhooks/receiver.js'
 import { checkDeliveries, type BlindWindow, type CheckReport, type ReceivedHook } from './ground-truth.js'
-import { TS_CHILD_ARGS } from '../../ts-child.js'
-
-const CHILD = fileURLToPath(new URL('./gateway-child.ts', import.meta.url))
+import { launchGateway, type GatewayProcess, type LaunchedGateway } from './gateway-process.js'
 
 export const RIG_KEY = 'fault-suite-key-7c1e9a2b5d'
 /** The key in the URL in the forms that were logged whole (issue 15 item 4); the first four and the last authenticate. */
@@ -67,12 +63,6 @@ export interface Claim {
   got: string
 }
 
-interface GatewayProcess {
-  child: ChildProcess
-  url: string
-  output: () => string
-  exited: Promise<void>
-}
 
 /** Receiver behaviour the scenario switches at will. */
 export type ReceiverMode = { kind: 'ok' } | { kind: 'slow', delayMs: number } | { kind: 'status', status: number }
@@ -94,7 +84,7 @@ export class FaultRig {
   /** When set, minObservableMs applies only to calls overlapping these stretches of added latency. */
   slow: Array<{ from: number, to: number }> | undefined
   /** Gateway processes with their code loaded, waiting to be started in turn (prepareSpare). */
-  private readonly spares: Array<ReturnType<FaultRig['launch']>> = []
+  private readonly spares: LaunchedGateway[] = []
   private receiver: Receiver | null = null
   private receiverPort = 0
   private readonly received: Received[] = []
@@ -151,72 +141,41 @@ export class FaultRig {
     return await (this.spares.shift() ?? this.launch(false)).started()
   }
 
-  /**
-   * Spawns a gateway process; a `spare` loads its code and waits for `{ type: 'go' }` (gateway-child.ts)
-   * before it starts on the DATA_DIR. `started()` resolves once it listens (after `go` for a spare).
-   */
-  private launch (spare: boolean): { loaded: Promise<void>, started: () => Promise<GatewayProcess>, child: ChildProcess } {
-    const env = {
-      ...process.env,
-      PBX_URL: this.sim.url,
-      PBX_CLIENT_ID: '599',
-      PBX_CLIENT_SECRET: 'sim-secret',
-      GATEWAY_KEYS: `${RIG_KEY}:control`,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: this.dataDir,
-      WEBHOOK_URLS: this.receiverUrl,
-      WEBHOOK_SECRET: RIG_SECRET,
-      WEBHOOK_RETRY_SCHEDULE: '0,50ms,200ms,500ms',
-      WEBHOOK_TIMEOUT_MS: '10000',
-      CALL_END_GRACE_MS: String(GRACE_MS),
-      RECORDINGS_SOURCE: 'xapi',
-      RATE_LIMIT_PER_MINUTE: '100000',
-      LOG_LEVEL: 'warn',
-      ...this.env,
-      ...(spare ? { FAULT_RIG_SPARE: '1' } : {})
-    }
-    const child = spawn(process.execPath, ['--expose-gc', ...TS_CHILD_ARGS, CHILD], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
-    let out = ''
-    let partial = ''
-    const onData = (c: Buffer): void => {
-      const text = c.toString()
-      out += text
-      // Whole lines only (a chunk may end inside one, or inside the key).
-      const lines = (partial + text).split('\n')
-      partial = lines.pop() ?? ''
-      for (const line of lines) this.scanLine(line)
-      if (out.length > 200_000) out = out.slice(-100_000)
-      for (const line of text.split('\n')) if (/"level":(50|60)/.test(line)) this.errorLines.push(line.slice(0, 400))
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-    const printed = async (pattern: RegExp, what: string): Promise<string> => await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`gateway did not ${what}:\n${out.slice(-2000)}`)), 30_000)
-      const check = (): void => {
-        const m = pattern.exec(out)
-        if (m !== null) { clearTimeout(timer); child.stdout?.off('data', check); resolve(m[1] ?? '') }
-      }
-      child.stdout?.on('data', check)
-      check()
-      void exited.then(() => { clearTimeout(timer); reject(new Error(`gateway exited while starting:\n${out.slice(-2000)}`)) })
+  /** Spawns a gateway process on the rig's simulator, receiver and DATA_DIR (gateway-process.ts). */
+  private launch (spare: boolean): LaunchedGateway {
+    const launched = launchGateway({
+      spare,
+      env: {
+        PBX_URL: this.sim.url,
+        PBX_CLIENT_ID: '599',
+        PBX_CLIENT_SECRET: 'sim-secret',
+        GATEWAY_KEYS: `${RIG_KEY}:control`,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATA_DIR: this.dataDir,
+        WEBHOOK_URLS: this.receiverUrl,
+        WEBHOOK_SECRET: RIG_SECRET,
+        WEBHOOK_RETRY_SCHEDULE: '0,50ms,200ms,500ms',
+        WEBHOOK_TIMEOUT_MS: '10000',
+        CALL_END_GRACE_MS: String(GRACE_MS),
+        RECORDINGS_SOURCE: 'xapi',
+        RATE_LIMIT_PER_MINUTE: '100000',
+        LOG_LEVEL: 'warn',
+        ...this.env
+      },
+      onLine: (line) => { this.scanLine(line) },
+      onErrorLine: (line) => { this.errorLines.push(line) }
     })
-    const loaded = spare ? printed(/^loaded$/m, 'load').then(() => {}) : Promise.resolve()
-    loaded.catch(() => {})
-    const started = async (): Promise<GatewayProcess> => {
-      if (spare) {
-        await loaded
-        child.send({ type: 'go' })
+    return {
+      ...launched,
+      started: async () => {
+        const proc = await launched.started()
+        void proc.exited.then(() => {
+          if (this.gateway === proc && proc.child.signalCode === null) this.crashed = true
+        })
+        return proc
       }
-      const url = await printed(/ready (http\S+)/, 'start')
-      const proc: GatewayProcess = { child, url, output: () => out, exited }
-      void exited.then(() => {
-        if (this.gateway === proc && child.signalCode === null) this.crashed = true
-      })
-      return proc
     }
-    return { loaded, started, child }
   }
 
   /**
