@@ -227,10 +227,10 @@ export const SCENARIOS: Scenario[] = [
     name: 'DATA_DIR corrupted',
     summary: () => `${RATE} calls/s for 4 s, drained, gateway stopped; 20 KB of random bytes written into the middle of gateway.db: the gateway must refuse to start naming the file; with the file moved aside it starts fresh and delivers 4 s more of calls`,
     run: async () => await withRig('data-dir-corrupt', {}, async (rig) => {
-      // The two processes started after the stop (refused, then fresh) load their code meanwhile.
-      rig.prepareSpares(2)
       await rig.traffic({ callsPerSecond: RATE, seconds: 4, seed: 18 })
       await rig.until('the traffic to end', 30_000, async () => !(await rig.trafficRunning()) && rig.sim.ctx.engine.activeCalls() === 0, 100)
+      // The two processes started after the stop (refused, then fresh) load their code while the outbox drains.
+      rig.prepareSpares(2)
       await rig.settled(30_000)
       await rig.stopGateway()
       const file = path.join(rig.dataDir, 'gateway.db')
