@@ -69,7 +69,7 @@ t.test('SIGKILL during a conversion: converted and announced once after restart'
 
   const second = start(env)
   running.push(second.child)
-  await until('the restarted pipeline to finish', 120_000, () => second.output().includes('idle') || second.child.exitCode !== null)
+  await until('the restarted pipeline to finish', 90_000, () => second.output().includes('idle') || second.child.exitCode !== null)
   t.match(second.output(), /idle/, second.output())
   second.child.kill('SIGTERM')
   t.equal(await second.exited, 0)
