@@ -12,7 +12,7 @@ import cors from './plugins/external/cors.js'
 import securityHeaders from './plugins/external/security-headers.js'
 import type { ReadinessCheck } from './health.js'
 import { lazyChildLoggerFactory } from './request-logger.js'
-import { sharedSerializerFactory } from './shared-serializers.js'
+import { sharedCompilers } from './shared-compilers.js'
 import legacyRoutes from '../routes/legacy/index.js'
 import reportRoutes from '../routes/reports.js'
 import healthRoutes from '../routes/health.js'
@@ -46,7 +46,8 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
     frameworkErrors,
     // Each request's child logger is built only when the request logs something.
     childLoggerFactory: lazyChildLoggerFactory,
-    schemaController: { compilersFactory: { buildSerializer: sharedSerializerFactory() } }
+    // Validators and serializers compiled once per process, whatever the number of apps (tenants, restarts).
+    schemaController: { compilersFactory: sharedCompilers }
   }
   const logging = opts.loggerInstance !== undefined ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }
   const app = (opts.https !== undefined

@@ -126,6 +126,12 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
     }
     process.once('SIGTERM', () => { onSignal('SIGTERM') })
     process.once('SIGINT', () => { onSignal('SIGINT') })
+    // `systemctl reload`, `kill -HUP`: Node's default for SIGHUP is to exit. One PBX has nothing that
+    // can be read again safely (its configuration is the environment it started with, which a running
+    // process cannot be given anew): one line, and it keeps running (docs/operating.md "Signals").
+    process.on('SIGHUP', () => {
+      app.log.info({ signal: 'SIGHUP' }, 'SIGHUP received: a one-PBX gateway reads its configuration only at start, nothing was reloaded; still running (restart it to apply a change)')
+    })
   }
 
   return { app, services, simulator, url, close, installSignalHandlers }

@@ -6,6 +6,7 @@ import { copyFileSync, cpSync, existsSync, readFileSync, realpathSync } from 'no
 import { createServer } from 'node:net'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { until } from './pbx/pbx-fixture.js'
 
 const run = promisify(execFile)
 const root = path.resolve(import.meta.dirname, '..')
@@ -34,6 +35,7 @@ t.test('the Dockerfile copies only files that exist and runs the compiled CLI', 
   const unit = readFileSync(path.join(root, 'docker/3cx-gateway.service'), 'utf8')
   for (const directive of ['User=', 'Restart=on-failure', 'EnvironmentFile=', 'NoNewPrivileges=true', 'ProtectSystem=strict']) t.match(unit, directive)
   t.match(unit, /ExecStart=\/usr\/bin\/node \/opt\/3cx-gateway\/dist\/src\/cli\.js serve/)
+  t.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m, 'systemctl reload sends SIGHUP, which the gateway survives (test/serve-sighup.test.ts)')
 })
 
 t.test('a production install starts in demo mode and answers the legacy API', async (t) => {
@@ -73,6 +75,8 @@ t.test('a production install starts in demo mode and answers the legacy API', as
     }
   }
   t.same(answer, { status: 200, body: '{"result":0}' }, `answers from the production install (log: ${output.slice(0, 300)})`)
+  // The start line is written after the port opens, and may reach the pipe after the first answer.
+  await until(() => output.includes('DEMO MODE'), 10_000, 'the demo start line')
   t.match(output, /DEMO MODE/)
   const health = await run(process.execPath, ['dist/src/healthcheck.js'], { cwd: dir, env }).then(() => 0, (err: { code?: number }) => err.code ?? -1)
   t.equal(health, 0, 'the compiled Docker health check passes')

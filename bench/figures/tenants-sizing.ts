@@ -4,14 +4,18 @@
 // event, calls in progress the replica sustained, and the latency of each ringing/started webhook to
 // the simulator's send time of the participant change that caused it (event-latency's matching).
 // The machine is shared: every step notes the load average it ran under. A replica may open 10
-// connections per tenant (pg-pool.ts): with fewer than that allowed at PG_URL the figure is skipped
-// (it would take the connections other clients of that server need); run it on a server of its own.
+// connections per tenant (pg-pool.ts), more than a shared server allows (and would take the
+// connections its other clients need): the figure starts a PostgreSQL cluster of its own from
+// Debian's binaries (bench/pg-cluster.ts, as the tests that restart their database) with enough
+// max_connections, and is skipped, saying so, only without those binaries. With PG_URL set it uses
+// that server instead, and is skipped when it allows too few connections.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
-import type { Figure, FigureResult } from '../figure.js'
+import type { BenchOptions, Figure, FigureResult } from '../figure.js'
 import { benchDatabase, skippedWithoutPg, withBenchDatabase } from '../pg-database.js'
+import { missing, ownCluster } from '../pg-cluster.js'
 import { benchTmp } from '../paths.js'
 import { startChild } from '../processes.js'
 import { mean, percentile, round, sleep, waitFor } from '../stats.js'
@@ -154,45 +158,67 @@ export function rssPerTenant (steps: ReadonlyArray<Pick<SizingStep, 'tenants' | 
   return round((last.rssLoadedMb - first.rssLoadedMb) / (last.tenants - first.tenants), 2)
 }
 
+/** The figure on the server at `server` (its postgres database), which must allow `needed` connections. */
+async function sizing (opts: BenchOptions, counts: readonly number[], needed: number, server: string): Promise<FigureResult> {
+  return await withBenchDatabase(tenantsSizing, SIZING_TARGET, async (first) => {
+    const allowed = await maxConnections(first)
+    if (allowed < needed) return skippedWithoutPg(tenantsSizing, SIZING_TARGET, `max_connections is ${allowed}; ${counts[counts.length - 1]} tenants on one replica may need ${needed}`, { problem: 'the PostgreSQL server allows too few connections', remedy: `Raise max_connections to ${needed} or more (or point PG_URL at a server that allows it)` })
+    return await measure(opts, counts, first, server)
+  }, server)
+}
+
 export const tenantsSizing: Figure = {
   id: 'tenants-sizing',
   title: 'Tenants per replica on PostgreSQL (RSS, CPU per event, calls in progress, latency)',
-  run: async (opts) => await withBenchDatabase(tenantsSizing, SIZING_TARGET, async (first): Promise<FigureResult> => {
+  async run (opts) {
     const counts = opts.quick ? [1, 10] : [1, 10, 25, 50]
-    const seconds = opts.quick ? 10 : 20
     const needed = 10 * counts[counts.length - 1] + 10
-    const allowed = await maxConnections(first)
-    if (allowed < needed) return skippedWithoutPg(tenantsSizing, SIZING_TARGET, `max_connections is ${allowed}; ${counts[counts.length - 1]} tenants on one replica may need ${needed}`, { problem: 'the PostgreSQL server allows too few connections', remedy: `Raise max_connections to ${needed} or more (or point PG_URL at a server that allows it)` })
-    const steps: SizingStep[] = []
-    // A fresh database for every step (the first one's is the figure's): no step starts on another's outbox.
-    for (const n of counts) {
-      const db = n === counts[0] ? { url: first, drop: async () => {} } : await benchDatabase()
-      if ('unavailable' in db) throw new Error(db.unavailable)
-      try {
-        steps.push(await step(n, seconds, db.url, opts.log))
-      } finally {
-        await db.drop()
-      }
+    if (process.env.PG_URL !== undefined) return await sizing(opts, counts, needed, process.env.PG_URL)
+    const why = missing()
+    if (why !== null) return skippedWithoutPg(tenantsSizing, SIZING_TARGET, why, { problem: 'no PostgreSQL server binaries to start a cluster of its own', remedy: `Install them, or set PG_URL to a server allowing ${needed} connections`, local: true })
+    // Headroom over `needed` for the benchmark's own connections (the connection counter, each step's CREATE/DROP DATABASE).
+    const cluster = await ownCluster({ teardown: () => {} }, { max_connections: String(needed + 50) })
+    opts.log(`  a PostgreSQL cluster of its own at 127.0.0.1:${cluster.port} (max_connections ${needed + 50})`)
+    try {
+      return await sizing(opts, counts, needed, cluster.url)
+    } finally {
+      await cluster.destroy()
     }
-    const perTenant = rssPerTenant(steps)
-    const largest = steps[steps.length - 1]
-    const text = steps.map((s) => `${s.tenants}: ${s.rssLoadedMb} MB, ${s.callsInProgress.mean} calls, ${s.eventsPerS} ev/s, ${s.cpuMsPerEvent} ms CPU/ev, p99 ${s.latencyMs.p99} ms, ${s.pgConnections.max} connections (load ${s.load1})`).join('; ')
-    return {
-      id: tenantsSizing.id,
-      title: tenantsSizing.title,
-      value: perTenant,
-      unit: 'MB RSS per tenant',
-      summary: `${perTenant} MB RSS per tenant; per step (tenants: RSS loaded, calls in progress, events/s, CPU per event, latency p99, database connections, load average) ${text}`,
-      ceiling: null,
-      comparison: 'the same replica with 1 tenant',
-      ratio: null,
-      target: { text: SIZING_TARGET, met: largest.eventsPerS > 0 && perTenant <= 8 },
-      details: { callsPerSecondPerTenant: CALLS_PER_SECOND_PER_TENANT, maxTalkMs: MAX_TALK_MS, seconds, warmupS: WARMUP_S, steps },
-      notes: [
-        `Each tenant's simulator starts a call every ${1 / CALLS_PER_SECOND_PER_TENANT} s (ring ≤ 1.5 s, talk ≤ ${MAX_TALK_MS / 1000} s, the simulator's traffic mix); the simulators share one process, the receiver is in the benchmark's process, both on the same machine as the replica and PostgreSQL.`,
-        'RSS is read after a full GC and a second for V8 to return the freed pages; CPU is the replica\'s user + system time over the measured window divided by the webhooks it delivered in it; latency is from the simulator\'s WebSocket send of the participant change to the ringing/started webhook received.',
-        'The load average (1 min) is the mean over each measured window: the machine is shared, so CPU and latency are upper bounds for an idle machine.'
-      ]
+  }
+}
+
+async function measure (opts: BenchOptions, counts: readonly number[], first: string, server: string): Promise<FigureResult> {
+  const seconds = opts.quick ? 10 : 20
+  const steps: SizingStep[] = []
+  // A fresh database for every step (the first one's is the figure's): no step starts on another's outbox.
+  for (const n of counts) {
+    const db = n === counts[0] ? { url: first, drop: async () => {} } : await benchDatabase(server)
+    if ('unavailable' in db) throw new Error(db.unavailable)
+    try {
+      steps.push(await step(n, seconds, db.url, opts.log))
+    } finally {
+      await db.drop()
     }
-  })
+  }
+  const perTenant = rssPerTenant(steps)
+  const largest = steps[steps.length - 1]
+  const text = steps.map((s) => `${s.tenants}: ${s.rssLoadedMb} MB, ${s.callsInProgress.mean} calls, ${s.eventsPerS} ev/s, ${s.cpuMsPerEvent} ms CPU/ev, p99 ${s.latencyMs.p99} ms, ${s.pgConnections.max} connections (load ${s.load1})`).join('; ')
+  return {
+    id: tenantsSizing.id,
+    title: tenantsSizing.title,
+    value: perTenant,
+    unit: 'MB RSS per tenant',
+    summary: `${perTenant} MB RSS per tenant; per step (tenants: RSS loaded, calls in progress, events/s, CPU per event, latency p99, database connections, load average) ${text}`,
+    ceiling: null,
+    comparison: 'the same replica with 1 tenant',
+    ratio: null,
+    target: { text: SIZING_TARGET, met: largest.eventsPerS > 0 && perTenant <= 8 },
+    details: { callsPerSecondPerTenant: CALLS_PER_SECOND_PER_TENANT, maxTalkMs: MAX_TALK_MS, seconds, warmupS: WARMUP_S, steps },
+    notes: [
+      `Each tenant's simulator starts a call every ${1 / CALLS_PER_SECOND_PER_TENANT} s (ring ≤ 1.5 s, talk ≤ ${MAX_TALK_MS / 1000} s, the simulator's traffic mix); the simulators share one process, the receiver is in the benchmark's process, both on the same machine as the replica and PostgreSQL.`,
+      'RSS is read after a full GC and a second for V8 to return the freed pages; CPU is the replica\'s user + system time over the measured window divided by the webhooks it delivered in it; latency is from the simulator\'s WebSocket send of the participant change to the ringing/started webhook received.',
+      'The load average (1 min) is the mean over each measured window: the machine is shared, so CPU and latency are upper bounds for an idle machine.',
+      process.env.PG_URL === undefined ? 'PostgreSQL: a cluster of the run\'s own on the same machine (Debian\'s initdb/pg_ctl, default settings but max_connections, fsync off), started for this figure and removed after it.' : 'PostgreSQL: the server at PG_URL.'
+    ]
+  }
 }

@@ -51,7 +51,7 @@ function fromMemory (peek: NonNullable<AnyLegacyMethod['peek']>, services: Legac
 /** The key that sent a request and its parameters (the key itself left out), as one string. */
 function requestIdentity (req: FastifyRequest): string {
   const query = Object.entries(req.query as Record<string, unknown>).filter(([k]) => k !== 'key').sort(([a], [b]) => (a < b ? -1 : 1))
-  return `${req.apiKey?.id ?? ''}\n${JSON.stringify(query)}`
+  return `${req.apiKey === null ? '' : req.server.apiKeys.stableId(req.apiKey)}\n${JSON.stringify(query)}`
 }
 
 export interface LegacyRoutesOptions {

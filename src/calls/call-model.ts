@@ -15,6 +15,7 @@ import type { CallControlDnType, CallParticipant, ParticipantChange } from '../p
 import type { CallModelView, LiveCall } from './live-call.js'
 import type { CallEvent, EndedPayload } from './call-events.js'
 import { CallTracker, legKey, type GapView } from './derivation/call-tracker.js'
+import { showsCallPastItsStart } from './derivation/leg-classification.js'
 import { chainId, legacyCallId, legacyTimePrefix } from './legacy-call-id.js'
 import { EndedLegStore } from './ended-legs.js'
 import { systemClock, type Clock } from '../clock.js'
@@ -342,10 +343,8 @@ export class CallModel implements CallModelView {
     if (!held.known) {
       const startedAt = times === null ? held.seenAt : Math.min(times.startedAt, held.seenAt)
       const t = new CallTracker({ ...this.trackerOptions(callid, chainId(legacyTimePrefix(startedAt, this.opts.timeZone), callid)), startedAt })
-      // Seen first answered or transferred: what came before (a conversation, a blind transfer) was
-      // in the gap and is the PBX's record's to tell, at the call's end (its extension's started and
-      // ended events were lost after a database restart slowed the feed into a catch-up snapshot).
-      if (held.changes.some(({ change, snapshot }) => snapshot && change.kind === 'upsert' && (change.participant.status === 'Connected' || change.participant.referred_by_dn !== ''))) t.seenPastItsStart()
+      // E.g. its extension's started and ended events were lost after a database restart slowed the feed into a catch-up snapshot.
+      if (held.changes.some(({ change, snapshot }) => snapshot && change.kind === 'upsert' && showsCallPastItsStart(change.participant))) t.seenPastItsStart()
       this.calls.set(callid, t)
     }
     const gap: GapView = { answeredAt: times?.answeredAt ?? null, after: held.after }

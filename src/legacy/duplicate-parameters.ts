@@ -16,9 +16,10 @@ export function repeatedParameter (query: unknown): { name: string, count: numbe
   return null
 }
 
-export function duplicateParameterError (name: string, count: number): LegacyError {
+/** `what`: a query parameter, or a header such as X-API-Key (the same rule: refused, never guessed). */
+export function duplicateParameterError (name: string, count: number, what: 'Parameter' | 'Header' = 'Parameter'): LegacyError {
   const shown = /^[A-Za-z0-9_.$-]{1,40}$/.test(name) ? name : name.slice(0, 40).replace(/[^\x20-\x7e]/g, '?')
-  return new LegacyError(400, 'DUPLICATE_PARAMETER', `Parameter "${shown}" is given ${count} times; give it once`)
+  return new LegacyError(400, 'DUPLICATE_PARAMETER', `${what} "${shown}" is given ${count} times; give it once`)
 }
 
 // Callback style: an async hook costs a promise on every request.

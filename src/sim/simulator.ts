@@ -15,12 +15,14 @@ import { CallEngine } from './engine/call-engine.js'
 import { xapiPlugin } from './xapi/xapi-plugin.js'
 import { EntityStore } from './xapi/entity-store.js'
 import type { OutboundRuleRow } from './engine/outbound-rules.js'
+import type { SimTiming } from './engine/sim-timing.js'
 import { definitionToDirectory, type PbxDefinition } from './pbx-definition.js'
 import { loadState, saveState } from './sim-state.js'
 import type { SimDirectory } from './sim-types.js'
 import { callControlPlugin } from './callcontrol/callcontrol-plugin.js'
 import { controlPlugin } from './control/control-plugin.js'
 import type { TlsMaterial } from './tls-cert.js'
+import { sharedCompilers } from '../shared-compilers.js'
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -38,6 +40,8 @@ export interface SimulatorOptions {
   pbx?: PbxDefinition
   /** Keep the PBX's state (created/changed entities) in this JSON file across restarts. */
   statePath?: string
+  /** The simulator's own durations (makecall answers and talk, recording delays…; docs/simulator.md "Timing"). */
+  timing?: Partial<SimTiming>
 }
 
 export interface Simulator {
@@ -80,7 +84,8 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     directory: () => ctx.directory,
     recordingsDir,
     seed,
-    outboundRules: () => ctx.store.rows('OutboundRules') as OutboundRuleRow[]
+    outboundRules: () => ctx.store.rows('OutboundRules') as OutboundRuleRow[],
+    timing: opts.timing
   })
   ctx.store = new EntityStore(() => ctx.directory, saved?.store ?? { sets: opts.pbx?.entities })
   const persist = (): void => { if (opts.statePath !== undefined) saveState(opts.statePath, ctx.directory, ctx.store.snapshot()) }
@@ -90,7 +95,9 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     forceCloseConnections: true,
     bodyLimit: 1_048_576,
     // Real 3CX paths contain parentheses, quotes and commas; keep them as they are.
-    routerOptions: { maxParamLength: 2000, ignoreTrailingSlash: true }
+    routerOptions: { maxParamLength: 2000, ignoreTrailingSlash: true },
+    // Every simulator of the process (tests start one per case) shares the compiled schemas.
+    schemaController: { compilersFactory: sharedCompilers }
   }
   const server = opts.tls === undefined ? {} : { https: { cert: opts.tls.cert, key: opts.tls.key } }
   const app = (opts.logger === undefined || opts.logger === false

@@ -2,7 +2,7 @@
 // from and when to read them again. TENANTS_FILE is read again on SIGHUP (`systemctl reload`,
 // `docker kill -s HUP`), not on every write: an editor saving half a file, or a deploy tool writing
 // it in steps, is never taken for the new set. The tenants table is read again when a
-// `3cx-gateway tenants …` command NOTIFYs its change, and every few seconds anyway. A source with
+// `3cx-gateway tenants …` command NOTIFYs its change, on SIGHUP, and every few seconds anyway. A source with
 // problems (file:line errors, an unset ${VAR}) or out of reach leaves the running tenants as they are.
 import { ConfigError } from '../config.js'
 import { loadTenantsFile, type TenantDefinition } from './tenants-file.js'
@@ -37,7 +37,10 @@ export function tenantsTableSource (table: TenantsTable, pollMs = 3000, env: Nod
     load: async () => definitionsFromTable(await table.list(), env),
     async watch (changed) {
       const stop = await table.follow(changed, pollMs)
-      return async () => { await stop(); await table.close() }
+      // SIGHUP (`systemctl reload`) reads the table now, as it does TENANTS_FILE; without a listener Node exits on it.
+      const onHup = (): void => { changed() }
+      process.on('SIGHUP', onHup)
+      return async () => { process.off('SIGHUP', onHup); await stop(); await table.close() }
     }
   }
 }

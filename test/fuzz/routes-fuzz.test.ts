@@ -32,6 +32,10 @@ const VALID = [A, ...['102', '800', '700', '900'].map((n) => PBX.n(n)), '+155598
 const HOSTILE = ['', 'x'.repeat(300), '9'.repeat(5000), '１０１', 'Zoë', '📞', '\u0000', '\'', "''", `${MARK}' or 1 eq 1 or 'ZQY`, `${MARK}z`, `1${MARK}#`, `101${MARK}' or Number ne '`,
   `${MARK}')/Pbx.DeleteAll(`, `$filter=Id gt 0${MARK}`, '../../etc/passwd', '..\\..\\windows', '%00', '%zz', '<script>', 'a&b=c', '\r\nX-Evil: 1', ' ', '-1', '1e309', 'NaN', 'null', '[]', '{}']
 
+// Built once, not per request (a 200 kB body made for each POST was a quarter of this file's CPU).
+const PAYLOADS = ['', '{', '{"a":1}', 'x'.repeat(70_000), JSON.stringify({ big: 'y'.repeat(200_000) }), '\u0000\u0001']
+const BIG_HEADER = 'b'.repeat(15_000)
+
 function pick<T> (rnd: () => number, xs: readonly T[]): T {
   return xs[Math.floor(rnd() * xs.length)]
 }
@@ -127,11 +131,9 @@ t.test('10,000 hostile requests over every route: no 5xx, JSON errors, nothing u
     const headers: Record<string, string> = {}
     const h = rnd()
     if (h < 0.6) headers['x-api-key'] = pick(rnd, [KEY, READ, 'nope', '', 'x'.repeat(2000)])
-    if (h > 0.9) headers['x-big'] = 'b'.repeat(Math.floor(rnd() * 15_000))
+    if (h > 0.9) headers['x-big'] = BIG_HEADER.slice(0, Math.floor(rnd() * 15_000))
     if (rnd() < 0.1) headers['content-type'] = pick(rnd, ['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'])
-    const payload = method === 'POST' || method === 'PUT'
-      ? pick(rnd, ['', '{', '{"a":1}', 'x'.repeat(70_000), JSON.stringify({ big: 'y'.repeat(200_000) }), '\u0000\u0001'])
-      : undefined
+    const payload = method === 'POST' || method === 'PUT' ? pick(rnd, PAYLOADS) : undefined
     sent++
     let res
     try {

@@ -94,6 +94,34 @@ t.test('general per-key limit', async (t) => {
   t.equal((await gw.app.inject({ url: '/pbx.calls.get', headers: { 'x-api-key': CONTROL_KEY } })).statusCode, 200, 'other keys are not affected')
 })
 
+t.test('the per-key limit follows the key when keys are reordered, added or removed (tenants rotate keys at runtime)', async (t) => {
+  const gw = await startAppOnSimulator(t, { auth: { perKeyMax: 2 } })
+  const status = async (key: string): Promise<number> => (await gw.app.inject({ url: '/pbx.calls.get', headers: { 'x-api-key': key } })).statusCode
+  const codes = [await status(READ_KEY), await status(READ_KEY), await status(READ_KEY)]
+  t.same(codes, [200, 200, 429], 'the read key (first in the list) used up its window')
+  const NEW_KEY = 'N'.repeat(20) + 'newkey'
+  gw.app.apiKeys.replaceKeys([{ key: NEW_KEY, scope: 'read' }, { key: CONTROL_KEY, scope: 'control' }, { key: READ_KEY, scope: 'read' }])
+  t.equal(await status(NEW_KEY), 200, 'a key added in front does not inherit the count of the key that was first')
+  t.equal(await status(READ_KEY), 429, 'the read key, now third, keeps its own count')
+  gw.app.apiKeys.replaceKeys([{ key: READ_KEY, scope: 'read' }, { key: CONTROL_KEY, scope: 'control' }])
+  t.same([await status(CONTROL_KEY), await status(CONTROL_KEY)], [200, 200], 'nor does the key now second inherit the count of the key that was second')
+  t.equal(await status(READ_KEY), 429, 'back in first place, the read key is still over its limit')
+})
+
+t.test('a key refused with 429 is served again once its window has ended, however often it retried meanwhile', async (t) => {
+  const gw = await startAppOnSimulator(t, { auth: { perKeyMax: 2, perKeyWindowMs: 300 } })
+  const codes: number[] = []
+  const started = Date.now()
+  // Hammering without a pause: every refused request is counted, and still does not prolong the wait.
+  while (codes.at(-1) !== 200 || !codes.includes(429)) {
+    codes.push((await gw.app.inject({ url: '/pbx.calls.get', headers: { 'x-api-key': READ_KEY } })).statusCode)
+    if (Date.now() - started > 5000) break
+  }
+  t.same(codes.slice(0, 3), [200, 200, 429])
+  t.equal(codes.at(-1), 200, `served again after ${codes.length - 3} refusals`)
+  t.ok(Date.now() - started < 2000, 'within about one window')
+})
+
 for (const how of ['logger options', 'pino instance (as server.ts)']) t.test(`the key appears in no log line, in any form, success or failure: ${how}`, async (t) => {
   let logged = ''
   const stream = new Writable({ write (chunk, _enc, cb) { logged += String(chunk); cb() } })

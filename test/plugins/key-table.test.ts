@@ -1,5 +1,5 @@
 import t from 'tap'
-import { KeyRing, KeyTable, keyDigest } from '../../src/plugins/app/key-table.js'
+import { KeyRing, KeyTable, keyDigest, stableKeyId } from '../../src/plugins/app/key-table.js'
 
 const A = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6' // 32
 const B = 'Zy9-Xw8_Vu7.Ts6~' // 16
@@ -47,4 +47,14 @@ t.test('a key known only by its SHA-256 is hashed until it matches once, then co
   t.equal(ring.find(B.slice(0, -1) + 'x'), null, 'a near miss of a learned key')
   t.equal(ring.find(''), null)
   t.equal(ring.find(undefined), null)
+})
+
+t.test('stableKeyId: one id per key, whichever form it is given in; not the key, not its digest', async (t) => {
+  const key = 'k'.repeat(16) + '-stable-id'
+  const id = stableKeyId({ key })
+  t.equal(stableKeyId({ key: '', sha256: keyDigest(key) }), id, 'the key given only by its SHA-256 has the same id')
+  t.equal(stableKeyId({ key: '', sha256: keyDigest(key).toUpperCase() }), id, 'whatever the digest\'s case')
+  t.not(stableKeyId({ key: key + 'x' }), id, 'another key, another id')
+  t.notOk(id.includes(key) || keyDigest(key).includes(id), 'neither the key nor a part of the digest the tenants table stores')
+  t.match(id, /^[0-9a-f]{24}$/)
 })

@@ -24,7 +24,10 @@ function brokenMp3Dir (t: { teardown: (fn: () => void) => void }): string {
   return mp3Dir
 }
 
-t.test('MP3_DIR unwritable: the conversion is retried, and once fixed converts and is announced once', async (t) => {
+// The cases are independent (a simulator and pipeline each) and mostly wait for their calls: run at once.
+t.jobs = 2
+
+t.test('MP3_DIR unwritable: the conversion is retried, and once fixed converts and is announced once', { buffered: true }, async (t) => {
   const mp3Dir = brokenMp3Dir(t)
   const p = await startPipeline(t, { source: 'dir', env: { MP3_DIR: mp3Dir }, convertRetryMs: Array(100).fill(200) })
   const callid = await p.call({ from: '+15557654321', to: DIRECT_LINE, answer: DIRECT, ringMs: 200, talkMs: 1000, record: true, hangup: 'caller' })
@@ -40,7 +43,7 @@ t.test('MP3_DIR unwritable: the conversion is retried, and once fixed converts a
   t.equal(p.announced.length, 1, 'announced once')
 })
 
-t.test('a conversion that failed for good is tried again at the next start and announced once', async (t) => {
+t.test('a conversion that failed for good is tried again at the next start and announced once', { buffered: true }, async (t) => {
   const mp3Dir = brokenMp3Dir(t)
   const p = await startPipeline(t, { source: 'dir', env: { MP3_DIR: mp3Dir }, convertRetryMs: [100] })
   const callid = await p.call({ from: '+15557654321', to: DIRECT_LINE, answer: DIRECT, ringMs: 200, talkMs: 1000, record: true, hangup: 'caller' })

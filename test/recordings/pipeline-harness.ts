@@ -1,7 +1,9 @@
 // End-to-end set-up for the recordings pipeline: the simulator on 127.0.0.1:0 writing real WAVs,
 // the real PBX clients (XAPI over HTTP, Call Control over WebSocket), the live call model, the
 // recordings service and the gateway app serving the MP3s on 127.0.0.1:0. The simulator runs the PBX
-// of SIM_PBX (test/sim/pbx-under-test.ts; default the built-in one) with its API client.
+// of SIM_PBX (test/sim/pbx-under-test.ts; default the built-in one) with its API client. The
+// simulator writes its WAVs 20–100 ms after a leg (FAST_SIM_TIMING; a real PBX: 0.2–2 s), so the
+// service waits 600 ms for more files of a leg and gives up on a leg with none after 1.5 s.
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -17,6 +19,7 @@ import type { CallEvent, EndedPayload, RecordingPayload } from '../../src/calls/
 import { SqliteRecordingIndex } from '../../src/store/sqlite-recording-index.js'
 import { createRecordingService, type RecordingService } from '../../src/recordings/recording-service.js'
 import { PBX } from '../sim/pbx-under-test.js'
+import { FAST_SIM_TIMING } from '../sim/fast-timing.js'
 
 export const READ_KEY = 'read-key-5f1c9a7e2b4d8f03'
 
@@ -28,7 +31,7 @@ export interface Pipeline {
   app: FastifyInstance
   events: CallEvent[]
   /** `seen`: how many call events had been emitted when it was announced (for order checks). */
-  announced: Array<{ event: CallEvent, key: string, seen: number }>
+  announced: Array<{ event: CallEvent, seen: number }>
   /** Starts a scripted call in the simulator; resolves with its callid. */
   call: (script: CallScript) => Promise<number>
   /** Waits for the `recording` event with this legacy id (or fails after `ms`). */
@@ -50,7 +53,7 @@ async function waitFor<T> (what: string, ms: number, probe: () => T | undefined)
 }
 
 export async function startPipeline (t: Teardown, opts: { source: 'dir' | 'xapi', env?: Record<string, string>, convertRetryMs?: number[] }): Promise<Pipeline> {
-  const sim = await createSimulator(PBX.simOptions)
+  const sim = await createSimulator({ ...PBX.simOptions, timing: FAST_SIM_TIMING })
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rec-pipeline-'))
   const config = loadConfig({
     PBX_URL: sim.url,
@@ -70,12 +73,12 @@ export async function startPipeline (t: Teardown, opts: { source: 'dir' | 'xapi'
     config,
     index: () => SqliteRecordingIndex.open(config.dataDir),
     xapi: clients.xapi,
-    announce: (event, key) => { announced.push({ event, key, seen: events.length }) },
+    announce: (event) => { announced.push({ event, seen: events.length }) },
     log,
     pollMs: 100,
     lookEveryMs: 200,
-    timing: { settleMs: 2500, giveUpMs: 8000 },
-    stableMs: 500,
+    timing: { settleMs: 600, giveUpMs: 1500 },
+    stableMs: 200,
     convertRetryMs: opts.convertRetryMs
   })
   if (service === null) throw new Error('recordings are off')

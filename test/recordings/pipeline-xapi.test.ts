@@ -6,6 +6,7 @@ import path from 'node:path'
 import { downloadAndProbe, firstToneHz } from './download.js'
 import { callToneHz } from '../../src/sim/wav.js'
 import { PBX } from '../sim/pbx-under-test.js'
+import { until } from '../pbx/pbx-fixture.js'
 
 // The PBX's numbers (SIM_PBX): written for the default PBX, mapped by role on another (docs/simulator.md).
 const QUEUE_LINE = PBX.n('+15550101')
@@ -14,9 +15,12 @@ const AGENT = PBX.n('101')
 const DIRECT = PBX.n('102')
 const TARGET = PBX.n('103')
 
-t.test('queue call recorded in two segments, via XAPI', async (t) => {
+// The cases are independent (a simulator and pipeline each) and mostly wait for their calls: run at once.
+t.jobs = 4
+
+t.test('queue call recorded in two segments, via XAPI', { buffered: true }, async (t) => {
   const p = await startPipeline(t, { source: 'xapi' })
-  const callid = await p.call({ from: '+15557654321', to: QUEUE_LINE, answer: AGENT, ringMs: 300, talkMs: 4000, record: true, recordingSegments: 2, hangup: 'callee' })
+  const callid = await p.call({ from: '+15557654321', to: QUEUE_LINE, answer: AGENT, ringMs: 300, talkMs: 2000, record: true, recordingSegments: 2, hangup: 'callee' })
   const ended = await p.ended(callid, AGENT)
   const rec = await p.recording(ended.id)
   t.equal(rec.FILES.length, 2)
@@ -25,7 +29,7 @@ t.test('queue call recorded in two segments, via XAPI', async (t) => {
   const probes = await Promise.all(rec.FILES.map(async (u) => await downloadAndProbe(u)))
   t.equal(probes[0].contentType, 'audio/mpeg')
   const total = probes[0].durationS + probes[1].durationS
-  t.ok(Math.abs(total - 4) < 0.6, `MP3s last ${total.toFixed(2)} s for a 4 s conversation (${ended.duration} s)`)
+  t.ok(Math.abs(total - 2) < 0.6, `MP3s last ${total.toFixed(2)} s for a 2 s conversation (${ended.duration} s)`)
   t.ok(p.sim.ctx.requestLog.some((r) => r.url.includes('Pbx.DownloadRecording(recId=') && r.status === 200), 'downloaded through XAPI')
   t.ok(await p.service.idle(10_000))
   t.same(p.service.index.recordingsIn('done').map((r) => r.wavPath === null || r.wavPath.includes('recordings-wav')), [true, true])
@@ -36,10 +40,10 @@ t.test('queue call recorded in two segments, via XAPI', async (t) => {
   t.equal(p.announced.length, 1)
 })
 
-t.test('blind transfer: each answered leg gets its own recording event', async (t) => {
+t.test('blind transfer: each answered leg gets its own recording event', { buffered: true }, async (t) => {
   const p = await startPipeline(t, { source: 'xapi' })
   const callid = await p.call({
-    from: '+15557654321', to: DIRECT_LINE, answer: DIRECT, ringMs: 200, talkMs: 3000, record: true, recordingSegments: 1,
+    from: '+15557654321', to: DIRECT_LINE, answer: DIRECT, ringMs: 200, talkMs: 1500, record: true, recordingSegments: 1,
     transfer: { kind: 'blind', to: TARGET, afterMs: 1000, answer: true }
   })
   const first = await p.ended(callid, DIRECT)
@@ -53,10 +57,10 @@ t.test('blind transfer: each answered leg gets its own recording event', async (
   t.ok(Math.abs(b.durationS - second.duration) <= 1, `103: ${b.durationS} s vs ${second.duration} s`)
 })
 
-t.test('blind transfer nobody takes: one recording event, after the final call-ended event, covering the whole leg', async (t) => {
+t.test('blind transfer nobody takes: one recording event, after the final call-ended event, covering the whole leg', { buffered: true }, async (t) => {
   const p = await startPipeline(t, { source: 'xapi' })
   const callid = await p.call({
-    from: '+15557654321', to: DIRECT_LINE, answer: DIRECT, ringMs: 200, talkMs: 2500, record: true, recordingSegments: 1,
+    from: '+15557654321', to: DIRECT_LINE, answer: DIRECT, ringMs: 200, talkMs: 1200, record: true, recordingSegments: 1,
     transfer: { kind: 'blind', to: TARGET, afterMs: 1000, answer: false }
   })
   const ends = async (): Promise<number> => p.events.filter((e) => e.type === 'ended' && e.payload.user === DIRECT && e.payload.id.includes(`_${callid}-`)).length
@@ -70,11 +74,12 @@ t.test('blind transfer nobody takes: one recording event, after the final call-e
   t.equal(p.announced.length, 1)
 })
 
-t.test('overlapping recorded calls on one extension: each recording is its own call\'s', async (t) => {
+t.test('overlapping recorded calls on one extension: each recording is its own call\'s', { buffered: true }, async (t) => {
   const p = await startPipeline(t, { source: 'xapi' })
-  const a = await p.call({ from: '+15557654321', to: QUEUE_LINE, answer: AGENT, ringMs: 200, talkMs: 4000, record: true, recordingSegments: 1, hangup: 'callee' })
-  await new Promise((resolve) => setTimeout(resolve, 600))
-  const b = await p.call({ from: '+15557650000', to: QUEUE_LINE, answer: AGENT, ringMs: 200, talkMs: 2500, record: true, recordingSegments: 1, hangup: 'callee' })
+  const a = await p.call({ from: '+15557654321', to: QUEUE_LINE, answer: AGENT, ringMs: 200, talkMs: 2500, record: true, recordingSegments: 1, hangup: 'callee' })
+  // b rings and is answered while a talks (a: ~0.2–2.7 s, b: from a's answer + 0.2 s, 1 s of talk).
+  await until(() => (p.sim.ctx.engine.records().find((r) => r.callid === a)?.answeredAt ?? null) !== null, 5000, 'a answered')
+  const b = await p.call({ from: '+15557650000', to: QUEUE_LINE, answer: AGENT, ringMs: 200, talkMs: 1000, record: true, recordingSegments: 1, hangup: 'callee' })
   const [ea, eb] = await Promise.all([p.ended(a, AGENT), p.ended(b, AGENT)])
   const [ra, rb] = await Promise.all([p.recording(ea.id, 30_000), p.recording(eb.id, 30_000)])
   t.equal(ra.FILES.length, 1)

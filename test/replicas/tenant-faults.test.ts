@@ -10,7 +10,7 @@ import pg from 'pg'
 import { createSimulator, type Simulator } from '../../src/sim/simulator.js'
 import { startReceiver } from '../webhooks/receiver.js'
 import { checkDeliveries, describeFindings, type BlindWindow, type Finding } from '../faults/lib/ground-truth.js'
-import { missing, ownCluster } from '../store/pg/pg-cluster.js'
+import { missing, ownCluster } from '../../bench/pg-cluster.js'
 import { replicaEnv, spawnReplica, stopReplicas, waitUntil, readyz, type Replica } from './replica-harness.js'
 
 const TENANTS = 20

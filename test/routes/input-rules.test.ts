@@ -2,6 +2,8 @@
 // range, PBX refusals of a makecall and device ids that would change a PBX path. Each now gets a
 // 4xx with a stable code and a sentence naming the parameter.
 import t from 'tap'
+import { connect } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { CONTROL_KEY, startAppOnSimulator, type AppOnSimulator } from '../legacy/legacy-harness.js'
 import { PBX } from '../sim/pbx-under-test.js'
 
@@ -42,6 +44,33 @@ t.test('the key itself repeated in the query is 400 DUPLICATE_PARAMETER, not 401
     t.notOk(r.body.includes(CONTROL_KEY), 'the key is not echoed')
   }
   t.equal((await gw.app.inject({ url: `/pbx.calls.get?key=${CONTROL_KEY}` })).statusCode, 200, 'given once, it authenticates')
+})
+
+t.test('the X-API-Key header sent twice, or with two keys in one, is 400 DUPLICATE_PARAMETER, not 401', async (t) => {
+  const gw = await startAppOnSimulator(t, { listen: true })
+  const port = (gw.app.server.address() as AddressInfo).port
+  // Over a real socket: two header lines as a client sends them (Node joins them with ", ").
+  const raw = async (headerLines: string[]): Promise<{ status: number, body: string }> => {
+    const socket = connect(port, '127.0.0.1')
+    socket.end(['GET /pbx.calls.get HTTP/1.1', 'Host: gw', 'Connection: close', ...headerLines, '', ''].join('\r\n'))
+    let text = ''
+    for await (const chunk of socket) text += String(chunk)
+    return { status: Number(text.split(' ')[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) }
+  }
+  const before = gw.sim.ctx.requestLog.length
+  const cases: Array<[string, string[], number]> = [
+    ['the same key twice', [`X-API-Key: ${CONTROL_KEY}`, `X-API-Key: ${CONTROL_KEY}`], 2],
+    ['a right and a wrong key', [`x-api-key: ${CONTROL_KEY}`, 'X-Api-Key: wrong-key-0123456789'], 2],
+    ['three keys joined by the client', [`X-API-Key: ${CONTROL_KEY},${CONTROL_KEY}, x`], 3]
+  ]
+  for (const [what, lines, count] of cases) {
+    const r = await raw(lines)
+    t.equal(r.status, 400, what)
+    t.same(JSON.parse(r.body).error, { code: 'DUPLICATE_PARAMETER', message: `Header "X-API-Key" is given ${count} times; give it once` }, what)
+    t.notOk(r.body.includes(CONTROL_KEY), 'the key is not echoed')
+  }
+  t.equal(gw.sim.ctx.requestLog.length, before, 'nothing reached the PBX')
+  t.equal((await raw([`X-API-Key: ${CONTROL_KEY}`])).status, 200, 'given once, it authenticates')
 })
 
 t.test('report skip and span bounds are 400s naming the parameter and the maximum', async (t) => {

@@ -63,21 +63,25 @@ t.test('every swagger operation answers, and answers in the schema', async (t) =
     const path = concretePath(op, samples)
     const set = XAPI_MODEL.entitySets[/^\/(\w+)$/.exec(op.path)?.[1] ?? '']
     const body = op.method === 'post' || op.method === 'patch' ? (set !== undefined && set.keyType === 'string' && op.method === 'post' ? { [set.key]: `walk-${answered}` } : {}) : undefined
-    const res = await fetch(`${x.sim.url}/xapi/v1/${path}`, {
-      method: op.method.toUpperCase(),
+    // By app.inject: the walk is about the routes and their answers, not the socket (the other XAPI
+    // tests go over it), and some 400 requests through fetch were a fifth of this file's CPU.
+    const res = await x.sim.app.inject({
+      method: op.method.toUpperCase() as 'GET',
+      url: `/xapi/v1/${path}`,
       headers: { authorization: `Bearer ${x.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body)
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) })
     })
-    const text = await res.text()
+    const text = res.body
+    const status = res.statusCode
     const expected = EXPECTED[id]
     if (expected !== undefined) {
-      if (res.status !== expected) failures.push(`${id}: ${res.status}, expected ${expected}`)
+      if (status !== expected) failures.push(`${id}: ${status}, expected ${expected}`)
       else answered++
       continue
     }
-    if (res.status >= 300) { failures.push(`${id} (${path}): ${res.status} ${text.slice(0, 200)}`); continue }
+    if (status >= 300) { failures.push(`${id} (${path}): ${status} ${text.slice(0, 200)}`); continue }
     answered++
-    if (res.status === 204 || !(res.headers.get('content-type') ?? '').includes('json')) continue
+    if (status === 204 || !String(res.headers['content-type'] ?? '').includes('json')) continue
     let validate
     try { validate = contract.responseValidator(op.path, op.method) } catch { continue }
     const parsed = JSON.parse(text)

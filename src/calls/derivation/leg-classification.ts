@@ -96,3 +96,12 @@ export function answerLeg (s: CallTrackerState, leg: LegState): boolean {
 export function sameParty (a: CallParticipant, b: CallParticipant): boolean {
   return a.party_dn === b.party_dn && a.party_caller_id === b.party_caller_id && a.party_dn_type === b.party_dn_type
 }
+
+/**
+ * A leg a snapshot shows for a call first seen there that is already answered or came by a blind
+ * transfer: what came before (a conversation, the transfer) happened unseen, in a gap of the feed,
+ * and is the PBX's call record's to tell at the call's end.
+ */
+export function showsCallPastItsStart (p: CallParticipant): boolean {
+  return p.status === 'Connected' || p.referred_by_dn !== ''
+}

@@ -7,9 +7,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onReq
 import '@fastify/rate-limit'
 import type { GatewayKey, KeyScope } from '../../config.js'
 import { LegacyError } from '../../legacy/legacy-error.js'
-import { KeyRing } from './key-table.js'
+import { KeyRing, stableKeyId } from './key-table.js'
 import { duplicateParameterError } from '../../legacy/duplicate-parameters.js'
-import { KEY_QUERY_PARAM, presentedKey } from './request-key.js'
+import { KEY_QUERY_PARAM, presentedKey, repeatedKeyHeader } from './request-key.js'
 import { WindowCounter, type PerKeyLimit } from './window-counter.js'
 import { SharedWindowCounter } from './shared-window-counter.js'
 
@@ -51,6 +51,8 @@ export class ApiKeyAuth {
   private keys!: KeyRing<AuthenticatedKey>
   /** Each configured key's label object, by the key (or its digest): kept for a key that stays across replaceKeys. */
   private current = new Map<string, AuthenticatedKey>()
+  /** Each label's stable id (stableKeyId), kept out of the label so no log or page can show it. */
+  private stableIds = new WeakMap<AuthenticatedKey, string>()
 
   constructor (
     keys: readonly GatewayKey[],
@@ -67,15 +69,26 @@ export class ApiKeyAuth {
    */
   replaceKeys (keys: readonly GatewayKey[]): void {
     const next = new Map<string, AuthenticatedKey>()
+    const stableIds = new WeakMap<AuthenticatedKey, string>()
     const entries = keys.map((k, i) => {
       const identity = `${k.scope}\0${k.sha256 ?? ''}\0${k.key}`
       const old = this.current.get(identity)
       const label = old?.id === `key#${i + 1}` ? old : Object.freeze({ id: `key#${i + 1}`, scope: k.scope })
       next.set(identity, label)
+      stableIds.set(label, stableKeyId(k))
       return [k, label] as const
     })
     this.keys = new KeyRing(entries)
     this.current = next
+    this.stableIds = stableIds
+  }
+
+  /**
+   * The key's id that stays when keys are added, removed or reordered (its label `key#N` does not):
+   * what its request window is counted under. Never logged or shown.
+   */
+  stableId (key: AuthenticatedKey): string {
+    return this.stableIds.get(key) ?? key.id
   }
 
   /** Whether a key that authenticated earlier (a console session's) is still one of the configured keys. */
@@ -102,6 +115,9 @@ export class ApiKeyAuth {
     // runs before the duplicate-parameter rule, and would otherwise answer 401 "missing or invalid".
     const queryKey = (req.query as Record<string, unknown> | undefined)?.[KEY_QUERY_PARAM]
     if (Array.isArray(queryKey)) return duplicateParameterError(KEY_QUERY_PARAM, queryKey.length)
+    // Likewise the X-API-Key header sent twice (or two keys comma-joined in one).
+    const headerKeys = repeatedKeyHeader(req.headers)
+    if (headerKeys !== 0) return duplicateParameterError('X-API-Key', headerKeys, 'Header')
     return this.checkKey(req, reply, presentedKey(req), scope)
   }
 
@@ -119,7 +135,7 @@ export class ApiKeyAuth {
       return new LegacyError(403, 'FORBIDDEN_SCOPE', 'This API key may only read; this method needs a key with the control scope')
     }
     req.apiKey = key
-    const retryAfter = this.perKey.hit(key.id)
+    const retryAfter = this.perKey.hit(this.stableId(key))
     return retryAfter === 0 ? null : rateLimited(reply, retryAfter, 'Too many requests with this API key')
   }
 

@@ -57,6 +57,19 @@ export function keyDigest (key: string): string {
 }
 
 /**
+ * A stable, non-secret id of a key, the same whichever form (key or SHA-256) it is given in, in every
+ * process and replica, and whatever its position in the list: what the per-key request windows are
+ * counted under (before, a key's position, so reordering or removing keys moved one key's count onto
+ * another). A hash of the key's digest with a purpose of its own, cut to 96 bits: it is not the digest
+ * the tenants table stores, nor anything a key can be read back from; like the key it goes in no log
+ * line or metric label (the windows' table and the makecall de-duplication only).
+ */
+export function stableKeyId (k: { key: string, sha256?: string }): string {
+  const digest = k.sha256 !== undefined ? k.sha256.toLowerCase() : keyDigest(k.key)
+  return hash('sha256', `3cx-gateway per-key id\0${digest}`, 'hex').slice(0, 24)
+}
+
+/**
  * Configured keys, given as the key or only as its SHA-256 (`sha256`), each with a value. A key
  * given as a digest is found by hashing the presented key, once: when the digest matches, the
  * presented key is the configured one, and it joins the plain keys, so later requests with it are

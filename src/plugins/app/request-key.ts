@@ -39,6 +39,17 @@ export function presentedKey (req: KeyCarrier): string | undefined {
 }
 
 /**
+ * How many keys the X-API-Key header carries when it carries more than one, else 0: sent twice, Node
+ * joins the values with ", "; a client may also join them itself. A key never holds "," (config.ts),
+ * so a comma always separates two values.
+ */
+export function repeatedKeyHeader (headers: KeyCarrier['headers']): number {
+  const value = headers[KEY_HEADER]
+  if (Array.isArray(value)) return value.length > 1 ? value.length : 0
+  return value === undefined || !value.includes(',') ? 0 : value.split(',').length
+}
+
+/**
  * A URL (or any text holding one) fit for a log line or an error message: the segment after
  * `webapi` or `recordings` and the value of every credential-named parameter replaced by
  * `[redacted]`. A URL with `%` escapes is decoded first (the logged form is then the decoded one).

@@ -1,7 +1,7 @@
 // The simulator's own control API under /_sim (simulator.md §3; not part of 3CX): scripted calls,
 // random traffic, fault injection, reset, and the log of sent Call Control events.
 import type { FastifyInstance } from 'fastify'
-import { Ajv } from 'ajv'
+import { ajvValidators } from '../../shared-compilers.js'
 import type { SimContext } from '../sim-context.js'
 import { SimScriptError, type CallScript } from '../engine/call-engine.js'
 import { SCRIPT_LIMITS } from '../engine/call-script.js'
@@ -74,6 +74,10 @@ const faultsSchema = {
   }
 } as const
 
+// Fastify's default validator silently drops unknown properties; a typo in a script or a fault
+// must be an error instead. Compiled once per process for every simulator.
+const controlValidators = ajvValidators({ coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false })
+
 type FaultsBody = Partial<FaultSettings> & { dropWebSocket?: boolean, revokeTokens?: boolean, downForMs?: number }
 
 export async function controlPlugin (app: FastifyInstance, opts: { ctx: SimContext }): Promise<void> {
@@ -81,10 +85,7 @@ export async function controlPlugin (app: FastifyInstance, opts: { ctx: SimConte
   const events = callControlEventsOf(ctx)
   const traffic = new TrafficGenerator(ctx.engine, () => ctx.directory, ctx.seed)
 
-  // Fastify's default validator silently drops unknown properties; a typo in a script or a fault
-  // must be an error instead.
-  const ajv = new Ajv({ coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false })
-  app.setValidatorCompiler(({ schema }) => ajv.compile(schema))
+  app.setValidatorCompiler(controlValidators())
 
   app.setErrorHandler(async (err: Error & { statusCode?: number, validation?: unknown, code?: string }, req, reply) => {
     if (err instanceof SimScriptError) return await reply.code(400).send({ error: { code: 'INVALID_SCRIPT', message: err.message } })

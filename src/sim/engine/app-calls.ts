@@ -3,7 +3,6 @@
 // action is a SimActionError (Call Control answers 422), a bad destination a SimScriptError (400).
 import type { CallParticipant } from '../../pbx/callcontrol-types.js'
 import type { SimDnKind } from '../sim-types.js'
-import { MAKECALL_ANSWER_MS, MAKECALL_GIVE_UP_MS } from './makecall-plan.js'
 import { SimRefusal, SimScriptError } from './call-script.js'
 import { answer, endCall, releaseHandOver, scheduleGiveUp, transfer } from './call-flow.js'
 import { findDn, findUser, unreachableReason } from './dn-lookup.js'
@@ -37,8 +36,8 @@ const ROUTABLE: SimDnKind[] = ['extension', 'queue', 'ringgroup', 'ivr']
 /** The call, without its routing timers, rings `dest` afresh the way interactive routing does. */
 function reroute (core: EngineCore, call: Call, dest: Party): void {
   call.answer = autoAnswerer(core, dest.dn, call.callid)
-  call.ringMs = MAKECALL_ANSWER_MS
-  call.giveUpMs = MAKECALL_GIVE_UP_MS
+  call.ringMs = core.timing.answerMs
+  call.giveUpMs = core.timing.noAnswerMs
   call.overflowDone = true
   deliver(core, call, dest.dn, false)
 }
@@ -100,7 +99,7 @@ export function transferParticipant (core: EngineCore, dn: string, id: number, d
   const snapshot = { ...leg.p }
   const answers = unreachableReason(core.dir, dest.dn) === null
   clearCallTimers(call)
-  transfer(core, call, { kind: 'blind', to: dest.dn, afterMs: 0, answer: answers, ringMs: answers ? MAKECALL_ANSWER_MS : MAKECALL_GIVE_UP_MS })
+  transfer(core, call, { kind: 'blind', to: dest.dn, afterMs: 0, answer: answers, ringMs: answers ? core.timing.answerMs : core.timing.noAnswerMs })
   return snapshot
 }
 

@@ -9,6 +9,7 @@ import type { CallParticipant, ParticipantStatus } from '../../pbx/callcontrol-t
 import type { SimCallRecord, SimDirectory } from '../sim-types.js'
 import { planScript, type CallPlan, type CallScript } from './call-script.js'
 import { planMakeCall } from './makecall-plan.js'
+import { simTiming, type SimTiming } from './sim-timing.js'
 import type { OutboundRuleRow } from './outbound-rules.js'
 import { dnType } from './dn-lookup.js'
 import { LegBook, type ParticipantListener } from './leg-book.js'
@@ -38,6 +39,8 @@ export interface CallEngineOptions {
   seed: number
   /** The PBX's outbound rules as XAPI rows (none: every external number takes the first outbound trunk). */
   outboundRules?: () => readonly OutboundRuleRow[]
+  /** The simulator's own durations (sim-timing.ts); default a real PBX's. */
+  timing?: Partial<SimTiming>
 }
 
 /** What GET /_sim/calls/{callid} shows. */
@@ -72,16 +75,18 @@ export class CallEngine {
   private nextCallid = CALLID_START
 
   constructor (readonly options: CallEngineOptions) {
-    this.recorder = new Recorder(options.recordingsDir, options.seed)
+    const timing = simTiming(options.timing)
+    this.recorder = new Recorder(options.recordingsDir, options.seed, timing.recordingDelayMs)
     this.legs = new LegBook(this.recorder)
     const engine = this
     this.core = {
       get dir () { return options.directory() },
       legs: this.legs,
+      timing,
       ended (call) { engine.forget(call) },
       placeCall (from, to, onBehalfOf) {
         try {
-          return engine.begin({ ...planMakeCall(options.directory(), from, to), onBehalfOf }).callid
+          return engine.begin({ ...planMakeCall(options.directory(), from, to, undefined, timing), onBehalfOf }).callid
         } catch {
           return null // the directory changed: the agent can no longer call out
         }
@@ -109,7 +114,7 @@ export class CallEngine {
     const refusals = opts.refusals === true
       ? { busy: (ext: string) => isBusy(this.core, ext), outboundRules: this.options.outboundRules?.() ?? [] }
       : undefined
-    const call = this.begin(planMakeCall(this.core.dir, dn, destination, refusals))
+    const call = this.begin(planMakeCall(this.core.dir, dn, destination, refusals, this.core.timing))
     return { ...call.caller.p }
   }
 

@@ -6,9 +6,7 @@ import { after, type Call, type EngineCore, type Leg } from './live-call.js'
 
 /** Raw PCM 16-bit 8 kHz mono: bytes per ms of audio. */
 export const PCM_BYTES_PER_MS = 16
-/** After a route point answers, the caller presses the script's digits this much later… */
-export const DIGITS_AFTER_ANSWER_MS = 1000
-/** …or this long after the prompt then playing has finished. */
+/** After a route point answers, the caller presses the script's digits `timing.digitsAfterAnswerMs` later, or this long after the prompt then playing has finished. */
 const DIGITS_AFTER_PROMPT_MS = 200
 
 /** The connected route-point legs of a call: where the caller's keys go. */
@@ -27,7 +25,7 @@ export function pressDigits (core: EngineCore, call: Call, digits: string): Call
 export function scheduleScriptDigits (core: EngineCore, call: Call, leg: Leg): void {
   const digits = call.plan.dtmf
   if (digits === null) return
-  after(call, DIGITS_AFTER_ANSWER_MS, () => {
+  after(call, core.timing.digitsAfterAnswerMs, () => {
     const wait = leg.promptEndsAt - Date.now()
     if (wait <= 0) pressDigits(core, call, digits)
     else after(call, wait + DIGITS_AFTER_PROMPT_MS, () => { pressDigits(core, call, digits) })

@@ -5,6 +5,7 @@ import type { SimCallRecord, SimDirectory } from '../sim-types.js'
 import type { CallPlan } from './call-script.js'
 import type { LegBook } from './leg-book.js'
 import type { Party } from './party.js'
+import type { SimTiming } from './sim-timing.js'
 
 export type LegRole = 'caller' | 'route' | 'target' | 'consult'
 
@@ -55,6 +56,8 @@ export interface Call {
 export interface EngineCore {
   readonly dir: SimDirectory
   readonly legs: LegBook
+  /** The simulator's own durations (makecall answers, recording delays…). */
+  readonly timing: SimTiming
   /** Bookkeeping once a call has ended (its record is final). */
   ended (call: Call): void
   /**

@@ -3,14 +3,11 @@
 // Control and XAPI), the PBX refuses what 3CX refuses: a caller whose phone is not registered, a number no
 // outbound rule allows, an extension that is busy with call waiting off.
 import type { SimDirectory } from '../sim-types.js'
-import { callerOf, DEFAULT_TALK_MS, fail, SimRefusal, type CallerParty, type CallPlan } from './call-script.js'
+import { callerOf, fail, SimRefusal, type CallerParty, type CallPlan } from './call-script.js'
 import { findDn, findUser, groupMembers, isExternalNumber, unreachableReason } from './dn-lookup.js'
 import { outboundTrunk, type OutboundRuleRow } from './outbound-rules.js'
+import { DEFAULT_SIM_TIMING, type SimTiming } from './sim-timing.js'
 
-/** Interactive calls (MakeCall, divert, transferto): a reachable extension answers after ~1 s. */
-export const MAKECALL_ANSWER_MS = 1000
-/** …and an unanswered one rings for 20 s (3CX's default NoAnswerTimeout). */
-export const MAKECALL_GIVE_UP_MS = 20_000
 
 export interface MakeCallRefusals {
   /** Whether the extension is busy (in a call, call waiting off). */
@@ -26,8 +23,11 @@ function makeCallCaller (dir: SimDirectory, dn: string): CallerParty {
   return callerOf(dir, dn)
 }
 
-/** Plan for a call placed through MakeCall: whoever can answer does, after about a second. */
-export function planMakeCall (dir: SimDirectory, dn: string, destination: string, refusals?: MakeCallRefusals): CallPlan {
+/**
+ * Plan for a call placed through MakeCall: whoever can answer does, after `timing.answerMs` (about
+ * a second); nobody answering, the caller gives up after `timing.noAnswerMs` (20 s).
+ */
+export function planMakeCall (dir: SimDirectory, dn: string, destination: string, refusals?: MakeCallRefusals, timing: SimTiming = DEFAULT_SIM_TIMING): CallPlan {
   const caller = makeCallCaller(dir, dn)
   if (caller.kind === 'externalline') fail(`${dn} is not an extension or route point of this PBX`)
   // Like 3CX: a makecall rings the caller's own phone first, so an extension without one cannot place it
@@ -56,9 +56,9 @@ export function planMakeCall (dir: SimDirectory, dn: string, destination: string
     did: '',
     ruleName: '',
     answer,
-    ringMs: MAKECALL_ANSWER_MS,
-    giveUpMs: MAKECALL_GIVE_UP_MS,
-    talkMs: DEFAULT_TALK_MS,
+    ringMs: timing.answerMs,
+    giveUpMs: timing.noAnswerMs,
+    talkMs: timing.talkMs,
     transfer: null,
     hangup: 'caller',
     record: false,

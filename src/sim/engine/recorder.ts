@@ -10,9 +10,6 @@ import { simParty } from './party.js'
 import { recordingRelativePath } from './recording-files.js'
 import { randomInt, seededRandom, type Random } from './seeded-random.js'
 
-/** Recordings appear this long after their leg ends (3CX writes them after the call). */
-const RECORDING_DELAY_MS: readonly [number, number] = [200, 2000]
-
 export class Recorder {
   private readonly timers = new Set<NodeJS.Timeout>()
   private readonly writing = new Set<Promise<void>>()
@@ -21,7 +18,8 @@ export class Recorder {
   private nextId = 1
   private random: Random
 
-  constructor (private readonly recordingsDir: string, private readonly seed: number) {
+  /** `delayMs`: recordings appear between these delays after their leg ends (3CX writes them after the call). */
+  constructor (private readonly recordingsDir: string, private readonly seed: number, private readonly delayMs: readonly [number, number]) {
     this.random = seededRandom(seed)
   }
 
@@ -68,7 +66,7 @@ export class Recorder {
       this.timers.delete(timer)
       const writing = this.write(record, recs, partMs, this.abort.signal).finally(() => this.writing.delete(writing))
       this.writing.add(writing)
-    }, randomInt(this.random, RECORDING_DELAY_MS[0], RECORDING_DELAY_MS[1]))
+    }, randomInt(this.random, this.delayMs[0], this.delayMs[1]))
     timer.unref()
     this.timers.add(timer)
   }

@@ -4,7 +4,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { freePort } from './pg-cluster.js'
+import { freePort } from '../../../bench/pg-cluster.js'
 
 export interface EmbeddedPg { url: string, dir: string, stop: () => Promise<void> }
 

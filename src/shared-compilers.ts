@@ -1,0 +1,152 @@
+// Route validators (Ajv) and response serializers (fast-json-stringify) compiled once per process and
+// shared by every Fastify app it builds: the gateway's, each tenant's, the same ones again after a
+// restart in the same process, and the simulator's. Compiling a schema costs a millisecond or more,
+// every legacy method is served at two URLs and lists the same error bodies, and each new app compiled
+// all of it again: start-up CPU in production, and about a fifth of the CPU of tests that build a gateway
+// and a simulator per sub-test (issue 16).
+//
+// A compiled function is reused only for a schema with the same JSON text, compiled by the same kind of
+// compiler with the same options and the same shared (addSchema) schemas: the cache key holds all of
+// them, so a route can never get a function compiled from another schema. A schema JSON cannot show
+// exactly (a function, a RegExp, undefined, a class instance) or one that names an `$id` (Ajv files
+// those by id, so a later app's different schema of that id would get the first one's) is compiled per
+// app, as Fastify does. The compilers are Fastify's own with Fastify's Ajv options (type coercion,
+// removeAdditional, useDefaults, ajv-formats): only their pool is the process's instead of the app's,
+// so validation and its error messages are what they were.
+import AjvCompiler from '@fastify/ajv-compiler'
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
+import { Ajv, type Options as AjvOptions, type AnySchema } from 'ajv'
+import type { FastifySchemaCompiler, FastifyServerOptions } from 'fastify'
+
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>
+type BuildValidator = NonNullable<CompilersFactory['buildValidator']>
+type BuildSerializer = NonNullable<CompilersFactory['buildSerializer']>
+type Compile<R, F> = (route: R) => F
+
+/** Compiled functions by scope (kind, options, shared schemas), then schema text. Bounded by the distinct schemas the code declares. */
+const compiled = new Map<string, Map<string, unknown>>()
+
+/** Keys that make Ajv file a schema by a name; a schema holding one is not shared. */
+const NAMING_KEYS = new Set(['$id', '$anchor', '$dynamicAnchor'])
+
+function isPlainJson (value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true
+  if (typeof value === 'number') return Number.isFinite(value)
+  if (typeof value !== 'object' || Array.isArray(value)) return Array.isArray(value)
+  const proto = Object.getPrototypeOf(value) as unknown
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * The JSON text of `value` when it says all of `value` (only plain objects, arrays, strings, finite
+ * numbers, booleans and null), else undefined; also undefined when `namesAllowed` is false and it
+ * holds an `$id`-like key anywhere.
+ */
+export function schemaText (value: unknown, namesAllowed = false): string | undefined {
+  let exact = true
+  const text = JSON.stringify(value, function (this: Record<string, unknown>, key, shown: unknown) {
+    if (!isPlainJson(this[key]) || (!namesAllowed && NAMING_KEYS.has(key))) exact = false
+    return shown
+  })
+  return exact ? text : undefined
+}
+
+/**
+ * schemaText of a route's schema, kept by object: most schemas are module constants every app passes
+ * again. A schema is taken as unchanged once compiled, as Ajv's own cache (by object) takes it.
+ */
+const routeSchemaTexts = new WeakMap<object, string | null>()
+function routeSchemaText (schema: unknown): string | undefined {
+  if (schema === null || typeof schema !== 'object') return schemaText(schema)
+  let text = routeSchemaTexts.get(schema)
+  if (text === undefined) {
+    text = schemaText(schema) ?? null
+    routeSchemaTexts.set(schema, text)
+  }
+  return text ?? undefined
+}
+
+/**
+ * A route compiler that takes a schema's function from the process's cache, compiling it with
+ * `shared` on a miss; `scope` (kind, options, shared schemas) is part of the key, and undefined when
+ * nothing may be shared. Schemas that cannot be keyed go to `ownCompiler()`, made once per app.
+ */
+function cached<R extends { schema?: unknown }, F> (scope: string | undefined, shared: Compile<R, F>, ownCompiler: () => Compile<R, F>): Compile<R, F> {
+  let own: Compile<R, F> | undefined
+  let inScope: Map<string, unknown> | undefined
+  if (scope !== undefined) {
+    inScope = compiled.get(scope)
+    if (inScope === undefined) compiled.set(scope, inScope = new Map())
+  }
+  return (route) => {
+    const text = inScope === undefined ? undefined : routeSchemaText(route.schema)
+    if (inScope === undefined || text === undefined) {
+      own ??= ownCompiler()
+      return own(route)
+    }
+    // Two maps rather than one joined key: the text is the string kept for its schema object, whose hash V8 keeps.
+    let fn = inScope.get(text) as F | undefined
+    if (fn === undefined) {
+      fn = shared(route)
+      inScope.set(text, fn)
+    }
+    return fn
+  }
+}
+
+interface ValidatorRoute { schema?: unknown, httpPart?: string }
+type ValidatorCompile = Compile<ValidatorRoute, unknown>
+
+type ValidatorPool = (externalSchemas: unknown, options: unknown) => ValidatorCompile
+/** Fastify's default compiler (its own Ajv) for each scope: shared schemas and options, for the whole process. */
+const validatorsByScope = new Map<string, ValidatorCompile>()
+
+/** Fastify's `schemaController.compilersFactory.buildValidator`: its default Ajv compiler, shared by every app. */
+export const buildValidator: BuildValidator = ((externalSchemas: unknown, options: unknown) => {
+  // Options holding functions (Ajv plugins, onCreate) are not in the pool's key: such an app gets its own.
+  const scope = schemaText([externalSchemas, options], true)
+  const newCompiler = (): ValidatorCompile => (AjvCompiler() as unknown as ValidatorPool)(externalSchemas, options)
+  const compile = cached<ValidatorRoute, unknown>(scope === undefined ? undefined : `validator\n${scope}`, (route) => {
+    const key = scope as string
+    let shared = validatorsByScope.get(key)
+    if (shared === undefined) {
+      shared = newCompiler()
+      validatorsByScope.set(key, shared)
+    }
+    return shared(route)
+  }, newCompiler)
+  return (route: ValidatorRoute) => {
+    // A custom compiler makes Fastify skip lower-casing a headers schema's names: say so rather than
+    // validate headers case-sensitively.
+    if (route.httpPart === 'headers') throw new Error('src/shared-compilers.ts does not compile headers schemas (Fastify would no longer lower-case their names); add that before using one')
+    return compile(route)
+  }
+}) as unknown as BuildValidator
+
+type SerializerCompile = Compile<{ schema?: unknown }, unknown>
+const fastJsonStringify = SerializerSelector() as unknown as (externalSchemas: unknown, options: unknown) => SerializerCompile
+
+/** Fastify's `schemaController.compilersFactory.buildSerializer`: its default fast-json-stringify compiler, shared by every app. */
+export const buildSerializer: BuildSerializer = ((externalSchemas: unknown, options: unknown) => {
+  const scope = schemaText([externalSchemas ?? null, options ?? null], true)
+  return cached(scope === undefined ? undefined : `serializer\n${scope}`,
+    (route) => fastJsonStringify(externalSchemas, options)(route),
+    () => fastJsonStringify(externalSchemas, options))
+}) as unknown as BuildSerializer
+
+/** For `schemaController: { compilersFactory }` of every Fastify app the process builds. */
+export const sharedCompilers = { buildValidator, buildSerializer }
+
+/**
+ * A validator compiler for `app.setValidatorCompiler()` on a plain Ajv with these options (not
+ * Fastify's), sharing compiled validators with every app that uses the same options. Call it per app.
+ */
+export function ajvValidators (options: AjvOptions): () => FastifySchemaCompiler<AnySchema> {
+  const scope = schemaText(options, true)
+  let ajv: Ajv | undefined
+  const shared = ({ schema }: { schema?: unknown }): unknown => (ajv ??= new Ajv(options)).compile(schema as AnySchema)
+  return () => cached(scope === undefined ? undefined : `ajv\n${scope}`, shared, () => {
+    const own = new Ajv(options)
+    return ({ schema }) => own.compile(schema as AnySchema)
+  }) as unknown as FastifySchemaCompiler<AnySchema>
+}
