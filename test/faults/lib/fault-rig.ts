@@ -26,7 +26,11 @@ export const KEY_FORMS = [
   `/pbx.calls.get?x=1&%6B%65%79=${RIG_KEY}`
 ]
 export const RIG_SECRET = 'whsec_' + Buffer.alloc(32, 7).toString('base64')
-export const GRACE_MS = 300
+/**
+ * CALL_END_GRACE_MS of the rig's gateway (default 2000): a transferred leg's end waits this long for
+ * the next leg to be fetched. 1 s, not less: a loaded machine (2 cores, other tests) delays fetches that long.
+ */
+export const GRACE_MS = 1000
 
 export interface TrafficPlan {
   callsPerSecond: number

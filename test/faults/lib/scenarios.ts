@@ -45,7 +45,7 @@ async function withRig (name: string, env: Record<string, string>, body: (rig: F
 export const SCENARIOS: Scenario[] = [
   {
     name: 'gateway SIGKILL ×5',
-    summary: (s) => `${RATE} calls/s; the gateway killed with SIGKILL 5 times, each after ${s === 'ci' ? '1.5–3' : '6–24'} s of seeing the PBX, restarted on the same DATA_DIR after ${s === 'ci' ? '0.2–1' : '0.5–3'} s (its code loaded meanwhile, as from a warm disk cache); traffic ends ${s === 'ci' ? 3 : 15} s after the last restart`,
+    summary: (s) => `${RATE} calls/s; the gateway killed with SIGKILL 5 times, each after ${s === 'ci' ? '2–3.5' : '6–24'} s of seeing the PBX, restarted on the same DATA_DIR after ${s === 'ci' ? '0.2–1' : '0.5–3'} s (its code loaded meanwhile, as from a warm disk cache); traffic ends ${s === 'ci' ? 3 : 15} s after the last restart`,
     run: async (scale) => await withRig('sigkill', {}, async (rig) => {
       const ci = scale === 'ci'
       const random = seededRandom(11)
@@ -58,7 +58,7 @@ export const SCENARIOS: Scenario[] = [
       await rig.until('the gateway to see the PBX', 20_000, async () => await rig.websocketUp())
       for (let i = 0; i < 5; i++) {
         rig.prepareSpares()
-        await sleep(ci ? 1500 + Math.round(1500 * random()) : 6000 + Math.round(18_000 * random()))
+        await sleep(ci ? 2000 + Math.round(1500 * random()) : 6000 + Math.round(18_000 * random()))
         await rig.killAndRestart(ci ? 200 + Math.round(800 * random()) : 500 + Math.round(2500 * random()))
       }
       await sleep(ci ? 3000 : 15_000)
