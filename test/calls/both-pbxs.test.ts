@@ -12,6 +12,7 @@ import { until } from '../pbx/pbx-fixture.js'
 import { downloadAndProbe } from '../recordings/download.js'
 import { BRANCH_PBX_FILE, DEFAULT_PBX_FILE, numberMap, pbxUnderTest } from '../sim/pbx-under-test.js'
 import { loadPbxDefinition } from '../../src/sim/pbx-definition.js'
+import { FAST_SIM_TIMING } from '../sim/fast-timing.js'
 
 const KEY = 'b7e1c40d9a2f6e35c8d0a1b2c3d4e5f6'
 const CALLER = '+4917612345678'
@@ -39,7 +40,8 @@ t.jobs = 2
 for (const pbx of [pbxUnderTest(DEFAULT_PBX_FILE), pbxUnderTest(BRANCH_PBX_FILE)]) {
   t.test(`the gateway end to end on ${pbx.name}`, { buffered: true }, async (t) => {
     const def = pbx.definition
-    const sim = await createSimulator({ pbx: def })
+    // WAVs 20-100 ms after the call, makecall answered after 100 ms (FAST_SIM_TIMING): nothing here measures them.
+    const sim = await createSimulator({ pbx: def, timing: FAST_SIM_TIMING })
     t.teardown(async () => { await sim.close() })
     const receiver = await startReceiver()
     t.teardown(() => receiver.close())
