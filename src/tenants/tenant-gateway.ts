@@ -201,7 +201,7 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
 
   // Every tenant's app has the same routes: any one's router reads the key's place in a URL.
   const locate: RouteLocator = (method, url) => tenants.values().next().value?.app.findRoute({ method: method as HTTPMethods, url }) ?? null
-  let directory = new TenantDirectory(definitions, definitions[0].id, locate)
+  let directory = new TenantDirectory(definitions, definitions[0]?.id ?? '', locate)
   /** Routing by the tenants served now (the first one is the fallback; none left: every request 404). */
   function route (): void {
     directory = new TenantDirectory(definitions, definitions[0]?.id ?? '', locate)
@@ -305,7 +305,9 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
     await stopAll(1000)
     throw err
   }
-  logger.info({ version: VERSION, mode: 'tenants', url, tenants: [...tenants.keys()] }, `3cx-gateway ${VERSION} listening on ${url} for ${tenants.size} tenants (${[...tenants.keys()].join(', ')})`)
+  logger.info({ version: VERSION, mode: 'tenants', url, tenants: [...tenants.keys()] }, tenants.size > 0
+    ? `3cx-gateway ${VERSION} listening on ${url} for ${tenants.size} tenants (${[...tenants.keys()].join(', ')})`
+    : `3cx-gateway ${VERSION} listening on ${url}, no tenants yet: ${opts.source?.describe ?? 'the tenants'} is followed, and a tenant added there is served without a restart`)
 
   const close = async (): Promise<void> => {
     closing ??= (async () => {
@@ -367,7 +369,9 @@ function keepPrefixOnRedirects (res: ServerResponse, prefix: string): void {
 }
 
 function unknownTenant (res: ServerResponse, id: string): void {
-  sendJson(res, 404, errorBody('UNKNOWN_TENANT', `There is no tenant "${id.slice(0, 40)}" on this gateway`))
+  // '': no tenant to fall back to (none served yet, or all removed).
+  if (id === '') sendJson(res, 404, errorBody('NO_TENANTS', 'This gateway serves no tenant yet: add one (3cx-gateway tenants add, or TENANTS_FILE)'))
+  else sendJson(res, 404, errorBody('UNKNOWN_TENANT', `There is no tenant "${id.slice(0, 40)}" on this gateway`))
 }
 
 function sendJson (res: ServerResponse, status: number, body: unknown): void {
