@@ -74,6 +74,8 @@ export interface Config {
     concurrency: number
     /** How long after a leg ends its files are looked for before it counts as not recorded, ms (docs/recordings.md). */
     giveUpMs: number
+    /** RECORDINGS_SETTLE_MS: after a recorded leg ends, how long to wait at least for more of its files. */
+    settleMs: number
   }
   /** maxSpanDays: the longest `from`–`to` one request may ask (bounds the PBX requests it costs). */
   reports: { maxRangeDays: number, pageSize: number, maxSpanDays: number }
@@ -226,6 +228,7 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
       concurrency: r.int('FFMPEG_CONCURRENCY', 2, 1, 64),
       // 3CX writes a recording up to ~2 s after hang-up: shorter, a recorded leg could be taken for unrecorded.
       giveUpMs: r.int('RECORDINGS_GIVE_UP_MS', DEFAULT_RECORDINGS_GIVE_UP_MS, 3000, 3_600_000, '3CX writes a recording up to ~2 s after the call, and a leg whose files do not show in time is not announced')
+      settleMs: r.int('RECORDINGS_SETTLE_MS', 3000, 0, 600_000)
     },
     reports: {
       maxRangeDays: r.int('REPORT_MAX_RANGE_DAYS', 7, 1, 366),

@@ -21,7 +21,7 @@ import { defaultReplicaId } from '../replicas/stream-lease.js'
 import { evaluateReadiness, type ReadinessReport } from '../health.js'
 import { loggerOptions } from '../logger-options.js'
 import { logDestination } from '../log-format.js'
-import { assertPortFree, describeListenError } from '../port-probe.js'
+import { assertPortFree, describeListenError, listeningUrl } from '../port-probe.js'
 import { VERSION } from '../version.js'
 import { errorBody } from '../legacy/legacy-error.js'
 import { tenantConfig } from './tenant-config.js'
@@ -64,6 +64,8 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
   const https = base.tls !== null ? { cert: readFileSync(base.tls.cert), key: readFileSync(base.tls.key) } : undefined
 
   const tenants = new Map<string, Tenant>()
+  /** The front server's address once it listens (its bound port): recording links without PUBLIC_URL. */
+  let listening: string | null = null
   /** The tenants being served (or starting), in the source's order. */
   let definitions: readonly TenantDefinition[] = initial
   let closing: Promise<void> | null = null
@@ -83,6 +85,7 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
     // The process's own metrics (memory, event loop) once, in the front's registry, not per tenant.
     const services = createServices(config, {
       log,
+      listenUrl: () => listening,
       pbx: opts.pbx,
       defaultMetrics: false,
       lease: { replica, takeGraceMs: () => keeper?.graceFor(def.id) ?? 0 },
@@ -295,8 +298,8 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
     throw describeListenError(err, base.host, base.port, 'PORT') ?? err
   }
   const port = (server.address() as AddressInfo).port
-  const shownHost = base.host === '0.0.0.0' || base.host === '::' ? '127.0.0.1' : base.host
-  const url = `${secure ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`
+  const url = listeningUrl(base.host, port, secure)
+  listening = url
   const reloader = opts.source === undefined ? null : new TenantReloader(opts.source, reconcile, logger)
   try {
     await reloader?.start()
