@@ -227,7 +227,7 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
       ffmpegPath: r.str('FFMPEG_PATH', ''),
       concurrency: r.int('FFMPEG_CONCURRENCY', 2, 1, 64),
       // 3CX writes a recording up to ~2 s after hang-up: shorter, a recorded leg could be taken for unrecorded.
-      giveUpMs: r.int('RECORDINGS_GIVE_UP_MS', DEFAULT_RECORDINGS_GIVE_UP_MS, 3000, 3_600_000, '3CX writes a recording up to ~2 s after the call, and a leg whose files do not show in time is not announced')
+      giveUpMs: r.int('RECORDINGS_GIVE_UP_MS', DEFAULT_RECORDINGS_GIVE_UP_MS, 3000, 3_600_000, '3CX writes a recording up to ~2 s after the call, and a leg whose files do not show in time is not announced'),
       settleMs: r.int('RECORDINGS_SETTLE_MS', 3000, 0, 600_000)
     },
     reports: {
