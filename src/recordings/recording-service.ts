@@ -438,5 +438,5 @@ export function createRecordingService<I extends RecordingIndex> (o: CreateRecor
   const source: RecordingSource = rc.source === 'dir' ? new DirRecordingSource(rc.dir, o.stableMs) : new XapiRecordingSource(o.xapi)
   const { index, xapi: _xapi, stableMs: _stableMs, ...rest } = o
   const pool = new FfmpegPool({ ffmpegPath: resolveFfmpegPath(rc.ffmpegPath), concurrency: rc.concurrency, bitrateKbps: rc.bitrateKbps })
-  return new RecordingService({ ...rest, index: index(), source, pool })
+  return new RecordingService({ ...rest, timing: { settleMs: rc.settleMs, ...o.timing }, index: index(), source, pool })
 }

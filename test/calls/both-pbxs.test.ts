@@ -47,7 +47,7 @@ for (const pbx of [pbxUnderTest(DEFAULT_PBX_FILE), pbxUnderTest(BRANCH_PBX_FILE)
     t.teardown(() => receiver.close())
     const config = loadConfig({
       PORT: '0', DATA_DIR: t.testdir({}), PBX_URL: sim.url, PBX_CLIENT_ID: pbx.clientId, PBX_CLIENT_SECRET: pbx.secret,
-      GATEWAY_KEYS: `${KEY}:control`, WEBHOOK_URLS: receiver.url, CALL_END_GRACE_MS: '200', RECORDINGS_SOURCE: 'xapi', LOG_LEVEL: 'warn'
+      GATEWAY_KEYS: `${KEY}:control`, WEBHOOK_URLS: receiver.url, CALL_END_GRACE_MS: '200', RECORDINGS_SOURCE: 'xapi', RECORDINGS_SETTLE_MS: '300', LOG_LEVEL: 'warn'
     })
     const gw = await startGateway(config, { pbx: { reconnect: { baseMs: 50, maxMs: 200 } } })
     t.teardown(async () => { await gw.close() })

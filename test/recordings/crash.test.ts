@@ -44,8 +44,8 @@ t.test('SIGKILL during a conversion: converted and announced once after restart'
   const recordingsDir = path.join(root, '3cx')
   const dataDir = path.join(root, 'data')
   const mp3Dir = path.join(dataDir, 'mp3')
-  // A long call, so ffmpeg is surely still busy when the kill comes.
-  const seconds = 1800
+  // A long call (2 min: about a second of ffmpeg), so ffmpeg is surely still busy when the kill comes (some 10-150 ms after its first bytes).
+  const seconds = 120
   await writeWav(path.join(recordingsDir, '101', 'Tom-Smith_+15557654321_20250301100000_42.wav'), seconds)
   const now = Date.now()
   const leg = { callid: 42, chid: '250301100000_42', legacyId: '250301100000_42-1', dn: '101', participantIds: [3], startedAt: now - seconds * 1000, endedAt: now - 1000 }

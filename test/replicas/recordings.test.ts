@@ -43,7 +43,7 @@ t.test('two replicas: each recording converted once, announced once, its links s
   const env = {
     ...pbxEnv(sim.url), GATEWAY_KEYS: KEY, PORT: '0', LOG_FORMAT: 'json',
     CALL_END_GRACE_MS: '100', DATABASE_URL: url, WEBHOOK_URLS: receiver.url, WEBHOOK_RETRY_SCHEDULE: '0,100ms,200ms',
-    RECORDINGS_SOURCE: 'xapi', MP3_DIR: dirs + '/mp3', FFMPEG_CONCURRENCY: '1'
+    RECORDINGS_SOURCE: 'xapi', RECORDINGS_SETTLE_MS: '300', MP3_DIR: dirs + '/mp3', FFMPEG_CONCURRENCY: '1'
   }
   const lease = { leaseMs: 1000, renewMs: 200 }
   const logA = logOf()
