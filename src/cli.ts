@@ -86,9 +86,13 @@ export async function main (argv: string[], io: Io = { stdout: process.stdout, s
       try {
         const tenants = await tenantsToServe(config, io)
         if (tenants === null) return 2
-        if (tenants.length === 0 && maybeTable) config = configFromEnvironment(io)
+        // Nothing in the environment names a PBX (no PBX_URL, GATEWAY_KEYS or TENANTS_FILE): the tenants
+        // table is the source even while it is empty, followed as when it has tenants (before, an empty
+        // table started the demo gateway, which never noticed the tenants added later).
+        const tableOnly = maybeTable && (process.env.PBX_URL ?? '') === ''
+        if (tenants.length === 0 && maybeTable && !tableOnly) config = configFromEnvironment(io)
         if (config === null) return 2
-        const gw = tenants.length > 0 ? await (await import('./tenants/tenant-gateway.js')).startTenantGateway(config, tenants, { source: await tenantSource(config) }) : await startGateway(config)
+        const gw = tenants.length > 0 || tableOnly ? await (await import('./tenants/tenant-gateway.js')).startTenantGateway(config, tenants, { source: await tenantSource(config) }) : await startGateway(config)
         gw.installSignalHandlers()
       } catch (err) {
         // A taken port, or a SIM_PBX file that is not a valid PBX (demo mode): one sentence, no stack.

@@ -72,6 +72,8 @@ export interface Config {
     bitrateKbps: number
     ffmpegPath: string
     concurrency: number
+    /** RECORDINGS_SETTLE_MS: after a recorded leg ends, how long to wait at least for more of its files. */
+    settleMs: number
   }
   /** maxSpanDays: the longest `from`–`to` one request may ask (bounds the PBX requests it costs). */
   reports: { maxRangeDays: number, pageSize: number, maxSpanDays: number }
@@ -218,7 +220,8 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
       retentionCron: r.str('RETENTION_CRON', '30 3 * * *'),
       bitrateKbps: r.int('MP3_BITRATE_KBPS', 32, 8, 320),
       ffmpegPath: r.str('FFMPEG_PATH', ''),
-      concurrency: r.int('FFMPEG_CONCURRENCY', 2, 1, 64)
+      concurrency: r.int('FFMPEG_CONCURRENCY', 2, 1, 64),
+      settleMs: r.int('RECORDINGS_SETTLE_MS', 3000, 0, 600_000)
     },
     reports: {
       maxRangeDays: r.int('REPORT_MAX_RANGE_DAYS', 7, 1, 366),

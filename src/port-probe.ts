@@ -4,6 +4,15 @@
 import { createServer } from 'node:net'
 
 /** The gateway (or the simulator) cannot listen where it was told to; `message` says what to change. */
+/**
+ * The address a server listening on `host` and its bound `port` is reached at, as logged and as the
+ * base of recording links without PUBLIC_URL: an any-address host shown as 127.0.0.1, IPv6 in brackets.
+ */
+export function listeningUrl (host: string, port: number, tls: boolean): string {
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  return `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`
+}
+
 export class ListenError extends Error {
   override name = 'ListenError'
 }

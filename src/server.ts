@@ -12,7 +12,7 @@ import { createServices, type GatewayServices } from './services.js'
 import { loggerOptions } from './logger-options.js'
 import { VERSION } from './version.js'
 import type { Simulator } from './sim/simulator.js'
-import { assertPortFree, describeListenError } from './port-probe.js'
+import { assertPortFree, describeListenError, listeningUrl } from './port-probe.js'
 import { demoExamples, startDemoSimulator, type DemoSimulator } from './demo-simulator.js'
 import { logDestination } from './log-format.js'
 
@@ -71,7 +71,9 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
   // Replicas: a process whose stream lease another replica took (it was cut off from the database
   // for longer than the lease) has stopped its stream; run by the CLI it exits, to start again as a standby.
   let onStreamLost: (() => void) | null = null
-  const services = createServices(config, { log: logger, simulatorUrl: simulator?.url, pbx: opts.pbx, lease: opts.lease, recovery: opts.recovery, onStreamLost: () => { onStreamLost?.() } })
+  /** Set once the server listens: the bound port (PORT=0 too) for recording links without PUBLIC_URL. */
+  let listening: string | null = null
+  const services = createServices(config, { listenUrl: () => listening, log: logger, simulatorUrl: simulator?.url, pbx: opts.pbx, lease: opts.lease, recovery: opts.recovery, onStreamLost: () => { onStreamLost?.() } })
   const app = await buildApp(services.deps, {
     loggerInstance: logger,
     checks: services.checks,
@@ -91,8 +93,8 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
   }
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.port
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
-  const url = `${config.tls !== null ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`
+  const url = listeningUrl(config.host, port, config.tls !== null)
+  listening = url
 
   logStart(app.log, config, url, simulator)
 

@@ -47,6 +47,7 @@ import { createRecordingService, type RecordingService } from './recordings/reco
 import { GatewayMetrics } from './metrics.js'
 import { cachedCheck, type ReadinessCheck } from './health.js'
 import type { GatewayDeps } from './plugins/app/gateway.js'
+import { listeningUrl } from './port-probe.js'
 
 export interface GatewayServices {
   config: Config
@@ -89,6 +90,11 @@ export interface ServicesOptions {
   lease?: { leaseMs?: number, renewMs?: number, replica?: string, takeGraceMs?: () => number, callIdWaitMs?: number }
   /** Call-log recovery timing (tests shorten it; the defaults are in calls/call-recovery.ts). */
   recovery?: { settleMs?: number, everyMs?: number }
+  /**
+   * The server's address once it listens (null before): the base of recording links without
+   * PUBLIC_URL, with the port it bound (PORT=0 included; HOST:PORT said `:0`) and https under TLS.
+   */
+  listenUrl?: () => string | null
 }
 
 export function createServices (config: Config, opts: ServicesOptions): GatewayServices {
@@ -133,7 +139,7 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
     log: log.child({ component: 'recordings' }),
     // SQLite: inside the index's transaction, the event and "announced" commit together.
     announce: (event) => { outbox.enqueue(event) },
-    publicUrl: () => config.publicUrl !== '' ? config.publicUrl : `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}${config.tenantId !== undefined ? `/t/${config.tenantId}` : ''}`
+    publicUrl: () => config.publicUrl !== '' ? config.publicUrl : `${opts.listenUrl?.() ?? listeningUrl(config.host, config.port, config.tls !== null)}${config.tenantId !== undefined ? `/t/${config.tenantId}` : ''}`
   })
   const dids = new DidMapLoader({ xapi: pbx.xapi, log: log.child({ component: 'did-map' }) })
   // Calls that began and ended while the gateway could not look (down, cut off, behind) are found

@@ -23,8 +23,8 @@ type BuildValidator = NonNullable<CompilersFactory['buildValidator']>
 type BuildSerializer = NonNullable<CompilersFactory['buildSerializer']>
 type Compile<R, F> = (route: R) => F
 
-/** Compiled functions by kind, compiler options and schema text. Bounded by the distinct schemas the code declares. */
-const compiled = new Map<string, unknown>()
+/** Compiled functions by scope (kind, options, shared schemas), then schema text. Bounded by the distinct schemas the code declares. */
+const compiled = new Map<string, Map<string, unknown>>()
 
 /** Keys that make Ajv file a schema by a name; a schema holding one is not shared. */
 const NAMING_KEYS = new Set(['$id', '$anchor', '$dynamicAnchor'])
@@ -52,23 +52,43 @@ export function schemaText (value: unknown, namesAllowed = false): string | unde
 }
 
 /**
+ * schemaText of a route's schema, kept by object: most schemas are module constants every app passes
+ * again. A schema is taken as unchanged once compiled, as Ajv's own cache (by object) takes it.
+ */
+const routeSchemaTexts = new WeakMap<object, string | null>()
+function routeSchemaText (schema: unknown): string | undefined {
+  if (schema === null || typeof schema !== 'object') return schemaText(schema)
+  let text = routeSchemaTexts.get(schema)
+  if (text === undefined) {
+    text = schemaText(schema) ?? null
+    routeSchemaTexts.set(schema, text)
+  }
+  return text ?? undefined
+}
+
+/**
  * A route compiler that takes a schema's function from the process's cache, compiling it with
  * `shared` on a miss; `scope` (kind, options, shared schemas) is part of the key, and undefined when
  * nothing may be shared. Schemas that cannot be keyed go to `ownCompiler()`, made once per app.
  */
 function cached<R extends { schema?: unknown }, F> (scope: string | undefined, shared: Compile<R, F>, ownCompiler: () => Compile<R, F>): Compile<R, F> {
   let own: Compile<R, F> | undefined
+  let inScope: Map<string, unknown> | undefined
+  if (scope !== undefined) {
+    inScope = compiled.get(scope)
+    if (inScope === undefined) compiled.set(scope, inScope = new Map())
+  }
   return (route) => {
-    const text = scope === undefined ? undefined : schemaText(route.schema)
-    if (text === undefined) {
+    const text = inScope === undefined ? undefined : routeSchemaText(route.schema)
+    if (inScope === undefined || text === undefined) {
       own ??= ownCompiler()
       return own(route)
     }
-    const key = `${scope}\n${text}`
-    let fn = compiled.get(key) as F | undefined
+    // Two maps rather than one joined key: the text is the string kept for its schema object, whose hash V8 keeps.
+    let fn = inScope.get(text) as F | undefined
     if (fn === undefined) {
       fn = shared(route)
-      compiled.set(key, fn)
+      inScope.set(text, fn)
     }
     return fn
   }

@@ -160,6 +160,13 @@ t.test('DATABASE_URL selects PostgreSQL; unset keeps SQLite; a bad one is refuse
   }
 })
 
+t.test('RECORDINGS_SETTLE_MS: how long a recorded leg waits for more files; a bad value is refused', async (t) => {
+  t.equal(loadConfig(PBX).recordings.settleMs, 3000, 'default 3 s (3CX writes the files up to ~2 s after the call)')
+  t.equal(loadConfig({ ...PBX, RECORDINGS_SETTLE_MS: '250' }).recordings.settleMs, 250)
+  t.equal(loadConfig({ ...PBX, RECORDINGS_SETTLE_MS: '0' }).recordings.settleMs, 0)
+  for (const bad of ['soon', '-1', '1.5', '600001']) t.match(problems({ ...PBX, RECORDINGS_SETTLE_MS: bad }).join('\n'), /RECORDINGS_SETTLE_MS/, bad)
+})
+
 t.test('DATABASE_POOL_MAX sizes each PostgreSQL pool; a bad value is refused with a sentence', async (t) => {
   t.equal(loadConfig(PBX).databasePoolMax, 10, 'default 10')
   t.equal(loadConfig({ ...PBX, DATABASE_POOL_MAX: '3' }).databasePoolMax, 3)

@@ -28,7 +28,10 @@ async function readiness (gw: RunningGateway): Promise<{ status: number, body: {
   return { status: res.status, body: await res.json() as never }
 }
 
-t.test('readiness: simulator up, down, WebSocket dropped, recovered', async (t) => {
+// The cases are independent (a simulator each) and mostly wait for their calls: run them at once.
+t.jobs = 2
+
+t.test('readiness: simulator up, down, WebSocket dropped, recovered', { buffered: true }, async (t) => {
   const gw = await startGateway(loadConfig({ PORT: '0', DATA_DIR: t.testdir({}), DEMO_TRAFFIC: '0', RECORDINGS_SOURCE: 'off' }), {
     logStream: quiet(), pbx: { reconnect: { baseMs: 50, maxMs: 300 } }
   })
@@ -57,14 +60,14 @@ t.test('readiness: simulator up, down, WebSocket dropped, recovered', async (t) 
   t.pass('recovered')
 })
 
-t.test('shutdown with deliveries in flight loses nothing', async (t) => {
+t.test('shutdown with deliveries in flight loses nothing', { buffered: true }, async (t) => {
   const sim = await startSim(t)
   // A receiver that holds every request for a long time: deliveries are in flight at shutdown.
   const slow = await startReceiver(0, () => ({ delayMs: 60_000 }))
   t.teardown(() => slow.close())
   const dataDir = t.testdir({})
   const env = { ...pbxEnv(sim.url), GATEWAY_KEYS: KEY, PORT: '0', DATA_DIR: dataDir, RECORDINGS_SOURCE: 'off', CALL_END_GRACE_MS: '100', WEBHOOK_RETRY_SCHEDULE: '0,100ms,200ms' }
-  const first = await startGateway(loadConfig({ ...env, WEBHOOK_URLS: slow.url }), { logStream: quiet(), shutdownTimeoutMs: 3000 })
+  const first = await startGateway(loadConfig({ ...env, WEBHOOK_URLS: slow.url }), { logStream: quiet(), shutdownTimeoutMs: 1000 })
   await first.services.pbx.callControl.ready()
   for (const [to, answer] of Object.entries(LINES)) {
     const res = await fetch(`${sim.url}/_sim/calls`, {

@@ -15,7 +15,7 @@ function chains (gw: RunningGateway, type: string): string[] {
 
 t.test('a demo restart on the same DATA_DIR resumes nothing of the previous simulator', async (t) => {
   const dataDir = t.testdir({})
-  const env = { PORT: '0', DATA_DIR: dataDir, DEMO_TRAFFIC: '0', CALL_END_GRACE_MS: '200', RECORDINGS_SOURCE: 'xapi' }
+  const env = { PORT: '0', DATA_DIR: dataDir, DEMO_TRAFFIC: '0', CALL_END_GRACE_MS: '200', RECORDINGS_SOURCE: 'xapi', RECORDINGS_SETTLE_MS: '300' }
   const first = await startGateway(loadConfig(env), { logStream: quiet() })
   await first.services.pbx.callControl.ready()
   const runDir = first.services.config.dataDir

@@ -3,7 +3,7 @@
 import { eventOf, type CallEvent, type EndedPayload, type RecordingPayload } from '../calls/call-events.js'
 import type { LegRow } from './recording-index.js'
 
-/** The same for every repeat of one leg's announcement (e.g. after a crash): the outbox's idempotency key. */
+/** The same for every repeat of one leg's announcement (a crash, two replicas): the event's natural key, from which the outbox derives its webhook id. */
 export function announcementKey (leg: Pick<LegRow, 'legKey'>): string {
   return `recording:${leg.legKey}`
 }
@@ -20,6 +20,7 @@ export function recordingEvent (leg: LegRow, links: readonly string[], fullInfo:
     timestamp: new Date(now).toISOString()
   }
   if (leg.callerName !== null && leg.callerName !== '') payload.callername = leg.callerName
-  // Target filters on extensions see the recorded extension even without the full info.
-  return { ...eventOf(payload), user: leg.dn }
+  // Target filters on extensions see the recorded extension even without the full info. The natural
+  // key gives every announcement of this leg one webhook id, stored once (webhooks.md "Ids and repeats").
+  return { ...eventOf(payload), user: leg.dn, key: announcementKey(leg) }
 }

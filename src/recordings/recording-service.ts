@@ -12,7 +12,7 @@ import { ConversionError, FfmpegPool, PoolClosedError, resolveFfmpegPath } from 
 import { legKeyOf, mapMaybe, type Maybe, type RecordingIndex, type EndedLeg, type LegRow, type RecordingRow } from './recording-index.js'
 import { recordingUrl } from './recording-links.js'
 import { decideLeg, type LegTiming, type LegWindow } from './recording-matcher.js'
-import { announcementKey, recordingEvent } from './recording-event.js'
+import { recordingEvent } from './recording-event.js'
 import { legFromCallEvent } from './call-hook.js'
 import type { CallEvent } from '../calls/call-events.js'
 import { emptyLook, TransientSourceError, type LegLook, type RecordingSource } from './recording-source.js'
@@ -26,9 +26,11 @@ import { CONVERT_RETRY_MS, RetryCounts } from './retry-counts.js'
  * Hands a `recording` event to the durable outbox (`outbox.enqueue`). Called inside a transaction
  * of the index's database: when the outbox uses the same database, storing the event and marking
  * the leg announced are one commit, so a leg is announced exactly once whatever kills the gateway.
- * Synchronous for that reason. `key` is stable per leg, for an outbox on another database.
+ * Synchronous for that reason. The event carries its natural key (`event.key`, the same for every
+ * announcement of one leg): an outbox on another database, where a crash between the two commits
+ * announces again, stores the repeat once (it was passed beside the event, and the composition dropped it).
  */
-export type Announce = (event: CallEvent, key: string) => void
+export type Announce = (event: CallEvent) => void
 
 export interface RecordingServiceOptions<I extends RecordingIndex = RecordingIndex> {
   config: Config
@@ -399,7 +401,7 @@ export class RecordingService<I extends RecordingIndex = RecordingIndex> {
       return
     }
     const event = recordingEvent(leg, done.map((r) => this.link(r)), this.opts.config.webhooks.recordingFullInfo, Date.now())
-    if (!await this.index.announce(leg.legKey, () => { this.opts.announce(event, announcementKey(leg)) })) return
+    if (!await this.index.announce(leg.legKey, () => { this.opts.announce(event) })) return
     this.opts.log.info({ id: leg.legacyId, files: done.length }, 'recordings: recording event queued')
   }
 }
@@ -436,5 +438,5 @@ export function createRecordingService<I extends RecordingIndex> (o: CreateRecor
   const source: RecordingSource = rc.source === 'dir' ? new DirRecordingSource(rc.dir, o.stableMs) : new XapiRecordingSource(o.xapi)
   const { index, xapi: _xapi, stableMs: _stableMs, ...rest } = o
   const pool = new FfmpegPool({ ffmpegPath: resolveFfmpegPath(rc.ffmpegPath), concurrency: rc.concurrency, bitrateKbps: rc.bitrateKbps })
-  return new RecordingService({ ...rest, index: index(), source, pool })
+  return new RecordingService({ ...rest, timing: { settleMs: rc.settleMs, ...o.timing }, index: index(), source, pool })
 }

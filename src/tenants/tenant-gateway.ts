@@ -21,7 +21,7 @@ import { defaultReplicaId } from '../replicas/stream-lease.js'
 import { evaluateReadiness, type ReadinessReport } from '../health.js'
 import { loggerOptions } from '../logger-options.js'
 import { logDestination } from '../log-format.js'
-import { assertPortFree, describeListenError } from '../port-probe.js'
+import { assertPortFree, describeListenError, listeningUrl } from '../port-probe.js'
 import { VERSION } from '../version.js'
 import { errorBody } from '../legacy/legacy-error.js'
 import { tenantConfig } from './tenant-config.js'
@@ -64,6 +64,8 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
   const https = base.tls !== null ? { cert: readFileSync(base.tls.cert), key: readFileSync(base.tls.key) } : undefined
 
   const tenants = new Map<string, Tenant>()
+  /** The front server's address once it listens (its bound port): recording links without PUBLIC_URL. */
+  let listening: string | null = null
   /** The tenants being served (or starting), in the source's order. */
   let definitions: readonly TenantDefinition[] = initial
   let closing: Promise<void> | null = null
@@ -83,6 +85,7 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
     // The process's own metrics (memory, event loop) once, in the front's registry, not per tenant.
     const services = createServices(config, {
       log,
+      listenUrl: () => listening,
       pbx: opts.pbx,
       defaultMetrics: false,
       lease: { replica, takeGraceMs: () => keeper?.graceFor(def.id) ?? 0 },
@@ -201,7 +204,7 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
 
   // Every tenant's app has the same routes: any one's router reads the key's place in a URL.
   const locate: RouteLocator = (method, url) => tenants.values().next().value?.app.findRoute({ method: method as HTTPMethods, url }) ?? null
-  let directory = new TenantDirectory(definitions, definitions[0].id, locate)
+  let directory = new TenantDirectory(definitions, definitions[0]?.id ?? '', locate)
   /** Routing by the tenants served now (the first one is the fallback; none left: every request 404). */
   function route (): void {
     directory = new TenantDirectory(definitions, definitions[0]?.id ?? '', locate)
@@ -295,8 +298,8 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
     throw describeListenError(err, base.host, base.port, 'PORT') ?? err
   }
   const port = (server.address() as AddressInfo).port
-  const shownHost = base.host === '0.0.0.0' || base.host === '::' ? '127.0.0.1' : base.host
-  const url = `${secure ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`
+  const url = listeningUrl(base.host, port, secure)
+  listening = url
   const reloader = opts.source === undefined ? null : new TenantReloader(opts.source, reconcile, logger)
   try {
     await reloader?.start()
@@ -305,7 +308,9 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
     await stopAll(1000)
     throw err
   }
-  logger.info({ version: VERSION, mode: 'tenants', url, tenants: [...tenants.keys()] }, `3cx-gateway ${VERSION} listening on ${url} for ${tenants.size} tenants (${[...tenants.keys()].join(', ')})`)
+  logger.info({ version: VERSION, mode: 'tenants', url, tenants: [...tenants.keys()] }, tenants.size > 0
+    ? `3cx-gateway ${VERSION} listening on ${url} for ${tenants.size} tenants (${[...tenants.keys()].join(', ')})`
+    : `3cx-gateway ${VERSION} listening on ${url}, no tenants yet: ${opts.source?.describe ?? 'the tenants'} is followed, and a tenant added there is served without a restart`)
 
   const close = async (): Promise<void> => {
     closing ??= (async () => {
@@ -367,7 +372,9 @@ function keepPrefixOnRedirects (res: ServerResponse, prefix: string): void {
 }
 
 function unknownTenant (res: ServerResponse, id: string): void {
-  sendJson(res, 404, errorBody('UNKNOWN_TENANT', `There is no tenant "${id.slice(0, 40)}" on this gateway`))
+  // '': no tenant to fall back to (none served yet, or all removed).
+  if (id === '') sendJson(res, 404, errorBody('NO_TENANTS', 'This gateway serves no tenant yet: add one (3cx-gateway tenants add, or TENANTS_FILE)'))
+  else sendJson(res, 404, errorBody('UNKNOWN_TENANT', `There is no tenant "${id.slice(0, 40)}" on this gateway`))
 }
 
 function sendJson (res: ServerResponse, status: number, body: unknown): void {

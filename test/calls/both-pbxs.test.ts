@@ -12,6 +12,7 @@ import { until } from '../pbx/pbx-fixture.js'
 import { downloadAndProbe } from '../recordings/download.js'
 import { BRANCH_PBX_FILE, DEFAULT_PBX_FILE, numberMap, pbxUnderTest } from '../sim/pbx-under-test.js'
 import { loadPbxDefinition } from '../../src/sim/pbx-definition.js'
+import { FAST_SIM_TIMING } from '../sim/fast-timing.js'
 
 const KEY = 'b7e1c40d9a2f6e35c8d0a1b2c3d4e5f6'
 const CALLER = '+4917612345678'
@@ -39,13 +40,14 @@ t.jobs = 2
 for (const pbx of [pbxUnderTest(DEFAULT_PBX_FILE), pbxUnderTest(BRANCH_PBX_FILE)]) {
   t.test(`the gateway end to end on ${pbx.name}`, { buffered: true }, async (t) => {
     const def = pbx.definition
-    const sim = await createSimulator({ pbx: def })
+    // WAVs 20-100 ms after the call, makecall answered after 100 ms (FAST_SIM_TIMING): nothing here measures them.
+    const sim = await createSimulator({ pbx: def, timing: FAST_SIM_TIMING })
     t.teardown(async () => { await sim.close() })
     const receiver = await startReceiver()
     t.teardown(() => receiver.close())
     const config = loadConfig({
       PORT: '0', DATA_DIR: t.testdir({}), PBX_URL: sim.url, PBX_CLIENT_ID: pbx.clientId, PBX_CLIENT_SECRET: pbx.secret,
-      GATEWAY_KEYS: `${KEY}:control`, WEBHOOK_URLS: receiver.url, CALL_END_GRACE_MS: '200', RECORDINGS_SOURCE: 'xapi', LOG_LEVEL: 'warn'
+      GATEWAY_KEYS: `${KEY}:control`, WEBHOOK_URLS: receiver.url, CALL_END_GRACE_MS: '200', RECORDINGS_SOURCE: 'xapi', RECORDINGS_SETTLE_MS: '300', LOG_LEVEL: 'warn'
     })
     const gw = await startGateway(config, { pbx: { reconnect: { baseMs: 50, maxMs: 200 } } })
     t.teardown(async () => { await gw.close() })

@@ -90,7 +90,8 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
 
   // A call placed in the simulator appears without a reload, and leaves when it ends.
   await page.evaluate('window.marker = 1')
-  await placeCall(c.gw, 2500)
+  // Talking until the page has been looked at, then hung up (not a fixed talk time to outwait or to race).
+  const first = await placeCall(c.gw, 600_000)
   const row = page.locator('#calls tbody tr')
   await row.first().waitFor()
   t.match(await row.first().innerText(), /\+15557654321/, 'the caller is shown')
@@ -99,6 +100,7 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
   await page.locator('#extensions tr[data-ext="101"]', { hasText: 'talking' }).waitFor()
   t.match(await page.locator('#extensions tr[data-ext="101"]').innerText(), /Available/, 'the extension is talking, with its profile')
   t.match(await page.locator('#queues tr[data-queue="800"]').innerText(), /Sales\s+0\s+3 of 3\s+101 talking, 102 idle, 103 idle/, 'the queue: nobody waiting, its agents logged in with their states')
+  t.ok(c.gw.simulator?.ctx.engine.dropCall(first), 'the call is hung up')
   await page.locator('#calls-empty').waitFor({ state: 'visible' })
   await page.locator('#extensions tr[data-ext="101"]', { hasText: 'idle' }).waitFor()
   t.equal(await row.count(), 0, 'the call left the page when it ended')
@@ -106,8 +108,10 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
 
   // Transfers: a caller waiting in the queue, on hold while 101 consults 103 (attended), and
   // transferring while 104 rings for 102's blind transfer.
-  await placeCall(c.gw, 1500, { from: '+15550000001', ringMs: 2500, transfer: { kind: 'attended', to: '103', afterMs: 500, answer: true } })
-  await placeCall(c.gw, 1500, { from: '+15550000002', answer: '102', ringMs: 2500, transfer: { kind: 'blind', to: '104', afterMs: 500, answer: true } })
+  const transfers = [
+    await placeCall(c.gw, 1500, { from: '+15550000001', ringMs: 2500, transfer: { kind: 'attended', to: '103', afterMs: 500, answer: true } }),
+    await placeCall(c.gw, 1500, { from: '+15550000002', answer: '102', ringMs: 2500, transfer: { kind: 'blind', to: '104', afterMs: 500, answer: true } })
+  ]
   await waitForText(page, '#queues tr[data-queue="800"]', /Sales\s+2\s+0:0\d/)
   t.pass('the queue shows two callers waiting and the longest wait')
   await page.locator('#calls tbody tr', { hasText: 'on hold (101 consults 103)' }).waitFor()
@@ -118,6 +122,7 @@ t.test('the console in chromium', { timeout: 120_000, skip }, async (t) => {
   if (screenshot !== undefined && screenshot !== '') await saveScreenshot(page, screenshot)
   await waitForText(page, '#calls tbody tr', /\+15550000001\s+103\s+talking/)
   t.pass('the attended transfer done: 103 talks to the caller')
+  for (const callid of transfers) c.gw.simulator?.ctx.engine.dropCall(callid)
   await page.locator('#calls-empty').waitFor({ state: 'visible' })
 
   // Log out; a control key may act.

@@ -57,12 +57,13 @@ export async function login (app: FastifyInstance, key: string): Promise<Console
   return { cookie: setCookie.split(';')[0], csrf: (res.json() as { csrfToken: string }).csrfToken, setCookie, body: res.body }
 }
 
-/** Places a call in the simulator: inbound through the queue, answered by 101 (`script` changes it: a transfer …). */
-export async function placeCall (gw: RunningGateway, talkMs: number, script: Record<string, unknown> = {}): Promise<void> {
+/** Places a call in the simulator: inbound through the queue, answered by 101 (`script` changes it: a transfer …); its callid. */
+export async function placeCall (gw: RunningGateway, talkMs: number, script: Record<string, unknown> = {}): Promise<number> {
   const res = await fetch(`${gw.simulator?.url ?? ''}/_sim/calls`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ from: '+15557654321', to: '+15550101', answer: '101', ringMs: 300, talkMs, hangup: 'caller', ...script })
   })
   if (res.status !== 201) throw new Error(`the simulator refused the call: ${res.status} ${await res.text()}`)
+  return ((await res.json()) as { callid: number }).callid
 }

@@ -4,6 +4,10 @@ import { DirectoryCache } from '../../src/directory/directory-cache.js'
 import { PbxError, type XapiApi } from '../../src/pbx/pbx-api.js'
 import { FakeClock } from '../fake-clock.js'
 import { until } from '../pbx/pbx-fixture.js'
+import { loadConfig } from '../../src/config.js'
+import { createPbxClients } from '../../src/pbx/pbx-clients.js'
+import { createSimulator } from '../../src/sim/simulator.js'
+import { PBX } from '../sim/pbx-under-test.js'
 import { READ_KEY, startAppOnSimulator, xapiRequests } from './legacy-harness.js'
 
 /** `real` with its `list` replaced (to delay answers). */
@@ -19,22 +23,34 @@ function withList (real: XapiApi, list: XapiApi['list']): XapiApi {
 
 const userRequests = (urls: string[], num: string): string[] => urls.filter((u) => u.includes(`/Users?$filter=Number%20eq%20'${num}'`))
 
+// The cache cases below the first need a PBX and its XAPI client, not an app: one simulator for them
+// all (each case its own DirectoryCache and its own extensions; the one that injects PBX errors
+// clears them again). The first case asks a whole app.
+const gw = await (async () => {
+  const sim = await createSimulator(PBX.simOptions)
+  const clients = createPbxClients(loadConfig({ PBX_URL: sim.url, PBX_CLIENT_ID: PBX.clientId, PBX_CLIENT_SECRET: PBX.secret, GATEWAY_KEYS: READ_KEY }), { retry: { retries: 0 } })
+  t.teardown(async () => {
+    await clients.close()
+    await sim.close()
+  })
+  return { sim, clients }
+})()
+
 t.test('1,000 concurrent cold requests for one extension cause exactly one XAPI request', async (t) => {
-  const gw = await startAppOnSimulator(t, { auth: { perKeyMax: 10_000 } })
-  const from = gw.sim.ctx.requestLog.length
+  const app = await startAppOnSimulator(t, { auth: { perKeyMax: 10_000 } })
+  const from = app.sim.ctx.requestLog.length
   const answers = await Promise.all(Array.from({ length: 1000 }, async () =>
-    await gw.app.inject({ url: '/ext.info.get?num=103', headers: { 'x-api-key': READ_KEY } })))
+    await app.app.inject({ url: '/ext.info.get?num=103', headers: { 'x-api-key': READ_KEY } })))
   t.ok(answers.every((a) => a.statusCode === 200 && a.json().num === '103'), 'all answered')
-  const reqs = xapiRequests(gw, from)
+  const reqs = xapiRequests(app, from)
   t.equal(userRequests(reqs, '103').length, 1, 'one Users request')
   t.equal(reqs.length, 1, 'and nothing else')
-  const stats = gw.app.gateway.directory?.stats()
+  const stats = app.app.gateway.directory?.stats()
   t.equal(stats?.fetches, 1)
   t.equal((stats?.misses ?? 0) + (stats?.hits ?? 0), 1000)
 })
 
 t.test('TTL, stale-while-revalidate, invalidation, stale on PBX failure, bounded size', async (t) => {
-  const gw = await startAppOnSimulator(t)
   // The TTLs run on a fake clock (no test timing on a busy machine); the PBX requests are real.
   const clock = new FakeClock()
   const dir = new DirectoryCache(gw.clients.xapi, { ttl: { userMs: 150, listMs: 150, missingMs: 150 }, max: 3, clock })
@@ -76,7 +92,6 @@ t.test('TTL, stale-while-revalidate, invalidation, stale on PBX failure, bounded
 })
 
 t.test('lists and their indexes', async (t) => {
-  const gw = await startAppOnSimulator(t)
   const dir = new DirectoryCache(gw.clients.xapi)
   const queues = await dir.queues()
   t.same(queues.list.map((q) => q.number), ['800', '801'])
@@ -101,7 +116,6 @@ t.test('lists and their indexes', async (t) => {
 })
 
 t.test('an invalidation during a fetch makes the waiting read fetch the new value', async (t) => {
-  const gw = await startAppOnSimulator(t)
   const real = gw.clients.xapi
   let delayNext = true
   // The first answer is read from the PBX at once (old data) but arrives late.
@@ -120,7 +134,6 @@ t.test('an invalidation during a fetch makes the waiting read fetch the new valu
 })
 
 t.test('invalidations one after another during fetches never fail the reads waiting on them', async (t) => {
-  const gw = await startAppOnSimulator(t)
   const real = gw.clients.xapi
   // Every list answer arrives 120 ms late and honours its abort signal, like the real client.
   const slow = withList(real, async (p, o) => {

@@ -97,7 +97,7 @@ export function keyForms (method: string, query: string, key: string): Array<{ f
 }
 
 /** XAPI requests the simulator received since `from` (an index into its request log). */
-export function xapiRequests (gw: AppOnSimulator, from = 0): string[] {
+export function xapiRequests (gw: { sim: Simulator }, from = 0): string[] {
   return gw.sim.ctx.requestLog.slice(from).filter((r) => r.url.startsWith('/xapi/')).map((r) => `${r.method} ${r.url}`)
 }
 

@@ -31,7 +31,7 @@ export interface Pipeline {
   app: FastifyInstance
   events: CallEvent[]
   /** `seen`: how many call events had been emitted when it was announced (for order checks). */
-  announced: Array<{ event: CallEvent, key: string, seen: number }>
+  announced: Array<{ event: CallEvent, seen: number }>
   /** Starts a scripted call in the simulator; resolves with its callid. */
   call: (script: CallScript) => Promise<number>
   /** Waits for the `recording` event with this legacy id (or fails after `ms`). */
@@ -73,7 +73,7 @@ export async function startPipeline (t: Teardown, opts: { source: 'dir' | 'xapi'
     config,
     index: () => SqliteRecordingIndex.open(config.dataDir),
     xapi: clients.xapi,
-    announce: (event, key) => { announced.push({ event, key, seen: events.length }) },
+    announce: (event) => { announced.push({ event, seen: events.length }) },
     log,
     pollMs: 100,
     lookEveryMs: 200,

@@ -13,6 +13,7 @@ import { until } from '../webhooks/helpers.js'
 import { testDatabase } from '../store/pg/pg-test-db.js'
 import { pbxEnv, startSim } from '../pbx/pbx-fixture.js'
 import { PBX } from '../sim/pbx-under-test.js'
+import { FAST_SIM_TIMING } from '../sim/fast-timing.js'
 
 const KEY = 'replica-recordings-test-key-0123456789'
 
@@ -35,14 +36,14 @@ async function download (url: string): Promise<{ status: number, body: Buffer, t
 
 t.test('two replicas: each recording converted once, announced once, its links served by both; deleted once, 404 on both', async (t) => {
   const url = await testDatabase(t)
-  const sim = await startSim(t)
+  const sim = await startSim(t, { timing: FAST_SIM_TIMING }) // WAVs 20-100 ms after the call
   const receiver = await startReceiver()
   t.teardown(() => receiver.close())
   const dirs = t.testdir({ a: {}, b: {}, mp3: {} })
   const env = {
     ...pbxEnv(sim.url), GATEWAY_KEYS: KEY, PORT: '0', LOG_FORMAT: 'json',
     CALL_END_GRACE_MS: '100', DATABASE_URL: url, WEBHOOK_URLS: receiver.url, WEBHOOK_RETRY_SCHEDULE: '0,100ms,200ms',
-    RECORDINGS_SOURCE: 'xapi', MP3_DIR: dirs + '/mp3', FFMPEG_CONCURRENCY: '1'
+    RECORDINGS_SOURCE: 'xapi', RECORDINGS_SETTLE_MS: '300', MP3_DIR: dirs + '/mp3', FFMPEG_CONCURRENCY: '1'
   }
   const lease = { leaseMs: 1000, renewMs: 200 }
   const logA = logOf()

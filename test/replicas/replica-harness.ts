@@ -5,7 +5,6 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { until } from '../pbx/pbx-fixture.js'
 
 const CHILD = fileURLToPath(new URL('../faults/lib/gateway-child.ts', import.meta.url))
 export const REPLICA_KEY = 'failover-test-key-5f2a9c7e1b3d'
@@ -68,11 +67,16 @@ export async function metric (r: Replica, name: string): Promise<number> {
   return m === null ? NaN : Number(m[1])
 }
 
-/** until() (test/pbx/pbx-fixture.ts); on time-out the error carries the replicas' last output. */
-export async function waitUntil (what: string, ms: number, probe: () => Promise<boolean>, replicas: Iterable<Replica> = []): Promise<void> {
-  try {
-    await until(probe, ms, what)
-  } catch (err) {
-    throw new Error(`${(err as Error).message}:\n${[...replicas].map((r) => `${r.name}: ${r.output().slice(-1500)}`).join('\n---\n')}`)
+/**
+ * Waits for a condition, as until() (test/pbx/pbx-fixture.ts) does, but probing every `everyMs` (200 ms,
+ * not until()'s 20 ms): the probes here are replicas' /readyz and /metrics, and each /readyz runs every
+ * tenant's checks (a database query each), so probing a few replicas every 20 ms kept them and their
+ * database busy with the probes themselves. On time-out the error carries the replicas' last output.
+ */
+export async function waitUntil (what: string, ms: number, probe: () => Promise<boolean>, replicas: Iterable<Replica> = [], everyMs = 200): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!await probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${[...replicas].map((r) => `${r.name}: ${r.output().slice(-1500)}`).join('\n---\n')}`)
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
 }

@@ -41,7 +41,10 @@ async function startCall (gw: AppOnSimulator, script: Record<string, unknown>): 
   return body.callid
 }
 
-t.test('inbound queue call: ringing agents, then a talking agent', async (t) => {
+// The cases are independent (a simulator each) and mostly wait for their calls: run them at once.
+t.jobs = 5
+
+t.test('inbound queue call: ringing agents, then a talking agent', { buffered: true }, async (t) => {
   const gw = await startAppOnSimulator(t, { liveModel: true })
   // A slow PBX (as on a loaded machine): each phase lasts far longer than the checks made in it, and
   // the talk ends when the checks are done (the test drops the call), not on a timer.
@@ -107,7 +110,7 @@ t.test('inbound queue call: ringing agents, then a talking agent', async (t) => 
   t.same(await get(gw, '/pbx.ac.get'), { count: 0, AConnByCallID: [] })
 })
 
-t.test('attended transfer agent → another user: Transferring while the agent consults, Talking once the target has the caller', async (t) => {
+t.test('attended transfer agent → another user: Transferring while the agent consults, Talking once the target has the caller', { buffered: true }, async (t) => {
   const gw = await startAppOnSimulator(t, { liveModel: true })
   t.equal((await simPost(gw, '/_sim/faults', { latencyMs: 250 })).status, 200)
   const callid = await startCall(gw, {
@@ -139,7 +142,7 @@ t.test('attended transfer agent → another user: Transferring while the agent c
   await waitFor('hang-up', 6000, async () => (await get(gw, '/pbx.calls.get')).result === 0 ? true : undefined)
 })
 
-t.test('makecall: the answer reserves the call id the model then shows', async (t) => {
+t.test('makecall: the answer reserves the call id the model then shows', { buffered: true }, async (t) => {
   const gw = await startAppOnSimulator(t, { liveModel: true })
   const r = await gw.app.inject({ url: `/makecall?first=${CALLING}&second=${CALLED}`, headers: { 'x-api-key': CONTROL_KEY } })
   t.equal(r.statusCode, 200, r.body)
@@ -155,7 +158,7 @@ t.test('makecall: the answer reserves the call id the model then shows', async (
   t.match(posts[0].url, new RegExp(`^/callcontrol/${CALLING}/makecall`), 'via Call Control for a monitored DN')
 })
 
-t.test('makecall: device variant, and the XAPI fallback for a DN Call Control does not monitor', async (t) => {
+t.test('makecall: device variant, and the XAPI fallback for a DN Call Control does not monitor', { buffered: true }, async (t) => {
   const gw = await startAppOnSimulator(t, { liveModel: true })
   const device = encodeURIComponent(devicesOf(gw.sim.ctx.directory, CALLING)[0].device_id)
   const r = await gw.app.inject({ url: `/makecall?first=${CALLING}&second=${CALLED}&contact=${device}`, headers: { 'x-api-key': CONTROL_KEY } })
@@ -173,7 +176,7 @@ t.test('makecall: device variant, and the XAPI fallback for a DN Call Control do
   t.match(posts[1], /^200 \/xapi\/v1\/Users\/Pbx\.MakeCall/)
 })
 
-t.test('makecall on a standby that knows no stream holder: 503, and no call placed', async (t) => {
+t.test('makecall on a standby that knows no stream holder: 503, and no call placed', { buffered: true }, async (t) => {
   const gw = await startAppOnSimulator(t, { calls: { ...staticCalls(), canReserve: () => false } })
   const r = await gw.app.inject({ url: `/makecall?first=${CALLING}&second=${CALLED}`, headers: { 'x-api-key': CONTROL_KEY } })
   t.equal(r.statusCode, 503)

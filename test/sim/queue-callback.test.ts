@@ -2,12 +2,17 @@
 // asks to be called back and hangs up; the agent the script names then calls the number back.
 import t from 'tap'
 import { CALLER, notation, startCcSim } from './callcontrol-harness.js'
+import { FAST_SIM_TIMING } from './fast-timing.js'
 
 /** The DID whose inbound rule sends callers to queue 800 (agents 101, 102, 103, ring all). */
 const SALES = '+15550101'
 
-t.test('a caller who requests a callback hangs up; the agent calls them back', async (t) => {
-  const cc = await startCcSim(t)
+// The cases are independent (a simulator each) and mostly wait for their calls: run them at once.
+t.jobs = 4
+
+t.test('a caller who requests a callback hangs up; the agent calls them back', { buffered: true }, async (t) => {
+  // The callback is placed like a makecall: it answers and talks the simulator's timing (shortened).
+  const cc = await startCcSim(t, { timing: FAST_SIM_TIMING })
   const callid = await cc.call({ from: CALLER, to: SALES, answer: '102', ringMs: 200, callback: true })
   await cc.waitEnded([callid])
   const status = (await cc.get(`/_sim/calls/${callid}`)).body
@@ -24,7 +29,7 @@ t.test('a caller who requests a callback hangs up; the agent calls them back', a
   t.ok(cc.sim.ctx.engine.records().find((r) => r.callid === back)?.answeredAt, 'the caller answers the callback')
 })
 
-t.test('nobody to call back: the callback fails; scripts that cannot wait in a queue are refused', async (t) => {
+t.test('nobody to call back: the callback fails; scripts that cannot wait in a queue are refused', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   const callid = await cc.call({ from: CALLER, to: SALES, answer: null, ringMs: 50, callback: true })
   await cc.waitEnded([callid])
@@ -42,7 +47,7 @@ t.test('nobody to call back: the callback fails; scripts that cannot wait in a q
   t.throws(() => cc.sim.ctx.engine.startCall({ from: CALLER, to: SALES, callback: 1 as unknown as boolean }), /callback must be true or false/)
 })
 
-t.test('a callback whose agent can no longer call out places nothing', async (t) => {
+t.test('a callback whose agent can no longer call out places nothing', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   const callid = await cc.call({ from: CALLER, to: SALES, answer: '103', ringMs: 100, callback: true })
   const agent = cc.sim.ctx.directory.users.find((u) => u.Number === '103')
@@ -52,7 +57,7 @@ t.test('a callback whose agent can no longer call out places nothing', async (t)
   t.match((await cc.get(`/_sim/calls/${callid}`)).body, { queue: { callback: { callid: null } } })
 })
 
-t.test('traffic sends a share of its callers through a queue callback', async (t) => {
+t.test('traffic sends a share of its callers through a queue callback', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   t.match(await cc.post('/_sim/traffic', { callsPerSecond: 20, seconds: 0.2, callbackShare: 1, maxRingMs: 100, maxTalkMs: 100, seed: 5 }), { status: 202, body: { calls: 4 } })
   let stats = (await cc.get('/_sim/traffic')).body

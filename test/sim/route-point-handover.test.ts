@@ -21,7 +21,10 @@ async function statusOf (cc: CcSim, callid: number): Promise<any> {
   return (await cc.get(`/_sim/calls/${callid}`)).body
 }
 
-t.test('the IVR sample\'s sequence: dial out from the route point, routeto a queue, drop at once', async (t) => {
+// The cases are independent (a simulator each) and mostly wait for their calls: run them at once.
+t.jobs = 4
+
+t.test('the IVR sample\'s sequence: dial out from the route point, routeto a queue, drop at once', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   const made = await cc.post('/callcontrol/599/makecall', { destination: '+15557000009' })
   t.equal(made.status, 200)
@@ -36,7 +39,7 @@ t.test('the IVR sample\'s sequence: dial out from the route point, routeto a que
   cc.sim.reset()
 })
 
-t.test('without a drop the route point leaves when the destination answers; its segment is "transferred"', async (t) => {
+t.test('without a drop the route point leaves when the destination answers; its segment is "transferred"', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   const callid = await cc.call({ from: CALLER, to: APP_LINE, talkMs: 5000 })
   for (let i = 0; i < 200 && (await cc.get('/callcontrol/599/participants')).body.length === 0; i++) await sleep(20)
@@ -54,7 +57,7 @@ t.test('without a drop the route point leaves when the destination answers; its 
   cc.sim.reset()
 })
 
-t.test('an IVR takes the call at once, so the route point leaves at once; a call that ends takes it along', async (t) => {
+t.test('an IVR takes the call at once, so the route point leaves at once; a call that ends takes it along', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   const ivrCall = await cc.call({ from: CALLER, to: APP_LINE, talkMs: 5000, ringMs: 3000 })
   const ivrLeg = (await (async () => {

@@ -4,6 +4,7 @@
 import t from 'tap'
 import { CALLER, notation, sleep, startCcSim, type CcSim, type CcWatcher } from './callcontrol-harness.js'
 import type { CallParticipant } from '../../src/pbx/callcontrol-types.js'
+import { FAST_SIM_TIMING } from './fast-timing.js'
 
 const APP_LINE = '+15550104'
 
@@ -34,7 +35,10 @@ function wsEvents (w: CcWatcher, type: number): Array<{ entity: string, attached
   return w.observed.filter((o) => o.message.event.event_type === type).map((o) => o.message.event)
 }
 
-t.test('a DID call waits on the route point until the application answers, with an empty JSON body', async (t) => {
+// The cases are independent (a simulator each) and mostly wait for their calls: run them at once.
+t.jobs = 4
+
+t.test('a DID call waits on the route point until the application answers, with an empty JSON body', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   const callid = await cc.call({ from: CALLER, to: APP_LINE, talkMs: 2000 }) // long enough that the status read right after the answer still finds it talking on a loaded machine
   const ringing = await routePointLeg(cc, 'Ringing')
@@ -55,7 +59,7 @@ t.test('a DID call waits on the route point until the application answers, with 
   t.equal(again.status, 404, 'a participant that is gone')
 })
 
-t.test('an internal call to the route point nobody answers: the caller gives up after ringMs', async (t) => {
+t.test('an internal call to the route point nobody answers: the caller gives up after ringMs', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   const callid = await cc.call({ from: '101', to: '599', ringMs: 300 })
   await routePointLeg(cc, 'Ringing')
@@ -66,8 +70,8 @@ t.test('an internal call to the route point nobody answers: the caller gives up 
   t.match(await cc.post('/_sim/calls', { from: '101', to: '599', answer: '101' }), { status: 400, body: { error: { message: /its application answers/ } } })
 })
 
-t.test('keys the caller presses reach the application as event 2; the script presses its own', async (t) => {
-  const cc = await startCcSim(t)
+t.test('keys the caller presses reach the application as event 2; the script presses its own', { buffered: true }, async (t) => {
+  const cc = await startCcSim(t, { timing: FAST_SIM_TIMING }) // the script's keys 100 ms after the answer
   const w = await cc.watch()
   const callid = await cc.call({ from: CALLER, to: APP_LINE, talkMs: 3000, dtmf: '42#' })
   const ringing = await routePointLeg(cc, 'Ringing')
@@ -84,7 +88,7 @@ t.test('keys the caller presses reach the application as event 2; the script pre
   await cc.post(`/callcontrol/599/participants/${ringing.id}/drop`, {})
 })
 
-t.test('scripted digits wait for the prompt that is playing', async (t) => {
+t.test('scripted digits wait for the prompt that is playing', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   const w = await cc.watch()
   const callid = await cc.call({ from: CALLER, to: APP_LINE, talkMs: 5000, dtmf: '3' })
@@ -108,7 +112,7 @@ t.test('scripted digits wait for the prompt that is playing', async (t) => {
   await cc.waitEnded([callid])
 })
 
-t.test('GET stream plays the caller as PCM until the call ends; streams exist only on the route point', async (t) => {
+t.test('GET stream plays the caller as PCM until the call ends; streams exist only on the route point', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   const callid = await cc.call({ from: CALLER, to: APP_LINE, talkMs: 1000 })
   const leg = await routePointLeg(cc, 'Ringing')
@@ -134,7 +138,7 @@ t.test('GET stream plays the caller as PCM until the call ends; streams exist on
   await cc.post(`/_sim/calls/${other}/dtmf`, { digits: '1' }).then((r) => { t.equal(r.status, 409, 'no route point in that call') })
 })
 
-t.test('a prompt for a participant that leaves mid-stream stops quietly', async (t) => {
+t.test('a prompt for a participant that leaves mid-stream stops quietly', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   const callid = await cc.call({ from: CALLER, to: APP_LINE, talkMs: 200 })
   const leg = await routePointLeg(cc, 'Ringing')
@@ -155,7 +159,7 @@ t.test('a prompt for a participant that leaves mid-stream stops quietly', async 
   t.equal(res.status, 200)
 })
 
-t.test('the application routes its caller to a queue; a busy extension is refused with PhoneBusy', async (t) => {
+t.test('the application routes its caller to a queue; a busy extension is refused with PhoneBusy', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   const busyCall = await cc.call({ from: CALLER, to: '+15550102', answer: '102', ringMs: 50, talkMs: 5000 })
   await until('102 talking', async () => (await cc.get(`/_sim/calls/${busyCall}`)).body.status === 'talking' ? true : undefined)
@@ -177,7 +181,7 @@ t.test('the application routes its caller to a queue; a busy extension is refuse
   cc.sim.reset()
 })
 
-t.test('a ringing route-point call can be diverted; attach_participant_data keeps data on the leg', async (t) => {
+t.test('a ringing route-point call can be diverted; attach_participant_data keeps data on the leg', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   const callid = await cc.call({ from: CALLER, to: APP_LINE })
   const leg = await routePointLeg(cc, 'Ringing')
@@ -193,7 +197,7 @@ t.test('a ringing route-point call can be diverted; attach_participant_data keep
   cc.sim.reset()
 })
 
-t.test('the route point places calls from its device and hands the answered party on', async (t) => {
+t.test('the route point places calls from its device and hands the answered party on', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   const info = (await cc.get('/callcontrol/599')).body
   t.match(info, { type: 'Wroutepoint', devices: [{ dn: '599', device_id: /^sip:599@/, user_agent: '3CX Route Point' }] })
@@ -216,7 +220,7 @@ t.test('the route point places calls from its device and hands the answered part
   cc.sim.reset()
 })
 
-t.test('makecall refusals as 3CX answers them', async (t) => {
+t.test('makecall refusals as 3CX answers them', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   t.match(await cc.post('/callcontrol/115/makecall', { destination: '101' }), {
     status: 422, body: { finalstatus: 'Failed', reason: 'PhoneNotRegistered', reasontext: /115 is not registered: it has no phone to ring first/ }
@@ -243,8 +247,8 @@ t.test('makecall refusals as 3CX answers them', async (t) => {
   cc.sim.reset()
 })
 
-t.test('traffic sends a share of its calls to the route point, each caller pressing a seeded key', async (t) => {
-  const cc = await startCcSim(t)
+t.test('traffic sends a share of its calls to the route point, each caller pressing a seeded key', { buffered: true }, async (t) => {
+  const cc = await startCcSim(t, { timing: FAST_SIM_TIMING }) // each caller's key 100 ms after the answer
   const w = await cc.watch()
   t.match(await cc.post('/_sim/traffic', { callsPerSecond: 20, seconds: 0.3, routePointShare: 1, maxRingMs: 3000, maxTalkMs: 2000, seed: 3 }), { status: 202, body: { calls: 6 } })
   await until('every call started', async () => (await cc.get('/_sim/traffic')).body.running === false ? true : undefined)

@@ -9,7 +9,10 @@ import { sleep, startCcSim } from './callcontrol-harness.js'
 
 const PATHS = ['queue', 'queue-missed', 'direct', 'ivr', 'ringgroup', 'outbound', 'outbound-missed', 'internal', 'blind', 'attended'] as const
 
-t.test('the generator only writes scripts the engine accepts, repeatably', async (t) => {
+// The cases are independent (a simulator each) and mostly wait for their calls: run them at once.
+t.jobs = 3
+
+t.test('the generator only writes scripts the engine accepts, repeatably', { buffered: true }, async (t) => {
   const dir = seedDirectory()
   dir.users.find((u) => u.Number === '101')!.QueueStatus = 'LoggedOut'
   dir.users.find((u) => u.Number === '100')!.IsRegistered = false
@@ -25,14 +28,15 @@ t.test('the generator only writes scripts the engine accepts, repeatably', async
   }
 })
 
-t.test('a short traffic run plays every path and every call ends', async (t) => {
+t.test('a short traffic run plays every path and every call ends', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   const watcher = await cc.watch()
   t.match(await cc.post('/_sim/traffic', { callsPerSecond: 0, seconds: 1 }), { status: 400 })
   t.match(await cc.post('/_sim/traffic', { seconds: 1 }), { status: 400, body: { error: { message: /callsPerSecond/ } } })
-  const res = await cc.post('/_sim/traffic', { callsPerSecond: 20, seconds: 3, seed: 5, maxRingMs: 300, maxTalkMs: 500, recordShare: 0.2 })
+  // The same 60 calls of seed 5 in one second instead of three (the engine sustains 60 new calls/s).
+  const res = await cc.post('/_sim/traffic', { callsPerSecond: 60, seconds: 1, seed: 5, maxRingMs: 300, maxTalkMs: 500, recordShare: 0.2 })
   t.match(res, { status: 202, body: { calls: 60 } })
-  for (let i = 0; i < 100 && (await cc.get('/_sim/traffic')).body.running === true; i++) await sleep(100)
+  for (let i = 0; i < 500 && (await cc.get('/_sim/traffic')).body.running === true; i++) await sleep(20)
   const stats = (await cc.get('/_sim/traffic')).body
   t.match(stats, { running: false, planned: 60, started: 60, failed: 0 })
   t.ok(Object.keys(stats.byPath).length >= 8, `paths used: ${Object.keys(stats.byPath).join(',')}`)
@@ -50,7 +54,7 @@ t.test('a short traffic run plays every path and every call ends', async (t) => 
   t.ok(upserts.every((o) => o.fetched !== undefined), 'every upsert fetched')
 })
 
-t.test('{"stop":true} stops a run', async (t) => {
+t.test('{"stop":true} stops a run', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
   await cc.post('/_sim/traffic', { callsPerSecond: 10, seconds: 60, maxRingMs: 100, maxTalkMs: 100 })
   await sleep(300)

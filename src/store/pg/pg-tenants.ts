@@ -19,13 +19,16 @@ const SCHEMA = `
 
 interface Row { id: string, pbx_url: string, client_id: string, client_secret: string, timezone: string | null, webhooks: StoredTenant['webhooks'], recordings: StoredTenant['recordings'], created_at: number }
 
-/** `create` false (serving): a database without the table has no tenants, and is left as it is. */
+/** `create` false (serving): a database without the table has no tenants (until a command creates it), and is left as it is. */
 export async function openPgTenantsTable (url: string, create = true): Promise<TenantsTable> {
   const store = createPgStore(url, { max: 2 })
   let exists = true
+  // Asked again on every list() until the table is there: the first `tenants add` creates it while a
+  // gateway serving the table runs (before, one started without it never saw a tenant).
+  const tableExists = async (): Promise<boolean> => (await store.pool.query<{ t: string | null }>("SELECT to_regclass('gateway_tenant_keys') AS t")).rows[0].t !== null
   try {
     if (create) await store.pool.query(SCHEMA)
-    else exists = (await store.pool.query<{ t: string | null }>("SELECT to_regclass('gateway_tenant_keys') AS t")).rows[0].t !== null
+    else exists = await tableExists()
   } catch (err) {
     await store.close()
     throw new Error(`cannot use the tenants table in ${store.name} (${err instanceof Error ? err.message : String(err)}); check DATABASE_URL and that the PostgreSQL server is running`)
@@ -33,6 +36,7 @@ export async function openPgTenantsTable (url: string, create = true): Promise<T
   const pool = store.pool
   return {
     async list () {
+      exists ||= await tableExists()
       if (!exists) return []
       const tenants = (await pool.query<Row>('SELECT * FROM gateway_tenants ORDER BY created_at, id')).rows
       const keys = (await pool.query<{ tenant_id: string, sha256: string, scope: StoredTenantKey['scope'] }>('SELECT tenant_id, sha256, scope FROM gateway_tenant_keys ORDER BY created_at')).rows

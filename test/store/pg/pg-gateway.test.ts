@@ -17,22 +17,27 @@ const [QUEUE_LINE, AGENT, DIRECT_LINE, DIRECT] = ['+15550101', '101', '+15550102
 
 const quiet = (): Writable => new Writable({ write (_c, _e, cb) { cb() } })
 
-async function placeCall (simUrl: string, to: string, answer: string, talkMs: number): Promise<void> {
+async function placeCall (simUrl: string, to: string, answer: string, talkMs: number): Promise<number> {
   const res = await fetch(`${simUrl}/_sim/calls`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ from: '+15557654321', to, answer, ringMs: 200, talkMs, hangup: 'caller' })
   })
   if (res.status !== 201) throw new Error(`the simulator refused the call (${res.status})`)
+  return ((await res.json()) as { callid: number }).callid
 }
 
-t.test('a gateway on PostgreSQL delivers call webhooks and survives a restart with a call in progress', async (t) => {
+// The cases are independent (a simulator each) and mostly wait for their calls: run them at once.
+t.jobs = 2
+
+t.test('a gateway on PostgreSQL delivers call webhooks and survives a restart with a call in progress', { buffered: true }, async (t) => {
   const { db, sim, receiver, env } = await pgGatewayFixture(t, 'pg-gateway-test-key-0123456789abcdef')
   const dirs = t.testdir({ first: {}, second: {} })
   const first = await startGateway(loadConfig({ ...env, DATA_DIR: dirs + '/first' }), { logStream: quiet() })
   await first.services.pbx.callControl.ready()
   await placeCall(sim.url, QUEUE_LINE, AGENT, 300)
-  await placeCall(sim.url, DIRECT_LINE, DIRECT, 5000)
+  // In progress across the restart however long it takes: it talks until dropped once the second gateway has resumed it.
+  const long = await placeCall(sim.url, DIRECT_LINE, DIRECT, 600_000)
   const ended = (): Set<string> => new Set(receiver.received.map((r) => JSON.parse(r.body) as { chid: string, event: string }).filter((p) => p.event === 'incoming').map((p) => p.chid))
   // Restart once the short call has ended and the long one is in progress.
   await until(() => ended().size === 1 && first.services.calls.size() === 1, 10_000)
@@ -43,6 +48,7 @@ t.test('a gateway on PostgreSQL delivers call webhooks and survives a restart wi
   const second = await startGateway(loadConfig({ ...env, DATA_DIR: dirs + '/second' }), { logStream: quiet() })
   t.teardown(() => second.close())
   t.equal(second.services.calls.size(), 1, 'the call in progress is resumed from PostgreSQL')
+  t.equal(sim.ctx.engine.dropCall(long), true, 'the resumed call hangs up')
   await until(() => ended().size === 2, 15_000)
   const count = async (sql: string): Promise<number> => Number((await db.query(sql)).rows[0].n)
   await until(() => second.services.outbox.heldCount === 0, 5000)
@@ -75,7 +81,7 @@ t.test('a gateway on PostgreSQL delivers call webhooks and survives a restart wi
   }
 })
 
-t.test('PostgreSQL going away under a gateway with a call in progress: /readyz says so, the process stays up, nothing is lost', async (t) => {
+t.test('PostgreSQL going away under a gateway with a call in progress: /readyz says so, the process stays up, nothing is lost', { buffered: true }, async (t) => {
   const { url, proxy } = await proxiedDatabase(t)
   const sim = await startSim(t)
   const receiver = await startReceiver()
