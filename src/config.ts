@@ -5,6 +5,7 @@ import path from 'node:path'
 import { LOG_FORMATS, type LogFormatSetting } from './log-format.js'
 import { parseDatabaseUrl, redactDatabaseUrl } from './database-url.js'
 import { isHttpUrl, parseDuration, Reader, safeUrlText, type Env } from './env-reader.js'
+import { DEFAULT_REPLICA_LEASE_MS } from './replicas/replica-timing.js'
 
 export type KeyScope = 'read' | 'control'
 /** `sha256`: the key is known only by its SHA-256 hex (the tenants table); `key` is then empty. */
@@ -84,6 +85,8 @@ export interface Config {
   databaseUrl: string | null
   /** DATABASE_POOL_MAX: connections each PostgreSQL pool (one per tenant per replica) may open. */
   databasePoolMax: number
+  /** REPLICA_LEASE_MS: how long a replica's stream lease lasts unrenewed; the replicas' other timings follow (replicas/replica-timing.ts). */
+  replicaLeaseMs: number
   demoTrafficPerMinute: number
   logLevel: string
   /** json, pretty, or auto (pretty on a terminal); see log-format.ts. */
@@ -233,6 +236,7 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
     databaseUrl,
     // A standby holds one connection for LISTEN: one more is needed for every query.
     databasePoolMax: r.int('DATABASE_POOL_MAX', 10, 2, 1000, 'each pool needs one connection for queries besides the one a standby holds for LISTEN'),
+    replicaLeaseMs: r.int('REPLICA_LEASE_MS', DEFAULT_REPLICA_LEASE_MS, 1000, 60_000, 'a dead replica\'s PBX streams are taken over about this long after it died'),
     demoTrafficPerMinute: r.int('DEMO_TRAFFIC', 4, 0, 60_000),
     logLevel,
     logFormat: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
@@ -410,7 +414,7 @@ export function describeConfig (c: Config): Record<string, unknown> {
     dataDir: c.dataDir,
     simPort: c.simPort,
     database: c.databaseUrl === null ? 'sqlite' : redactDatabaseUrl(c.databaseUrl),
-    ...(c.databaseUrl !== null ? { databasePoolMax: c.databasePoolMax } : {}),
+    ...(c.databaseUrl !== null ? { databasePoolMax: c.databasePoolMax, replicaLeaseMs: c.replicaLeaseMs } : {}),
     demoTrafficPerMinute: c.demoTrafficPerMinute,
     logLevel: c.logLevel,
     logFormat: c.logFormat,

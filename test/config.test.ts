@@ -1,5 +1,6 @@
 import t from 'tap'
 import { ConfigError, DEFAULT_RETRY_SCHEDULE_MS, describeConfig, loadConfig, parseDuration } from '../src/config.js'
+import { replicaTiming } from '../src/replicas/replica-timing.js'
 
 const KEY = '0123456789abcdef0123456789abcdef'
 const PBX = { PBX_URL: 'https://pbx.example.com:5001/', PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 's3cret-value', GATEWAY_KEYS: KEY }
@@ -158,6 +159,18 @@ t.test('DATABASE_URL selects PostgreSQL; unset keeps SQLite; a bad one is refuse
     t.match(p, /DATABASE_URL: .*postgres:\/\/USER:PASSWORD@HOST/)
     t.notMatch(p, 'Pa55-word', 'the password is never in the message')
   }
+})
+
+t.test('REPLICA_LEASE_MS sets the stream lease, and every other replica timing in proportion', async (t) => {
+  t.equal(loadConfig(PBX).replicaLeaseMs, 5000, 'default 5 s')
+  t.equal(loadConfig({ ...PBX, REPLICA_LEASE_MS: '2000' }).replicaLeaseMs, 2000)
+  t.equal(describeConfig(loadConfig({ ...PBX, DATABASE_URL: 'postgres://gw@db/gateway', REPLICA_LEASE_MS: '1500' })).replicaLeaseMs, 1500, 'shown by config check')
+  for (const bad of ['five', '999', '0', '2.5', '60001']) {
+    t.match(problems({ ...PBX, REPLICA_LEASE_MS: bad }).join('\n'), `REPLICA_LEASE_MS: expected a whole number from 1000 to 60000, got "${bad}"`, bad)
+  }
+  // The default reproduces the timings the replicas had before the setting existed.
+  t.same(replicaTiming(5000), { leaseMs: 5000, renewMs: 1000, heartbeatTtlMs: 4000, spread: { everyMs: 1000, settleMs: 3000, minHoldMs: 10_000, orphanGraceMs: 2000 } })
+  t.same(replicaTiming(2000), { leaseMs: 2000, renewMs: 400, heartbeatTtlMs: 1600, spread: { everyMs: 400, settleMs: 1200, minHoldMs: 4000, orphanGraceMs: 800 } })
 })
 
 t.test('RECORDINGS_SETTLE_MS: how long a recorded leg waits for more files; a bad value is refused', async (t) => {
