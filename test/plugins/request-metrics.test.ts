@@ -1,7 +1,8 @@
 import t from 'tap'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import gateway, { type GatewayDeps } from '../../src/plugins/app/gateway.js'
 import requestMetrics, { metricLabel } from '../../src/plugins/app/request-metrics.js'
+import errorHandler, { frameworkErrors } from '../../src/plugins/app/error-handler.js'
 import { GatewayMetrics } from '../../src/metrics.js'
 
 t.test('labels come from route templates, never from the URL', async (t) => {
@@ -12,11 +13,18 @@ t.test('labels come from route templates, never from the URL', async (t) => {
   t.equal(metricLabel('*'), 'unmatched')
 })
 
-t.test('each request is counted once, by route label and status, 404s as unmatched', async (t) => {
+/** An app with the counters and the not-found and refused-URL answers of the gateway. */
+async function counted (): Promise<{ metrics: GatewayMetrics, app: FastifyInstance }> {
   const metrics = new GatewayMetrics({ defaultMetrics: false })
-  const app = Fastify()
+  const app = Fastify({ frameworkErrors })
   await app.register(gateway, { deps: { metrics } as unknown as GatewayDeps })
   await app.register(requestMetrics)
+  await app.register(errorHandler)
+  return { metrics, app }
+}
+
+t.test('each request is counted once, by route label and status, 404s as unmatched', async (t) => {
+  const { metrics, app } = await counted()
   let hookRan = 0
   app.get('/a.get', { onResponse: (_req, _reply, done) => { hookRan++; done() } }, async () => ({ ok: true }))
   app.get('/webapi/:key/a.get', async () => ({ ok: true }))
@@ -27,10 +35,35 @@ t.test('each request is counted once, by route label and status, 404s as unmatch
   t.match(text, /gateway_requests_total\{method="a\.get",status="200"\} 3/)
   t.match(text, /gateway_requests_total\{method="b\.get",status="503"\} 1/)
   t.match(text, /gateway_requests_total\{method="unmatched",status="404"\} 2/)
+  t.notMatch(text, /method="unmatched",status="(?!404)/, 'only the 404s are unmatched')
   t.notMatch(text, /SECRET/)
   t.equal(hookRan, 3, "a route's own onResponse hooks still run")
   await app.inject({ url: '/a.get' })
   t.match(await metrics.registry.metrics(), /gateway_requests_total\{method="a\.get",status="200"\} 4/, 'later scrapes add what came since')
+})
+
+t.test('answers from a route\'s own onRequest hook (401, 429), 405s and URLs the router refuses are counted once', async (t) => {
+  const { metrics, app } = await counted()
+  let n = 0
+  app.get('/webapi/:key/c.get', {
+    onRequest: async (_req, reply) => {
+      n++
+      if (n === 1) await reply.code(401).send({ result: false })
+      else if (n === 2) await reply.code(429).send({ result: false })
+    }
+  }, async () => ({ ok: true }))
+  t.teardown(async () => { await app.close() })
+  for (const url of ['/webapi/K/c.get', '/webapi/K/c.get', '/webapi/K/c.get', '/webapi/%zz/c.get', '/%E0%A4%A']) {
+    await app.inject({ url })
+  }
+  t.equal((await app.inject({ method: 'POST', url: '/webapi/K/c.get' })).statusCode, 405)
+  const text = await metrics.registry.metrics()
+  t.match(text, /gateway_requests_total\{method="c\.get",status="401"\} 1/)
+  t.match(text, /gateway_requests_total\{method="c\.get",status="429"\} 1/)
+  t.match(text, /gateway_requests_total\{method="c\.get",status="200"\} 1/)
+  t.match(text, /gateway_requests_total\{method="unmatched",status="400"\} 2/, 'refused URLs (bad percent-encoding), once each')
+  t.match(text, /gateway_requests_total\{method="unmatched",status="405"\} 1/)
+  t.notMatch(text, /%zz|%E0/i)
 })
 
 t.test('without metrics the plugin does nothing', async (t) => {

@@ -3,7 +3,8 @@
 // socket is checked in test/security.test.ts.
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
-import securityHeaders, { isBrowserRoute } from '../../src/plugins/external/security-headers.js'
+import securityHeaders, { isBrowserRoute, withFirstStep } from '../../src/plugins/external/security-headers.js'
+import errorHandler, { frameworkErrors } from '../../src/plugins/app/error-handler.js'
 
 const API_SET = {
   'x-content-type-options': 'nosniff',
@@ -17,10 +18,15 @@ const DOCUMENT_ONLY = ['x-frame-options', 'cross-origin-opener-policy', 'origin-
 const SECURITY_NAMES = new Set([...Object.keys(API_SET), ...DOCUMENT_ONLY, 'strict-transport-security'])
 
 async function appWith (servesTls: boolean): Promise<FastifyInstance> {
-  const app = Fastify()
+  const app = Fastify({ frameworkErrors })
   await app.register(securityHeaders, { servesTls })
+  await app.register(errorHandler)
   app.get('/webapi/:key/ext.state.get', async () => ({ num: '101' }))
   app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/webapi/:key/fails', async () => { throw new Error('boom') })
+  // Answered from the route's own onRequest hook, callback and async (the gateway's key check).
+  app.get('/webapi/:key/refused', { onRequest: (_req, reply, done) => { void reply.code(401).send({ result: false }); done() } }, async () => ({}))
+  app.get('/webapi/:key/refused-async', { onRequest: async (_req, reply) => { await reply.code(429).send({ result: false }) } }, async () => ({}))
   app.get('/console/', async (_req, reply) => await reply.type('text/html').send('<!doctype html><title>console</title>'))
   app.get('/docs', async (_req, reply) => await reply.type('text/html').send('<!doctype html><title>docs</title>'))
   app.get('/recordings/:token/:file', async (_req, reply) => await reply.header('cache-control', 'private, max-age=86400').type('audio/mpeg').send(Buffer.alloc(4)))
@@ -34,12 +40,28 @@ function securityHeadersOf (headers: Record<string, unknown>): Record<string, un
   return Object.fromEntries(Object.entries(headers).filter(([name]) => SECURITY_NAMES.has(name)))
 }
 
-t.test('JSON API answers (and 404s) carry exactly the REST set; no HSTS over plain HTTP', async (t) => {
+t.test('JSON API answers (and 404s, 405s, refused URLs, errors) carry exactly the REST set; no HSTS over plain HTTP', async (t) => {
   const app = await appWith(false)
-  for (const url of ['/webapi/K/ext.state.get', '/healthz', '/no-such-route']) {
+  for (const url of ['/webapi/K/ext.state.get', '/healthz', '/no-such-route', '/webapi/%zz/ext.state.get', '/webapi/K/fails', '/webapi/K/refused', '/webapi/K/refused-async']) {
     const res = await app.inject({ url })
-    t.same(securityHeadersOf(res.headers), API_SET, url)
+    t.same(securityHeadersOf(res.headers), API_SET, `${url} (${res.statusCode})`)
   }
+  const post = await app.inject({ method: 'POST', url: '/healthz' })
+  t.equal(post.statusCode, 405)
+  t.same(securityHeadersOf(post.headers), API_SET, 'POST /healthz (405)')
+  const head = await app.inject({ method: 'HEAD', url: '/healthz' })
+  t.same(securityHeadersOf(head.headers), API_SET, 'HEAD /healthz')
+})
+
+t.test('a route\'s own onRequest hooks still run, in order, with the headers set first', async (t) => {
+  const order: string[] = []
+  const hooks = withFirstStep({ onRequest: [(_req, _reply, done) => { order.push('a'); done() }, async () => { order.push('b') }] }, () => { order.push('headers') })
+  t.equal(hooks.length, 2, 'no hook of its own when the route has one')
+  const app = Fastify()
+  app.get('/x', { onRequest: hooks as never }, async () => { order.push('handler'); return {} })
+  await app.inject({ url: '/x' })
+  t.same(order, ['headers', 'a', 'b', 'handler'])
+  t.equal(withFirstStep({}, () => {}).length, 1, 'a route without hooks gets one')
 })
 
 t.test('with TLS the API answers add HSTS', async (t) => {

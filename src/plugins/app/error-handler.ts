@@ -8,6 +8,7 @@ import { errorBody, LegacyError, toLegacyError, type LegacyErrorCode } from '../
 import { PARAMETER_RULES } from '../../legacy/params.js'
 import { redactUrl } from './request-key.js'
 import { RouteMethods } from './route-methods.js'
+import { runUnmatchedHooks, unmatchedHooks } from '../../unmatched-hooks.js'
 
 interface ValidationIssue {
   instancePath?: string
@@ -90,7 +91,9 @@ export async function notFound (req: FastifyRequest, reply: FastifyReply): Promi
 }
 
 /** Fastify's `frameworkErrors` option (bad URL encoding, overlong path parameter) without echoing the URL. */
-export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (err, _req, reply) => {
+export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (err, req, reply) => {
+  // Fastify runs no hook for these: the security headers and the request counter come from here.
+  runUnmatchedHooks(req, reply)
   const status = err.statusCode === 414 ? 414 : 400
   void sendError(reply, new LegacyError(status, 'BAD_PARAMETER', 'The URL is ill-formed (bad percent-encoding or a part that is too long)'))
 }
@@ -100,7 +103,11 @@ export default fp(async (app) => {
   // Registered before the routes, so it sees every route the app gets.
   const routes = new RouteMethods()
   app.addHook('onRoute', (route) => { routes.add(route.method, route.url ?? route.path) })
-  app.setNotFoundHandler(async (req, reply) => {
+  // The not-found context runs the global hooks and the handler's own: the unmatched-request steps
+  // (security headers, counter) as its onRequest and onResponse hooks (Fastify takes every
+  // lifecycle hook from these options, though its types name only preValidation and preHandler).
+  const hooks = unmatchedHooks(app)
+  app.setNotFoundHandler({ onRequest: hooks.onRequest, onResponse: hooks.onResponse } as Parameters<typeof app.setNotFoundHandler>[0], async (req, reply) => {
     const allowed = routes.allowed(req.url.split('?')[0])
     // A route that answers this method and still found nothing (a static file that is not there) is a 404.
     if (allowed.length === 0 || allowed.includes(req.method)) return await notFound(req, reply)

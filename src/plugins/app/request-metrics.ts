@@ -2,6 +2,7 @@
 // template, so neither a key nor a number can reach it.
 import fp from 'fastify-plugin'
 import type { onResponseHookHandler } from 'fastify'
+import { unmatchedHooks } from '../../unmatched-hooks.js'
 
 /** `/webapi/:key/pbx.calls.get` → `pbx.calls.get`; unmatched routes → `unmatched`. */
 export function metricLabel (routeUrl: string | undefined): string {
@@ -23,10 +24,11 @@ export default fp(async (app) => {
     }
     route.onResponse = [...(route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse]), count]
   })
-  // Requests no route matched (404s, URLs the router refused): the global hook sees them too.
+  // Requests no route matched (404s, 405s, URLs the router refused) get no route's hook: the
+  // error-handler plugin runs this one for them. One counting hook per request, and none global.
   const unmatched = metrics.requests.of(metricLabel(undefined))
-  app.addHook('onResponse', (req, reply, done) => {
-    if (req.is404) unmatched.add(reply.statusCode)
+  unmatchedHooks(app).onResponse.push((_req, reply, done) => {
+    unmatched.add(reply.statusCode)
     done()
   })
 }, { name: 'request-metrics', fastify: '5.x', dependencies: ['gateway'] })

@@ -7,10 +7,14 @@
 // - What a browser opens or embeds (the console, the /docs UI, recordings): helmet's full set.
 // Both are computed once at start-up; helmet is run once against a recording response and its
 // headers replayed (@fastify/helmet rebuilds helmet's middleware, parsing the CSP, on every request).
+// No global hook (issue 16: it was a call and a header copy more on every cached API answer): each
+// route sets its set in its own first onRequest hook (wrapped, so no extra hook runs), and requests
+// no route matched get the API set from the error-handler plugin (src/unmatched-hooks.ts).
 import fp from 'fastify-plugin'
-import type { onRequestHookHandler } from 'fastify'
+import type { FastifyReply, onRequestHookHandler, onRequestAsyncHookHandler, RouteOptions } from 'fastify'
 import helmet, { type HelmetOptions } from 'helmet'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { unmatchedHooks } from '../../unmatched-hooks.js'
 
 /** The headers helmet sets for `options`, computed once. */
 export function helmetHeaders (options: Readonly<HelmetOptions>): { set: Record<string, string>, remove: string[] } {
@@ -75,24 +79,38 @@ export function isBrowserRoute (url: string): boolean {
   return BROWSER_ROUTES.some((prefix) => url.startsWith(prefix))
 }
 
+type AnyOnRequest = onRequestHookHandler | onRequestAsyncHookHandler
+
+/**
+ * `route`'s onRequest hooks with `step` run first: inside the route's first hook when it has one
+ * (callback or async: the wrapper passes on what that hook returns), else as a hook of its own.
+ */
+export function withFirstStep (route: Pick<RouteOptions, 'onRequest'>, step: (reply: FastifyReply) => void): AnyOnRequest[] {
+  const hooks: AnyOnRequest[] = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? [...route.onRequest] : [route.onRequest as AnyOnRequest]
+  const first = hooks[0]
+  if (first === undefined) {
+    return [(_req, reply, done) => { step(reply); done() }]
+  }
+  const wrapped: onRequestHookHandler = function (req, reply, done) {
+    step(reply)
+    return (first as onRequestHookHandler).call(this, req, reply, done)
+  }
+  return [wrapped, ...hooks.slice(1)]
+}
+
 export default fp(async (app, opts: { servesTls?: boolean, helmet?: HelmetOptions }) => {
   const full = helmetHeaders(opts.helmet ?? gatewayHelmetOptions(opts.servesTls === true))
   const fullSet = Object.freeze(full.set)
   const api = apiHeaders(full.set['strict-transport-security'])
-  // Every request, matched or not, gets the API set (one frozen object, the same every time).
-  app.addHook('onRequest', (_req, reply, done) => {
-    void reply.headers(api)
-    done()
-  })
-  // Browser routes replace it with helmet's set: a route's own hooks run after the global ones.
-  const browserHeaders: onRequestHookHandler = (_req, reply, done) => {
-    void reply.removeHeader('cache-control')
+  const apiStep = (reply: FastifyReply): void => { void reply.headers(api) }
+  // Browser routes get helmet's set (which names every header of the API set but Cache-Control).
+  const browserStep = (reply: FastifyReply): void => {
     void reply.headers(fullSet)
     for (const name of full.remove) reply.raw.removeHeader(name)
-    done()
   }
   app.addHook('onRoute', (route) => {
-    if (!isBrowserRoute(route.url)) return
-    route.onRequest = [...(route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]), browserHeaders]
+    route.onRequest = withFirstStep(route, isBrowserRoute(route.url) ? browserStep : apiStep) as RouteOptions['onRequest']
   })
+  // 404s, 405s, refused URLs and CORS preflights: the API set.
+  unmatchedHooks(app).onRequest.push((_req, reply, done) => { apiStep(reply); done() })
 }, { name: 'security-headers', fastify: '5.x' })
