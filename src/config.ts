@@ -5,6 +5,7 @@ import path from 'node:path'
 import { LOG_FORMATS, type LogFormatSetting } from './log-format.js'
 import { parseDatabaseUrl, redactDatabaseUrl } from './database-url.js'
 import { isHttpUrl, parseDuration, Reader, safeUrlText, type Env } from './env-reader.js'
+import { DEFAULT_REPLICA_LEASE_MS } from './replicas/replica-timing.js'
 
 export type KeyScope = 'read' | 'control'
 /** `sha256`: the key is known only by its SHA-256 hex (the tenants table); `key` is then empty. */
@@ -72,6 +73,8 @@ export interface Config {
     bitrateKbps: number
     ffmpegPath: string
     concurrency: number
+    /** How long after a leg ends its files are looked for before it counts as not recorded, ms (docs/recordings.md). */
+    giveUpMs: number
     /** RECORDINGS_SETTLE_MS: after a recorded leg ends, how long to wait at least for more of its files. */
     settleMs: number
   }
@@ -84,6 +87,8 @@ export interface Config {
   databaseUrl: string | null
   /** DATABASE_POOL_MAX: connections each PostgreSQL pool (one per tenant per replica) may open. */
   databasePoolMax: number
+  /** REPLICA_LEASE_MS: how long a replica's stream lease lasts unrenewed; the replicas' other timings follow (replicas/replica-timing.ts). */
+  replicaLeaseMs: number
   demoTrafficPerMinute: number
   logLevel: string
   /** json, pretty, or auto (pretty on a terminal); see log-format.ts. */
@@ -105,6 +110,9 @@ export class ConfigError extends Error {
 
 /** The default retry schedule of webhooks.md §4: immediately, 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, then hourly. */
 export { parseDuration }
+
+/** RECORDINGS_GIVE_UP_MS: a leg whose files have not shown this long after it ended counts as not recorded. */
+export const DEFAULT_RECORDINGS_GIVE_UP_MS = 15_000
 
 export const DEFAULT_RETRY_SCHEDULE_MS = [0, 5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000]
 
@@ -221,6 +229,8 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
       bitrateKbps: r.int('MP3_BITRATE_KBPS', 32, 8, 320),
       ffmpegPath: r.str('FFMPEG_PATH', ''),
       concurrency: r.int('FFMPEG_CONCURRENCY', 2, 1, 64),
+      // 3CX writes a recording up to ~2 s after hang-up: shorter, a recorded leg could be taken for unrecorded.
+      giveUpMs: r.int('RECORDINGS_GIVE_UP_MS', DEFAULT_RECORDINGS_GIVE_UP_MS, 3000, 3_600_000, '3CX writes a recording up to ~2 s after the call, and a leg whose files do not show in time is not announced'),
       settleMs: r.int('RECORDINGS_SETTLE_MS', 3000, 0, 600_000)
     },
     reports: {
@@ -233,6 +243,7 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
     databaseUrl,
     // A standby holds one connection for LISTEN: one more is needed for every query.
     databasePoolMax: r.int('DATABASE_POOL_MAX', 10, 2, 1000, 'each pool needs one connection for queries besides the one a standby holds for LISTEN'),
+    replicaLeaseMs: r.int('REPLICA_LEASE_MS', DEFAULT_REPLICA_LEASE_MS, 1000, 60_000, 'a dead replica\'s PBX streams are taken over about this long after it died'),
     demoTrafficPerMinute: r.int('DEMO_TRAFFIC', 4, 0, 60_000),
     logLevel,
     logFormat: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
@@ -410,7 +421,7 @@ export function describeConfig (c: Config): Record<string, unknown> {
     dataDir: c.dataDir,
     simPort: c.simPort,
     database: c.databaseUrl === null ? 'sqlite' : redactDatabaseUrl(c.databaseUrl),
-    ...(c.databaseUrl !== null ? { databasePoolMax: c.databasePoolMax } : {}),
+    ...(c.databaseUrl !== null ? { databasePoolMax: c.databasePoolMax, replicaLeaseMs: c.replicaLeaseMs } : {}),
     demoTrafficPerMinute: c.demoTrafficPerMinute,
     logLevel: c.logLevel,
     logFormat: c.logFormat,

@@ -30,6 +30,7 @@ import { openPgTenantsTable } from './store/pg/pg-tenants.js'
 import type { TenantsTable } from './tenants/tenants-table.js'
 import { PgStreamLease } from './store/pg/pg-stream-lease.js'
 import { openPgReplicaRegistry } from './store/pg/pg-replica-registry.js'
+import { replicaTiming } from './replicas/replica-timing.js'
 import type { ReplicaRegistry } from './replicas/replica-registry.js'
 import { PgSharedToken } from './store/pg/pg-shared-token.js'
 import { PgLiveViews } from './store/pg/pg-live-views.js'
@@ -86,7 +87,7 @@ export interface ServicesOptions {
   defaultMetrics?: boolean
   /** On PostgreSQL: another replica took this one's stream lease (its stream is stopped already). */
   onStreamLost?: (holder: string | null) => void
-  /** Stream lease timing (tests shorten it), replica id (default hostname:pid), a standby makecall's wait for the holder's ids. */
+  /** Stream lease timing (default from REPLICA_LEASE_MS), replica id (default hostname:pid), a standby makecall's wait for the holder's ids. */
   lease?: { leaseMs?: number, renewMs?: number, replica?: string, takeGraceMs?: () => number, callIdWaitMs?: number }
   /** Call-log recovery timing (tests shorten it; the defaults are in calls/call-recovery.ts). */
   recovery?: { settleMs?: number, everyMs?: number }
@@ -119,7 +120,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const pgUnseen = pgCalls?.unseen ?? null
   // Replicas on one database: only the lease holder opens the PBX's stream and fetches its tokens.
   // A tenant's lease is keyed by its id (in its own schema).
-  const lease: StreamLease | null = pg !== null ? new PgStreamLease(pg, { ...opts.lease, replica, pbxId: config.tenantId ?? DEFAULT_PBX_ID, log: log.child({ component: 'replicas' }) }) : null
+  const timing = replicaTiming(config.replicaLeaseMs)
+  const lease: StreamLease | null = pg !== null ? new PgStreamLease(pg, { leaseMs: timing.leaseMs, renewMs: timing.renewMs, ...opts.lease, replica, pbxId: config.tenantId ?? DEFAULT_PBX_ID, log: log.child({ component: 'replicas' }) }) : null
   const sharedToken = pg !== null && lease !== null ? new PgSharedToken(pg, lease.status.pbxId, lease.status.replica) : null
   pbx.tokens.shared = sharedToken
   const single: StreamStatus = { role: 'single', pbxId: config.tenantId ?? DEFAULT_PBX_ID, replica, holder: replica, holderSince: new Date().toISOString() }
@@ -381,8 +383,8 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
 }
 
 /** The replica registry of DATABASE_URL (tenants spread over the replicas: replicas/spread-keeper.ts). */
-export async function openReplicaRegistry (url: string, replica: string): Promise<ReplicaRegistry> {
-  return await openPgReplicaRegistry(url, { replica })
+export async function openReplicaRegistry (url: string, replica: string, ttlMs?: number): Promise<ReplicaRegistry> {
+  return await openPgReplicaRegistry(url, { replica, ttlMs })
 }
 
 /** The tenants table of DATABASE_URL (`3cx-gateway tenants …`, and serving its tenants). */

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { ConfigError, DEFAULT_RETRY_SCHEDULE_MS, describeConfig, loadConfig, parseDuration } from '../src/config.js'
+import { replicaTiming } from '../src/replicas/replica-timing.js'
 
 const KEY = '0123456789abcdef0123456789abcdef'
 const PBX = { PBX_URL: 'https://pbx.example.com:5001/', PBX_CLIENT_ID: '599', PBX_CLIENT_SECRET: 's3cret-value', GATEWAY_KEYS: KEY }
@@ -160,6 +161,18 @@ t.test('DATABASE_URL selects PostgreSQL; unset keeps SQLite; a bad one is refuse
   }
 })
 
+t.test('REPLICA_LEASE_MS sets the stream lease, and every other replica timing in proportion', async (t) => {
+  t.equal(loadConfig(PBX).replicaLeaseMs, 5000, 'default 5 s')
+  t.equal(loadConfig({ ...PBX, REPLICA_LEASE_MS: '2000' }).replicaLeaseMs, 2000)
+  t.equal(describeConfig(loadConfig({ ...PBX, DATABASE_URL: 'postgres://gw@db/gateway', REPLICA_LEASE_MS: '1500' })).replicaLeaseMs, 1500, 'shown by config check')
+  for (const bad of ['five', '999', '0', '2.5', '60001']) {
+    t.match(problems({ ...PBX, REPLICA_LEASE_MS: bad }).join('\n'), `REPLICA_LEASE_MS: expected a whole number from 1000 to 60000, got "${bad}"`, bad)
+  }
+  // The default reproduces the timings the replicas had before the setting existed.
+  t.same(replicaTiming(5000), { leaseMs: 5000, renewMs: 1000, heartbeatTtlMs: 4000, spread: { everyMs: 1000, settleMs: 3000, minHoldMs: 10_000, orphanGraceMs: 2000 } })
+  t.same(replicaTiming(2000), { leaseMs: 2000, renewMs: 400, heartbeatTtlMs: 1600, spread: { everyMs: 400, settleMs: 1200, minHoldMs: 4000, orphanGraceMs: 800 } })
+})
+
 t.test('RECORDINGS_SETTLE_MS: how long a recorded leg waits for more files; a bad value is refused', async (t) => {
   t.equal(loadConfig(PBX).recordings.settleMs, 3000, 'default 3 s (3CX writes the files up to ~2 s after the call)')
   t.equal(loadConfig({ ...PBX, RECORDINGS_SETTLE_MS: '250' }).recordings.settleMs, 250)
@@ -173,5 +186,14 @@ t.test('DATABASE_POOL_MAX sizes each PostgreSQL pool; a bad value is refused wit
   t.equal(describeConfig(loadConfig({ ...PBX, DATABASE_URL: 'postgres://gw@db/gateway', DATABASE_POOL_MAX: '4' })).databasePoolMax, 4, 'shown by config check')
   for (const bad of ['ten', '1', '0', '-5', '2.5', '100000']) {
     t.match(problems({ ...PBX, DATABASE_POOL_MAX: bad }).join('\n'), `DATABASE_POOL_MAX: expected a whole number from 2 to 1000, got "${bad}" (each pool needs one connection for queries besides the one a standby holds for LISTEN)`, bad)
+  }
+})
+
+t.test('RECORDINGS_GIVE_UP_MS: how long a leg\'s recording is looked for; a bad value is refused with a sentence', async (t) => {
+  t.equal(loadConfig(PBX).recordings.giveUpMs, 15_000, 'default 15 s')
+  t.equal(loadConfig({ ...PBX, RECORDINGS_GIVE_UP_MS: '4000' }).recordings.giveUpMs, 4000)
+  t.match(describeConfig(loadConfig({ ...PBX, RECORDINGS_GIVE_UP_MS: '60000' })), { recordings: { giveUpMs: 60_000 } }, 'shown by config check')
+  for (const bad of ['soon', '2999', '0', '-1', '1.5', '3600001']) {
+    t.match(problems({ ...PBX, RECORDINGS_GIVE_UP_MS: bad }).join('\n'), `RECORDINGS_GIVE_UP_MS: expected a whole number from 3000 to 3600000, got "${bad}" (3CX writes a recording up to ~2 s after the call`, bad)
   }
 })

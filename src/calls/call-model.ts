@@ -184,7 +184,8 @@ export class CallModel implements CallModelView {
 
   reserve (callid: number, at: number): { chid: string, legacyId: string } {
     const t = this.calls.get(callid)
-    if (t !== undefined && !t.finished) return { chid: t.chid, legacyId: t.legacyId }
+    // The id of the call's start (-0), as answered before its first participant: however far the call got.
+    if (t !== undefined && !t.finished) return { chid: t.chid, legacyId: legacyCallId(t.chid, 0) }
     const chid = this.reservations.reserve(callid, at)
     return { chid, legacyId: legacyCallId(chid, 0) }
   }

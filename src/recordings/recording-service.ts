@@ -5,7 +5,7 @@ import { mkdir, rename, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import type { FastifyBaseLogger } from 'fastify'
 import { Cron } from 'croner'
-import type { Config } from '../config.js'
+import { DEFAULT_RECORDINGS_GIVE_UP_MS, type Config } from '../config.js'
 import type { XapiApi } from '../pbx/pbx-api.js'
 import { isStorageError } from '../storage-health.js'
 import { ConversionError, FfmpegPool, PoolClosedError, resolveFfmpegPath } from './ffmpeg-pool.js'
@@ -64,7 +64,7 @@ export interface ConversationsInProgress {
   conversationMayContinue: (callid: number, user: string, link: number) => boolean
 }
 
-export const DEFAULT_TIMING: LegTiming = { settleMs: 3_000, giveUpMs: 15_000 }
+export const DEFAULT_TIMING: LegTiming = { settleMs: 3_000, giveUpMs: DEFAULT_RECORDINGS_GIVE_UP_MS }
 const FETCH_RETRY_MS = [1_000, 5_000, 30_000, 120_000, 600_000]
 /** Files are matched to legs near their time: refs recorded this long before the oldest leg cannot be among them. */
 const CLAIMED_MARGIN_MS = 3_600_000
@@ -101,7 +101,7 @@ export class RecordingService<I extends RecordingIndex = RecordingIndex> {
     this.claimMs = opts.claimMs ?? 30_000
     this.convertFailures = new RetryCounts(opts.convertRetryMs ?? CONVERT_RETRY_MS)
     this.mp3Dir = opts.config.recordings.mp3Dir
-    this.timing = { ...DEFAULT_TIMING, ...opts.timing }
+    this.timing = { ...DEFAULT_TIMING, giveUpMs: opts.config.recordings.giveUpMs, ...opts.timing }
     this.wavDir = path.join(opts.config.dataDir, 'recordings-wav')
     this.failedDir = path.join(opts.config.dataDir, 'recordings-failed')
   }

@@ -17,6 +17,7 @@ import type { Config } from '../config.js'
 import { buildApp } from '../app.js'
 import { createServices, openReplicaRegistry, type GatewayServices, type ServicesOptions } from '../services.js'
 import { SpreadKeeper } from '../replicas/spread-keeper.js'
+import { replicaTiming } from '../replicas/replica-timing.js'
 import { defaultReplicaId } from '../replicas/stream-lease.js'
 import { evaluateReadiness, type ReadinessReport } from '../health.js'
 import { loggerOptions } from '../logger-options.js'
@@ -36,7 +37,7 @@ export interface TenantGatewayOptions {
   logStream?: NodeJS.WritableStream
   pbx?: ServicesOptions['pbx']
   shutdownTimeoutMs?: number
-  /** The spread's timing (tests shorten it). */
+  /** The spread's timing (default: from REPLICA_LEASE_MS, replicas/replica-timing.ts). */
   spread?: { everyMs?: number, settleMs?: number, minHoldMs?: number, orphanGraceMs?: number }
   /** This process's id among the replicas (default host:pid; tests run two in one process). */
   replica?: string
@@ -70,12 +71,14 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
   let definitions: readonly TenantDefinition[] = initial
   let closing: Promise<void> | null = null
   const replica = opts.replica ?? defaultReplicaId()
+  const timing = replicaTiming(base.replicaLeaseMs)
   const keeper = base.databaseUrl === null
     ? null
     : new SpreadKeeper({
-      registry: await openReplicaRegistry(base.databaseUrl, replica),
+      registry: await openReplicaRegistry(base.databaseUrl, replica, timing.heartbeatTtlMs),
       tenants: () => definitions.map((d) => ({ id: d.id, stream: () => tenants.get(d.id)?.services.stream() ?? null })),
       release: async (id) => { await rebuild(id, 'given back to even the spread') },
+      ...timing.spread,
       ...opts.spread,
       log: logger.child({ component: 'replicas' })
     })

@@ -91,6 +91,16 @@ t.test('reserve(): makecall ids before and after the first participant', async (
   t.equal(events.length, 0)
 })
 
+t.test('reserve(): a call already answered still answers the id of its start, as the first makecall did', async (t) => {
+  // A double click (or a standby asking the holder) after the call moved on to its first conversation (-1):
+  // the answer must not depend on how far the call got meanwhile.
+  const { m, events } = model()
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf(DIRECT, 44)) m.apply(c)
+  t.ok(events.some((e) => e.payload.id === '261121083716_44-1'), 'the call is in its first conversation (-1)')
+  t.same(m.reserve(44, T0 + 9000), { chid: '261121083716_44', legacyId: '261121083716_44-0' })
+})
+
 t.test('WEBHOOK_INTERNAL_CALLS=off suppresses internal calls only', async (t) => {
   const { m, events, clock } = model({ internalCalls: false })
   t.teardown(() => { m.stop() })

@@ -1,6 +1,7 @@
 // Fail-over for real: three gateway processes on one PostgreSQL database against the simulator,
 // random call traffic, and the replica holding the PBX's event stream killed with SIGKILL twice
-// during calls. A standby takes the stream over each time (its lease runs out after 5 s); the test
+// during calls. A standby takes the stream over each time (its lease runs out after REPLICA_LEASE_MS,
+// 2 s here: replica-harness.ts); the test
 // checks the webhooks against the simulator's ground truth: nothing lost, each call's events in
 // order (the time between the kill and the take-over is a blind window: calls that ended in it owe
 // their final call-ended event, from the call log). Take-over times are printed, not asserted
@@ -83,6 +84,12 @@ t.test('three replicas, the stream holder killed twice during calls: nothing los
     t.comment(`SIGKILL of ${killed.name}: ${current.name} took the stream over after ${took} ms`)
   }
   t.equal(takeovers.length, 2, `two take-overs (${takeovers.map((ms) => (ms / 1000).toFixed(1)).join(' s, ')} s)`)
+  // Then calls the last holder sees from start to end, enough calls in all, and the traffic stopped
+  // (not run out: its 24 s are an upper bound, for a slow machine).
+  const endedAt = endedCalls()
+  await waitFor('calls after the last take-over', 30_000, async () => endedCalls() >= endedAt + 10 && sim.ctx.engine.records().length >= 45)
+  const stopped = await fetch(`${sim.url}/_sim/traffic`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stop: true }) })
+  t.equal(stopped.status, 200, 'traffic stopped')
 
   // Traffic over, every call ended (grace periods over), calls never seen recovered from the call log, the outbox drained.
   await waitFor('the traffic to end', 60_000, async () => !((await (await fetch(`${sim.url}/_sim/traffic`)).json()) as { running: boolean }).running && sim.ctx.engine.activeCalls() === 0)

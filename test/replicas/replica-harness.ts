@@ -11,9 +11,15 @@ export const REPLICA_KEY = 'failover-test-key-5f2a9c7e1b3d'
 
 export interface Replica { name: string, child: ChildProcess, url: string, exited: Promise<void>, output: () => string, alive: () => boolean }
 
-/** The settings every replica of these tests shares (webhooks to `webhookUrl`, short retries and grace). */
+/**
+ * The settings every replica of these tests shares (webhooks to `webhookUrl`, short retries and grace,
+ * a stream lease of REPLICA_LEASE_MS: 2 s, not the default 5 s, so take-overs and the spread's waits
+ * take 2/5 of the time; what the tests check does not depend on the lease's length).
+ */
+export const REPLICA_LEASE_MS = 2000
 export function replicaEnv (o: { dataDir: string, databaseUrl: string, graceMs: number, webhookUrl?: string }): Record<string, string> {
   return {
+    REPLICA_LEASE_MS: String(REPLICA_LEASE_MS),
     GATEWAY_KEYS: `${REPLICA_KEY}:control`, HOST: '127.0.0.1', PORT: '0', DATA_DIR: o.dataDir, DATABASE_URL: o.databaseUrl,
     ...(o.webhookUrl !== undefined ? { WEBHOOK_URLS: o.webhookUrl } : {}),
     WEBHOOK_SECRET: 'whsec_' + Buffer.alloc(32, 9).toString('base64'), WEBHOOK_RETRY_SCHEDULE: '0,50ms,200ms,500ms', WEBHOOK_TIMEOUT_MS: '2000',

@@ -16,7 +16,10 @@ async function ended (cc: CcSim, callid: number): Promise<{ startedAt: number, a
   return { startedAt: r.startedAt.getTime(), answeredAt: r.answeredAt?.getTime() ?? null, endedAt: r.endedAt.getTime() }
 }
 
-t.test('a makecall answers after timing.answerMs and talks timing.talkMs; one nobody answers gives up after timing.noAnswerMs', async (t) => {
+// The cases are independent (a simulator each) and mostly wait for their calls: run them at once.
+t.jobs = 4
+
+t.test('a makecall answers after timing.answerMs and talks timing.talkMs; one nobody answers gives up after timing.noAnswerMs', { buffered: true }, async (t) => {
   const cc = await startCcSim(t, { timing: { answerMs: 20, talkMs: 300, noAnswerMs: 400 } })
   const made = await cc.post('/callcontrol/101/makecall', { destination: '102' })
   t.equal(made.status, 200)
@@ -34,7 +37,7 @@ t.test('a makecall answers after timing.answerMs and talks timing.talkMs; one no
   t.ok(rang.endedAt - rang.startedAt >= 400 && rang.endedAt - rang.startedAt < DEFAULT_SIM_TIMING.noAnswerMs, `gave up after ${rang.endedAt - rang.startedAt} ms`)
 })
 
-t.test('a route-point script presses its keys timing.digitsAfterAnswerMs after the answer', async (t) => {
+t.test('a route-point script presses its keys timing.digitsAfterAnswerMs after the answer', { buffered: true }, async (t) => {
   const cc = await startCcSim(t, { timing: { digitsAfterAnswerMs: 50 } })
   const w = await cc.watch()
   const callid = await cc.call({ from: CALLER, to: '+15550104', talkMs: 3000, dtmf: '5' })
@@ -56,7 +59,7 @@ t.test('a route-point script presses its keys timing.digitsAfterAnswerMs after t
   await cc.waitEnded([callid])
 })
 
-t.test('recordings are written within timing.recordingDelayMs of the leg\'s end', async (t) => {
+t.test('recordings are written within timing.recordingDelayMs of the leg\'s end', { buffered: true }, async (t) => {
   // Seed 7: the default delays would write this first recording 1969 ms after its leg (recorder.ts draws them from the seed).
   const seed = 7
   const defaultDelay = randomInt(seededRandom(seed), ...DEFAULT_SIM_TIMING.recordingDelayMs)
@@ -68,7 +71,7 @@ t.test('recordings are written within timing.recordingDelayMs of the leg\'s end'
   t.ok(listedAfter < defaultDelay, `listed ${listedAfter} ms after the call ended`)
 })
 
-t.test('a timing that is not a duration is refused, naming it', async (t) => {
+t.test('a timing that is not a duration is refused, naming it', { buffered: true }, async (t) => {
   t.same(simTiming(), DEFAULT_SIM_TIMING)
   t.same(simTiming({ answerMs: 0 }).answerMs, 0)
   await t.rejects(createSimulator({ timing: { answerMs: -1 } }), /timing\.answerMs must be an integer number of ms from 0 to 3600000, got -1/)

@@ -6,7 +6,8 @@
 // options (`$expand=X($filter=A eq 'b';$select=C)` fails at 0), so $expand/$select/$orderby are split
 // by hand (odata-query.ts) and only $filter goes through the parser. @odata/parser is the maintained
 // fork with types, so that is the one used.
-import { defaultParser } from '@odata/parser'
+import { createRequire } from 'node:module'
+import type { defaultParser as DefaultParser } from '@odata/parser'
 import { badQuery } from './odata-error.js'
 import { splitTopLevel, unquote } from './odata-literal.js'
 
@@ -32,11 +33,19 @@ const COMPARISONS: Record<string, (c: number) => boolean> = {
 
 const INTEGER_TYPES = new Set(['Edm.SByte', 'Edm.Byte', 'Edm.Int16', 'Edm.Int32', 'Edm.Int64', 'Edm.Decimal', 'Edm.Double', 'Edm.Single'])
 
+let parser: typeof DefaultParser | null = null
+
+/** The parser, loaded at the first $filter: it is a tenth of a second of CPU to load, and most simulator processes (the demo's among them) may never filter. */
+function filterParser (): typeof DefaultParser {
+  parser ??= (createRequire(import.meta.url)('@odata/parser') as { defaultParser: typeof DefaultParser }).defaultParser
+  return parser
+}
+
 /** Compiles a $filter expression; throws a 400 ODataError on syntax errors, unknown properties or functions. */
 export function compileFilter (text: string, propertyExists: PropertyCheck): RowPredicate {
   let ast: Token
   try {
-    ast = defaultParser.filter(rewriteIn(text)) as Token
+    ast = filterParser().filter(rewriteIn(text)) as Token
   } catch (err) {
     throw badQuery(`Syntax error in $filter '${text}': ${(err as Error).message}.`)
   }

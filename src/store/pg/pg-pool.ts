@@ -1,12 +1,25 @@
 // The PostgreSQL connection pool (DATABASE_URL; architecture.md "Storage ports"): one per gateway,
 // shared by every PostgreSQL adapter, with the one StorageHealth they report failed writes to. A
 // lost connection is an error event on the pool, not a crash: the next query reconnects.
-import pg from 'pg'
+import { createRequire } from 'node:module'
+import type pg from 'pg'
 import { StorageHealth } from '../../storage-health.js'
 import { redactDatabaseUrl } from '../../database-url.js'
 
-// BIGINT columns (ids, ms timestamps) come back as numbers: all of them stay below 2^53.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
+let loaded: typeof pg | null = null
+
+/**
+ * node-postgres, loaded when the first pool is made: a gateway on SQLite (demo mode, one PBX
+ * without DATABASE_URL) never loads it, which saves its start-up tens of ms of CPU (issue 16).
+ */
+function pgModule (): typeof pg {
+  if (loaded === null) {
+    loaded = createRequire(import.meta.url)('pg') as typeof pg
+    // BIGINT columns (ids, ms timestamps) come back as numbers: all of them stay below 2^53.
+    loaded.types.setTypeParser(loaded.types.builtins.INT8, (v) => Number(v))
+  }
+  return loaded
+}
 
 export interface PgStore {
   pool: pg.Pool
@@ -32,7 +45,7 @@ export interface PgStoreOptions {
 
 export function createPgStore (url: string, opts: PgStoreOptions = {}): PgStore {
   const name = redactDatabaseUrl(url)
-  const pool = new pg.Pool({
+  const pool = new (pgModule().Pool)({
     connectionString: url,
     max: opts.max ?? 10,
     idleTimeoutMillis: opts.idleMs ?? 10_000,

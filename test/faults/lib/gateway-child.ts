@@ -1,11 +1,10 @@
 // A whole gateway in its own process, for the fault suite (which kills it with SIGKILL): the
 // configuration comes from the environment, exactly as in production; a short reconnect backoff
 // keeps the tests quick. Prints `ready <url>` once listening. Over IPC it answers `{ type: 'mem' }`
-// with the heap in use after a full GC (run it with --expose-gc). Exits on SIGTERM like the real one.
+// with the heap in use after a full GC (run it with --expose-gc), `{ type: 'recordings-idle' }` with
+// whether the recordings pipeline has nothing left to do. Exits on SIGTERM like the real one.
 import { loadConfig } from '../../../src/config.js'
 import { startGateway } from '../../../src/server.js'
-import { loadTenantsFile } from '../../../src/tenants/tenants-file.js'
-import { startTenantGateway } from '../../../src/tenants/tenant-gateway.js'
 
 const config = loadConfig(process.env)
 const common = {
@@ -13,8 +12,17 @@ const common = {
   pbx: { reconnect: { baseMs: 50, maxMs: 400 }, retry: { retries: 2 } },
   shutdownTimeoutMs: 3000
 }
+// FAULT_RIG_SPARE=1: a spare for a restart (fault-rig.ts): the code is loaded while the gateway it
+// replaces still runs; it starts on `{ type: 'go' }`, once that one has been killed.
+if (process.env.FAULT_RIG_SPARE === '1') {
+  process.stdout.write('loaded\n')
+  await new Promise<void>((resolve) => {
+    const go = (m: { type?: string }): void => { if (m.type === 'go') { process.off('message', go); resolve() } }
+    process.on('message', go)
+  })
+}
 // With TENANTS_FILE: the several-PBX gateway (test/replicas/tenant-faults.test.ts).
-const gateway = config.tenantsFile !== null ? await startTenantGateway(config, loadTenantsFile(config.tenantsFile), common) : await startGateway(config, common)
+const gateway = config.tenantsFile !== null ? await startTenants(config.tenantsFile) : await startGateway(config, common)
 gateway.installSignalHandlers()
 
 process.on('message', (m: { type?: string, pages?: number | null }) => {
@@ -29,6 +37,11 @@ process.on('message', (m: { type?: string, pages?: number | null }) => {
     process.send?.({ type: 'disk-full', pages: db.pragma('max_page_count', { simple: true }) })
     return
   }
+  // Whether no recorded leg waits for its files and no conversion is pending or running.
+  if (m.type === 'recordings-idle' && 'services' in gateway) {
+    void (gateway.services.recordings?.idle(100) ?? Promise.resolve(true)).then((idle) => process.send?.({ type: 'recordings-idle', idle }))
+    return
+  }
   if (m.type !== 'mem') return
   const gc = (globalThis as { gc?: () => void }).gc
   gc?.()
@@ -36,3 +49,9 @@ process.on('message', (m: { type?: string, pages?: number | null }) => {
   process.send?.({ type: 'mem', heapUsed: mem.heapUsed, rss: mem.rss })
 })
 process.stdout.write(`ready ${gateway.url}\n`)
+
+async function startTenants (file: string): ReturnType<typeof import('../../../src/tenants/tenant-gateway.js').startTenantGateway> {
+  const { loadTenantsFile } = await import('../../../src/tenants/tenants-file.js')
+  const { startTenantGateway } = await import('../../../src/tenants/tenant-gateway.js')
+  return await startTenantGateway(config, loadTenantsFile(file), common)
+}

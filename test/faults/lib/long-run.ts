@@ -6,7 +6,7 @@ import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { SCENARIOS, runSoak, type Scale, type SoakSample } from './scenarios.js'
 import { problemsOf, summaryLine, HEAP_SLACK_MB } from './verdict.js'
-import type { ScenarioResult } from './fault-rig.js'
+import { GRACE_MS, type ScenarioResult } from './fault-rig.js'
 import type { Finding } from './ground-truth.js'
 
 const { values } = parseArgs({ options: { scale: { type: 'string', default: 'long' }, only: { type: 'string' }, report: { type: 'string' }, soak: { type: 'string' }, findings: { type: 'string' } } })
@@ -98,7 +98,7 @@ if (reportPath !== null) {
     '',
     `Produced by \`npm run test:faults\` (\`node --expose-gc --import tsx test/faults/lib/long-run.ts\`) on ${new Date().toISOString()},`,
     `${os.cpus().length} CPU(s), Node ${process.version}. Simulator and receiver in the test process, the gateway in a child`,
-    'process (test/faults/lib/gateway-child.ts) on one DATA_DIR; retry schedule `0,50ms,200ms,500ms`, CALL_END_GRACE_MS=300,',
+    `process (test/faults/lib/gateway-child.ts) on one DATA_DIR; retry schedule \`0,50ms,200ms,500ms\`, CALL_END_GRACE_MS=${GRACE_MS},`,
     'traffic from `POST /_sim/traffic` with ring ≤ 1.5 s and talk ≤ 2.5 s.',
     '',
     '| scenario | what it did |',

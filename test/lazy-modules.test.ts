@@ -1,0 +1,38 @@
+// Start-up (issue 16): packages only some set-ups need are loaded when first used, not when the
+// gateway's modules are imported. node-postgres only with DATABASE_URL on PostgreSQL, @odata/parser
+// only at the simulator's first $filter; a gateway on SQLite with the demo simulator loads neither.
+import { execFile } from 'node:child_process'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import t from 'tap'
+
+const root = path.resolve(import.meta.dirname, '..')
+
+/** The node_modules packages among `names` that importing `modules` (in a fresh process) loaded. */
+async function loadedBy (modules: readonly string[], names: readonly string[]): Promise<string[]> {
+  const script = `
+    import { createRequire } from 'node:module'
+    for (const m of ${JSON.stringify(modules)}) await import(m)
+    const loaded = Object.keys(createRequire(import.meta.url).cache)
+    console.log(JSON.stringify(${JSON.stringify(names)}.filter((n) => loaded.some((k) => k.includes('/node_modules/' + n + '/')))))`
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root })
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as string[]
+}
+
+t.test('importing the gateway and the simulator loads neither node-postgres nor the OData parser', async (t) => {
+  const files = ['src/server.ts', 'src/services.ts', 'src/sim/simulator.ts', 'src/store/pg/pg-pool.ts'].map((f) => path.join(root, f))
+  t.same(await loadedBy(files, ['pg', '@odata/parser']), [])
+  // The check itself can see a loaded package.
+  t.same(await loadedBy([...files, 'pg'], ['pg', '@odata/parser']), ['pg'])
+})
+
+t.test('they load when first used', async (t) => {
+  const { compileFilter } = await import('../src/sim/xapi/odata-filter.js')
+  const keep = compileFilter("Number eq '101'", () => true)
+  t.ok(keep({ Number: '101' }))
+  t.notOk(keep({ Number: '102' }))
+  const { createPgStore } = await import('../src/store/pg/pg-pool.js')
+  const store = createPgStore('postgres://nobody@127.0.0.1:1/none')
+  t.equal(typeof store.pool.query, 'function')
+  await store.close()
+})
