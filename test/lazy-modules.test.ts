@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
+import { TS_CHILD_ARGS } from './ts-child.js'
 
 const root = path.resolve(import.meta.dirname, '..')
 
@@ -15,7 +16,7 @@ async function loadedBy (modules: readonly string[], names: readonly string[]): 
     for (const m of ${JSON.stringify(modules)}) await import(m)
     const loaded = Object.keys(createRequire(import.meta.url).cache)
     console.log(JSON.stringify(${JSON.stringify(names)}.filter((n) => loaded.some((k) => k.includes('/node_modules/' + n + '/')))))`
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root })
+  const { stdout } = await promisify(execFile)(process.execPath, [...TS_CHILD_ARGS, '--input-type=module', '-e', script], { cwd: root })
   return JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as string[]
 }
 

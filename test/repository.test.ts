@@ -117,3 +117,11 @@ t.test('npm run test:second-pbx runs files that exist and name the PBX through t
   for (const f of listed) t.ok(all.includes(f) && /\bPBX\.(n\(|didTo\(|clientId\b)/.test(text(f)), `${f}: a test file written with pbx.n()`)
   t.equal(JSON.parse(text('package.json')).scripts['test:second-pbx'], 'node scripts/second-pbx.mjs', 'the list is kept in one place')
 })
+
+t.test('test children load TypeScript with the tests\' own loader (TS_CHILD_ARGS), never tsx', async (t) => {
+  // tsx squashes a module onto a few lines; merged with the other processes' coverage of the same file
+  // (same URL, other offsets) it turned the simulator's 98.9 % into 75 % (test/lazy-modules.test.ts, 2026-12).
+  const spawnsTsx = all.filter((f) => f.startsWith('test/') && f.endsWith('.ts'))
+    .filter((f) => /['"]--import['"],\s*['"]tsx['"]/.test(text(f)))
+  t.same(spawnsTsx, [])
+})

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { TS_CHILD_ARGS } from '../ts-child.js'
 
 const CHILD = fileURLToPath(new URL('../faults/lib/gateway-child.ts', import.meta.url))
 export const REPLICA_KEY = 'failover-test-key-5f2a9c7e1b3d'
@@ -28,7 +29,7 @@ export function replicaEnv (o: { dataDir: string, databaseUrl: string, graceMs: 
 }
 
 export async function spawnReplica (name: string, env: Record<string, string>, startMs = 60_000): Promise<Replica> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+  const child = spawn(process.execPath, [...TS_CHILD_ARGS, CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
   let out = ''
   // REPLICA_LOG_DIR=/tmp/x keeps each replica's whole output in /tmp/x/<name>.log (to look into a failure).
   const keep = process.env.REPLICA_LOG_DIR !== undefined ? createWriteStream(path.join(process.env.REPLICA_LOG_DIR, `${name}.log`)) : null

@@ -203,9 +203,14 @@ export class CallTracker {
    */
   awaitsReconciliation (now: number): boolean {
     const s = this.d.s
+    return !this.finished && this.endUnresolved() && s.emptySince !== null && now >= s.emptySince + this.opts.graceMs
+  }
+
+  /** What the gateway saw does not tell how the call ended: its end is the PBX's record's to tell once it has emptied. */
+  private endUnresolved (): boolean {
+    const s = this.d.s
     // A blind transfer still unresolved at the end: the target may have been missed and the call taken back unseen.
-    const unresolved = s.uncertainEnd || s.uncertainAnswer === true || s.transferFrom !== null || this.answeredUnseenGoesOn()
-    return !this.finished && unresolved && s.emptySince !== null && now >= s.emptySince + this.opts.graceMs
+    return s.uncertainEnd || s.uncertainAnswer === true || s.transferFrom !== null || this.answeredUnseenGoesOn()
   }
 
   /**
@@ -256,11 +261,15 @@ export class CallTracker {
    * Whether the current conversation ends when its grace period is over. Not while an answer may
    * have been missed or a consultation target may still take the call; nor when it was answered in
    * a gap (the PBX did not date it) and the call has emptied: then the call log gives its talk time.
+   * Nor once the call has emptied with an end the gateway did not see (its last legs vanished in a
+   * gap): whoever took the call from this conversation meanwhile is the PBX's record's to tell, and
+   * the call's end (endWithRecord) ends this conversation too, transferred or not. Ended alone, it
+   * would be the call's final end with the record's later conversations sent after it.
    */
   private endsAtGrace (conv: ConversationState): boolean {
     const s = this.d.s
     if (s.uncertainAnswer === true || consultationGoesOn(s, conv)) return false
-    return !(s.emptySince !== null && conv.answerUnsure === true)
+    return !(s.emptySince !== null && (conv.answerUnsure === true || this.endUnresolved()))
   }
 
   /** A conversation answered in a gap (a transfer target after a reconnect) is still open: its end is the PBX's to date. */
