@@ -10,7 +10,7 @@ import { cpuNote, loadSettings } from './http-load.js'
 
 const TARGET = 0.8 // issue 16 (was 0.6)
 /** What a CPU profile of the gateway under this load showed while the benchmark was written. */
-const MISS_NOTE = 'Why, as far as known (CPU profiles, `npm run bench -- --only cached-get --cpu-prof`): the answer is already sent from the route\'s onRequest hook right after the key check and the per-key limit (no validation hook, handler or serializer run), as one string the response head is joined to; what is left over the bare route is Fastify\'s own work for the safeguards: two onRequest hooks (security headers, key), the onResponse hooks of the request counters and the response listeners they need, the per-request logger, five more headers Node validates, and on a loaded machine more garbage collection. Dropping any safeguard would trade it for speed.'
+const MISS_NOTE = 'Why, as far as known (CPU profiles, `npm run bench -- --only cached-get --cpu-prof`): the answer is already sent from the route\'s onRequest hook right after the key check and the per-key limit (no validation hook, handler or serializer run), as one string the response head is joined to; what is left over the bare route is Fastify\'s own work for the safeguards: one onRequest hook (the key check, which also sets the security headers), one onResponse hook (the request counter) and the response listeners it and the logger need, Node\'s socket timeout refreshed on every request (connectionTimeout), the per-request logger, five more headers Node validates, and on a loaded machine more garbage collection. Dropping any safeguard would trade it for speed.'
 
 export const cachedGet: Figure = {
   id: 'cached-get',
