@@ -118,9 +118,10 @@ t.test('doctor and export work in demo mode, against a fresh built-in simulator'
   t.match(d.err(), /^demo mode \(PBX_URL is not set\): using the built-in 3CX V20 simulator at http:\/\/127\.0\.0\.1:\d+ with 7 days of simulated calls; set PBX_URL/)
   t.match(d.out(), /All checks passed/)
   const out = path.join(t.testdir({}), 'calls.csv')
-  const today = new Date().toISOString().slice(0, 10)
+  // Two days back to today: "today" alone holds no call yet just after midnight (this test failed at 00:07 UTC).
+  const day = (daysAgo: number): string => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10)
   const e = io()
-  t.equal(await main(['export', 'calllog', '--from', today, '--to', today, '--out', out], e.io), 0, e.err())
+  t.equal(await main(['export', 'calllog', '--from', day(2), '--to', day(0), '--out', out], e.io), 0, e.err())
   t.match(e.err(), /Exported [1-9]\d* rows of the call log report/, 'the demo history gives the report rows')
   t.ok(readFileSync(out, 'utf8').split('\n').length > 2)
 }))
