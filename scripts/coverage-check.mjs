@@ -17,17 +17,20 @@ import { globSync } from 'glob'
  * commit 9e26881; gateway: lines/statements 87.1, functions 86.5, branches 85.4; simulator: lines/
  * statements 97.3, functions 98.2, branches 87.0) less 2 points, rounded down. Raise them as tests grow.
  * Re-measured 2026-12-06 on the merged suite (127 files): gateway lines/statements 87.6, functions 87.1,
- * branches 86.6; simulator lines/statements 98.8, functions 99.1, branches 89.4. The gateway's floors stay
- * at 80 rather than measured-less-2: one CI run measured the gateway's functions about 12 points lower
- * than local runs of the same code, and the cause is not known yet; raise them once CI's own figure
- * (printed by this script) has been seen to match.
+ * branches 86.6; simulator lines/statements 98.8, functions 99.1, branches 89.4.
+ * 2026-12-07 (dbc5073, clean-clone CI run, 185 files): gateway lines/statements 98.8, functions 98.1,
+ * branches 91.4; simulator lines/statements 98.9, functions 99.2, branches 90.2. The gateway measured
+ * ~85 before because test children started with tsx (replica harness) wrote coverage of the same files
+ * with other offsets, which c8 merged into nonsense (also why CI once read 12 points lower than local
+ * runs); children now load TypeScript as the tests do (repository.test checks), so the gateway's floors
+ * are measured-less-2 like the simulator's.
  */
 export const SETS = [
   {
     name: 'gateway (src/ less src/sim/, routes/)',
     include: ['src/**/*.ts', 'routes/**/*.ts'],
     exclude: ['src/sim/**', '**/*.d.ts'],
-    thresholds: { lines: 80, statements: 80, functions: 80, branches: 80 }
+    thresholds: { lines: 96, statements: 96, functions: 96, branches: 89 }
   },
   {
     name: 'simulator (src/sim/)',
