@@ -16,6 +16,12 @@ import { printedKey, run } from './cli-run.js'
 
 const quiet = (): Writable => new Writable({ write (_c, _e, cb) { cb() } })
 
+// Once (1 of 6 whole-suite runs, 2026-12-07) this file passed every assertion and then did not exit until
+// tap's timeout. Should it happen again, what still holds the process open is printed 20 s after the test.
+t.teardown(() => {
+  setTimeout(() => { console.error('tenant-reload-pg: still running 20 s after the test; active resources:', process.getActiveResourcesInfo().join(', ')) }, 20_000).unref()
+})
+
 t.test('add, rotate-key and remove reach every running replica within seconds', async (t) => {
   const url = await testDatabase(t)
   const sim = await createSimulator()
