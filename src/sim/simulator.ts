@@ -22,7 +22,7 @@ import type { SimDirectory } from './sim-types.js'
 import { callControlPlugin } from './callcontrol/callcontrol-plugin.js'
 import { controlPlugin } from './control/control-plugin.js'
 import type { TlsMaterial } from './tls-cert.js'
-import { sharedCompilers } from '../shared-compilers.js'
+import { sharedCompilers } from '../schema-compilers.js'
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */

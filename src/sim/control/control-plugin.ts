@@ -1,7 +1,7 @@
 // The simulator's own control API under /_sim (simulator.md §3; not part of 3CX): scripted calls,
 // random traffic, fault injection, reset, and the log of sent Call Control events.
 import type { FastifyInstance } from 'fastify'
-import { ajvValidators } from '../../shared-compilers.js'
+import { ajvValidators } from '../../schema-compilers.js'
 import type { SimContext } from '../sim-context.js'
 import { SimScriptError, type CallScript } from '../engine/call-engine.js'
 import { SCRIPT_LIMITS } from '../engine/call-script.js'

@@ -118,7 +118,7 @@ export const buildValidator: BuildValidator = ((externalSchemas: unknown, option
   return (route: ValidatorRoute) => {
     // A custom compiler makes Fastify skip lower-casing a headers schema's names: say so rather than
     // validate headers case-sensitively.
-    if (route.httpPart === 'headers') throw new Error('src/shared-compilers.ts does not compile headers schemas (Fastify would no longer lower-case their names); add that before using one')
+    if (route.httpPart === 'headers') throw new Error('src/schema-compilers.ts does not compile headers schemas (Fastify would no longer lower-case their names); add that before using one')
     return compile(route)
   }
 }) as unknown as BuildValidator

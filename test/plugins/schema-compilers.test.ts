@@ -1,9 +1,9 @@
-// The process-wide cache of compiled validators and serializers (src/shared-compilers.ts): a route
+// The process-wide cache of compiled validators and serializers (src/schema-compilers.ts): a route
 // gets a function compiled from its own schema, never another's, and what validation answers (coercion,
 // removed properties, formats, error messages) is what Fastify's own compilers answer.
 import t from 'tap'
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifySchema } from 'fastify'
-import { ajvValidators, buildSerializer, schemaText, sharedCompilers } from '../../src/shared-compilers.js'
+import { ajvValidators, buildSerializer, schemaText, sharedCompilers } from '../../src/schema-compilers.js'
 
 const shared = (): FastifyInstance => Fastify({ schemaController: { compilersFactory: sharedCompilers } }) as unknown as FastifyInstance
 
