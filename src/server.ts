@@ -201,4 +201,9 @@ function logStart (log: FastifyBaseLogger, config: Config, url: string, sim: Sim
   }
   log.info({ version: VERSION, mode: 'pbx', url, pbx: config.pbx.url, clientId: config.pbx.clientId, features },
     `3cx-gateway ${VERSION} listening on ${url}, PBX ${config.pbx.url}`)
+  // On every interface (Docker, a LAN host) the links would name 127.0.0.1, which only this machine reaches.
+  if (config.publicUrl === '' && config.recordings.source !== 'off' && (config.host === '0.0.0.0' || config.host === '::')) {
+    log.warn({ host: config.host }, `PUBLIC_URL is not set: recording links in webhooks will say ${url}, which a CRM on another machine cannot open; ` +
+      'set PUBLIC_URL to the address your CRM reaches this gateway at (e.g. http://gateway.lan:8080)')
+  }
 }

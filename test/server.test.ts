@@ -5,6 +5,7 @@ import { Writable } from 'node:stream'
 import { loadConfig } from '../src/config.js'
 import { startGateway } from '../src/server.js'
 import { startReceiver } from './webhooks/receiver.js'
+import { pbxEnv, startSim } from './pbx/pbx-fixture.js'
 
 function logSink (): { stream: Writable, text: () => string } {
   const chunks: string[] = []
@@ -131,4 +132,19 @@ t.test('a DATA_DIR that is a file is named, and the demo simulator started befor
   const again = createServer()
   t.teardown(() => { again.close() })
   await t.resolves(new Promise<void>((resolve, reject) => { again.once('error', reject); again.listen(simPort, '127.0.0.1', resolve) }), 'the simulator\'s port is free again: nothing keeps the process alive')
+})
+
+t.test('with a PBX on every interface and no PUBLIC_URL, the start warns that recording links name 127.0.0.1', async (t) => {
+  const sim = await startSim(t)
+  const start = async (env: Record<string, string>): Promise<string[]> => {
+    const logs = logSink()
+    const gw = await startGateway(loadConfig({ ...pbxEnv(sim.url), GATEWAY_KEYS: 'public-url-test-key-0123456789', PORT: '0', DATA_DIR: t.testdir({}), LOG_FORMAT: 'json', ...env }), { logStream: logs.stream })
+    await gw.close()
+    return logs.text().trim().split('\n').map((l) => JSON.parse(l) as { level: number, msg: string }).filter((l) => l.level >= 40).map((l) => l.msg)
+  }
+  const warned = await start({ HOST: '0.0.0.0' })
+  t.match(warned.join('\n'), /PUBLIC_URL is not set: recording links in webhooks will say http:\/\/127\.0\.0\.1:\d+/)
+  t.notMatch((await start({ HOST: '0.0.0.0', PUBLIC_URL: 'http://gateway.lan:8080' })).join('\n'), /PUBLIC_URL/, 'not with PUBLIC_URL set')
+  t.notMatch((await start({ HOST: '127.0.0.1' })).join('\n'), /PUBLIC_URL/, 'not on loopback')
+  t.notMatch((await start({ HOST: '0.0.0.0', RECORDINGS_SOURCE: 'off' })).join('\n'), /PUBLIC_URL/, 'not without recordings')
 })
