@@ -95,16 +95,24 @@ t.test('a stopping replica gives its claims back; a dead replica\'s claim runs o
   t.ok(b.converted.length >= 1, `replica B converted what A had not (A ${a.converted.length}, B ${b.converted.length}) without waiting for A's 10-minute lease`)
   t.same(a.announced, [], 'replica A announced nothing')
 
-  // A replica that died with a claim: nobody converts it until the claim runs out, then B does, once.
+  // A replica that died with a claim: nobody converts it until the claim runs out, then a replica does, once.
+  // B stops first and C starts after the claim: a running replica (polling every 50 ms) could otherwise
+  // take the leg between the dead one's settle and its claim.
+  await b.service.stop(1000)
   const dead = new PgRecordingIndex(admin, 'replica-dead')
   await writeWav(path.join(recordingsDir, '101', `Tom-Smith_+15557654321_${stamp}_43.wav`), 2)
   await dead.addLeg(leg(43))
   await dead.settleLeg(legKeyOf(leg(43)), [{ sourceRef: 'dir:43', recordedAt: now, wavPath: path.join(recordingsDir, '101', `Tom-Smith_+15557654321_${stamp}_43.wav`), xapiId: null }])
   t.equal((await dead.claimPending(10, 1500)).length, 1, 'the dead replica held a claim')
   const died = Date.now()
-  await until(() => b.announced.length === 3, 20_000)
-  t.comment(`the dead replica's claim (1.5 s) taken over and announced after ${Date.now() - died} ms`)
-  t.equal(b.converted.filter((f) => f === '250301100000_43-1-1.mp3').length, 1, 'taken over once the claim ran out')
-  await b.service.kick()
-  t.equal(b.announced.length, 3, 'each leg announced once')
+  const c = replica('replica-c', { looks: false, claimMs: 30_000 })
+  await c.service.start()
+  t.same((await claims()).map((r) => r.by), ['replica-dead'], 'the running replica leaves a held claim alone')
+  await until(() => c.announced.length === 1, 20_000)
+  const waited = Date.now() - died
+  t.comment(`the dead replica's claim (1.5 s) taken over and announced after ${waited} ms`)
+  t.ok(waited >= 1400, 'not before the claim ran out')
+  t.same(c.converted, ['250301100000_43-1-1.mp3'], 'taken over once the claim ran out')
+  await c.service.kick()
+  t.same([b.announced.length, c.announced.length], [2, 1], 'each leg announced once')
 })
