@@ -2,7 +2,8 @@
 // participant actions and their refusals, monitored-DN visibility, WebSocket auth and faults.
 import t from 'tap'
 import WebSocket from 'ws'
-import { CALLER, issueToken, notation, startCcSim, type CcSim } from './callcontrol-harness.js'
+import { CALLER, notation, startCcSim, type CcSim } from './callcontrol-harness.js'
+import { fetchToken } from './xapi-fixture.js'
 import { until } from '../pbx/pbx-fixture.js'
 import { FAST_SIM_TIMING } from './fast-timing.js'
 
@@ -156,7 +157,7 @@ t.test('WebSocket: bearer auth on the upgrade, closed by faults and revocation',
   t.pass('revoking tokens closes the socket')
   t.equal(await refused({ authorization: `Bearer ${cc.token}` }), 401, 'the revoked token is refused')
 
-  const fresh = await issueToken(cc.sim.url)
+  const fresh = await fetchToken(cc.sim.url)
   const w3 = await cc.watch(fresh)
   // "down" cuts every socket but the one of the /_sim request that asked for it.
   t.match(await cc.post('/_sim/faults', { down: true }), { status: 200, body: { down: true } }, 'the control request itself is answered')
