@@ -1,0 +1,4 @@
+// Batch `06-production` of test/test-batches.ts, in one process.
+import { runBatch } from '../batch-runner.js'
+
+await runBatch('06-production')
