@@ -17,13 +17,12 @@ const LEAK_GRACE_MS = Number(process.env.BATCH_LEAK_GRACE_MS ?? 10_000)
 /** The longest limit a file sets itself (test/replicas/tenant-faults.test.ts). */
 const LONGEST_FILE_MS = 300_000
 
-/** The files of batch `name`, sorted, paths from the project's root: its globs, less the numbered batches' files. */
+/** The files of batch `name`, sorted, paths from the project's root (see BATCHES for exact names and globs). */
 export function batchFiles (name: string): string[] {
-  const globs = BATCHES[name]
+  const globs = BATCHES.find(([n]) => n === name)?.[1]
   if (globs === undefined) throw new Error(`no batch "${name}" in test/test-batches.ts`)
-  const numbered = Object.entries(BATCHES).filter(([other]) => other !== name && /^\d/.test(other)).flatMap(([, g]) => g)
-  const elsewhere = new Set(globSync(numbered, { cwd: PROJECT, posix: true }))
-  return globSync([...globs], { cwd: PROJECT, posix: true }).filter((f) => !elsewhere.has(f)).sort()
+  const named = new Set(BATCHES.flatMap(([n, g]) => n === name ? [] : g.filter((f) => !f.includes('*'))))
+  return globSync([...globs], { cwd: PROJECT, posix: true }).filter((f) => !named.has(f)).sort()
 }
 
 /** Relative imports of a test file, followed through test helpers: does it reach `target`? */

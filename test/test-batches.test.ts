@@ -7,7 +7,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { globSync } from 'glob'
 import { batchFiles, importsTransitively } from './batch-runner.js'
-import { BATCHES } from './test-batches.js'
+import { BATCHES, batchFile } from './test-batches.js'
 import { TS_CHILD_ARGS } from './ts-child.js'
 
 const root = path.resolve(import.meta.dirname, '..')
@@ -16,7 +16,7 @@ const run = promisify(execFile)
 t.test('every test file runs exactly once, in one batch', async (t) => {
   const runs = new Map<string, string[]>()
   const add = (file: string, where: string): void => { runs.set(file, [...(runs.get(file) ?? []), where]) }
-  for (const name of Object.keys(BATCHES)) for (const f of batchFiles(name)) add(f, `batch ${name}`)
+  for (const [name] of BATCHES) for (const f of batchFiles(name)) add(f, `batch ${name}`)
   const all = globSync('test/**/*.test.ts', { cwd: root, posix: true, ignore: 'test/batches/**' })
   t.same(all.filter((f) => runs.get(f)?.length !== 1).map((f) => `${f}: ${(runs.get(f) ?? ['never']).join(', ')}`), [],
     'add a new folder\'s files to a batch in test/test-batches.ts')
@@ -27,9 +27,9 @@ t.test('.taprc runs the batch files, and each batch has its file', async (t) => 
   const include = [...readFileSync(path.join(root, '.taprc'), 'utf8').matchAll(/^ {2}- "(test\/[^"]+)"$/gm)].map((m) => m[1])
   t.same(include, ['test/batches/*.test.ts'])
   const files = globSync('test/batches/*.test.ts', { cwd: root, posix: true }).sort()
-  t.same(files, Object.keys(BATCHES).map((name) => `test/batches/${name}.test.ts`).sort())
-  for (const name of Object.keys(BATCHES)) {
-    t.match(readFileSync(path.join(root, `test/batches/${name}.test.ts`), 'utf8'), `await runBatch('${name}')`, name)
+  t.same(files, BATCHES.map(([name]) => batchFile(name)), 'named by their place, so tap starts them in this order')
+  for (const [name] of BATCHES) {
+    t.match(readFileSync(path.join(root, batchFile(name)), 'utf8'), `await runBatch('${name}')`, name)
     t.ok(batchFiles(name).length > 0, `batch ${name} runs files`)
   }
 })

@@ -1,4 +1,4 @@
-// Batch `01-tenant-faults` of test/test-batches.ts, in one process.
+// Batch `tenant-faults` of test/test-batches.ts, in one process.
 import { runBatch } from '../batch-runner.js'
 
-await runBatch('01-tenant-faults')
+await runBatch('tenant-faults')

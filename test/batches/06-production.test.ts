@@ -1,4 +1,0 @@
-// Batch `06-production` of test/test-batches.ts, in one process.
-import { runBatch } from '../batch-runner.js'
-
-await runBatch('06-production')

@@ -1,4 +1,0 @@
-// Batch `07-pbx-faults` of test/test-batches.ts, in one process.
-import { runBatch } from '../batch-runner.js'
-
-await runBatch('07-pbx-faults')

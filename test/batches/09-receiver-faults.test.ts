@@ -1,4 +1,0 @@
-// Batch `09-receiver-faults` of test/test-batches.ts, in one process.
-import { runBatch } from '../batch-runner.js'
-
-await runBatch('09-receiver-faults')

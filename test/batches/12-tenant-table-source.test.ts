@@ -1,4 +1,0 @@
-// Batch `12-tenant-table-source` of test/test-batches.ts, in one process.
-import { runBatch } from '../batch-runner.js'
-
-await runBatch('12-tenant-table-source')
