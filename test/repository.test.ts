@@ -88,6 +88,21 @@ t.test('the skip check fails on an unlisted skip or todo and allows only its lis
   t.same(found.map((d) => d.directive), ['SKIP', 'SKIP', 'TODO'])
   t.same(found.map((d) => isAllowed('test/console/console-browser.test.ts', d)), [true, false, false])
   t.notOk(isAllowed('test/other.test.ts', found[0]), 'allowed only in its own file')
+  // A batch's results (test/batch-runner.ts): a subtest per file, named by its path (tap's combined
+  // output indents them; the batch's own results file does not).
+  const stored = directivesIn(['# Subtest: test/console/console-browser.test.ts', '    ok 1 - the console in chromium # SKIP chromium not installed'].join('\n')) as Array<{ file: string }>
+  t.same(stored.map((d) => d.file), ['test/console/console-browser.test.ts'])
+  const batch = directivesIn([
+    '# Subtest: test/batches/11-console-browser.test.ts',
+    '    # Subtest: test/console/console-browser.test.ts',
+    '        ok 1 - the console in chromium # SKIP chromium not installed',
+    '    ok 1 - test/console/console-browser.test.ts # time=5ms',
+    '    # Subtest: test/calls/x.test.ts',
+    '        ok 1 - the console in chromium # SKIP elsewhere',
+    '    ok 3 - test/store/pg/y.test.ts # SKIP no PostgreSQL for the tests: none here'
+  ].join('\n')) as Array<{ test: string, directive: string, file: string }>
+  t.same(batch.map((d) => d.file), ['test/console/console-browser.test.ts', 'test/calls/x.test.ts', 'test/store/pg/y.test.ts'], 'each directive is its file\'s')
+  t.same(batch.map((d) => isAllowed(d.file, d)), [true, false, true])
   t.ok((ALLOWED_SKIPS as Array<{ reason: string }>).length <= 3, 'the allow-list stays short')
   t.ok((ALLOWED_SKIPS as Array<{ reason: string }>).every((a) => a.reason.length > 20), 'each allowed skip says why')
 })

@@ -43,8 +43,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD'])
 export function sessionGuard (store: SessionStore, scopeOf: (req: FastifyRequest) => KeyScope) {
   return async function checkConsoleSession (req: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const session = store.get(readCookie(req.headers.cookie, SESSION_COOKIE))
-    // A session opened with a key that was rotated or removed since ends with it.
-    if (session === null || !req.server.apiKeys.isCurrent(session.key)) throw new LegacyError(401, 'UNAUTHORIZED', 'Not logged in to the console, or the session has ended: log in again at /console/')
+    // A session opened with a key that was rotated, removed or given another scope since ends with it;
+    // one whose key stays goes on, under the key's label now (`key#N` moves when keys before it go).
+    const key = session === null ? null : req.server.apiKeys.currentLabel(session.key)
+    if (session === null || key === null) throw new LegacyError(401, 'UNAUTHORIZED', 'Not logged in to the console, or the session has ended: log in again at /console/')
+    session.key = key
     if (!SAFE_METHODS.has(req.method)) {
       const sent = req.headers[CSRF_HEADER]
       if (typeof sent !== 'string' || !sameToken(sent, session.csrfToken)) {

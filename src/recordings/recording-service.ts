@@ -21,6 +21,7 @@ import { DirRecordingSource } from './dir-source.js'
 import { XapiRecordingSource } from './xapi-source.js'
 import { formatBytes, runRetention, type RetentionResult } from './retention.js'
 import { CONVERT_RETRY_MS, RetryCounts } from './retry-counts.js'
+import { ChangeSignal } from './change-signal.js'
 
 /**
  * Hands a `recording` event to the durable outbox (`outbox.enqueue`). Called inside a transaction
@@ -95,6 +96,8 @@ export class RecordingService<I extends RecordingIndex = RecordingIndex> {
   private again = false
   private stopped = false
   private calls: ConversationsInProgress | null = null
+  /** Notified after each pass (a job's end starts one) and at stop: what may change idle(). */
+  private readonly passes = new ChangeSignal()
 
   constructor (private readonly opts: RecordingServiceOptions<I>) {
     this.index = opts.index
@@ -194,19 +197,20 @@ export class RecordingService<I extends RecordingIndex = RecordingIndex> {
       do {
         this.again = false
         await this.pass().catch((err: unknown) => this.opts.log.warn({ err }, 'recordings: pass failed; trying again shortly'))
+        this.passes.notify()
       } while (this.again && !this.stopped)
     })().finally(() => { this.ticking = null })
     return await this.ticking
   }
 
-  /** Resolves when no leg waits and no conversion is pending or running (for tests and the CLI). */
+  /**
+   * True once no leg waits for its files, no conversion is pending or running and every converted leg
+   * is announced; false after `timeoutMs`, or once stopped with work left (tests, the CLI). Looked at
+   * after each pass (a finished conversion starts one) and at stop, not polled.
+   */
   async idle (timeoutMs = 30_000): Promise<boolean> {
-    const until = Date.now() + timeoutMs
-    while (Date.now() < until) {
-      if ((await this.index.legsIn('waiting')).length === 0 && (await this.index.recordingsIn('pending')).length === 0 && this.jobs.size === 0) return true
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    return false
+    return await this.passes.until(async () => this.jobs.size === 0 && (await this.index.legsIn('waiting')).length === 0 &&
+      (await this.index.recordingsIn('pending')).length === 0 && (await this.index.legsIn('converting')).length === 0, timeoutMs, () => this.stopped)
   }
 
   /**
@@ -225,6 +229,7 @@ export class RecordingService<I extends RecordingIndex = RecordingIndex> {
     } catch (err) {
       this.opts.log.warn({ err }, 'recordings: could not give back the claims of unfinished conversions; they run out by themselves')
     }
+    this.passes.notify()
   }
 
   async retention (): Promise<RetentionResult> {

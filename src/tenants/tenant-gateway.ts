@@ -278,8 +278,7 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
       // Each tenant's report names the replica holding its stream (as the tenant's own /readyz does).
       const reports = await Promise.all([...tenants.values()].map(async (t) => [t.id, { ...await evaluateReadiness(t.services.checks), stream: t.services.stream() }] as const))
       const body = { ...readinessOfTenants(reports), ...(keeper !== null ? { replicas: keeper.status } : {}) }
-      // One tenant's PBX being down must not take every other tenant out of a load balancer.
-      sendJson(res, body.unready.length < tenants.size ? 200 : 503, body)
+      sendJson(res, body.ready || body.unready.length < reports.length ? 200 : 503, body)
       return
     }
     const registries = [processMetrics, ...[...tenants.values()].map((t) => t.services.metrics.registry)]
@@ -343,8 +342,13 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
   return { tenants, server, url, close, installSignalHandlers, reload }
 }
 
-/** /readyz of the front: each tenant's report under its id; `ready` when all are. */
-export function readinessOfTenants (reports: ReadonlyArray<readonly [string, ReadinessReport]>): { ready: boolean, mode: 'tenants', unready: string[], degraded: string[], tenants: Record<string, ReadinessReport> } {
+/**
+ * /readyz of the front: each tenant's report under its id; `ready` when all are. It answers 200 while
+ * any tenant is ready (one tenant's PBX being down must not take every other tenant out of a load
+ * balancer), and with no tenant at all: a gateway installed with an empty tenants table works as
+ * configured (it serves each tenant added), and a health check must not call it unhealthy until then.
+ */
+export function readinessOfTenants (reports: ReadonlyArray<readonly [string, ReadinessReport]>): { ready: boolean, mode: 'tenants', unready: string[], degraded: string[], tenants: Record<string, ReadinessReport>, note?: string } {
   const out: Record<string, ReadinessReport> = {}
   for (const [id, r] of reports) out[id] = r
   return {
@@ -352,7 +356,8 @@ export function readinessOfTenants (reports: ReadonlyArray<readonly [string, Rea
     mode: 'tenants',
     unready: reports.filter(([, r]) => !r.ready).map(([id]) => id),
     degraded: reports.filter(([, r]) => r.degraded.length > 0).map(([id]) => id),
-    tenants: out
+    tenants: out,
+    ...(reports.length === 0 ? { note: 'no tenants yet: each tenant added (3cx-gateway tenants add, or TENANTS_FILE and SIGHUP) is served without a restart' } : {})
   }
 }
 

@@ -101,6 +101,37 @@ t.test('the page, log in, scopes, CSRF, log out', async (t) => {
   for (const key of [READ_KEY, CONTROL_KEY, 'wrong-key-0000000000', read.cookie.split('=')[1], read.csrf]) t.notMatch(logs, key, 'no key, session id or CSRF token in the log')
 })
 
+t.test('a session lives on while its key stays configured, wherever it moves; it ends for good when its key goes or changes scope', async (t) => {
+  const { app } = await startConsoleGateway(t)
+  const EXTRA_KEY = 'console-extra-3b8e1f6a9c2d4e70'
+  const read = await login(app, READ_KEY)
+  const ctl = await login(app, CONTROL_KEY)
+  const keyOf = async (l: { cookie: string }): Promise<string | number> => {
+    const r = await app.inject({ url: '/console/api/session', headers: { cookie: l.cookie } })
+    return r.statusCode === 200 ? r.json().keyId : r.statusCode
+  }
+  t.same([await keyOf(read), await keyOf(ctl)], ['key#1', 'key#2'])
+
+  // The read key goes: the control key, which stays, moves from second to first.
+  app.apiKeys.replaceKeys([{ key: CONTROL_KEY, scope: 'control' }])
+  t.equal(await keyOf(read), 401, 'the session of the key that went has ended')
+  t.equal(await keyOf(ctl), 'key#1', 'the session of the key that stayed goes on, under its label now')
+  const acts = await app.inject({ method: 'POST', url: '/console/api/webhooks/targets/webhook1/test', headers: { cookie: ctl.cookie, 'x-csrf-token': ctl.csrf } })
+  t.equal(acts.statusCode, 200, 'and may still act')
+
+  // A key added in front moves it again; the read key comes back.
+  app.apiKeys.replaceKeys([{ key: EXTRA_KEY, scope: 'read' }, { key: READ_KEY, scope: 'read' }, { key: CONTROL_KEY, scope: 'control' }])
+  t.equal(await keyOf(ctl), 'key#3', 'moved twice, still the same session')
+  t.equal(await keyOf(read), 401, 'a session that ended with its key does not come back with it')
+  const again = await login(app, READ_KEY)
+  t.equal(await keyOf(again), 'key#2', 'a new login with the returned key works')
+
+  // The control key stays, but may only read now: a control session must not keep acting.
+  app.apiKeys.replaceKeys([{ key: READ_KEY, scope: 'read' }, { key: CONTROL_KEY, scope: 'read' }])
+  t.equal(await keyOf(ctl), 401, 'a key that changed scope ends its sessions')
+  t.equal(await keyOf(again), 'key#1', 'the read key, moved to the front, keeps its new session')
+})
+
 t.test('webhook views, test event, redeliver, consecutive failures', async (t) => {
   const c = await startConsoleGateway(t)
   const { app } = c

@@ -29,26 +29,49 @@ export function replicaEnv (o: { dataDir: string, databaseUrl: string, graceMs: 
 }
 
 export async function spawnReplica (name: string, env: Record<string, string>, startMs = 60_000): Promise<Replica> {
-  const child = spawn(process.execPath, [...TS_CHILD_ARGS, CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+  return await launchReplica(name, env, startMs, false).start()
+}
+
+/**
+ * A replica whose code loads now and which starts only when `start()` is called (FAULT_RIG_SPARE,
+ * gateway-child.ts): its start is then the gateway's own start on its DATA_DIR and tenants, without the
+ * second or more of loading the code (which runs meanwhile). `startMs` counts from `start()`.
+ */
+export function spareReplica (name: string, env: Record<string, string>, startMs = 60_000): SpareReplica {
+  return launchReplica(name, env, startMs, true)
+}
+
+export interface SpareReplica { child: ChildProcess, start: () => Promise<Replica> }
+
+function launchReplica (name: string, env: Record<string, string>, startMs: number, spare: boolean): SpareReplica {
+  const child = spawn(process.execPath, [...TS_CHILD_ARGS, CHILD], { env: { ...process.env, ...env, ...(spare ? { FAULT_RIG_SPARE: '1' } : {}) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
   let out = ''
   // REPLICA_LOG_DIR=/tmp/x keeps each replica's whole output in /tmp/x/<name>.log (to look into a failure).
   const keep = process.env.REPLICA_LOG_DIR !== undefined ? createWriteStream(path.join(process.env.REPLICA_LOG_DIR, `${name}.log`)) : null
   let ready: (url: string) => void = () => {}
+  let loaded: () => void = () => {}
   const take = (c: Buffer): void => {
     out = (out + c.toString()).slice(-50_000)
     keep?.write(c)
+    if (/^loaded$/m.test(out)) loaded()
     const m = /ready (http\S+)/.exec(out)
     if (m !== null) ready(m[1])
   }
   child.stdout?.on('data', take)
   child.stderr?.on('data', take)
   const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${name} did not start within ${startMs} ms:\n${out.slice(-2000)}`)) }, startMs)
-    ready = (u) => { clearTimeout(timer); resolve(u) }
-    void exited.then(() => { clearTimeout(timer); reject(new Error(`${name} exited while starting:\n${out.slice(-2000)}`)) })
-  })
-  return { name, child, url, exited, output: () => out, alive: () => child.exitCode === null && child.signalCode === null }
+  // A spare is told to go once its code is loaded (at once if it already is).
+  const codeLoaded = spare ? new Promise<void>((resolve) => { loaded = resolve }) : Promise.resolve()
+  const start = async (): Promise<Replica> => {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${name} did not start within ${startMs} ms:\n${out.slice(-2000)}`)) }, startMs)
+      ready = (u) => { clearTimeout(timer); resolve(u) }
+      void exited.then(() => { clearTimeout(timer); reject(new Error(`${name} exited while starting:\n${out.slice(-2000)}`)) })
+      if (spare) void codeLoaded.then(() => { if (child.connected) child.send({ type: 'go' }) })
+    })
+    return { name, child, url, exited, output: () => out, alive: () => child.exitCode === null && child.signalCode === null }
+  }
+  return { child, start }
 }
 
 /** SIGTERM to every replica still running, and wait for them all to exit. */

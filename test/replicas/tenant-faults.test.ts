@@ -11,7 +11,7 @@ import { createSimulator, type Simulator } from '../../src/sim/simulator.js'
 import { startReceiver } from '../webhooks/receiver.js'
 import { checkDeliveries, describeFindings, type BlindWindow, type Finding } from '../faults/lib/ground-truth.js'
 import { missing, ownCluster } from '../../bench/pg-cluster.js'
-import { replicaEnv, spawnReplica, stopReplicas, waitUntil, readyz, type Replica } from './replica-harness.js'
+import { replicaEnv, spareReplica, spawnReplica, stopReplicas, waitUntil, readyz, type Replica } from './replica-harness.js'
 
 const TENANTS = 20
 const GRACE_MS = 300
@@ -23,26 +23,31 @@ interface FrontReady { tenants: Record<string, TenantReport>, replicas?: { live:
 
 t.setTimeout(280_000)
 t.test('20 tenants on 3 replicas: join, two SIGKILLs, a database restart; nothing lost, in order', { skip: missing() ?? false }, async (t) => {
-  const cluster = await ownCluster(t, { max_connections: '800' })
+  // The database cluster (initdb, start), the simulators and the receiver are made at the same time.
+  const simsMade = Promise.all(ids.map(async (_, i) => await createSimulator({ seed: 100 + i })))
+  const rxMade = startReceiver()
+  t.teardown(async () => { await Promise.all((await simsMade.catch(() => [])).map(async (s) => { await s.close() })) })
+  t.teardown(async () => { await (await rxMade.catch(() => null))?.close() })
+  const [cluster, sims, rx] = await Promise.all([ownCluster(t, { max_connections: '800' }), simsMade, rxMade])
   const db = new pg.Pool({ connectionString: cluster.url, max: 2 })
   db.on('error', () => {})
   t.teardown(async () => { await db.end() })
-  const sims: Simulator[] = await Promise.all(ids.map(async (_, i) => await createSimulator({ seed: 100 + i })))
-  t.teardown(async () => { await Promise.all(sims.map(async (s) => { await s.close() })) })
-  const rx = await startReceiver()
-  t.teardown(() => rx.close())
   const tenantsYaml = 'tenants:\n' + ids.map((id, i) => `  - id: ${id}
     pbx: { url: '${sims[i].url}', clientId: '599', clientSecret: sim-secret }
     keys: [{ key: key-of-tenant-${id}-0123456789, scope: control }]
     webhooks: [{ name: crm, url: '${rx.url}/${id}', secret: '${'whsec_' + Buffer.alloc(32, 7).toString('base64')}' }]
 `).join('')
   const dir = t.testdir({ 'tenants.yaml': tenantsYaml, r1: {}, r2: {}, r3: {} })
-  const spawn = async (name: string): Promise<Replica> => await spawnReplica(name, {
+  const env = (name: string): Record<string, string> => ({
     ...replicaEnv({ dataDir: `${dir}/${name}`, databaseUrl: cluster.url, graceMs: GRACE_MS }),
     TENANTS_FILE: `${dir}/tenants.yaml`
-  }, 90_000)
+  })
+  const spawn = async (name: string): Promise<Replica> => await spawnReplica(name, env(name), 90_000)
   const replicas: Replica[] = []
   t.teardown(async () => { await stopReplicas(replicas) })
+  // The replica that joins later loads its code now, while the first two start: its join is then its own start on the tenants.
+  const joiner = spareReplica('r3', env('r3'), 90_000)
+  t.teardown(() => { if (joiner.child.exitCode === null && joiner.child.signalCode === null && !replicas.some((r) => r.child === joiner.child)) joiner.child.kill('SIGKILL') })
   const live = (): Replica[] => replicas.filter((r) => r.alive())
 
   // A tenant handed from one replica to another is not watched for a moment (the old stream stopped,
@@ -100,7 +105,7 @@ t.test('20 tenants on 3 replicas: join, two SIGKILLs, a database restart; nothin
   // Join: the third replica gets its share, handed over while calls go on (traffic starts once it is up,
   // so its start-up, which takes the CPU for a while, is not what the other two are measured against).
   const joinAt = Date.now()
-  replicas.push(await spawn('r3'))
+  replicas.push(await joiner.start())
   const up = Date.now()
   t.comment(`r3 started in ${up - joinAt} ms (${clock()})`)
   // Traffic until stopped (after the database restart): each step waits for calls, not for a clock.

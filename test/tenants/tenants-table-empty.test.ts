@@ -1,7 +1,8 @@
 // `3cx-gateway serve` with the tenants table as its source (DATABASE_URL, no GATEWAY_KEYS, TENANTS_FILE
 // or PBX_URL) started while the table was empty: before, it started a demo gateway and never noticed the
 // tenants added later; now it serves none, follows the table as it does when the table has tenants, and
-// serves a tenant added with `3cx-gateway tenants add` without a restart. A real `serve` process.
+// serves a tenant added with `3cx-gateway tenants add` without a restart; meanwhile /readyz is 200 (it
+// works as configured), so a container's HEALTHCHECK does not call it unhealthy. A real `serve` process.
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -9,6 +10,7 @@ import { createSimulator } from '../../src/sim/simulator.js'
 import { testDatabase } from '../store/pg/pg-test-db.js'
 import { until } from '../pbx/pbx-fixture.js'
 import { TS_CHILD_ARGS } from '../ts-child.js'
+import { isReady, readyzUrl } from '../../src/healthcheck.js'
 import { printedKey, run } from './cli-run.js'
 
 const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
@@ -42,6 +44,11 @@ t.test('started with an empty tenants table, the gateway serves a tenant added l
   t.notMatch(log, /DEMO MODE/, 'not the demo gateway')
   t.match(log, /no tenants yet/, 'the start line says it waits for tenants')
   t.equal((await fetch(`${base}/pbx.calls.get`, { headers: { 'x-api-key': 'demo' } })).status, 404, 'no tenant: nothing is served, not even the demo key')
+  // Working as configured (waiting for tenants): ready, not "unhealthy" until someone adds one.
+  const ready = await fetch(`${base}/readyz`)
+  t.equal(ready.status, 200, '/readyz with no tenants')
+  t.match(await ready.json(), { ready: true, mode: 'tenants', unready: [], tenants: {}, note: /^no tenants yet: / })
+  t.ok(await isReady(readyzUrl({ HOST: '127.0.0.1', PORT: new URL(base).port })), 'the container\'s HEALTHCHECK calls it healthy')
 
   const added = await run(['tenants', 'add', 'acme', '--pbx-url', sim.url, '--client-id', '599', '--client-secret', 'sim-secret'], { DATABASE_URL: url })
   t.equal(added.code, 0, added.err)

@@ -49,10 +49,12 @@ type Limiter = ReturnType<FastifyRequest['server']['createRateLimit']>
 export class ApiKeyAuth {
   /** Plain keys, and keys known only by their SHA-256 (the tenants table stores no key). */
   private keys!: KeyRing<AuthenticatedKey>
-  /** Each configured key's label object, by the key (or its digest): kept for a key that stays across replaceKeys. */
-  private current = new Map<string, AuthenticatedKey>()
+  /** Each configured key's label object, by its scope and stable id (the same for a key and its digest). */
+  private labels = new Map<string, AuthenticatedKey>()
   /** Each label's stable id (stableKeyId), kept out of the label so no log or page can show it. */
-  private stableIds = new WeakMap<AuthenticatedKey, string>()
+  private readonly stableIds = new WeakMap<AuthenticatedKey, string>()
+  /** A label whose key stayed but moved → the key's next label: how a session follows its key (currentLabel()). */
+  private readonly movedTo = new WeakMap<AuthenticatedKey, AuthenticatedKey>()
 
   constructor (
     keys: readonly GatewayKey[],
@@ -64,23 +66,25 @@ export class ApiKeyAuth {
 
   /**
    * New keys at once (a tenant's keys changed while running): the next request is checked against
-   * them only. A key that stays keeps its label object, so console sessions opened with it go on;
-   * a session opened with a key that went is refused (isCurrent).
+   * them only. Labels are by position (`key#N`, as logs show), so a key that stays but moves gets
+   * a new label; a key that stays at its place and scope keeps its label object. Sessions opened with
+   * a key that stays go on whatever its position; those of a key that went or changed scope end (currentLabel()).
    */
   replaceKeys (keys: readonly GatewayKey[]): void {
     const next = new Map<string, AuthenticatedKey>()
-    const stableIds = new WeakMap<AuthenticatedKey, string>()
     const entries = keys.map((k, i) => {
-      const identity = `${k.scope}\0${k.sha256 ?? ''}\0${k.key}`
-      const old = this.current.get(identity)
-      const label = old?.id === `key#${i + 1}` ? old : Object.freeze({ id: `key#${i + 1}`, scope: k.scope })
+      const stable = stableKeyId(k)
+      const identity = `${k.scope}\0${stable}`
+      const id = `key#${i + 1}`
+      const old = this.labels.get(identity)
+      const label = old?.id === id ? old : Object.freeze({ id, scope: k.scope })
+      if (old !== undefined && old !== label) this.movedTo.set(old, label)
       next.set(identity, label)
-      stableIds.set(label, stableKeyId(k))
+      this.stableIds.set(label, stable)
       return [k, label] as const
     })
     this.keys = new KeyRing(entries)
-    this.current = next
-    this.stableIds = stableIds
+    this.labels = next
   }
 
   /**
@@ -91,10 +95,15 @@ export class ApiKeyAuth {
     return this.stableIds.get(key) ?? key.id
   }
 
-  /** Whether a key that authenticated earlier (a console session's) is still one of the configured keys. */
-  isCurrent (key: AuthenticatedKey): boolean {
-    for (const k of this.current.values()) if (k === key) return true
-    return false
+  /**
+   * For a key that authenticated earlier (a console session's): its label among the keys configured
+   * now, following the key through every move; null once the key was removed or changed scope, even
+   * if it was configured again later (its sessions ended with it).
+   */
+  currentLabel (key: AuthenticatedKey): AuthenticatedKey | null {
+    let label = key
+    for (let next = this.movedTo.get(label); next !== undefined; next = this.movedTo.get(label)) label = next
+    return this.labels.get(`${label.scope}\0${this.stableIds.get(label) ?? ''}`) === label ? label : null
   }
 
   /** The configured key equal to `presented`, compared in constant time against every key of its length. */

@@ -8,6 +8,7 @@ import net from 'node:net'
 import pg from 'pg'
 import tap from 'tap'
 import { answers, LOCAL_PG_URL, resolvePg, stateFile, type PgChoice, type PgState } from './pg-resolve.js'
+import { batched } from '../../batch-tap.js'
 
 interface Teardown { teardown: (fn: () => Promise<void> | void) => void }
 
@@ -31,7 +32,8 @@ export async function pgChoice (): Promise<PgChoice> {
 }
 
 const choice = await pgChoice()
-if ('skip' in choice) {
+// In a batch (test/batch-runner.ts) the runner skips each file that uses PostgreSQL itself.
+if ('skip' in choice && !batched()) {
   // tap cannot skip a test from inside its body (a plan of 0 ends it, but the body would go on), so
   // without a server each top-level test of the file is created skipped: `ok N - name # SKIP reason`.
   const test = tap.test.bind(tap) as (name: string, options: object, fn: unknown) => unknown

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// `npm test`: the type check (tsc --noEmit) and tap at once. tap only strips types, so the two are
+// independent; tsc uses one core, and run first it left the other idle for its ~15 s. The type
+// check's output is printed after tap's; either failing fails the run (npm then skips posttest).
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
+/** Runs a command; resolves to its exit code (1 if killed by a signal) and what it printed, if captured. */
+function run (command, args, capture) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit' })
+    let output = ''
+    if (capture) for (const stream of [child.stdout, child.stderr]) stream.on('data', (c) => { output += c })
+    child.on('error', (err) => { resolve({ code: 1, output: `${output}${err.message}\n` }) })
+    child.on('exit', (code) => { resolve({ code: code ?? 1, output }) })
+  })
+}
+
+const typecheck = run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], true)
+const tap = await run(process.execPath, [path.join(root, 'node_modules/tap/dist/esm/run.mjs'), ...process.argv.slice(2)], false)
+const types = await typecheck
+process.stdout.write(types.output)
+console.log(types.code === 0 ? 'type check (tsc --noEmit): no errors' : 'type check (tsc --noEmit): FAILED (above)')
+process.exitCode = types.code !== 0 ? types.code : tap.code
