@@ -10,6 +10,7 @@ import duplicateParameters from './legacy/duplicate-parameters.js'
 import requestMetrics from './plugins/app/request-metrics.js'
 import cors from './plugins/external/cors.js'
 import securityHeaders from './plugins/external/security-headers.js'
+import socketTimeout from './plugins/app/socket-timeout.js'
 import type { ReadinessCheck } from './health.js'
 import { lazyChildLoggerFactory } from './request-logger.js'
 import { sharedCompilers } from './schema-compilers.js'
@@ -29,6 +30,8 @@ export interface BuildAppOptions {
   auth?: AuthOptions
   /** Readiness checks for /readyz (default: none, always ready). */
   checks?: readonly ReadinessCheck[]
+  /** Idle time after which a connection answering a request is closed (default SOCKET_TIMEOUT_MS; tests make it short). */
+  socketTimeoutMs?: number
   /** TLS certificate and key: serve HTTPS directly. */
   https?: { cert: Buffer, key: Buffer }
 }
@@ -37,9 +40,10 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
   const common = {
     routerOptions: { maxParamLength: 500 },
     bodyLimit: 65_536,
-    // Explicit server timeouts: slow clients cannot hold sockets forever.
+    // Explicit server timeouts: slow clients cannot hold sockets forever. No connectionTimeout: the
+    // socket-timeout plugin arms the idle timeout while a request is answered (it costs a timer per request).
     requestTimeout: 60_000,
-    connectionTimeout: 60_000,
+    connectionTimeout: 0,
     keepAliveTimeout: 72_000,
     trustProxy: deps.config.trustProxy,
     return503OnClosing: true,
@@ -60,6 +64,7 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
   await app.register(cors, { origins: deps.config.corsOrigins })
   // App plugins (src/plugins/app/: the gateway's services, metrics, errors, keys)
   await app.register(gateway, { deps })
+  await app.register(socketTimeout, { ms: opts.socketTimeoutMs })
   await app.register(requestMetrics)
   await app.register(errorHandler)
   await app.register(auth, opts.auth ?? {})

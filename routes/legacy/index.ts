@@ -74,6 +74,8 @@ export default async function legacyRoutes (app: FastifyInstance, opts: LegacyRo
       security: API_KEY_SECURITY
     }
     const onRequest = requireScope(methodScope(m.name), m.peek === undefined ? undefined : fromMemory(m.peek, services))
+    // The socket-timeout plugin arms the connection's timeout only when that hook did not answer.
+    const config = { answersInFirstHook: m.peek !== undefined }
     // Not async: a handler that answers from memory returns its value without a promise.
     let handler = (req: FastifyRequest, reply: FastifyReply): unknown => {
       const body = m.handler(req.query as never, services)
@@ -87,8 +89,8 @@ export default async function legacyRoutes (app: FastifyInstance, opts: LegacyRo
       const place = handler
       handler = async (req, reply) => await recent.run(requestIdentity(req), async () => await place(req, reply))
     }
-    app.get(`/${m.name}`, { schema, onRequest }, handler)
-    app.get(`/webapi/:key/${m.name}`, { schema: webapiKeyForm(schema), onRequest }, handler)
+    app.get(`/${m.name}`, { schema, onRequest, config }, handler)
+    app.get(`/webapi/:key/${m.name}`, { schema: webapiKeyForm(schema), onRequest, config }, handler)
   }
 
   const info = async (): Promise<GatewayInfo> => {

@@ -52,6 +52,8 @@ export async function startAppOnSimulator (t: Teardown, opts: {
   liveModel?: boolean
   /** Request counters (/metrics): none unless given. */
   metrics?: GatewayMetrics
+  /** buildApp's socketTimeoutMs. */
+  socketTimeoutMs?: number
 } = {}): Promise<AppOnSimulator> {
   const sim = await createSimulator(PBX.simOptions)
   const config = loadConfig({
@@ -75,7 +77,7 @@ export async function startAppOnSimulator (t: Teardown, opts: {
     await clients.callControl.ready()
   }
   const app = await buildApp({ config, xapi: clients.xapi, callControl: clients.callControl, calls: model ?? opts.calls ?? staticCalls(), metrics: opts.metrics },
-    { logger: opts.logger, loggerInstance: opts.loggerInstance, auth: opts.auth })
+    { logger: opts.logger, loggerInstance: opts.loggerInstance, auth: opts.auth, socketTimeoutMs: opts.socketTimeoutMs })
   t.teardown(async () => {
     model?.stop()
     await app.close()
