@@ -5,7 +5,7 @@ import { register } from 'node:module'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { globSync } from 'glob'
-import { root, runningFile } from './batch-tap.js'
+import { enterBatch, root, runningFile } from './batch-tap.js'
 import { BATCHES } from './test-batches.js'
 
 const PROJECT = path.resolve(import.meta.dirname, '..')
@@ -48,6 +48,8 @@ export async function runBatch (name: string): Promise<void> {
  * PostgreSQL server, each file that uses one is skipped whole, with the reason a file alone gives.
  */
 export async function runFiles (files: readonly string[]): Promise<void> {
+  // Before pg-test-db loads: alone, it makes its file's tests skip without a server; here the runner does.
+  enterBatch()
   register('./batch-hooks.mjs', import.meta.url)
   const pgFiles = new Set(files.filter((f) => importsTransitively(f, PG_TEST_DB)))
   let noPg: string | undefined

@@ -8,10 +8,12 @@ import tap, { type Test } from 'tap'
 let current: Test = tap
 let inBatch = false
 
+/** The batch runner, before anything else: this process runs a batch. */
+export function enterBatch (): void { inBatch = true }
+
 /** The batch runner: the file starting now uses `test` as its `t`. */
 export function runningFile (test: Test): void {
   current = test
-  inBatch = true
 }
 
 /** Whether this process runs a batch of files (not one file as tap's own root test). */

@@ -2,13 +2,16 @@
 // with the table, and a file run in a batch behaves as it does alone (its `t` is its own subtest).
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { globSync } from 'glob'
 import { batchFiles, importsTransitively } from './batch-runner.js'
 import { BATCHES, batchFile } from './test-batches.js'
 import { TS_CHILD_ARGS } from './ts-child.js'
+import { stateFile } from './store/pg/pg-resolve.js'
+// @ts-expect-error plain JavaScript without type declarations
+import { directivesIn, isAllowed } from '../scripts/skip-check.mjs'
 
 const root = path.resolve(import.meta.dirname, '..')
 const run = promisify(execFile)
@@ -64,4 +67,19 @@ t.test('a batch whose file leaves something open fails soon after its last file,
   t.match(failed?.stderr, /batch: still open 300 ms after its files ended: .*TCPServerWrap/)
   t.match(failed?.stdout, /ok 2 - test\/fixtures\/batch\/leaky\.ts/, 'its tests themselves passed')
   t.ok(Date.now() - started < 30_000, 'not after tap\'s timeout')
+})
+
+t.test('without PostgreSQL a batch skips each file that uses it, with the allowed reason, and runs the others', async (t) => {
+  // The batch reads the run's choice from the state file of its parent (this process), as a test
+  // process does from tap's runner (test/store/pg/pg-resolve.ts).
+  const state = stateFile(process.pid)
+  writeFileSync(state, JSON.stringify({ choice: { skip: 'no PostgreSQL for the tests: none in this test' } }))
+  t.teardown(() => { rmSync(state, { force: true }) })
+  const env = { ...process.env }
+  delete env.PG_URL
+  const { stdout } = await run(process.execPath, [...TS_CHILD_ARGS, 'test/fixtures/batch/run-no-pg.ts'], { cwd: root, env })
+  t.match(stdout, /ok 1 - test\/fixtures\/batch\/first\.ts # time=/, 'a file without PostgreSQL runs')
+  t.match(stdout, /ok 2 - test\/fixtures\/batch\/uses-pg\.ts # SKIP no PostgreSQL for the tests: none in this test/)
+  t.match(stdout, /ok 3 - test\/fixtures\/batch\/second\.ts # time=/, 'and so does the one after it')
+  t.same((directivesIn(stdout) as Array<{ file?: string }>).map((d) => isAllowed(d.file ?? '', d) as boolean), [true], 'the skip check allows it')
 })

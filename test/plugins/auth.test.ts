@@ -38,6 +38,31 @@ t.test('401 without a hint, 403 for a read key on a control method', async (t) =
   }
 })
 
+t.test('a key in several places: the same key passes; different keys are refused with 400, never one of them picked', async (t) => {
+  const gw = await startAppOnSimulator(t, { listen: true })
+  const base = `http://127.0.0.1:${(gw.app.server.address() as { port: number }).port}`
+  const get = async (url: string, headers: Record<string, string> = {}): Promise<{ status: number, body: any, text: string }> => {
+    const res = await fetch(base + url, { headers })
+    const text = await res.text()
+    return { status: res.status, body: JSON.parse(text), text }
+  }
+  t.equal((await get(`/webapi/${READ_KEY}/pbx.calls.get?key=${READ_KEY}`, { 'x-api-key': READ_KEY })).status, 200, 'one key in all three places')
+  const conflicts: Array<[string, Record<string, string>, RegExp]> = [
+    [`/webapi/${READ_KEY}/pbx.calls.get`, { 'x-api-key': CONTROL_KEY }, /^The API key is given in the path and the X-API-Key header, with different values; give one key, once$/],
+    [`/webapi/${READ_KEY}/pbx.calls.get?key=not-a-key-0000000000`, {}, /in the path and the key parameter,/],
+    [`/pbx.calls.get?key=${READ_KEY}`, { 'x-api-key': 'not-a-key-0000000000' }, /in the key parameter and the X-API-Key header,/],
+    [`/webapi/not-a-key-0000000000/pbx.calls.get?key=${READ_KEY}`, { 'x-api-key': READ_KEY }, /in the path, the key parameter and the X-API-Key header,/],
+    // A read key where presentedKey() looks first and a control key behind it: not 403, not 200.
+    [`/webapi/${READ_KEY}/ext.fwd.set?num=101&status=Away`, { 'x-api-key': CONTROL_KEY }, /in the path and the X-API-Key header/]
+  ]
+  for (const [url, headers, message] of conflicts) {
+    const r = await get(url, headers)
+    t.equal(r.status, 400, url.replace(READ_KEY, 'READ'))
+    t.match(r.body, { result: false, error: { code: 'DUPLICATE_PARAMETER', message } })
+    for (const key of [READ_KEY, CONTROL_KEY, 'not-a-key-0000000000']) t.notMatch(r.text, key, 'no key in the answer')
+  }
+})
+
 type Injected = { statusCode: number, headers: Record<string, unknown>, json: () => any }
 
 t.test('failed authentication is limited per client address; a valid key always passes', async (t) => {

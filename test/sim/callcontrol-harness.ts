@@ -8,6 +8,7 @@ import WebSocket from 'ws'
 import type { CallParticipant, WsEventMessage } from '../../src/pbx/callcontrol-types.js'
 import type { SentCallControlEvent } from '../../src/sim/callcontrol/cc-events.js'
 import { createSimulator, type Simulator } from '../../src/sim/simulator.js'
+import { fetchToken } from './xapi-fixture.js'
 
 export const CALLER = '+15557654321'
 
@@ -27,16 +28,6 @@ export interface CcSim {
   eventsOf: (callid: number) => Promise<SentCallControlEvent[]>
 }
 
-export async function issueToken (url: string): Promise<string> {
-  const res = await fetch(`${url}/connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials&client_id=599&client_secret=sim-secret'
-  })
-  const body = await res.json() as { access_token: string }
-  return body.access_token
-}
-
 async function parse (res: Response): Promise<HttpResult> {
   const text = await res.text()
   let body: unknown = text
@@ -53,7 +44,7 @@ export async function startCcSim (t: Test, opts: Parameters<typeof createSimulat
     await sim.close()
     if (ownDir !== undefined) await rm(ownDir, { recursive: true, force: true })
   })
-  const token = await issueToken(sim.url)
+  const token = await fetchToken(sim.url)
   const headers = (tok: string): Record<string, string> => ({ authorization: `Bearer ${tok}` })
   const get = async (path: string, tok = token): Promise<HttpResult> => await parse(await fetch(sim.url + path, { headers: headers(tok) }))
   const post = async (path: string, body?: unknown, tok = token): Promise<HttpResult> => await parse(await fetch(sim.url + path, {

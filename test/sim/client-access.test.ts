@@ -4,35 +4,20 @@ import t from 'tap'
 import { PbxDefinitionError, parsePbxDefinition } from '../../src/sim/pbx-definition.js'
 import { DEFAULT_PBX } from '../../src/sim/seed.js'
 import { createSimulator } from '../../src/sim/simulator.js'
-import { callLogPath, fetchToken } from './xapi-fixture.js'
-
-type Client = (method: string, path: string, body?: unknown) => Promise<{ status: number, body: any }>
-
-async function client (url: string, clientId: string, secret: string): Promise<Client> {
-  const token = await fetchToken(url, clientId, secret)
-  return async (method, path, body) => {
-    const res = await fetch(`${url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body)
-    })
-    const text = await res.text()
-    return { status: res.status, body: text === '' ? null : JSON.parse(text) }
-  }
-}
+import { callLogPath, simClient, type SimClient } from './xapi-fixture.js'
 
 /** The default PBX with a second client scoped to the Sales department (100–103), and both clients. */
-async function salesAndOwner (t: { teardown: (fn: () => unknown) => void }): Promise<{ sales: Client, owner: Client }> {
+async function salesAndOwner (t: { teardown: (fn: () => unknown) => void }): Promise<{ sales: SimClient, owner: SimClient }> {
   const pbx = { ...DEFAULT_PBX, apiClients: [...DEFAULT_PBX.apiClients, { clientId: '598', secret: 'sales-secret', department: 'Sales', monitored: ['100', '101'] }] }
   const sim = await createSimulator({ pbx })
   t.teardown(async () => { await sim.close() })
-  return { sales: await client(sim.url, '598', 'sales-secret'), owner: await client(sim.url, '599', 'sim-secret') }
+  return { sales: await simClient(sim.url, '598', 'sales-secret'), owner: await simClient(sim.url, '599', 'sim-secret') }
 }
 
 t.test('the default client monitors 100–119, 700, 800, 801, 900 and trunk 10000, plus its route point', async (t) => {
   const sim = await createSimulator()
   t.teardown(async () => { await sim.close() })
-  const call = await client(sim.url, '599', 'sim-secret')
+  const call = await simClient(sim.url, '599', 'sim-secret')
   const dns = (await call('GET', '/callcontrol')).body.map((d: { dn: string }) => d.dn).sort()
   const extensions = Array.from({ length: 20 }, (_, i) => String(100 + i))
   t.same(dns, [...extensions, '10000', '599', '700', '800', '801', '900'].sort())
@@ -45,7 +30,7 @@ t.test('the default client monitors 100–119, 700, 800, 801, 900 and trunk 1000
 t.test("a department-scoped client reads and calls only within its department (403 outside)", async (t) => {
   const { sales, owner } = await salesAndOwner(t)
 
-  const numbers = async (call: Client): Promise<string[]> => (await call('GET', '/xapi/v1/Users?$select=Number&$orderby=Number')).body.value.map((u: { Number: string }) => u.Number)
+  const numbers = async (call: SimClient): Promise<string[]> => (await call('GET', '/xapi/v1/Users?$select=Number&$orderby=Number')).body.value.map((u: { Number: string }) => u.Number)
   t.same(await numbers(sales), ['100', '101', '102', '103'], 'the Sales department only')
   t.equal((await numbers(owner)).length, 20, 'a client without a department sees the whole PBX')
   t.equal((await sales('GET', '/xapi/v1/Users?$count=true&$top=0')).body['@odata.count'], 4)
@@ -64,7 +49,7 @@ t.test("a department-scoped client reads and calls only within its department (4
 
 t.test('a department-scoped client: queues, ring groups and groups of its department, its calls only, 403 on anything else by key', async (t) => {
   const { sales, owner } = await salesAndOwner(t)
-  const numbers = async (call: Client, set: string, key = 'Number'): Promise<string[]> =>
+  const numbers = async (call: SimClient, set: string, key = 'Number'): Promise<string[]> =>
     (await call('GET', `/xapi/v1/${set}?$select=${key}&$orderby=${key}`)).body.value.map((r: Record<string, string>) => r[key])
 
   t.same(await numbers(sales, 'Queues'), ['800'], 'Sales (agents 101–103), not Support (104, 105)')
@@ -92,7 +77,7 @@ t.test('a department-scoped client: queues, ring groups and groups of its depart
   for (const script of [{ from: '104', to: '105', answer: '105' }, { from: '101', to: '102', answer: '102' }]) {
     t.equal((await owner('POST', '/_sim/calls', { ...script, ringMs: 30, talkMs: 30 })).status, 201)
   }
-  const history = async (call: Client): Promise<string[]> =>
+  const history = async (call: SimClient): Promise<string[]> =>
     (await call('GET', '/xapi/v1/CallHistoryView?$select=SrcDn,DstDn')).body.value.map((r: Record<string, string>) => `${r.SrcDn}>${r.DstDn}`)
   for (let i = 0; (await history(owner)).length < 2; i++) {
     if (i > 250) throw new Error('the calls never reached the history')
@@ -101,7 +86,7 @@ t.test('a department-scoped client: queues, ring groups and groups of its depart
   t.same((await history(owner)).sort(), ['101>102', '104>105'])
   t.same(await history(sales), ['101>102'], 'the Support call is not in the Sales client\'s history')
   const around = (ms: number): string => new Date(Date.now() + ms).toISOString().replace(/\.\d+Z$/, 'Z')
-  const log = async (call: Client): Promise<string[]> => (await call('GET', `/xapi/v1/${callLogPath(around(-3600_000), around(3600_000))}`)).body.value.map((r: Record<string, string>) => r.SourceDn)
+  const log = async (call: SimClient): Promise<string[]> => (await call('GET', `/xapi/v1/${callLogPath(around(-3600_000), around(3600_000))}`)).body.value.map((r: Record<string, string>) => r.SourceDn)
   t.same((await log(owner)).sort(), ['101', '104'])
   t.same(await log(sales), ['101'], 'nor in its call log report')
 })

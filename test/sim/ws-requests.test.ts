@@ -2,7 +2,8 @@
 // RequestData?} on the socket and gets {event_type: 4, attached_data: {RequestID, Path, StatusCode,
 // Response}} back on that socket only, answered exactly as the REST request would be.
 import t from 'tap'
-import { issueToken, sleep, startCcSim, type CcWatcher } from './callcontrol-harness.js'
+import { sleep, startCcSim, type CcWatcher } from './callcontrol-harness.js'
+import { fetchToken } from './xapi-fixture.js'
 import { planWsRequest } from '../../src/sim/callcontrol/ws-requests.js'
 
 interface Reply { sequence: number, event: { event_type: number, entity: string, attached_data: any } }
@@ -61,7 +62,7 @@ t.test('refusals and errors come back with the REST status and body', async (t) 
   t.match((await request(w, { RequestID: 'e', Path: '/xapi/v1/Users' }, 'e')).event.attached_data, { StatusCode: 400, Path: '/xapi/v1/Users' })
   t.match((await request(w, '{nope')).event.attached_data, { RequestID: undefined, StatusCode: 400, Response: { error: { message: /JSON object/ } } })
 
-  await issueToken(cc.sim.url) // a new token invalidates the one the socket was opened with
+  await fetchToken(cc.sim.url) // a new token invalidates the one the socket was opened with
   t.match((await request(w, { RequestID: 'f', Path: '/callcontrol/101' }, 'f')).event.attached_data, { StatusCode: 401 }, 'requests carry the socket\'s own token')
 })
 

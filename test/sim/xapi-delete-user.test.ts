@@ -3,7 +3,7 @@
 import t from 'tap'
 import { parsePbxDefinition } from '../../src/sim/pbx-definition.js'
 import { createSimulator } from '../../src/sim/simulator.js'
-import { fetchToken } from './xapi-fixture.js'
+import { simClient } from './xapi-fixture.js'
 
 const PBX = `
 users:
@@ -23,16 +23,7 @@ apiClients:
 t.test('deleting a user takes it out of IVR options, inbound rules and monitored lists', async (t) => {
   const sim = await createSimulator({ pbx: parsePbxDefinition(PBX, 'delete-user.yaml') })
   t.teardown(async () => { await sim.close() })
-  const token = await fetchToken(sim.url, '700', 'other-secret')
-  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => {
-    const res = await fetch(`${sim.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body)
-    })
-    const text = await res.text()
-    return { status: res.status, body: text === '' ? null : JSON.parse(text) }
-  }
+  const call = await simClient(sim.url, '700', 'other-secret')
   t.equal((await call('GET', '/callcontrol/200')).status, 200, '200 is monitored before')
 
   t.equal((await call('DELETE', '/xapi/v1/Users(1)')).status, 204)

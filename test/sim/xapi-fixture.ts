@@ -30,6 +30,22 @@ export async function fetchToken (url: string, clientId = '599', secret = 'sim-s
   return ((await res.json()) as { access_token: string }).access_token
 }
 
+/** Any request to the simulator as API client `clientId` (a token of its own); the JSON body parsed, null when empty. */
+export type SimClient = (method: string, path: string, body?: unknown) => Promise<{ status: number, body: any }>
+
+export async function simClient (url: string, clientId: string, secret: string): Promise<SimClient> {
+  const token = await fetchToken(url, clientId, secret)
+  return async (method, path, body) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    })
+    const text = await res.text()
+    return { status: res.status, body: text === '' ? null : JSON.parse(text) }
+  }
+}
+
 async function answer (res: Response): Promise<XapiAnswer> {
   const text = await res.text()
   const type = res.headers.get('content-type') ?? ''

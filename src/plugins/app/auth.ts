@@ -9,7 +9,7 @@ import type { GatewayKey, KeyScope } from '../../config.js'
 import { LegacyError } from '../../legacy/legacy-error.js'
 import { KeyRing, stableKeyId } from './key-table.js'
 import { duplicateParameterError } from '../../legacy/duplicate-parameters.js'
-import { KEY_QUERY_PARAM, presentedKey, repeatedKeyHeader } from './request-key.js'
+import { conflictingKeyPlaces, KEY_QUERY_PARAM, presentedKey, repeatedKeyHeader } from './request-key.js'
 import { WindowCounter, type PerKeyLimit } from './window-counter.js'
 import { SharedWindowCounter } from './shared-window-counter.js'
 
@@ -127,6 +127,9 @@ export class ApiKeyAuth {
     // Likewise the X-API-Key header sent twice (or two keys comma-joined in one).
     const headerKeys = repeatedKeyHeader(req.headers)
     if (headerKeys !== 0) return duplicateParameterError('X-API-Key', headerKeys, 'Header')
+    // Two different keys (the path's and the header's, say) are refused, not one picked. The keys are not named.
+    const places = conflictingKeyPlaces(req)
+    if (places !== null) return new LegacyError(400, 'DUPLICATE_PARAMETER', `The API key is given in ${places.slice(0, -1).join(', ')} and ${places[places.length - 1]}, with different values; give one key, once`)
     return this.checkKey(req, reply, presentedKey(req), scope)
   }
 

@@ -39,6 +39,21 @@ export function presentedKey (req: KeyCarrier): string | undefined {
 }
 
 /**
+ * The places a request carries its key in (path, `key` parameter, X-API-Key header), for the error,
+ * when they hold different keys; null when there is one key, or the same one in several places.
+ * presentedKey() would take the path's: the gateway never picks one of two keys for the caller.
+ */
+export function conflictingKeyPlaces (req: KeyCarrier): string[] | null {
+  const fromPath = (req.params as { key?: unknown } | undefined)?.key
+  const fromQuery = (req.query as Record<string, unknown> | undefined)?.[KEY_QUERY_PARAM]
+  const fromHeader = req.headers[KEY_HEADER]
+  // Hot path: a request with its key in one place (the usual) is answered after three reads.
+  if ((typeof fromPath === 'string' ? 1 : 0) + (typeof fromQuery === 'string' ? 1 : 0) + (typeof fromHeader === 'string' ? 1 : 0) < 2) return null
+  const given = ([['the path', fromPath], ['the key parameter', fromQuery], ['the X-API-Key header', fromHeader]] as const).filter(([, v]) => typeof v === 'string')
+  return given.every(([, v]) => v === given[0][1]) ? null : given.map(([place]) => place)
+}
+
+/**
  * How many keys the X-API-Key header carries when it carries more than one, else 0: sent twice, Node
  * joins the values with ", "; a client may also join them itself. A key never holds "," (config.ts),
  * so a comma always separates two values.
