@@ -11,7 +11,8 @@ export const MAX_SPAN_DAYS = 5 * 365 + 2
 const DAY_MS = 86_400_000
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i
+// The offset's sign may be a space: an unencoded `+` in a query (`from=2026-11-01T08:30+01:00`) reads as one.
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+ -]\d{2}:?\d{2})?$/i
 
 export const TIME_FORMAT_HINT = 'a date such as 2026-11-01 or a date-time such as 2026-11-01T08:30 (optionally with seconds and Z or an offset like +01:00)'
 

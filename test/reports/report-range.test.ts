@@ -19,7 +19,9 @@ const PARSED: Array<[string, string, 'from' | 'to', string, string]> = [
   ['2026-11-01T08:30:15.250Z', 'Europe/Berlin', 'from', '2026-11-01T08:30:15.250Z', 'Z wins over the zone'],
   ['2026-11-01T08:30:00-05:00', 'Europe/Berlin', 'to', '2026-11-01T13:30:00.000Z', 'an offset wins over the zone'],
   ['2026-11-01T08:30:00+0530', 'UTC', 'to', '2026-11-01T03:00:00.000Z', 'offset without colon'],
-  ['2026-11-01T08:30:00.1234567+00:00', 'UTC', 'to', '2026-11-01T08:30:00.123Z', '3CX-style 7 digits']
+  ['2026-11-01T08:30:00.1234567+00:00', 'UTC', 'to', '2026-11-01T08:30:00.123Z', '3CX-style 7 digits'],
+  ['2026-11-01T08:30:00 05:30', 'UTC', 'to', '2026-11-01T03:00:00.000Z', 'an unencoded + (a query reads it as a space)'],
+  ['2026-11-01 08:30 01:00', 'UTC', 'from', '2026-11-01T07:30:00.000Z', 'space instead of T, and an unencoded +']
 ]
 
 t.test('dates are whole days in the configured zone, date-times exact; "to" dates are inclusive', async (t) => {
@@ -42,7 +44,7 @@ t.test('daylight saving: the repeated hour resolves to its second occurrence, th
 })
 
 t.test('malformed dates are refused', async (t) => {
-  for (const bad of ['2026-02-30', '2026-13-01', '2026-11-01T24:00', '2026-11-01T10:60', '26-11-01', '2026/11/01', 'yesterday', '2026-11-01T10:00+15:00', '']) {
+  for (const bad of ['2026-02-30', '2026-13-01', '2026-11-01T24:00', '2026-11-01T10:60', '26-11-01', '2026/11/01', 'yesterday', '2026-11-01T10:00+15:00', '2026-11-01T10:00 15:00', '2026-11-01 10:00  01:00', '2026-11-01  10:00', '']) {
     t.equal(parseReportTime(bad, 'UTC', 'from'), null, bad)
   }
 })
