@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import rateLimit, { rateLimitOptions } from './plugins/external/rate-limit.js'
 import gateway, { type GatewayDeps } from './plugins/app/gateway.js'
 import errorHandler, { frameworkErrors } from './plugins/app/error-handler.js'
+import { answerClientError } from './client-error.js'
 import auth, { type AuthOptions } from './plugins/app/auth.js'
 import swagger from './plugins/external/swagger.js'
 import duplicateParameters from './legacy/duplicate-parameters.js'
@@ -48,6 +49,8 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
     trustProxy: deps.config.trustProxy,
     return503OnClosing: true,
     frameworkErrors,
+    // What Node's HTTP parser refuses (a raw byte outside ASCII in the URL, …), in the API's error shape.
+    clientErrorHandler: answerClientError,
     // Each request's child logger is built only when the request logs something.
     childLoggerFactory: lazyChildLoggerFactory,
     // Validators and serializers compiled once per process, whatever the number of apps (tenants, restarts).

@@ -25,6 +25,7 @@ import { logDestination } from '../log-format.js'
 import { assertPortFree, describeListenError, listeningUrl } from '../port-probe.js'
 import { VERSION } from '../version.js'
 import { errorBody } from '../legacy/legacy-error.js'
+import { answerClientError } from '../client-error.js'
 import { tenantConfig } from './tenant-config.js'
 import type { TenantDefinition } from './tenants-file.js'
 import { describeDiff, diffTenants, isEmptyDiff } from './tenant-diff.js'
@@ -288,6 +289,7 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
   }
 
   const server = https !== undefined ? createHttpsServer(https, handle) : createHttpServer(handle)
+  server.on('clientError', answerClientError.bind({ log: logger }))
   server.requestTimeout = 60_000
   server.keepAliveTimeout = 72_000
   try {
