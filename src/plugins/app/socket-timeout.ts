@@ -30,7 +30,8 @@ function arm (req: FastifyRequest, ms: number): void {
 
 /** Whether the answer is fully handed to the operating system (nothing is left to time out). */
 function written (req: FastifyRequest, reply: FastifyReply): boolean {
-  return reply.raw.writableEnded && (req.raw.socket === null || req.raw.socket.writableLength === 0)
+  const socket = req.raw.socket as { writableLength?: number } | null | undefined
+  return reply.raw.writableEnded && !((socket?.writableLength ?? 0) > 0)
 }
 
 /** `route`'s onRequest hooks with the timeout armed after its first hook, unless that hook answered. */
