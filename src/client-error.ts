@@ -11,7 +11,7 @@ import { errorBody, type LegacyErrorCode } from './legacy/legacy-error.js'
 const PARSER_ERRORS: Record<string, readonly [number, LegacyErrorCode, string]> = {
   HPE_INVALID_URL: [400, 'BAD_REQUEST', 'The URL holds a character that must be percent-encoded: send every character but ASCII letters, digits and - . _ ~ / ? & = as its UTF-8 bytes (é as %C3%A9, a space as %20)'],
   HPE_INVALID_HEADER_TOKEN: [400, 'BAD_REQUEST', 'A header name or value holds a character HTTP does not allow there (a control character or a byte outside ASCII); send headers in plain ASCII'],
-  HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'The request line and headers are larger than 16 KB; send fewer or shorter headers (and long values in the URL, percent-encoded)'],
+  HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'The URL and headers together are larger than 16 KB; shorten the URL (fewer or shorter parameters) or the headers'],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'The request was not received completely in time; send it again']
 }
 const NOT_HTTP = [400, 'BAD_REQUEST', 'The request is not valid HTTP/1.1: check its request line (GET /path HTTP/1.1) and its headers'] as const

@@ -24,7 +24,9 @@ function cases (key: string): Array<[string, Buffer, number, string, RegExp]> {
     ['a raw é in the URL', Buffer.concat([req('GET /webapi/'), Buffer.from(key), req('/ext.state.get?num=10'), Buffer.from('é', 'utf8'), req(' HTTP/1.1\r\nHost: x\r\n\r\n')]), 400, 'BAD_REQUEST', /must be percent-encoded.*%C3%A9/],
     ['a raw space in the path', req('GET /pbx calls.get HTTP/1.1\r\nHost: x\r\n\r\n'), 400, 'BAD_REQUEST', /not valid HTTP\/1\.1/],
     ['a control character in the key header', Buffer.concat([req('GET /pbx.calls.get HTTP/1.1\r\nHost: x\r\nX-API-Key: '), Buffer.from(key), req('\x01\r\n\r\n')]), 400, 'BAD_REQUEST', /header name or value holds a character/],
-    ['headers over 16 KB', req(`GET /pbx.calls.get HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), 431, 'HEADERS_TOO_LARGE', /larger than 16 KB/],
+    ['headers over 16 KB', req(`GET /pbx.calls.get HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), 431, 'HEADERS_TOO_LARGE', /larger than 16 KB; shorten the URL .* or the headers$/],
+    // The request line counts against the same limit: the sentence must not send long values to the URL.
+    ['a URL over 16 KB', req(`GET /pbx.calls.get?z=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`), 431, 'HEADERS_TOO_LARGE', /The URL and headers together are larger than 16 KB/],
     ['no HTTP at all', req('HELLO\r\n\r\n'), 400, 'BAD_REQUEST', /not valid HTTP\/1\.1/]
   ]
 }
