@@ -5,13 +5,18 @@ import fp from 'fastify-plugin'
 import type { FastifyError, preValidationHookHandler } from 'fastify'
 import { LegacyError } from './legacy-error.js'
 
-/** The first parameter given more than once, with its count, or null. */
+/**
+ * The first parameter given more than once, with its count, or null. `num=101&num[]=102` counts as
+ * `num` twice: PHP-style clients write lists as `name[]`, and taking `num` would drop what they meant.
+ */
 export function repeatedParameter (query: unknown): { name: string, count: number } | null {
   if (query === null || typeof query !== 'object') return null
   // for…in, not Object.entries: no arrays built on every request.
   for (const name in query) {
     const value: unknown = (query as Record<string, unknown>)[name]
     if (Array.isArray(value)) return { name, count: value.length }
+    const open = name.indexOf('[')
+    if (open > 0 && Object.hasOwn(query, name.slice(0, open))) return { name: name.slice(0, open), count: 2 }
   }
   return null
 }

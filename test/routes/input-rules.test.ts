@@ -26,7 +26,10 @@ t.test('a repeated parameter is 400 DUPLICATE_PARAMETER naming it, on every kind
     [`/recordings.list.get?from=${D}&to=${D}&to=${D}`, 'to'],
     [`/ext.info.get?num=${A}&num=${A}`, 'num'],
     [`/makecall?first=${A}&second=${B}&second=${B}`, 'second'],
-    [`/webapi/${CONTROL_KEY}/ext.state.get?num=${A}&%6eum=${B}`, 'num']
+    [`/webapi/${CONTROL_KEY}/ext.state.get?num=${A}&%6eum=${B}`, 'num'],
+    // A PHP-style list beside the plain name: which one was meant is not guessed.
+    [`/ext.state.get?num=${A}&num[]=${B}`, 'num'],
+    [`/ext.state.get?num%5B0%5D=${B}&num=${A}`, 'num']
   ]
   const before = gw.sim.ctx.requestLog.length
   for (const [url, param] of cases) {
