@@ -8,6 +8,7 @@ import { repeatedParameter } from '../../src/legacy/duplicate-parameters.js'
 import { probePbxVersion, type GatewayInfo } from '../../src/legacy/gateway-info.js'
 import { VERSION } from '../../src/version.js'
 import { RecentRequests } from '../../src/legacy/recent-requests.js'
+import { normalizePhoneNumber } from '../../src/legacy/params.js'
 import { SerializedJson, type AnyLegacyMethod, type LegacyServices } from './legacy-method.js'
 import { callMethods } from './call-methods.js'
 import { directoryMethods } from './directory-methods.js'
@@ -48,9 +49,13 @@ function fromMemory (peek: NonNullable<AnyLegacyMethod['peek']>, services: Legac
   }
 }
 
-/** The key that sent a request and its parameters (the key itself left out), as one string. */
-function requestIdentity (req: FastifyRequest): string {
+/**
+ * The key that sent a makecall and its parameters (the key itself left out), as one string: the
+ * number to dial as it is dialled (`+1 555 987-0000` and `+15559870000` are one call).
+ */
+function makecallIdentity (req: FastifyRequest): string {
   const query = Object.entries(req.query as Record<string, unknown>).filter(([k]) => k !== 'key').sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => [k, k === 'second' && typeof v === 'string' ? (normalizePhoneNumber(v) ?? v) : v])
   return `${req.apiKey === null ? '' : req.server.apiKeys.stableId(req.apiKey)}\n${JSON.stringify(query)}`
 }
 
@@ -87,7 +92,7 @@ export default async function legacyRoutes (app: FastifyInstance, opts: LegacyRo
     if (m.name === 'makecall' && gw.config.makecallDedupMs > 0) {
       const recent = new RecentRequests(gw.config.makecallDedupMs)
       const place = handler
-      handler = async (req, reply) => await recent.run(requestIdentity(req), async () => await place(req, reply))
+      handler = async (req, reply) => await recent.run(makecallIdentity(req), async () => await place(req, reply))
     }
     app.get(`/${m.name}`, { schema, onRequest, config }, handler)
     app.get(`/webapi/:key/${m.name}`, { schema: webapiKeyForm(schema), onRequest, config }, handler)
