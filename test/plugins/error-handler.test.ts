@@ -100,6 +100,21 @@ t.test('a known path with another method: 405 METHOD_NOT_ALLOWED with Allow; unk
   t.equal(missing.headers.allow, undefined)
 })
 
+t.test('a method that exists, at an address it does not answer: the 404 says the address is wrong, not the method', async (t) => {
+  const app = Fastify()
+  await app.register(errorHandler)
+  app.get('/pbx.calls.get', async () => ({ result: 0 }))
+  app.get('/webapi/:key/pbx.calls.get', async () => ({ result: 0 }))
+  t.teardown(() => app.close())
+  for (const url of ['/webapi/k/pbx.calls.get/', '/WEBAPI/k/pbx.calls.get', '//webapi/k/pbx.calls.get', '/webapi/k/x/pbx.calls.get?y=1']) {
+    const r = await app.inject({ url })
+    t.equal(r.statusCode, 404, url)
+    t.same(r.json().error, { code: 'UNKNOWN_METHOD', message: 'Method "pbx.calls.get" exists, but not at this address: call /webapi/{key}/pbx.calls.get or /pbx.calls.get, exactly so (lower-case webapi, no extra or trailing slash)' }, url)
+    t.notMatch(r.body, '/k/', 'the key segment is not echoed')
+  }
+  t.match((await app.inject({ url: '/webapi/k/PBX.CALLS.GET' })).json().error, { code: 'UNKNOWN_METHOD', message: /^Method "PBX\.CALLS\.GET" does not exist/ }, 'an unknown name is still unknown')
+})
+
 t.test('routeRegex: parameters are one segment, * the rest, dots are literal', async (t) => {
   const { routeRegex } = await import('../../src/plugins/app/route-methods.js')
   t.ok(routeRegex('/webapi/:key/pbx.calls.get').test('/webapi/abc/pbx.calls.get'))

@@ -76,14 +76,21 @@ function methodNameOf (url: string): string {
   return /^[A-Za-z0-9._-]{1,60}$/.test(last) ? last : ''
 }
 
-/** Unknown paths: a JSON 404, `UNKNOWN_METHOD` for what looks like a legacy method. */
-export async function notFound (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+/**
+ * Unknown paths: a JSON 404, `UNKNOWN_METHOD` for what looks like a legacy method. `isMethod` says
+ * whether a name is a method the gateway has: then the address is what is wrong, not the method
+ * (`/webapi/K/pbx.calls.get/`, `/WEBAPI/K/…`, `//webapi/…`), and the sentence says so.
+ */
+export async function notFound (req: FastifyRequest, reply: FastifyReply, isMethod: (name: string) => boolean = () => false): Promise<FastifyReply> {
   // /t/<id>/… is the tenant prefix of a gateway with TENANTS_FILE; this one serves a single PBX.
   if (/^\/t\/[^/?]+(?:[/?]|$)/.test(req.url)) {
     return sendError(reply, new LegacyError(404, 'NO_TENANTS', 'This gateway serves one PBX and has no tenants: leave the /t/{tenant}/ prefix out of the address'))
   }
   const method = methodNameOf(req.url)
   if (/^\/webapi\//i.test(req.url) || /\.(get|set)$/i.test(method) || method === 'makecall') {
+    if (method !== '' && isMethod(method)) {
+      return sendError(reply, new LegacyError(404, 'UNKNOWN_METHOD', `Method "${method}" exists, but not at this address: call /webapi/{key}/${method} or /${method}, exactly so (lower-case webapi, no extra or trailing slash)`))
+    }
     const what = method === '' ? 'This method' : `Method "${method}"`
     return sendError(reply, new LegacyError(404, 'UNKNOWN_METHOD', `${what} does not exist; the list of methods is at /docs`))
   }
@@ -110,7 +117,7 @@ export default fp(async (app) => {
   app.setNotFoundHandler({ onRequest: hooks.onRequest, onResponse: hooks.onResponse } as Parameters<typeof app.setNotFoundHandler>[0], async (req, reply) => {
     const allowed = routes.allowed(req.url.split('?')[0])
     // A route that answers this method and still found nothing (a static file that is not there) is a 404.
-    if (allowed.length === 0 || allowed.includes(req.method)) return await notFound(req, reply)
+    if (allowed.length === 0 || allowed.includes(req.method)) return await notFound(req, reply, (name) => routes.allowed(`/${name}`).includes('GET'))
     void reply.header('allow', allowed.join(', '))
     return sendError(reply, new LegacyError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; this address answers ${allowed.join(', ')}`))
   })
