@@ -136,7 +136,11 @@ t.test('attended transfer agent → another user: Transferring while the agent c
   t.equal(gw.app.gateway.calls.list()[0]?.transfer, null)
 
   const token = await fetchToken(gw.sim.url, PBX.clientId, PBX.secret)
-  const legs = await (await fetch(`${gw.sim.url}/callcontrol/${TARGET}/participants`, { headers: { authorization: `Bearer ${token}` } })).json() as Array<{ id: number, callid: number }>
+  const listed = await fetch(`${gw.sim.url}/callcontrol/${TARGET}/participants`, { headers: { authorization: `Bearer ${token}` } })
+  const body = await listed.text()
+  // Once failed under load in a whole-suite run with a body that was no list: say what it was.
+  t.equal(listed.status, 200, `the target's participants: ${body.slice(0, 300)}`)
+  const legs = (listed.status === 200 ? JSON.parse(body) : []) as Array<{ id: number, callid: number }>
   const leg = legs.find((p) => p.callid === callid)
   t.equal((await simPost(gw, `/callcontrol/${TARGET}/participants/${leg?.id ?? 0}/drop`, {}, token)).status, 200)
   await waitFor('hang-up', 6000, async () => (await get(gw, '/pbx.calls.get')).result === 0 ? true : undefined)
