@@ -37,15 +37,27 @@ export class CallDeadlines {
   /**
    * (Re)arms the call's timer for `due` (null: none). When due, `waits(due)` is asked, then every
    * HOLD_POLL_MS while it says yes; then `fire(due)` runs. A timer already armed for `due` is kept.
+   * A timer that ran late asks `waits` with the moment it ran instead of `due` (see below).
    */
   arm (callid: number, due: number | null, waits: (due: number) => boolean, fire: (due: number) => void): void {
     const armed = this.timers.get(callid)
     if (armed !== undefined && armed.at === due) return
     this.clear(callid)
     if (due === null || this.stopped) return
+    // A timer that runs late (the event loop was busy: a loaded machine, a large snapshot) runs before
+    // the socket reads that waited meanwhile, so a change the PBX sent before the end was due (a blind
+    // transfer's target) may still be unread. Then it looks once more after those reads (a 1 ms timer
+    // runs after them: Node's smallest) and counts what they brought as having come before the end was due.
+    let counted = due
     const check = (): void => {
       this.timers.delete(callid)
-      if (waits(due)) {
+      const late = this.clock.now() - due > HOLD_POLL_MS
+      if (late && counted === due) {
+        counted = this.clock.now()
+        this.set(callid, due, check, 1)
+        return
+      }
+      if (waits(counted)) {
         this.set(callid, due, check, HOLD_POLL_MS)
         return
       }

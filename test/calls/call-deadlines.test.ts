@@ -40,3 +40,27 @@ t.test('CallDeadlines: fires when due, polls while the end waits, re-arms, clear
   t.equal(fired.length, 2, 'nothing fires after stop()')
   t.equal(clock.pending, 0)
 })
+
+t.test('CallDeadlines: a timer that ran late looks once more, counting changes read after it as come before the end', async (t) => {
+  const clock = new FakeClock(0)
+  const d = new CallDeadlines(clock)
+  const fired: number[] = []
+  // A change announced but not fetched yet: read only when the event loop got to the socket.
+  let pending: number | null = null
+  const waits = (due: number): boolean => endMustWait({ due, now: clock.now(), held: false, pending, blind: null })
+  d.arm(1, 300, waits, (due) => { fired.push(due) })
+  clock.stall(1000)
+  // The busy loop ends: timers run first (the late check), then the socket read brings the change.
+  await clock.advance(0)
+  pending = clock.now()
+  await clock.advance(1)
+  t.same(fired, [], 'the end waits for the change the PBX sent before it was due')
+  pending = null
+  await clock.advance(HOLD_POLL_MS)
+  t.same(fired, [300], 'and ends, at its due time, once the change is in (had it continued the call, the call would go on)')
+
+  // On time, a change that arrives after the end was due does not hold it.
+  d.arm(2, 2000, waits, (due) => { fired.push(due) })
+  await clock.advance(2000 - clock.now())
+  t.same(fired, [300, 2000], 'an end on time fires at once')
+})
