@@ -82,9 +82,11 @@ async function store (file, code) {
   }
 }
 
-export async function load (url, context, next) {
-  if (!url.startsWith('file:') || !TS.test(new URL(url).pathname)) return next(url, context)
-  const source = await readFile(fileURLToPath(url), 'utf8')
+/**
+ * A module's code: from the cache, or transformed and stored. Also called by test/run-before.ts, which
+ * fills the cache once before the tests start (else every early test process transforms the same files).
+ */
+export async function compiled (url, source) {
   const options = optionsFor(url)
   const key = createHash('sha256').update(`${ESBUILD_VERSION}\0${JSON.stringify(options)}\0${source}`).digest('hex')
   const file = new URL(`${key}.js`, CACHE)
@@ -93,5 +95,11 @@ export async function load (url, context, next) {
     code = await transform(source, options)
     await store(file, code)
   }
-  return { format: 'module', source: code, shortCircuit: true }
+  return code
+}
+
+export async function load (url, context, next) {
+  if (!url.startsWith('file:') || !TS.test(new URL(url).pathname)) return next(url, context)
+  const source = await readFile(fileURLToPath(url), 'utf8')
+  return { format: 'module', source: await compiled(url, source), shortCircuit: true }
 }
