@@ -75,7 +75,7 @@ async function startTraffic (sim: Simulator, perMinute: number): Promise<() => v
   const { TrafficGenerator } = await import('./sim/traffic.js')
   const traffic = new TrafficGenerator(sim.ctx.engine, () => sim.ctx.directory, Date.now() % 100_000)
   const day = 86_400
-  const run = (): void => { traffic.start({ callsPerSecond: perMinute / 60, seconds: day, maxRingMs: 8000, maxTalkMs: 45_000, recordShare: 0.3 }) }
+  const run = (): void => { traffic.start({ callsPerSecond: perMinute / 60, seconds: day, maxRingMs: 8000, maxTalkMs: 45_000, recordShare: 0.3, firstCallAtOnce: true }) }
   run()
   const renew = setInterval(run, day * 1000)
   renew.unref()

@@ -32,6 +32,11 @@ export interface TrafficOptions {
    * its agents (default 0: the classic mix, unchanged for a given seed).
    */
   callbackShare?: number
+  /**
+   * Whether the first call starts at once instead of one interval in (default false). Demo mode sets
+   * it: at 4 calls a minute a newcomer's first request would otherwise find no call for 15 s.
+   */
+  firstCallAtOnce?: boolean
 }
 
 export interface TrafficStats {
@@ -171,7 +176,7 @@ export class TrafficGenerator {
     this.stats = stats
     const t0 = Date.now()
     const tick = (): void => {
-      const due = Math.min(planned, Math.floor((Date.now() - t0) / 1000 * opts.callsPerSecond))
+      const due = Math.min(planned, Math.floor((Date.now() - t0) / 1000 * opts.callsPerSecond) + (opts.firstCallAtOnce === true ? 1 : 0))
       while (stats.started + stats.failed < due) {
         const path = routePointShare > 0 && rnd() < routePointShare
           ? 'routepoint'

@@ -4,7 +4,7 @@ import t from 'tap'
 import { planScript } from '../../src/sim/engine/call-script.js'
 import { seededRandom } from '../../src/sim/engine/seeded-random.js'
 import { seedDirectory } from '../../src/sim/seed.js'
-import { trafficScript } from '../../src/sim/traffic.js'
+import { TrafficGenerator, trafficScript } from '../../src/sim/traffic.js'
 import { sleep, startCcSim } from './callcontrol-harness.js'
 
 const PATHS = ['queue', 'queue-missed', 'direct', 'ivr', 'ringgroup', 'outbound', 'outbound-missed', 'internal', 'blind', 'attended'] as const
@@ -64,4 +64,15 @@ t.test('{"stop":true} stops a run', { buffered: true }, async (t) => {
   t.ok(n > 0 && n < 10)
   await sleep(300)
   t.equal(cc.sim.ctx.engine.records().length, n, 'no call after the stop')
+})
+
+t.test('firstCallAtOnce (demo mode) starts a call at once; without it the first comes one interval in', async (t) => {
+  const cc = await startCcSim(t)
+  const traffic = new TrafficGenerator(cc.sim.ctx.engine, () => cc.sim.ctx.directory, 7)
+  t.teardown(() => { traffic.stop() })
+  traffic.start({ callsPerSecond: 4 / 60, seconds: 600 })
+  t.equal(traffic.status().started, 0, 'at 4 calls a minute, nothing in the first 15 s')
+  traffic.start({ callsPerSecond: 4 / 60, seconds: 600, firstCallAtOnce: true })
+  t.equal(traffic.status().started, 1, 'one call at once')
+  t.ok(cc.sim.ctx.engine.records().length >= 1, 'in the engine')
 })
