@@ -31,7 +31,8 @@ export function importsTransitively (file: string, target: string, seen = new Se
   if (seen.has(file) || !file.startsWith('test/') || !existsSync(path.join(PROJECT, file))) return false
   seen.add(file)
   const source = readFileSync(path.join(PROJECT, file), 'utf8')
-  for (const m of source.matchAll(/^(?:import|export) [^'\n]*from '(\.{1,2}\/[^']+)'/gm)) {
+  // Import and export statements, one-line or spread over lines (`import {\n a,\n b\n} from './x.js'`).
+  for (const m of source.matchAll(/^(?:import|export)\b(?:[^'"]*?\bfrom )?'(\.{1,2}\/[^']+)'/gm)) {
     const next = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1].replace(/\.js$/, '.ts')))
     if (importsTransitively(next, target, seen)) return true
   }

@@ -42,6 +42,7 @@ t.test('files that use PostgreSQL are found through their helpers', async (t) =>
   t.ok(importsTransitively('test/replicas/standby-makecall.test.ts', 'test/store/pg/pg-test-db.ts'), 'through pg-gateway-fixture')
   t.notOk(importsTransitively('test/calls/call-model.test.ts', 'test/store/pg/pg-test-db.ts'), 'not a file without')
   t.notOk(importsTransitively('test/no-such-file.ts', 'test/store/pg/pg-test-db.ts'), 'a missing file reaches nothing')
+  t.ok(importsTransitively('test/fixtures/batch/multi-line-import.ts', 'test/store/pg/pg-test-db.ts'), 'through an import spread over lines')
   t.ok(existsSync(path.join(root, 'test/store/pg/pg-test-db.ts')))
 })
 
