@@ -23,6 +23,13 @@ import { systemClock, type Clock, type TimerHandle } from '../clock.js'
  */
 const REMOVED_MEMORY = 10_000
 
+/** Sets `key` to `at` as the map's newest entry, forgetting the oldest beyond REMOVED_MEMORY (a participant whose remove never came). */
+function remember (map: Map<string, number>, key: string, at: number): void {
+  map.delete(key)
+  map.set(key, at)
+  if (map.size > REMOVED_MEMORY) map.delete(map.keys().next().value as string)
+}
+
 /** A promise and its resolver (Promise.withResolvers needs Node 22). */
 function settledBy (): { promise: Promise<void>, resolve: () => void } {
   let resolve!: () => void
@@ -105,6 +112,14 @@ export class CallControlFeed {
   /** dn/id → JSON of the participant last emitted, to drop duplicate upserts. */
   private lastEmitted = new Map<string, string>()
   private readonly removed = new Set<string>()
+  /**
+   * dn/id → when its latest upsert event arrived (ms). A read shows the change that event announced or
+   * an older one, so the change happened by then: the upsert is stamped with it, not with the moment
+   * its read came back (behind a backlog of reads, seconds later).
+   */
+  private readonly upsertArrived = new Map<string, number>()
+  /** dn/id → when its remove event arrived: a read that finds the participant gone dates its end by it. */
+  private readonly removeArrived = new Map<string, number>()
   private readonly entityQueues = new Map<string, Promise<void>>()
   /** Events that arrive while a snapshot is being fetched; null when none is. */
   private buffer: { events: ParticipantEvent[] } | null = null
@@ -189,6 +204,7 @@ export class CallControlFeed {
     const event = parseEventMessage(text)
     if (event === null) return
     event.receivedAt = this.clock.now()
+    remember(event.kind === 'upsert' ? this.upsertArrived : this.removeArrived, `${event.dn}/${event.id}`, event.receivedAt)
     if (event.kind === 'upsert' && this.buffer === null) this.catchUpIfBehind()
     if (this.buffer !== null) this.buffer.events.push(event)
     else this.apply(event)
@@ -330,14 +346,15 @@ export class CallControlFeed {
 
   private async process (event: ParticipantEvent, key: string, epoch: number): Promise<void> {
     if (this.removed.has(key)) return
-    if (event.kind === 'remove') { this.emitRemove(event, key, this.unread.has(key)); return }
+    // The participant was gone when its remove event arrived, however long it queued behind a read.
+    if (event.kind === 'remove') { this.emitRemove(event, key, this.unread.has(key), event.receivedAt); return }
     let participant: CallParticipant
     try {
       participant = await this.reader.participant(event.dn, event.id, AbortSignal.any([this.fetches.signal, this.epochFetches.signal]))
     } catch (err) {
       if (this.stopped) return
       if (epoch !== this.epoch) { this.leftToSnapshot(key); return }
-      if (err instanceof PbxError && err.code === 'PBX_NOT_FOUND') { this.emitRemove(event, key, true); return }
+      if (err instanceof PbxError && err.code === 'PBX_NOT_FOUND') { this.emitRemove(event, key, true, this.removeArrivedAfter(key)); return }
       this.unread.add(key)
       this.logger.warn({ api: 'callcontrol', err: errText(err) }, 'Call Control: fetching a participant failed; taking a new snapshot')
       this.resyncSoon()
@@ -354,7 +371,18 @@ export class CallControlFeed {
     if (this.lastEmitted.get(key) === json) return
     this.lastEmitted.set(key, json)
     const dnType = this.dnTypes.get(participant.dn ?? event.dn) ?? this.dnTypes.get(event.dn) ?? 'None'
-    this.emit({ kind: 'upsert', participant, dnType, at: this.clock.now() })
+    this.emit({ kind: 'upsert', participant, dnType, at: this.arrivedBy(this.upsertArrived.get(key)) })
+  }
+
+  /** `at` (when an event arrived), never later than now; now without it. */
+  private arrivedBy (at: number | undefined): number {
+    return Math.min(at ?? Infinity, this.clock.now())
+  }
+
+  /** When the participant's remove event arrived, if it came after its latest upsert event (not an earlier run's). */
+  private removeArrivedAfter (key: string): number | undefined {
+    const at = this.removeArrived.get(key)
+    return at !== undefined && at >= (this.upsertArrived.get(key) ?? -Infinity) ? at : undefined
   }
 
   /** The fetches fell behind: one snapshot replaces the backlog (see catchUpAfterMs). */
@@ -373,13 +401,16 @@ export class CallControlFeed {
     if (this.snapshotRequestedAt !== null) this.unread.add(key)
   }
 
-  /** `uncertain`: the participant's last announced change was never read (see ParticipantChange). */
-  private emitRemove (event: ParticipantEvent, key: string, uncertain = false): void {
+  /** `uncertain`: the participant's last announced change was never read (see ParticipantChange). `arrived`: when its remove event came. */
+  private emitRemove (event: ParticipantEvent, key: string, uncertain = false, arrived?: number): void {
     this.unread.delete(key)
     this.lastEmitted.delete(key)
     this.removed.add(key)
+    this.upsertArrived.delete(key)
+    this.removeArrived.delete(key)
     if (this.removed.size > REMOVED_MEMORY) this.removed.delete(this.removed.values().next().value as string)
-    this.emit(uncertain ? { kind: 'remove', dn: event.dn, id: event.id, at: this.clock.now(), uncertain } : { kind: 'remove', dn: event.dn, id: event.id, at: this.clock.now() })
+    const at = this.arrivedBy(arrived)
+    this.emit(uncertain ? { kind: 'remove', dn: event.dn, id: event.id, at, uncertain } : { kind: 'remove', dn: event.dn, id: event.id, at })
   }
 
   private emit (change: ParticipantChange): void {
