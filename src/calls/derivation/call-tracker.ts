@@ -148,6 +148,7 @@ export class CallTracker {
       if (p.status === 'Ringing' && p.referred_by_dn !== '' && leg.referredBy === '') leg.referredBy = p.referred_by_dn
     }
     this.cachedView = null
+    if (leg.role === 'trunk') this.noteTrunkParty(p)
     if (p.status === 'Connected') {
       const answered = leg.connectedAt === null && gap !== undefined ? this.answerInGap(gap, at) : { at, unsure: false }
       if (leg.connectedAt === null) leg.connectedAt = answered.at
@@ -210,7 +211,18 @@ export class CallTracker {
   private endUnresolved (): boolean {
     const s = this.d.s
     // A blind transfer still unresolved at the end: the target may have been missed and the call taken back unseen.
-    return s.uncertainEnd || s.uncertainAnswer === true || s.transferFrom !== null || this.answeredUnseenGoesOn()
+    return s.uncertainEnd || s.uncertainAnswer === true || s.transferFrom !== null || this.answeredUnseenGoesOn() || s.answerUnseenBy !== undefined
+  }
+
+  /**
+   * The caller's leg connected to an extension of which no leg was read (they came and went before
+   * their reads): an answer the gateway may have missed, which the PBX's record tells at the end.
+   */
+  private noteTrunkParty (p: CallParticipant): void {
+    const s = this.d.s
+    if (p.status !== 'Connected' || p.party_dn_type !== 'Wextension' || s.answerUnseenBy !== undefined) return
+    const seen = s.legs.some((l) => l.p.dn === p.party_dn) || s.removed.some((k) => k.slice(0, k.lastIndexOf('#')) === p.party_dn)
+    if (!seen) s.answerUnseenBy = p.party_dn
   }
 
   /**
@@ -312,6 +324,7 @@ export class CallTracker {
       answered: false
     }
     s.legs.push(leg)
+    if (s.answerUnseenBy === p.dn) delete s.answerUnseenBy // read after all (reads of different legs race)
     if (s.customerName === '' && role !== 'trunk' && p.party_dn === s.customerDn) s.customerName = p.party_caller_name
     if (role === 'routing') {
       noteDestination(s, p.dn)

@@ -79,6 +79,12 @@ export interface CallTrackerState {
   uncertainEnd: boolean
   /** Absent in states written before it existed. */
   uncertainAnswer?: boolean
+  /**
+   * An extension the caller's (trunk) leg was seen connected to without any leg of that extension
+   * ever read: its legs came and went before their reads (a loaded machine, a slow PBX), so it may
+   * have answered unseen. Absent when none (and in states written before it existed).
+   */
+  answerUnseenBy?: string
   lastEventAt: number
   /** When the tracker last saw a change of the call (absent in states written before it existed). */
   lastSeenAt?: number
