@@ -40,7 +40,10 @@ export async function startCcSim (t: Test, opts: Parameters<typeof createSimulat
   // writing into it). Not t.testdir(): tap removes that before teardowns run, racing late recordings.
   const ownDir = opts.recordingsDir === undefined ? await mkdtemp(path.join(os.tmpdir(), '3cx-cc-sim-rec-')) : undefined
   const sim = await createSimulator({ ...opts, recordingsDir: opts.recordingsDir ?? ownDir })
+  const watchers: CcWatcher[] = []
+  // Watchers first: one reading an upsert when the simulator closes would fail with ECONNREFUSED.
   t.teardown(async () => {
+    for (const w of watchers) w.close()
     await sim.close()
     if (ownDir !== undefined) await rm(ownDir, { recursive: true, force: true })
   })
@@ -52,8 +55,6 @@ export async function startCcSim (t: Test, opts: Parameters<typeof createSimulat
     headers: body === undefined ? headers(tok) : { ...headers(tok), 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body)
   }))
-  const watchers: CcWatcher[] = []
-  t.teardown(() => { for (const w of watchers) w.close() })
   const cc: CcSim = {
     sim,
     token,
@@ -106,6 +107,7 @@ export class CcWatcher {
   readonly opened: Promise<void>
   readonly closed: Promise<void>
   private fetching: Promise<void> = Promise.resolve()
+  private closing = false
 
   constructor (private readonly url: string, private readonly token: string) {
     this.ws = new WebSocket(`${url.replace(/^http/, 'ws')}/callcontrol/ws`, { headers: { authorization: `Bearer ${token}` } })
@@ -121,9 +123,12 @@ export class CcWatcher {
       this.observed.push(entry)
       if (message.event.event_type !== 0) return
       this.fetching = this.fetching.then(async () => {
+        if (this.closing) return // the simulator may be closing too: nothing more to read
         const res = await fetch(this.url + message.event.entity, { headers: { authorization: `Bearer ${this.token}` } })
         entry.fetched = res.status === 404 ? 404 : await res.json() as CallParticipant
       })
+      // A read failing is settled()'s to report; one still on its way at close (the simulator gone: ECONNREFUSED) is no unhandled rejection.
+      this.fetching.catch(() => {})
     })
   }
 
@@ -134,6 +139,7 @@ export class CcWatcher {
   }
 
   close (): void {
+    this.closing = true
     this.ws.terminate()
   }
 }

@@ -140,9 +140,16 @@ t.test('GET stream plays the caller as PCM until the call ends; streams exist on
 
 t.test('a prompt for a participant that leaves mid-stream stops quietly', { buffered: true }, async (t) => {
   const cc = await startCcSim(t)
-  const callid = await cc.call({ from: CALLER, to: APP_LINE, talkMs: 200 })
+  const callid = await cc.call({ from: CALLER, to: APP_LINE, talkMs: 60_000 })
   const leg = await routePointLeg(cc, 'Ringing')
   await cc.post(`/callcontrol/599/participants/${leg.id}/answer`)
+  // The participant leaves once the simulator has taken the stream's first chunk (mid-stream), not
+  // after a fixed time: under load the request reached it after a 200 ms call had ended (404).
+  const engine = cc.sim.ctx.engine
+  const streamPrompt = engine.streamPrompt.bind(engine)
+  let firstChunk: () => void = () => {}
+  const streaming = new Promise<void>((resolve) => { firstChunk = resolve })
+  engine.streamPrompt = (dn, id, event) => { if (event !== 'done') firstChunk(); return streamPrompt(dn, id, event) }
   let push: (b: Uint8Array | null) => void = () => {}
   const body = new ReadableStream<Uint8Array>({ start (c) { push = (b) => { if (b === null) c.close(); else c.enqueue(b) } } })
   const sent = fetch(`${cc.sim.url}/callcontrol/599/participants/${leg.id}/stream`, {
@@ -152,6 +159,8 @@ t.test('a prompt for a participant that leaves mid-stream stops quietly', { buff
     duplex: 'half'
   } as RequestInit)
   push(new Uint8Array(320))
+  await streaming
+  t.equal((await cc.post(`/callcontrol/599/participants/${leg.id}/drop`)).status, 200)
   await cc.waitEnded([callid])
   push(new Uint8Array(320))
   push(null)
