@@ -15,6 +15,7 @@ import socketTimeout from './plugins/app/socket-timeout.js'
 import type { ReadinessCheck } from './health.js'
 import { lazyChildLoggerFactory } from './request-logger.js'
 import { sharedCompilers } from './schema-compilers.js'
+import { QueryNames } from './query-names.js'
 import legacyRoutes from '../routes/legacy/index.js'
 import reportRoutes from '../routes/reports.js'
 import healthRoutes from '../routes/health.js'
@@ -38,8 +39,10 @@ export interface BuildAppOptions {
 }
 
 export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  // Query parameter names in any case, or as a one-value `name[]` list, read as the routes spell them.
+  const queryNames = new QueryNames()
   const common = {
-    routerOptions: { maxParamLength: 500 },
+    routerOptions: { maxParamLength: 500, querystringParser: queryNames.parse },
     bodyLimit: 65_536,
     // Explicit server timeouts: slow clients cannot hold sockets forever. No connectionTimeout: the
     // socket-timeout plugin arms the idle timeout while a request is answered (it costs a timer per request).
@@ -60,6 +63,7 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
   const app = (opts.https !== undefined
     ? Fastify({ ...common, ...logging, https: opts.https })
     : Fastify({ ...common, ...logging })) as unknown as FastifyInstance
+  app.addHook('onRoute', (route) => { queryNames.learn(route.schema?.querystring) })
 
   // External plugins (src/plugins/external/: the Fastify ecosystem and helmet, configured)
   await app.register(rateLimit, rateLimitOptions)

@@ -76,6 +76,30 @@ t.test('the X-API-Key header sent twice, or with two keys in one, is 400 DUPLICA
   t.equal((await raw([`X-API-Key: ${CONTROL_KEY}`])).status, 200, 'given once, it authenticates')
 })
 
+t.test('parameter names in any case, or as a one-value list name[], are read as the routes spell them', async (t) => {
+  // A client written for the .NET generator (whose query names ignore case) or a PHP client (name[]).
+  const gw = await startAppOnSimulator(t)
+  const D = '2026-11-01'
+  const same = async (url: string, as: string): Promise<void> => {
+    const a = await gw.app.inject({ url, headers: { 'x-api-key': CONTROL_KEY } })
+    const b = await gw.app.inject({ url: as, headers: { 'x-api-key': CONTROL_KEY } })
+    t.equal(a.statusCode, 200, `${url}: ${a.body.slice(0, 200)}`)
+    t.same(a.json(), b.json(), `${url} answers as ${as}`)
+  }
+  await same(`/ext.state.get?NUM=${A}`, `/ext.state.get?num=${A}`)
+  await same(`/ext.info.get?Num[]=${A}`, `/ext.info.get?num=${A}`)
+  await same(`/report.calllog.get?FROM=${D}&To=${D}&Top=5`, `/report.calllog.get?from=${D}&to=${D}&top=5`)
+  for (const url of [`/pbx.calls.get?KEY=${CONTROL_KEY}`, `/pbx.calls.get?Key=${CONTROL_KEY}`, `/webapi/${CONTROL_KEY}/ext.state.get?Num=${A}`]) {
+    t.equal((await gw.app.inject({ url })).statusCode, 200, `${url.replace(CONTROL_KEY, 'KEY')}: the key and the number are found`)
+  }
+  // Two spellings of one name are the name twice: refused, never a guess which one was meant.
+  t.same(await ask(gw, `/ext.state.get?num=${A}&NUM=${B}`), { status: 400, code: 'DUPLICATE_PARAMETER', message: 'Parameter "num" is given 2 times; give it once' })
+  t.same(await ask(gw, `/ext.state.get?Num[]=${A}&num[]=${B}`), { status: 400, code: 'DUPLICATE_PARAMETER', message: 'Parameter "num" is given 2 times; give it once' })
+  const keys = await gw.app.inject({ url: `/pbx.calls.get?key=${CONTROL_KEY}&KEY=wrong` })
+  t.same([keys.statusCode, keys.json().error.code], [400, 'DUPLICATE_PARAMETER'], 'the key under two spellings')
+  t.notOk(keys.body.includes(CONTROL_KEY), 'the key is not echoed')
+})
+
 t.test('report skip and span bounds are 400s naming the parameter and the maximum', async (t) => {
   const gw = await startAppOnSimulator(t)
   const skip = await ask(gw, '/report.calllog.get?from=2026-11-01&to=2026-11-02&skip=99999999999')
