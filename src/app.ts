@@ -5,6 +5,7 @@ import rateLimit, { rateLimitOptions } from './plugins/external/rate-limit.js'
 import gateway, { type GatewayDeps } from './plugins/app/gateway.js'
 import errorHandler, { frameworkErrors } from './plugins/app/error-handler.js'
 import { answerClientError } from './client-error.js'
+import { answerHalfClosedClients } from './half-open.js'
 import auth, { type AuthOptions } from './plugins/app/auth.js'
 import swagger from './plugins/external/swagger.js'
 import duplicateParameters from './legacy/duplicate-parameters.js'
@@ -64,6 +65,7 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
     ? Fastify({ ...common, ...logging, https: opts.https })
     : Fastify({ ...common, ...logging })) as unknown as FastifyInstance
   app.addHook('onRoute', (route) => { queryNames.learn(route.schema?.querystring) })
+  answerHalfClosedClients(app.server)
 
   // External plugins (src/plugins/external/: the Fastify ecosystem and helmet, configured)
   await app.register(rateLimit, rateLimitOptions)
