@@ -3,15 +3,19 @@
 // independent; tsc uses one core, and run first it left the other idle for its ~15 s. The type
 // check's output is printed after tap's; either failing fails the run (npm then skips posttest).
 import { spawn } from 'node:child_process'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
 /** Runs a command; resolves to its exit code (1 if killed by a signal) and what it printed, if captured. */
-function run (command, args, capture) {
+function run (command, args, capture, nice = 0) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: root, stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit' })
+    if (nice > 0 && child.pid !== undefined) {
+      try { os.setPriority(child.pid, nice) } catch {} // it ended already, or the system does not allow it
+    }
     let output = ''
     if (capture) for (const stream of [child.stdout, child.stderr]) stream.on('data', (c) => { output += c })
     child.on('error', (err) => { resolve({ code: 1, output: `${output}${err.message}\n` }) })
@@ -19,7 +23,9 @@ function run (command, args, capture) {
   })
 }
 
-const typecheck = run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], true)
+// The type check yields to the fault scenarios as the bulk test batches do (BULK_NICE, test/test-batches.ts).
+const TYPECHECK_NICE = 5
+const typecheck = run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], true, TYPECHECK_NICE)
 const tap = await run(process.execPath, [path.join(root, 'node_modules/tap/dist/esm/run.mjs'), ...process.argv.slice(2)], false)
 const types = await typecheck
 process.stdout.write(types.output)

@@ -5,6 +5,7 @@ import rateLimit, { rateLimitOptions } from './plugins/external/rate-limit.js'
 import gateway, { type GatewayDeps } from './plugins/app/gateway.js'
 import errorHandler, { frameworkErrors } from './plugins/app/error-handler.js'
 import { answerClientError } from './client-error.js'
+import { answerHalfClosedClients } from './half-open.js'
 import auth, { type AuthOptions } from './plugins/app/auth.js'
 import swagger from './plugins/external/swagger.js'
 import duplicateParameters from './legacy/duplicate-parameters.js'
@@ -15,6 +16,7 @@ import socketTimeout from './plugins/app/socket-timeout.js'
 import type { ReadinessCheck } from './health.js'
 import { lazyChildLoggerFactory } from './request-logger.js'
 import { sharedCompilers } from './schema-compilers.js'
+import { QueryNames } from './query-names.js'
 import legacyRoutes from '../routes/legacy/index.js'
 import reportRoutes from '../routes/reports.js'
 import healthRoutes from '../routes/health.js'
@@ -38,8 +40,10 @@ export interface BuildAppOptions {
 }
 
 export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  // Query parameter names in any case, or as a one-value `name[]` list, read as the routes spell them.
+  const queryNames = new QueryNames()
   const common = {
-    routerOptions: { maxParamLength: 500 },
+    routerOptions: { maxParamLength: 500, querystringParser: queryNames.parse },
     bodyLimit: 65_536,
     // Explicit server timeouts: slow clients cannot hold sockets forever. No connectionTimeout: the
     // socket-timeout plugin arms the idle timeout while a request is answered (it costs a timer per request).
@@ -60,6 +64,8 @@ export async function buildApp (deps: GatewayDeps, opts: BuildAppOptions = {}): 
   const app = (opts.https !== undefined
     ? Fastify({ ...common, ...logging, https: opts.https })
     : Fastify({ ...common, ...logging })) as unknown as FastifyInstance
+  app.addHook('onRoute', (route) => { queryNames.learn(route.schema?.querystring) })
+  answerHalfClosedClients(app.server)
 
   // External plugins (src/plugins/external/: the Fastify ecosystem and helmet, configured)
   await app.register(rateLimit, rateLimitOptions)

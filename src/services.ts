@@ -114,8 +114,9 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
   const idScope = config.tenantId ?? config.pbx.url
   const pgOutbox = pg !== null ? new PgOutboxStore(pg, { targets: config.webhooks.targets, idScope, claim: { consumer: replica, leaseMs: config.webhooks.timeoutMs + 5000 } }) : null
   const outbox: OutboxStore = pgOutbox ?? new SqliteOutbox(db, { targets: config.webhooks.targets, idScope })
-  // One write-behind for both, in order: a call leaves the unseen list only with or after its state.
-  const pgCalls = pg !== null ? pgCallStores(pg, async () => { await pgOutbox?.written() }) : null
+  // One queue for both, in order (a call leaves the unseen list only with or after its state): the
+  // outbox's, so that a call's state commits in the transaction of the events that led to it.
+  const pgCalls = pg !== null ? pgCallStores(pg, pgOutbox?.alongside) : null
   const pgCallState = pgCalls?.calls ?? null
   const pgUnseen = pgCalls?.unseen ?? null
   // Replicas on one database: only the lease holder opens the PBX's stream and fetches its tokens.

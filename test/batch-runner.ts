@@ -1,12 +1,13 @@
 // Runs a batch of test files (test/test-batches.ts) in one process, one after another, each inside a
 // subtest named by its path: what a file's tests print, its teardowns and its timeout stay its own.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { register } from 'node:module'
+import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { globSync } from 'glob'
 import { enterBatch, root, runningFile } from './batch-tap.js'
-import { BATCHES } from './test-batches.js'
+import { BATCHES, batchNice } from './test-batches.js'
 
 const PROJECT = path.resolve(import.meta.dirname, '..')
 const PG_TEST_DB = 'test/store/pg/pg-test-db.ts'
@@ -41,7 +42,25 @@ export function importsTransitively (file: string, target: string, seen = new Se
 
 /** Runs batch `name` (test/test-batches.ts). */
 export async function runBatch (name: string): Promise<void> {
+  lowerPriority(batchNice(name))
   await runFiles(batchFiles(name))
+}
+
+/**
+ * Lowers this process's priority to `nice` (never raises it: that needs privileges). On Linux a
+ * priority belongs to a thread, so each of the process's threads is lowered (V8's and libuv's
+ * helpers started before this); threads and child processes started later inherit it.
+ */
+export function lowerPriority (nice: number): void {
+  let threads = [0]
+  try {
+    threads = readdirSync('/proc/self/task').map(Number)
+  } catch {}
+  for (const id of threads) {
+    try {
+      if (nice > os.getPriority(id)) os.setPriority(id, nice)
+    } catch {} // a thread that ended meanwhile
+  }
 }
 
 /**

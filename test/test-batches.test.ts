@@ -7,7 +7,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { globSync } from 'glob'
 import { batchFiles, importsTransitively } from './batch-runner.js'
-import { BATCHES, batchFile } from './test-batches.js'
+import { BATCHES, BULK_NICE, TIMED_BATCHES, batchFile, batchNice } from './test-batches.js'
 import { TS_CHILD_ARGS } from './ts-child.js'
 import { stateFile } from './store/pg/pg-resolve.js'
 // @ts-expect-error plain JavaScript without type declarations
@@ -35,6 +35,30 @@ t.test('.taprc runs the batch files, and each batch has its file', async (t) => 
     t.match(readFileSync(path.join(root, batchFile(name)), 'utf8'), `await runBatch('${name}')`, name)
     t.ok(batchFiles(name).length > 0, `batch ${name} runs files`)
   }
+})
+
+t.test('the fault scenarios run at normal priority, the other batches lower theirs, in every thread', async (t) => {
+  const names = BATCHES.map(([n]) => n)
+  t.same([...TIMED_BATCHES].filter((n) => !names.includes(n)), [], 'every timed batch is in the table')
+  t.equal(batchNice('tenant-faults'), 0)
+  t.equal(batchNice('gateway'), BULK_NICE)
+  t.ok(BULK_NICE > 0)
+  // A child lowers itself after starting a worker thread (as V8 and libuv start theirs): every thread of it is lowered.
+  const script = `import { lowerPriority } from './test/batch-runner.ts'
+import { Worker } from 'node:worker_threads'
+import { readdirSync } from 'node:fs'
+import os from 'node:os'
+const w = new Worker('setInterval(() => {}, 1000)', { eval: true })
+await new Promise((resolve) => w.once('online', resolve))
+lowerPriority(${BULK_NICE})
+lowerPriority(1)
+const tasks = readdirSync('/proc/self/task').map(Number)
+console.log(JSON.stringify(tasks.map((id) => os.getPriority(id))))
+process.exit(0)`
+  const { stdout } = await run(process.execPath, [...TS_CHILD_ARGS, '--input-type=module', '-e', script], { cwd: root })
+  const nices: number[] = JSON.parse(stdout)
+  t.ok(nices.length > 2, 'several threads')
+  t.same([...new Set(nices)], [BULK_NICE], 'every thread at BULK_NICE, not raised again by a lower value')
 })
 
 t.test('files that use PostgreSQL are found through their helpers', async (t) => {

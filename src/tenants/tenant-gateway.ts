@@ -26,6 +26,7 @@ import { assertPortFree, describeListenError, listeningUrl } from '../port-probe
 import { VERSION } from '../version.js'
 import { errorBody } from '../legacy/legacy-error.js'
 import { answerClientError } from '../client-error.js'
+import { answerHalfClosedClients } from '../half-open.js'
 import { tenantConfig } from './tenant-config.js'
 import type { TenantDefinition } from './tenants-file.js'
 import { describeDiff, diffTenants, isEmptyDiff } from './tenant-diff.js'
@@ -290,6 +291,7 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
 
   const server = https !== undefined ? createHttpsServer(https, handle) : createHttpServer(handle)
   server.on('clientError', answerClientError.bind({ log: logger }))
+  answerHalfClosedClients(server)
   server.requestTimeout = 60_000
   server.keepAliveTimeout = 72_000
   try {

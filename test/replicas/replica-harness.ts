@@ -74,11 +74,24 @@ function launchReplica (name: string, env: Record<string, string>, startMs: numb
   return { child, start }
 }
 
-/** SIGTERM to every replica still running, and wait for them all to exit. */
-export async function stopReplicas (replicas: Iterable<Replica>): Promise<void> {
+/**
+ * SIGTERM to every replica still running, and wait for them all to exit; one still running `killMs`
+ * later is killed (SIGKILL) and named on stderr with its last output. A teardown must end: waiting
+ * for a replica whose shutdown hung held a failed run until the file's time-out, and the replica
+ * outlived it. Never throws (a teardown that rejects skips the teardowns after it).
+ */
+export async function stopReplicas (replicas: Iterable<Replica>, killMs = 10_000): Promise<void> {
   const all = [...replicas]
   for (const r of all) if (r.alive()) r.child.kill('SIGTERM')
-  await Promise.all(all.map(async (r) => await r.exited))
+  await Promise.all(all.map(async (r) => {
+    let timer: NodeJS.Timeout | undefined
+    const late = await Promise.race([r.exited.then(() => false), new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(true) }, killMs) })])
+    clearTimeout(timer)
+    if (!late) return
+    process.stderr.write(`${r.name} did not exit within ${killMs} ms of SIGTERM: killed. Its last output:\n${r.output().slice(-3000)}\n`)
+    r.child.kill('SIGKILL')
+    await r.exited
+  }))
 }
 
 /** A replica's /readyz body, or null when it does not answer. */

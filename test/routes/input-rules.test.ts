@@ -2,10 +2,10 @@
 // range, PBX refusals of a makecall and device ids that would change a PBX path. Each now gets a
 // 4xx with a stable code and a sentence naming the parameter.
 import t from 'tap'
-import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { CONTROL_KEY, startAppOnSimulator, type AppOnSimulator } from '../legacy/legacy-harness.js'
 import { PBX } from '../sim/pbx-under-test.js'
+import { rawGet, type RawAnswer } from '../http-raw.js'
 
 // The PBX's numbers (SIM_PBX): written for the default PBX, mapped by role on another (docs/simulator.md).
 // A and B have a registered phone, OFF has none.
@@ -53,13 +53,7 @@ t.test('the X-API-Key header sent twice, or with two keys in one, is 400 DUPLICA
   const gw = await startAppOnSimulator(t, { listen: true })
   const port = (gw.app.server.address() as AddressInfo).port
   // Over a real socket: two header lines as a client sends them (Node joins them with ", ").
-  const raw = async (headerLines: string[]): Promise<{ status: number, body: string }> => {
-    const socket = connect(port, '127.0.0.1')
-    socket.end(['GET /pbx.calls.get HTTP/1.1', 'Host: gw', 'Connection: close', ...headerLines, '', ''].join('\r\n'))
-    let text = ''
-    for await (const chunk of socket) text += String(chunk)
-    return { status: Number(text.split(' ')[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) }
-  }
+  const raw = async (headerLines: string[]): Promise<RawAnswer> => await rawGet(port, '/pbx.calls.get', ['Connection: close', ...headerLines])
   const before = gw.sim.ctx.requestLog.length
   const cases: Array<[string, string[], number]> = [
     ['the same key twice', [`X-API-Key: ${CONTROL_KEY}`, `X-API-Key: ${CONTROL_KEY}`], 2],
@@ -74,6 +68,44 @@ t.test('the X-API-Key header sent twice, or with two keys in one, is 400 DUPLICA
   }
   t.equal(gw.sim.ctx.requestLog.length, before, 'nothing reached the PBX')
   t.equal((await raw([`X-API-Key: ${CONTROL_KEY}`])).status, 200, 'given once, it authenticates')
+})
+
+t.test('a client that half-closes after its request gets the answer of a method that waits on the PBX', async (t) => {
+  // `printf 'GET …' | nc`: Node's HTTP server dropped an unanswered request when the client's side ended.
+  const gw = await startAppOnSimulator(t, { listen: true })
+  const port = (gw.app.server.address() as AddressInfo).port
+  const key = `X-API-Key: ${CONTROL_KEY}`
+  const info = await rawGet(port, `/ext.info.get?num=${A}`, [key])
+  t.equal(info.status, 200, info.text.slice(0, 200))
+  t.equal(JSON.parse(info.body).num, A)
+  const call = await rawGet(port, `/makecall?first=${A}&second=${B}`, [key])
+  t.equal(call.status, 200, call.text.slice(0, 200))
+  t.equal(JSON.parse(call.body).result, true, 'the call was placed and said so')
+  t.equal((await rawGet(port, '/pbx.calls.get', [key])).status, 200, 'and the cached ones, as before')
+})
+
+t.test('parameter names in any case, or as a one-value list name[], are read as the routes spell them', async (t) => {
+  // A client written for the .NET generator (whose query names ignore case) or a PHP client (name[]).
+  const gw = await startAppOnSimulator(t)
+  const D = '2026-11-01'
+  const same = async (url: string, as: string): Promise<void> => {
+    const a = await gw.app.inject({ url, headers: { 'x-api-key': CONTROL_KEY } })
+    const b = await gw.app.inject({ url: as, headers: { 'x-api-key': CONTROL_KEY } })
+    t.equal(a.statusCode, 200, `${url}: ${a.body.slice(0, 200)}`)
+    t.same(a.json(), b.json(), `${url} answers as ${as}`)
+  }
+  await same(`/ext.state.get?NUM=${A}`, `/ext.state.get?num=${A}`)
+  await same(`/ext.info.get?Num[]=${A}`, `/ext.info.get?num=${A}`)
+  await same(`/report.calllog.get?FROM=${D}&To=${D}&Top=5`, `/report.calllog.get?from=${D}&to=${D}&top=5`)
+  for (const url of [`/pbx.calls.get?KEY=${CONTROL_KEY}`, `/pbx.calls.get?Key=${CONTROL_KEY}`, `/webapi/${CONTROL_KEY}/ext.state.get?Num=${A}`]) {
+    t.equal((await gw.app.inject({ url })).statusCode, 200, `${url.replace(CONTROL_KEY, 'KEY')}: the key and the number are found`)
+  }
+  // Two spellings of one name are the name twice: refused, never a guess which one was meant.
+  t.same(await ask(gw, `/ext.state.get?num=${A}&NUM=${B}`), { status: 400, code: 'DUPLICATE_PARAMETER', message: 'Parameter "num" is given 2 times; give it once' })
+  t.same(await ask(gw, `/ext.state.get?Num[]=${A}&num[]=${B}`), { status: 400, code: 'DUPLICATE_PARAMETER', message: 'Parameter "num" is given 2 times; give it once' })
+  const keys = await gw.app.inject({ url: `/pbx.calls.get?key=${CONTROL_KEY}&KEY=wrong` })
+  t.same([keys.statusCode, keys.json().error.code], [400, 'DUPLICATE_PARAMETER'], 'the key under two spellings')
+  t.notOk(keys.body.includes(CONTROL_KEY), 'the key is not echoed')
 })
 
 t.test('report skip and span bounds are 400s naming the parameter and the maximum', async (t) => {

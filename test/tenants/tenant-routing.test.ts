@@ -3,10 +3,12 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { keyDigest, prefixedLocation, TenantDirectory } from '../../src/tenants/tenant-routing.js'
+import { QueryNames } from '../../src/query-names.js'
 import { api, KEYS, startTwoTenants } from './two-tenants.js'
+import { rawGet } from '../http-raw.js'
 
 // A router shaped like the tenants' apps (the key form and plain paths), with the gateway's options.
-const router = Fastify({ routerOptions: { maxParamLength: 500 } })
+const router = Fastify({ routerOptions: { maxParamLength: 500, querystringParser: new QueryNames().parse } })
 router.get('/webapi/:key/*', async () => null)
 router.get('/webapi/:key', async () => null)
 router.get('/*', async () => null)
@@ -41,6 +43,7 @@ t.test('the key is read as the API reads it: encoded forms reach the key\'s tena
   t.equal(to(`/webapi/${beta}`), 'beta', 'gateway information, no trailing slash')
   t.equal(to(`/pbx.ac.get?%6bey=${beta}`), 'beta', '?%6bey=: the query parser decodes names')
   t.equal(to(`/pbx.ac.get?x=1&ke%79=${beta}`), 'beta')
+  t.equal(to(`/pbx.ac.get?KEY=${beta}`), 'beta', '?KEY=: names in any case (src/query-names.ts)')
   t.equal(to(`/pbx.ac.get?key=${beta}&key=${beta}`), 'acme', 'a repeated key is no key (the app answers 400 DUPLICATE_PARAMETER)')
   t.equal(to(`/WEBAPI/${beta}/pbx.ac.get`), 'acme', 'the router is case-sensitive: no key form, as on one PBX')
 })
@@ -95,6 +98,10 @@ t.test('the front server: every tenant in /readyz and /metrics, the console cook
   // beta's key at acme would be 401: a 200 means the encoded forms reached beta.
   t.equal((await api(x.gw, `/%77ebapi/${KEYS.beta}/pbx.ac.get`)).status, 200, '/%77ebapi/{key}/ reaches the key\'s tenant')
   t.equal((await api(x.gw, `/pbx.ac.get?%6bey=${KEYS.beta}`)).status, 200, '?%6bey= reaches the key\'s tenant')
+  t.equal((await api(x.gw, `/pbx.ac.get?Key=${KEYS.beta}`)).status, 200, '?Key= reaches the key\'s tenant')
+  // A client that half-closes after its request (src/half-open.ts): the front server answers it too.
+  const halfClosed = await rawGet(Number(new URL(x.gw.url).port), '/ext.info.get?num=101', [`X-API-Key: ${KEYS.acme}`]) // beta's PBX is closed by now
+  t.equal(halfClosed.status, 200, `half-closed: ${halfClosed.body.slice(0, 300)}`)
 
   const login = await api(x.gw, '/console/api/login', undefined, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: KEYS.beta }) })
   t.equal(login.status, 200, login.text)

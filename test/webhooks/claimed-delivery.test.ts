@@ -98,15 +98,15 @@ t.test('a delivery claimed by a replica that died is sent once its lease has run
   await live.stop()
 })
 
-t.test('on PostgreSQL a call state is written only after the events handed over with it', async (t) => {
+t.test('on PostgreSQL a call state is written with the events handed over with it', async (t) => {
   const { url, direct, proxy } = await proxiedDatabase(t)
   const straight: PgStore = createPgStore(direct)
   const cut: PgStore = createPgStore(url, { connectTimeoutMs: 300, settleMs: 0 })
   t.teardown(async () => { await cut.close(); await straight.close() })
   await migratePg(straight.pool, straight.name)
-  // The outbox's connection is cut; the call state's is not.
+  // The gateway's connection is cut; the test looks in over another one.
   const outbox = new PgOutboxStore(cut, { targets: [target('crm', 'http://127.0.0.1:1/')], retryMs: 100 })
-  const states = new PgCallStateStore(straight, Date.now, 100, async () => { await outbox.written() })
+  const states = new PgCallStateStore(cut, Date.now, 100, outbox.alongside)
   await proxy.down()
   outbox.enqueue(ringing(7, 1))
   states.write([{ callid: 7, chid: '261121083716_7', state: { phase: 'ringing' } as never }], [])

@@ -5,6 +5,9 @@
 // database cannot be reached they wait in memory (at most maxHeld, then refused and counted) and are
 // tried again every retryMs; close() writes what waits. What start-up needs at once (pending jobs,
 // disabled targets, the depth for /metrics) is loaded by open() and kept up to date here.
+// The call state and the unseen calls ride along (`alongside`): a write handed over there commits in
+// the same transaction as the events handed over before it, as on SQLite, so a crash never leaves a
+// call's state behind (or ahead of) the events already stored for it.
 // Delivery costs round trips per batch, not per delivery: a claim brings its events along (loadEvent
 // answers them from memory, once) and outcomes are settled in group commits (pg-settle-batch.ts).
 import type { WebhookTargetConfig } from '../../config.js'
@@ -15,6 +18,7 @@ import { PgOutbox } from './pg-outbox.js'
 import type { PgStore } from './pg-pool.js'
 import { PgClaimer, type PgClaimerOptions } from './pg-claimer.js'
 import { SettleBatch } from './pg-settle-batch.js'
+import type { PgWrite, PgWrites } from './pg-write-behind.js'
 
 export interface PgOutboxStoreOptions {
   targets: readonly WebhookTargetConfig[]
@@ -56,6 +60,15 @@ export class PgOutboxStore implements OutboxStore {
   private accepted = 0
   private committed = 0
   private waiters: Array<{ n: number, resolve: () => void }> = []
+  /** Writes riding along, each after the events accepted when it was handed over (`after`). */
+  private side: Array<{ after: number, write: PgWrite }> = []
+  /** While a batch is written: the events its transaction commits (counted as `accepted`). */
+  private through = 0
+  /**
+   * The call state's queue (pg-call-state.ts): each write runs in the transaction of the events
+   * accepted before it (or a later one), after them; retried with them.
+   */
+  readonly alongside: PgWrites
 
   constructor (private readonly store: PgStore, private readonly opts: PgOutboxStoreOptions) {
     this.outbox = new PgOutbox(store, opts)
@@ -63,6 +76,21 @@ export class PgOutboxStore implements OutboxStore {
     for (const t of opts.targets) this.lastDepth[t.name] = { pending: 0, failed: 0 }
     this.claimer = opts.claim === undefined ? null : new PgClaimer(this.outbox, opts.claim, (jobs) => { for (const l of this.listeners) l(jobs) }, this.claimedEvents)
     this.settles = new SettleBatch(async (items) => await this.outbox.settleMany(items))
+    const self = this
+    this.alongside = {
+      push: (write) => {
+        this.side.push({ after: this.accepted, write })
+        if (this.timer === null) setImmediate(() => { void this.drain() })
+      },
+      flush: async () => {
+        await this.drain()
+        return this.side.length === 0 && this.heldCount === 0
+      },
+      close: () => {},
+      get size () { return self.side.length },
+      get handed () { return self.accepted },
+      get through () { return self.through }
+    }
   }
 
   get targets (): readonly WebhookTargetConfig[] {
@@ -103,11 +131,16 @@ export class PgOutboxStore implements OutboxStore {
   private async drain (): Promise<void> {
     if (this.draining !== null) return await this.draining
     this.draining = (async () => {
-      while (this.held.length > 0) {
+      while (this.held.length > 0 || this.side.length > 0) {
         const batch = this.held.splice(0, 500)
+        this.through = this.committed + batch.length
+        let n = 0
+        while (n < this.side.length && this.side[n].after <= this.through) n++
+        const side = this.side.splice(0, n)
+        if (batch.length === 0 && side.length === 0) break
         this.writing = batch.length
         try {
-          const { jobs, rederived } = await this.outbox.insert(batch)
+          const { jobs, rederived } = await this.outbox.insert(batch, side.map((s) => s.write))
           this.writing = 0
           this.rederived += rederived.length
           for (const e of rederived) this.log?.debug?.({ key: e.key }, 'call event derived again: the stored copy is kept')
@@ -121,6 +154,7 @@ export class PgOutboxStore implements OutboxStore {
         } catch (err) {
           this.writing = 0
           this.held = batch.concat(this.held)
+          this.side = side.concat(this.side)
           // Reported to storage health by PgOutbox (a lost database); anything else is logged once here.
           if (this.health.problem === null) this.log?.error({ err: err instanceof Error ? err.message : String(err) }, 'writing call events to PostgreSQL failed; they wait in memory and are tried again')
           this.timer ??= setTimeout(() => { this.timer = null; void this.drain() }, this.opts.retryMs ?? 1000)
@@ -137,9 +171,9 @@ export class PgOutboxStore implements OutboxStore {
   }
 
   /**
-   * Resolves once every event accepted so far is committed. The call state waits for it before it
-   * is written (pg-call-state.ts), so a crash never leaves a call's state ahead of its events' outbox
-   * rows: the events would be lost (the next holder resumes from the state and sees nothing new).
+   * Resolves once every event accepted so far is committed. A recording leg is marked announced
+   * only after it (pg-recording-index.ts). (The call state needs more: it rides in the events'
+   * transaction, `alongside`.)
    */
   async written (): Promise<void> {
     const n = this.accepted

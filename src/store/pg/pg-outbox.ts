@@ -13,6 +13,7 @@ import type { CallEvent, WebhookPayload } from '../../calls/call-events.js'
 import { targetWants, type AttemptRecord, type DeliveryJob, type DeliveryStatus, type DeliveryView, type ListQuery, type StoredEvent } from '../../webhooks/outbox-store.js'
 import { messageIdOf } from '../../webhooks/message-id.js'
 import { inTransaction, type PgStore } from './pg-pool.js'
+import type { PgWrite } from './pg-write-behind.js'
 import { isPgStorageError } from '../../storage-health.js'
 import { deliveryViewOf, jobOf, type DeliveryListRow, type DeliveryRow } from '../delivery-view.js'
 
@@ -124,42 +125,49 @@ export class PgOutbox {
   /**
    * enqueueMany, with the deliveries it made (for the delivery scheduler). The events, then their
    * deliveries, each in one statement: ids are drawn in the order of the rows (ORDER BY the
-   * ordinality), so a chain's deliveries keep their events' order.
+   * ordinality), so a chain's deliveries keep their events' order. `alongside` (the call state
+   * written with its events: PgOutboxStore.alongside) runs in the same transaction, after them.
    */
-  async insert (events: readonly CallEvent[]): Promise<{ ids: number[], jobs: DeliveryJob[], rederived: CallEvent[] }> {
-    const at = this.now()
-    if (events.length === 0) return { ids: [], jobs: [], rederived: [] }
+  async insert (events: readonly CallEvent[], alongside: readonly PgWrite[] = []): Promise<{ ids: number[], jobs: DeliveryJob[], rederived: CallEvent[] }> {
+    if (events.length === 0 && alongside.length === 0) return { ids: [], jobs: [], rederived: [] }
     return await this.write('outbox', async () => await inTransaction(this.pool, async (c) => {
-      const disabled = new Set((await c.query<{ name: string }>('SELECT name FROM webhook_targets WHERE disabled_at IS NOT NULL')).rows.map((r) => r.name))
-      const messageIds = events.map((e) => messageIdOf(e.key, this.opts.idScope))
-      // A key stored already (an event derived again after a takeover): the first copy stays.
-      const { rows } = await c.query<{ id: number, message_id: string }>(`
-        INSERT INTO webhook_events (message_id, type, chain, payload, created_at)
-        SELECT m, t, c, p::jsonb, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS e(m, t, c, p, n) ORDER BY n
-        ON CONFLICT (message_id) DO NOTHING
-        RETURNING id, message_id`, [messageIds, events.map((e) => e.type), events.map((e) => e.chain), events.map((e) => JSON.stringify(e.payload)), at])
-      const idOf = new Map(rows.map((r) => [r.message_id, r.id]))
-      const fresh = messageIds.map((m, i) => messageIds.indexOf(m) === i && idOf.has(m))
-      const again = messageIds.filter((m) => !idOf.has(m))
-      if (again.length > 0) {
-        for (const r of (await c.query<{ id: number, message_id: string }>('SELECT id, message_id FROM webhook_events WHERE message_id = ANY($1::text[])', [again])).rows) idOf.set(r.message_id, r.id)
-      }
-      const ids = messageIds.map((m) => idOf.get(m) as number)
-      const rederived = events.filter((_, i) => !fresh[i])
-      const wanted: Array<{ eventId: number, target: string, chain: string }> = []
-      events.forEach((e, i) => {
-        if (!fresh[i]) return
-        for (const t of this.opts.targets) if (!disabled.has(t.name) && targetWants(t, e)) wanted.push({ eventId: ids[i], target: t.name, chain: e.chain })
-      })
-      if (wanted.length === 0) return { ids, jobs: [], rederived }
-      const d = await c.query<{ id: number, event_id: number, target: string }>(`
-        INSERT INTO webhook_deliveries (event_id, target, chain, status, next_at, created_at, updated_at)
-        SELECT e, t, c, 'pending', $4, $4, $4 FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS w(e, t, c, n) ORDER BY n
-        RETURNING id, event_id, target`, [wanted.map((w) => w.eventId), wanted.map((w) => w.target), wanted.map((w) => w.chain), at])
-      const deliveryOf = new Map(d.rows.map((r) => [`${r.event_id} ${r.target}`, r.id]))
-      const jobs = wanted.map((w) => ({ id: deliveryOf.get(`${w.eventId} ${w.target}`) as number, eventId: w.eventId, target: w.target, chain: w.chain, attempts: 0, nextAt: at, createdAt: at }))
-      return { ids, jobs, rederived }
+      const out = events.length === 0 ? { ids: [], jobs: [], rederived: [] } : await this.insertIn(c, events)
+      for (const w of alongside) await w(c)
+      return out
     }))
+  }
+
+  private async insertIn (c: pg.PoolClient, events: readonly CallEvent[]): Promise<{ ids: number[], jobs: DeliveryJob[], rederived: CallEvent[] }> {
+    const at = this.now()
+    const disabled = new Set((await c.query<{ name: string }>('SELECT name FROM webhook_targets WHERE disabled_at IS NOT NULL')).rows.map((r) => r.name))
+    const messageIds = events.map((e) => messageIdOf(e.key, this.opts.idScope))
+    // A key stored already (an event derived again after a takeover): the first copy stays.
+    const { rows } = await c.query<{ id: number, message_id: string }>(`
+      INSERT INTO webhook_events (message_id, type, chain, payload, created_at)
+      SELECT m, t, c, p::jsonb, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS e(m, t, c, p, n) ORDER BY n
+      ON CONFLICT (message_id) DO NOTHING
+      RETURNING id, message_id`, [messageIds, events.map((e) => e.type), events.map((e) => e.chain), events.map((e) => JSON.stringify(e.payload)), at])
+    const idOf = new Map(rows.map((r) => [r.message_id, r.id]))
+    const fresh = messageIds.map((m, i) => messageIds.indexOf(m) === i && idOf.has(m))
+    const again = messageIds.filter((m) => !idOf.has(m))
+    if (again.length > 0) {
+      for (const r of (await c.query<{ id: number, message_id: string }>('SELECT id, message_id FROM webhook_events WHERE message_id = ANY($1::text[])', [again])).rows) idOf.set(r.message_id, r.id)
+    }
+    const ids = messageIds.map((m) => idOf.get(m) as number)
+    const rederived = events.filter((_, i) => !fresh[i])
+    const wanted: Array<{ eventId: number, target: string, chain: string }> = []
+    events.forEach((e, i) => {
+      if (!fresh[i]) return
+      for (const t of this.opts.targets) if (!disabled.has(t.name) && targetWants(t, e)) wanted.push({ eventId: ids[i], target: t.name, chain: e.chain })
+    })
+    if (wanted.length === 0) return { ids, jobs: [], rederived }
+    const d = await c.query<{ id: number, event_id: number, target: string }>(`
+      INSERT INTO webhook_deliveries (event_id, target, chain, status, next_at, created_at, updated_at)
+      SELECT e, t, c, 'pending', $4, $4, $4 FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS w(e, t, c, n) ORDER BY n
+      RETURNING id, event_id, target`, [wanted.map((w) => w.eventId), wanted.map((w) => w.target), wanted.map((w) => w.chain), at])
+    const deliveryOf = new Map(d.rows.map((r) => [`${r.event_id} ${r.target}`, r.id]))
+    const jobs = wanted.map((w) => ({ id: deliveryOf.get(`${w.eventId} ${w.target}`) as number, eventId: w.eventId, target: w.target, chain: w.chain, attempts: 0, nextAt: at, createdAt: at }))
+    return { ids, jobs, rederived }
   }
 
   /** Hands out due deliveries to `consumer` (see above); none twice while leased. */

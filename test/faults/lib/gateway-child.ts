@@ -2,9 +2,15 @@
 // configuration comes from the environment, exactly as in production; a short reconnect backoff
 // keeps the tests quick. Prints `ready <url>` once listening. Over IPC it answers `{ type: 'mem' }`
 // with the heap in use after a full GC (run it with --expose-gc), `{ type: 'recordings-idle' }` with
-// whether the recordings pipeline has nothing left to do. Exits on SIGTERM like the real one.
+// whether the recordings pipeline has nothing left to do. Exits on SIGTERM like the real one, and at
+// once when its test process dies (the IPC channel closes).
 import { loadConfig } from '../../../src/config.js'
 import { startGateway } from '../../../src/server.js'
+
+// Started by a test over IPC: when that test's process dies (SIGKILL, a runner's time-out) the
+// channel closes, and this gateway goes too, at once; left running it would hold its streams, leases
+// and database connections as an orphan (ppid 1). process-watch.test.ts checks it.
+process.on('disconnect', () => { process.exit(1) })
 
 const config = loadConfig(process.env)
 const common = {

@@ -41,3 +41,24 @@ t.test('stop() while the connection fails releases it once', async (t) => {
   clients[0].emit('error', new Error('server closed the connection'))
   await t.resolves(stopping, 'stop() settles without "Release called on client which has already been released"')
 })
+
+// After PostgreSQL restarted, getting a connection took longer than the poll: each poll began
+// another LISTEN while the last was still connecting, the last one won and the others stayed checked
+// out for good, so the pool's end() (services.stop()) never finished: a replica on SIGTERM hung with
+// 34 such connections (tenant-faults.test.ts; its teardown then waited for it until the file's timeout).
+t.test('a slow reconnection LISTENs on one connection only, and stop() leaves none checked out', async (t) => {
+  const { pool, clients } = await watchedPool(t)
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>
+  let slow = false
+  Object.assign(pool, { connect: async () => { if (slow) await new Promise((resolve) => setTimeout(resolve, 300)); return await connect() } })
+  const stop = await listenAndPoll(pool, 'gw_listen_test', 40, () => {}, () => {})
+  slow = true
+  clients[0].emit('error', new Error('server closed the connection'))
+  await until(() => clients.length >= 2, 5000)
+  // Long enough for several more polls while one LISTEN is connected already.
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  t.equal(clients.length, 2, 'one new connection, not one per poll')
+  await stop()
+  await until(() => pool.totalCount === pool.idleCount, 2000).catch(() => {})
+  t.equal(pool.totalCount - pool.idleCount, 0, 'no connection left checked out: the pool can end')
+})
