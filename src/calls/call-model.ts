@@ -105,7 +105,7 @@ export class CallModel implements CallModelView {
     else {
       this.monitoredDns = new Set(change.dns.map((d) => d.dn))
       this.opts.unseen?.baseline(change.dns.flatMap((d) => d.participants.map((p) => p.callid)), change.at)
-      this.resync(change.dns.flatMap((d) => d.participants.map((p) => ({ p, dnType: d.type }))), change.at)
+      this.resync(change.dns.flatMap((d) => d.participants.map((p) => ({ p, dnType: d.type }))), change.at, change.firstEvents)
       this.syncs++
     }
   }
@@ -287,8 +287,11 @@ export class CallModel implements CallModelView {
     this.settle(tracker, events)
   }
 
-  /** Reconciles with a full snapshot: vanished legs are removed, new or changed legs upserted. */
-  private resync (entries: Array<{ p: CallParticipant, dnType: CallControlDnType }>, at: number): void {
+  /**
+   * Reconciles with a full snapshot: vanished legs are removed, new or changed legs upserted. A call
+   * first seen in it is dated from the first event of its legs, when one came before (firstEvents).
+   */
+  private resync (entries: Array<{ p: CallParticipant, dnType: CallControlDnType }>, at: number, firstEvents: Readonly<Record<string, number>> = {}): void {
     const present = new Set(entries.map((e) => legKey(e.p.dn, e.p.id)))
     const held = this.held
     // Known calls answered during the gap wait for the PBX's answer time, their vanished legs too.
@@ -303,7 +306,7 @@ export class CallModel implements CallModelView {
     // Oldest participants first, so a call's direction comes from its first legs.
     for (const { p, dnType } of [...entries].sort((a, b) => a.p.id - b.p.id)) {
       if (held !== null && !held.has(p.callid) && this.firstSeen(p.callid)) {
-        held.hold(p.callid, at, false, 0)
+        held.hold(p.callid, firstEventOf(entries, p.callid, firstEvents, at), false, 0)
         fresh.push(p.callid)
       }
       const call = held?.get(p.callid)
@@ -425,4 +428,11 @@ export class CallModel implements CallModelView {
       }
     })
   }
+}
+
+/** When the first event of any of the call's legs in the snapshot arrived, else `at` (no later than it). */
+function firstEventOf (entries: ReadonlyArray<{ p: CallParticipant }>, callid: number, firstEvents: Readonly<Record<string, number>>, at: number): number {
+  let first = at
+  for (const { p } of entries) if (p.callid === callid) first = Math.min(first, firstEvents[`${p.dn}/${p.id}`] ?? at)
+  return first
 }

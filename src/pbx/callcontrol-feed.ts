@@ -120,6 +120,8 @@ export class CallControlFeed {
   private readonly upsertArrived = new Map<string, number>()
   /** dn/id → when its remove event arrived: a read that finds the participant gone dates its end by it. */
   private readonly removeArrived = new Map<string, number>()
+  /** dn/id → when its first upsert event arrived: a snapshot showing it tells the call was there by then. */
+  private readonly firstArrived = new Map<string, number>()
   private readonly entityQueues = new Map<string, Promise<void>>()
   /** Events that arrive while a snapshot is being fetched; null when none is. */
   private buffer: { events: ParticipantEvent[] } | null = null
@@ -204,7 +206,9 @@ export class CallControlFeed {
     const event = parseEventMessage(text)
     if (event === null) return
     event.receivedAt = this.clock.now()
-    remember(event.kind === 'upsert' ? this.upsertArrived : this.removeArrived, `${event.dn}/${event.id}`, event.receivedAt)
+    const key = `${event.dn}/${event.id}`
+    remember(event.kind === 'upsert' ? this.upsertArrived : this.removeArrived, key, event.receivedAt)
+    if (event.kind === 'upsert' && !this.firstArrived.has(key)) remember(this.firstArrived, key, event.receivedAt)
     if (event.kind === 'upsert' && this.buffer === null) this.catchUpIfBehind()
     if (this.buffer !== null) this.buffer.events.push(event)
     else this.apply(event)
@@ -215,6 +219,7 @@ export class CallControlFeed {
     if (this.stopped) return
     this.session++
     this.buffer = null
+    this.firstArrived.clear() // the PBX may restart meanwhile and number participants anew
     this.unseenSince ??= Math.min(this.oldestPendingUpsert() ?? Infinity, this.clock.now())
     this.snapshotRequestedAt = null
   }
@@ -289,7 +294,8 @@ export class CallControlFeed {
       }
     }
     this.opts.synced?.()
-    this.emit({ kind: 'resync', dns, at: this.clock.now() })
+    const firstEvents = this.firstEventsOf(dns, this.snapshotRequestedAt ?? this.clock.now())
+    this.emit(firstEvents === undefined ? { kind: 'resync', dns, at: this.clock.now() } : { kind: 'resync', dns, at: this.clock.now(), firstEvents })
     this.unseenSince = null
     if (!this.readyState.settled) { this.readyState.settled = true; this.readyState.resolve() }
     // Fetches of changes announced before the snapshot was requested cannot tell anything newer.
@@ -302,6 +308,20 @@ export class CallControlFeed {
     this.snapshotRequestedAt = null
     this.snapshotSettled()
     for (const e of buffer.events) this.apply(e)
+  }
+
+  /**
+   * When the first events of the snapshot's participants arrived (undefined when none did). A
+   * participant announced before the snapshot was requested and missing from it is gone: forgotten.
+   */
+  private firstEventsOf (dns: readonly DNInfo[], requestedAt: number): Record<string, number> | undefined {
+    const present = new Set(dns.flatMap((d) => (d.participants ?? []).map((p) => `${p.dn}/${p.id}`)))
+    const out: Record<string, number> = {}
+    let any = false
+    for (const [key, at] of [...this.firstArrived]) {
+      if (present.has(key)) { out[key] = at; any = true } else if (at <= requestedAt) this.firstArrived.delete(key)
+    }
+    return any ? out : undefined
   }
 
   /** Releases the reads waiting for a snapshot (see process()). */
@@ -408,6 +428,7 @@ export class CallControlFeed {
     this.removed.add(key)
     this.upsertArrived.delete(key)
     this.removeArrived.delete(key)
+    this.firstArrived.delete(key)
     if (this.removed.size > REMOVED_MEMORY) this.removed.delete(this.removed.values().next().value as string)
     const at = this.arrivedBy(arrived)
     this.emit(uncertain ? { kind: 'remove', dn: event.dn, id: event.id, at, uncertain } : { kind: 'remove', dn: event.dn, id: event.id, at })

@@ -95,4 +95,8 @@ export type ParticipantChange =
    * so what happened to it just before it went is not known.
    */
   | { kind: 'remove', dn: string, id: number, at: number, uncertain?: boolean }
-  | { kind: 'resync', dns: DNInfo[], at: number }
+  /**
+   * `firstEvents`: dn/id → when the first event of a participant in the snapshot arrived, for those
+   * whose events came before it (a catch-up: reads fell behind); the call was there by then.
+   */
+  | { kind: 'resync', dns: DNInfo[], at: number, firstEvents?: Readonly<Record<string, number>> }

@@ -70,3 +70,34 @@ t.test('a read that begins after a later upsert event is dated by that event (th
   // The first read may already show the answer: it is dated no earlier than the event that announced it.
   t.match(h.changes.slice(1), [{ kind: 'upsert', participant: { status: 'Connected' }, at: answered }])
 })
+
+t.test('a catch-up snapshot tells when the first events of its participants arrived', async (t) => {
+  const h = await started(t)
+  const stuck = gate()
+  h.reader.participantGate.set('101/6', stuck.promise)
+  h.reader.dns[0].participants.push(participant('101', 6, { status: 'Connected' }))
+  await h.clock.advance(10)
+  const rang = h.clock.now()
+  await h.send(0, '101', 6) // its read never comes back
+  await h.clock.advance(100)
+  await h.send(0, '101', 6)
+  await h.send(0, '101', 9) // gone before the snapshot: not in it
+  await h.send(1, '101', 9)
+  await h.clock.advance(30)
+  h.reader.dns[0].participants.push(participant('101', 7))
+  const seven = h.clock.now()
+  await h.send(0, '101', 7)
+  await h.clock.advance(100)
+  await h.send(0, '101', 8) // gone by the snapshot; 230 ms behind: a snapshot instead
+  await settle()
+  t.equal(h.feed.catchUps, 1)
+  const resync = h.changes.find((c, i) => i > 0 && c.kind === 'resync')
+  t.match(resync, { kind: 'resync', at: h.clock.now(), firstEvents: { '101/6': rang, '101/7': seven } }, 'the first event of each, not the latest')
+  t.same(Object.keys(resync?.kind === 'resync' ? resync.firstEvents ?? {} : {}).sort(), ['101/6', '101/7'], 'only participants the snapshot shows')
+
+  // A lost link: the PBX may restart and number participants anew, so earlier events tell nothing.
+  h.feed.closed()
+  h.feed.opened()
+  await settle()
+  t.same(h.changes.at(-1), { kind: 'resync', dns: h.reader.dns, at: h.clock.now() })
+})
