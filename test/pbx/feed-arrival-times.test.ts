@@ -101,3 +101,28 @@ t.test('a catch-up snapshot tells when the first events of its participants arri
   await settle()
   t.same(h.changes.at(-1), { kind: 'resync', dns: h.reader.dns, at: h.clock.now() })
 })
+
+t.test('reads that waited for a catch-up snapshot are behind only from when it was applied: no snapshot after snapshot', async (t) => {
+  const h = await started(t) // catch-up after 150 ms
+  const stuck = gate()
+  h.reader.participantGate.set('101/6', stuck.promise)
+  await h.send(0, '101', 6)
+  await h.clock.advance(200)
+  const slow = gate()
+  h.reader.snapshotGate = slow.promise
+  await h.send(0, '101', 7) // 200 ms behind: a snapshot, which takes 300 ms
+  t.equal(h.feed.catchUps, 1)
+  h.reader.participantGate.set('101/8', gate().promise)
+  await h.send(0, '101', 8) // arrives meanwhile, read once the snapshot is applied
+  await h.clock.advance(300)
+  h.reader.snapshotGate = null
+  slow.open()
+  await settle()
+  await h.clock.advance(100)
+  await h.send(0, '101', 9) // 101/8 waited 400 ms, but its read began 100 ms ago
+  t.equal(h.feed.catchUps, 1, 'no second snapshot')
+  t.equal(h.feed.oldestPendingUpsert(), h.clock.now() - 400, 'a call end still waits for it as announced')
+  await h.clock.advance(100)
+  await h.send(0, '101', 10) // now 200 ms since its read could begin: behind
+  t.equal(h.feed.catchUps, 2)
+})
