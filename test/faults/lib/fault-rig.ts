@@ -9,7 +9,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { createSimulator, type Simulator } from '../../../src/sim/simulator.js'
 import { startReceiver, type Receiver, type Received, type Reply } from '../../webhooks/receiver.js'
-import { checkDeliveries, type BlindWindow, type CheckReport, type ReceivedHook } from './ground-truth.js'
+import { checkDeliveries, type BlindWindow, type ReceivedHook } from './ground-truth.js'
+import type { Claim, ReceiverMode, ScenarioResult, TrafficPlan } from './rig-types.js'
+import { catchUpOf, catchUpWindows, type CatchUp } from './catch-ups.js'
 import { launchGateway, type GatewayProcess, type LaunchedGateway } from './gateway-process.js'
 
 export const RIG_KEY = 'fault-suite-key-7c1e9a2b5d'
@@ -32,44 +34,7 @@ export const RIG_SECRET = 'whsec_' + Buffer.alloc(32, 7).toString('base64')
  */
 export const GRACE_MS = 1000
 
-export interface TrafficPlan {
-  callsPerSecond: number
-  seconds: number
-  seed: number
-  maxRingMs?: number
-  maxTalkMs?: number
-  recordShare?: number
-}
-
-export interface ScenarioResult {
-  name: string
-  seconds: number
-  calls: number
-  report: CheckReport
-  /** Calls the gateway still listed in pbx.ac.get after everything ended. */
-  phantoms: number
-  restarts: number
-  /** Heap in use (MB, after GC) once started and at the end, in the last gateway process. */
-  heapMb: { baseline: number, end: number }
-  /** Lines the gateway logged at level error or fatal. */
-  errorLines: string[]
-  /** The gateway exited by itself (a crash). */
-  crashed: boolean
-  notes: string[]
-  /** What the scenario says it showed, each checked: a false claim fails the scenario (verdict.ts). */
-  claims: Claim[]
-}
-
-/** One checked statement of a scenario: `what` it claims, whether it held, and what was measured. */
-export interface Claim {
-  what: string
-  ok: boolean
-  got: string
-}
-
-
-/** Receiver behaviour the scenario switches at will. */
-export type ReceiverMode = { kind: 'ok' } | { kind: 'slow', delayMs: number } | { kind: 'status', status: number }
+export type { TrafficPlan, ScenarioResult, Claim, ReceiverMode } from './rig-types.js'
 
 export class FaultRig {
   readonly dataDir: string
@@ -93,6 +58,8 @@ export class FaultRig {
   private receiverPort = 0
   private readonly received: Received[] = []
   private readonly errorLines: string[] = []
+  /** The gateway's catch-up snapshots (catch-ups.ts): blind windows measured from its log. */
+  private readonly catchUps: CatchUp[] = []
   /** Every gateway log line, counted (all and at info level); those that carry RIG_KEY kept. */
   readonly logScan = { lines: 0, info: 0, withKey: [] as string[] }
   private readonly started = Date.now()
@@ -331,6 +298,8 @@ export class FaultRig {
     this.logScan.lines++
     if (line.includes('"level":30')) this.logScan.info++
     if (line.includes(RIG_KEY)) this.logScan.withKey.push(line.slice(0, 300))
+    const catchUp = catchUpOf(line)
+    if (catchUp !== null) this.catchUps.push(catchUp)
   }
 
   /**
@@ -402,7 +371,10 @@ export class FaultRig {
       body: JSON.parse(r.body) as Record<string, unknown>
     }))
     const records = this.sim.ctx.engine.records()
-    const report = checkDeliveries(records, hooks, { blind: this.blind, graceMs: GRACE_MS, marginMs: this.marginMs, minObservableMs: this.minObservableMs, slow: this.slow })
+    const snapshots = this.sim.ctx.requestLog.filter((r) => r.method === 'GET' && r.url === '/callcontrol').map((r) => r.at)
+    const caughtUp = catchUpWindows(this.catchUps, snapshots, Date.now())
+    if (caughtUp.length > 0) this.notes.push(`${caughtUp.length} catch-up snapshot(s) (the gateway's reads fell behind): blind for ${caughtUp.map((w) => w.to - w.from).join(', ')} ms`)
+    const report = checkDeliveries(records, hooks, { blind: [...this.blind, ...caughtUp], graceMs: GRACE_MS, marginMs: this.marginMs, minObservableMs: this.minObservableMs, slow: this.slow })
     return {
       name: this.name,
       seconds: Math.round((Date.now() - this.started) / 1000),
