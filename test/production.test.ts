@@ -35,6 +35,14 @@ t.test('the Dockerfile copies only files that exist and runs the compiled CLI', 
   const unit = readFileSync(path.join(root, 'docker/3cx-gateway.service'), 'utf8')
   for (const directive of ['User=', 'Restart=on-failure', 'EnvironmentFile=', 'NoNewPrivileges=true', 'ProtectSystem=strict']) t.match(unit, directive)
   t.match(unit, /ExecStart=\/usr\/bin\/node \/opt\/3cx-gateway\/dist\/src\/cli\.js serve/)
+  // The gateway's own stop limit stays below its supervisor's (systemd 30 s, compose 30 s): it names what hung.
+  t.match(unit, /^TimeoutStopSec=30$/m)
+  t.match(unit, /^Environment=.* SHUTDOWN_TIMEOUT_MS=25000$/m)
+  for (const compose of ['docker/compose.yml', 'docker/compose.ha.yml']) {
+    const text = readFileSync(path.join(root, compose), 'utf8')
+    t.match(text, /stop_grace_period: 30s/, compose)
+    t.match(text, /SHUTDOWN_TIMEOUT_MS: "25000"/, compose)
+  }
   t.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m, 'systemctl reload sends SIGHUP, which the gateway survives (test/serve-sighup.test.ts)')
 })
 
