@@ -90,6 +90,8 @@ export interface Config {
   /** REPLICA_LEASE_MS: how long a replica's stream lease lasts unrenewed; the replicas' other timings follow (replicas/replica-timing.ts). */
   replicaLeaseMs: number
   demoTrafficPerMinute: number
+  /** SHUTDOWN_TIMEOUT_MS: on SIGTERM/SIGINT the process exits within this long, naming what still ran if it had to cut short (shutdown.ts). */
+  shutdownTimeoutMs: number
   logLevel: string
   /** json, pretty, or auto (pretty on a terminal); see log-format.ts. */
   logFormat: LogFormatSetting
@@ -245,6 +247,8 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
     databasePoolMax: r.int('DATABASE_POOL_MAX', 10, 2, 1000, 'each pool needs one connection for queries besides the one a standby holds for LISTEN'),
     replicaLeaseMs: r.int('REPLICA_LEASE_MS', DEFAULT_REPLICA_LEASE_MS, 1000, 60_000, 'a dead replica\'s PBX streams are taken over about this long after it died'),
     demoTrafficPerMinute: r.int('DEMO_TRAFFIC', 4, 0, 60_000),
+    // Under Docker's default stop timeout (10 s), after which it sends SIGKILL.
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 8000, 1000, 600_000, 'keep it below your supervisor\'s stop timeout: Docker\'s default is 10 s'),
     logLevel,
     logFormat: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
     configIni: r.str('CONFIG_INI', ''),
@@ -423,6 +427,7 @@ export function describeConfig (c: Config): Record<string, unknown> {
     database: c.databaseUrl === null ? 'sqlite' : redactDatabaseUrl(c.databaseUrl),
     ...(c.databaseUrl !== null ? { databasePoolMax: c.databasePoolMax, replicaLeaseMs: c.replicaLeaseMs } : {}),
     demoTrafficPerMinute: c.demoTrafficPerMinute,
+    shutdownTimeoutMs: c.shutdownTimeoutMs,
     logLevel: c.logLevel,
     logFormat: c.logFormat,
     ...(c.tenantsFile !== null ? { tenantsFile: c.tenantsFile } : {})

@@ -15,6 +15,7 @@ import type { Simulator } from './sim/simulator.js'
 import { assertPortFree, describeListenError, listeningUrl } from './port-probe.js'
 import { demoExamples, startDemoSimulator, type DemoSimulator } from './demo-simulator.js'
 import { logDestination } from './log-format.js'
+import { boundedShutdown, drainBudget, StepTracker } from './shutdown.js'
 
 export interface StartOptions {
   /** A pino destination for the logs (tests capture them); default stdout. */
@@ -25,7 +26,7 @@ export interface StartOptions {
   lease?: Parameters<typeof createServices>[1]['lease']
   /** Call-log recovery timing (tests). */
   recovery?: Parameters<typeof createServices>[1]['recovery']
-  /** Shutdown budget in ms (default 25 s, inside Docker's and systemd's 30 s). */
+  /** Shutdown budget in ms (default SHUTDOWN_TIMEOUT_MS): on a signal the process exits when it runs out. */
   shutdownTimeoutMs?: number
 }
 
@@ -98,16 +99,19 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
 
   logStart(app.log, config, url, simulator)
 
+  // SHUTDOWN_TIMEOUT_MS bounds the whole stop on a signal (shutdown.ts); the graceful parts get three quarters of it.
+  const budget = opts.shutdownTimeoutMs ?? config.shutdownTimeoutMs
+  const steps = new StepTracker()
   let closing: Promise<void> | null = null
   const close = async (): Promise<void> => {
     closing ??= (async () => {
-      const budget = opts.shutdownTimeoutMs ?? 25_000
+      const drain = drainBudget(budget)
       app.log.info({ budgetMs: budget }, 'shutting down: no new requests; finishing in-flight requests, deliveries and conversions')
       const started = Date.now()
       // app.close() stops accepting and waits for in-flight requests (bounded by the server timeouts).
-      await withTimeout(app.close(), budget / 2)
-      await services.stop(Math.max(1000, budget - (Date.now() - started)))
-      await demo?.stop()
+      await steps.run('HTTP requests', async () => { await withTimeout(app.close(), drain / 2) })
+      await services.stop(Math.max(1000, drain - (Date.now() - started)), steps)
+      await steps.run('demo simulator', async () => { await demo?.stop() })
       if (demoRunDir !== null) await rm(demoRunDir, { recursive: true, force: true }).catch(() => {})
       app.log.info({ ms: Date.now() - started }, 'shutdown complete')
     })()
@@ -115,19 +119,12 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
   }
 
   const installSignalHandlers = (): void => {
-    const onSignal = (signal: string): void => {
-      app.log.info({ signal }, 'signal received')
-      close().then(() => { process.exit(0) }, (err: unknown) => {
-        app.log.error({ err }, 'shutdown failed')
-        process.exit(1)
-      })
-    }
+    const shutdown = boundedShutdown({ close, steps, budgetMs: budget, log: app.log })
     onStreamLost = () => {
       app.log.error('exiting: this replica lost the PBX event stream to another one; a supervisor (Docker, systemd) starts it again as a standby')
-      void close().finally(() => { process.exit(1) })
+      shutdown.begin(1)
     }
-    process.once('SIGTERM', () => { onSignal('SIGTERM') })
-    process.once('SIGINT', () => { onSignal('SIGINT') })
+    shutdown.installSignals()
     // `systemctl reload`, `kill -HUP`: Node's default for SIGHUP is to exit. One PBX has nothing that
     // can be read again safely (its configuration is the environment it started with, which a running
     // process cannot be given anew): one line, and it keeps running (docs/operating.md "Signals").

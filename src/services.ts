@@ -49,6 +49,7 @@ import { GatewayMetrics } from './metrics.js'
 import { cachedCheck, type ReadinessCheck } from './health.js'
 import type { GatewayDeps } from './plugins/app/gateway.js'
 import { listeningUrl } from './port-probe.js'
+import { UNWATCHED, type ShutdownSteps } from './shutdown.js'
 
 export interface GatewayServices {
   config: Config
@@ -67,8 +68,8 @@ export interface GatewayServices {
   deps: GatewayDeps
   /** Connects to the PBX and starts the background work. */
   start: () => Promise<void>
-  /** Stops background work (bounded), then closes the PBX clients and the database. */
-  stop: (timeoutMs?: number) => Promise<void>
+  /** Stops background work (bounded), then closes the PBX clients and the database; each part a named step of `steps` (shutdown.ts). */
+  stop: (timeoutMs?: number, steps?: ShutdownSteps) => Promise<void>
   /** Which replica holds the PBX's event stream (`single` without PostgreSQL). */
   stream: () => StreamStatus
 }
@@ -360,24 +361,24 @@ export function createServices (config: Config, opts: ServicesOptions): GatewayS
         await lease.start({ acquired: openStream, lost: (holder) => { void closeStream().then(() => opts.onStreamLost?.(holder)) } })
       }
     },
-    async stop (timeoutMs = 10_000) {
+    async stop (timeoutMs = 10_000, steps = UNWATCHED) {
       if (pruneTimer !== null) clearInterval(pruneTimer)
-      await closeStream()
+      await steps.run('PBX event stream', closeStream)
       const t0 = Date.now()
-      await recordings?.stop(timeoutMs / 2)
-      await delivery.stop(Math.max(1000, timeoutMs - (Date.now() - t0)))
-      await pbx.close()
-      await outbox.close()
+      await steps.run('MP3 conversions', async () => { await recordings?.stop(timeoutMs / 2) })
+      await steps.run('webhook deliveries', async () => { await delivery.stop(Math.max(1000, timeoutMs - (Date.now() - t0))) })
+      await steps.run('PBX connections', async () => { await pbx.close() })
+      await steps.run('outbox', async () => { await outbox.close() })
       // PostgreSQL's write-behind: the last call states and the call counter are written before closing.
       for (const w of new Set([pgCallState?.writes, pgUnseen?.writes])) {
         if (w === undefined) continue
-        if (!await w.flush()) log.error({ database: pg?.name, waiting: w.size }, `stopping with ${w.size} call-state writes that could not be written to ${pg?.name ?? ''}: calls in progress are found again from the PBX at the next start`)
+        if (!await steps.run('call-state writes', async () => await w.flush())) log.error({ database: pg?.name, waiting: w.size }, `stopping with ${w.size} call-state writes that could not be written to ${pg?.name ?? ''}: calls in progress are found again from the PBX at the next start`)
         w.close()
       }
       // Given back only now: the standby taking over finds every call state written.
-      await lease?.stop()
-      await callsView?.stop()
-      await pg?.close()
+      await steps.run('stream lease', async () => { await lease?.stop() })
+      await steps.run('replica live view', async () => { await callsView?.stop() })
+      await steps.run('database pool', async () => { await pg?.close() })
       db.close()
     }
   }

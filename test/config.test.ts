@@ -197,3 +197,12 @@ t.test('RECORDINGS_GIVE_UP_MS: how long a leg\'s recording is looked for; a bad 
     t.match(problems({ ...PBX, RECORDINGS_GIVE_UP_MS: bad }).join('\n'), `RECORDINGS_GIVE_UP_MS: expected a whole number from 3000 to 3600000, got "${bad}" (3CX writes a recording up to ~2 s after the call`, bad)
   }
 })
+
+t.test('SHUTDOWN_TIMEOUT_MS bounds the stop on a signal (under Docker\'s 10 s); a bad value is refused with a sentence', async (t) => {
+  t.equal(loadConfig(PBX).shutdownTimeoutMs, 8000, 'default 8 s')
+  t.equal(loadConfig({ ...PBX, SHUTDOWN_TIMEOUT_MS: '25000' }).shutdownTimeoutMs, 25_000)
+  t.match(describeConfig(loadConfig({ ...PBX, SHUTDOWN_TIMEOUT_MS: '3000' })), { shutdownTimeoutMs: 3000 }, 'shown by config check')
+  for (const bad of ['soon', '999', '0', '-1', '8s', '1.5', '600001']) {
+    t.match(problems({ ...PBX, SHUTDOWN_TIMEOUT_MS: bad }).join('\n'), `SHUTDOWN_TIMEOUT_MS: expected a whole number from 1000 to 600000, got "${bad}" (keep it below your supervisor's stop timeout: Docker's default is 10 s)`, bad)
+  }
+})

@@ -1,6 +1,7 @@
 // Start-up (issue 16): packages only some set-ups need are loaded when first used, not when the
 // gateway's modules are imported. node-postgres only with DATABASE_URL on PostgreSQL, @odata/parser
-// only at the simulator's first $filter; a gateway on SQLite with the demo simulator loads neither.
+// only at the simulator's first $filter, pino-pretty only for LOG_FORMAT=pretty (or a terminal); a
+// gateway on SQLite with the demo simulator logging JSON loads none of them.
 import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -20,11 +21,13 @@ async function loadedBy (modules: readonly string[], names: readonly string[]): 
   return JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as string[]
 }
 
-t.test('importing the gateway and the simulator loads neither node-postgres nor the OData parser', async (t) => {
-  const files = ['src/server.ts', 'src/services.ts', 'src/sim/simulator.ts', 'src/store/pg/pg-pool.ts'].map((f) => path.join(root, f))
-  t.same(await loadedBy(files, ['pg', '@odata/parser']), [])
+const LAZY = ['pg', '@odata/parser', 'pino-pretty']
+
+t.test('importing the gateway and the simulator loads neither node-postgres, the OData parser nor pino-pretty', async (t) => {
+  const files = ['src/server.ts', 'src/services.ts', 'src/sim/simulator.ts', 'src/store/pg/pg-pool.ts', 'src/log-format.ts', 'src/tenants/tenant-gateway.ts'].map((f) => path.join(root, f))
+  t.same(await loadedBy(files, LAZY), [])
   // The check itself can see a loaded package.
-  t.same(await loadedBy([...files, 'pg'], ['pg', '@odata/parser']), ['pg'])
+  t.same(await loadedBy([...files, 'pg'], LAZY), ['pg'])
 })
 
 t.test('they load when first used', async (t) => {
@@ -32,6 +35,16 @@ t.test('they load when first used', async (t) => {
   const keep = compileFilter("Number eq '101'", () => true)
   t.ok(keep({ Number: '101' }))
   t.notOk(keep({ Number: '102' }))
+  const { logDestination } = await import('../src/log-format.js')
+  const { PassThrough } = await import('node:stream')
+  const out = new PassThrough()
+  let text = ''
+  out.on('data', (c: Buffer) => { text += String(c) })
+  const dest = logDestination('pretty', out)
+  t.ok(dest !== undefined, 'a pino-pretty stream')
+  dest?.write(JSON.stringify({ level: 30, time: 0, msg: 'hello pretty' }) + '\n')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.match(text, /INFO.*hello pretty/, 'pino-pretty formats the line')
   const { createPgStore } = await import('../src/store/pg/pg-pool.js')
   const store = createPgStore('postgres://nobody@127.0.0.1:1/none')
   t.equal(typeof store.pool.query, 'function')

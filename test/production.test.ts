@@ -2,11 +2,19 @@
 // of the compiled output starts in demo mode and answers; and the Dockerfile copies files that exist.
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
-import { copyFileSync, cpSync, existsSync, readFileSync, realpathSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { globSync } from 'glob'
 import { promisify } from 'node:util'
 import { until } from './pbx/pbx-fixture.js'
+// @ts-expect-error plain JavaScript without type declarations
+import { compiled as compiledSource } from '../scripts/ts-loader-hooks.mjs'
+
+const compiled = compiledSource as (url: string, source: string) => Promise<string>
 
 const run = promisify(execFile)
 const root = path.resolve(import.meta.dirname, '..')
@@ -35,24 +43,60 @@ t.test('the Dockerfile copies only files that exist and runs the compiled CLI', 
   const unit = readFileSync(path.join(root, 'docker/3cx-gateway.service'), 'utf8')
   for (const directive of ['User=', 'Restart=on-failure', 'EnvironmentFile=', 'NoNewPrivileges=true', 'ProtectSystem=strict']) t.match(unit, directive)
   t.match(unit, /ExecStart=\/usr\/bin\/node \/opt\/3cx-gateway\/dist\/src\/cli\.js serve/)
+  // The gateway's own stop limit stays below its supervisor's (systemd 30 s, compose 30 s): it names what hung.
+  t.match(unit, /^TimeoutStopSec=30$/m)
+  t.match(unit, /^Environment=.* SHUTDOWN_TIMEOUT_MS=25000$/m)
+  for (const compose of ['docker/compose.yml', 'docker/compose.ha.yml']) {
+    const text = readFileSync(path.join(root, compose), 'utf8')
+    t.match(text, /stop_grace_period: 30s/, compose)
+    t.match(text, /SHUTDOWN_TIMEOUT_MS: "25000"/, compose)
+  }
   t.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m, 'systemctl reload sends SIGHUP, which the gateway survives (test/serve-sighup.test.ts)')
 })
 
+/**
+ * Writes what `npm run build` (tsc -p tsconfig.build.json) emits: every .ts file its include names, as
+ * .js under outDir at its path from rootDir. Each file is transpiled alone, by the test loader's esbuild
+ * with its cache (scripts/ts-loader-hooks.mjs, already filled by tap's before step): with isolatedModules
+ * that is what tsc emits file by file, and tsc's acceptance of the code is npm test's type check.
+ * tsc itself cost this test 7-13 s of CPU (its whole program, --noCheck or not) for the same files.
+ */
+async function compileAsTheImage (outDir: string): Promise<void> {
+  const build = JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as { extends: string, include: string[], exclude: string[] }
+  const base = JSON.parse(readFileSync(path.join(root, build.extends), 'utf8')) as { compilerOptions: { rootDir: string, outDir: string, isolatedModules: boolean } }
+  // The layout the Dockerfile and the systemd unit run (dist/src/cli.js), and the guarantee used here.
+  if (base.compilerOptions.rootDir !== '.' || base.compilerOptions.outDir !== 'dist' || !base.compilerOptions.isolatedModules) {
+    throw new Error('tsconfig.json: rootDir ".", outDir "dist" and isolatedModules are what this test (and dist/src/cli.js) assume')
+  }
+  const files = globSync(build.include.map((d) => `${d}/**/*.{ts,mts}`), { cwd: root, posix: true, ignore: ['**/*.d.ts', '**/*.d.mts', ...build.exclude.map((d) => `${d}/**`)] })
+  await Promise.all(files.map(async (file) => {
+    const code = await compiled(pathToFileURL(path.join(root, file)).href, await readFile(path.join(root, file), 'utf8'))
+    const target = path.join(outDir, file.replace(/\.(m?)ts$/, '.$1js'))
+    await mkdir(path.dirname(target), { recursive: true })
+    await writeFile(target, code)
+  }))
+}
+
 t.test('a production install starts in demo mode and answers the legacy API', async (t) => {
-  const dir = t.testdir({})
-  // Compile exactly what the image compiles, into the temp copy. `--noCheck` emits the same files
-  // without type-checking them again: `npm test` has type-checked the project first (its pretest).
-  const compiled = run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--noCheck', '--outDir', path.join(dir, 'dist'), '--tsBuildInfoFile', path.join(dir, 'tsbuildinfo')], { cwd: root })
+  // Outside the project: Node looks for a package in every node_modules up the path, so an install
+  // under the project's tree found the project's dev dependencies, and a production import of one passed.
+  const dir = mkdtempSync(path.join(tmpdir(), 'gw-production-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  // The compiled output as the image lays it out (tsconfig.build.json), written into the temp copy.
+  const written = compileAsTheImage(path.join(dir, 'dist'))
   copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'))
   // The console's static page, as the image and the npm package ship it next to dist/.
   cpSync(path.join(root, 'public'), path.join(dir, 'public'), { recursive: true })
   copyFileSync(path.join(root, 'package-lock.json'), path.join(dir, 'package-lock.json'))
   // Hard links: a fast copy of the installed tree; pruning removes links, never the originals. The real
   // path: in a git worktree node_modules may be a symlink, whose copy would point at the original tree.
-  // While tsc compiles (it reads the original tree, not this copy).
-  const installed = run('cp', ['-al', realpathSync(path.join(root, 'node_modules')), path.join(dir, 'node_modules')])
+  // While the sources are written (they are read from the original tree, not this copy).
+  // A temp folder on another file system cannot take hard links: copied then (slower, same result).
+  const tree = realpathSync(path.join(root, 'node_modules'))
+  const installed = run('cp', ['-al', tree, path.join(dir, 'node_modules')])
+    .catch(async () => { rmSync(path.join(dir, 'node_modules'), { recursive: true, force: true }); return await run('cp', ['-a', tree, path.join(dir, 'node_modules')]) })
     .then(async () => await run('npm', ['prune', '--omit=dev', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, env: { ...process.env, npm_config_loglevel: 'error' } }))
-  await Promise.all([compiled, installed])
+  await Promise.all([written, installed])
   t.notOk(existsSync(path.join(dir, 'node_modules/typescript')), 'dev dependencies are gone')
   t.notOk(existsSync(path.join(dir, 'node_modules/tap')), 'tap is gone')
 

@@ -32,6 +32,7 @@ import type { TenantDefinition } from './tenants-file.js'
 import { describeDiff, diffTenants, isEmptyDiff } from './tenant-diff.js'
 import { TenantReloader, type TenantSource } from './tenant-reload.js'
 import { prefixedLocation, TenantDirectory, tenantCookie, type RouteLocator } from './tenant-routing.js'
+import { boundedShutdown, drainBudget, StepTracker, UNWATCHED } from '../shutdown.js'
 
 export interface Tenant { id: string, services: GatewayServices, app: FastifyInstance }
 
@@ -72,6 +73,9 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
   /** The tenants being served (or starting), in the source's order. */
   let definitions: readonly TenantDefinition[] = initial
   let closing: Promise<void> | null = null
+  // SHUTDOWN_TIMEOUT_MS bounds the stop on a signal (shutdown.ts); each tenant's steps are named with its id.
+  const budget = opts.shutdownTimeoutMs ?? base.shutdownTimeoutMs
+  const shutdownSteps = new StepTracker()
   const replica = opts.replica ?? defaultReplicaId()
   const timing = replicaTiming(base.replicaLeaseMs)
   const keeper = base.databaseUrl === null
@@ -131,13 +135,15 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
     rebuilding.set(id, running)
     await running
   }
-  const stopAll = async (budgetMs: number): Promise<void> => {
+  /** `steps`: at shutdown, each part named (a tenant's with its id) for the line saying what hung. */
+  const stopAll = async (budgetMs: number, steps: StepTracker | null = null): Promise<void> => {
     // Out of the registry first: the other replicas take this one's tenants as soon as each is given back.
-    await keeper?.stop()
-    await Promise.all([...rebuilding.values()].map(async (p) => { await p.catch(() => {}) }))
+    await (steps ?? UNWATCHED).run('replica registry', async () => { await keeper?.stop() })
+    await (steps ?? UNWATCHED).run('tenant rebuilds', async () => { await Promise.all([...rebuilding.values()].map(async (p) => { await p.catch(() => {}) })) })
     await Promise.all([...tenants.values()].map(async (t) => {
-      await t.app.close().catch(() => {})
-      await t.services.stop(budgetMs).catch((err: unknown) => { logger.error({ err, tenant: t.id }, 'stopping a tenant failed') })
+      const mine = steps?.scoped(`tenant ${t.id}`) ?? UNWATCHED
+      await mine.run('HTTP requests', async () => { await t.app.close().catch(() => {}) })
+      await t.services.stop(budgetMs, mine).catch((err: unknown) => { logger.error({ err, tenant: t.id }, 'stopping a tenant failed') })
     }))
   }
   // A tenant no longer listed: out of routing at once (its API answers 404 UNKNOWN_TENANT), then
@@ -320,28 +326,23 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
 
   const close = async (): Promise<void> => {
     closing ??= (async () => {
-      const budget = opts.shutdownTimeoutMs ?? 25_000
+      const drain = drainBudget(budget)
       const started = Date.now()
       logger.info({ budgetMs: budget }, 'shutting down every tenant')
-      const closed = new Promise<void>((resolve) => { server.close(() => { resolve() }) })
-      server.closeIdleConnections()
-      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, budget / 2).unref())])
-      server.closeAllConnections()
+      await shutdownSteps.run('HTTP requests', async () => {
+        const closed = new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+        server.closeIdleConnections()
+        await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, drain / 2).unref())])
+        server.closeAllConnections()
+      })
       // No reload starts now; one under way finishes first (a tenant it is starting is then stopped with the rest).
-      await reloader?.stop()
-      await stopAll(Math.max(1000, budget - (Date.now() - started)))
+      await shutdownSteps.run('tenant reload', async () => { await reloader?.stop() })
+      await stopAll(Math.max(1000, drain - (Date.now() - started)), shutdownSteps)
       logger.info({ ms: Date.now() - started }, 'shutdown complete')
     })()
     return await closing
   }
-  const installSignalHandlers = (): void => {
-    const onSignal = (signal: string): void => {
-      logger.info({ signal }, 'signal received')
-      close().then(() => { process.exit(0) }, (err: unknown) => { logger.error({ err }, 'shutdown failed'); process.exit(1) })
-    }
-    process.once('SIGTERM', () => { onSignal('SIGTERM') })
-    process.once('SIGINT', () => { onSignal('SIGINT') })
-  }
+  const installSignalHandlers = (): void => { boundedShutdown({ close, steps: shutdownSteps, budgetMs: budget, log: logger }).installSignals() }
   const reload = async (): Promise<void> => { await reloader?.reload() }
   return { tenants, server, url, close, installSignalHandlers, reload }
 }

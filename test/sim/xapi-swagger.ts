@@ -42,12 +42,28 @@ export interface SwaggerContract {
   declaredProperties: (schemaName: string) => Set<string>
 }
 
+let parsed: Json | undefined
+/**
+ * The spec as parsed YAML, once per process (read it, never change it): a test batch runs several
+ * files that read it, and each parse cost about a second. uniqueKeys: false skips yaml's duplicate-key
+ * check, quadratic in a map's size (a third of the parse); the spec is a vendored copy, not input to check.
+ */
+export function swaggerDocument (): Json {
+  parsed ??= parse(readFileSync(SWAGGER_PATH, 'utf8'), { uniqueKeys: false })
+  return parsed
+}
+
+let contract: SwaggerContract | null | undefined
+/** The contract, built once per process (its validators compiled as files ask for them); null without the spec. */
 export function loadSwagger (): SwaggerContract | null {
-  if (!existsSync(SWAGGER_PATH)) return null
-  // uniqueKeys: false skips yaml's duplicate-key check, quadratic in a map's size (a third of the
-  // parse); the spec is a vendored copy, not input to check. Ajv's code optimisation only shortens the
-  // generated code: the walk compiles some 300 validators and runs each once, so it halves their cost.
-  const doc = rewriteNullable(parse(readFileSync(SWAGGER_PATH, 'utf8'), { uniqueKeys: false }))
+  if (contract === undefined) contract = existsSync(SWAGGER_PATH) ? buildContract() : null
+  return contract
+}
+
+function buildContract (): SwaggerContract {
+  // Ajv's code optimisation only shortens the generated code: the walk compiles some 300 validators
+  // and runs each once, so it halves their cost.
+  const doc = rewriteNullable(swaggerDocument())
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, code: { optimize: false } })
   addFormats(ajv)
   // Edm.TimeOfDay ('09:00:00') is OpenAPI format `time`, which ajv-formats wants with a zone offset.

@@ -1,6 +1,7 @@
 // Decorates the Fastify instance with the gateway's services (built once in services.ts, or by a
 // test), so route plugins reach them, typed, as `app.gateway.xapi`, `app.gateway.outbox`, …
 import fp from 'fastify-plugin'
+import type { FastifyPluginAsync } from 'fastify'
 import type { Config } from '../../config.js'
 import type { CallControlApi, XapiApi } from '../../pbx/pbx-api.js'
 import type { CallModelView } from '../../calls/live-call.js'
@@ -50,7 +51,9 @@ declare module 'fastify' {
   }
 }
 
-export default fp(async (app, opts: { deps: GatewayDeps }) => {
+const gateway: FastifyPluginAsync<{ deps: GatewayDeps }> = async (app, opts) => {
   const services: GatewayServices = { ...opts.deps, directory: opts.deps.directory ?? new DirectoryCache(opts.deps.xapi) }
   app.decorate('gateway', services)
-}, { name: 'gateway', fastify: '5.x' })
+}
+
+export default fp(gateway, { name: 'gateway', fastify: '5.x' })

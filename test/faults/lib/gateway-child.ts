@@ -16,7 +16,8 @@ const config = loadConfig(process.env)
 const common = {
   logStream: process.stderr,
   pbx: { reconnect: { baseMs: 50, maxMs: 400 }, retry: { retries: 2 } },
-  shutdownTimeoutMs: 3000
+  // Three quarters of it for deliveries and conversions (as 3000 was before it became the hard limit).
+  shutdownTimeoutMs: 4000
 }
 // FAULT_RIG_SPARE=1: a spare for a restart (fault-rig.ts): the code is loaded while the gateway it
 // replaces still runs; it starts on `{ type: 'go' }`, once that one has been killed.
