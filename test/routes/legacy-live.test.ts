@@ -133,7 +133,8 @@ t.test('attended transfer agent → another user: Transferring while the agent c
     return c?.owner?.dnNum === TARGET && c.owner.externalParty === CALLER ? info : undefined
   })
   t.match(done.callsInfo[0], { callID: callid, state: 'Talking', talkTo: [{ dnNum: TRUNK }] }, 'the finished transfer is no longer "Transferring"')
-  t.equal(gw.app.gateway.calls.list()[0]?.transfer, null)
+  // Failed once under load in a whole-suite run with no message (not reproduced since): say what the model held.
+  t.equal(gw.app.gateway.calls.list()[0]?.transfer, null, `no transfer going on: ${JSON.stringify(gw.app.gateway.calls.list()).slice(0, 600)}`)
 
   const token = await fetchToken(gw.sim.url, PBX.clientId, PBX.secret)
   const listed = await fetch(`${gw.sim.url}/callcontrol/${TARGET}/participants`, { headers: { authorization: `Bearer ${token}` } })
@@ -142,7 +143,8 @@ t.test('attended transfer agent → another user: Transferring while the agent c
   t.equal(listed.status, 200, `the target's participants: ${body.slice(0, 300)}`)
   const legs = (listed.status === 200 ? JSON.parse(body) : []) as Array<{ id: number, callid: number }>
   const leg = legs.find((p) => p.callid === callid)
-  t.equal((await simPost(gw, `/callcontrol/${TARGET}/participants/${leg?.id ?? 0}/drop`, {}, token)).status, 200)
+  const dropped = await simPost(gw, `/callcontrol/${TARGET}/participants/${leg?.id ?? 0}/drop`, {}, token)
+  t.equal(dropped.status, 200, `the target's leg of call ${callid} dropped: ${(await dropped.text()).slice(0, 300)} (its participants: ${body.slice(0, 300)})`)
   await waitFor('hang-up', 6000, async () => (await get(gw, '/pbx.calls.get')).result === 0 ? true : undefined)
 })
 
