@@ -1,6 +1,7 @@
 // The fault rig's catch-up windows (lib/catch-ups.ts): a gateway whose reads fell behind took a
-// snapshot instead, and what changed meanwhile is a gap of its view, measured from its log and the
-// simulator's request log. Calls outside the window are still checked in full.
+// snapshot instead, and a transfer meanwhile is seen only as its result (a `lag` window), measured
+// from its log and the simulator's request log. Every event is still owed; calls outside the window
+// are checked in full.
 import t from 'tap'
 import type { SimCallRecord, SimParty, SimSegment } from '../../src/sim/sim-types.js'
 import { CATCH_UP_MESSAGE, catchUpOf, catchUpWindows } from './lib/catch-ups.js'
@@ -14,8 +15,8 @@ t.test('the gateway\'s warning gives when it gave up its reads and how far behin
   t.equal(catchUpOf('{"level":40,"msg":"something else"}'), null)
   t.equal(catchUpOf(`not json ${CATCH_UP_MESSAGE}`), null)
   t.same(catchUpWindows([{ at: T0 + 748, behindMs: 1805 }, { at: T0 + 4908, behindMs: 4160 }], [T0 - 5000, T0 + 3207, T0 + 900], T0 + 9000), [
-    { kind: 'gap', from: T0 - 1057, to: T0 + 900 },
-    { kind: 'gap', from: T0 + 748, to: T0 + 9000 }
+    { kind: 'lag', from: T0 - 1057, to: T0 + 900 },
+    { kind: 'lag', from: T0 + 748, to: T0 + 9000 }
   ], 'until the first snapshot answered after it; until the end without one')
 })
 
@@ -50,7 +51,7 @@ function consultationUnseen (callid: number, start: number): ReceivedHook[] {
   ]
 }
 
-t.test('an attended transfer inside a catch-up owes its final end only; outside it, its transfer type', async (t) => {
+t.test('an attended transfer inside a catch-up owes every event but not its transfer type; outside it, that too', async (t) => {
   const inside = attended(1037, T0)
   const outside = attended(1090, T0 + 20_000)
   const hooks = [...consultationUnseen(1037, T0), ...consultationUnseen(1090, T0 + 20_000)]
@@ -59,4 +60,7 @@ t.test('an attended transfer inside a catch-up owes its final end only; outside 
   t.same(seen.wrong.map((f) => `${f.callid} ${f.what.slice(0, 52)}`), ['1090 hangupincoming user=112: trtype=NotDef (expected Acc'], 'the call the gateway could read is still checked in full')
   const before = checkDeliveries([inside, outside], hooks, { blind: [], graceMs: 1000, marginMs: 300 })
   t.same(before.wrong.map((f) => f.callid), [1037, 1090], 'without the measured window the gap is counted as a fault')
+  t.equal(seen.fullyChecked, 2, 'both calls are checked for every event')
+  const lost = checkDeliveries([inside], hooks.filter((h) => h.body.user !== '102'), { blind: window, graceMs: 1000, marginMs: 300 })
+  t.same(lost.lost.map((f) => f.what.slice(0, 24)), ['no incoming user=102 fin', 'no hangupincoming user=1'], 'a lost event inside the window is still lost')
 })

@@ -2,8 +2,9 @@
 // When its participant reads fall more than a second behind (a loaded machine, a slow PBX), the
 // gateway gives them up and takes one snapshot instead (webhooks.md "A slow PBX", logged as a warning
 // with how far behind it was): what changed from the oldest change it had not read until the
-// simulator answered that snapshot was never read, only its result is seen. That is a blind window of
-// the kind `gap`, measured from the gateway's own log and the simulator's request log, not guessed.
+// simulator answered that snapshot was never read, only its result is seen: a transfer in it shows as
+// its result. That is a window of the kind `lag` (ground-truth.ts), measured from the gateway's own
+// log and the simulator's request log, not guessed.
 import type { BlindWindow } from './ground-truth.js'
 
 export interface CatchUp {
@@ -27,11 +28,11 @@ export function catchUpOf (line: string): CatchUp | null {
 }
 
 /**
- * One gap per catch-up: from the oldest change not read to the first snapshot (`GET /callcontrol`)
+ * One window per catch-up: from the oldest change not read to the first snapshot (`GET /callcontrol`)
  * the simulator answered after it (`snapshots`: answer times, ms). A catch-up whose snapshot is not in
  * the log (trimmed, or not answered before the end) is blind until `end`.
  */
 export function catchUpWindows (catchUps: readonly CatchUp[], snapshots: readonly number[], end: number): BlindWindow[] {
   const answered = [...snapshots].sort((a, b) => a - b)
-  return catchUps.map((c) => ({ kind: 'gap' as const, from: c.at - c.behindMs, to: answered.find((s) => s >= c.at) ?? end }))
+  return catchUps.map((c) => ({ kind: 'lag' as const, from: c.at - c.behindMs, to: answered.find((s) => s >= c.at) ?? end }))
 }
