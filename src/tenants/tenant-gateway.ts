@@ -30,7 +30,7 @@ import { answerHalfClosedClients } from '../half-open.js'
 import { tenantConfig } from './tenant-config.js'
 import type { TenantDefinition } from './tenants-file.js'
 import { describeDiff, diffTenants, isEmptyDiff } from './tenant-diff.js'
-import { TenantReloader, type TenantSource } from './tenant-reload.js'
+import { TenantReloader, type SourceStatus, type TenantSource } from './tenant-reload.js'
 import { prefixedLocation, TenantDirectory, tenantCookie, type RouteLocator } from './tenant-routing.js'
 import { boundedShutdown, drainBudget, StepTracker, UNWATCHED } from '../shutdown.js'
 
@@ -280,12 +280,14 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
     res.end(answer.rawPayload)
   }
 
+  /** Follows the tenants' source once the server listens (null: no source to follow). */
+  let reloader: TenantReloader | null = null
   const answerFront = async (path: string, res: ServerResponse): Promise<void> => {
     if (path === '/healthz') { sendJson(res, 200, { status: 'ok', product: '3cx-gateway', version: VERSION, mode: 'tenants', tenants: tenants.size }); return }
     if (path === '/readyz') {
       // Each tenant's report names the replica holding its stream (as the tenant's own /readyz does).
       const reports = await Promise.all([...tenants.values()].map(async (t) => [t.id, { ...await evaluateReadiness(t.services.checks), stream: t.services.stream() }] as const))
-      const body = { ...readinessOfTenants(reports), ...(keeper !== null ? { replicas: keeper.status } : {}) }
+      const body = { ...readinessOfTenants(reports, reloader?.status()), ...(keeper !== null ? { replicas: keeper.status } : {}) }
       sendJson(res, body.ready || body.unready.length < reports.length ? 200 : 503, body)
       return
     }
@@ -312,7 +314,7 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
   const port = (server.address() as AddressInfo).port
   const url = listeningUrl(base.host, port, secure)
   listening = url
-  const reloader = opts.source === undefined ? null : new TenantReloader(opts.source, reconcile, logger)
+  reloader = opts.source === undefined ? null : new TenantReloader(opts.source, reconcile, logger)
   try {
     await reloader?.start()
   } catch (err) {
@@ -351,18 +353,25 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
  * /readyz of the front: each tenant's report under its id; `ready` when all are. It answers 200 while
  * any tenant is ready (one tenant's PBX being down must not take every other tenant out of a load
  * balancer), and with no tenant at all: a gateway installed with an empty tenants table works as
- * configured (it serves each tenant added), and a health check must not call it unhealthy until then.
+ * configured (it serves each tenant added), and a health check must not call it unhealthy until then
+ * — unless its source of tenants cannot be read: then it cannot learn of one either, and says why.
+ * `source`: how the last read of TENANTS_FILE or the tenants table went (running tenants are kept
+ * when it fails, so with tenants it is shown, not judged).
  */
-export function readinessOfTenants (reports: ReadonlyArray<readonly [string, ReadinessReport]>): { ready: boolean, mode: 'tenants', unready: string[], degraded: string[], tenants: Record<string, ReadinessReport>, note?: string } {
+export function readinessOfTenants (reports: ReadonlyArray<readonly [string, ReadinessReport]>, source?: SourceStatus): { ready: boolean, mode: 'tenants', unready: string[], degraded: string[], tenants: Record<string, ReadinessReport>, source?: SourceStatus, note?: string } {
   const out: Record<string, ReadinessReport> = {}
   for (const [id, r] of reports) out[id] = r
+  const unreadable = reports.length === 0 && source?.ok === false
   return {
-    ready: reports.every(([, r]) => r.ready),
+    ready: reports.every(([, r]) => r.ready) && !unreadable,
     mode: 'tenants',
     unready: reports.filter(([, r]) => !r.ready).map(([id]) => id),
     degraded: reports.filter(([, r]) => r.degraded.length > 0).map(([id]) => id),
     tenants: out,
-    ...(reports.length === 0 ? { note: 'no tenants yet: each tenant added (3cx-gateway tenants add, or TENANTS_FILE and SIGHUP) is served without a restart' } : {})
+    ...(source !== undefined ? { source } : {}),
+    ...(reports.length === 0
+      ? { note: unreadable ? `no tenants, and ${source?.source ?? 'the tenants\' source'} cannot be read: ${source?.problem ?? ''}` : 'no tenants yet: each tenant added (3cx-gateway tenants add, or TENANTS_FILE and SIGHUP) is served without a restart' }
+      : {})
   }
 }
 

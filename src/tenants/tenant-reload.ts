@@ -45,6 +45,16 @@ export function tenantsTableSource (table: TenantsTable, pollMs = 3000, env: Nod
   }
 }
 
+/** How the last read of the tenants' source went (the front's /readyz shows it). */
+export interface SourceStatus {
+  source: string
+  ok: boolean
+  /** Why the last read failed (file:line problems or the error's message; never a value). */
+  problem?: string
+  /** Since when the reads fail (ISO time of the first failure in a row). */
+  failingSince?: string
+}
+
 interface Log { info: (o: object, m: string) => void, warn: (o: object, m: string) => void, error: (o: object, m: string) => void }
 
 /**
@@ -55,8 +65,15 @@ export class TenantReloader {
   private chain: Promise<void> = Promise.resolve()
   private queued: Promise<void> | null = null
   private stopWatching: (() => Promise<void>) | null = null
+  private failure: { problem: string, since: number } | null = null
 
   constructor (private readonly source: TenantSource, private readonly apply: (next: TenantDefinition[]) => Promise<void>, private readonly log: Log) {}
+
+  /** The last read: ok until a read fails, and again once one succeeds. */
+  status (): SourceStatus {
+    const f = this.failure
+    return f === null ? { source: this.source.describe, ok: true } : { source: this.source.describe, ok: false, problem: f.problem, failingSince: new Date(f.since).toISOString() }
+  }
 
   async start (): Promise<void> {
     this.stopWatching = await this.source.watch(() => { void this.reload() })
@@ -77,10 +94,13 @@ export class TenantReloader {
       next = await this.source.load()
     } catch (err) {
       // The problems name files, lines and fields, never a value: no secret reaches the log.
+      const problem = err instanceof ConfigError ? err.problems.join('; ') : `cannot read it: ${err instanceof Error ? err.message : String(err)}`
+      this.failure = { problem, since: this.failure?.since ?? Date.now() }
       if (err instanceof ConfigError) this.log.error({ problems: err.problems }, `${this.source.describe} has problems; the running tenants are kept:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`)
       else this.log.warn({ err: err instanceof Error ? err.message : String(err) }, `cannot read ${this.source.describe}; the running tenants are kept`)
       return
     }
+    this.failure = null
     await this.apply(next).catch((err: unknown) => { this.log.error({ err }, 'applying the tenants\' changes failed') })
   }
 

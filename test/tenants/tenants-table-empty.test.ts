@@ -2,8 +2,10 @@
 // or PBX_URL) started while the table was empty: before, it started a demo gateway and never noticed the
 // tenants added later; now it serves none, follows the table as it does when the table has tenants, and
 // serves a tenant added with `3cx-gateway tenants add` without a restart; meanwhile /readyz is 200 (it
-// works as configured), so a container's HEALTHCHECK does not call it unhealthy. A real `serve` process.
+// works as configured), so a container's HEALTHCHECK does not call it unhealthy, unless the table cannot be
+// read (then it could not learn of a tenant either: 503, saying why). A real `serve` process.
 import t from 'tap'
+import pg from 'pg'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createSimulator } from '../../src/sim/simulator.js'
@@ -49,6 +51,7 @@ t.test('started with an empty tenants table, the gateway serves a tenant added l
   t.equal(ready.status, 200, '/readyz with no tenants')
   t.match(await ready.json(), { ready: true, mode: 'tenants', unready: [], tenants: {}, note: /^no tenants yet: / })
   t.ok(await isReady(readyzUrl({ HOST: '127.0.0.1', PORT: new URL(base).port })), 'the container\'s HEALTHCHECK calls it healthy')
+  t.match(await (await fetch(`${base}/readyz`)).json(), { source: { source: 'the tenants table', ok: true } }, 'the last read of the table went well')
 
   const added = await run(['tenants', 'add', 'acme', '--pbx-url', sim.url, '--client-id', '599', '--client-secret', 'sim-secret'], { DATABASE_URL: url })
   t.equal(added.code, 0, added.err)
@@ -57,6 +60,29 @@ t.test('started with an empty tenants table, the gateway serves a tenant added l
   await until(() => log.includes('tenant acme added') || child.exitCode !== null, 20_000, 'acme added')
   const r = await fetch(`${base}/pbx.calls.get`, { headers: { 'x-api-key': key } })
   t.equal(r.status, 200, 'the tenant added after the start is served with its key')
+
+  // Removed again: no tenant, the table there and empty.
+  const removed = await run(['tenants', 'remove', 'acme'], { DATABASE_URL: url })
+  t.equal(removed.code, 0, removed.err)
+  await until(() => log.includes('tenant acme removed') || child.exitCode !== null, 20_000, 'acme removed')
+  // The table cannot be read (here: renamed away; in life a revoked grant, a dropped schema): with no
+  // tenant, nothing is served and none can be learnt of, so not ready, and /readyz says why.
+  const db = new pg.Client({ connectionString: url })
+  await db.connect()
+  t.teardown(async () => { await db.end() })
+  await db.query('ALTER TABLE gateway_tenants RENAME TO gateway_tenants_away')
+  let body: { ready?: boolean, note?: string, source?: { ok: boolean, problem?: string, failingSince?: string } } = {}
+  await until(async () => {
+    const r = await fetch(`${base}/readyz`)
+    body = await r.json() as typeof body
+    return r.status === 503
+  }, 15_000, '/readyz 503 once the table cannot be read')
+  t.match(body, { ready: false, source: { ok: false, problem: /gateway_tenants/, failingSince: /^\d{4}-/ }, note: /^no tenants, and the tenants table cannot be read: / })
+  t.notOk(await isReady(readyzUrl({ HOST: '127.0.0.1', PORT: new URL(base).port })), 'the HEALTHCHECK calls it unhealthy')
+  await db.query('ALTER TABLE gateway_tenants_away RENAME TO gateway_tenants')
+  await until(async () => (await fetch(`${base}/readyz`)).status === 200, 15_000, '/readyz 200 once the table can be read again')
+  t.match(await (await fetch(`${base}/readyz`)).json(), { ready: true, source: { ok: true }, note: /^no tenants yet: / })
+
 
   child.kill('SIGTERM')
   t.equal(await exited, 0)
