@@ -105,7 +105,7 @@ export class CallModel implements CallModelView {
     else {
       this.monitoredDns = new Set(change.dns.map((d) => d.dn))
       this.opts.unseen?.baseline(change.dns.flatMap((d) => d.participants.map((p) => p.callid)), change.at)
-      this.resync(change.dns.flatMap((d) => d.participants.map((p) => ({ p, dnType: d.type }))), change.at, change.firstEvents)
+      this.resync(change.dns.flatMap((d) => d.participants.map((p) => ({ p, dnType: d.type }))), change.at, change.firstEvents, change.removedAt)
       this.syncs++
     }
   }
@@ -289,9 +289,10 @@ export class CallModel implements CallModelView {
 
   /**
    * Reconciles with a full snapshot: vanished legs are removed, new or changed legs upserted. A call
-   * first seen in it is dated from the first event of its legs, when one came before (firstEvents).
+   * first seen in it is dated from the first event of its legs, when one came before (firstEvents); a
+   * leg whose remove event came while the snapshot was read ends then, as seen (removedAt).
    */
-  private resync (entries: Array<{ p: CallParticipant, dnType: CallControlDnType }>, at: number, firstEvents: Readonly<Record<string, number>> = {}): void {
+  private resync (entries: Array<{ p: CallParticipant, dnType: CallControlDnType }>, at: number, firstEvents: Readonly<Record<string, number>> = {}, removedAt: Readonly<Record<string, number>> = {}): void {
     const present = new Set(entries.map((e) => legKey(e.p.dn, e.p.id)))
     const held = this.held
     // Known calls answered during the gap wait for the PBX's answer time, their vanished legs too.
@@ -300,7 +301,8 @@ export class CallModel implements CallModelView {
     for (const key of [...this.legCall.keys(), ...(held?.legKeys() ?? [])]) {
       if (present.has(key)) continue
       const hash = key.lastIndexOf('#')
-      this.remove(key.slice(0, hash), Number(key.slice(hash + 1)), at, true)
+      const gone = removedAt[`${key.slice(0, hash)}/${key.slice(hash + 1)}`]
+      this.remove(key.slice(0, hash), Number(key.slice(hash + 1)), gone ?? at, gone === undefined)
     }
     const fresh: number[] = []
     // Oldest participants first, so a call's direction comes from its first legs.

@@ -16,19 +16,13 @@ import type { CallControlReader } from './callcontrol-rest.js'
 import { errText } from './pbx-errors.js'
 import { silentLogger, type PbxLogger } from './pbx-http.js'
 import { systemClock, type Clock, type TimerHandle } from '../clock.js'
+import { firstEventsOf, keysOf, remember, removedWhileRead } from './feed-arrivals.js'
 
 /**
  * Removed participants remembered so late upserts and repeated removes emit nothing (on one PBX run
  * ids never come back; a reconnect's snapshot forgets them, since a restarted PBX numbers again).
  */
 const REMOVED_MEMORY = 10_000
-
-/** Sets `key` to `at` as the map's newest entry, forgetting the oldest beyond REMOVED_MEMORY (a participant whose remove never came). */
-function remember (map: Map<string, number>, key: string, at: number): void {
-  map.delete(key)
-  map.set(key, at)
-  if (map.size > REMOVED_MEMORY) map.delete(map.keys().next().value as string)
-}
 
 /** A promise and its resolver (Promise.withResolvers needs Node 22). */
 function settledBy (): { promise: Promise<void>, resolve: () => void } {
@@ -205,8 +199,8 @@ export class CallControlFeed {
     if (event === null) return
     event.receivedAt = this.clock.now()
     const key = `${event.dn}/${event.id}`
-    remember(event.kind === 'upsert' ? this.upsertArrived : this.removeArrived, key, event.receivedAt)
-    if (event.kind === 'upsert' && !this.firstArrived.has(key)) remember(this.firstArrived, key, event.receivedAt)
+    remember(event.kind === 'upsert' ? this.upsertArrived : this.removeArrived, key, event.receivedAt, REMOVED_MEMORY)
+    if (event.kind === 'upsert' && !this.firstArrived.has(key)) remember(this.firstArrived, key, event.receivedAt, REMOVED_MEMORY)
     if (event.kind === 'upsert' && this.buffer === null) this.catchUpIfBehind()
     if (this.buffer !== null) this.buffer.events.push(event)
     else this.apply(event)
@@ -279,6 +273,8 @@ export class CallControlFeed {
     }
     if (this.buffer !== buffer || session !== this.session) return
     this.dnTypes = new Map(dns.map((d) => [d.dn, d.type]))
+    const present = keysOf(dns)
+    const removedAt = removedWhileRead(buffer.events, present, this.unread, this.queuedUpserts)
     this.unread.clear() // the snapshot read them all (a participant missing from it is gone)
     this.lastEmitted = new Map()
     // After a reconnect the PBX may have restarted and numbers participants from 1 again: an id
@@ -292,8 +288,8 @@ export class CallControlFeed {
       }
     }
     this.opts.synced?.()
-    const firstEvents = this.firstEventsOf(dns, this.snapshotRequestedAt ?? this.clock.now())
-    this.emit(firstEvents === undefined ? { kind: 'resync', dns, at: this.clock.now() } : { kind: 'resync', dns, at: this.clock.now(), firstEvents })
+    const firstEvents = firstEventsOf(this.firstArrived, present, this.snapshotRequestedAt ?? this.clock.now())
+    this.emit({ kind: 'resync', dns, at: this.clock.now(), ...(firstEvents === undefined ? {} : { firstEvents }), ...(removedAt === undefined ? {} : { removedAt }) })
     this.unseenSince = null
     if (!this.readyState.settled) { this.readyState.settled = true; this.readyState.resolve() }
     // Fetches of changes announced before the snapshot was requested cannot tell anything newer.
@@ -307,17 +303,6 @@ export class CallControlFeed {
     this.snapshotApplied = this.clock.now()
     this.snapshotSettled()
     for (const e of buffer.events) this.apply(e)
-  }
-
-  /** When the first events of the snapshot's participants arrived (undefined: none did); one announced before it and missing from it is gone. */
-  private firstEventsOf (dns: readonly DNInfo[], requestedAt: number): Record<string, number> | undefined {
-    const present = new Set(dns.flatMap((d) => (d.participants ?? []).map((p) => `${p.dn}/${p.id}`)))
-    const out: Record<string, number> = {}
-    let any = false
-    for (const [key, at] of [...this.firstArrived]) {
-      if (present.has(key)) { out[key] = at; any = true } else if (at <= requestedAt) this.firstArrived.delete(key)
-    }
-    return any ? out : undefined
   }
 
   /** Releases the reads waiting for a snapshot (see process()). */

@@ -98,5 +98,7 @@ export type ParticipantChange =
   /**
    * `firstEvents`: dn/id → when the first event of a participant in the snapshot arrived, for those
    * whose events came before it (a catch-up: reads fell behind); the call was there by then.
+   * `removedAt`: dn/id → when the remove event of a participant missing from it arrived, for those
+   * whose every change had been read (their end was seen, only handled after the snapshot).
    */
-  | { kind: 'resync', dns: DNInfo[], at: number, firstEvents?: Readonly<Record<string, number>> }
+  | { kind: 'resync', dns: DNInfo[], at: number, firstEvents?: Readonly<Record<string, number>>, removedAt?: Readonly<Record<string, number>> }

@@ -126,3 +126,30 @@ t.test('reads that waited for a catch-up snapshot are behind only from when it w
   await h.send(0, '101', 10) // now 200 ms since its read could begin: behind
   t.equal(h.feed.catchUps, 2)
 })
+
+t.test('a catch-up snapshot tells which participants it no longer shows went while it was read, as announced', async (t) => {
+  const h = await started(t)
+  h.reader.dns[0].participants.push(participant('101', 2, { status: 'Connected' }))
+  await h.send(0, '101', 2) // read: the feed knows its latest state
+  const stuck = gate()
+  h.reader.participantGate.set('101/6', stuck.promise)
+  h.reader.dns[0].participants.push(participant('101', 6))
+  await h.send(0, '101', 6)
+  await h.clock.advance(200)
+  const slow = gate()
+  h.reader.snapshotGate = slow.promise
+  h.reader.dns[0].participants = [] // both gone by the time the PBX answers the snapshot
+  await h.send(0, '101', 7) // behind: a snapshot
+  t.equal(h.feed.catchUps, 1)
+  await h.clock.advance(50)
+  const hungUp = h.clock.now()
+  h.feed.message(msg(1, '101', 2)) // while the snapshot is read
+  h.feed.message(msg(1, '101', 6)) // its last change was never read: what it did before it went is unknown
+  await h.clock.advance(300)
+  h.reader.snapshotGate = null
+  slow.open()
+  await settle()
+  const resync = h.changes.find((c, i) => i > 0 && c.kind === 'resync')
+  t.match(resync, { kind: 'resync', removedAt: { '101/2': hungUp } })
+  t.same(Object.keys(resync?.kind === 'resync' ? resync.removedAt ?? {} : {}), ['101/2'], 'only the participant whose every change was read')
+})
