@@ -56,7 +56,8 @@ t.test('only reachable agents ring; unregistered, disabled and logged-out users 
 
 t.test('call status, event log paging and 404s', async (t) => {
   const cc = await startCcSim(t)
-  const res = await cc.post('/_sim/calls', { from: '101', to: '+15559870000', answer: 'remote', ringMs: 100, talkMs: 100 })
+  // Rings 1.5 s: the status is read while it rings (a 100 ms ring was over before the read once, on a loaded machine).
+  const res = await cc.post('/_sim/calls', { from: '101', to: '+15559870000', answer: 'remote', ringMs: 1500, talkMs: 100 })
   t.equal(res.status, 201)
   t.match(res.body, { callid: Number, chain: new RegExp(`^\\d{12}_${res.body.callid as number}$`) })
   const ringing = await cc.get(`/_sim/calls/${res.body.callid as number}`)
