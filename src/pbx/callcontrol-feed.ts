@@ -108,10 +108,6 @@ export class CallControlFeed {
   /** dn/id → JSON of the participant last emitted, to drop duplicate upserts. */
   private lastEmitted = new Map<string, string>()
   private readonly removed = new Set<string>()
-  /** dn/id → when its latest upsert event arrived: a read shows that change or an older one, so it is dated by it (not by the read, maybe seconds later). */
-  private readonly upsertArrived = new Map<string, number>()
-  /** dn/id → when its remove event arrived: a read that finds the participant gone dates its end by it. */
-  private readonly removeArrived = new Map<string, number>()
   /** dn/id → when its first upsert event arrived: a snapshot showing it tells the call was there by then. */
   private readonly firstArrived = new Map<string, number>()
   private readonly entityQueues = new Map<string, Promise<void>>()
@@ -199,7 +195,6 @@ export class CallControlFeed {
     if (event === null) return
     event.receivedAt = this.clock.now()
     const key = `${event.dn}/${event.id}`
-    remember(event.kind === 'upsert' ? this.upsertArrived : this.removeArrived, key, event.receivedAt, REMOVED_MEMORY)
     if (event.kind === 'upsert' && !this.firstArrived.has(key)) remember(this.firstArrived, key, event.receivedAt, REMOVED_MEMORY)
     if (event.kind === 'upsert' && this.buffer === null) this.catchUpIfBehind()
     if (this.buffer !== null) this.buffer.events.push(event)
@@ -347,15 +342,14 @@ export class CallControlFeed {
 
   private async process (event: ParticipantEvent, key: string, epoch: number): Promise<void> {
     if (this.removed.has(key)) return
-    // The participant was gone when its remove event arrived, however long it queued behind a read.
-    if (event.kind === 'remove') { this.emitRemove(event, key, this.unread.has(key), event.receivedAt); return }
+    if (event.kind === 'remove') { this.emitRemove(event, key, this.unread.has(key)); return }
     let participant: CallParticipant
     try {
       participant = await this.reader.participant(event.dn, event.id, AbortSignal.any([this.fetches.signal, this.epochFetches.signal]))
     } catch (err) {
       if (this.stopped) return
       if (epoch !== this.epoch) { this.leftToSnapshot(key); return }
-      if (err instanceof PbxError && err.code === 'PBX_NOT_FOUND') { this.emitRemove(event, key, true, this.removeArrivedAfter(key)); return }
+      if (err instanceof PbxError && err.code === 'PBX_NOT_FOUND') { this.emitRemove(event, key, true); return }
       this.unread.add(key)
       this.logger.warn({ api: 'callcontrol', err: errText(err) }, 'Call Control: fetching a participant failed; taking a new snapshot')
       this.resyncSoon()
@@ -372,18 +366,9 @@ export class CallControlFeed {
     if (this.lastEmitted.get(key) === json) return
     this.lastEmitted.set(key, json)
     const dnType = this.dnTypes.get(participant.dn ?? event.dn) ?? this.dnTypes.get(event.dn) ?? 'None'
-    this.emit({ kind: 'upsert', participant, dnType, at: this.arrivedBy(this.upsertArrived.get(key)) })
-  }
-
-  /** `at` (when an event arrived), never later than now; now without it. */
-  private arrivedBy (at: number | undefined): number {
-    return Math.min(at ?? Infinity, this.clock.now())
-  }
-
-  /** When the participant's remove event arrived, if it came after its latest upsert event (not an earlier run's). */
-  private removeArrivedAfter (key: string): number | undefined {
-    const at = this.removeArrived.get(key)
-    return at !== undefined && at >= (this.upsertArrived.get(key) ?? -Infinity) ? at : undefined
+    // Stamped when read, not when its event arrived: dating by arrival (a9c0764) made ends due sooner
+    // than their reads under load, and SIGKILL runs reported answered calls as Missed (see docs/webhooks.md).
+    this.emit({ kind: 'upsert', participant, dnType, at: this.clock.now() })
   }
 
   /**
@@ -406,16 +391,14 @@ export class CallControlFeed {
     if (this.snapshotRequestedAt !== null) this.unread.add(key)
   }
 
-  /** `uncertain`: the participant's last announced change was never read (see ParticipantChange). `arrived`: when its remove event came. */
-  private emitRemove (event: ParticipantEvent, key: string, uncertain = false, arrived?: number): void {
+  /** `uncertain`: the participant's last announced change was never read (see ParticipantChange). */
+  private emitRemove (event: ParticipantEvent, key: string, uncertain = false): void {
     this.unread.delete(key)
     this.lastEmitted.delete(key)
     this.removed.add(key)
-    this.upsertArrived.delete(key)
-    this.removeArrived.delete(key)
     this.firstArrived.delete(key)
     if (this.removed.size > REMOVED_MEMORY) this.removed.delete(this.removed.values().next().value as string)
-    const at = this.arrivedBy(arrived)
+    const at = this.clock.now()
     this.emit(uncertain ? { kind: 'remove', dn: event.dn, id: event.id, at, uncertain } : { kind: 'remove', dn: event.dn, id: event.id, at })
   }
 
