@@ -110,7 +110,9 @@ t.test('a production install starts in demo mode and answers the legacy API', as
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
 
   let answer: { status: number, body: string } | null = null
-  for (let i = 0; i < 100 && answer === null; i++) {
+  // Up to 60 s: this checks the package, not the start-up speed (bench's figure), and a loaded CI machine is slow.
+  const deadline = Date.now() + 60_000
+  while (answer === null && Date.now() < deadline) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/webapi/demo/pbx.calls.get`)
       answer = { status: res.status, body: await res.text() }
