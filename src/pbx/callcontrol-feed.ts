@@ -108,6 +108,11 @@ export class CallControlFeed {
   /** dn/id → JSON of the participant last emitted, to drop duplicate upserts. */
   private lastEmitted = new Map<string, string>()
   private readonly removed = new Set<string>()
+  /**
+   * dn/id → when its latest upsert event arrived: a read shows that change or an older one, so the change is
+   * dated by it, not by the read (seconds later behind a backlog of reads: an answer dated late shortens the talk).
+   */
+  private readonly upsertArrived = new Map<string, number>()
   /** dn/id → when its first upsert event arrived: a snapshot showing it tells the call was there by then. */
   private readonly firstArrived = new Map<string, number>()
   private readonly entityQueues = new Map<string, Promise<void>>()
@@ -195,6 +200,7 @@ export class CallControlFeed {
     if (event === null) return
     event.receivedAt = this.clock.now()
     const key = `${event.dn}/${event.id}`
+    if (event.kind === 'upsert') remember(this.upsertArrived, key, event.receivedAt, REMOVED_MEMORY)
     if (event.kind === 'upsert' && !this.firstArrived.has(key)) remember(this.firstArrived, key, event.receivedAt, REMOVED_MEMORY)
     if (event.kind === 'upsert' && this.buffer === null) this.catchUpIfBehind()
     if (this.buffer !== null) this.buffer.events.push(event)
@@ -366,9 +372,9 @@ export class CallControlFeed {
     if (this.lastEmitted.get(key) === json) return
     this.lastEmitted.set(key, json)
     const dnType = this.dnTypes.get(participant.dn ?? event.dn) ?? this.dnTypes.get(event.dn) ?? 'None'
-    // Stamped when read, not when its event arrived: dating by arrival (a9c0764) made ends due sooner
-    // than their reads under load, and SIGKILL runs reported answered calls as Missed (see docs/webhooks.md).
-    this.emit({ kind: 'upsert', participant, dnType, at: this.clock.now() })
+    // Dated by its event (never later than now). Removes are dated when handled (emitRemove): dated by their
+    // events too (a9c0764), a call's end fell due before the reads that continue it (docs/webhooks.md).
+    this.emit({ kind: 'upsert', participant, dnType, at: Math.min(this.upsertArrived.get(key) ?? Infinity, this.clock.now()) })
   }
 
   /**
@@ -396,6 +402,7 @@ export class CallControlFeed {
     this.unread.delete(key)
     this.lastEmitted.delete(key)
     this.removed.add(key)
+    this.upsertArrived.delete(key)
     this.firstArrived.delete(key)
     if (this.removed.size > REMOVED_MEMORY) this.removed.delete(this.removed.values().next().value as string)
     const at = this.clock.now()
