@@ -5,6 +5,7 @@
 // `3cx-gateway tenants …` command NOTIFYs its change, on SIGHUP, and every few seconds anyway. A source with
 // problems (file:line errors, an unset ${VAR}) or out of reach leaves the running tenants as they are.
 import { ConfigError } from '../config.js'
+import { redactDatabaseUrl } from '../database-url.js'
 import { loadTenantsFile, type TenantDefinition } from './tenants-file.js'
 import { definitionsFromTable } from './tenants-command.js'
 import type { TenantsTable } from './tenants-table.js'
@@ -94,7 +95,8 @@ export class TenantReloader {
       next = await this.source.load()
     } catch (err) {
       // The problems name files, lines and fields, never a value: no secret reaches the log.
-      const problem = err instanceof ConfigError ? err.problems.join('; ') : `cannot read it: ${err instanceof Error ? err.message : String(err)}`
+      // Shown on /readyz, which answers without a key: a connection string's password never goes with it.
+      const problem = err instanceof ConfigError ? err.problems.join('; ') : `cannot read it: ${redactDatabaseUrl(err instanceof Error ? err.message : String(err))}`
       this.failure = { problem, since: this.failure?.since ?? Date.now() }
       if (err instanceof ConfigError) this.log.error({ problems: err.problems }, `${this.source.describe} has problems; the running tenants are kept:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`)
       else this.log.warn({ err: err instanceof Error ? err.message : String(err) }, `cannot read ${this.source.describe}; the running tenants are kept`)
