@@ -26,10 +26,10 @@ function start (env: Record<string, string>): Run {
   return { child, output: () => out, exited }
 }
 
-async function until (what: string, ms: number, probe: () => boolean | Promise<boolean>): Promise<void> {
+async function until (what: string, ms: number, probe: () => boolean | Promise<boolean>, log = (): string => ''): Promise<void> {
   const end = Date.now() + ms
   while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${log()}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }
@@ -59,9 +59,14 @@ t.test('SIGKILL during a conversion: converted and announced once after restart'
     } finally { db.close() }
   }
 
-  const first = start({ ...env, LEG: JSON.stringify(leg) })
+  const first = start({ ...env, LEG: JSON.stringify(leg), TEST_LOG_LEVEL: 'debug' })
   running.push(first.child)
-  await until('ffmpeg writing the partial MP3', 20_000, async () => (await readdir(mp3Dir).catch(() => [])).some((f) => f.endsWith('.partial')))
+  // A wait on a condition (60 s: a loaded machine may start the child slowly); a child that exits
+  // early or never starts ffmpeg fails with its log, which says why.
+  await until('ffmpeg writing the partial MP3', 60_000, async () => {
+    if (first.child.exitCode !== null) throw new Error(`the first gateway exited (${first.child.exitCode}) before ffmpeg started:\n${first.output()}`)
+    return (await readdir(mp3Dir).catch(() => [])).some((f) => f.endsWith('.partial'))
+  }, first.output)
   first.child.kill('SIGKILL')
   await first.exited
   t.notOk(existsSync(path.join(mp3Dir, '250301100000_42-1-1.mp3')), 'no MP3 under the final name after the kill')
