@@ -101,7 +101,7 @@ export class CallModel implements CallModelView {
   apply (change: ParticipantChange): void {
     if (this.stopped) return
     if (change.kind === 'upsert') this.upsert(change.participant, change.dnType, change.at)
-    else if (change.kind === 'remove') this.remove(change.dn, change.id, change.at, change.uncertain === true, undefined, change.happenedAt)
+    else if (change.kind === 'remove') this.remove(change.dn, change.id, change.at, change.uncertain === true)
     else {
       this.monitoredDns = new Set(change.dns.map((d) => d.dn))
       this.opts.unseen?.baseline(change.dns.flatMap((d) => d.participants.map((p) => p.callid)), change.at)
@@ -268,7 +268,7 @@ export class CallModel implements CallModelView {
   }
 
   /** `owner`: the call the leg is removed from (a held call's remove, played after the leg may have moved on). */
-  private remove (dn: string, id: number, at: number, unobserved = false, owner?: number, happenedAt = at): void {
+  private remove (dn: string, id: number, at: number, unobserved = false, owner?: number): void {
     const key = legKey(dn, id)
     const heldCall = owner === undefined ? this.held?.callOfLeg(key) ?? this.legCall.get(key) : undefined
     const held = heldCall === undefined ? undefined : this.held?.get(heldCall)
@@ -282,7 +282,7 @@ export class CallModel implements CallModelView {
     const tracker = this.calls.get(callid)
     if (tracker === undefined) return
     const before = tracker.legStatus(key)
-    const events = tracker.remove(dn, id, at, unobserved, happenedAt)
+    const events = tracker.remove(dn, id, at, unobserved)
     this.activity.count(dn, before, undefined)
     this.settle(tracker, events)
   }

@@ -372,9 +372,8 @@ export class CallControlFeed {
     if (this.lastEmitted.get(key) === json) return
     this.lastEmitted.set(key, json)
     const dnType = this.dnTypes.get(participant.dn ?? event.dn) ?? this.dnTypes.get(event.dn) ?? 'None'
-    // Dated by its event (never later than now). A remove carries both (emitRemove): the leg ended when its
-    // event came, the call's end is due from when it was handled, so the reads that continue it come first
-    // (due from its event, a9c0764, a blind transfer's target was read after the end; docs/webhooks.md).
+    // Dated by its event (never later than now). Removes are dated when handled (emitRemove): dated by their
+    // events too (a9c0764), a call's end fell due before the reads that continue it (docs/webhooks.md).
     this.emit({ kind: 'upsert', participant, dnType, at: Math.min(this.upsertArrived.get(key) ?? Infinity, this.clock.now()) })
   }
 
@@ -407,9 +406,7 @@ export class CallControlFeed {
     this.firstArrived.delete(key)
     if (this.removed.size > REMOVED_MEMORY) this.removed.delete(this.removed.values().next().value as string)
     const at = this.clock.now()
-    // Dated when handled (the call's end is due from then), and when its event arrived (the leg's end).
-    const happenedAt = event.kind === 'remove' && !uncertain && event.receivedAt !== undefined && event.receivedAt < at ? event.receivedAt : undefined
-    this.emit(uncertain ? { kind: 'remove', dn: event.dn, id: event.id, at, uncertain } : { kind: 'remove', dn: event.dn, id: event.id, at, ...(happenedAt === undefined ? {} : { happenedAt }) })
+    this.emit(uncertain ? { kind: 'remove', dn: event.dn, id: event.id, at, uncertain } : { kind: 'remove', dn: event.dn, id: event.id, at })
   }
 
   private emit (change: ParticipantChange): void {

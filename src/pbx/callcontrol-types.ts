@@ -92,10 +92,9 @@ export type ParticipantChange =
   | { kind: 'upsert', participant: CallParticipant, dnType: CallControlDnType, at: number }
   /**
    * `uncertain`: a change announced for the participant was never read (its fetch found it gone),
-   * so what happened to it just before it went is not known. `at`: when it was read; `happenedAt`: when
-   * its remove event arrived, if earlier (the reads fell behind).
+   * so what happened to it just before it went is not known.
    */
-  | { kind: 'remove', dn: string, id: number, at: number, uncertain?: boolean, happenedAt?: number }
+  | { kind: 'remove', dn: string, id: number, at: number, uncertain?: boolean }
   /**
    * `firstEvents`: dn/id → when the first event of a participant in the snapshot arrived, for those
    * whose events came before it (a catch-up: reads fell behind); the call was there by then.

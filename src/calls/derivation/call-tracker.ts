@@ -171,11 +171,9 @@ export class CallTracker {
 
   /**
    * The leg is gone (remove event, a 404 fetch, or missing from a snapshot). `unobserved`: it was
-   * missing from a snapshot, so what happened to it during the gap is not known. `happenedAt`: when
-   * its remove event arrived, if earlier than `at` (the read fell behind): the leg's end is dated
-   * then, its grace period counts from `at`.
+   * missing from a snapshot, so what happened to it during the gap is not known.
    */
-  remove (dn: string, id: number, at: number, unobserved = false, happenedAt = at): CallEvent[] {
+  remove (dn: string, id: number, at: number, unobserved = false): CallEvent[] {
     const s = this.d.s
     const key = legKey(dn, id)
     const index = s.legs.findIndex((l) => keyOf(l) === key)
@@ -185,10 +183,8 @@ export class CallTracker {
     this.cachedView = null
     s.lastSeenAt = Math.max(s.lastSeenAt ?? 0, at)
     const conv = currentConversation(s)
-    const endedAt = Math.min(at, happenedAt)
     if (conv !== null && conv.legKey === key && conv.endedAt === null) {
-      conv.endedAt = endedAt
-      if (at > endedAt) conv.endNoticedAt = at
+      conv.endedAt = at
       // Gone from a snapshot: it ended at some moment of the gap, not when the gateway looked.
       if (unobserved) conv.endUnsure = true
     }
@@ -196,8 +192,7 @@ export class CallTracker {
     // Its answer may have been missed (an outbound call's too: 106's Connected unread when the remote end hung up).
     if (unobserved && answerLeg(s, leg) && leg.p.status !== 'Connected' && (conv === null || conv.endedAt !== null)) s.uncertainAnswer = true
     if (s.legs.length === 0) {
-      s.emptySince = endedAt
-      if (at > endedAt) s.emptyNoticedAt = at
+      s.emptySince = at
       s.uncertainEnd = unobserved
     }
     return []
@@ -209,7 +204,7 @@ export class CallTracker {
    */
   awaitsReconciliation (now: number): boolean {
     const s = this.d.s
-    return !this.finished && this.endUnresolved() && s.emptySince !== null && now >= graceFrom(s.emptySince, s.emptyNoticedAt) + this.opts.graceMs
+    return !this.finished && this.endUnresolved() && s.emptySince !== null && now >= s.emptySince + this.opts.graceMs
   }
 
   /** What the gateway saw does not tell how the call ended: its end is the PBX's record's to tell once it has emptied. */
@@ -251,8 +246,8 @@ export class CallTracker {
     const conv = currentConversation(s)
     const times: number[] = []
     // With an answer that may have been missed, whether the conversation was transferred is the PBX's record's to say.
-    if (conv?.endedAt != null && this.endsAtGrace(conv)) times.push(graceFrom(conv.endedAt, conv.endNoticedAt) + this.opts.graceMs)
-    if (s.emptySince !== null) times.push(graceFrom(s.emptySince, s.emptyNoticedAt) + this.opts.graceMs)
+    if (conv?.endedAt != null && this.endsAtGrace(conv)) times.push(conv.endedAt + this.opts.graceMs)
+    if (s.emptySince !== null) times.push(s.emptySince + this.opts.graceMs)
     return times.length === 0 ? null : Math.min(...times)
   }
 
@@ -261,10 +256,10 @@ export class CallTracker {
     const s = this.d.s
     const out: CallEvent[] = []
     const conv = currentConversation(s)
-    if (conv?.endedAt != null && this.endsAtGrace(conv) && now >= graceFrom(conv.endedAt, conv.endNoticedAt) + this.opts.graceMs) {
+    if (conv?.endedAt != null && this.endsAtGrace(conv) && now >= conv.endedAt + this.opts.graceMs) {
       out.push(endConversation(this.d, conv, false))
     }
-    if (s.emptySince !== null && now >= graceFrom(s.emptySince, s.emptyNoticedAt) + this.opts.graceMs) {
+    if (s.emptySince !== null && now >= s.emptySince + this.opts.graceMs) {
       const open = currentConversation(s)
       if (open !== null) out.push(endConversation(this.d, open, false))
       if (!s.linkAnswered) out.push(missedEvent(this.d, s.emptySince))
@@ -377,12 +372,4 @@ function noteVanished (s: CallTrackerState, dn: string, link: number): void {
   const entry = s.vanished.find(([d]) => d === dn)
   if (entry === undefined) s.vanished.push([dn, link])
   else entry[1] = Math.max(link, entry[1])
-}
-
-/**
- * When a grace period starts: when the gateway read the end (`noticedAt`, kept only when later than
- * the end itself). A value left from an earlier end is older than a new one and changes nothing.
- */
-function graceFrom (endedAt: number, noticedAt: number | undefined): number {
-  return Math.max(endedAt, noticedAt ?? endedAt)
 }

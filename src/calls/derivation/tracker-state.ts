@@ -46,11 +46,6 @@ export interface ConversationState {
   answerUnsure?: boolean
   /** Its leg vanished during a gap: `endedAt` is when the gateway saw it gone. Absent when known. */
   endUnsure?: boolean
-  /**
-   * When the gateway read the remove, if later than `endedAt` (its event's arrival): the grace period
-   * counts from the read, so a change announced with it (a transfer's target) is read before the end.
-   */
-  endNoticedAt?: number
 }
 
 export type Direction = 'inbound' | 'outbound' | 'internal'
@@ -80,8 +75,6 @@ export interface CallTrackerState {
   did: string | null
   missedAt: { dn: string, dnType: CallControlDnType } | null
   emptySince: number | null
-  /** When the gateway read the last remove, if later than `emptySince` (see ConversationState.endNoticedAt). */
-  emptyNoticedAt?: number
   vanished: Array<[string, number]>
   uncertainEnd: boolean
   /** Absent in states written before it existed. */
