@@ -31,6 +31,10 @@ import type { CallModelOptions } from './call-model-options.js'
 
 export type { CallModelOptions } from './call-model-options.js'
 
+/** How long, and how many, unread participants that went away are remembered (see CallModel.unreadGone). */
+const UNREAD_GONE_MEMORY_MS = 10 * 60_000
+const UNREAD_GONE_MAX = 1000
+
 export class CallModel implements CallModelView {
   readonly endedLegs: EndedLegStore
   private readonly calls = new Map<number, CallTracker>()
@@ -45,6 +49,12 @@ export class CallModel implements CallModelView {
   private readonly reconciler: EndReconciler | null
   private listCache: readonly LiveCall[] | null = null
   private readonly changeListeners = new Set<() => void>()
+  /**
+   * When participants whose changes were announced but never read went away (their reads found them
+   * gone): legs of no call the model knows, e.g. an agent's whole answer between two reads. A call that
+   * would end unanswered while such legs went is not called Missed on what was seen: its record decides.
+   */
+  private readonly unreadGone: number[] = []
   private stopped = false
   /** Events emitted since start, by type (for metrics). */
   readonly eventCounts = { ringing: 0, started: 0, ended: 0 }
@@ -277,7 +287,10 @@ export class CallModel implements CallModelView {
       return
     }
     const callid = owner ?? this.legCall.get(key)
-    if (callid === undefined) return // never seen: nothing to undo
+    if (callid === undefined) { // never seen: nothing to undo, but a call of its time may have been answered unseen
+      if (unobserved) this.noteUnreadGone(at)
+      return
+    }
     if (this.legCall.get(key) === callid) this.legCall.delete(key)
     const tracker = this.calls.get(callid)
     if (tracker === undefined) return
@@ -403,9 +416,21 @@ export class CallModel implements CallModelView {
     this.deadlines.arm(tracker.callid, tracker.deadline(), waits, (due) => {
       if (this.calls.get(tracker.callid) !== tracker) return
       const at = Math.max(this.clock.now(), due)
+      if (this.reconciler !== null && tracker.endsUnanswered(at) && this.unreadGoneSince(tracker.startedAt)) tracker.answerMayBeUnseen()
       if (this.reconciler !== null && tracker.awaitsReconciliation(at)) void this.reconciler.reconcile(tracker)
       else this.settle(tracker, tracker.expire(at))
     })
+  }
+
+  private noteUnreadGone (at: number): void {
+    this.unreadGone.push(at)
+    const old = at - UNREAD_GONE_MEMORY_MS
+    while (this.unreadGone.length > 0 && (this.unreadGone[0] < old || this.unreadGone.length > UNREAD_GONE_MAX)) this.unreadGone.shift()
+  }
+
+  /** Whether an unread participant went away since `from` (see unreadGone). */
+  private unreadGoneSince (from: number): boolean {
+    return this.unreadGone.some((at) => at >= from)
   }
 
   private forget (callid: number): void {

@@ -62,3 +62,60 @@ t.test('a blind transfer\'s target seen ringing: the caller\'s leg connected to 
   t.notOk(tracker.awaitsReconciliation(T0 + 2000))
   t.same(tracker.expire(T0 + 2000).map(brief), ['incoming 103 Missed false 0'])
 })
+
+// tenant-faults (CI, 2026-12-07): a queue call's first call on a just-started replica, its reads
+// behind: the caller's leg was read waiting in queue 800, every agent leg's read found it gone (101
+// answered and hung up between two reads), and the call was announced `incoming 800 Missed`.
+const trunkTo800 = participant('10000', 300, CALLID, { status: 'Ringing', party_dn: '800', party_dn_type: 'Wqueue', party_caller_id: CALLER })
+const queueLeg = participant('800', 301, CALLID, { status: 'Connected', party_dn: '10000', party_dn_type: 'Wexternalline', party_caller_id: CALLER })
+const queueCall = (unreadAgents: ReadonlyArray<readonly [string, number]>, record: PbxCallRecord | null): { events: CallEvent[], lookups: number[], clock: FakeClock, m: CallModel } => {
+  const clock = new FakeClock(T0)
+  const lookups: number[] = []
+  const events: CallEvent[] = []
+  const lookup = async (q: { callid: number }): Promise<PbxCallRecord | null> => { lookups.push(q.callid); return record }
+  const m = new CallModel({ timeZone: 'UTC', graceMs: 300, internalCalls: true, clock, callRecords: lookup, onEvent: (e) => { events.push(e) } })
+  m.apply({ kind: 'upsert', participant: trunkTo800, dnType: 'Wexternalline', at: T0 })
+  m.apply({ kind: 'upsert', participant: queueLeg, dnType: 'Wqueue', at: T0 })
+  for (const [dn, id] of unreadAgents) m.apply({ kind: 'remove', dn, id, at: T0 + 1200, uncertain: true })
+  m.apply({ kind: 'remove', dn: '800', id: 301, at: T0 + 1300 })
+  m.apply({ kind: 'remove', dn: '10000', id: 300, at: T0 + 1500 })
+  return { events, lookups, clock, m }
+}
+
+t.test('a queue call whose agent legs all went unread: not Missed on what was seen, its record decides', async (t) => {
+  const record: PbxCallRecord = {
+    callid: CALLID,
+    conversations: [{ user: '101', answeredAt: T0 + 600, endedAt: T0 + 1400, talkSeconds: 0.8, trtype: 'NotDef' }],
+    waitedIn: { dn: '800', dnType: 'Wqueue' },
+    endedAt: T0 + 1400
+  }
+  const { events, lookups, clock, m } = queueCall([['101', 302], ['102', 303], ['103', 304]], record)
+  t.teardown(() => { m.stop() })
+  await clock.advance(2000)
+  t.same(lookups, [CALLID], 'its end is looked up in the call log')
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), ['hangupincoming 101 NotDef', 'incoming 101 Ok false 1'], 'answered by 101, from the record')
+  t.equal(m.endsOwed(), 0)
+})
+
+t.test('a queue call nobody answered, every leg read: Missed at once, no lookup', async (t) => {
+  const { events, lookups, clock, m } = queueCall([], null)
+  t.teardown(() => { m.stop() })
+  await clock.advance(2000)
+  t.same(lookups, [], 'nothing to look up')
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), ['incoming 800 Missed false 0'])
+})
+
+t.test('unread legs that went before the call began do not make its end unsure', async (t) => {
+  const clock = new FakeClock(T0 - 5000)
+  const lookups: number[] = []
+  const events: CallEvent[] = []
+  const m = new CallModel({ timeZone: 'UTC', graceMs: 300, internalCalls: true, clock, callRecords: async (q) => { lookups.push(q.callid); return null }, onEvent: (e) => { events.push(e) } })
+  t.teardown(() => { m.stop() })
+  m.apply({ kind: 'remove', dn: '101', id: 90, at: T0 - 5000, uncertain: true })
+  await clock.advance(5000)
+  m.apply({ kind: 'upsert', participant: trunkTo800, dnType: 'Wexternalline', at: T0 })
+  m.apply({ kind: 'remove', dn: '10000', id: 300, at: T0 + 1500 })
+  await clock.advance(2000)
+  t.same(lookups, [])
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), ['incoming 800 Missed false 0'])
+})

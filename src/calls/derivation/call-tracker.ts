@@ -207,6 +207,17 @@ export class CallTracker {
     return !this.finished && this.endUnresolved() && s.emptySince !== null && now >= s.emptySince + this.opts.graceMs
   }
 
+  /** Its grace period is over and nobody answered it, as far as the gateway saw (expire() would send Missed). */
+  endsUnanswered (now: number): boolean {
+    const s = this.d.s
+    return !this.finished && s.talks.length === 0 && s.emptySince !== null && now >= s.emptySince + this.opts.graceMs
+  }
+
+  /** An answer may have gone by unread (CallModel.unreadGone): the call's end is the PBX's record's to tell. */
+  answerMayBeUnseen (): void {
+    this.d.s.uncertainAnswer = true
+  }
+
   /** What the gateway saw does not tell how the call ended: its end is the PBX's record's to tell once it has emptied. */
   private endUnresolved (): boolean {
     const s = this.d.s
