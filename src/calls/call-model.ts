@@ -25,15 +25,12 @@ import { CallDeadlines, endMustWait } from './call-deadlines.js'
 import { CallPersistence } from './call-persistence.js'
 import { HeldCalls } from './held-calls.js'
 import { EndReconciler } from './end-reconciler.js'
+import { UnreadGone } from './unread-gone.js'
 import { DnActivity } from './dn-activity.js'
 import { CallReservations } from './call-reservations.js'
 import type { CallModelOptions } from './call-model-options.js'
 
 export type { CallModelOptions } from './call-model-options.js'
-
-/** How long, and how many, unread participants that went away are remembered (see CallModel.unreadGone). */
-const UNREAD_GONE_MEMORY_MS = 10 * 60_000
-const UNREAD_GONE_MAX = 1000
 
 export class CallModel implements CallModelView {
   readonly endedLegs: EndedLegStore
@@ -49,12 +46,7 @@ export class CallModel implements CallModelView {
   private readonly reconciler: EndReconciler | null
   private listCache: readonly LiveCall[] | null = null
   private readonly changeListeners = new Set<() => void>()
-  /**
-   * When participants whose changes were announced but never read went away (their reads found them
-   * gone): legs of no call the model knows, e.g. an agent's whole answer between two reads. A call that
-   * would end unanswered while such legs went is not called Missed on what was seen: its record decides.
-   */
-  private readonly unreadGone: number[] = []
+  private readonly unreadGone = new UnreadGone()
   private stopped = false
   /** Events emitted since start, by type (for metrics). */
   readonly eventCounts = { ringing: 0, started: 0, ended: 0 }
@@ -288,7 +280,7 @@ export class CallModel implements CallModelView {
     }
     const callid = owner ?? this.legCall.get(key)
     if (callid === undefined) { // never seen: nothing to undo, but a call of its time may have been answered unseen
-      if (unobserved) this.noteUnreadGone(at)
+      if (unobserved) this.unreadGone.note(at)
       return
     }
     if (this.legCall.get(key) === callid) this.legCall.delete(key)
@@ -416,21 +408,10 @@ export class CallModel implements CallModelView {
     this.deadlines.arm(tracker.callid, tracker.deadline(), waits, (due) => {
       if (this.calls.get(tracker.callid) !== tracker) return
       const at = Math.max(this.clock.now(), due)
-      if (this.reconciler !== null && tracker.endsUnanswered(at) && this.unreadGoneSince(tracker.startedAt)) tracker.answerMayBeUnseen()
+      if (this.reconciler !== null && tracker.endsUnanswered(at) && this.unreadGone.since(tracker.startedAt)) tracker.answerMayBeUnseen()
       if (this.reconciler !== null && tracker.awaitsReconciliation(at)) void this.reconciler.reconcile(tracker)
       else this.settle(tracker, tracker.expire(at))
     })
-  }
-
-  private noteUnreadGone (at: number): void {
-    this.unreadGone.push(at)
-    const old = at - UNREAD_GONE_MEMORY_MS
-    while (this.unreadGone.length > 0 && (this.unreadGone[0] < old || this.unreadGone.length > UNREAD_GONE_MAX)) this.unreadGone.shift()
-  }
-
-  /** Whether an unread participant went away since `from` (see unreadGone). */
-  private unreadGoneSince (from: number): boolean {
-    return this.unreadGone.some((at) => at >= from)
   }
 
   private forget (callid: number): void {
