@@ -10,7 +10,7 @@ t.test('a replica that does not exit on SIGTERM is killed, and stopReplicas() re
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   await new Promise((resolve) => child.stdout.once('data', resolve))
   const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
-  const stuck: Replica = { name: 'stuck', child, url: '', exited, output: () => 'shutting down', alive: () => child.exitCode === null && child.signalCode === null }
+  const stuck: Replica = { name: 'stuck', child, url: '', exited, output: () => 'shutting down', alive: () => child.exitCode === null && child.signalCode === null, catchUps: () => [] }
   const began = Date.now()
   await stopReplicas([stuck], 500)
   t.ok(Date.now() - began < 5000, `returned after ${Date.now() - began} ms`)

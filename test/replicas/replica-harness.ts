@@ -6,11 +6,16 @@ import { createWriteStream } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { TS_CHILD_ARGS } from '../ts-child.js'
+import { catchUpOf, type CatchUp } from '../faults/lib/catch-ups.js'
 
 const CHILD = fileURLToPath(new URL('../faults/lib/gateway-child.ts', import.meta.url))
 export const REPLICA_KEY = 'failover-test-key-5f2a9c7e1b3d'
 
-export interface Replica { name: string, child: ChildProcess, url: string, exited: Promise<void>, output: () => string, alive: () => boolean }
+export interface Replica {
+  name: string, child: ChildProcess, url: string, exited: Promise<void>, output: () => string, alive: () => boolean
+  /** The catch-up snapshots its log reported (catch-ups.ts), with the tenant of each (tenants mode). */
+  catchUps: () => ReadonlyArray<CatchUp & { tenant?: string }>
+}
 
 /**
  * The settings every replica of these tests shares (webhooks to `webhookUrl`, short retries and grace,
@@ -46,12 +51,21 @@ export interface SpareReplica { child: ChildProcess, start: () => Promise<Replic
 function launchReplica (name: string, env: Record<string, string>, startMs: number, spare: boolean): SpareReplica {
   const child = spawn(process.execPath, [...TS_CHILD_ARGS, CHILD], { env: { ...process.env, ...env, ...(spare ? { FAULT_RIG_SPARE: '1' } : {}) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
   let out = ''
+  let line = ''
+  const catchUps: Array<CatchUp & { tenant?: string }> = []
   // REPLICA_LOG_DIR=/tmp/x keeps each replica's whole output in /tmp/x/<name>.log (to look into a failure).
   const keep = process.env.REPLICA_LOG_DIR !== undefined ? createWriteStream(path.join(process.env.REPLICA_LOG_DIR, `${name}.log`)) : null
   let ready: (url: string) => void = () => {}
   let loaded: () => void = () => {}
   const take = (c: Buffer): void => {
     out = (out + c.toString()).slice(-50_000)
+    // Whole lines, so no catch-up is lost to the trimmed output.
+    const lines = (line + c.toString()).split('\n')
+    line = lines.pop() ?? ''
+    for (const l of lines) {
+      const caught = catchUpOf(l)
+      if (caught !== null) catchUps.push({ ...caught, tenant: (JSON.parse(l) as { tenant?: string }).tenant })
+    }
     keep?.write(c)
     if (/^loaded$/m.test(out)) loaded()
     const m = /ready (http\S+)/.exec(out)
@@ -69,7 +83,7 @@ function launchReplica (name: string, env: Record<string, string>, startMs: numb
       void exited.then(() => { clearTimeout(timer); reject(new Error(`${name} exited while starting:\n${out.slice(-2000)}`)) })
       if (spare) void codeLoaded.then(() => { if (child.connected) child.send({ type: 'go' }) })
     })
-    return { name, child, url, exited, output: () => out, alive: () => child.exitCode === null && child.signalCode === null }
+    return { name, child, url, exited, output: () => out, alive: () => child.exitCode === null && child.signalCode === null, catchUps: () => catchUps }
   }
   return { child, start }
 }
