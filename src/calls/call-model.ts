@@ -408,9 +408,12 @@ export class CallModel implements CallModelView {
     this.deadlines.arm(tracker.callid, tracker.deadline(), waits, (due) => {
       if (this.calls.get(tracker.callid) !== tracker) return
       const at = Math.max(this.clock.now(), due)
-      if (this.reconciler !== null && tracker.endsUnanswered(at) && this.unreadGone.since(tracker.startedAt)) tracker.answerMayBeUnseen()
-      if (this.reconciler !== null && tracker.awaitsReconciliation(at)) void this.reconciler.reconcile(tracker)
-      else this.settle(tracker, tracker.expire(at))
+      if (this.reconciler !== null) {
+        // Nobody answered as far as seen, but legs went unread meanwhile: the record tells.
+        if (tracker.endsUnanswered(at) && this.unreadGone.since(tracker.startedAt)) tracker.answerMayBeUnseen()
+        if (tracker.awaitsReconciliation(at)) { void this.reconciler.reconcile(tracker); return }
+      }
+      this.settle(tracker, tracker.expire(at))
     })
   }
 
