@@ -17,19 +17,13 @@ import { errText } from './pbx-errors.js'
 import { silentLogger, type PbxLogger } from './pbx-http.js'
 import { systemClock, type Clock, type TimerHandle } from '../clock.js'
 import { firstEventsOf, keysOf, remember, removedWhileRead } from './feed-arrivals.js'
+import { FeedTurns, settledBy } from './feed-turns.js'
 
 /**
  * Removed participants remembered so late upserts and repeated removes emit nothing (on one PBX run
  * ids never come back; a reconnect's snapshot forgets them, since a restarted PBX numbers again).
  */
 const REMOVED_MEMORY = 10_000
-
-/** A promise and its resolver (Promise.withResolvers needs Node 22). */
-function settledBy (): { promise: Promise<void>, resolve: () => void } {
-  let resolve!: () => void
-  const promise = new Promise<void>((res) => { resolve = res })
-  return { promise, resolve }
-}
 
 /** A participant event from the WebSocket. */
 export interface ParticipantEvent {
@@ -116,6 +110,8 @@ export class CallControlFeed {
   /** dn/id → when its first upsert event arrived: a snapshot showing it tells the call was there by then. */
   private readonly firstArrived = new Map<string, number>()
   private readonly entityQueues = new Map<string, Promise<void>>()
+  /** Changes are emitted in the order the PBX announced them, however their reads answer. */
+  private readonly turns = new FeedTurns()
   /** Events that arrive while a snapshot is being fetched; null when none is. */
   private buffer: { events: ParticipantEvent[] } | null = null
   /** Bumped when a snapshot is requested: fetches begun before it are covered by it. */
@@ -166,6 +162,7 @@ export class CallControlFeed {
     this.buffer = null
     this.snapshotRequestedAt = null
     this.fetches.abort(new Error('Call Control client stopped'))
+    this.turns.reset()
     this.snapshotSettled()
     this.clock.clearTimeout(this.resyncTimer ?? undefined)
     this.resyncTimer = null
@@ -252,6 +249,7 @@ export class CallControlFeed {
     const buffer = { events: [] as ParticipantEvent[] }
     this.buffer = buffer
     this.epoch++
+    this.turns.reset()
     // Fetches still running or queued in the pool are covered by this snapshot: free the connections for it.
     this.epochFetches.abort(new Error('covered by a snapshot'))
     this.epochFetches = new AbortController()
@@ -334,36 +332,53 @@ export class CallControlFeed {
     const token = {}
     const announced = { at: event.receivedAt ?? this.clock.now(), epoch: this.epoch }
     if (event.kind === 'upsert') this.pendingUpserts.set(token, announced.at)
+    const { turn, release } = this.turns.take()
     const next = prev.then(async () => {
       if (event.kind === 'upsert') this.queuedUpserts.delete(key)
       // A snapshot requested after the change was announced holds it (or a newer state).
       if (event.kind === 'upsert' && announced.epoch !== this.epoch) { this.leftToSnapshot(key); return }
-      await this.process(event, key, this.epoch)
+      await this.process(event, key, this.epoch, turn, release)
     }).catch((err: unknown) => {
       this.logger.error({ api: 'callcontrol', err: errText(err) }, 'Call Control event handling failed')
-    }).finally(() => { this.pendingUpserts.delete(token) })
+    }).finally(() => {
+      this.pendingUpserts.delete(token)
+      release()
+    })
     this.entityQueues.set(key, next)
     void next.then(() => { if (this.entityQueues.get(key) === next) this.entityQueues.delete(key) })
   }
 
-  private async process (event: ParticipantEvent, key: string, epoch: number): Promise<void> {
+  /** `turn`: resolved when the events before this one are emitted; `release`: this one's turn is over. */
+  private async process (event: ParticipantEvent, key: string, epoch: number, turn: Promise<void>, release: () => void): Promise<void> {
     if (this.removed.has(key)) return
-    if (event.kind === 'remove') { this.emitRemove(event, key, this.unread.has(key)); return }
+    if (event.kind === 'remove') {
+      await turn
+      if (!this.stopped && !this.removed.has(key)) this.emitRemove(event, key, this.unread.has(key))
+      return
+    }
     let participant: CallParticipant
     try {
       participant = await this.reader.participant(event.dn, event.id, AbortSignal.any([this.fetches.signal, this.epochFetches.signal]))
     } catch (err) {
       if (this.stopped) return
       if (epoch !== this.epoch) { this.leftToSnapshot(key); return }
-      if (err instanceof PbxError && err.code === 'PBX_NOT_FOUND') { this.emitRemove(event, key, true); return }
+      if (err instanceof PbxError && err.code === 'PBX_NOT_FOUND') {
+        await turn
+        if (epoch !== this.epoch || this.stopped) { this.leftToSnapshot(key); return }
+        this.emitRemove(event, key, true)
+        return
+      }
       this.unread.add(key)
       this.logger.warn({ api: 'callcontrol', err: errText(err) }, 'Call Control: fetching a participant failed; taking a new snapshot')
       this.resyncSoon()
       // The change stays pending until the snapshot that replaces the read is applied: a call's end
       // keeps waiting for it, and this participant's next change (a remove) is not applied first.
+      // Other participants' changes go on meanwhile (the snapshot will hold this one's state).
+      release()
       await this.nextSnapshot.promise
       return
     }
+    await turn
     // A snapshot requested after this fetch began already holds this state or a newer one.
     if (epoch !== this.epoch || this.stopped) { this.leftToSnapshot(key); return }
     if (typeof participant !== 'object' || participant === null) return

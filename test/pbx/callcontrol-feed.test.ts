@@ -109,7 +109,8 @@ t.test('reads that fall behind are replaced by one snapshot; a call end waits fo
   held.open()
   await settle()
   t.equal(h.feed.oldestPendingUpsert(), null, 'the stuck read no longer holds call ends: the snapshot covers it')
-  t.same(kinds(h.changes), ['resync:', '-101#5', 'resync:101#6,101#7', '-101#8'], 'the stale read and the queued one are covered by the snapshot')
+  // 101#5 was gone by its read (404), but its turn came after the stuck read's: the snapshot covers it too.
+  t.same(kinds(h.changes), ['resync:', 'resync:101#6,101#7', '-101#8'], 'the stale read and the queued one are covered by the snapshot')
   t.equal(h.reader.readsOf('101/6'), 1, 'the change queued before the snapshot was not read')
   h.reader.participantGate.delete('101/6')
   stuck.open()
@@ -374,4 +375,54 @@ t.test('a failed read waiting for its snapshot is released by stop()', async (t)
   t.not(h.feed.oldestPendingUpsert(), null)
   await h.feed.stop()
   t.equal(h.feed.oldestPendingUpsert(), null)
+})
+
+t.test('reads of different participants answer in any order; their changes come in the order announced', async (t) => {
+  const h = await started(t)
+  h.reader.dns[0].participants.push(participant('101', 1, { status: 'Dialing' }))
+  h.reader.dns.push({ dn: '10000', type: 'Wexternalline', devices: [], participants: [participant('10000', 2, { status: 'Connected' })] })
+  const slow = gate()
+  h.reader.participantGate.set('101/1', slow.promise)
+  await h.send(0, '101', 1) // the caller's leg: its read is slow
+  await h.send(0, '10000', 2) // the trunk's: answered first
+  await h.send(1, '101', 9) // a remove needs no read, but comes after both
+  t.same(kinds(h.changes), ['resync:'], 'nothing before the first read answers')
+  t.equal(h.reader.readsOf('10000/2'), 1, 'the second read did not wait for the first')
+  h.reader.participantGate.delete('101/1')
+  slow.open()
+  await settle()
+  t.same(kinds(h.changes), ['resync:', '+101#1 Dialing', '+10000#2 Connected', '-101#9'])
+  t.equal(h.feed.oldestPendingUpsert(), null)
+})
+
+t.test('a failed read does not hold the changes of other participants; a read covered by a snapshot holds none after it', async (t) => {
+  const h = await started(t)
+  h.reader.dns[0].participants.push(participant('101', 1), participant('101', 2))
+  h.reader.participantError.set('101/1', new PbxError('PBX_ERROR', 'the PBX answered 500', 502, 500))
+  await h.send(0, '101', 1)
+  await h.send(0, '101', 2)
+  t.same(kinds(h.changes), ['resync:', '+101#2 Ringing'], 'the next participant goes on while the failed one waits for its snapshot')
+  h.reader.participantError.delete('101/1')
+  await h.clock.advance(20)
+  await settle()
+  t.same(kinds(h.changes).slice(2), ['resync:101#1,101#2'])
+
+  // A read that hangs past its abort (the snapshot covers it) does not hold the events after the snapshot.
+  const stuck = gate()
+  h.reader.participantGate.set('101/1', stuck.promise)
+  h.reader.deaf.add('101/1')
+  h.reader.dns[0].participants[0].status = 'Connected'
+  await h.send(0, '101', 1)
+  await h.clock.advance(1500)
+  h.reader.dns[0].participants[1].status = 'Connected'
+  await h.send(0, '101', 2) // behind: a catch-up snapshot, then this read
+  await settle()
+  t.equal(h.feed.catchUps, 1)
+  t.same(kinds(h.changes).slice(3), ['resync:101#1,101#2'], 'the snapshot has both changes; the read after it is no change')
+  h.reader.dns[0].participants.pop()
+  await h.send(1, '101', 2)
+  t.same(kinds(h.changes).slice(4), ['-101#2'], 'not held by the hanging read')
+  stuck.open()
+  await settle()
+  t.equal(h.changes.length, 5, 'its late answer is no change')
 })
