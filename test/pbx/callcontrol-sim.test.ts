@@ -26,8 +26,8 @@ const truth = (sim: Simulator): string =>
 
 t.test('a dropped WebSocket reconnects and the resync restores the participant set exactly', async (t) => {
   const sim = await startSim(t)
-  // A slow reconnect, so the changes below happen while no socket is open.
-  const { callControl } = clientsFor(t, sim.url, {}, { reconnect: { baseMs: 600, maxMs: 1000 } })
+  // A slow reconnect, so the changes below happen while no socket is open (600 ms was too short on a loaded machine).
+  const { callControl } = clientsFor(t, sim.url, {}, { reconnect: { baseMs: 3000, maxMs: 3000 } })
   const mirror = new Mirror()
   callControl.onChange(mirror.apply)
   callControl.start()
@@ -48,7 +48,7 @@ t.test('a dropped WebSocket reconnects and the resync restores the participant s
   await startCall(sim, { from: '102', to: '103', answer: '103', ringMs: 50, talkMs: 30_000 })
   await until(() => sim.ctx.engine.participants('103')[0]?.status === 'Connected', 3000, '103 answered')
   t.equal(callControl.reconnects, 0, 'still disconnected while the calls changed')
-  await until(() => callControl.reconnects === 1, 5000, 'reconnect')
+  await until(() => callControl.reconnects === 1, 10_000, 'reconnect')
   await until(() => mirror.log.filter((c) => c.kind === 'resync').length === 2, 5000, 'second resync')
   await until(() => connectedOn('103') && mirror.text() === truth(sim), 5000, 'mirror equals the simulator after the gap')
   t.equal(mirror.text(), truth(sim))
