@@ -353,7 +353,8 @@ export class CallControlFeed {
     if (this.removed.has(key)) return
     if (event.kind === 'remove') {
       await turn
-      if (!this.stopped && !this.removed.has(key)) this.emitRemove(event, key, this.unread.has(key))
+      // Dated by its event: the changes announced before it have all been emitted (their turns came first).
+      if (!this.stopped && !this.removed.has(key)) this.emitRemove(event, key, this.unread.has(key), event.receivedAt)
       return
     }
     let participant: CallParticipant
@@ -387,8 +388,7 @@ export class CallControlFeed {
     if (this.lastEmitted.get(key) === json) return
     this.lastEmitted.set(key, json)
     const dnType = this.dnTypes.get(participant.dn ?? event.dn) ?? this.dnTypes.get(event.dn) ?? 'None'
-    // Dated by its event (never later than now). Removes are dated when handled (emitRemove): dated by their
-    // events too (a9c0764), a call's end fell due before the reads that continue it (docs/webhooks.md).
+    // Dated by its event (never later than now), as a remove is (docs/webhooks.md).
     this.emit({ kind: 'upsert', participant, dnType, at: Math.min(this.upsertArrived.get(key) ?? Infinity, this.clock.now()) })
   }
 
@@ -412,15 +412,15 @@ export class CallControlFeed {
     if (this.snapshotRequestedAt !== null) this.unread.add(key)
   }
 
-  /** `uncertain`: the participant's last announced change was never read (see ParticipantChange). */
-  private emitRemove (event: ParticipantEvent, key: string, uncertain = false): void {
+  /** `uncertain`: the participant's last announced change was never read (see ParticipantChange). `arrived`: when its remove event came. */
+  private emitRemove (event: ParticipantEvent, key: string, uncertain = false, arrived?: number): void {
     this.unread.delete(key)
     this.lastEmitted.delete(key)
     this.removed.add(key)
     this.upsertArrived.delete(key)
     this.firstArrived.delete(key)
     if (this.removed.size > REMOVED_MEMORY) this.removed.delete(this.removed.values().next().value as string)
-    const at = this.clock.now()
+    const at = Math.min(arrived ?? Infinity, this.clock.now())
     this.emit(uncertain ? { kind: 'remove', dn: event.dn, id: event.id, at, uncertain } : { kind: 'remove', dn: event.dn, id: event.id, at })
   }
 

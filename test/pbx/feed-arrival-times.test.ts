@@ -1,13 +1,14 @@
 // What the change feed knows of when events arrived: catch-up snapshots tell when their participants'
 // first events came and which went while the snapshot was read. A live upsert is dated by its latest
-// event (the read shows that change or an older one), a remove when handled (docs/webhooks.md).
+// event (the read shows that change or an older one), a remove by its event too (docs/webhooks.md).
 import t from 'tap'
 import { gate, participant } from './fake-callcontrol.js'
 import { msg, started } from './feed-harness.js'
 import { settle } from '../fake-clock.js'
 
-t.test('an answer read late is dated by its event; a remove queued behind that read when it is handled', async (t) => {
-  // Removes dated by their events too (a9c0764) made a call's end fall due before the reads that continue it (docs/webhooks.md).
+t.test('an answer read late is dated by its event; a remove queued behind that read, and one behind another participant\'s read, by theirs', async (t) => {
+  // Emitted in the PBX's order (feed-turns.ts), a remove comes after every change announced before it:
+  // a call's end dated by it no longer falls due before the reads that continue the call (a9c0764, 44b9f19).
   const h = await started(t)
   h.reader.participantAnswer.set('101/2', participant('101', 2, { status: 'Connected' }))
   const slow = gate()
@@ -16,15 +17,20 @@ t.test('an answer read late is dated by its event; a remove queued behind that r
   const answered = h.clock.now()
   await h.send(0, '101', 2)
   await h.clock.advance(100)
+  const hungUp = h.clock.now()
   await h.send(1, '101', 2) // queued behind the read of 101/2
-  await h.clock.advance(1400)
-  const handled = h.clock.now()
+  await h.clock.advance(100)
+  const other = h.clock.now()
+  await h.send(1, '101', 7) // another participant's: its turn comes after that read too
+  await h.clock.advance(1300)
+  t.equal(h.changes.length, 1, 'nothing before the slow read answers')
   slow.open()
   await settle()
   t.match(h.changes.slice(1), [
     { kind: 'upsert', participant: { dn: '101', id: 2, status: 'Connected' }, at: answered },
-    { kind: 'remove', dn: '101', id: 2, at: handled }
-  ], 'the answer when its event came, 1.4 s before its read; the hang-up when handled')
+    { kind: 'remove', dn: '101', id: 2, at: hungUp },
+    { kind: 'remove', dn: '101', id: 7, at: other }
+  ], 'the answer when its event came, 1.5 s before its read; the hang-ups when theirs came')
 })
 
 t.test('a catch-up snapshot tells when the first events of its participants arrived', async (t) => {
