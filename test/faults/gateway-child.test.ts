@@ -40,7 +40,8 @@ t.test('a gateway child exits when the test process that started it is killed', 
   t.ok(running(pid), 'the gateway child runs')
   parent.kill('SIGKILL')
   await parentExited
-  const deadline = Date.now() + 5000
+  // It goes at once; 15 s for a loaded machine (a whole run with another beside it took over 5 s).
+  const deadline = Date.now() + 15_000
   while (running(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
-  t.notOk(running(pid), 'the gateway child is gone within 5 s of its parent\'s SIGKILL')
+  t.notOk(running(pid), 'the gateway child is gone within 15 s of its parent\'s SIGKILL')
 })

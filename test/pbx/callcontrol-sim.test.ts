@@ -33,7 +33,8 @@ t.test('a dropped WebSocket reconnects and the resync restores the participant s
   callControl.start()
   await callControl.ready()
 
-  const first = await startCall(sim, { from: '+15557654321', to: '+15550101', answer: '101', ringMs: 200, talkMs: 30_000 })
+  // Rings 1.5 s: the queue leg is read while it is there (a loaded run read it after it had gone).
+  const first = await startCall(sim, { from: '+15557654321', to: '+15550101', answer: '101', ringMs: 1500, talkMs: 30_000 })
   const connectedOn = (dn: string): boolean => [...mirror.legs].some(([k, s]) => k.startsWith(`${dn}#`) && s === 'Connected')
   await until(() => connectedOn('101'), 5000, 'answered call')
   await until(() => mirror.text() === truth(sim), 3000, 'mirror equals the simulator')
