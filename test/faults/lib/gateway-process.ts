@@ -2,7 +2,7 @@
 // its output scanned line by line; a `spare` loads its code first and starts only when told to.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { TS_CHILD_ARGS } from '../../ts-child.js'
+import { TS_CHILD_ARGS, withoutCoverage } from '../../ts-child.js'
 
 const CHILD = fileURLToPath(new URL('./gateway-child.ts', import.meta.url))
 
@@ -33,7 +33,7 @@ export interface LaunchOptions {
 }
 
 export function launchGateway (opts: LaunchOptions): LaunchedGateway {
-  const env = { ...process.env, ...opts.env, ...(opts.spare ? { FAULT_RIG_SPARE: '1' } : {}) }
+  const env = withoutCoverage({ ...process.env, ...opts.env, ...(opts.spare ? { FAULT_RIG_SPARE: '1' } : {}) })
   const child = spawn(process.execPath, ['--expose-gc', ...TS_CHILD_ARGS, CHILD], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
   let out = ''
   let partial = ''
