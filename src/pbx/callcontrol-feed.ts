@@ -273,7 +273,8 @@ export class CallControlFeed {
     if (this.buffer !== buffer || session !== this.session) return
     this.dnTypes = new Map(dns.map((d) => [d.dn, d.type]))
     const present = keysOf(dns)
-    const removedAt = removedWhileRead(buffer.events, present, this.unread, this.queuedUpserts)
+    // Only on the link whose every event was received: before a new link opened, changes went unseen.
+    const removedAt = this.newLink ? undefined : removedWhileRead(buffer.events, present, this.unread, this.queuedUpserts)
     this.unread.clear() // the snapshot read them all (a participant missing from it is gone)
     this.lastEmitted = new Map()
     // After a reconnect the PBX may have restarted and numbers participants from 1 again: an id

@@ -115,3 +115,27 @@ t.test('a catch-up snapshot tells which participants it no longer shows went whi
   t.match(resync, { kind: 'resync', removedAt: { '101/2': hungUp } })
   t.same(Object.keys(resync?.kind === 'resync' ? resync.removedAt ?? {} : {}), ['101/2'], 'only the participant whose every change was read')
 })
+
+t.test('the first snapshot of a new link dates no remove: what the participants did before the link opened was not seen', async (t) => {
+  // A gateway restarted (or reconnected) while 101 rang: its answer came before the new link opened,
+  // its hang-up while that link's first snapshot was read. Dated as seen, the ringing leg went
+  // unanswered: an answered call was announced Missed (sigkill fault scenario, 2026-12-07).
+  const h = await started(t)
+  h.reader.dns[0].participants.push(participant('101', 2))
+  await h.send(0, '101', 2) // read ringing on the old link
+  h.feed.closed()
+  h.link.connected = false
+  const slow = gate()
+  h.reader.snapshotGate = slow.promise
+  h.reader.dns[0].participants = [] // answered and hung up: gone by the time the PBX answers the snapshot
+  h.link.connected = true
+  h.feed.opened()
+  await h.clock.advance(50)
+  h.feed.message(msg(1, '101', 2)) // while the new link's snapshot is read
+  await h.clock.advance(300)
+  h.reader.snapshotGate = null
+  slow.open()
+  await settle()
+  const resync = h.changes.find((c, i) => i > 0 && c.kind === 'resync')
+  t.ok(resync !== undefined && resync.kind === 'resync' && resync.removedAt === undefined, 'gone at some moment of the gap: no time given')
+})
