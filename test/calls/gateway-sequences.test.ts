@@ -41,15 +41,15 @@ t.test('canonical and other call paths, exact events in order', async (t) => {
     return ((await res.json()) as { callid: number }).callid
   }
   const calls = {
-    B: await start({ from: '+15557654321', to: QUEUE_LINE.number, answer: null, ringMs: 600 }),
-    // Rings of 500 ms: a ring is seen only if its read comes before the answer (on a loaded machine reads
-    // took over 100 ms, and the ringing event was rightly not sent).
+    B: await start({ from: '+15557654321', to: QUEUE_LINE.number, answer: null, ringMs: 1000 }),
+    // Rings of 500-1000 ms: a ring is seen only if its read comes before the answer (on a loaded machine
+    // reads took over 300 ms, and the ringing event was rightly not sent).
     D: await start({ from: '+15557654322', to: DIRECT_LINE, answer: DIRECT, ringMs: 500, talkMs: 1500, transfer: { kind: 'attended', to: TARGET, afterMs: 300, answer: true } }),
     F: await start({ from: AGENT, to: '+15559870000', answer: null, ringMs: 300 }),
     G: await start({ from: '+15557654323', to: DIRECT_LINE, answer: DIRECT, ringMs: 500, talkMs: 1500, transfer: { kind: 'blind', to: TARGET, afterMs: 300, answer: false } }),
-    IVR: await start({ from: '+15557654324', to: IVR_LINE.number, menu: MENU, answer: MENU_AGENT, ringMs: 200, talkMs: 500 }),
-    RG: await start({ from: CALLING, to: GROUP, answer: null, ringMs: 400 }),
-    OVF: await start({ from: '+15557654325', to: QUEUE_LINE.number, overflow: OVERFLOW, answer: OVERFLOW_AGENT, ringMs: 300, talkMs: 400 })
+    IVR: await start({ from: '+15557654324', to: IVR_LINE.number, menu: MENU, answer: MENU_AGENT, ringMs: 1000, talkMs: 500 }),
+    RG: await start({ from: CALLING, to: GROUP, answer: null, ringMs: 1000 }),
+    OVF: await start({ from: '+15557654325', to: QUEUE_LINE.number, overflow: OVERFLOW, answer: OVERFLOW_AGENT, ringMs: 1000, talkMs: 400 })
   }
   type Payload = Record<string, string | number>
   const eventsOf = (callid: number): Payload[] => rx.received.map((r) => JSON.parse(r.body) as Payload).filter((p) => String(p.chid).endsWith(`_${callid}`))
