@@ -123,3 +123,22 @@ t.test('an unanswered blind transfer whose target could not be read keeps its tr
   ], '102 transferred (never a final end before the transfer was known), then the call came back to it')
   t.same(events.filter((e) => e.type === 'ringing').map(brief), ['ringing 102', 'ringing 103'])
 })
+
+t.test('the consultation target found gone by its read after the transferor left: it may have taken the call unseen, the call log tells', async (t) => {
+  // Fault suite "20% XAPI errors and 200 ms latency" in a whole run (2026-12-07): 110's read after
+  // the transfer completed came back 404 (its 0.6 s talk with the caller over), 102 was announced
+  // transfer=false (final) and 110's conversation never.
+  const tracker = new CallTracker({ callid: N, chid: `261121083716_${N}`, graceMs: 300 })
+  const { changesOf } = await import('./participant-script.js')
+  const events: CallEvent[] = []
+  for (const c of changesOf(CONSULTED_AND_LEFT, N)) {
+    if (c.kind === 'upsert') events.push(...tracker.upsert(c.participant, c.dnType, c.at))
+    else if (c.kind === 'remove') events.push(...tracker.remove(c.dn, c.id, c.at))
+  }
+  const at = T0 + 7000
+  events.push(...tracker.remove('103', 5, at, true)) // the read found it gone
+  t.equal(tracker.deadline(), null, 'the transferor\'s conversation does not end when its grace period is over')
+  events.push(...tracker.remove('10000', 1, at + 10)) // the caller's hang-up, read
+  t.ok(tracker.awaitsReconciliation(at + 1000), 'the end is the call log\'s to tell')
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), ['hangupincoming 102 NotDef'], 'no end as seen')
+})

@@ -189,8 +189,10 @@ export class CallTracker {
       if (unobserved) conv.endUnsure = true
     }
     if (unobserved && leg.p.dn !== s.customerDn) noteVanished(s, leg.p.dn, leg.link)
-    // Its answer may have been missed (an outbound call's too: 106's Connected unread when the remote end hung up).
-    if (unobserved && answerLeg(s, leg) && leg.p.status !== 'Connected' && (conv === null || conv.endedAt !== null)) s.uncertainAnswer = true
+    // Its answer may have been missed (an outbound call's too: 106's Connected unread when the remote end hung up),
+    // or a consultation target's turn to the caller once the transferor had left (its last read showed the consultation).
+    const unseenTurn = leg.p.status !== 'Connected' || (leg.consultTarget && !leg.answered)
+    if (unobserved && answerLeg(s, leg) && unseenTurn && (conv === null || conv.endedAt !== null)) s.uncertainAnswer = true
     if (s.legs.length === 0) {
       s.emptySince = at
       s.uncertainEnd = unobserved
