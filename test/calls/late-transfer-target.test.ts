@@ -142,3 +142,39 @@ t.test('the consultation target found gone by its read after the transferor left
   t.ok(tracker.awaitsReconciliation(at + 1000), 'the end is the call log\'s to tell')
   t.same(events.filter((e) => e.type !== 'ringing').map(brief), ['hangupincoming 102 NotDef'], 'no end as seen')
 })
+
+t.test('a blind transfer nobody took, its target never read: 102 talks again on a new leg, and the call log tells of the transfer', async (t) => {
+  // sigkill fault scenario in a whole run (2026-12-07): 110's ringing leg was gone by its read (404);
+  // the call came back to 102 on a new leg, and one conversation was announced, transfer=false.
+  const { changesOf } = await import('./participant-script.js')
+  const clock = new FakeClock(T0)
+  const events: CallEvent[] = []
+  const record = {
+    callid: N,
+    conversations: [
+      { user: '102', answeredAt: T0 + 20, endedAt: T0 + 5030, talkSeconds: 5, trtype: 'NotDef' as const },
+      { user: '102', answeredAt: T0 + 5300, endedAt: T0 + 8300, talkSeconds: 3, trtype: 'NotDef' as const, returned: true }
+    ],
+    endedAt: T0 + 8300
+  }
+  const model = new CallModel({ timeZone: 'UTC', graceMs: 300, internalCalls: true, clock, callRecords: async () => record, onEvent: (e) => events.push(e) })
+  t.teardown(() => { model.stop() })
+  for (const c of changesOf([
+    ...CONSULTED_AND_LEFT.slice(0, 3),
+    'wait 5000',
+    '-102#p2', // the transfer: 102's leg goes; 110's ringing leg is never read
+    'wait 200',
+    `+102#p6 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`,
+    'wait 3000',
+    '-102#p6 ; -10000#p1'
+  ], N)) {
+    await clock.advance(Math.max(0, c.at - clock.now()))
+    model.apply(c)
+  }
+  await clock.advance(3000)
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), [
+    'hangupincoming 102 NotDef',
+    'incoming 102 transfer=true',
+    'incoming 102 transfer=false'
+  ], 'transferred, then taken back: from the call log')
+})

@@ -45,7 +45,9 @@ export function onConnected (d: Derivation, leg: LegState, at: number, out: Call
   const previous = currentConversation(s)
   if (previous !== null && previous.endedAt !== null && previous.user === leg.p.dn && leg.referredBy === '' && !leg.consultTarget) {
     // The extension's leg vanished in a gap and it talks again on a new leg (a blind transfer
-    // nobody took, unseen): the same conversation goes on, nothing is announced again.
+    // nobody took, unseen): the same conversation goes on, nothing is announced again. Whether it
+    // was transferred meanwhile is the PBX's record's to tell at the call's end (its target rang unread).
+    s.uncertainAnswer = true
     previous.priorLegKeys = [...previous.priorLegKeys ?? [], previous.legKey]
     previous.legKey = key
     previous.endedAt = null
