@@ -5,6 +5,7 @@
 import t from 'tap'
 import { CallTracker } from '../../src/calls/derivation/call-tracker.js'
 import type { CallEvent, WebhookPayload } from '../../src/calls/call-events.js'
+import type { PbxCallRecord } from '../../src/calls/pbx-call-record.js'
 import { CALLER, T0, playInto } from './participant-script.js'
 import { CallModel } from '../../src/calls/call-model.js'
 import { CallControlFeed } from '../../src/pbx/callcontrol-feed.js'
@@ -149,11 +150,12 @@ t.test('a blind transfer nobody took, its target never read: 102 talks again on 
   const { changesOf } = await import('./participant-script.js')
   const clock = new FakeClock(T0)
   const events: CallEvent[] = []
-  const record = {
+  const record: PbxCallRecord = {
     callid: N,
+    waitedIn: null,
     conversations: [
-      { user: '102', answeredAt: T0 + 20, endedAt: T0 + 5030, talkSeconds: 5, trtype: 'NotDef' as const },
-      { user: '102', answeredAt: T0 + 5300, endedAt: T0 + 8300, talkSeconds: 3, trtype: 'NotDef' as const, returned: true }
+      { user: '102', answeredAt: T0 + 20, endedAt: T0 + 5030, talkSeconds: 5, trtype: 'NotDef' },
+      { user: '102', answeredAt: T0 + 5300, endedAt: T0 + 8300, talkSeconds: 3, trtype: 'NotDef', returned: true }
     ],
     endedAt: T0 + 8300
   }
