@@ -409,8 +409,9 @@ export class CallModel implements CallModelView {
       if (this.calls.get(tracker.callid) !== tracker) return
       const at = Math.max(this.clock.now(), due)
       if (this.reconciler !== null) {
-        // Nobody answered as far as seen, but legs went unread meanwhile: the record tells.
-        if (tracker.endsUnanswered(at) && this.unreadGone.since(tracker.startedAt)) tracker.answerMayBeUnseen()
+        // Nobody answered, or the caller was left, as far as seen; but legs went unread meanwhile: the record tells.
+        const unseenFrom = tracker.unseenAnswerFrom(at)
+        if (unseenFrom !== null && this.unreadGone.since(unseenFrom)) tracker.answerMayBeUnseen()
         if (tracker.awaitsReconciliation(at)) { void this.reconciler.reconcile(tracker); return }
       }
       this.settle(tracker, tracker.expire(at))

@@ -180,3 +180,56 @@ t.test('a blind transfer nobody took, its target never read: 102 talks again on 
     'incoming 102 transfer=false'
   ], 'transferred, then taken back: from the call log')
 })
+
+t.test('a blind transfer\'s target rang unread past the grace period: the transferor\'s end waits, the call comes back, the call log tells', async (t) => {
+  const { changesOf } = await import('./participant-script.js')
+  const clock = new FakeClock(T0)
+  const events: CallEvent[] = []
+  const lookups: number[] = []
+  const record: PbxCallRecord = {
+    callid: N,
+    waitedIn: null,
+    conversations: [
+      { user: '102', answeredAt: T0 + 20, endedAt: T0 + 5030, talkSeconds: 5, trtype: 'NotDef' },
+      { user: '102', answeredAt: T0 + 7100, endedAt: T0 + 10_100, talkSeconds: 3, trtype: 'NotDef', returned: true }
+    ],
+    endedAt: T0 + 10_100
+  }
+  const model = new CallModel({
+    timeZone: 'UTC', graceMs: 300, internalCalls: true, clock, onEvent: (e) => events.push(e),
+    callRecords: async (q) => { lookups.push(q.callid); return record }
+  })
+  t.teardown(() => { model.stop() })
+  const play = async (lines: string[]): Promise<void> => {
+    for (const c of changesOf(lines, N)) {
+      await clock.advance(Math.max(0, c.at - clock.now()))
+      model.apply(c)
+    }
+  }
+  await play([...CONSULTED_AND_LEFT.slice(0, 3), 'wait 5000', '-102#p2'])
+  // 110 rang 2 s for the caller; every read of it found it gone (reads behind): a participant that went unread.
+  model.apply({ kind: 'remove', dn: '110', id: 5, at: clock.now() + 2000, uncertain: true })
+  await clock.advance(2000)
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), ['hangupincoming 102 NotDef'], 'no final end while the call may come back')
+  await play([
+    'wait 2000',
+    `+102#p6 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`,
+    'wait 3000',
+    '-102#p6 ; -10000#p1'
+  ])
+  await clock.advance(1000)
+  t.same(lookups, [N], 'its end looked up')
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), [
+    'hangupincoming 102 NotDef',
+    'incoming 102 transfer=true',
+    'incoming 102 transfer=false'
+  ], 'transferred, then taken back: from the call log')
+
+  // Without unread participants, a transferor that leaves the caller ends as seen, at its grace period.
+  const plain: CallEvent[] = []
+  const seen = new CallModel({ timeZone: 'UTC', graceMs: 300, internalCalls: true, clock, onEvent: (e) => plain.push(e), callRecords: async () => record })
+  t.teardown(() => { seen.stop() })
+  for (const c of changesOf([...CONSULTED_AND_LEFT.slice(0, 3), 'wait 5000', '-102#p2'], N + 1, clock.now())) seen.apply(c)
+  await clock.advance(6000)
+  t.same(plain.filter((e) => e.type !== 'ringing').map(brief), ['hangupincoming 102 NotDef', 'incoming 102 transfer=false'])
+})

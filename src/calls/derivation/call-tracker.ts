@@ -215,6 +215,20 @@ export class CallTracker {
     return !this.finished && s.talks.length === 0 && s.emptySince !== null && now >= s.emptySince + this.opts.graceMs
   }
 
+  /**
+   * From when participants that went away unread (CallModel.unreadGone) may be an answer the gateway
+   * missed, at `now`: the call's start when it would end unanswered; the end of its conversation when
+   * that would end as final with the caller still in the call (a blind transfer's target may have rung
+   * unread: the call may come back, or have been taken). Null when neither is due.
+   */
+  unseenAnswerFrom (now: number): number | null {
+    if (this.endsUnanswered(now)) return this.d.s.startedAt
+    const s = this.d.s
+    const conv = currentConversation(s)
+    if (conv?.endedAt == null || s.emptySince !== null || s.legs.length === 0 || !this.endsAtGrace(conv)) return null
+    return now >= conv.endedAt + this.opts.graceMs ? conv.endedAt : null
+  }
+
   /** An answer may have gone by unread (CallModel.unreadGone): the call's end is the PBX's record's to tell. */
   answerMayBeUnseen (): void {
     this.d.s.uncertainAnswer = true
