@@ -6,7 +6,7 @@ import t from 'tap'
 import { CallTracker } from '../../src/calls/derivation/call-tracker.js'
 import type { CallEvent, WebhookPayload } from '../../src/calls/call-events.js'
 import type { PbxCallRecord } from '../../src/calls/pbx-call-record.js'
-import { CALLER, T0, playInto } from './participant-script.js'
+import { CALLER, T0, changesOf, playInto } from './participant-script.js'
 import { CallModel } from '../../src/calls/call-model.js'
 import { CallControlFeed } from '../../src/pbx/callcontrol-feed.js'
 import { PbxError } from '../../src/pbx/pbx-api.js'
@@ -37,6 +37,30 @@ const CONSULTED_AND_LEFT = [
 const brief = (e: CallEvent): string => {
   const p = e.payload as WebhookPayload & Record<string, unknown>
   return `${String(p.event)} ${String(p.user)}${p.transfer === undefined ? '' : ` transfer=${String(p.transfer)}`}${p.trtype === undefined ? '' : ` ${String(p.trtype)}`}`
+}
+
+/** 102's events when a blind transfer nobody took came back to it: transferred, then the final end. */
+const TAKEN_BACK = ['hangupincoming 102 NotDef', 'incoming 102 transfer=true', 'incoming 102 transfer=false']
+
+/** The PBX's record of 102's call: 5 s of talk, a blind transfer nobody took, back with 102 from `backAt` for 3 s. */
+function takenBack (backAt: number): PbxCallRecord {
+  return {
+    callid: N,
+    waitedIn: null,
+    conversations: [
+      { user: '102', answeredAt: T0 + 20, endedAt: T0 + 5030, talkSeconds: 5, trtype: 'NotDef' },
+      { user: '102', answeredAt: backAt, endedAt: backAt + 3000, talkSeconds: 3, trtype: 'NotDef', returned: true }
+    ],
+    endedAt: backAt + 3000
+  }
+}
+
+/** Plays script lines into the model, each when the fake clock reaches it. */
+async function playOnClock (model: CallModel, clock: FakeClock, lines: string[]): Promise<void> {
+  for (const c of changesOf(lines, N)) {
+    await clock.advance(Math.max(0, c.at - clock.now()))
+    model.apply(c)
+  }
 }
 
 t.test('the transferor leaves; its consultation target turns to the caller after the grace period', async (t) => {
@@ -117,11 +141,7 @@ t.test('an unanswered blind transfer whose target could not be read keeps its tr
   await send(1, '102', 4)
   await send(1, '10000', 1)
   await clock.advance(1000)
-  t.same(events.filter((e) => e.type !== 'ringing').map(brief), [
-    'hangupincoming 102 NotDef',
-    'incoming 102 transfer=true',
-    'incoming 102 transfer=false'
-  ], '102 transferred (never a final end before the transfer was known), then the call came back to it')
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), TAKEN_BACK, '102 transferred (never a final end before the transfer was known), then the call came back to it')
   t.same(events.filter((e) => e.type === 'ringing').map(brief), ['ringing 102', 'ringing 103'])
 })
 
@@ -130,7 +150,6 @@ t.test('the consultation target found gone by its read after the transferor left
   // the transfer completed came back 404 (its 0.6 s talk with the caller over), 102 was announced
   // transfer=false (final) and 110's conversation never.
   const tracker = new CallTracker({ callid: N, chid: `261121083716_${N}`, graceMs: 300 })
-  const { changesOf } = await import('./participant-script.js')
   const events: CallEvent[] = []
   for (const c of changesOf(CONSULTED_AND_LEFT, N)) {
     if (c.kind === 'upsert') events.push(...tracker.upsert(c.participant, c.dnType, c.at))
@@ -147,21 +166,12 @@ t.test('the consultation target found gone by its read after the transferor left
 t.test('a blind transfer nobody took, its target never read: 102 talks again on a new leg, and the call log tells of the transfer', async (t) => {
   // sigkill fault scenario in a whole run (2026-12-07): 110's ringing leg was gone by its read (404);
   // the call came back to 102 on a new leg, and one conversation was announced, transfer=false.
-  const { changesOf } = await import('./participant-script.js')
   const clock = new FakeClock(T0)
   const events: CallEvent[] = []
-  const record: PbxCallRecord = {
-    callid: N,
-    waitedIn: null,
-    conversations: [
-      { user: '102', answeredAt: T0 + 20, endedAt: T0 + 5030, talkSeconds: 5, trtype: 'NotDef' },
-      { user: '102', answeredAt: T0 + 5300, endedAt: T0 + 8300, talkSeconds: 3, trtype: 'NotDef', returned: true }
-    ],
-    endedAt: T0 + 8300
-  }
+  const record = takenBack(T0 + 5300)
   const model = new CallModel({ timeZone: 'UTC', graceMs: 300, internalCalls: true, clock, callRecords: async () => record, onEvent: (e) => events.push(e) })
   t.teardown(() => { model.stop() })
-  for (const c of changesOf([
+  await playOnClock(model, clock, [
     ...CONSULTED_AND_LEFT.slice(0, 3),
     'wait 5000',
     '-102#p2', // the transfer: 102's leg goes; 110's ringing leg is never read
@@ -169,43 +179,22 @@ t.test('a blind transfer nobody took, its target never read: 102 talks again on 
     `+102#p6 Connected party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`,
     'wait 3000',
     '-102#p6 ; -10000#p1'
-  ], N)) {
-    await clock.advance(Math.max(0, c.at - clock.now()))
-    model.apply(c)
-  }
+  ])
   await clock.advance(3000)
-  t.same(events.filter((e) => e.type !== 'ringing').map(brief), [
-    'hangupincoming 102 NotDef',
-    'incoming 102 transfer=true',
-    'incoming 102 transfer=false'
-  ], 'transferred, then taken back: from the call log')
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), TAKEN_BACK, 'transferred, then taken back: from the call log')
 })
 
 t.test('a blind transfer\'s target rang unread past the grace period: the transferor\'s end waits, the call comes back, the call log tells', async (t) => {
-  const { changesOf } = await import('./participant-script.js')
   const clock = new FakeClock(T0)
   const events: CallEvent[] = []
   const lookups: number[] = []
-  const record: PbxCallRecord = {
-    callid: N,
-    waitedIn: null,
-    conversations: [
-      { user: '102', answeredAt: T0 + 20, endedAt: T0 + 5030, talkSeconds: 5, trtype: 'NotDef' },
-      { user: '102', answeredAt: T0 + 7100, endedAt: T0 + 10_100, talkSeconds: 3, trtype: 'NotDef', returned: true }
-    ],
-    endedAt: T0 + 10_100
-  }
+  const record = takenBack(T0 + 7100)
   const model = new CallModel({
     timeZone: 'UTC', graceMs: 300, internalCalls: true, clock, onEvent: (e) => events.push(e),
     callRecords: async (q) => { lookups.push(q.callid); return record }
   })
   t.teardown(() => { model.stop() })
-  const play = async (lines: string[]): Promise<void> => {
-    for (const c of changesOf(lines, N)) {
-      await clock.advance(Math.max(0, c.at - clock.now()))
-      model.apply(c)
-    }
-  }
+  const play = async (lines: string[]): Promise<void> => { await playOnClock(model, clock, lines) }
   await play([...CONSULTED_AND_LEFT.slice(0, 3), 'wait 5000', '-102#p2'])
   // 110 rang 2 s for the caller; every read of it found it gone (reads behind): a participant that went unread.
   model.apply({ kind: 'remove', dn: '110', id: 5, at: clock.now() + 2000, uncertain: true })
@@ -219,11 +208,7 @@ t.test('a blind transfer\'s target rang unread past the grace period: the transf
   ])
   await clock.advance(1000)
   t.same(lookups, [N], 'its end looked up')
-  t.same(events.filter((e) => e.type !== 'ringing').map(brief), [
-    'hangupincoming 102 NotDef',
-    'incoming 102 transfer=true',
-    'incoming 102 transfer=false'
-  ], 'transferred, then taken back: from the call log')
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), TAKEN_BACK, 'transferred, then taken back: from the call log')
 
   // Without unread participants, a transferor that leaves the caller ends as seen, at its grace period.
   const plain: CallEvent[] = []
