@@ -26,7 +26,8 @@ t.test('a makecall answers after timing.answerMs and talks timing.talkMs; one no
   const call = await ended(cc, made.body.result.callid as number)
   t.ok(call.answeredAt !== null && call.answeredAt - call.startedAt < DEFAULT_SIM_TIMING.answerMs, `answered ${String((call.answeredAt ?? 0) - call.startedAt)} ms after the start`)
   const talked = call.endedAt - (call.answeredAt ?? 0)
-  t.ok(talked >= 300 && talked < DEFAULT_SIM_TIMING.talkMs, `talked ${talked} ms`)
+  // A Node timer may fire up to 1 ms early by Date.now() (libuv's cached loop time): 299 ms was measured once.
+  t.ok(talked >= 299 && talked < DEFAULT_SIM_TIMING.talkMs, `talked ${talked} ms`)
 
   // 105 to a queue whose agents are all logged out: it rings and nobody answers.
   for (const u of cc.sim.ctx.directory.users) if (u.Number === '104' || u.Number === '105') u.QueueStatus = 'LoggedOut'
@@ -34,7 +35,7 @@ t.test('a makecall answers after timing.answerMs and talks timing.talkMs; one no
   t.equal(unanswered.status, 200)
   const rang = await ended(cc, unanswered.body.result.callid as number)
   t.equal(rang.answeredAt, null, 'nobody answered')
-  t.ok(rang.endedAt - rang.startedAt >= 400 && rang.endedAt - rang.startedAt < DEFAULT_SIM_TIMING.noAnswerMs, `gave up after ${rang.endedAt - rang.startedAt} ms`)
+  t.ok(rang.endedAt - rang.startedAt >= 399 && rang.endedAt - rang.startedAt < DEFAULT_SIM_TIMING.noAnswerMs, `gave up after ${rang.endedAt - rang.startedAt} ms`)
 })
 
 t.test('a route-point script presses its keys timing.digitsAfterAnswerMs after the answer', { buffered: true }, async (t) => {
