@@ -202,6 +202,9 @@ export class CallControlFeed {
     if (event.kind === 'upsert' && this.buffer === null) this.catchUpIfBehind()
     if (this.buffer !== null) this.buffer.events.push(event)
     else this.apply(event)
+    // A remove waits behind the reads too (applied in order): once queued, it may bring the catch-up
+    // snapshot, which releases it at once (a hang-up behind a stuck read waited for the read's timeout).
+    if (event.kind === 'remove' && this.buffer === null) this.catchUpIfBehind()
   }
 
   /** The link closed: blind until the snapshot after the reconnect. */

@@ -426,3 +426,24 @@ t.test('a failed read does not hold the changes of other participants; a read co
   await settle()
   t.equal(h.changes.length, 5, 'its late answer is no change')
 })
+
+t.test('a remove behind a read that fell behind brings the catch-up snapshot too', async (t) => {
+  const h = await started(t)
+  const stuck = gate()
+  h.reader.participantGate.set('101/1', stuck.promise)
+  h.reader.dns[0].participants.push(participant('101', 1, { status: 'Connected' }), participant('101', 2, { status: 'Connected' }))
+  await h.send(0, '101', 1)
+  await h.send(0, '101', 2)
+  await h.clock.advance(200)
+  h.reader.dns[0].participants.pop()
+  const read = gate()
+  h.reader.snapshotGate = read.promise // the PBX takes a moment to answer it
+  await h.send(1, '101', 2) // the hang-up: behind the stuck read, past catchUpAfterMs
+  t.equal(h.feed.catchUps, 1, 'a snapshot instead of waiting for the read\'s timeout')
+  t.match(h.changes.slice(1), [{ kind: 'remove', dn: '101', id: 2, uncertain: true }], 'the hang-up at once (its last change unread: uncertain)')
+  h.reader.snapshotGate = null
+  read.open()
+  await settle()
+  t.same(kinds(h.changes), ['resync:', '-101#2', 'resync:101#1'], 'then the snapshot')
+  stuck.open()
+})
