@@ -1,12 +1,14 @@
 // tap's `before` script (.taprc), run once before the test processes start: where the PostgreSQL tests
 // find their server (test/store/pg/pg-run-before.ts), and the TypeScript loader's cache filled with every
-// project file. Without it, on a fresh clone the first batches and their gateway children all missed the
-// cache at once and each transformed the same files (measured: ~100 s of CPU of a 4-minute run).
+// project file (and old claim folders of the test workers removed). Without it, on a fresh clone the
+// first test processes and their gateway children all missed the cache at once and each transformed
+// the same files (measured: ~100 s of CPU of a 4-minute run).
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { globSync } from 'glob'
 import './store/pg/pg-run-before.js'
+import { CLAIMS_ROOT, removeOldClaims } from './file-claims.js'
 // @ts-expect-error plain JavaScript without type declarations
 import { compiled } from '../scripts/ts-loader-hooks.mjs'
 
@@ -15,6 +17,8 @@ const files = globSync(['src/**/*.ts', 'routes/**/*.ts', 'test/**/*.ts', 'bench/
 await Promise.all(files.map(async (file) => {
   await (compiled as (url: string, source: string) => Promise<string>)(pathToFileURL(file).href, await readFile(file, 'utf8'))
 }))
+// The test workers' claim folders of earlier runs (test/batch-runner.ts): one a run, a few bytes each.
+await removeOldClaims(path.join(root, CLAIMS_ROOT), 24 * 3600_000)
 // esbuild's service process, started by the transforms above, would keep this script from exiting.
 const esbuild = await import('esbuild')
 esbuild.stop()

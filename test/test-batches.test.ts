@@ -1,13 +1,15 @@
-// The batches (test/test-batches.ts): every test file runs exactly once in `npm test`, .taprc agrees
-// with the table, and a file run in a batch behaves as it does alone (its `t` is its own subtest).
+// The batches and workers (test/test-batches.ts): every test file runs exactly once in `npm test`, .taprc
+// agrees with the table, a file run in a batch behaves as it does alone (its `t` is its own subtest), and
+// workers on one queue take each file once.
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { globSync } from 'glob'
-import { batchFiles, importsTransitively } from './batch-runner.js'
-import { BATCHES, BULK_NICE, TIMED_BATCHES, batchFile, batchNice } from './test-batches.js'
+import { allTestFiles, importsTransitively, queueFiles } from './batch-runner.js'
+import { CLAIMS_ROOT, claimDir, removeOldClaims } from './file-claims.js'
+import { BATCHES, BULK_NICE, TIMED_FILES, UNKNOWN_FILE_SECONDS, batchFile, longestFirst, queueNice } from './test-batches.js'
 import { TS_CHILD_ARGS } from './ts-child.js'
 import { stateFile } from './store/pg/pg-resolve.js'
 // @ts-expect-error plain JavaScript without type declarations
@@ -16,14 +18,17 @@ import { directivesIn, isAllowed } from '../scripts/skip-check.mjs'
 const root = path.resolve(import.meta.dirname, '..')
 const run = promisify(execFile)
 
-t.test('every test file runs exactly once, in one batch', async (t) => {
+t.test('every test file runs exactly once: in one fixed batch or in one queue', async (t) => {
   const runs = new Map<string, string[]>()
   const add = (file: string, where: string): void => { runs.set(file, [...(runs.get(file) ?? []), where]) }
-  for (const [name] of BATCHES) for (const f of batchFiles(name)) add(f, `batch ${name}`)
+  for (const [name, plan] of BATCHES) if ('files' in plan) for (const f of plan.files) add(f, `batch ${name}`)
+  for (const q of ['timed', 'bulk'] as const) for (const f of queueFiles(q)) add(f, `queue ${q}`)
   const all = globSync('test/**/*.test.ts', { cwd: root, posix: true, ignore: 'test/batches/**' })
-  t.same(all.filter((f) => runs.get(f)?.length !== 1).map((f) => `${f}: ${(runs.get(f) ?? ['never']).join(', ')}`), [],
-    'add a new folder\'s files to a batch in test/test-batches.ts')
-  t.same([...runs.keys()].filter((f) => !all.includes(f)), [], 'nothing else')
+  t.same(all.filter((f) => runs.get(f)?.length !== 1).map((f) => `${f}: ${(runs.get(f) ?? ['never']).join(', ')}`), [])
+  t.same([...runs.keys()].filter((f) => !all.includes(f)), [], 'nothing else: every fixed and timed file exists')
+  t.same(allTestFiles().sort(), all.sort())
+  const served = new Set(BATCHES.flatMap(([, plan]) => 'queues' in plan ? plan.queues : []))
+  t.same([...served].sort(), ['bulk', 'timed'], 'some worker serves each queue')
 })
 
 t.test('.taprc runs the batch files, and each batch has its file', async (t) => {
@@ -31,17 +36,24 @@ t.test('.taprc runs the batch files, and each batch has its file', async (t) => 
   t.same(include, ['test/batches/*.test.ts'])
   const files = globSync('test/batches/*.test.ts', { cwd: root, posix: true }).sort()
   t.same(files, BATCHES.map(([name]) => batchFile(name)), 'named by their place, so tap starts them in this order')
-  for (const [name] of BATCHES) {
-    t.match(readFileSync(path.join(root, batchFile(name)), 'utf8'), `await runBatch('${name}')`, name)
-    t.ok(batchFiles(name).length > 0, `batch ${name} runs files`)
-  }
+  for (const [name] of BATCHES) t.match(readFileSync(path.join(root, batchFile(name)), 'utf8'), `await runBatch('${name}')`, name)
+  t.throws(() => batchFile('nope'), /no batch "nope"/)
+  const jobs = Number(/^jobs: (\d+)$/m.exec(readFileSync(path.join(root, '.taprc'), 'utf8'))?.[1])
+  t.ok(jobs >= BATCHES.filter(([, plan]) => 'queues' in plan).length, 'every worker runs from the start (jobs in .taprc)')
 })
 
-t.test('the fault scenarios run at normal priority, the other batches lower theirs, in every thread', async (t) => {
-  const names = BATCHES.map(([n]) => n)
-  t.same([...TIMED_BATCHES].filter((n) => !names.includes(n)), [], 'every timed batch is in the table')
-  t.equal(batchNice('tenant-faults'), 0)
-  t.equal(batchNice('gateway'), BULK_NICE)
+t.test('the longest files first, a file not measured yet as UNKNOWN_FILE_SECONDS, ties by path', async (t) => {
+  t.same(longestFirst(['a', 'b', 'c', 'd'], { a: 1, b: 9, d: UNKNOWN_FILE_SECONDS }), ['b', 'c', 'd', 'a'])
+  const bulk = queueFiles('bulk')
+  const seconds = JSON.parse(readFileSync(path.join(root, 'test/file-durations.json'), 'utf8')) as Record<string, number>
+  t.ok(Object.keys(seconds).length > 100, 'test/file-durations.json has the measured files')
+  t.same(bulk, longestFirst(bulk, seconds), 'the bulk queue is in that order')
+  t.same(queueFiles('timed').sort(), [...TIMED_FILES].sort(), 'the timed queue is the fault scenarios')
+})
+
+t.test('the fault scenarios run at normal priority, the other files lower theirs, in every thread', async (t) => {
+  t.equal(queueNice('timed'), 0)
+  t.equal(queueNice('bulk'), BULK_NICE)
   t.ok(BULK_NICE > 0)
   // A child lowers itself after starting a worker thread (as V8 and libuv start theirs): every thread of it is lowered.
   const script = `import { lowerPriority } from './test/batch-runner.ts'
@@ -59,6 +71,41 @@ process.exit(0)`
   const nices: number[] = JSON.parse(stdout)
   t.ok(nices.length > 2, 'several threads')
   t.same([...new Set(nices)], [BULK_NICE], 'every thread at BULK_NICE, not raised again by a lower value')
+})
+
+t.test('two workers on one queue run each file once, the longest first, and lower their priority for the bulk queue', async (t) => {
+  const claims = t.testdir({})
+  const worker = async (): Promise<{ stdout: string, stderr: string }> => await run(process.execPath, [...TS_CHILD_ARGS, 'test/fixtures/batch/run-queue.ts'],
+    { cwd: root, env: { ...process.env, TEST_QUEUE_DIR: claims } })
+  const [a, b] = await Promise.all([worker(), worker()])
+  const ran = (out: string): string[] => [...out.matchAll(/^ok \d+ - (test\/fixtures\/batch\/\S+\.ts)/gm)].map((m) => m[1])
+  const all = [...ran(a.stdout), ...ran(b.stdout)]
+  t.same(all.sort(), ['test/fixtures/batch/first.ts', 'test/fixtures/batch/queued.ts', 'test/fixtures/batch/second.ts'], `each file once (${a.stdout.length + b.stdout.length} bytes of TAP)`)
+  t.same(readdirSync(claims).sort(), ['test%fixtures%batch%first.ts', 'test%fixtures%batch%queued.ts', 'test%fixtures%batch%second.ts'], 'a claim for each')
+  const nices = [a.stderr, b.stderr].flatMap((e) => [...e.matchAll(/^NOTE queued: nice=(\d+)$/gm)].map((m) => Number(m[1])))
+  t.same(nices, [BULK_NICE], 'the file of the bulk queue ran at BULK_NICE')
+  // A worker that finds every file taken passes, as tap would count a process without a test as skipped.
+  const late = await worker()
+  t.same(ran(late.stdout), [])
+  t.match(late.stdout, /ok 1 - every file was taken by another worker/)
+})
+
+t.test('the claim folder: TEST_QUEUE_DIR, else named by the parent process; run-before removes old ones', async (t) => {
+  const saved = process.env.TEST_QUEUE_DIR
+  t.teardown(() => { if (saved === undefined) delete process.env.TEST_QUEUE_DIR; else process.env.TEST_QUEUE_DIR = saved })
+  process.env.TEST_QUEUE_DIR = '/tmp/x'
+  t.equal(claimDir(), '/tmp/x')
+  delete process.env.TEST_QUEUE_DIR
+  const started = readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1].split(' ')[19]
+  t.equal(claimDir(), path.join(root, CLAIMS_ROOT, `${process.ppid}-${started}`), 'the parent\'s pid and start time')
+  t.match(started, /^\d+$/)
+  const claims = t.testdir({ old: {}, fresh: {} })
+  const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000)
+  utimesSync(path.join(claims, 'old'), twoDaysAgo, twoDaysAgo)
+  await removeOldClaims(claims, 24 * 3600_000)
+  t.same(readdirSync(claims), ['fresh'], 'a folder older than a day is removed, a recent one (another run now) stays')
+  await removeOldClaims(path.join(claims, 'missing'), 0)
+  t.match(readFileSync(path.join(root, 'test/run-before.ts'), 'utf8'), 'await removeOldClaims(path.join(root, CLAIMS_ROOT), 24 * 3600_000)', 'run-before removes old folders')
 })
 
 t.test('files that use PostgreSQL are found through their helpers', async (t) => {

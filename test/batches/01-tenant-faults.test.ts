@@ -1,4 +1,0 @@
-// Batch `tenant-faults` of test/test-batches.ts, in one process.
-import { runBatch } from '../batch-runner.js'
-
-await runBatch('tenant-faults')

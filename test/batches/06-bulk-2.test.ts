@@ -1,0 +1,4 @@
+// Worker `bulk-2` of test/test-batches.ts: runs what it takes from its queues.
+import { runBatch } from '../batch-runner.js'
+
+await runBatch('bulk-2')

@@ -1,4 +1,0 @@
-// Batch `failover` of test/test-batches.ts, in one process.
-import { runBatch } from '../batch-runner.js'
-
-await runBatch('failover')

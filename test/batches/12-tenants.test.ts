@@ -1,4 +1,0 @@
-// Batch `tenants` of test/test-batches.ts, in one process.
-import { runBatch } from '../batch-runner.js'
-
-await runBatch('tenants')

@@ -1,4 +1,0 @@
-// Batch `replicas` of test/test-batches.ts, in one process.
-import { runBatch } from '../batch-runner.js'
-
-await runBatch('replicas')

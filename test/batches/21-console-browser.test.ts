@@ -1,4 +1,0 @@
-// Batch `console-browser` of test/test-batches.ts, in one process.
-import { runBatch } from '../batch-runner.js'
-
-await runBatch('console-browser')
