@@ -1,11 +1,11 @@
 // Test harness for replicas as real processes (test/faults/lib/gateway-child.ts, configured from the
 // environment as in production): spawning one and waiting for its `ready <url>`, its /readyz, its
 // metrics, condition waits that show the replicas' last output when they time out, and the clean-up.
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { TS_CHILD_ARGS, withoutCoverage } from '../ts-child.js'
+import { TS_CHILD_ARGS, spawnUninstrumented } from '../ts-child.js'
 import { catchUpOf, type CatchUp } from '../faults/lib/catch-ups.js'
 
 const CHILD = fileURLToPath(new URL('../faults/lib/gateway-child.ts', import.meta.url))
@@ -49,7 +49,7 @@ export function spareReplica (name: string, env: Record<string, string>, startMs
 export interface SpareReplica { child: ChildProcess, start: () => Promise<Replica> }
 
 function launchReplica (name: string, env: Record<string, string>, startMs: number, spare: boolean): SpareReplica {
-  const child = spawn(process.execPath, [...TS_CHILD_ARGS, CHILD], { env: withoutCoverage({ ...process.env, ...env, ...(spare ? { FAULT_RIG_SPARE: '1' } : {}) }), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+  const child = spawnUninstrumented([...TS_CHILD_ARGS, CHILD], { env: { ...process.env, ...env, ...(spare ? { FAULT_RIG_SPARE: '1' } : {}) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
   let out = ''
   let line = ''
   const catchUps: Array<CatchUp & { tenant?: string }> = []
