@@ -10,18 +10,23 @@ const PROJECT = path.resolve(import.meta.dirname, '..')
 export const CLAIMS_ROOT = '.tap/file-queue'
 
 /**
- * The claim folder of this run: TEST_QUEUE_DIR, else one named by the process that started the workers
- * (tap's runner: its pid and start time, so a later run with a recycled pid never sees these claims).
+ * What names this run: the process that started this one (tap's runner, for its `before` script and
+ * its test processes alike), by its pid and start time, so a later run with a recycled pid is another.
  */
-export function claimDir (): string {
-  const given = process.env.TEST_QUEUE_DIR
-  if (given !== undefined && given !== '') return given
+export function runKey (): string {
   let started = '0'
   try {
     // /proc/<pid>/stat: field 22 (the 20th after the parenthesised command name) is the start time in clock ticks.
     started = readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1].split(' ')[19]
   } catch {} // no /proc: the pid alone
-  return path.join(PROJECT, CLAIMS_ROOT, `${process.ppid}-${started}`)
+  return `${process.ppid}-${started}`
+}
+
+/** The claim folder of this run: TEST_QUEUE_DIR, else one named by runKey(). */
+export function claimDir (): string {
+  const given = process.env.TEST_QUEUE_DIR
+  if (given !== undefined && given !== '') return given
+  return path.join(PROJECT, CLAIMS_ROOT, runKey())
 }
 
 /** Takes `file` for this process: false if another process took it first. */
@@ -35,11 +40,11 @@ export function claim (claims: string, file: string): boolean {
   }
 }
 
-/** Removes the claim folders under `root` not touched for `maxAgeMs` (runs long over; a few bytes each). */
+/** Removes what is under `root` (claim folders, files) not touched for `maxAgeMs`: runs long over. */
 export async function removeOldClaims (root: string, maxAgeMs: number, now = Date.now()): Promise<void> {
   for (const name of await readdir(root).catch(() => [])) {
-    const dir = path.join(root, name)
-    const modified = await stat(dir).then((s) => s.mtimeMs, () => now)
-    if (now - modified > maxAgeMs) await rm(dir, { recursive: true, force: true })
+    const entry = path.join(root, name)
+    const modified = await stat(entry).then((s) => s.mtimeMs, () => now)
+    if (now - modified > maxAgeMs) await rm(entry, { recursive: true, force: true })
   }
 }

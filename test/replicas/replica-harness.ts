@@ -4,11 +4,10 @@
 import type { ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { TS_CHILD_ARGS, spawnUninstrumented } from '../ts-child.js'
+import { spawnUninstrumented } from '../ts-child.js'
+import { gatewayChildArgs } from '../faults/lib/gateway-child-bundle.js'
 import { catchUpOf, type CatchUp } from '../faults/lib/catch-ups.js'
 
-const CHILD = fileURLToPath(new URL('../faults/lib/gateway-child.ts', import.meta.url))
 export const REPLICA_KEY = 'failover-test-key-5f2a9c7e1b3d'
 
 export interface Replica {
@@ -49,7 +48,7 @@ export function spareReplica (name: string, env: Record<string, string>, startMs
 export interface SpareReplica { child: ChildProcess, start: () => Promise<Replica> }
 
 function launchReplica (name: string, env: Record<string, string>, startMs: number, spare: boolean): SpareReplica {
-  const child = spawnUninstrumented([...TS_CHILD_ARGS, CHILD], { env: { ...process.env, ...env, ...(spare ? { FAULT_RIG_SPARE: '1' } : {}) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+  const child = spawnUninstrumented(gatewayChildArgs(), { env: { ...process.env, ...env, ...(spare ? { FAULT_RIG_SPARE: '1' } : {}) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
   let out = ''
   let line = ''
   const catchUps: Array<CatchUp & { tenant?: string }> = []

@@ -1,10 +1,8 @@
 // A gateway child process of the fault rig (gateway-child.ts): spawned with the rig's environment,
 // its output scanned line by line; a `spare` loads its code first and starts only when told to.
 import type { ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { TS_CHILD_ARGS, spawnUninstrumented } from '../../ts-child.js'
-
-const CHILD = fileURLToPath(new URL('./gateway-child.ts', import.meta.url))
+import { spawnUninstrumented } from '../../ts-child.js'
+import { gatewayChildArgs } from './gateway-child-bundle.js'
 
 export interface GatewayProcess {
   child: ChildProcess
@@ -34,7 +32,7 @@ export interface LaunchOptions {
 
 export function launchGateway (opts: LaunchOptions): LaunchedGateway {
   const env = { ...process.env, ...opts.env, ...(opts.spare ? { FAULT_RIG_SPARE: '1' } : {}) }
-  const child = spawnUninstrumented(['--expose-gc', ...TS_CHILD_ARGS, CHILD], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+  const child = spawnUninstrumented(['--expose-gc', ...gatewayChildArgs()], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
   let out = ''
   let partial = ''
   const onData = (c: Buffer): void => {
