@@ -2,11 +2,9 @@
 // gateway's modules are imported. node-postgres only with DATABASE_URL on PostgreSQL, @odata/parser
 // only at the simulator's first $filter, pino-pretty only for LOG_FORMAT=pretty (or a terminal); a
 // gateway on SQLite with the demo simulator logging JSON loads none of them.
-import { execFile } from 'node:child_process'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import t from 'tap'
-import { TS_CHILD_ARGS } from './ts-child.js'
+import { TS_CHILD_ARGS, execUninstrumented } from './ts-child.js'
 
 const root = path.resolve(import.meta.dirname, '..')
 
@@ -22,7 +20,7 @@ async function loadedBy (modules: readonly string[], then: string, names: readon
     const before = loaded()
     await import(${JSON.stringify(then)})
     console.log(JSON.stringify([before, loaded()]))`
-  const { stdout } = await promisify(execFile)(process.execPath, [...TS_CHILD_ARGS, '--input-type=module', '-e', script], { cwd: root })
+  const { stdout } = await execUninstrumented([...TS_CHILD_ARGS, '--input-type=module', '-e', script], { cwd: root })
   return JSON.parse(stdout.trim().split('\n').pop() ?? '[[], []]') as [string[], string[]]
 }
 

@@ -15,13 +15,15 @@ import { compiled } from '../scripts/ts-loader-hooks.mjs'
 
 const root = path.resolve(import.meta.dirname, '..')
 const files = globSync(['src/**/*.ts', 'routes/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'], { cwd: root, absolute: true, ignore: ['**/*.d.ts', '**/node_modules/**'] })
-await Promise.all(files.map(async (file) => {
-  await (compiled as (url: string, source: string) => Promise<string>)(pathToFileURL(file).href, await readFile(file, 'utf8'))
-}))
-// The test workers' claim folders of earlier runs (test/batch-runner.ts): one a run, a few bytes each.
-await removeOldClaims(path.join(root, CLAIMS_ROOT), 24 * 3600_000)
-// The fault scenarios' gateway child as one file, for this run (test/faults/lib/gateway-child-bundle.ts).
-await buildGatewayChild()
+await Promise.all([
+  ...files.map(async (file) => {
+    await (compiled as (url: string, source: string) => Promise<string>)(pathToFileURL(file).href, await readFile(file, 'utf8'))
+  }),
+  // The fault scenarios' gateway child as one file, for this run (test/faults/lib/gateway-child-bundle.ts).
+  buildGatewayChild(),
+  // The test workers' claim folders of earlier runs (test/batch-runner.ts): one a run, a few bytes each.
+  removeOldClaims(path.join(root, CLAIMS_ROOT), 24 * 3600_000)
+])
 // esbuild's service process, started by the transforms above, would keep this script from exiting.
 const esbuild = await import('esbuild')
 esbuild.stop()

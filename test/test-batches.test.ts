@@ -2,21 +2,18 @@
 // agrees with the table, a file run in a batch behaves as it does alone (its `t` is its own subtest), and
 // workers on one queue take each file once.
 import t from 'tap'
-import { execFile } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { globSync } from 'glob'
 import { allTestFiles, importsTransitively, queueFiles } from './batch-runner.js'
 import { CLAIMS_ROOT, claimDir, removeOldClaims } from './file-claims.js'
 import { BATCHES, BULK_NICE, TIMED_FILES, UNKNOWN_FILE_SECONDS, batchFile, longestFirst, queueNice } from './test-batches.js'
-import { TS_CHILD_ARGS } from './ts-child.js'
+import { TS_CHILD_ARGS, execUninstrumented } from './ts-child.js'
 import { stateFile } from './store/pg/pg-resolve.js'
 // @ts-expect-error plain JavaScript without type declarations
 import { directivesIn, isAllowed } from '../scripts/skip-check.mjs'
 
 const root = path.resolve(import.meta.dirname, '..')
-const run = promisify(execFile)
 
 t.test('every test file runs exactly once: in one fixed batch or in one queue', async (t) => {
   const runs = new Map<string, string[]>()
@@ -67,7 +64,7 @@ lowerPriority(1)
 const tasks = readdirSync('/proc/self/task').map(Number)
 console.log(JSON.stringify(tasks.map((id) => os.getPriority(id))))
 process.exit(0)`
-  const { stdout } = await run(process.execPath, [...TS_CHILD_ARGS, '--input-type=module', '-e', script], { cwd: root })
+  const { stdout } = await execUninstrumented([...TS_CHILD_ARGS, '--input-type=module', '-e', script], { cwd: root })
   const nices: number[] = JSON.parse(stdout)
   t.ok(nices.length > 2, 'several threads')
   t.same([...new Set(nices)], [BULK_NICE], 'every thread at BULK_NICE, not raised again by a lower value')
@@ -75,7 +72,7 @@ process.exit(0)`
 
 t.test('two workers on one queue run each file once, the longest first, and lower their priority for the bulk queue', async (t) => {
   const claims = t.testdir({})
-  const worker = async (): Promise<{ stdout: string, stderr: string }> => await run(process.execPath, [...TS_CHILD_ARGS, 'test/fixtures/batch/run-queue.ts'],
+  const worker = async (): Promise<{ stdout: string, stderr: string }> => await execUninstrumented([...TS_CHILD_ARGS, 'test/fixtures/batch/run-queue.ts'],
     { cwd: root, env: { ...process.env, TEST_QUEUE_DIR: claims } })
   const [a, b] = await Promise.all([worker(), worker()])
   const ran = (out: string): string[] => [...out.matchAll(/^ok \d+ - (test\/fixtures\/batch\/\S+\.ts)/gm)].map((m) => m[1])
@@ -118,7 +115,7 @@ t.test('files that use PostgreSQL are found through their helpers', async (t) =>
 })
 
 t.test('in a batch, each file\'s t is its own subtest: its name, its jobs, its teardown before the next file', async (t) => {
-  const { stdout, stderr } = await run(process.execPath, [...TS_CHILD_ARGS, 'test/fixtures/batch/run.ts'], { cwd: root })
+  const { stdout, stderr } = await execUninstrumented([...TS_CHILD_ARGS, 'test/fixtures/batch/run.ts'], { cwd: root })
   const notes = stderr.split('\n').filter((l) => l.startsWith('NOTE ')).map((l) => l.slice(5))
   t.same(notes, [
     'first: t.name=test/fixtures/batch/first.ts jobs=2',
@@ -133,7 +130,7 @@ t.test('in a batch, each file\'s t is its own subtest: its name, its jobs, its t
 
 t.test('a batch whose file leaves something open fails soon after its last file, saying what is open', async (t) => {
   const started = Date.now()
-  const failed = await run(process.execPath, [...TS_CHILD_ARGS, 'test/fixtures/batch/run-leaky.ts'], { cwd: root, env: { ...process.env, BATCH_LEAK_GRACE_MS: '300' } })
+  const failed = await execUninstrumented([...TS_CHILD_ARGS, 'test/fixtures/batch/run-leaky.ts'], { cwd: root, env: { ...process.env, BATCH_LEAK_GRACE_MS: '300' } })
     .then(() => null, (err: { code?: number, stdout?: string, stderr?: string }) => err)
   t.equal(failed?.code, 1, 'exit code 1')
   t.match(failed?.stderr, /batch: still open 300 ms after its files ended: .*TCPServerWrap/)
@@ -149,7 +146,7 @@ t.test('without PostgreSQL a batch skips each file that uses it, with the allowe
   t.teardown(() => { rmSync(state, { force: true }) })
   const env = { ...process.env }
   delete env.PG_URL
-  const { stdout } = await run(process.execPath, [...TS_CHILD_ARGS, 'test/fixtures/batch/run-no-pg.ts'], { cwd: root, env })
+  const { stdout } = await execUninstrumented([...TS_CHILD_ARGS, 'test/fixtures/batch/run-no-pg.ts'], { cwd: root, env })
   t.match(stdout, /ok 1 - test\/fixtures\/batch\/first\.ts # time=/, 'a file without PostgreSQL runs')
   t.match(stdout, /ok 2 - test\/fixtures\/batch\/uses-pg\.ts # SKIP no PostgreSQL for the tests: none in this test/)
   t.match(stdout, /ok 3 - test\/fixtures\/batch\/second\.ts # time=/, 'and so does the one after it')

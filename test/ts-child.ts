@@ -3,7 +3,8 @@
 // code, and the V8 coverage of the two processes merges by the same offsets. The young generation is
 // sized as for the test processes (.taprc `node-arg`).
 
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { execFile, spawn, type ChildProcess, type ExecFileOptions, type SpawnOptions } from 'node:child_process'
+import { promisify } from 'node:util'
 
 /** Node arguments that load TypeScript: `spawn(process.execPath, [...TS_CHILD_ARGS, file])`. */
 export const TS_CHILD_ARGS: readonly string[] = ['--max-semi-space-size=32', '--import', new URL('../scripts/ts-loader.mjs', import.meta.url).href]
@@ -35,8 +36,21 @@ export function withoutProcessinfo (nodeOptions: string | undefined): string {
  * docs/DEVELOPING.md.
  */
 export function spawnUninstrumented (args: readonly string[], options: SpawnOptions & { env: NodeJS.ProcessEnv }): ChildProcess {
-  const env = withoutCoverage(options.env)
-  if (process.platform === 'win32') return spawn(process.execPath, args, { ...options, env })
+  const [command, commandArgs, env] = uninstrumented(args, options.env)
+  return spawn(command, commandArgs, { ...options, env })
+}
+
+/** execFile's promise for `node ...args` run as spawnUninstrumented runs it (test fixtures whose coverage nobody measures). */
+export async function execUninstrumented (args: readonly string[], options: ExecFileOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<{ stdout: string, stderr: string }> {
+  const [command, commandArgs, env] = uninstrumented(args, options.env ?? process.env)
+  const { stdout, stderr } = await promisify(execFile)(command, commandArgs, { ...options, env, encoding: 'utf8' })
+  return { stdout, stderr }
+}
+
+/** The command, its arguments and env that run `node ...args` without tap's instrumentation. */
+function uninstrumented (args: readonly string[], given: NodeJS.ProcessEnv): [string, string[], NodeJS.ProcessEnv] {
+  const env = withoutCoverage(given)
+  if (process.platform === 'win32') return [process.execPath, [...args], env]
   const kept = withoutProcessinfo(env.NODE_OPTIONS)
-  return spawn('env', [...(kept === '' ? ['-u', 'NODE_OPTIONS'] : [`NODE_OPTIONS=${kept}`]), process.execPath, ...args], { ...options, env })
+  return ['env', [...(kept === '' ? ['-u', 'NODE_OPTIONS'] : [`NODE_OPTIONS=${kept}`]), process.execPath, ...args], env]
 }
