@@ -102,7 +102,7 @@ t.test('the claim folder: TEST_QUEUE_DIR, else named by the parent process; run-
   await removeOldClaims(claims, 24 * 3600_000)
   t.same(readdirSync(claims), ['fresh'], 'a folder older than a day is removed, a recent one (another run now) stays')
   await removeOldClaims(path.join(claims, 'missing'), 0)
-  t.match(readFileSync(path.join(root, 'test/run-before.ts'), 'utf8'), 'await removeOldClaims(path.join(root, CLAIMS_ROOT), 24 * 3600_000)', 'run-before removes old folders')
+  t.match(readFileSync(path.join(root, 'test/run-before.ts'), 'utf8'), 'removeOldClaims(path.join(root, CLAIMS_ROOT), 24 * 3600_000)', 'run-before removes old folders')
 })
 
 t.test('files that use PostgreSQL are found through their helpers', async (t) => {
