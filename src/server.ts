@@ -16,6 +16,7 @@ import { assertPortFree, describeListenError, listeningUrl } from './port-probe.
 import { demoExamples, startDemoSimulator, type DemoSimulator } from './demo-simulator.js'
 import { logDestination } from './log-format.js'
 import { boundedShutdown, drainBudget, StepTracker } from './shutdown.js'
+import { processAlive } from './process-alive.js'
 
 export interface StartOptions {
   /** A pino destination for the logs (tests capture them); default stdout. */
@@ -162,15 +163,6 @@ function dataDirError (err: unknown, dataDir: string): Error {
   const code = (err as NodeJS.ErrnoException | null)?.code
   if (code === 'EEXIST' || code === 'ENOTDIR') return new Error(`DATA_DIR ${dataDir} is not a folder (a file has that name or is on its path); set DATA_DIR to a folder`, { cause: err })
   return new Error(`DATA_DIR ${dataDir} cannot be used: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
-}
-
-function processAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 function isLoopback (host: string): boolean {

@@ -5,6 +5,7 @@
 import { rmSync } from 'node:fs'
 import { startEmbeddedPg } from './pg-embedded.js'
 import { stateFile } from './pg-resolve.js'
+import { processAlive } from '../../../src/process-alive.js'
 
 const runner = Number(process.argv[2])
 // With a callback, a send to a `before` script that is gone (runner killed) fails quietly; the watchdog then stops the server.
@@ -24,7 +25,7 @@ try {
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
   // Not a test wait: how the run's end (and a killed runner) stops the server.
-  setInterval(() => { try { process.kill(runner, 0) } catch { stop() } }, 500)
+  setInterval(() => { if (!processAlive(runner)) stop() }, 500)
   send({ url: server.url })
 } catch (err) {
   send({ error: err instanceof Error ? err.message : String(err) })

