@@ -41,7 +41,7 @@ export function claim (claims: string, file: string): boolean {
 }
 
 /** Removes what is under `root` (claim folders, files) not touched for `maxAgeMs`: runs long over. */
-export async function removeOldClaims (root: string, maxAgeMs: number, now = Date.now()): Promise<void> {
+export async function removeStale (root: string, maxAgeMs: number, now = Date.now()): Promise<void> {
   for (const name of await readdir(root).catch(() => [])) {
     const entry = path.join(root, name)
     const modified = await stat(entry).then((s) => s.mtimeMs, () => now)

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { globSync } from 'glob'
 import './store/pg/pg-run-before.js'
-import { CLAIMS_ROOT, removeOldClaims } from './file-claims.js'
+import { CLAIMS_ROOT, removeStale } from './file-claims.js'
 import { buildGatewayChild } from './faults/lib/gateway-child-bundle.js'
 // @ts-expect-error plain JavaScript without type declarations
 import { compiled } from '../scripts/ts-loader-hooks.mjs'
@@ -22,7 +22,7 @@ await Promise.all([
   // The fault scenarios' gateway child as one file, for this run (test/faults/lib/gateway-child-bundle.ts).
   buildGatewayChild(),
   // The test workers' claim folders of earlier runs (test/batch-runner.ts): one a run, a few bytes each.
-  removeOldClaims(path.join(root, CLAIMS_ROOT), 24 * 3600_000)
+  removeStale(path.join(root, CLAIMS_ROOT), 24 * 3600_000)
 ])
 // esbuild's service process, started by the transforms above, would keep this script from exiting.
 const esbuild = await import('esbuild')

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSyn
 import path from 'node:path'
 import { globSync } from 'glob'
 import { allTestFiles, importsTransitively, queueFiles } from './batch-runner.js'
-import { CLAIMS_ROOT, claimDir, removeOldClaims } from './file-claims.js'
+import { CLAIMS_ROOT, claimDir, removeStale, runKey } from './file-claims.js'
 import { BATCHES, BULK_NICE, TIMED_FILES, UNKNOWN_FILE_SECONDS, batchFile, longestFirst, queueNice } from './test-batches.js'
 import { TS_CHILD_ARGS, execUninstrumented } from './ts-child.js'
 import { stateFile } from './store/pg/pg-resolve.js'
@@ -93,16 +93,20 @@ t.test('the claim folder: TEST_QUEUE_DIR, else named by the parent process; run-
   process.env.TEST_QUEUE_DIR = '/tmp/x'
   t.equal(claimDir(), '/tmp/x')
   delete process.env.TEST_QUEUE_DIR
-  const started = readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1].split(' ')[19]
-  t.equal(claimDir(), path.join(root, CLAIMS_ROOT, `${process.ppid}-${started}`), 'the parent\'s pid and start time')
-  t.match(started, /^\d+$/)
+  t.equal(path.dirname(claimDir()), path.join(root, CLAIMS_ROOT))
+  // Processes with one parent (a run's workers) share the key; a process with another parent has its own.
+  const keyOf = async (): Promise<string> => (await execUninstrumented([...TS_CHILD_ARGS, '--input-type=module', '-e', "import { runKey } from './test/file-claims.ts'; console.log(runKey())"], { cwd: root })).stdout.trim()
+  const [a, b] = await Promise.all([keyOf(), keyOf()])
+  t.equal(a, b, 'two children of this process: one run')
+  t.match(a, new RegExp(`^${process.pid}-\\d+$`), 'named by this process (their parent): its pid and start time')
+  t.not(runKey(), a, 'this process, whose parent is another: another run')
   const claims = t.testdir({ old: {}, fresh: {} })
   const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000)
   utimesSync(path.join(claims, 'old'), twoDaysAgo, twoDaysAgo)
-  await removeOldClaims(claims, 24 * 3600_000)
+  await removeStale(claims, 24 * 3600_000)
   t.same(readdirSync(claims), ['fresh'], 'a folder older than a day is removed, a recent one (another run now) stays')
-  await removeOldClaims(path.join(claims, 'missing'), 0)
-  t.match(readFileSync(path.join(root, 'test/run-before.ts'), 'utf8'), 'removeOldClaims(path.join(root, CLAIMS_ROOT), 24 * 3600_000)', 'run-before removes old folders')
+  await removeStale(path.join(claims, 'missing'), 0)
+  t.match(readFileSync(path.join(root, 'test/run-before.ts'), 'utf8'), 'removeStale(path.join(root, CLAIMS_ROOT), 24 * 3600_000)', 'run-before removes old folders')
 })
 
 t.test('files that use PostgreSQL are found through their helpers', async (t) => {

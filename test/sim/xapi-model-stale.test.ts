@@ -16,6 +16,15 @@ t.test('the generated XAPI model matches the swagger', async (t) => {
   t.ok(current === fresh, 'the swagger or the generator changed: run `npm run gen:xapi-model` and commit src/sim/xapi/xapi-model.generated.ts')
 })
 
+t.test('the rendered model reads back as the model, a backtick or ${ in a name included', async (t) => {
+  // The model's JSON sits in a String.raw template literal: ` and ${ must not end or interpolate it.
+  const model = { types: { 'A`b${c}': { properties: { 'x\\y"z': { t: 'string' } } } }, enums: { E: ['`', '${', '\\'] }, entitySets: {}, singletons: {}, operations: [{ path: '/P(x=`${y}`)' }] }
+  const source = (renderModel as (m: unknown, h: string, s: string) => string)(model, 'h', 'spec.yaml')
+  const literal = /JSON\.parse\((String\.raw`[\s\S]*`)\)\n$/.exec(source)?.[1]
+  t.ok(literal, 'a String.raw literal parsed with JSON.parse')
+  t.same(JSON.parse(new Function(`return ${literal ?? '``'}`)() as string), model)
+})
+
 t.test('the model holds every operation, entity set and singleton of the swagger', async (t) => {
   t.equal(XAPI_MODEL.operations.length, 601)
   t.same(XAPI_MODEL.entitySets.Users, { key: 'Id', keyType: 'integer', alternateKeys: ['Number'], type: 'Pbx.User' })

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { removeOldClaims, runKey } from '../../file-claims.js'
+import { removeStale, runKey } from '../../file-claims.js'
 import { TS_CHILD_ARGS } from '../../ts-child.js'
 
 const PROJECT = path.resolve(import.meta.dirname, '../../..')
@@ -32,7 +32,7 @@ export function gatewayChildArgs (bundle = bundlePath()): string[] {
 /** Builds this run's file (the `before` script) and removes those of runs over a day ago. */
 export async function buildGatewayChild (): Promise<string> {
   await mkdir(FOLDER, { recursive: true })
-  await removeOldClaims(FOLDER, 24 * 3600_000)
+  await removeStale(FOLDER, 24 * 3600_000)
   const out = bundlePath()
   const esbuild = await import('esbuild')
   // A source map beside it (not loaded: the children run without --enable-source-maps) for reading a stack.
