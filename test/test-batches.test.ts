@@ -12,6 +12,8 @@ import { TS_CHILD_ARGS, execUninstrumented } from './ts-child.js'
 import { stateFile } from './store/pg/pg-resolve.js'
 // @ts-expect-error plain JavaScript without type declarations
 import { directivesIn, isAllowed } from '../scripts/skip-check.mjs'
+// @ts-expect-error plain JavaScript without type declarations
+import { fileSeconds } from '../scripts/test-durations.mjs'
 
 const root = path.resolve(import.meta.dirname, '..')
 
@@ -46,6 +48,12 @@ t.test('the longest files first, a file not measured yet as UNKNOWN_FILE_SECONDS
   t.ok(Object.keys(seconds).length > 100, 'test/file-durations.json has the measured files')
   t.same(bulk, longestFirst(bulk, seconds), 'the bulk queue is in that order')
   t.same(queueFiles('timed').sort(), [...TIMED_FILES].sort(), 'the timed queue is the fault scenarios')
+})
+
+t.test('scripts/test-durations.mjs reads each file\'s time from a worker\'s TAP, nothing nested', async (t) => {
+  const tap = ['# Subtest: test/a.test.ts', '    ok 1 - test/nested.test.ts # time=99000ms', 'ok 1 - test/a.test.ts # time=12345.678ms',
+    'not ok 2 - test/b/c.test.ts # time=40ms', 'ok 3 - every file was taken by another worker', ''].join('\n')
+  t.same(fileSeconds(tap), { 'test/a.test.ts': 12.3, 'test/b/c.test.ts': 0 })
 })
 
 t.test('the fault scenarios run at normal priority, the other files lower theirs, in every thread', async (t) => {
