@@ -29,13 +29,18 @@ export interface StackOptions {
   env?: Record<string, string>
 }
 
-/** Set by `npm run bench -- --cpu-prof`: every gateway process writes a V8 CPU profile here when it exits. */
+/** Set by `npm run bench -- --cpu-prof`: every gateway and ceiling process writes a V8 CPU profile here when it exits. */
 let cpuProfileDir: string | null = null
 
 /** Profile the gateway processes started from now on (`<dir>/<figure>-gateway.cpuprofile`). */
 export function profileGateways (dir: string): void {
   mkdirSync(dir, { recursive: true })
   cpuProfileDir = dir
+}
+
+/** Node flags for a child named `name` (`<figure>-gateway`, `<figure>-bare`): a CPU profile when profiling is on. */
+export function profiledArgs (name: string): string[] {
+  return cpuProfileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`]
 }
 
 export async function startStack (opts: StackOptions): Promise<Stack> {
@@ -45,7 +50,7 @@ export async function startStack (opts: StackOptions): Promise<Stack> {
   let gateway: BenchChild<GatewayInfo>
   try {
     gateway = await startChild<GatewayInfo>('gateway-process', `${opts.name}-gateway`, {
-      execArgv: ['--expose-gc', ...(cpuProfileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, `--cpu-prof-name=${opts.name}-gateway.cpuprofile`])],
+      execArgv: ['--expose-gc', ...profiledArgs(`${opts.name}-gateway`)],
       env: {
         PBX_URL: sim.info.url,
         PBX_CLIENT_ID: '599',

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url'
 import { globSync } from 'glob'
 import { enterBatch, root, runningFile } from './batch-tap.js'
 import { claim, claimDir } from './file-claims.js'
+import { startCpuMeter } from './file-cpu.js'
 import { BATCHES, BULK_NICE, TIMED_FILES, longestFirst, queueNice, type QueueName } from './test-batches.js'
 
 const PROJECT = path.resolve(import.meta.dirname, '..')
@@ -132,10 +133,12 @@ function startBatch (files: number): { run: (file: string) => Promise<void>, end
   return {
     run: async (file) => {
       const skip = importsTransitively(file, PG_TEST_DB) ? await pgSkip() ?? false : false
+      const meter = startCpuMeter()
       await root.test(file, { timeout: FILE_TIMEOUT_MS, skip }, async (t) => {
         runningFile(t)
         await import(pathToFileURL(path.join(PROJECT, file)).href)
       })
+      meter.stop(file)
     },
     end: () => {
       root.end()

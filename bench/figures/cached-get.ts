@@ -8,7 +8,7 @@ import type { Figure, FigureResult } from '../figure.js'
 import { compareWithCeiling } from '../load.js'
 import { startChild, type BenchChild } from '../processes.js'
 import type { BareInfo } from '../child/bare-process.js'
-import { KEY_HEADER, startStack } from '../stack.js'
+import { KEY_HEADER, profiledArgs, startStack } from '../stack.js'
 import { cpuNote, loadSettings } from './http-load.js'
 
 const TARGET = 0.8 // issue 16 (was 0.6)
@@ -22,7 +22,7 @@ export const cachedGet: Figure = {
     const stack = await startStack({ name: 'cached-get' })
     let bare: BenchChild<BareInfo> | null = null
     try {
-      bare = await startChild<BareInfo>('bare-process', 'cached-get-bare')
+      bare = await startChild<BareInfo>('bare-process', 'cached-get-bare', { execArgv: profiledArgs('cached-get-bare') })
       const url = `${stack.gateway.info.url}/ext.state.get?num=101`
       const first = await request(url, { headers: KEY_HEADER })
       const body = await first.body.text()

@@ -8,7 +8,7 @@ import type { Figure, FigureResult } from '../figure.js'
 import { compareWithCeiling } from '../load.js'
 import { startChild, type BenchChild } from '../processes.js'
 import type { BareInfo } from '../child/bare-process.js'
-import { KEY_HEADER, startStack } from '../stack.js'
+import { KEY_HEADER, profiledArgs, startStack } from '../stack.js'
 import { cpuNote, loadSettings } from './http-load.js'
 
 /** Issue 16 (was ≥ 0.5 of a small constant JSON, which a 60 KiB answer cannot reach on 2 cores). */
@@ -22,7 +22,7 @@ export const liveGet: Figure = {
     const stack = await startStack({ name: 'live-get' })
     let bare: BenchChild<BareInfo> | null = null
     try {
-      bare = await startChild<BareInfo>('bare-process', 'live-get-bare')
+      bare = await startChild<BareInfo>('bare-process', 'live-get-bare', { execArgv: profiledArgs('live-get-bare') })
       await stack.startLongCalls(CALLS)
       const url = `${stack.gateway.info.url}/pbx.ac.get`
       const first = await request(url, { headers: KEY_HEADER })
