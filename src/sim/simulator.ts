@@ -1,7 +1,7 @@
 // The 3CX V20 simulator: one Fastify server with 3CX's token endpoint, XAPI, Call Control (REST and
 // WebSocket) and the simulator's own /_sim control API. Used by every test, by demo mode and
 // standalone (`3cx-gateway sim`). See docs/simulator.md.
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { Socket } from 'node:net'
@@ -180,6 +180,8 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
       faults.close()
       // Aborted recording writes still clean up their temp files: wait, so the folder can go.
       await Promise.all([app.close(), ctx.engine.recordingsSettled()])
+      // A folder the simulator made itself (no recordingsDir given) goes with it: every start made one in tmp.
+      if (opts.recordingsDir === undefined) await rm(recordingsDir, { recursive: true, force: true })
     }
   }
 }

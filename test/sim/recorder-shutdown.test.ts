@@ -64,3 +64,17 @@ t.test('reset aborts a recording being written', async (t) => {
   t.same(await filesUnder(dir), [])
   t.same(call.record.recordings, [])
 })
+
+t.test('the recordings folder the simulator made itself goes at close; one it was given stays', async (t) => {
+  const own = await createSimulator()
+  const made = own.ctx.recordingsDir
+  t.ok(made.startsWith(os.tmpdir()), 'made in the temporary folder')
+  await own.close()
+  await t.rejects(readdir(made), { code: 'ENOENT' }, 'removed at close (every start made one: /tmp filled up with them)')
+
+  const given = await mkdtemp(path.join(os.tmpdir(), 'given-rec-'))
+  t.teardown(async () => { await rm(given, { recursive: true, force: true }) })
+  const sim = await createSimulator({ recordingsDir: given })
+  await sim.close()
+  t.same(await readdir(given), [], 'a folder it was given is the owner\'s to keep')
+})
