@@ -1,7 +1,6 @@
 // PBX definitions: pbx/default.yaml is the built-in PBX, a second PBX runs calls, errors name the
 // file, line and field, --state survives a restart and `sim snapshot` writes a definition that runs.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import os from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -91,7 +90,7 @@ t.test('errors name the file, line and field', async (t) => {
 })
 
 t.test('--state keeps created and changed entities across restarts', async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sim-state-'))
+  const dir = t.testdir()
   const statePath = path.join(dir, 'state.json')
   const first = await createSimulator({ statePath })
   const token = await fetchToken(first.url)
@@ -114,7 +113,7 @@ t.test('--state keeps created and changed entities across restarts', async (t) =
 t.test('sim snapshot writes a definition the simulator runs', async (t) => {
   const sim = await createSimulator()
   t.teardown(async () => { await sim.close() })
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sim-snap-'))
+  const dir = t.testdir()
   const out: string[] = []
   const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => out.push(s) } }
   const file = path.join(dir, 'pbx.yaml')
@@ -143,7 +142,7 @@ t.test('sim snapshot writes the client\'s monitored DNs read from its ServicePri
   const principals = await (await fetch(`${sim.url}/xapi/v1/ServicePrincipals?$expand=Peers`, { headers: { authorization: `Bearer ${token}` } })).json() as any
   t.match(principals.value, [{ Number: '700', XAPIEnabled: true, CallControlEnabled: true, Peers: [{ Number: '200', Type: 'Extension' }, { Number: '500', Type: 'Queue' }, { Number: '20000', Type: 'ExternalLine' }] }])
   t.notMatch(JSON.stringify(principals), /other-secret/, 'no secret in the XAPI answer')
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sim-snap-'))
+  const dir = t.testdir()
   const file = path.join(dir, 'pbx.yaml')
   const io = { stdout: { write: () => true }, stderr: { write: () => true } }
   t.equal(await runSnapshot(['--out', file, '--url', sim.url, '--client-id', '700', '--secret', 'other-secret'], io, {}), 0)
@@ -159,7 +158,7 @@ t.test('--pbx / SIM_PBX options and demo credentials', async (t) => {
   const client = { clientId: '599', clientSecret: 'sim-secret' }
   t.equal(simulatorFileOptions({ state: 's.json' }, { SIM_PBX: DEFAULT_PBX_FILE }, client).statePath, 's.json')
   t.same(client, { clientId: '599', clientSecret: 'sim-secret' }, 'a matching client is kept')
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sim-pbx-'))
+  const dir = t.testdir()
   await writeFile(path.join(dir, 'small.yaml'), SMALL)
   t.ok(simulatorFileOptions({ pbx: path.join(dir, 'small.yaml') }, {}, client).pbx)
   t.same(client, { clientId: '700', clientSecret: 'other-secret' }, 'demo mode uses the definition\'s client')

@@ -1,8 +1,7 @@
 // `sim --tls`: the simulator serves https and wss on one port with a self-signed certificate that a
 // client trusts by pinning it; --cert/--key serve your own; "down" still answers the control API.
 import t from 'tap'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import os from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { X509Certificate } from 'node:crypto'
 import { Agent, fetch } from 'undici'
@@ -60,7 +59,7 @@ t.test('sim TLS flags', async (t) => {
   t.match(new X509Certificate(generated.tls?.cert ?? '').subject, 'CN=localhost')
   t.match(await simTlsFrom({ cert: 'a.pem' }, 'h'), { error: /--cert and --key go together/ })
   t.match(await simTlsFrom({ cert: '/nonexistent/c.pem', key: '/nonexistent/k.pem' }, 'h'), { error: /cannot read/ })
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sim-tls-'))
+  const dir = t.testdir()
   const own = selfSignedCertificate('own.test')
   await writeFile(path.join(dir, 'c.pem'), own.cert)
   await writeFile(path.join(dir, 'k.pem'), own.key)

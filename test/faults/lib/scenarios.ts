@@ -184,25 +184,29 @@ export const SCENARIOS: Scenario[] = [
       const blocker = path.join(holder, 'blocker')
       writeFileSync(blocker, 'a file where the MP3 directory should be\n')
       chmodSync(blocker, 0o444)
-      return await withRig('disk-full', { MP3_DIR: path.join(blocker, 'mp3') }, async (rig) => {
-        const seconds = scale === 'ci' ? 6 : 60
-        await rig.traffic({ callsPerSecond: RATE, seconds, seed: 16, recordShare: 0.5 })
-        await sleep(seconds * 1000)
-      }, undefined, async (rig, result) => {
-        // The gateway kept running and every call event was delivered: the ground-truth check. Here: the recordings failed.
-        const recorded = rig.sim.ctx.engine.records().filter((r) => r.recordings.length > 0).length
-        rig.claim('the simulator recorded calls', recorded > 0, `${recorded} recorded calls`)
-        // Never lost: failed conversions stay pending and are tried again later (1 min … 1 h, then at the next start).
-        await rig.until('recording conversions to fail', 30_000, async () => await rig.metricSum('gateway_recording_conversions_total', { outcome: 'retry' }) > 0, 200)
-        const retried = await rig.metricSum('gateway_recording_conversions_total', { outcome: 'retry' })
-        const converted = await rig.metricSum('gateway_recording_conversions_total', { outcome: 'ok' })
-        const waiting = await rig.metric('gateway_recording_conversion_queue')
-        rig.claim('every recording conversion failed and waits to be retried', retried > 0 && converted === 0 && waiting > 0, `${retried} retries scheduled, ${converted} converted, ${waiting} waiting`)
-        const announced = rig.deliveries.filter((d) => (JSON.parse(d.body) as { event?: string }).event === 'recording').length
-        rig.claim('no recording event was sent', announced === 0, `${announced} recording events`)
-        const logged = result.errorLines.filter((l) => l.includes('recordings')).length
-        rig.claim('the failures were logged as errors', logged > 0, `${logged} error lines about recordings`)
-      })
+      try {
+        return await withRig('disk-full', { MP3_DIR: path.join(blocker, 'mp3') }, async (rig) => {
+          const seconds = scale === 'ci' ? 6 : 60
+          await rig.traffic({ callsPerSecond: RATE, seconds, seed: 16, recordShare: 0.5 })
+          await sleep(seconds * 1000)
+        }, undefined, async (rig, result) => {
+          // The gateway kept running and every call event was delivered: the ground-truth check. Here: the recordings failed.
+          const recorded = rig.sim.ctx.engine.records().filter((r) => r.recordings.length > 0).length
+          rig.claim('the simulator recorded calls', recorded > 0, `${recorded} recorded calls`)
+          // Never lost: failed conversions stay pending and are tried again later (1 min … 1 h, then at the next start).
+          await rig.until('recording conversions to fail', 30_000, async () => await rig.metricSum('gateway_recording_conversions_total', { outcome: 'retry' }) > 0, 200)
+          const retried = await rig.metricSum('gateway_recording_conversions_total', { outcome: 'retry' })
+          const converted = await rig.metricSum('gateway_recording_conversions_total', { outcome: 'ok' })
+          const waiting = await rig.metric('gateway_recording_conversion_queue')
+          rig.claim('every recording conversion failed and waits to be retried', retried > 0 && converted === 0 && waiting > 0, `${retried} retries scheduled, ${converted} converted, ${waiting} waiting`)
+          const announced = rig.deliveries.filter((d) => (JSON.parse(d.body) as { event?: string }).event === 'recording').length
+          rig.claim('no recording event was sent', announced === 0, `${announced} recording events`)
+          const logged = result.errorLines.filter((l) => l.includes('recordings')).length
+          rig.claim('the failures were logged as errors', logged > 0, `${logged} error lines about recordings`)
+        })
+      } finally {
+        rmSync(holder, { recursive: true, force: true })
+      }
     }
   },
   {
