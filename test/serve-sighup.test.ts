@@ -38,7 +38,7 @@ t.test('SIGHUP: a one-PBX gateway logs one line and keeps running', async (t) =>
   const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => { child.on('exit', (code, signal) => { resolve({ code, signal }) }) })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
 
-  await until(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(log) || child.exitCode !== null, 30_000, 'the gateway listening')
+  await until(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(log) || child.exitCode !== null, 120_000, 'the gateway listening')
   const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log)?.[1] ?? ''
   t.not(url, '', `started (log: ${log.slice(0, 300)})`)
   const calls = async (): Promise<number> => (await fetch(`${url}/pbx.calls.get`, { headers: { 'x-api-key': KEY } })).status

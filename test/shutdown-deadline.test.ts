@@ -59,7 +59,7 @@ async function serve (t: Test, env: Record<string, string>, leases = 'stream_lea
   child.stderr.on('data', (c: Buffer) => { log += c.toString() })
   const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null, at: number }>((resolve) => { child.on('exit', (code, signal) => { resolve({ code, signal, at: Date.now() }) }) })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  await until(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(log) || child.exitCode !== null, 30_000, 'the gateway listening')
+  await until(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(log) || child.exitCode !== null, 120_000, 'the gateway listening')
   t.match(log, /listening on http/, 'started')
 
   const client = new pg.Client({ connectionString: databaseUrl })

@@ -1,7 +1,7 @@
 // Fail-over for real: three gateway processes on one PostgreSQL database against the simulator,
 // random call traffic, and the replica holding the PBX's event stream killed with SIGKILL twice
 // during calls. A standby takes the stream over each time (its lease runs out after REPLICA_LEASE_MS,
-// 2 s here: replica-harness.ts); the test
+// 3 s here: replica-harness.ts); the test
 // checks the webhooks against the simulator's ground truth: nothing lost, each call's events in
 // order (the time between the kill and the take-over is a blind window: calls that ended in it owe
 // their final call-ended event, from the call log). Take-over times are printed, not asserted

@@ -40,7 +40,7 @@ t.test('started with an empty tenants table, the gateway serves a tenant added l
   const exited = new Promise<number | null>((resolve) => { child.on('exit', (code) => { resolve(code) }) })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
 
-  await until(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(log) || child.exitCode !== null, 30_000, 'the gateway listening')
+  await until(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(log) || child.exitCode !== null, 120_000, 'the gateway listening')
   const base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log)?.[1] ?? ''
   t.not(base, '', `started (log: ${log.slice(0, 400)})`)
   t.notMatch(log, /DEMO MODE/, 'not the demo gateway')
