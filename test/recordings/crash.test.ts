@@ -96,7 +96,7 @@ t.test('SIGKILL during a conversion: converted and announced once after restart'
   db.close()
   const third = start(env)
   running.push(third.child)
-  await until('the third start to be idle', 20_000, () => third.output().includes('idle') || third.child.exitCode !== null)
+  await until('the third start to be idle', 60_000, () => third.output().includes('idle') || third.child.exitCode !== null)
   third.child.kill('SIGTERM')
   await third.exited
   t.equal(announced().length, 1, 'announced again, stored once')

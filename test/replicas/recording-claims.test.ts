@@ -80,7 +80,7 @@ t.test('a stopping replica gives its claims back; a dead replica\'s claim runs o
   await a.service.onLegEnded(leg(42))
   let seen: Array<{ by: string | null, held: boolean }> = []
   const polled = Date.now()
-  while (Date.now() - polled < 20_000 && (seen = await claims()).filter((c) => c.by === 'replica-a' && c.held).length < 2) await new Promise((resolve) => setTimeout(resolve, 20))
+  while (Date.now() - polled < 60_000 && (seen = await claims()).filter((c) => c.by === 'replica-a' && c.held).length < 2) await new Promise((resolve) => setTimeout(resolve, 20))
   t.same(seen, [{ by: 'replica-a', held: true }, { by: 'replica-a', held: true }], 'replica A claimed both conversions')
   const stopped = Date.now()
   await a.service.stop(100)
@@ -89,7 +89,7 @@ t.test('a stopping replica gives its claims back; a dead replica\'s claim runs o
   // Replica B (a standby: it does not look for files) converts them at once.
   const b = replica('replica-b', { looks: false, claimMs: 30_000 })
   await b.service.start()
-  await until(() => b.announced.length === 2, 60_000)
+  await until(() => b.announced.length === 2, 120_000)
   t.comment(`replica B converted and announced both ${Date.now() - stopped} ms after replica A stopped (A's lease: 600 s)`)
   t.same([...a.converted, ...b.converted].sort(), ['250301100000_41-1-1.mp3', '250301100000_42-1-1.mp3'], 'each file converted once')
   t.ok(b.converted.length >= 1, `replica B converted what A had not (A ${a.converted.length}, B ${b.converted.length}) without waiting for A's 10-minute lease`)
@@ -108,7 +108,7 @@ t.test('a stopping replica gives its claims back; a dead replica\'s claim runs o
   const c = replica('replica-c', { looks: false, claimMs: 30_000 })
   await c.service.start()
   t.same((await claims()).map((r) => r.by), ['replica-dead'], 'the running replica leaves a held claim alone')
-  await until(() => c.announced.length === 1, 20_000)
+  await until(() => c.announced.length === 1, 60_000)
   const waited = Date.now() - died
   t.comment(`the dead replica's claim (1.5 s) taken over and announced after ${waited} ms`)
   t.ok(waited >= 1400, 'not before the claim ran out')
