@@ -82,8 +82,14 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
     ...(config.tls !== null ? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } } : {})
   })
 
+  // The plugins load and the routes' schemas compile (CPU) while the services wait for the PBX (its
+  // token, identity and call log: round trips), instead of after them; listen() below waits for both
+  // and reports a failed ready() as it did alone.
+  const ready = (async () => { await app.ready() })()
+  ready.catch(() => {})
   await services.start()
   try {
+    await ready
     await app.listen({ host: config.host, port: config.port })
   } catch (err) {
     // Taken between the probe and now: undo what started, then say which port.
