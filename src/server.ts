@@ -87,16 +87,27 @@ export async function startGateway (input: Config, opts: StartOptions = {}): Pro
   // and reports a failed ready() as it did alone.
   const ready = (async () => { await app.ready() })()
   ready.catch(() => {})
-  await services.start()
+  // A start that fails undoes what started (the plugins' timers, the services, the demo simulator and
+  // its folder): the caller gets the error and nothing keeps the process alive.
+  const undo = async (): Promise<void> => {
+    await ready.catch(() => {})
+    await app.close().catch(() => {})
+    await services.stop(1000).catch(() => {})
+    await demo?.stop().catch(() => {})
+    if (demoRunDir !== null) await rm(demoRunDir, { recursive: true, force: true }).catch(() => {})
+  }
+  try {
+    await services.start()
+  } catch (err) {
+    await undo()
+    throw err
+  }
   try {
     await ready
     await app.listen({ host: config.host, port: config.port })
   } catch (err) {
     // Taken between the probe and now: undo what started, then say which port.
-    await app.close().catch(() => {})
-    await services.stop(1000).catch(() => {})
-    await demo?.stop().catch(() => {})
-    if (demoRunDir !== null) await rm(demoRunDir, { recursive: true, force: true }).catch(() => {})
+    await undo()
     throw describeListenError(err, config.host, config.port, 'PORT') ?? err
   }
   const address = app.server.address()

@@ -148,3 +148,24 @@ t.test('with a PBX on every interface and no PUBLIC_URL, the start warns that re
   t.notMatch((await start({ HOST: '127.0.0.1' })).join('\n'), /PUBLIC_URL/, 'not on loopback')
   t.notMatch((await start({ HOST: '0.0.0.0', RECORDINGS_SOURCE: 'off' })).join('\n'), /PUBLIC_URL/, 'not without recordings')
 })
+
+t.test('a start that fails in the services (the database refuses) rejects, and stops the demo simulator and the app it started', async (t) => {
+  const { createServer } = await import('node:net')
+  /** A port free now: the simulator's, and one nothing listens on (PostgreSQL's connection is refused at once). */
+  const freePort = async (): Promise<number> => {
+    const probe = createServer()
+    await new Promise<void>((resolve) => { probe.listen(0, '127.0.0.1', resolve) })
+    const address = probe.address()
+    await new Promise((resolve) => { probe.close(resolve) })
+    return typeof address === 'object' && address !== null ? address.port : 0
+  }
+  const [simPort, closedPort] = [await freePort(), await freePort()]
+  const dataDir = t.testdir({})
+  await t.rejects(startGateway(loadConfig({ PORT: '0', DATA_DIR: dataDir, SIM_PORT: String(simPort), DEMO_TRAFFIC: '0', RECORDINGS_SOURCE: 'off', DATABASE_URL: `postgres://gw@127.0.0.1:${closedPort}/gw` }), { logStream: logSink().stream }),
+    { message: /ECONNREFUSED|connect/ })
+  const again = createServer()
+  t.teardown(() => { again.close() })
+  await t.resolves(new Promise<void>((resolve, reject) => { again.once('error', reject); again.listen(simPort, '127.0.0.1', resolve) }), 'the simulator\'s port is free again: nothing keeps the process alive')
+  const { readdir } = await import('node:fs/promises')
+  t.same((await readdir(dataDir)).filter((f) => f.startsWith('demo-run')), [], 'the demo run\'s folder is removed')
+})
