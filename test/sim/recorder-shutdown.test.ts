@@ -78,3 +78,19 @@ t.test('the recordings folder the simulator made itself goes at close; one it wa
   await sim.close()
   t.same(await readdir(given), [], 'a folder it was given is the owner\'s to keep')
 })
+
+t.test('a recordings folder left by a simulator whose process is gone is removed when the next one starts', async (t) => {
+  // A process that ended: its pid is free (as a killed simulator's, or a demo gateway's cut off by its shutdown deadline).
+  const { spawnSync } = await import('node:child_process')
+  const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout
+  const left = await mkdtemp(path.join(os.tmpdir(), `3cx-sim-rec-${gone}-`))
+  const mine = await mkdtemp(path.join(os.tmpdir(), `3cx-sim-rec-${process.pid}-`))
+  const other = await mkdtemp(path.join(os.tmpdir(), '3cx-sim-rec-x-'))
+  t.teardown(async () => { for (const d of [left, mine, other]) await rm(d, { recursive: true, force: true }) })
+  const sim = await createSimulator()
+  t.teardown(async () => { await sim.close() })
+  t.match(path.basename(sim.ctx.recordingsDir), new RegExp(`^3cx-sim-rec-${process.pid}-`), 'named by its process')
+  await t.rejects(readdir(left), { code: 'ENOENT' }, 'the gone process\'s folder is removed')
+  t.same(await readdir(mine), [], 'a folder of this (running) process stays')
+  t.same(await readdir(other), [], 'a folder not named by a process stays')
+})
