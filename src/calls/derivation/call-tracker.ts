@@ -149,6 +149,7 @@ export class CallTracker {
     }
     this.cachedView = null
     if (leg.role === 'trunk') this.noteTrunkParty(p)
+    if (leg.referredBy !== '' && p.referred_by_type === 'Wextension') this.noteTransferor(leg.referredBy)
     if (p.status === 'Connected') {
       const answered = leg.connectedAt === null && gap !== undefined ? this.answerInGap(gap, at) : { at, unsure: false }
       if (leg.connectedAt === null) leg.connectedAt = answered.at
@@ -248,8 +249,23 @@ export class CallTracker {
   private noteTrunkParty (p: CallParticipant): void {
     const s = this.d.s
     if (p.status !== 'Connected' || p.party_dn_type !== 'Wextension' || s.answerUnseenBy !== undefined) return
-    const seen = s.legs.some((l) => l.p.dn === p.party_dn) || s.removed.some((k) => k.slice(0, k.lastIndexOf('#')) === p.party_dn)
-    if (!seen) s.answerUnseenBy = p.party_dn
+    if (!this.legRead(p.party_dn)) s.answerUnseenBy = p.party_dn
+  }
+
+  /**
+   * A leg blind-transferred by an extension of which no leg was read: that extension answered and talked
+   * unseen (its ringing, answer and transfer all fell into a gap or a catch-up snapshot), so the call's
+   * end is the PBX's record's to tell, with that conversation (tenant-faults on a loaded machine, 2026-12-07).
+   */
+  private noteTransferor (dn: string): void {
+    const s = this.d.s
+    if (!this.legRead(dn) && !s.talks.some((c) => c.user === dn)) s.uncertainAnswer = true
+  }
+
+  /** Whether a leg of `dn` was read in this call (one still there, or one that went). */
+  private legRead (dn: string): boolean {
+    const s = this.d.s
+    return s.legs.some((l) => l.p.dn === dn) || s.removed.some((k) => k.slice(0, k.lastIndexOf('#')) === dn)
   }
 
   /**

@@ -1,0 +1,86 @@
+// A blind transfer whose transferor the gateway never read (tenant-faults on a loaded machine,
+// 2026-12-07: t5, 102 → 106): 102 answered the caller, talked 0.75 s and blind-transferred the call to
+// 106, all while the gateway's reads had fallen behind; the catch-up snapshot showed only the caller
+// and 106 ringing, referred by 102. 106's conversation was announced (Blind), 102's never: the call's
+// end must come from the PBX's record, which has 102's conversation. Model on fake time.
+import t from 'tap'
+import { CallModel } from '../../src/calls/call-model.js'
+import type { CallEvent } from '../../src/calls/call-events.js'
+import type { PbxCallRecord } from '../../src/calls/pbx-call-record.js'
+import type { ParticipantChange } from '../../src/pbx/callcontrol-types.js'
+import { CALLER, T0, changesOf } from './participant-script.js'
+import { snapshotAfter } from './snapshot-of.js'
+import { FakeClock } from '../fake-clock.js'
+
+const CALLID = 1002
+const GRACE_MS = 300
+
+const brief = (e: CallEvent): string => {
+  const p = e.payload as unknown as Record<string, unknown>
+  return [p.event, p.user, p.trtype, p.finishtype, p.transfer === undefined ? undefined : `transfer=${String(p.transfer)}`].filter((x) => x !== undefined).join(' ')
+}
+
+t.test('a blind transfer by an extension never read: its conversation comes from the PBX\'s record at the end', async (t) => {
+  const seen = [`+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`]
+  // Read too late: everything 102 did, and 106's ringing.
+  const lagged = [
+    `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} originated_by_dn=ROUTER originated_by_type=Wroutepoint`,
+    '+102#p2 Connected ; +10000#p1 Connected',
+    'wait 750',
+    '-102#p2',
+    `+106#p3 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} referred_by_dn=102 referred_by_type=Wextension ; +10000#p1 Connected party_dn=106`,
+    'wait 100'
+  ]
+  const after = ['+106#p3 Connected', 'wait 1000', '-106#p3 ; -10000#p1']
+  const all = changesOf([...seen, ...lagged, ...after], CALLID)
+  const nSeen = changesOf(seen, CALLID).length
+  const nLagged = changesOf([...seen, ...lagged], CALLID).length
+  const at = (test: (c: ParticipantChange) => boolean): number => all.find(test)?.at ?? 0
+  const answered102 = at((c) => c.kind === 'upsert' && c.participant.dn === '102' && c.participant.status === 'Connected')
+  const left102 = at((c) => c.kind === 'remove' && c.dn === '102')
+  const answered106 = at((c) => c.kind === 'upsert' && c.participant.dn === '106' && c.participant.status === 'Connected')
+  const ended = all[all.length - 1].at
+  const record: PbxCallRecord = {
+    callid: CALLID,
+    conversations: [
+      { user: '102', answeredAt: answered102, endedAt: left102, talkSeconds: 1, trtype: 'NotDef' },
+      { user: '106', answeredAt: answered106, endedAt: ended, talkSeconds: 1, trtype: 'Blind' }
+    ],
+    waitedIn: null,
+    endedAt: ended
+  }
+  const clock = new FakeClock(T0)
+  const events: CallEvent[] = []
+  const lookups: number[] = []
+  const m = new CallModel({
+    timeZone: 'UTC',
+    graceMs: GRACE_MS,
+    internalCalls: true,
+    clock,
+    callTimes: async () => new Map(),
+    callRecords: async (q) => { lookups.push(q.callid); return record },
+    onEvent: (e) => { events.push(e) }
+  })
+  t.teardown(() => { m.stop() })
+  for (const c of all.slice(0, nSeen)) {
+    await clock.advance(c.at - clock.now())
+    m.apply(c)
+  }
+  // The reads fell behind: one catch-up snapshot replaces them, then the changes after it are read live.
+  await clock.advance(all[nLagged - 1].at - clock.now())
+  m.apply(snapshotAfter(all.slice(0, nLagged), clock.now()))
+  for (const c of all.slice(nLagged)) {
+    await clock.advance(c.at - clock.now())
+    m.apply(c)
+  }
+  await clock.advance(5000)
+  t.equal(m.endsOwed(), 0, 'the call is ended')
+  t.ok(lookups.length > 0 && lookups.every((id) => id === CALLID), 'its end is looked up in the call log')
+  const told = events.filter((e) => e.type !== 'ringing').map(brief)
+  t.ok(told.includes('hangupincoming 102 NotDef') && told.includes('incoming 102 Ok transfer=true'), `102's conversation is told: ${told.join(' | ')}`)
+  t.equal(told.at(-1), 'incoming 106 Ok transfer=false', '106 ended the call, last')
+  t.equal(told.filter((e) => e.startsWith('hangupincoming 106')).length, 1, '106\'s start told once')
+  t.equal(told.length, new Set(told).size, 'nothing told twice')
+  const stamps = events.map((e) => Date.parse(String(e.payload.timestamp)))
+  t.same(stamps, [...stamps].sort((a, b) => a - b), 'timestamps never go back')
+})
