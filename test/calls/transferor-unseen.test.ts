@@ -2,7 +2,8 @@
 // 2026-12-07: t5, 102 → 106): 102 answered the caller, talked 0.75 s and blind-transferred the call to
 // 106, all while the gateway's reads had fallen behind; the catch-up snapshot showed only the caller
 // and 106 ringing, referred by 102. 106's conversation was announced (Blind), 102's never: the call's
-// end must come from the PBX's record, which has 102's conversation. Model on fake time.
+// end must come from the PBX's record, which has 102's conversation. Likewise an attended transfer whose
+// consultation and target were gone by their reads (data-dir under load, the same day). Model on fake time.
 import t from 'tap'
 import { CallModel } from '../../src/calls/call-model.js'
 import type { CallEvent } from '../../src/calls/call-events.js'
@@ -83,4 +84,46 @@ t.test('a blind transfer by an extension never read: its conversation comes from
   t.equal(told.length, new Set(told).size, 'nothing told twice')
   const stamps = events.map((e) => Date.parse(String(e.payload.timestamp)))
   t.same(stamps, [...stamps].sort((a, b) => a - b), 'timestamps never go back')
+})
+
+t.test('an attended transfer inside a catch-up: the target\'s legs were gone by their reads; the record tells it took the call', async (t) => {
+  // data-dir under load (2026-12-07): 102 talked, consulted 114 and transferred to it while the reads
+  // lagged; 102's consultation leg and 114's legs were gone by their reads (404), and the call emptied.
+  // Before, 102's conversation ended as the call's final one (transfer=false) and 114 was never told.
+  const clock = new FakeClock(T0)
+  const events: CallEvent[] = []
+  const lookups: number[] = []
+  const record: PbxCallRecord = {
+    callid: 1063,
+    conversations: [
+      { user: '102', answeredAt: T0 + 100, endedAt: T0 + 1900, talkSeconds: 2, trtype: 'NotDef' },
+      { user: '114', answeredAt: T0 + 1900, endedAt: T0 + 2600, talkSeconds: 1, trtype: 'Accomp' }
+    ],
+    waitedIn: null,
+    endedAt: T0 + 2600
+  }
+  const m = new CallModel({ timeZone: 'UTC', graceMs: GRACE_MS, internalCalls: true, clock, callTimes: async () => new Map(), callRecords: async (q) => { lookups.push(q.callid); return record }, onEvent: (e) => { events.push(e) } })
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf([
+    `+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`,
+    `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`,
+    '+102#p2 Connected ; +10000#p1 Connected'
+  ], 1063)) {
+    await clock.advance(c.at - clock.now())
+    m.apply(c)
+  }
+  await clock.advance(T0 + 2600 - clock.now())
+  // The reads of the consultation and of 114 found them gone; then the removes of 102 and the caller.
+  for (const [dn, id] of [['102', 4], ['114', 5]] as const) m.apply({ kind: 'remove', dn, id, at: clock.now(), uncertain: true })
+  m.apply({ kind: 'remove', dn: '102', id: 2, at: T0 + 1900 })
+  m.apply({ kind: 'remove', dn: '10000', id: 1, at: T0 + 2600 })
+  await clock.advance(5000)
+  t.equal(m.endsOwed(), 0, 'the call is ended')
+  t.ok(lookups.length > 0 && lookups.every((id) => id === 1063), 'its end is looked up in the call log')
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), [
+    'hangupincoming 102 NotDef',
+    'incoming 102 Ok transfer=true',
+    'hangupincoming 114 Accomp',
+    'incoming 114 Ok transfer=false'
+  ], '102 transferred the call, 114 ended it')
 })
