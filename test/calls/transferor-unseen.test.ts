@@ -127,3 +127,28 @@ t.test('an attended transfer inside a catch-up: the target\'s legs were gone by 
     'incoming 114 Ok transfer=false'
   ], '102 transferred the call, 114 ended it')
 })
+
+t.test('a read that found a leg of another call gone while the conversation went on: the call ends as seen', async (t) => {
+  const clock = new FakeClock(T0)
+  const events: CallEvent[] = []
+  const lookups: number[] = []
+  const m = new CallModel({ timeZone: 'UTC', graceMs: GRACE_MS, internalCalls: true, clock, callTimes: async () => new Map(), callRecords: async (q) => { lookups.push(q.callid); return null }, onEvent: (e) => { events.push(e) } })
+  t.teardown(() => { m.stop() })
+  for (const c of changesOf([
+    `+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`,
+    `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`,
+    '+102#p2 Connected ; +10000#p1 Connected'
+  ], 1064)) {
+    await clock.advance(c.at - clock.now())
+    m.apply(c)
+  }
+  await clock.advance(500)
+  m.apply({ kind: 'remove', dn: '120', id: 9, at: clock.now(), uncertain: true }) // some ring-all agent's leg, gone by its read
+  await clock.advance(1400)
+  m.apply({ kind: 'remove', dn: '102', id: 2, at: clock.now() })
+  m.apply({ kind: 'remove', dn: '10000', id: 1, at: clock.now() })
+  await clock.advance(5000)
+  t.equal(m.endsOwed(), 0, 'the call is ended')
+  t.same(lookups, [], 'not looked up in the call log')
+  t.same(events.filter((e) => e.type !== 'ringing').map(brief), ['hangupincoming 102 NotDef', 'incoming 102 Ok transfer=false'], 'as seen')
+})

@@ -218,7 +218,7 @@ export class CallTracker {
 
   /**
    * From when participants that went away unread (CallModel.unreadGone) may be an answer the gateway
-   * missed, at `now`: the call's start when it would end unanswered; the start of its last
+   * missed, at `now`: the call's start when it would end unanswered; the end of its last
    * conversation when the call emptied after it; the end of its conversation when that would end as
    * final with the caller still in the call (a blind transfer's target may have rung unread: the call
    * may come back, or have been taken). Null when none is due.
@@ -228,8 +228,10 @@ export class CallTracker {
     const s = this.d.s
     const conv = currentConversation(s)
     // The call emptied after a conversation: a transfer's target may have rung, answered and talked
-    // between two reads (an attended transfer inside a catch-up: data-dir under load, 2026-12-07).
-    if (conv !== null && s.emptySince !== null) return conv.answeredAt
+    // between two reads (an attended transfer inside a catch-up: data-dir under load, 2026-12-07); its
+    // legs went when the conversation ended or later. (From the answer on, any read that found a leg of
+    // any call gone, 10 minutes back, would send most calls' ends to the call log.)
+    if (conv !== null && s.emptySince !== null) return conv.endedAt ?? s.emptySince
     if (conv?.endedAt == null || s.emptySince !== null || s.legs.length === 0 || !this.endsAtGrace(conv)) return null
     return now >= conv.endedAt + this.opts.graceMs ? conv.endedAt : null
   }
