@@ -87,3 +87,9 @@ export function playInto (tracker: CallTracker, lines: readonly string[], callid
   for (let due = tracker.deadline(); due !== null; due = tracker.deadline()) events.push(...tracker.expire(Math.max(due, last)))
   return events
 }
+
+/** An event in a line: event, user, trtype, finishtype and `transfer=…` where it has them (`incoming 102 Ok transfer=true`). */
+export function transferBrief (e: CallEvent): string {
+  const p = e.payload as unknown as Record<string, unknown>
+  return [p.event, p.user, p.trtype, p.finishtype, p.transfer === undefined ? undefined : `transfer=${String(p.transfer)}`].filter((x) => x !== undefined).join(' ')
+}

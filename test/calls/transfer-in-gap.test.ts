@@ -12,17 +12,14 @@ import { CallModel } from '../../src/calls/call-model.js'
 import type { CallEvent, TransferType } from '../../src/calls/call-events.js'
 import type { PbxCallRecord } from '../../src/calls/pbx-call-record.js'
 import type { ParticipantChange } from '../../src/pbx/callcontrol-types.js'
-import { CALLER, T0, changesOf } from './participant-script.js'
+import { CALLER, T0, changesOf, transferBrief } from './participant-script.js'
 import { snapshotAfter } from './snapshot-of.js'
 import { FakeClock } from '../fake-clock.js'
 
 const CALLID = 1008
 const GRACE_MS = 300
 
-const brief = (e: CallEvent): string => {
-  const p = e.payload as unknown as Record<string, unknown>
-  return [p.event, p.user, p.trtype, p.finishtype, p.transfer === undefined ? undefined : `transfer=${String(p.transfer)}`].filter((x) => x !== undefined).join(' ')
-}
+const brief = transferBrief
 
 /** 102 answers the caller (talking from T0 + 30 ms). */
 const ANSWERED_BY_102 = [

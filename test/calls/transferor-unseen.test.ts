@@ -4,29 +4,56 @@
 // and 106 ringing, referred by 102. 106's conversation was announced (Blind), 102's never: the call's
 // end must come from the PBX's record, which has 102's conversation. Likewise an attended transfer whose
 // consultation and target were gone by their reads (data-dir under load, the same day). Model on fake time.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { CallModel } from '../../src/calls/call-model.js'
 import type { CallEvent } from '../../src/calls/call-events.js'
 import type { PbxCallRecord } from '../../src/calls/pbx-call-record.js'
 import type { ParticipantChange } from '../../src/pbx/callcontrol-types.js'
-import { CALLER, T0, changesOf } from './participant-script.js'
+import { CALLER, T0, changesOf, transferBrief } from './participant-script.js'
 import { snapshotAfter } from './snapshot-of.js'
 import { FakeClock } from '../fake-clock.js'
 
 const CALLID = 1002
 const GRACE_MS = 300
 
-const brief = (e: CallEvent): string => {
-  const p = e.payload as unknown as Record<string, unknown>
-  return [p.event, p.user, p.trtype, p.finishtype, p.transfer === undefined ? undefined : `transfer=${String(p.transfer)}`].filter((x) => x !== undefined).join(' ')
+const brief = transferBrief
+
+/** 102 answers the caller (the trunk's leg p1, 102's leg p2). */
+const ANSWERED_BY_102 = [
+  `+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`,
+  `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`,
+  '+102#p2 Connected ; +10000#p1 Connected'
+]
+
+/** A model on fake time whose call-log lookups answer `record`; `play` applies changes at their times. */
+function modelOf (t: Test, record: PbxCallRecord | null): { m: CallModel, clock: FakeClock, events: CallEvent[], lookups: number[], play: (changes: readonly ParticipantChange[]) => Promise<void> } {
+  const clock = new FakeClock(T0)
+  const events: CallEvent[] = []
+  const lookups: number[] = []
+  const m = new CallModel({
+    timeZone: 'UTC',
+    graceMs: GRACE_MS,
+    internalCalls: true,
+    clock,
+    callTimes: async () => new Map(),
+    callRecords: async (q) => { lookups.push(q.callid); return record },
+    onEvent: (e) => { events.push(e) }
+  })
+  t.teardown(() => { m.stop() })
+  const play = async (changes: readonly ParticipantChange[]): Promise<void> => {
+    for (const c of changes) {
+      await clock.advance(c.at - clock.now())
+      m.apply(c)
+    }
+  }
+  return { m, clock, events, lookups, play }
 }
 
 t.test('a blind transfer by an extension never read: its conversation comes from the PBX\'s record at the end', async (t) => {
-  const seen = [`+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`]
+  const seen = ANSWERED_BY_102.slice(0, 1)
   // Read too late: everything 102 did, and 106's ringing.
   const lagged = [
-    `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} originated_by_dn=ROUTER originated_by_type=Wroutepoint`,
-    '+102#p2 Connected ; +10000#p1 Connected',
+    ...ANSWERED_BY_102.slice(1),
     'wait 750',
     '-102#p2',
     `+106#p3 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER} referred_by_dn=102 referred_by_type=Wextension ; +10000#p1 Connected party_dn=106`,
@@ -50,30 +77,12 @@ t.test('a blind transfer by an extension never read: its conversation comes from
     waitedIn: null,
     endedAt: ended
   }
-  const clock = new FakeClock(T0)
-  const events: CallEvent[] = []
-  const lookups: number[] = []
-  const m = new CallModel({
-    timeZone: 'UTC',
-    graceMs: GRACE_MS,
-    internalCalls: true,
-    clock,
-    callTimes: async () => new Map(),
-    callRecords: async (q) => { lookups.push(q.callid); return record },
-    onEvent: (e) => { events.push(e) }
-  })
-  t.teardown(() => { m.stop() })
-  for (const c of all.slice(0, nSeen)) {
-    await clock.advance(c.at - clock.now())
-    m.apply(c)
-  }
+  const { m, clock, events, lookups, play } = modelOf(t, record)
+  await play(all.slice(0, nSeen))
   // The reads fell behind: one catch-up snapshot replaces them, then the changes after it are read live.
   await clock.advance(all[nLagged - 1].at - clock.now())
   m.apply(snapshotAfter(all.slice(0, nLagged), clock.now()))
-  for (const c of all.slice(nLagged)) {
-    await clock.advance(c.at - clock.now())
-    m.apply(c)
-  }
+  await play(all.slice(nLagged))
   await clock.advance(5000)
   t.equal(m.endsOwed(), 0, 'the call is ended')
   t.ok(lookups.length > 0 && lookups.every((id) => id === CALLID), 'its end is looked up in the call log')
@@ -90,9 +99,6 @@ t.test('an attended transfer inside a catch-up: the target\'s legs were gone by 
   // data-dir under load (2026-12-07): 102 talked, consulted 114 and transferred to it while the reads
   // lagged; 102's consultation leg and 114's legs were gone by their reads (404), and the call emptied.
   // Before, 102's conversation ended as the call's final one (transfer=false) and 114 was never told.
-  const clock = new FakeClock(T0)
-  const events: CallEvent[] = []
-  const lookups: number[] = []
   const record: PbxCallRecord = {
     callid: 1063,
     conversations: [
@@ -102,16 +108,8 @@ t.test('an attended transfer inside a catch-up: the target\'s legs were gone by 
     waitedIn: null,
     endedAt: T0 + 2600
   }
-  const m = new CallModel({ timeZone: 'UTC', graceMs: GRACE_MS, internalCalls: true, clock, callTimes: async () => new Map(), callRecords: async (q) => { lookups.push(q.callid); return record }, onEvent: (e) => { events.push(e) } })
-  t.teardown(() => { m.stop() })
-  for (const c of changesOf([
-    `+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`,
-    `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`,
-    '+102#p2 Connected ; +10000#p1 Connected'
-  ], 1063)) {
-    await clock.advance(c.at - clock.now())
-    m.apply(c)
-  }
+  const { m, clock, events, lookups, play } = modelOf(t, record)
+  await play(changesOf(ANSWERED_BY_102, 1063))
   await clock.advance(T0 + 2600 - clock.now())
   // The reads of the consultation and of 114 found them gone; then the removes of 102 and the caller.
   for (const [dn, id] of [['102', 4], ['114', 5]] as const) m.apply({ kind: 'remove', dn, id, at: clock.now(), uncertain: true })
@@ -129,19 +127,8 @@ t.test('an attended transfer inside a catch-up: the target\'s legs were gone by 
 })
 
 t.test('a read that found a leg of another call gone while the conversation went on: the call ends as seen', async (t) => {
-  const clock = new FakeClock(T0)
-  const events: CallEvent[] = []
-  const lookups: number[] = []
-  const m = new CallModel({ timeZone: 'UTC', graceMs: GRACE_MS, internalCalls: true, clock, callTimes: async () => new Map(), callRecords: async (q) => { lookups.push(q.callid); return null }, onEvent: (e) => { events.push(e) } })
-  t.teardown(() => { m.stop() })
-  for (const c of changesOf([
-    `+10000#p1 Ringing party_dn=102 party_dn_type=Wextension party_caller_id=${CALLER}`,
-    `+102#p2 Ringing party_dn=10000 party_dn_type=Wexternalline party_caller_id=${CALLER}`,
-    '+102#p2 Connected ; +10000#p1 Connected'
-  ], 1064)) {
-    await clock.advance(c.at - clock.now())
-    m.apply(c)
-  }
+  const { m, clock, events, lookups, play } = modelOf(t, null)
+  await play(changesOf(ANSWERED_BY_102, 1064))
   await clock.advance(500)
   m.apply({ kind: 'remove', dn: '120', id: 9, at: clock.now(), uncertain: true }) // some ring-all agent's leg, gone by its read
   await clock.advance(1400)
