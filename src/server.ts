@@ -2,7 +2,7 @@
 // and stops it gracefully: stop accepting, finish in-flight requests, let deliveries and conversions
 // finish or return to the outbox, close the database — within a bounded time.
 import { readFileSync } from 'node:fs'
-import { mkdir, readdir, rm } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import pino from 'pino'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
@@ -16,7 +16,7 @@ import { assertPortFree, describeListenError, listeningUrl } from './port-probe.
 import { demoExamples, startDemoSimulator, type DemoSimulator } from './demo-simulator.js'
 import { logDestination } from './log-format.js'
 import { boundedShutdown, drainBudget, StepTracker } from './shutdown.js'
-import { processAlive } from './process-alive.js'
+import { removeLeftByGone } from './process-alive.js'
 
 export interface StartOptions {
   /** A pino destination for the logs (tests capture them); default stdout. */
@@ -165,11 +165,7 @@ const DEMO_RUN_PREFIX = 'demo-run-'
 /** `<DATA_DIR>/demo-run-<time>-<pid>`, after removing what earlier demo runs left (killed before their shutdown; a running one is kept). */
 async function freshDemoRunDir (dataDir: string): Promise<string> {
   await mkdir(dataDir, { recursive: true })
-  for (const name of await readdir(dataDir)) {
-    const pid = Number(/^demo-run-\d+-(\d+)$/.exec(name)?.[1])
-    if (!name.startsWith(DEMO_RUN_PREFIX) || (Number.isSafeInteger(pid) && pid !== process.pid && processAlive(pid))) continue
-    await rm(path.join(dataDir, name), { recursive: true, force: true }).catch(() => {})
-  }
+  await removeLeftByGone(dataDir, (name) => name.startsWith(DEMO_RUN_PREFIX) ? Number(/^demo-run-\d+-(\d+)$/.exec(name)?.[1] ?? 0) : undefined)
   const dir = path.join(dataDir, `${DEMO_RUN_PREFIX}${Date.now()}-${process.pid}`)
   await mkdir(dir, { recursive: true })
   return dir

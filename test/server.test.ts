@@ -169,3 +169,18 @@ t.test('a start that fails in the services (the database refuses) rejects, and s
   const { readdir } = await import('node:fs/promises')
   t.same((await readdir(dataDir)).filter((f) => f.startsWith('demo-run')), [], 'the demo run\'s folder is removed')
 })
+
+t.test('demo mode removes the run folders killed demo runs left in DATA_DIR, not a running one\'s', async (t) => {
+  const { spawn } = await import('node:child_process')
+  const { readdir } = await import('node:fs/promises')
+  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })
+  await new Promise((resolve) => child.once('exit', resolve))
+  const dataDir = t.testdir({ [`demo-run-1-${child.pid ?? 0}`]: { 'gateway.db': 'x' }, 'demo-run-2-1': {}, 'keep.txt': 'x' })
+  const gw = await startGateway(loadConfig({ PORT: '0', DATA_DIR: dataDir, DEMO_TRAFFIC: '0', RECORDINGS_SOURCE: 'off' }), { logStream: logSink().stream })
+  const during = await readdir(dataDir)
+  await gw.close()
+  t.notOk(during.includes(`demo-run-1-${child.pid ?? 0}`), 'a killed run\'s folder is removed')
+  t.ok(during.includes('demo-run-2-1') && during.includes('keep.txt'), 'a running process\'s (pid 1) and other files stay')
+  t.ok(during.some((n) => n.startsWith(`demo-run-`) && n.endsWith(`-${process.pid}`)), 'this run has its own')
+  t.same((await readdir(dataDir)).sort(), ['demo-run-2-1', 'keep.txt'], 'and removes it at shutdown')
+})

@@ -1,7 +1,7 @@
 // The 3CX V20 simulator: one Fastify server with 3CX's token endpoint, XAPI, Call Control (REST and
 // WebSocket) and the simulator's own /_sim control API. Used by every test, by demo mode and
 // standalone (`3cx-gateway sim`). See docs/simulator.md.
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { Socket } from 'node:net'
@@ -21,7 +21,7 @@ import { loadState, saveState } from './sim-state.js'
 import type { SimDirectory } from './sim-types.js'
 import { callControlPlugin } from './callcontrol/callcontrol-plugin.js'
 import { controlPlugin } from './control/control-plugin.js'
-import { processAlive } from '../process-alive.js'
+import { removeLeftByGone } from '../process-alive.js'
 import type { TlsMaterial } from './tls-cert.js'
 import { sharedCompilers } from '../schema-compilers.js'
 
@@ -58,20 +58,16 @@ export interface Simulator {
 
 const PBX_PATH = /^\/(xapi\/|callcontrol)/
 
-/** A recordings folder the simulator makes itself, in tmp: `3cx-sim-rec-<pid>-<random>`. */
-const OWN_DIR = /^3cx-sim-rec-(\d+)-/
-
 /**
- * A fresh folder for a simulator given none; close() removes it. Those of processes that are gone (killed,
- * or cut off by the gateway's shutdown deadline before close() ran) are removed first.
+ * A fresh recordings folder in tmp for a simulator given none, `3cx-sim-rec-<pid>-…`; close() removes it,
+ * and one a killed process left is removed here.
  */
 async function ownRecordingsDir (): Promise<string> {
   const tmp = os.tmpdir()
-  const names = await readdir(tmp).catch(() => [])
-  await Promise.all(names.map(async (name) => {
-    const pid = Number(OWN_DIR.exec(name)?.[1])
-    if (Number.isSafeInteger(pid) && pid !== process.pid && !processAlive(pid)) await rm(path.join(tmp, name), { recursive: true, force: true }).catch(() => {})
-  }))
+  await removeLeftByGone(tmp, (name) => {
+    const pid = /^3cx-sim-rec-(\d+)-/.exec(name)?.[1]
+    return pid === undefined ? undefined : Number(pid)
+  })
   return await mkdtemp(path.join(tmp, `3cx-sim-rec-${process.pid}-`))
 }
 
