@@ -232,7 +232,7 @@ export class CallTracker {
     // legs went when the conversation ended or later. (From the answer on, any read that found a leg of
     // any call gone, 10 minutes back, would send most calls' ends to the call log.)
     if (conv !== null && s.emptySince !== null) return conv.endedAt ?? s.emptySince
-    if (conv?.endedAt == null || s.emptySince !== null || s.legs.length === 0 || !this.endsAtGrace(conv)) return null
+    if (conv?.endedAt == null || s.legs.length === 0 || !this.endsAtGrace(conv)) return null
     return now >= conv.endedAt + this.opts.graceMs ? conv.endedAt : null
   }
 
