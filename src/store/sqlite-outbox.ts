@@ -9,6 +9,7 @@ import { messageIdOf } from '../webhooks/message-id.js'
 import { afterCommit, type SqliteDatabase } from './database.js'
 import { migrate, type Migration } from './migrations.js'
 import { deliveryViewOf, jobOf, type DeliveryListRow, type DeliveryRow } from './delivery-view.js'
+import { SettleBatch, sameTurn } from './settle-batch.js'
 
 export const OUTBOX_MIGRATIONS: readonly Migration[] = [
   (db) => db.exec(`
@@ -64,6 +65,9 @@ export interface OutboxOptions {
   retryMs?: number
 }
 
+/** One attempt to record and its delivery's new state (settle()'s arguments). */
+interface Outcome { job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number }
+
 export class SqliteOutbox implements OutboxStore {
   private readonly listeners = new Set<EnqueueListener>()
   private readonly now: () => number
@@ -79,6 +83,8 @@ export class SqliteOutbox implements OutboxStore {
   private refusing = false
   readonly health: StorageHealth
   log: OutboxLog | undefined
+  /** Outcomes of one turn of the event loop, committed together (settle()). */
+  private readonly settles = new SettleBatch<Outcome>((items) => this.settleMany(items), { gather: sameTurn })
 
   constructor (readonly db: SqliteDatabase, private readonly opts: OutboxOptions) {
     migrate(db, 'webhooks', OUTBOX_MIGRATIONS)
@@ -251,14 +257,24 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   /**
-   * Records one attempt and the delivery's new state in one transaction. False when gateway.db could
-   * not be written (reported to its StorageHealth): the caller keeps the outcome and tries again.
+   * Records one attempt and the delivery's new state, committed with the other outcomes of the same
+   * turn of the event loop (one transaction for the responses read together: a commit per delivery
+   * made SQLite's commits most of the delivery's cost). Resolves once committed; false when gateway.db
+   * could not be written (reported to its StorageHealth): the caller keeps the outcome and tries again.
    */
-  settle (job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number): boolean {
+  async settle (job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number): Promise<boolean> {
+    return await this.settles.settle({ job, attempt, status, nextAt })
+  }
+
+  private settleMany (items: readonly Outcome[]): boolean {
+    if (!this.db.open) return false // closed while the batch gathered (a shutdown cut short): the outcomes stay pending
     return this.health.attempt('delivery log', () => {
+      const at = this.now()
       this.db.transaction(() => {
-        this.stmt.insertAttempt.run(job.id, attempt.at, attempt.statusCode, attempt.durationMs, attempt.error, attempt.excerpt)
-        this.stmt.settle.run(status, job.attempts, nextAt, this.now(), attempt.statusCode, attempt.error, job.id)
+        for (const { job, attempt, status, nextAt } of items) {
+          this.stmt.insertAttempt.run(job.id, attempt.at, attempt.statusCode, attempt.durationMs, attempt.error, attempt.excerpt)
+          this.stmt.settle.run(status, job.attempts, nextAt, at, attempt.statusCode, attempt.error, job.id)
+        }
       })()
     })
   }

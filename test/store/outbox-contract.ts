@@ -1,6 +1,7 @@
 // The outbox's behaviour every adapter must show (store/sqlite-outbox.ts and store/pg/pg-outbox.ts),
 // run by test/store/sqlite-outbox-contract.test.ts and test/store/pg/pg-outbox.test.ts. The SQLite
-// adapter answers synchronously, the PostgreSQL one with promises: the contract awaits either.
+// adapter answers synchronously (but for settle(), a group commit), the PostgreSQL one with promises:
+// the contract awaits either.
 import type { Test } from 'tap'
 import type { WebhookTargetConfig } from '../../src/config.js'
 import type { CallEvent } from '../../src/calls/call-events.js'

@@ -9,15 +9,15 @@
 // the same transaction as the events handed over before it, as on SQLite, so a crash never leaves a
 // call's state behind (or ahead of) the events already stored for it.
 // Delivery costs round trips per batch, not per delivery: a claim brings its events along (loadEvent
-// answers them from memory, once) and outcomes are settled in group commits (pg-settle-batch.ts).
+// answers them from memory, once) and outcomes are settled in group commits (../settle-batch.ts).
 import type { WebhookTargetConfig } from '../../config.js'
 import type { CallEvent } from '../../calls/call-events.js'
 import type { StorageHealth } from '../../storage-health.js'
 import type { AttemptRecord, DeliveryJob, DeliveryStatus, DeliveryView, EnqueueListener, ListQuery, OutboxLog, OutboxStore, StoredEvent } from '../../webhooks/outbox-store.js'
-import { PgOutbox } from './pg-outbox.js'
+import { PgOutbox, type SettleItem } from './pg-outbox.js'
 import type { PgStore } from './pg-pool.js'
 import { PgClaimer, type PgClaimerOptions } from './pg-claimer.js'
-import { SettleBatch } from './pg-settle-batch.js'
+import { SettleBatch } from '../settle-batch.js'
 import type { PgWrite, PgWrites } from './pg-write-behind.js'
 
 export interface PgOutboxStoreOptions {
@@ -55,7 +55,7 @@ export class PgOutboxStore implements OutboxStore {
   private readonly claimer: PgClaimer | null
   /** Events of claimed deliveries, read with the claim; taken out by the delivery's first loadEvent. */
   private readonly claimedEvents = new Map<number, StoredEvent>()
-  private readonly settles: SettleBatch
+  private readonly settles: SettleBatch<SettleItem>
   /** Events accepted and events committed so far, and who waits for a count to be committed (written()). */
   private accepted = 0
   private committed = 0

@@ -1,8 +1,8 @@
 // The PostgreSQL delivery's round trips per batch, not per delivery (no database needed): outcomes
-// settled in group commits (pg-settle-batch.ts), and claims made when few claimed chains are left
+// settled in group commits (store/settle-batch.ts), and claims made when few claimed chains are left
 // rather than after every delivery (pg-claimer.ts).
 import t from 'tap'
-import { SettleBatch } from '../../../src/store/pg/pg-settle-batch.js'
+import { SettleBatch } from '../../../src/store/settle-batch.js'
 import { PgClaimer } from '../../../src/store/pg/pg-claimer.js'
 import type { PgOutbox, SettleItem } from '../../../src/store/pg/pg-outbox.js'
 import type { DeliveryJob } from '../../../src/webhooks/outbox-store.js'
@@ -14,7 +14,7 @@ const item = (id: number): SettleItem => ({ job: job(id), attempt: { at: 0, stat
 t.test('settles arriving while a write is in flight go together in the next one; each resolves once its batch is written', async (t) => {
   const writes: number[][] = []
   let open: (ok: boolean) => void = () => {}
-  const batch = new SettleBatch(async (items) => {
+  const batch = new SettleBatch<SettleItem>(async (items) => {
     writes.push(items.map((i) => i.job.id))
     return await new Promise<boolean>((resolve) => { open = resolve })
   })
@@ -35,7 +35,7 @@ t.test('settles arriving while a write is in flight go together in the next one;
 
 t.test('a batch the database could not take: every settle of it says false; a bug rejects them', async (t) => {
   let answer: () => Promise<boolean> = async () => false
-  const batch = new SettleBatch(async () => await answer())
+  const batch = new SettleBatch<SettleItem>(async () => await answer())
   t.same(await Promise.all([batch.settle(item(1)), batch.settle(item(2))]), [false, false])
   answer = async () => { throw new Error('bug') }
   await t.rejects(batch.settle(item(3)), /bug/)
