@@ -71,7 +71,7 @@ export const replicasLoad: Figure = {
       ratio: null,
       target: { text: LOAD_TARGET, met: per.every((p) => p.delivered > 0) && received >= total },
       details: { seconds, callsPerSecond, elapsedS: round(elapsedS, 1), received, replicas: per },
-      notes: ['Three gateway processes on one PostgreSQL database against the simulator: the holder derives the events, every replica claims call chains from the shared outbox and delivers them; events/s is each one\'s deliveries over the whole run (traffic, then the drain). The calls in progress are sampled every 500 ms from pbx.ac.get on each replica.']
+      notes: ['Three gateway processes on one PostgreSQL database against the simulator: the holder derives the events, every replica claims call chains from the shared outbox and delivers them; events/s is each one\'s deliveries over the whole run (traffic, then the drain). The calls in progress are sampled every 500 ms from pbx.ac.get on each replica.', 'Why a standby may deliver nothing here: the holder claims a call\'s chain right after it has written its events (a claim on every local write), and the standbys claim every 500 ms what is due and not claimed yet; at 10 calls/s the holder keeps up, so a standby finds a chain only when its poll falls between the holder\'s write and its claim (0 to a few per run). Standbys carry the deliveries when the holder falls behind, stops or dies (its claims run out: test/replicas/failover.test.ts).']
     }
   }))
 }
