@@ -35,11 +35,12 @@ export interface ReplicaSet {
   stop: () => Promise<void>
 }
 
-export async function startReplicas (name: string, count: number, databaseUrl: string): Promise<ReplicaSet> {
+/** `receiverDelayMs`: the webhook receiver answers each event that long after reading it (a slow CRM). */
+export async function startReplicas (name: string, count: number, databaseUrl: string, receiverDelayMs = 0): Promise<ReplicaSet> {
   mkdirSync(benchTmp, { recursive: true })
   const dataDir = mkdtempSync(path.join(benchTmp, `${name}-data-`))
   const sim = await startChild<SimInfo>('sim-process', `${name}-sim`)
-  const receiver = await startChild<ReceiverInfo>('receiver-process', `${name}-receiver`, { env: { BENCH_RECEIVER_ARRIVALS: '1' } })
+  const receiver = await startChild<ReceiverInfo>('receiver-process', `${name}-receiver`, { env: { BENCH_RECEIVER_ARRIVALS: '1', BENCH_RECEIVER_DELAY_MS: String(receiverDelayMs) } })
   const replicas: Replica[] = []
   const stop = async (): Promise<void> => {
     await Promise.all(replicas.map(async (r) => { await r.child.stop() }))

@@ -1,6 +1,7 @@
 // A webhook receiver in its own process: node:http, reads each request body, answers 204 and
 // counts. Used as the delivery target and, on its own, as the delivery-throughput ceiling. With
-// BENCH_RECEIVER_ARRIVALS=1 it also notes when each event arrived and its call id (from its chid).
+// BENCH_RECEIVER_ARRIVALS=1 it also notes when each event arrived and its call id (from its chid);
+// with BENCH_RECEIVER_DELAY_MS=N it answers each request N ms after reading it (a slow CRM).
 import http from 'node:http'
 import { serveIpc } from './ipc-server.js'
 
@@ -10,6 +11,7 @@ let received = 0
 let bytes = 0
 const keepArrivals = process.env.BENCH_RECEIVER_ARRIVALS === '1'
 const arrivals: Array<{ at: number, callid: number }> = []
+const delayMs = Number(process.env.BENCH_RECEIVER_DELAY_MS ?? 0)
 const server = http.createServer((req, res) => {
   const chunks: Buffer[] = []
   req.on('data', (chunk: Buffer) => { bytes += chunk.length; if (keepArrivals) chunks.push(chunk) })
@@ -20,7 +22,8 @@ const server = http.createServer((req, res) => {
     }
     received++
     res.statusCode = 204
-    res.end()
+    if (delayMs > 0) setTimeout(() => { res.end() }, delayMs)
+    else res.end()
   })
 })
 server.keepAliveTimeout = 60_000

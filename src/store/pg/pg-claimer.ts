@@ -4,9 +4,11 @@
 // leased to it) and handing them to its delivery scheduler, which sends a chain in order. It claims
 // when woken (an event written here; a chain finished while few claimed chains are left: more may
 // be due) and every pollMs (events written by other replicas, leases of a dead replica run out). A
-// claim reads every pending head, so it is not repeated after each delivery: while at least half a
-// claim's worth of chains is still being sent here, a finished chain waits for that low-water mark
-// (or the poll). One claim runs at a time; a wake during one claims again right after it.
+// claim reads every pending head, so it is not repeated after each delivery. Whatever woke it, a
+// consumer claims only while fewer than half a claim's worth of chains are still being sent here (the
+// low-water mark): a replica that falls behind (a slow receiver) leaves the chains it has not claimed
+// to the other replicas' polls instead of taking every chain written (the stream holder writes them all,
+// and claimed each one as it wrote it). One claim runs at a time; a wake during one claims again right after it.
 import type { DeliveryJob, StoredEvent } from '../../webhooks/outbox-store.js'
 import type { PgOutbox } from './pg-outbox.js'
 
@@ -37,7 +39,7 @@ export class PgClaimer {
   }
 
   wake (): void {
-    if (this.stopped || this.timer === null) return
+    if (this.stopped || this.timer === null || this.full()) return
     if (this.running) { this.again = true; return }
     this.running = true
     void this.loop().finally(() => { this.running = false })
@@ -61,7 +63,12 @@ export class PgClaimer {
       }
       if (jobs.length > 0 && !this.stopped) this.hand(jobs)
       if (new Set(jobs.map((j) => `${j.target} ${j.chain}`)).size === limit) this.again = true
-    } while (this.again && !this.stopped)
+    } while (this.again && !this.stopped && !this.full())
+  }
+
+  /** At or above the low-water mark: enough chains are being sent here, the rest is left to others. */
+  private full (): boolean {
+    return this.held.size >= (this.opts.limit ?? 200) / 2
   }
 
   /** A delivery is settled for good (done or failed): when its chain is finished here and few are left, claim more. */
@@ -71,7 +78,7 @@ export class PgClaimer {
     ids?.delete(job.id)
     if (ids !== undefined && ids.size > 0) return
     this.held.delete(key)
-    if (this.held.size < (this.opts.limit ?? 200) / 2) this.wake()
+    this.wake()
   }
 
   /** Stops claiming and gives back the leases of deliveries not settled (at shutdown). */

@@ -66,3 +66,27 @@ t.test('a claim after every delivery no more: only when a chain finishes with fe
   await settle()
   t.equal(claims, first + 1, '1 chain left: claims more')
 })
+
+t.test('behind (half a claim of chains still being sent here): a local write or the poll claims nothing, the other replicas\' polls take the rest', async (t) => {
+  let claims = 0
+  let next: DeliveryJob[] = [job(1), job(2)]
+  const outbox = { claimChains: async () => { claims++; const out = next; next = []; return out }, release: async () => {} } as unknown as PgOutbox
+  const claimer = new PgClaimer(outbox, { consumer: 'a', leaseMs: 1000, limit: 4, pollMs: 60_000 }, () => {})
+  t.teardown(async () => { await claimer.stop() })
+  claimer.start()
+  await settle()
+  t.equal(claims, 1)
+  next = [job(3)]
+  claimer.wake() // an event written here, as the stream holder does for every call
+  await settle()
+  t.equal(claims, 1, '2 chains of a claim of 4 being sent: not claimed, left for another replica')
+  claimer.settled(job(1))
+  await settle()
+  t.equal(claims, 2, 'below the mark again: it claims (the chain left, c3)')
+  claimer.wake()
+  await settle()
+  t.equal(claims, 2, 'c2 and c3 being sent: at the mark again')
+  claimer.settled(job(2))
+  await settle()
+  t.equal(claims, 3, 'one chain left: it claims again')
+})
