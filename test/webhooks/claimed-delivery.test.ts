@@ -16,11 +16,11 @@ import { proxiedDatabase, testDatabase } from '../store/pg/pg-test-db.js'
 
 interface Replica { name: string, outbox: PgOutboxStore, delivery: WebhookDelivery, stop: () => Promise<void> }
 
-async function replica (t: { teardown: (fn: () => Promise<void>) => void }, url: string, name: string, targets: WebhookTargetConfig[], claimLimit?: number): Promise<Replica> {
+async function replica (t: { teardown: (fn: () => Promise<void>) => void }, url: string, name: string, targets: WebhookTargetConfig[], claimLimit?: number, config = FAST): Promise<Replica> {
   const store = createPgStore(url, { max: 4 })
   const outbox = new PgOutboxStore(store, { targets, claim: { consumer: name, leaseMs: 3000, pollMs: 100, ...(claimLimit === undefined ? {} : { limit: claimLimit }) } })
   await outbox.open()
-  const delivery = new WebhookDelivery({ outbox, config: FAST })
+  const delivery = new WebhookDelivery({ outbox, config })
   delivery.start()
   let stopped = false
   const stop = async (): Promise<void> => {
@@ -98,6 +98,25 @@ t.test('a delivery claimed by a replica that died is sent once its lease has run
   t.ok(Date.now() - at >= 1200, `not before the dead replica's lease ran out (${Date.now() - at} ms)`)
   t.same(chainsOf(rx.received.map((r) => r.body)).get('261121083716_1'), [1, 2, 3], 'then the whole call, in order')
   await live.stop()
+})
+
+t.test('a replica claims only below half a claim of chains being sent; chains waiting for a retry do not count', async (t) => {
+  const url = await testDatabase(t)
+  const setup = createPgStore(url)
+  t.teardown(setup.close)
+  await migratePg(setup.pool, setup.name)
+  // Calls 1-3 reach a receiver that refuses them: each waits 30 s for its retry.
+  const rx = await startReceiver(0, (r) => (JSON.parse(r.body) as { chid: string }).chid.endsWith('_4') ? undefined : { status: 503 })
+  t.teardown(rx.close)
+  // A claim of at most 4 chains: at 2 being sent it claims no more.
+  const one = await replica(t, url, 'r1', [target('crm', rx.url)], 4, { ...FAST, retrySchedule: [30_000] })
+  for (let c = 1; c <= 3; c++) one.outbox.enqueue(ringing(c, 1))
+  await until(() => rx.all.length === 3, 10_000)
+  const at = Date.now()
+  one.outbox.enqueue(ringing(4, 1))
+  await rx.waitFor(1, 5000)
+  t.ok(Date.now() - at < 2000, `a fresh call is sent at once (${Date.now() - at} ms) while three chains wait for their retries`)
+  t.equal(rx.all.length, 4, 'and the three are not sent again before their retry')
 })
 
 t.test('on PostgreSQL a call state is written with the events handed over with it', async (t) => {

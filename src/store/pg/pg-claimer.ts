@@ -8,7 +8,9 @@
 // consumer claims only while fewer than half a claim's worth of chains are still being sent here (the
 // low-water mark): a replica that falls behind (a slow receiver) leaves the chains it has not claimed
 // to the other replicas' polls instead of taking every chain written (the stream holder writes them all,
-// and claimed each one as it wrote it). One claim runs at a time; a wake during one claims again right after it.
+// and claimed each one as it wrote it). A chain waiting for a retry (its receiver failed) is not being
+// sent: it does not count, so a receiver that is down does not hold back other chains. One claim runs at
+// a time; a wake during one claims again right after it.
 import type { DeliveryJob, StoredEvent } from '../../webhooks/outbox-store.js'
 import type { PgOutbox } from './pg-outbox.js'
 
@@ -23,6 +25,8 @@ export interface PgClaimerOptions {
 export class PgClaimer {
   /** Chains claimed and not finished here, by target and chain: their deliveries not settled yet. */
   private readonly held = new Map<string, Set<number>>()
+  /** Held chains whose head waits for a retry (retrying()), until one of their deliveries is settled for good. */
+  private readonly waiting = new Set<string>()
   private running = false
   private again = false
   private timer: NodeJS.Timeout | null = null
@@ -68,7 +72,15 @@ export class PgClaimer {
 
   /** At or above the low-water mark: enough chains are being sent here, the rest is left to others. */
   private full (): boolean {
-    return this.held.size >= (this.opts.limit ?? 200) / 2
+    return this.held.size - this.waiting.size >= (this.opts.limit ?? 200) / 2
+  }
+
+  /** An attempt failed and the delivery will be retried here later: its chain no longer counts as being sent. */
+  retrying (job: DeliveryJob): void {
+    const key = `${job.target} ${job.chain}`
+    if (!this.held.has(key) || this.waiting.has(key)) return
+    this.waiting.add(key)
+    this.wake()
   }
 
   /** A delivery is settled for good (done or failed): when its chain is finished here and few are left, claim more. */
@@ -76,6 +88,7 @@ export class PgClaimer {
     const key = `${job.target} ${job.chain}`
     const ids = this.held.get(key)
     ids?.delete(job.id)
+    this.waiting.delete(key) // sent at last: the chain goes on (or is finished)
     if (ids !== undefined && ids.size > 0) return
     this.held.delete(key)
     this.wake()
@@ -85,6 +98,7 @@ export class PgClaimer {
   async stop (): Promise<void> {
     this.stopped = true
     this.held.clear()
+    this.waiting.clear()
     if (this.timer !== null) clearInterval(this.timer)
     this.timer = null
     await this.outbox.release(this.opts.consumer).catch(() => {})

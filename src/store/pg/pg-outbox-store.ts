@@ -212,6 +212,7 @@ export class PgOutboxStore implements OutboxStore {
     // Claimed: a retry stays this consumer's until it is due (plus the lease); it retries it itself.
     const ok = await this.settles.settle({ job, attempt, status, nextAt, leaseUntil: c === null ? null : nextAt + c.opts.leaseMs })
     if (ok && status !== 'pending') c?.settled(job)
+    else if (ok) c?.retrying(job)
     return ok
   }
 

@@ -90,3 +90,31 @@ t.test('behind (half a claim of chains still being sent here): a local write or 
   await settle()
   t.equal(claims, 3, 'one chain left: it claims again')
 })
+
+t.test('a chain waiting for a retry (its receiver failed) is not being sent: it does not hold back other chains', async (t) => {
+  let claims = 0
+  let next: DeliveryJob[] = [job(1), job(2)]
+  const outbox = { claimChains: async () => { claims++; const out = next; next = []; return out }, release: async () => {} } as unknown as PgOutbox
+  const claimer = new PgClaimer(outbox, { consumer: 'a', leaseMs: 1000, limit: 4, pollMs: 60_000 }, () => {})
+  t.teardown(async () => { await claimer.stop() })
+  claimer.start()
+  await settle()
+  t.equal(claims, 1, 'two chains of a claim of 4 being sent: at the mark')
+  claimer.retrying(job(1))
+  await settle()
+  t.equal(claims, 2, 'c1 waits for its retry: one chain is being sent, it claims')
+  claimer.retrying(job(1))
+  claimer.wake()
+  await settle()
+  t.equal(claims, 3, 'a second failure of the same chain changes nothing (still one being sent)')
+  next = [job(3)]
+  claimer.wake()
+  await settle()
+  t.equal(claims, 4)
+  claimer.wake()
+  await settle()
+  t.equal(claims, 4, 'c2 and c3 being sent: at the mark')
+  claimer.settled(job(1))
+  await settle()
+  t.equal(claims, 4, 'c1 sent at last and finished: still c2 and c3, no claim')
+})
