@@ -94,6 +94,44 @@ function cached<R extends { schema?: unknown }, F> (scope: string | undefined, s
   }
 }
 
+/**
+ * Off (the default): a route's validators and serializers are compiled at their first use, not when
+ * the app gets ready. Compiling every schema of the gateway and its demo simulator was about a third
+ * of the start-up (~250 ms of ~1 s; issue 16), and most routes of an app are never called in a test
+ * process. On: compiled when the app gets ready, as Fastify does: what a test that must see every
+ * schema compile sets (test/plugins/schemas-compile.test.ts). The functions are the same either way.
+ */
+let eager = false
+export function compileSchemasAtStart (on: boolean): void {
+  eager = on
+}
+
+type Validate = ((data: unknown, context?: unknown) => unknown) & { errors?: unknown, schemaEnv?: unknown }
+
+/**
+ * A validator compiled at its first use. Fastify reads `schemaEnv` before it calls a validator (Ajv's
+ * functions have one: Fastify then passes the parent object, so that Ajv can coerce a root value), so
+ * reading it compiles too; `errors` is the compiled function's, copied after each call.
+ */
+export function lazyValidator (compile: () => Validate): Validate {
+  let real: Validate | undefined
+  const get = (): Validate => (real ??= compile())
+  const validate = function (data: unknown, context?: unknown): unknown {
+    const fn = get()
+    const valid = context === undefined ? fn(data) : fn(data, context)
+    validate.errors = fn.errors
+    return valid
+  } as Validate
+  Object.defineProperty(validate, 'schemaEnv', { get: () => get().schemaEnv })
+  return validate
+}
+
+/** A serializer compiled at its first use. */
+export function lazySerializer (compile: () => (value: unknown) => string): (value: unknown) => string {
+  let real: ((value: unknown) => string) | undefined
+  return (value) => (real ??= compile())(value)
+}
+
 interface ValidatorRoute { schema?: unknown, httpPart?: string }
 type ValidatorCompile = Compile<ValidatorRoute, unknown>
 
@@ -119,7 +157,7 @@ export const buildValidator: BuildValidator = ((externalSchemas: unknown, option
     // A custom compiler makes Fastify skip lower-casing a headers schema's names: say so rather than
     // validate headers case-sensitively.
     if (route.httpPart === 'headers') throw new Error('src/schema-compilers.ts does not compile headers schemas (Fastify would no longer lower-case their names); add that before using one')
-    return compile(route)
+    return eager ? compile(route) : lazyValidator(() => compile(route) as Validate)
   }
 }) as unknown as BuildValidator
 
@@ -129,9 +167,10 @@ const fastJsonStringify = SerializerSelector() as unknown as (externalSchemas: u
 /** Fastify's `schemaController.compilersFactory.buildSerializer`: its default fast-json-stringify compiler, shared by every app. */
 export const buildSerializer: BuildSerializer = ((externalSchemas: unknown, options: unknown) => {
   const scope = schemaText([externalSchemas ?? null, options ?? null], true)
-  return cached(scope === undefined ? undefined : `serializer\n${scope}`,
+  const compile = cached(scope === undefined ? undefined : `serializer\n${scope}`,
     (route) => fastJsonStringify(externalSchemas, options)(route),
     () => fastJsonStringify(externalSchemas, options))
+  return (route: { schema?: unknown }) => eager ? compile(route) : lazySerializer(() => compile(route) as (value: unknown) => string)
 }) as unknown as BuildSerializer
 
 /** For `schemaController: { compilersFactory }` of every Fastify app the process builds. */
@@ -145,8 +184,11 @@ export function ajvValidators (options: AjvOptions): () => FastifySchemaCompiler
   const scope = schemaText(options, true)
   let ajv: Ajv | undefined
   const shared = ({ schema }: { schema?: unknown }): unknown => (ajv ??= new Ajv(options)).compile(schema as AnySchema)
-  return () => cached(scope === undefined ? undefined : `ajv\n${scope}`, shared, () => {
-    const own = new Ajv(options)
-    return ({ schema }) => own.compile(schema as AnySchema)
-  }) as unknown as FastifySchemaCompiler<AnySchema>
+  return () => {
+    const compile = cached(scope === undefined ? undefined : `ajv\n${scope}`, shared, () => {
+      const own = new Ajv(options)
+      return ({ schema }) => own.compile(schema as AnySchema)
+    })
+    return ((route: { schema?: unknown }) => eager ? compile(route) : lazyValidator(() => compile(route) as Validate)) as unknown as FastifySchemaCompiler<AnySchema>
+  }
 }

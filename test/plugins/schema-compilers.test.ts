@@ -1,9 +1,14 @@
 // The process-wide cache of compiled validators and serializers (src/schema-compilers.ts): a route
 // gets a function compiled from its own schema, never another's, and what validation answers (coercion,
-// removed properties, formats, error messages) is what Fastify's own compilers answer.
+// removed properties, formats, error messages) is what Fastify's own compilers answer. The cache is
+// seen through functions compiled when an app gets ready (compileSchemasAtStart); the last tests show
+// the default, compiled at first use.
 import t from 'tap'
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifySchema } from 'fastify'
-import { ajvValidators, buildSerializer, schemaText, sharedCompilers } from '../../src/schema-compilers.js'
+import { ajvValidators, buildSerializer, compileSchemasAtStart, lazySerializer, lazyValidator, schemaText, sharedCompilers } from '../../src/schema-compilers.js'
+
+compileSchemasAtStart(true)
+t.teardown(() => { compileSchemasAtStart(false) }) // the default again for the next file in this process
 
 const shared = (): FastifyInstance => Fastify({ schemaController: { compilersFactory: sharedCompilers } }) as unknown as FastifyInstance
 
@@ -142,4 +147,41 @@ t.test('ajvValidators: plain Ajv with its own options, shared between apps by sc
   t.equal(await post(one, '/1', { b: 2 }), '200 {"b":2}')
   t.equal(await post(two, '/0', { b: 2 }), '200 {"b":2}')
   t.match(await post(two, '/0', { a: 2 }), /^400 /)
+})
+
+t.test('at first use (the default): an app gets ready without compiling; the route validates, coerces and reports as compiled at start', async (t) => {
+  compileSchemasAtStart(false)
+  t.teardown(() => { compileSchemasAtStart(true) })
+  const app = shared()
+  t.teardown(async () => { await app.close() })
+  // An integer body coerced at its root: Ajv can replace a root value only when Fastify passes the
+  // parent (it does when the validator has `schemaEnv`).
+  app.post('/n', { schema: { body: { type: 'integer', maximum: 5 } } }, async (req) => ({ n: req.body }))
+  app.get('/q', { schema: { querystring: limit(5).querystring, response: { 200: { type: 'object', properties: { n: { type: 'integer' } } } } } }, async (req) => ({ n: (req.query as { n: number }).n, extra: 'dropped' }))
+  await app.ready()
+  const post = async (body: string): Promise<{ statusCode: number, json: () => unknown }> => await app.inject({ method: 'POST', url: '/n', headers: { 'content-type': 'application/json' }, body })
+  t.same((await post('"4"')).json(), { n: 4 }, 'the root value coerced')
+  t.match((await post('7')).json(), { statusCode: 400, message: 'body must be <= 5' }, 'Ajv\'s message')
+  t.same((await app.inject({ url: '/q?n=3' })).json(), { n: 3 }, 'the response serialized by its schema')
+  t.equal((await app.inject({ url: '/q?n=30' })).statusCode, 400)
+})
+
+t.test('lazy functions: compiled once, at the first call or the first read of schemaEnv; errors follow each call', async (t) => {
+  let compiles = 0
+  const real = Object.assign((n: unknown) => { real.errors = n === 1 ? null : [{ message: 'not 1' }]; return n === 1 }, { errors: null as unknown, schemaEnv: { root: true } })
+  const validate = lazyValidator(() => { compiles++; return real })
+  t.equal(compiles, 0)
+  t.same(validate.schemaEnv, { root: true })
+  t.equal(compiles, 1, 'reading schemaEnv compiles')
+  t.equal(validate(2), false)
+  t.same(validate.errors, [{ message: 'not 1' }])
+  t.equal(validate(1), true)
+  t.equal(validate.errors, null)
+  t.equal(compiles, 1)
+  let serializers = 0
+  const serialize = lazySerializer(() => { serializers++; return (v) => JSON.stringify(v) })
+  t.equal(serializers, 0)
+  t.equal(serialize({ a: 1 }), '{"a":1}')
+  t.equal(serialize([2]), '[2]')
+  t.equal(serializers, 1)
 })
