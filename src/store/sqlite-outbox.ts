@@ -4,7 +4,7 @@
 import type { WebhookTargetConfig } from '../config.js'
 import type { CallEvent, WebhookPayload } from '../calls/call-events.js'
 import { isStorageError, storageHealthOf, type StorageHealth } from '../storage-health.js'
-import { targetWants, type AttemptRecord, type DeliveryJob, type DeliveryStatus, type DeliveryView, type EnqueueListener, type ListQuery, type OutboxLog, type OutboxStore, type StoredEvent } from '../webhooks/outbox-store.js'
+import { targetWants, type AttemptRecord, type DeliveryJob, type DeliveryStatus, type DeliveryView, type EnqueueListener, type ListQuery, type OutboxLog, type OutboxStore, type SettleOutcome, type StoredEvent } from '../webhooks/outbox-store.js'
 import { messageIdOf } from '../webhooks/message-id.js'
 import { afterCommit, type SqliteDatabase } from './database.js'
 import { migrate, type Migration } from './migrations.js'
@@ -65,9 +65,6 @@ export interface OutboxOptions {
   retryMs?: number
 }
 
-/** One attempt to record and its delivery's new state (settle()'s arguments). */
-interface Outcome { job: DeliveryJob, attempt: AttemptRecord, status: DeliveryStatus, nextAt: number }
-
 export class SqliteOutbox implements OutboxStore {
   private readonly listeners = new Set<EnqueueListener>()
   private readonly now: () => number
@@ -84,7 +81,7 @@ export class SqliteOutbox implements OutboxStore {
   readonly health: StorageHealth
   log: OutboxLog | undefined
   /** Outcomes of one turn of the event loop, committed together (settle()). */
-  private readonly settles = new SettleBatch<Outcome>((items) => this.settleMany(items), { gather: sameTurn })
+  private readonly settles = new SettleBatch<SettleOutcome>((items) => this.settleMany(items), { gather: sameTurn })
 
   constructor (readonly db: SqliteDatabase, private readonly opts: OutboxOptions) {
     migrate(db, 'webhooks', OUTBOX_MIGRATIONS)
@@ -266,7 +263,7 @@ export class SqliteOutbox implements OutboxStore {
     return await this.settles.settle({ job, attempt, status, nextAt })
   }
 
-  private settleMany (items: readonly Outcome[]): boolean {
+  private settleMany (items: readonly SettleOutcome[]): boolean {
     if (!this.db.open) return false // closed while the batch gathered (a shutdown cut short): the outcomes stay pending
     return this.health.attempt('delivery log', () => {
       const at = this.now()

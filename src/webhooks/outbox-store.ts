@@ -42,6 +42,14 @@ export interface AttemptRecord {
   excerpt: string | null
 }
 
+/** One attempt to record and its delivery's new state: settle()'s arguments, as the stores batch them. */
+export interface SettleOutcome {
+  job: DeliveryJob
+  attempt: AttemptRecord
+  status: DeliveryStatus
+  nextAt: number
+}
+
 export interface DeliveryView {
   id: number
   eventId: number

@@ -10,7 +10,7 @@
 import type pg from 'pg'
 import type { WebhookTargetConfig } from '../../config.js'
 import type { CallEvent, WebhookPayload } from '../../calls/call-events.js'
-import { targetWants, type AttemptRecord, type DeliveryJob, type DeliveryStatus, type DeliveryView, type ListQuery, type StoredEvent } from '../../webhooks/outbox-store.js'
+import { targetWants, type AttemptRecord, type DeliveryJob, type DeliveryStatus, type DeliveryView, type ListQuery, type SettleOutcome, type StoredEvent } from '../../webhooks/outbox-store.js'
 import { messageIdOf } from '../../webhooks/message-id.js'
 import { inTransaction, type PgStore } from './pg-pool.js'
 import type { PgWrite } from './pg-write-behind.js'
@@ -31,12 +31,8 @@ export interface ClaimOptions {
   leaseMs?: number
 }
 
-/** One attempt to record and its delivery's new state (settle()'s arguments). */
-export interface SettleItem {
-  job: DeliveryJob
-  attempt: AttemptRecord
-  status: DeliveryStatus
-  nextAt: number
+/** settle()'s arguments, and how long a retry keeps its lease. */
+export interface SettleItem extends SettleOutcome {
   /** A retry keeps its lease this long (the consumer retries it itself); null ends it. */
   leaseUntil: number | null
 }
