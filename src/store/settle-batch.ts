@@ -46,16 +46,25 @@ export class SettleBatch<Item> {
     try {
       while (this.waiting.length > 0) {
         if (this.opts.gather !== undefined) await this.opts.gather()
-        const batch = this.waiting.splice(0, this.max)
-        try {
-          const ok = await this.write(batch.map((w) => w.item))
-          for (const w of batch) w.resolve(ok)
-        } catch (err) {
-          for (const w of batch) w.reject(err)
-        }
+        await this.writeBatch(this.waiting.splice(0, this.max))
       }
     } finally {
       this.running--
+    }
+  }
+
+  /**
+   * Writes a batch; one that throws (not a database that cannot be written: a bug, or a row it refuses)
+   * is written again one by one, so that only the settle that caused it fails, not the deliveries that
+   * happened to share its transaction (they would be sent again).
+   */
+  private async writeBatch (batch: Array<Waiting<Item>>): Promise<void> {
+    try {
+      const ok = await this.write(batch.map((w) => w.item))
+      for (const w of batch) w.resolve(ok)
+    } catch (err) {
+      if (batch.length === 1) { batch[0].reject(err); return }
+      for (const w of batch) await this.writeBatch([w])
     }
   }
 }

@@ -59,3 +59,16 @@ t.test('a batch gateway.db cannot take: false for each of its settles, the deliv
   db.close()
   t.equal(await late, false, 'closed while its batch gathered: not written, no error')
 })
+
+t.test('one outcome gateway.db refuses (its delivery is gone): only that settle fails; the others of its turn are written', async (t) => {
+  const { outbox, transactions } = outboxWith(t, 2)
+  const jobs = outbox.pendingJobs('crm')
+  const now = Date.now()
+  const gone = { ...jobs[0], id: 999_999 } // no such delivery: the attempt's foreign key refuses it
+  const settles = [jobs[0], gone, jobs[1]].map(async (job) => await outbox.settle({ ...job, attempts: 1 }, ok(now), 'done', now))
+  const [first, refused, last] = await Promise.allSettled(settles)
+  t.same([first, last], [{ status: 'fulfilled', value: true }, { status: 'fulfilled', value: true }], 'the two real deliveries are settled')
+  t.match(refused, { status: 'rejected', reason: { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' } }, 'the bad one fails alone (delivery.ts logs it and retries it later)')
+  t.same(outbox.pendingJobs('crm'), [], 'nothing left pending that was delivered')
+  t.equal(transactions(), 4, 'the batch, then each of its three alone')
+})
