@@ -259,6 +259,8 @@ export function loadConfig (env: Env = process.env, opts: LoadOptions = {}): Con
 }
 
 export function validTimeZone (tz: string): boolean {
+  // The default needs no check: the first Intl.DateTimeFormat loads time zone data (~25 ms of start-up).
+  if (tz === 'UTC') return true
   try {
     // eslint-disable-next-line no-new
     new Intl.DateTimeFormat('en-US', { timeZone: tz })

@@ -106,6 +106,18 @@ export function compileSchemasAtStart (on: boolean): void {
   eager = on
 }
 
+/**
+ * Ajv checks every schema against the JSON Schema meta-schema before compiling it, and compiles that
+ * meta-schema at its first schema: ~50 ms of the start-up (the first request a demo start validates,
+ * issue 16). The schemas are the code's own and do not change at run time, so the check runs where
+ * every schema is compiled at once (compileSchemasAtStart(true): test/plugins/schemas-compile.test.ts)
+ * and is skipped otherwise. The option is part of each compiler's scope key, so functions compiled
+ * with and without the check are never mixed up.
+ */
+function withSchemaCheck<O extends object> (options: O): O & { validateSchema: boolean } {
+  return { ...options, validateSchema: eager }
+}
+
 type Validate = ((data: unknown, context?: unknown) => unknown) & { errors?: unknown, schemaEnv?: unknown }
 
 /**
@@ -140,7 +152,8 @@ type ValidatorPool = (externalSchemas: unknown, options: unknown) => ValidatorCo
 const validatorsByScope = new Map<string, ValidatorCompile>()
 
 /** Fastify's `schemaController.compilersFactory.buildValidator`: its default Ajv compiler, shared by every app. */
-export const buildValidator: BuildValidator = ((externalSchemas: unknown, options: unknown) => {
+export const buildValidator: BuildValidator = ((externalSchemas: unknown, fastifyOptions: { customOptions?: object }) => {
+  const options = { ...fastifyOptions, customOptions: withSchemaCheck(fastifyOptions.customOptions ?? {}) }
   // Options holding functions (Ajv plugins, onCreate) are not in the pool's key: such an app gets its own.
   const scope = schemaText([externalSchemas, options], true)
   const newCompiler = (): ValidatorCompile => (AjvCompiler() as unknown as ValidatorPool)(externalSchemas, options)
@@ -180,12 +193,19 @@ export const sharedCompilers = { buildValidator, buildSerializer }
  * A validator compiler for `app.setValidatorCompiler()` on a plain Ajv with these options (not
  * Fastify's), sharing compiled validators with every app that uses the same options. Call it per app.
  */
-export function ajvValidators (options: AjvOptions): () => FastifySchemaCompiler<AnySchema> {
-  const scope = schemaText(options, true)
-  let ajv: Ajv | undefined
-  const shared = ({ schema }: { schema?: unknown }): unknown => (ajv ??= new Ajv(options)).compile(schema as AnySchema)
+export function ajvValidators (ajvOptions: AjvOptions): () => FastifySchemaCompiler<AnySchema> {
+  // One shared Ajv per option set; the schema check (withSchemaCheck) is read per app, as an app is built.
+  const shared = new Map<boolean, (route: { schema?: unknown }) => unknown>()
   return () => {
-    const compile = cached(scope === undefined ? undefined : `ajv\n${scope}`, shared, () => {
+    const options = withSchemaCheck(ajvOptions)
+    const scope = schemaText(options, true)
+    let compileShared = shared.get(options.validateSchema)
+    if (compileShared === undefined) {
+      let ajv: Ajv | undefined
+      compileShared = ({ schema }) => (ajv ??= new Ajv(options)).compile(schema as AnySchema)
+      shared.set(options.validateSchema, compileShared)
+    }
+    const compile = cached(scope === undefined ? undefined : `ajv\n${scope}`, compileShared, () => {
       const own = new Ajv(options)
       return ({ schema }) => own.compile(schema as AnySchema)
     })

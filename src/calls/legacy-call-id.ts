@@ -15,8 +15,17 @@ function formatterFor (timeZone: string): Intl.DateTimeFormat {
   return f
 }
 
+const two = (n: number): string => (n < 10 ? `0${n}` : String(n))
+
+/** `YYMMDDhhmmss` of `at` in UTC, without Intl (whose first formatter loads time zone data: ~25 ms of start-up). */
+function utcPrefix (at: number): string {
+  const d = new Date(at)
+  return two(d.getUTCFullYear() % 100) + two(d.getUTCMonth() + 1) + two(d.getUTCDate()) + two(d.getUTCHours()) + two(d.getUTCMinutes()) + two(d.getUTCSeconds())
+}
+
 /** `YYMMDDhhmmss` of `at` (ms since epoch) in `timeZone` (IANA name). */
 export function legacyTimePrefix (at: number, timeZone: string): string {
+  if (timeZone === 'UTC') return utcPrefix(at)
   const parts: Record<string, string> = {}
   for (const p of formatterFor(timeZone).formatToParts(new Date(at))) parts[p.type] = p.value
   return PARTS.map((p) => parts[p]).join('')

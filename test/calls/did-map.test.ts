@@ -57,6 +57,13 @@ t.test('legacy call ids', async (t) => {
   t.equal(parseLegacyCallId('nope'), null)
 })
 
+t.test('the UTC prefix (worked out without Intl) is what Intl formats in Etc/UTC', async (t) => {
+  const instants = [Date.UTC(2000, 0, 1, 0, 0, 0), Date.UTC(2009, 11, 31, 23, 59, 59, 999), Date.UTC(2024, 1, 29, 9, 5, 7), Date.UTC(2099, 11, 31, 23, 59, 59)]
+  for (let i = 0; i < 200; i++) instants.push(Date.UTC(2000, 0, 1) + Math.floor(Math.random() * 100 * 365.25 * 86_400_000))
+  const wrong = instants.filter((at) => legacyTimePrefix(at, 'UTC') !== legacyTimePrefix(at, 'Etc/UTC'))
+  t.same(wrong.map((at) => new Date(at).toISOString()), [])
+})
+
 t.test('titles and recording payloads', async (t) => {
   t.equal(minutesSeconds(65), '1:05')
   t.equal(minutesSeconds(3725), '62:05')

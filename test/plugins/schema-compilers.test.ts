@@ -185,3 +185,30 @@ t.test('lazy functions: compiled once, at the first call or the first read of sc
   t.equal(serialize([2]), '[2]')
   t.equal(serializers, 1)
 })
+
+t.test('the meta-schema check: on where every schema is compiled at start (the tests), skipped at first use (production start-up)', async (t) => {
+  // minLength must be ≥ 0: only the JSON Schema meta-schema says so; Ajv compiles the schema without it.
+  // A new object each time: Ajv files a schema object before it checks it, and would not check it again.
+  const odd = (): FastifySchema => ({ querystring: { type: 'object', properties: { s: { type: 'string', minLength: -1 } } } })
+  const route = async (make: () => FastifyInstance): Promise<FastifyInstance> => {
+    const app = make()
+    app.get('/', { schema: odd() }, async (req) => req.query)
+    return app
+  }
+  const checked = await route(shared)
+  t.teardown(async () => { await checked.close() })
+  await t.rejects(checked.ready(), /schema is invalid: data\/properties\/s\/minLength must be >= 0/, 'Fastify\'s compilers (eager): refused at start')
+  const plain = ajvValidators({ coerceTypes: true })
+  const checkedPlain = await route(() => { const app = Fastify() as unknown as FastifyInstance; app.setValidatorCompiler(plain()); return app })
+  t.teardown(async () => { await checkedPlain.close() })
+  await t.rejects(checkedPlain.ready(), /schema is invalid/, 'ajvValidators (eager): refused at start')
+
+  compileSchemasAtStart(false)
+  t.teardown(() => { compileSchemasAtStart(true) })
+  for (const make of [shared, () => { const app = Fastify() as unknown as FastifyInstance; app.setValidatorCompiler(plain()); return app }]) {
+    const app = await route(make)
+    t.teardown(async () => { await app.close() })
+    await app.ready()
+    t.same((await app.inject({ url: '/?s=x' })).json(), { s: 'x' }, 'at first use: compiled without the check, and validates')
+  }
+})
