@@ -197,11 +197,11 @@ t.test('the meta-schema check: on where every schema is compiled at start (the t
   }
   const checked = await route(shared)
   t.teardown(async () => { await checked.close() })
-  await t.rejects(checked.ready(), /schema is invalid: data\/properties\/s\/minLength must be >= 0/, 'Fastify\'s compilers (eager): refused at start')
+  await t.rejects(async () => { await checked.ready() }, /schema is invalid: data\/properties\/s\/minLength must be >= 0/, 'Fastify\'s compilers (eager): refused at start')
   const plain = ajvValidators({ coerceTypes: true })
   const checkedPlain = await route(() => { const app = Fastify() as unknown as FastifyInstance; app.setValidatorCompiler(plain()); return app })
   t.teardown(async () => { await checkedPlain.close() })
-  await t.rejects(checkedPlain.ready(), /schema is invalid/, 'ajvValidators (eager): refused at start')
+  await t.rejects(async () => { await checkedPlain.ready() }, /schema is invalid/, 'ajvValidators (eager): refused at start')
 
   compileSchemasAtStart(false)
   t.teardown(() => { compileSchemasAtStart(true) })
