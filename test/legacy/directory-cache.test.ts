@@ -152,3 +152,23 @@ t.test('invalidations one after another during fetches never fail the reads wait
   t.equal((settled[0] as PromiseFulfilledResult<{ number: string } | null>).value?.number, '113')
   t.ok(dir.stats().fetches >= 4, `each read fetched again after the change (${dir.stats().fetches} fetches)`)
 })
+
+t.test('reading a cached entry on the real clock starts no timer (lru-cache\'s default started one per millisecond of reads)', async (t) => {
+  const dir = new DirectoryCache(gw.clients.xapi)
+  const user = await dir.user('102')
+  t.ok(user, 'extension 102 read from the PBX')
+  // Counted where lru-cache starts them: the global setTimeout, wrapped for these 20 ms.
+  let started = 0
+  const real = globalThis.setTimeout
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => { started++; return real(...args) }) as typeof setTimeout
+  t.teardown(() => { globalThis.setTimeout = real })
+  const until = performance.now() + 20
+  let reads = 0
+  while (performance.now() < until) {
+    if (dir.peekUser('102') === user) reads++
+    await Promise.resolve()
+  }
+  globalThis.setTimeout = real
+  t.ok(reads > 100, `${reads} reads over 20 ms`)
+  t.equal(started, 0, 'no timer started by the reads')
+})
