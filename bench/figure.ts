@@ -36,6 +36,8 @@ export interface FigureResult {
   details: Record<string, unknown>
   /** Plain sentences: how it was measured, and why a target was missed if known. */
   notes: string[]
+  /** Share of the machine's CPU time stolen by the hypervisor while the figure ran (bench/cpu-steal.ts); set by run.ts. */
+  cpuSteal?: number | null
 }
 
 export interface BenchOptions {

@@ -22,6 +22,8 @@ function num (n: number | null, unit: string): string {
   return unit === '' ? s : `${s} ${unit}`
 }
 
+const percent = (share: number | null | undefined): string => (share === null || share === undefined ? '–' : `${Math.round(share * 100)} %`)
+
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
 
 export function resultsMarkdown (r: BenchResults): string {
@@ -43,9 +45,12 @@ export function resultsMarkdown (r: BenchResults): string {
     '',
     `Targets met: ${r.figures.length - missed.length} of ${r.figures.length}.`,
     '',
-    '| figure | measured | ceiling / comparison | ratio | target | |',
-    '|---|---|---|---|---|---|',
-    ...r.figures.map((f) => `| ${cell(f.title)} | ${cell(f.summary)} | ${f.ceiling === null ? cell(f.comparison ?? '–') : cell(`${num(f.ceiling.value, f.ceiling.unit)} (${f.ceiling.what})`)} | ${f.ratio ?? '–'} | ${cell(f.target.text)} | ${metText(f.target.met)} |`),
+    'CPU steal: the share of the machine\'s CPU time the hypervisor gave to other guests while the figure ran',
+    '(/proc/stat). On a shared VM it comes and goes; a figure measured while it is high is lower and noisier.',
+    '',
+    '| figure | measured | ceiling / comparison | ratio | target | | CPU steal |',
+    '|---|---|---|---|---|---|---|',
+    ...r.figures.map((f) => `| ${cell(f.title)} | ${cell(f.summary)} | ${f.ceiling === null ? cell(f.comparison ?? '–') : cell(`${num(f.ceiling.value, f.ceiling.unit)} (${f.ceiling.what})`)} | ${f.ratio ?? '–'} | ${cell(f.target.text)} | ${metText(f.target.met)} | ${percent(f.cpuSteal)} |`),
     ''
   ]
   if (missed.length > 0) {

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { failedFigure, type Figure, type FigureResult } from './figure.js'
 import { describeMachine } from './machine.js'
+import { readCpuTimes, stealShare } from './cpu-steal.js'
 import { benchDir, benchTmp } from './paths.js'
 import { writeResults } from './report.js'
 import { stopAllChildren } from './processes.js'
@@ -35,6 +36,7 @@ const results: FigureResult[] = []
 for (const figure of selected) {
   log(`▶ ${figure.title}`)
   const t0 = performance.now()
+  const cpuBefore = readCpuTimes()
   let result: FigureResult
   try {
     result = await figure.run({ quick, log })
@@ -42,9 +44,11 @@ for (const figure of selected) {
     result = failedFigure(figure, TARGETS[figure.id] ?? '', err)
   }
   await stopAllChildren()
+  result.cpuSteal = stealShare(cpuBefore, readCpuTimes())
   results.push(result)
   const met = result.target.met === null ? 'NOT MEASURED' : result.target.met ? 'met' : 'NOT MET'
-  log(`  ${result.summary}${result.ratio !== null ? ` — ratio ${result.ratio}` : ''} — target ${result.target.text}: ${met} (${Math.round((performance.now() - t0) / 1000)} s)`)
+  const steal = result.cpuSteal === null || result.cpuSteal === undefined ? '' : `, CPU steal ${Math.round(result.cpuSteal * 100)} %`
+  log(`  ${result.summary}${result.ratio !== null ? ` — ratio ${result.ratio}` : ''} — target ${result.target.text}: ${met} (${Math.round((performance.now() - t0) / 1000)} s${steal})`)
 }
 
 const files = writeResults(only === undefined && values['cpu-prof'] !== true ? benchDir : benchTmp, { mode: quick ? 'quick' : 'full', machine, durationS: (performance.now() - started) / 1000, figures: results })

@@ -5,6 +5,8 @@ import t from 'tap'
 import { failedFigure, withoutCheckoutPaths } from '../bench/figure.js'
 import { repoRoot } from '../bench/paths.js'
 import { skippedWithoutPg } from '../bench/pg-database.js'
+import { readCpuTimes, stealShare } from '../bench/cpu-steal.js'
+import { resultsMarkdown } from '../bench/report.js'
 
 t.test('a failed figure keeps its stack without the checkout\'s location', async (t) => {
   const root = path.join(path.sep, 'srv', 'clone')
@@ -32,4 +34,20 @@ t.test('a PostgreSQL figure that could not run says what stopped it', async (t) 
   t.match(small.notes[0], /too few connections .*max_connections is 100.*Raise max_connections to 510/)
   const local = skippedWithoutPg(f, 'x', '/usr/lib/postgresql/15/bin/initdb is missing', { problem: 'no PostgreSQL server binaries to start a cluster of its own', remedy: 'Install them', local: true })
   t.match(local.notes[0], /^Skipped: no PostgreSQL server binaries to start a cluster of its own \(\/usr\/lib\/postgresql\/15\/bin\/initdb is missing\)\. Install them, then run/, 'a problem on this machine names no server address')
+})
+
+t.test('CPU steal: read from /proc/stat\'s cpu line and shown per figure', async (t) => {
+  const stat = (steal: number, idle: number): string => `cpu  100 5 50 ${idle} 2 0 3 ${steal} 0 0\ncpu0 50 2 25 ${idle / 2} 1 0 1 ${steal / 2} 0 0\nintr 1\n`
+  t.same(readCpuTimes(stat(10, 800)), { steal: 10, total: 970 })
+  t.equal(readCpuTimes('intr 1\n'), null, 'no cpu line')
+  t.equal(readCpuTimes('cpu  1 2 x\n'), null, 'a line it cannot read')
+  t.equal(stealShare(readCpuTimes(stat(10, 800)), readCpuTimes(stat(40, 870))), 0.3, '30 of 100 jiffies stolen')
+  t.equal(stealShare(null, readCpuTimes(stat(40, 870))), null)
+  t.equal(stealShare(readCpuTimes(stat(10, 800)), readCpuTimes(stat(10, 800))), null, 'no time between the readings')
+  if (process.platform === 'linux') t.ok(readCpuTimes(), 'this machine\'s /proc/stat is read')
+
+  const figure = { id: 'x', title: 'X', value: 1, unit: '', summary: 's', ceiling: null, ratio: null, target: { text: 't', met: true }, details: {}, notes: [] }
+  const md = resultsMarkdown({ mode: 'quick', durationS: 1, machine: { cpuModel: 'c', cores: 2, memoryGb: 1, node: 'v', os: 'o', date: 'd', commit: 'h' }, figures: [{ ...figure, cpuSteal: 0.31 }, { ...figure, title: 'Y' }] })
+  t.match(md, /\| X \| s \| – \| – \| t \| met \| 31 % \|/)
+  t.match(md, /\| Y \| s \| – \| – \| t \| met \| – \|/, 'not measured: a dash')
 })
