@@ -91,8 +91,9 @@ export default async function healthRoutes (app: FastifyInstance, opts: HealthRo
   const metrics = opts.metrics ?? app.gateway.metrics
   if (metrics !== undefined) {
     app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'], hide: false } }, async (_req, reply) => {
-      const text = await metrics.registry.metrics()
-      return await reply.type(metrics.registry.contentType).send(text)
+      const registry = await metrics.registry()
+      const text = await registry.metrics()
+      return await reply.type(registry.contentType).send(text)
     })
   }
 }

@@ -1,7 +1,11 @@
 // Prometheus metrics of one gateway instance (its own registry, so tests can run several apps).
 // Labels are low-cardinality by construction: legacy method names, route templates, target names,
-// status codes — never keys, numbers or URLs.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+// status codes — never keys, numbers or URLs. prom-client (with @opentelemetry/api, which it loads)
+// is loaded when the registry is first asked for, right after the server listens (server.ts) or at
+// the first scrape, not with the gateway's modules: ~50 ms of the start-up (issue 16).
+import type { Counter, Histogram, Registry } from 'prom-client'
+
+type PromClient = typeof import('prom-client')
 
 /** Values read at scrape time from the live services (set by the composition root). */
 export interface MetricSources {
@@ -59,41 +63,78 @@ export class StatusCounts {
   }
 }
 
+/** What the PBX clients report of each request (their `observe` option). */
+export interface PbxObservation { api: string, route: string, status: number | null, durationMs: number, error?: string }
+
+/** PBX requests observed before the registry exists (the start-up's, a few dozen), kept to be counted in it. */
+const MAX_EARLY_OBSERVATIONS = 1000
+
 export class GatewayMetrics {
-  readonly registry = new Registry()
   /** gateway_requests_total, counted by the request-metrics plugin. */
   readonly requests = new RequestCounts()
-  readonly pbxDuration: Histogram<'api' | 'route' | 'status'>
-  readonly pbxErrors: Counter<'api' | 'route' | 'code'>
   sources: MetricSources = {}
+  private built: Promise<Registry> | null = null
+  private pbx: { duration: Histogram<'api' | 'route' | 'status'>, errors: Counter<'api' | 'route' | 'code'> } | null = null
+  private early: PbxObservation[] = []
 
-  constructor (opts: { defaultMetrics?: boolean, tenant?: string } = {}) {
-    const registers = [this.registry]
-    if (opts.tenant !== undefined) this.registry.setDefaultLabels({ tenant: opts.tenant })
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' })
-    collectedCounter(registers, 'gateway_requests_total', 'API requests by legacy method (or route) and status', ['method', 'status'], () => this.requests.entries())
-    this.pbxDuration = new Histogram({
-      name: 'gateway_pbx_request_duration_seconds',
-      help: 'PBX request latency by API (xapi, callcontrol, token), route template and status',
-      labelNames: ['api', 'route', 'status'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers
+  constructor (private readonly opts: { defaultMetrics?: boolean, tenant?: string } = {}) {}
+
+  /**
+   * The Prometheus registry with every metric: prom-client is loaded and the metrics registered at the
+   * first call (each later call gets the same registry). The process's default metrics (CPU, memory,
+   * event loop, GC) count from then on.
+   */
+  async registry (): Promise<Registry> {
+    this.built ??= import('prom-client').then((prom) => this.build(prom), (err: unknown) => {
+      this.built = null // asked again, it tries again
+      throw err
     })
-    this.pbxErrors = new Counter({ name: 'gateway_pbx_errors_total', help: 'PBX request failures by API, route template and error code', labelNames: ['api', 'route', 'code'], registers })
-    collectedCounter(registers, 'gateway_recording_conversions_total', 'WAV to MP3 conversions by outcome (ok, failed; retry: failed, tried again later)', ['outcome'], () => {
+    return await this.built
+  }
+
+  /** Hook for the PBX clients' `observe` option. */
+  observePbx = (o: PbxObservation): void => {
+    if (this.pbx === null) {
+      if (this.early.length < MAX_EARLY_OBSERVATIONS) this.early.push(o)
+      return
+    }
+    this.pbx.duration.observe({ api: o.api, route: o.route, status: o.status === null ? 'none' : String(o.status) }, o.durationMs / 1000)
+    if (o.error !== undefined) this.pbx.errors.inc({ api: o.api, route: o.route, code: o.error })
+  }
+
+  private build (prom: PromClient): Registry {
+    const registry = new prom.Registry()
+    const registers = [registry]
+    if (this.opts.tenant !== undefined) registry.setDefaultLabels({ tenant: this.opts.tenant })
+    if (this.opts.defaultMetrics !== false) prom.collectDefaultMetrics({ register: registry, prefix: 'gateway_' })
+    const collectedCounter = counterOf(prom, registers)
+    collectedCounter('gateway_requests_total', 'API requests by legacy method (or route) and status', ['method', 'status'], () => this.requests.entries())
+    this.pbx = {
+      duration: new prom.Histogram({
+        name: 'gateway_pbx_request_duration_seconds',
+        help: 'PBX request latency by API (xapi, callcontrol, token), route template and status',
+        labelNames: ['api', 'route', 'status'],
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers
+      }),
+      errors: new prom.Counter({ name: 'gateway_pbx_errors_total', help: 'PBX request failures by API, route template and error code', labelNames: ['api', 'route', 'code'], registers })
+    }
+    for (const o of this.early) this.observePbx(o)
+    this.early = []
+    collectedCounter('gateway_recording_conversions_total', 'WAV to MP3 conversions by outcome (ok, failed; retry: failed, tried again later)', ['outcome'], () => {
       const c = this.sources.conversions?.()
       return c === undefined ? [] : [[{ outcome: 'ok' }, c.done], [{ outcome: 'failed' }, c.failed], [{ outcome: 'retry' }, c.retries ?? 0]]
     })
 
     const gauge = (name: string, help: string, read: () => number | undefined): void => {
       // eslint-disable-next-line no-new
-      new Gauge({ name, help, registers, collect () { const v = read(); if (v !== undefined) this.set(v) } })
+      new prom.Gauge({ name, help, registers, collect () { const v = read(); if (v !== undefined) this.set(v) } })
     }
-    collectedCounter(registers, 'gateway_cache_lookups_total', 'Directory cache lookups by result (hit, stale, miss)', ['result'], () => {
+    collectedCounter('gateway_cache_lookups_total', 'Directory cache lookups by result (hit, stale, miss)', ['result'], () => {
       const c = this.sources.cacheStats?.()
       return c === undefined ? [] : [[{ result: 'hit' }, c.hits], [{ result: 'stale' }, c.stale], [{ result: 'miss' }, c.misses]]
     })
-    collectedCounter(registers, 'gateway_webhook_attempts_total', 'Webhook delivery attempts by target name and outcome (delivered, failed_attempt)', ['target', 'outcome'], () =>
+    collectedCounter('gateway_webhook_attempts_total', 'Webhook delivery attempts by target name and outcome (delivered, failed_attempt)', ['target', 'outcome'], () =>
       (this.sources.deliveryStats?.() ?? []).flatMap((t) => [
         [{ target: t.name, outcome: 'delivered' }, t.delivered] as const,
         [{ target: t.name, outcome: 'failed_attempt' }, t.failures] as const
@@ -110,46 +151,46 @@ export class GatewayMetrics {
     })
     gauge('gateway_outbox_depth', 'Webhook deliveries waiting in the durable outbox (and call events held in memory while gateway.db cannot be written)', () => this.sources.outboxDepth?.())
     gauge('gateway_outbox_held_events', 'Call events held in memory because gateway.db cannot be written (disk full, I/O error)', () => this.sources.outboxHeld?.())
-    collectedCounter(registers, 'gateway_events_refused_total', 'Call events refused (lost) because gateway.db could not be written and the in-memory hold was full', [], () => {
+    collectedCounter('gateway_events_refused_total', 'Call events refused (lost) because gateway.db could not be written and the in-memory hold was full', [], () => {
       const n = this.sources.eventsRefused?.()
       return n === undefined ? [] : [[{}, n]]
     })
-    collectedCounter(registers, 'gateway_events_rederived_total', 'Call events derived again (a replica resumed a call from a state older than its stored events) and not stored: the first copy is kept', [], () => {
+    collectedCounter('gateway_events_rederived_total', 'Call events derived again (a replica resumed a call from a state older than its stored events) and not stored: the first copy is kept', [], () => {
       const n = this.sources.eventsRederived?.()
       return n === undefined ? [] : [[{}, n]]
     })
-    collectedCounter(registers, 'gateway_storage_write_failures_total', 'Failed writes to gateway.db by writer (outbox, delivery log, call state, unseen calls, ...)', ['store'], () =>
+    collectedCounter('gateway_storage_write_failures_total', 'Failed writes to gateway.db by writer (outbox, delivery log, call state, unseen calls, ...)', ['store'], () =>
       [...(this.sources.storageWriteFailures?.() ?? new Map<string, number>())].map(([store, n]) => [{ store }, n] as const))
     gauge('gateway_recording_conversion_queue', 'Recordings waiting for or in conversion', () => this.sources.conversionQueue?.())
     gauge('gateway_mp3_disk_bytes', 'Bytes used by MP3 files in MP3_DIR', () => this.sources.mp3DiskBytes?.())
     gauge('gateway_recordings_held', 'Recorded legs not announced because no file near them could be identified as theirs (docs/recordings.md)', () => this.sources.heldRecordings?.())
-  }
-
-  /** Hook for the PBX clients' `observe` option. */
-  observePbx = (o: { api: string, route: string, status: number | null, durationMs: number, error?: string }): void => {
-    this.pbxDuration.observe({ api: o.api, route: o.route, status: o.status === null ? 'none' : String(o.status) }, o.durationMs / 1000)
-    if (o.error !== undefined) this.pbxErrors.inc({ api: o.api, route: o.route, code: o.error })
+    return registry
   }
 }
 
 type Labels = Record<string, string>
 
-/** A counter whose value lives in another module: at scrape time it advances by what was added since. */
-function collectedCounter (registers: Registry[], name: string, help: string, labelNames: string[], read: () => ReadonlyArray<readonly [Labels, number]>): void {
-  const seen = new Map<string, number>()
-  // eslint-disable-next-line no-new
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers,
-    collect () {
-      for (const [labels, value] of read()) {
-        const key = JSON.stringify(labels)
-        const delta = value - (seen.get(key) ?? 0)
-        if (delta > 0) this.inc(labels, delta)
-        seen.set(key, value)
+/**
+ * Makes counters whose value lives in another module: at scrape time each advances by what was added
+ * since (`read` gives the totals by labels).
+ */
+function counterOf (prom: PromClient, registers: Registry[]) {
+  return (name: string, help: string, labelNames: string[], read: () => ReadonlyArray<readonly [Labels, number]>): void => {
+    const seen = new Map<string, number>()
+    // eslint-disable-next-line no-new
+    new prom.Counter({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect () {
+        for (const [labels, value] of read()) {
+          const key = JSON.stringify(labels)
+          const delta = value - (seen.get(key) ?? 0)
+          if (delta > 0) this.inc(labels, delta)
+          seen.set(key, value)
+        }
       }
-    }
-  })
+    })
+  }
 }

@@ -34,6 +34,13 @@ t.test('importing the gateway and the simulator loads neither node-postgres, the
   t.same(withPg, ['pg'])
 })
 
+t.test('prom-client (and the @opentelemetry/api it loads) is not loaded with the single-PBX gateway, only when its metrics registry is first asked for', async (t) => {
+  const files = ['src/server.ts', 'src/services.ts', 'src/sim/simulator.ts', 'src/app.ts'].map((f) => path.join(root, f))
+  const [loaded, afterMetrics] = await loadedBy(files, 'prom-client', ['prom-client', '@opentelemetry/api'])
+  t.same(loaded, [], '~50 ms of a start-up (issue 16)')
+  t.same(afterMetrics, ['prom-client', '@opentelemetry/api'])
+})
+
 t.test('they load when first used', async (t) => {
   const { compileFilter } = await import('../src/sim/xapi/odata-filter.js')
   const keep = compileFilter("Number eq '101'", () => true)

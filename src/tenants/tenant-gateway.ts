@@ -291,7 +291,7 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
       sendJson(res, body.ready || body.unready.length < reports.length ? 200 : 503, body)
       return
     }
-    const registries = [processMetrics, ...[...tenants.values()].map((t) => t.services.metrics.registry)]
+    const registries = [processMetrics, ...await Promise.all([...tenants.values()].map(async (t) => await t.services.metrics.registry()))]
     const merged = AggregatorRegistry.aggregate(await Promise.all(registries.map(async (r) => await r.getMetricsAsJSON())))
     res.writeHead(200, { 'content-type': merged.contentType })
     res.end(await merged.metrics())

@@ -31,7 +31,7 @@ t.test('each request is counted once, by route label and status, 404s as unmatch
   app.get('/b.get', { onResponse: [(_req, _reply, done) => { hookRan++; done() }] }, async (_req, reply) => await reply.code(503).send({ ok: false }))
   t.teardown(async () => { await app.close() })
   for (const url of ['/a.get', '/a.get', '/webapi/SECRET/a.get', '/b.get', '/nope/SECRET', '/nope']) await app.inject({ url })
-  const text = await metrics.registry.metrics()
+  const text = await (await metrics.registry()).metrics()
   t.match(text, /gateway_requests_total\{method="a\.get",status="200"\} 3/)
   t.match(text, /gateway_requests_total\{method="b\.get",status="503"\} 1/)
   t.match(text, /gateway_requests_total\{method="unmatched",status="404"\} 2/)
@@ -39,7 +39,7 @@ t.test('each request is counted once, by route label and status, 404s as unmatch
   t.notMatch(text, /SECRET/)
   t.equal(hookRan, 3, "a route's own onResponse hooks still run")
   await app.inject({ url: '/a.get' })
-  t.match(await metrics.registry.metrics(), /gateway_requests_total\{method="a\.get",status="200"\} 4/, 'later scrapes add what came since')
+  t.match(await (await metrics.registry()).metrics(), /gateway_requests_total\{method="a\.get",status="200"\} 4/, 'later scrapes add what came since')
 })
 
 t.test('answers from a route\'s own onRequest hook (401, 429), 405s and URLs the router refuses are counted once', async (t) => {
@@ -57,7 +57,7 @@ t.test('answers from a route\'s own onRequest hook (401, 429), 405s and URLs the
     await app.inject({ url })
   }
   t.equal((await app.inject({ method: 'POST', url: '/webapi/K/c.get' })).statusCode, 405)
-  const text = await metrics.registry.metrics()
+  const text = await (await metrics.registry()).metrics()
   t.match(text, /gateway_requests_total\{method="c\.get",status="401"\} 1/)
   t.match(text, /gateway_requests_total\{method="c\.get",status="429"\} 1/)
   t.match(text, /gateway_requests_total\{method="c\.get",status="200"\} 1/)
@@ -73,4 +73,21 @@ t.test('without metrics the plugin does nothing', async (t) => {
   app.get('/a.get', async () => ({ ok: true }))
   t.equal((await app.inject({ url: '/a.get' })).statusCode, 200)
   await app.close()
+})
+
+t.test('the registry: built at the first ask (one for every ask); PBX requests observed before it are counted in it', async (t) => {
+  const metrics = new GatewayMetrics({ defaultMetrics: false })
+  metrics.observePbx({ api: 'xapi', route: '/Users', status: 200, durationMs: 12 })
+  metrics.observePbx({ api: 'token', route: '/connect/token', status: null, durationMs: 3000, error: 'PBX_TIMEOUT' })
+  const [one, two] = await Promise.all([metrics.registry(), metrics.registry()])
+  t.equal(one, two, 'one registry')
+  t.equal(await metrics.registry(), one)
+  metrics.observePbx({ api: 'xapi', route: '/Users', status: 200, durationMs: 30 })
+  const text = await one.metrics()
+  t.match(text, /gateway_pbx_request_duration_seconds_count\{api="xapi",route="\/Users",status="200"\} 2/, 'the early request and the later one')
+  t.match(text, /gateway_pbx_request_duration_seconds_bucket\{le="0.025",api="xapi",route="\/Users",status="200"\} 1/)
+  t.match(text, /gateway_pbx_request_duration_seconds_count\{api="token",route="\/connect\/token",status="none"\} 1/)
+  t.match(text, /gateway_pbx_errors_total\{api="token",route="\/connect\/token",code="PBX_TIMEOUT"\} 1/)
+  t.notMatch(text, /gateway_process_cpu/, 'default metrics off as asked')
+  t.match(await (await new GatewayMetrics({ tenant: 'acme' }).registry()).metrics(), /gateway_process_cpu_user_seconds_total\{tenant="acme"\}/, 'default metrics and the tenant label')
 })
