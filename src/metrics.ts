@@ -66,14 +66,18 @@ export class StatusCounts {
 /** What the PBX clients report of each request (their `observe` option). */
 export interface PbxObservation { api: string, route: string, status: number | null, durationMs: number, error?: string }
 
-/** PBX requests observed before the registry exists (the start-up's, a few dozen), kept to be counted in it. */
+/**
+ * PBX requests observed before the registry exists (the start-up's, a few dozen), kept to be counted
+ * in it. Half as many start building it: where nothing asks for it (a tenant never scraped yet), later
+ * requests are counted rather than dropped.
+ */
 const MAX_EARLY_OBSERVATIONS = 1000
 
 export class GatewayMetrics {
   /** gateway_requests_total, counted by the request-metrics plugin. */
   readonly requests = new RequestCounts()
   sources: MetricSources = {}
-  private built: Promise<Registry> | null = null
+  private building: Promise<Registry> | null = null
   private pbx: { duration: Histogram<'api' | 'route' | 'status'>, errors: Counter<'api' | 'route' | 'code'> } | null = null
   private early: PbxObservation[] = []
 
@@ -85,17 +89,23 @@ export class GatewayMetrics {
    * event loop, GC) count from then on.
    */
   async registry (): Promise<Registry> {
-    this.built ??= import('prom-client').then((prom) => this.build(prom), (err: unknown) => {
-      this.built = null // asked again, it tries again
+    this.building ??= import('prom-client').then((prom) => this.build(prom), (err: unknown) => {
+      this.building = null // asked again, it tries again
       throw err
     })
-    return await this.built
+    return await this.building
+  }
+
+  /** Whether the registry is built (prom-client loaded, every metric registered). */
+  get built (): boolean {
+    return this.pbx !== null
   }
 
   /** Hook for the PBX clients' `observe` option. */
   observePbx = (o: PbxObservation): void => {
     if (this.pbx === null) {
       if (this.early.length < MAX_EARLY_OBSERVATIONS) this.early.push(o)
+      if (this.early.length === MAX_EARLY_OBSERVATIONS / 2) this.registry().catch(() => {}) // a scrape will say why
       return
     }
     this.pbx.duration.observe({ api: o.api, route: o.route, status: o.status === null ? 'none' : String(o.status) }, o.durationMs / 1000)

@@ -91,3 +91,14 @@ t.test('the registry: built at the first ask (one for every ask); PBX requests o
   t.notMatch(text, /gateway_process_cpu/, 'default metrics off as asked')
   t.match(await (await new GatewayMetrics({ tenant: 'acme' }).registry()).metrics(), /gateway_process_cpu_user_seconds_total\{tenant="acme"\}/, 'default metrics and the tenant label')
 })
+
+t.test('PBX requests are never dropped for want of a scrape: past 500 early ones the registry is built by itself', async (t) => {
+  const metrics = new GatewayMetrics({ defaultMetrics: false })
+  const observe = (n: number): void => { for (let i = 0; i < n; i++) metrics.observePbx({ api: 'xapi', route: '/Users', status: 200, durationMs: 1 }) }
+  observe(600)
+  t.notOk(metrics.built, 'not yet: prom-client is loaded asynchronously')
+  for (const until = Date.now() + 10_000; !metrics.built && Date.now() < until;) await new Promise((resolve) => setTimeout(resolve, 10))
+  t.ok(metrics.built, 'built without a scrape')
+  observe(1400)
+  t.match(await (await metrics.registry()).metrics(), /gateway_pbx_request_duration_seconds_count\{api="xapi",route="\/Users",status="200"\} 2000/)
+})
