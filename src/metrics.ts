@@ -116,7 +116,10 @@ export class GatewayMetrics {
     const registry = new prom.Registry()
     const registers = [registry]
     if (this.opts.tenant !== undefined) registry.setDefaultLabels({ tenant: this.opts.tenant })
-    if (this.opts.defaultMetrics !== false) prom.collectDefaultMetrics({ register: registry, prefix: 'gateway_' })
+    if (this.opts.defaultMetrics !== false) {
+      prom.collectDefaultMetrics({ register: registry, prefix: 'gateway_' })
+      countCpuSinceStart(registry)
+    }
     const collectedCounter = counterOf(prom, registers)
     collectedCounter('gateway_requests_total', 'API requests by legacy method (or route) and status', ['method', 'status'], () => this.requests.entries())
     this.pbx = {
@@ -179,6 +182,19 @@ export class GatewayMetrics {
 }
 
 type Labels = Record<string, string>
+
+/**
+ * prom-client's process CPU counters count from their registration; Prometheus's own clients count
+ * the process's CPU since it started (`process_cpu_seconds_total`), so do these: what was used before
+ * the registry was built (loading, start-up) is added once.
+ */
+function countCpuSinceStart (registry: Registry): void {
+  const used = process.cpuUsage()
+  const add = (name: string, micros: number): void => { (registry.getSingleMetric(`gateway_${name}`) as Counter | undefined)?.inc(micros / 1e6) }
+  add('process_cpu_user_seconds_total', used.user)
+  add('process_cpu_system_seconds_total', used.system)
+  add('process_cpu_seconds_total', used.user + used.system)
+}
 
 /**
  * Makes counters whose value lives in another module: at scrape time each advances by what was added

@@ -89,7 +89,12 @@ t.test('the registry: built at the first ask (one for every ask); PBX requests o
   t.match(text, /gateway_pbx_request_duration_seconds_count\{api="token",route="\/connect\/token",status="none"\} 1/)
   t.match(text, /gateway_pbx_errors_total\{api="token",route="\/connect\/token",code="PBX_TIMEOUT"\} 1/)
   t.notMatch(text, /gateway_process_cpu/, 'default metrics off as asked')
-  t.match(await (await new GatewayMetrics({ tenant: 'acme' }).registry()).metrics(), /gateway_process_cpu_user_seconds_total\{tenant="acme"\}/, 'default metrics and the tenant label')
+  const before = process.cpuUsage()
+  const text2 = await (await new GatewayMetrics({ tenant: 'acme' }).registry()).metrics()
+  const cpu = (name: string): number => Number(new RegExp(`^gateway_process_cpu_${name}seconds_total\\{tenant="acme"\\} (\\S+)$`, 'm').exec(text2)?.[1])
+  t.ok(cpu('user_') >= before.user / 1e6, `process CPU since the process started (${cpu('user_')} s user ≥ ${before.user / 1e6} s used before), not since the registry was built`)
+  t.ok(cpu('system_') >= before.system / 1e6, 'system CPU too')
+  t.ok(cpu('') >= (before.user + before.system) / 1e6, 'and their total')
 })
 
 t.test('PBX requests are never dropped for want of a scrape: past 500 early ones the registry is built by itself', async (t) => {
