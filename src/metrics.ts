@@ -188,7 +188,7 @@ type Labels = Record<string, string>
  * the process's CPU since it started (`process_cpu_seconds_total`), so do these: what was used before
  * the registry was built (loading, start-up) is added once.
  */
-function countCpuSinceStart (registry: Registry): void {
+export function countCpuSinceStart (registry: Registry): void {
   const used = process.cpuUsage()
   const add = (name: string, micros: number): void => { (registry.getSingleMetric(`gateway_${name}`) as Counter | undefined)?.inc(micros / 1e6) }
   add('process_cpu_user_seconds_total', used.user)

@@ -27,6 +27,7 @@ import { VERSION } from '../version.js'
 import { errorBody } from '../legacy/legacy-error.js'
 import { answerClientError } from '../client-error.js'
 import { answerHalfClosedClients } from '../half-open.js'
+import { countCpuSinceStart } from '../metrics.js'
 import { tenantConfig } from './tenant-config.js'
 import type { TenantDefinition } from './tenants-file.js'
 import { describeDiff, diffTenants, isEmptyDiff } from './tenant-diff.js'
@@ -222,6 +223,7 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
   }
   const processMetrics = new Registry()
   collectDefaultMetrics({ register: processMetrics, prefix: 'gateway_' })
+  countCpuSinceStart(processMetrics)
   const secure = https !== undefined
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
