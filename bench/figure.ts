@@ -42,6 +42,8 @@ export interface FigureResult {
 
 export interface BenchOptions {
   quick: boolean
+  /** `--rounds N`: rounds a side for the HTTP comparisons (cached and live GET) instead of their default. */
+  rounds?: number
   log: (line: string) => void
 }
 

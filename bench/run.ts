@@ -1,8 +1,9 @@
-// `npm run bench [-- --quick] [-- --only id,id] [-- --cpu-prof]`: runs every figure against the simulator
+// `npm run bench [-- --quick] [-- --only id,id] [-- --cpu-prof] [-- --rounds N]`: runs every figure against the simulator
 // on this machine, one after another, and writes bench/results.json and bench/results.md (with --only:
 // to bench/tmp/, kept with --keep). --cpu-prof: each gateway process writes a V8 CPU profile to
 // bench/profiles/<figure>-gateway.cpuprofile (open it in Chrome DevTools, or summarise it with
-// `node dist/bench/profile-summary.js FILE`); profiling slows the gateway, so its figures are not results. Benchmarks
+// `node dist/bench/profile-summary.js FILE`); profiling slows the gateway, so its figures are not results. --rounds N:
+// the HTTP comparisons run N rounds a side (default 10), results to bench/tmp/ as with --only. Benchmarks
 // report; they do not fail (exit 0 even when a target is missed; 1 only when the run itself broke).
 import { mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
@@ -16,8 +17,13 @@ import { stopAllChildren } from './processes.js'
 import { FIGURES, TARGETS } from './figures/index.js'
 import { profileGateways } from './stack.js'
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, keep: { type: 'boolean' }, 'cpu-prof': { type: 'boolean' } }, strict: true })
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, keep: { type: 'boolean' }, 'cpu-prof': { type: 'boolean' }, rounds: { type: 'string' } }, strict: true })
 const quick = values.quick === true
+const rounds = values.rounds === undefined ? undefined : Number(values.rounds)
+if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1 || rounds > 100)) {
+  process.stderr.write(`bench: --rounds takes a whole number from 1 to 100, got "${values.rounds ?? ''}"\n`)
+  process.exit(2)
+}
 const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean)
 const selected: Figure[] = only === undefined ? FIGURES : FIGURES.filter((f) => only.includes(f.id))
 if (selected.length === 0) {
@@ -39,7 +45,7 @@ for (const figure of selected) {
   const cpuBefore = readCpuTimes()
   let result: FigureResult
   try {
-    result = await figure.run({ quick, log })
+    result = await figure.run({ quick, log, ...(rounds === undefined ? {} : { rounds }) })
   } catch (err) {
     result = failedFigure(figure, TARGETS[figure.id] ?? '', err)
   }
@@ -51,7 +57,7 @@ for (const figure of selected) {
   log(`  ${result.summary}${result.ratio !== null ? ` — ratio ${result.ratio}` : ''} — target ${result.target.text}: ${met} (${Math.round((performance.now() - t0) / 1000)} s${steal})`)
 }
 
-const files = writeResults(only === undefined && values['cpu-prof'] !== true ? benchDir : benchTmp, { mode: quick ? 'quick' : 'full', machine, durationS: (performance.now() - started) / 1000, figures: results })
+const files = writeResults(only === undefined && values['cpu-prof'] !== true && rounds === undefined ? benchDir : benchTmp, { mode: quick ? 'quick' : 'full', machine, durationS: (performance.now() - started) / 1000, figures: results })
 if (values.keep !== true) rmSync(benchTmp, { recursive: true, force: true })
 log(`wrote ${files.json} and ${files.md}`)
 // Figures close what they open; this only guards against a handle a broken figure left behind.

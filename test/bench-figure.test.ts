@@ -7,6 +7,7 @@ import { repoRoot } from '../bench/paths.js'
 import { skippedWithoutPg } from '../bench/pg-database.js'
 import { readCpuTimes, stealShare } from '../bench/cpu-steal.js'
 import { resultsMarkdown } from '../bench/report.js'
+import { loadSettings } from '../bench/figures/http-load.js'
 
 t.test('a failed figure keeps its stack without the checkout\'s location', async (t) => {
   const root = path.join(path.sep, 'srv', 'clone')
@@ -50,4 +51,11 @@ t.test('CPU steal: read from /proc/stat\'s cpu line and shown per figure', async
   const md = resultsMarkdown({ mode: 'quick', durationS: 1, machine: { cpuModel: 'c', cores: 2, memoryGb: 1, node: 'v', os: 'o', date: 'd', commit: 'h' }, figures: [{ ...figure, cpuSteal: 0.31 }, { ...figure, title: 'Y' }] })
   t.match(md, /\| X \| s \| – \| – \| t \| met \| 31 % \|/)
   t.match(md, /\| Y \| s \| – \| – \| t \| met \| – \|/, 'not measured: a dash')
+})
+
+t.test('--rounds N changes only the rounds of the HTTP comparisons', async (t) => {
+  const log = (): void => {}
+  t.same(loadSettings({ quick: false, log }), { connections: 50, seconds: 2, rounds: 10 })
+  t.same(loadSettings({ quick: false, log, rounds: 30 }), { connections: 50, seconds: 2, rounds: 30 })
+  t.same(loadSettings({ quick: true, log, rounds: 3 }), { connections: 50, seconds: 4, rounds: 3 })
 })

@@ -9,7 +9,9 @@ import { round } from '../stats.js'
  * shares the machine's speed of the moment (the figure is the median of the rounds' ratios, bench/load.ts).
  */
 export function loadSettings (opts: BenchOptions): { connections: number, seconds: number, rounds: number } {
-  return opts.quick ? { connections: 50, seconds: 4, rounds: 1 } : { connections: 50, seconds: 2, rounds: 10 }
+  const settings = opts.quick ? { connections: 50, seconds: 4, rounds: 1 } : { connections: 50, seconds: 2, rounds: 10 }
+  // More rounds narrow a ratio on a noisy machine (each process's rate moves by a third from run to run).
+  return opts.rounds === undefined ? settings : { ...settings, rounds: opts.rounds }
 }
 
 /** `lo–hi` of the runs' server CPU per request (µs). */
