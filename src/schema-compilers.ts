@@ -23,8 +23,11 @@ type BuildValidator = NonNullable<CompilersFactory['buildValidator']>
 type BuildSerializer = NonNullable<CompilersFactory['buildSerializer']>
 type Compile<R, F> = (route: R) => F
 
-/** Compiled functions by scope (kind, options, shared schemas), then schema text. Bounded by the distinct schemas the code declares. */
-const compiled = new Map<string, Map<string, unknown>>()
+/**
+ * By scope (kind, options, shared schemas): the one compiler of the process for it (made at its first
+ * compile) and the functions it compiled, by schema text. Bounded by the distinct schemas the code declares.
+ */
+const scopes = new Map<string, { compiler: Compile<never, unknown> | null, functions: Map<string, unknown> }>()
 
 /** Keys that make Ajv file a schema by a name; a schema holding one is not shared. */
 const NAMING_KEYS = new Set(['$id', '$anchor', '$dynamicAnchor'])
@@ -67,28 +70,30 @@ function routeSchemaText (schema: unknown): string | undefined {
 }
 
 /**
- * A route compiler that takes a schema's function from the process's cache, compiling it with
- * `shared` on a miss; `scope` (kind, options, shared schemas) is part of the key, and undefined when
- * nothing may be shared. Schemas that cannot be keyed go to `ownCompiler()`, made once per app.
+ * A route compiler that takes a schema's function from the process's cache, compiling it on a miss
+ * with the scope's one compiler (`make()`, called once per scope and process); `scope` (kind, options,
+ * shared schemas) is part of the key, and undefined when nothing may be shared. Schemas that cannot be
+ * keyed go to a compiler of this app's own, also made by `make()`.
  */
-function cached<R extends { schema?: unknown }, F> (scope: string | undefined, shared: Compile<R, F>, ownCompiler: () => Compile<R, F>): Compile<R, F> {
+function cached<R extends { schema?: unknown }, F> (scope: string | undefined, make: () => Compile<R, F>): Compile<R, F> {
   let own: Compile<R, F> | undefined
-  let inScope: Map<string, unknown> | undefined
+  let shared: { compiler: Compile<R, F> | null, functions: Map<string, unknown> } | undefined
   if (scope !== undefined) {
-    inScope = compiled.get(scope)
-    if (inScope === undefined) compiled.set(scope, inScope = new Map())
+    shared = scopes.get(scope) as typeof shared
+    if (shared === undefined) scopes.set(scope, shared = { compiler: null, functions: new Map() })
   }
   return (route) => {
-    const text = inScope === undefined ? undefined : routeSchemaText(route.schema)
-    if (inScope === undefined || text === undefined) {
-      own ??= ownCompiler()
+    const text = shared === undefined ? undefined : routeSchemaText(route.schema)
+    if (shared === undefined || text === undefined) {
+      own ??= make()
       return own(route)
     }
     // Two maps rather than one joined key: the text is the string kept for its schema object, whose hash V8 keeps.
-    let fn = inScope.get(text) as F | undefined
+    let fn = shared.functions.get(text) as F | undefined
     if (fn === undefined) {
-      fn = shared(route)
-      inScope.set(text, fn)
+      shared.compiler ??= make()
+      fn = shared.compiler(route)
+      shared.functions.set(text, fn)
     }
     return fn
   }
@@ -148,24 +153,14 @@ interface ValidatorRoute { schema?: unknown, httpPart?: string }
 type ValidatorCompile = Compile<ValidatorRoute, unknown>
 
 type ValidatorPool = (externalSchemas: unknown, options: unknown) => ValidatorCompile
-/** Fastify's default compiler (its own Ajv) for each scope: shared schemas and options, for the whole process. */
-const validatorsByScope = new Map<string, ValidatorCompile>()
 
 /** Fastify's `schemaController.compilersFactory.buildValidator`: its default Ajv compiler, shared by every app. */
 export const buildValidator: BuildValidator = ((externalSchemas: unknown, fastifyOptions: { customOptions?: object }) => {
   const options = { ...fastifyOptions, customOptions: withSchemaCheck(fastifyOptions.customOptions ?? {}) }
   // Options holding functions (Ajv plugins, onCreate) are not in the pool's key: such an app gets its own.
   const scope = schemaText([externalSchemas, options], true)
-  const newCompiler = (): ValidatorCompile => (AjvCompiler() as unknown as ValidatorPool)(externalSchemas, options)
-  const compile = cached<ValidatorRoute, unknown>(scope === undefined ? undefined : `validator\n${scope}`, (route) => {
-    const key = scope as string
-    let shared = validatorsByScope.get(key)
-    if (shared === undefined) {
-      shared = newCompiler()
-      validatorsByScope.set(key, shared)
-    }
-    return shared(route)
-  }, newCompiler)
+  const compile = cached<ValidatorRoute, unknown>(scope === undefined ? undefined : `validator\n${scope}`,
+    () => (AjvCompiler() as unknown as ValidatorPool)(externalSchemas, options))
   return (route: ValidatorRoute) => {
     // A custom compiler makes Fastify skip lower-casing a headers schema's names: say so rather than
     // validate headers case-sensitively.
@@ -180,9 +175,7 @@ const fastJsonStringify = SerializerSelector() as unknown as (externalSchemas: u
 /** Fastify's `schemaController.compilersFactory.buildSerializer`: its default fast-json-stringify compiler, shared by every app. */
 export const buildSerializer: BuildSerializer = ((externalSchemas: unknown, options: unknown) => {
   const scope = schemaText([externalSchemas ?? null, options ?? null], true)
-  const compile = cached(scope === undefined ? undefined : `serializer\n${scope}`,
-    (route) => fastJsonStringify(externalSchemas, options)(route),
-    () => fastJsonStringify(externalSchemas, options))
+  const compile = cached(scope === undefined ? undefined : `serializer\n${scope}`, () => fastJsonStringify(externalSchemas, options))
   return (route: { schema?: unknown }) => eager ? compile(route) : lazySerializer(() => compile(route) as (value: unknown) => string)
 }) as unknown as BuildSerializer
 
@@ -194,20 +187,13 @@ export const sharedCompilers = { buildValidator, buildSerializer }
  * Fastify's), sharing compiled validators with every app that uses the same options. Call it per app.
  */
 export function ajvValidators (ajvOptions: AjvOptions): () => FastifySchemaCompiler<AnySchema> {
-  // One shared Ajv per option set; the schema check (withSchemaCheck) is read per app, as an app is built.
-  const shared = new Map<boolean, (route: { schema?: unknown }) => unknown>()
   return () => {
+    // The schema check (withSchemaCheck) is read as each app is built.
     const options = withSchemaCheck(ajvOptions)
     const scope = schemaText(options, true)
-    let compileShared = shared.get(options.validateSchema)
-    if (compileShared === undefined) {
-      let ajv: Ajv | undefined
-      compileShared = ({ schema }) => (ajv ??= new Ajv(options)).compile(schema as AnySchema)
-      shared.set(options.validateSchema, compileShared)
-    }
-    const compile = cached(scope === undefined ? undefined : `ajv\n${scope}`, compileShared, () => {
-      const own = new Ajv(options)
-      return ({ schema }) => own.compile(schema as AnySchema)
+    const compile = cached<{ schema?: unknown }, unknown>(scope === undefined ? undefined : `ajv\n${scope}`, () => {
+      const ajv = new Ajv(options)
+      return ({ schema }) => ajv.compile(schema as AnySchema)
     })
     return ((route: { schema?: unknown }) => eager ? compile(route) : lazyValidator(() => compile(route) as Validate)) as unknown as FastifySchemaCompiler<AnySchema>
   }
