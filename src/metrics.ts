@@ -117,8 +117,7 @@ export class GatewayMetrics {
     const registers = [registry]
     if (this.opts.tenant !== undefined) registry.setDefaultLabels({ tenant: this.opts.tenant })
     if (this.opts.defaultMetrics !== false) {
-      prom.collectDefaultMetrics({ register: registry, prefix: 'gateway_' })
-      countCpuSinceStart(registry)
+      collectProcessMetrics(prom, registry)
     }
     const collectedCounter = counterOf(prom, registers)
     collectedCounter('gateway_requests_total', 'API requests by legacy method (or route) and status', ['method', 'status'], () => this.requests.entries())
@@ -184,12 +183,14 @@ export class GatewayMetrics {
 type Labels = Record<string, string>
 
 /**
- * prom-client's process CPU counters count from their registration; Prometheus's own clients count
- * the process's CPU since it started (`process_cpu_seconds_total`), so do these: what was used before
- * the registry was built (loading, start-up) is added once.
+ * prom-client's default metrics (`gateway_` prefix) in `registry`. Its process CPU counters count from
+ * their registration; Prometheus's own clients count the process's CPU since it started
+ * (`process_cpu_seconds_total`), so do these: what was used before (loading, start-up) is added once,
+ * read before prom-client takes its own first reading so that nothing is counted twice.
  */
-export function countCpuSinceStart (registry: Registry): void {
+export function collectProcessMetrics (prom: Pick<PromClient, 'collectDefaultMetrics'>, registry: Registry): void {
   const used = process.cpuUsage()
+  prom.collectDefaultMetrics({ register: registry, prefix: 'gateway_' })
   const add = (name: string, micros: number): void => { (registry.getSingleMetric(`gateway_${name}`) as Counter | undefined)?.inc(micros / 1e6) }
   add('process_cpu_user_seconds_total', used.user)
   add('process_cpu_system_seconds_total', used.system)

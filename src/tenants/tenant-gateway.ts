@@ -27,7 +27,7 @@ import { VERSION } from '../version.js'
 import { errorBody } from '../legacy/legacy-error.js'
 import { answerClientError } from '../client-error.js'
 import { answerHalfClosedClients } from '../half-open.js'
-import { countCpuSinceStart } from '../metrics.js'
+import { collectProcessMetrics } from '../metrics.js'
 import { tenantConfig } from './tenant-config.js'
 import type { TenantDefinition } from './tenants-file.js'
 import { describeDiff, diffTenants, isEmptyDiff } from './tenant-diff.js'
@@ -222,8 +222,7 @@ export async function startTenantGateway (base: Config, initial: readonly Tenant
     directory = new TenantDirectory(definitions, definitions[0]?.id ?? '', locate)
   }
   const processMetrics = new Registry()
-  collectDefaultMetrics({ register: processMetrics, prefix: 'gateway_' })
-  countCpuSinceStart(processMetrics)
+  collectProcessMetrics({ collectDefaultMetrics }, processMetrics)
   const secure = https !== undefined
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
